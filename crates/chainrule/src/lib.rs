@@ -1,0 +1,16 @@
+//! chainrule: automatic and symbolic differentiation in f64.
+//!
+//! - [`Real`]: one vocabulary of scalar math, implemented by every engine.
+//! - [`rules`]: the one table of derivative rules that every engine calls.
+//! - [`ops`]: the primitive operations, their names and f64 kernels.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod ops;
+pub mod random;
+pub mod real;
+pub mod rules;
+
+pub use error::{Error, Result};
+pub use ops::{BinaryOp, UnaryOp};
+pub use real::Real;
