@@ -7,10 +7,12 @@
 //! binary panic or crash.
 
 mod args;
+mod draw;
 mod error;
 mod json;
 mod point;
 mod table;
+mod wengert;
 
 use std::io::Write;
 
