@@ -602,7 +602,7 @@ pub(crate) mod tests {
         let text = w.explain_text("x*x + x", "x = 3");
         assert!(
             text.contains(
-                "= ∂f/∂a · ∂a/∂x + ∂f/∂a · ∂a/∂x + ∂f/∂f · ∂f/∂x  = 1 · 3 + 1 · 3 + 1 · 1  = 7"
+                "= ∂f/∂a · ∂a/∂x + ∂f/∂a · ∂a/∂x + ∂f/∂f · ∂f/∂x  = 1 · 3 + 1 · 3 + 1 · 1  =  7"
             ),
             "{text}"
         );
