@@ -3,14 +3,18 @@
 //! - [`Real`]: one vocabulary of scalar math, implemented by every engine.
 //! - [`rules`]: the one table of derivative rules that every engine calls.
 //! - [`ops`]: the primitive operations, their names and f64 kernels.
+//! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode.
 #![deny(missing_docs)]
 
+pub mod autograd;
 pub mod error;
 pub mod ops;
 pub mod random;
 pub mod real;
 pub mod rules;
+pub mod tensor;
 
 pub use error::{Error, Result};
 pub use ops::{BinaryOp, UnaryOp};
 pub use real::Real;
+pub use tensor::Tensor;

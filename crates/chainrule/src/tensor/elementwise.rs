@@ -1,0 +1,438 @@
+//! Elementwise operations: the `Real` implementation, operators with
+//! broadcasting, comparisons and `where_`.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use ndarray::{ArrayD, IxDyn, Zip};
+
+use super::{Data, Op, Tensor};
+use crate::autograd::is_grad_enabled;
+use crate::error::{Error, Result};
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::real::Real;
+
+/// The NumPy broadcast of two shapes, `None` if they are incompatible.
+pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
+        out[i] = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            return None;
+        };
+    }
+    Some(out)
+}
+
+/// `f` applied to the broadcast pair, or a shape `Err` naming `op`.
+pub(crate) fn zip_data(
+    op: &'static str,
+    a: &Data,
+    b: &Data,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Data> {
+    Ok(match (a, b) {
+        (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
+        (Data::Array(x), Data::Scalar(y)) => Data::Array(x.mapv(|v| f(v, *y))),
+        (Data::Scalar(x), Data::Array(y)) => Data::Array(y.mapv(|v| f(*x, v))),
+        (Data::Array(x), Data::Array(y)) => {
+            if x.shape() == y.shape() {
+                Data::Array(Zip::from(x).and(y).map_collect(|&u, &v| f(u, v)))
+            } else {
+                let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
+                    op,
+                    lhs: x.shape().to_vec(),
+                    rhs: y.shape().to_vec(),
+                })?;
+                let xv = x.broadcast(IxDyn(&shape)).expect("broadcastable");
+                let yv = y.broadcast(IxDyn(&shape)).expect("broadcastable");
+                Data::Array(Zip::from(&xv).and(&yv).map_collect(|&u, &v| f(u, v)))
+            }
+        }
+    })
+}
+
+/// The lowercase name of a binary operation for error messages.
+fn op_label(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Add => "add",
+        BinaryOp::Sub => "sub",
+        BinaryOp::Mul => "mul",
+        BinaryOp::Div => "div",
+        BinaryOp::Pow => "pow",
+        BinaryOp::Atan2 => "atan2",
+        BinaryOp::Max => "maximum",
+        BinaryOp::Min => "minimum",
+    }
+}
+
+impl Tensor {
+    /// Applies an elementwise function of one argument (recorded).
+    pub fn unary_op(&self, op: UnaryOp) -> Tensor {
+        let data = self.0.data.map(|x| op.eval(x));
+        if self.tracks() {
+            Tensor::from_op(data, op.backward_name(), Op::Unary(op, self.clone()))
+        } else {
+            Tensor::from_data(data)
+        }
+    }
+
+    /// Applies an elementwise function of two arguments with broadcasting;
+    /// an `Err` if the shapes do not broadcast.
+    pub fn try_binary(&self, op: BinaryOp, rhs: &Tensor) -> Result<Tensor> {
+        let data = zip_data(op_label(op), &self.0.data, &rhs.0.data, |x, y| {
+            op.eval(x, y)
+        })?;
+        Ok(
+            if is_grad_enabled() && (self.is_requires_grad() || rhs.is_requires_grad()) {
+                Tensor::from_op(
+                    data,
+                    op.backward_name(),
+                    Op::Binary(op, self.clone(), rhs.clone()),
+                )
+            } else {
+                Tensor::from_data(data)
+            },
+        )
+    }
+
+    /// [`Tensor::try_binary`], panicking on a shape mismatch.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast; the message names the op and both shapes.
+    pub fn binary_op(&self, op: BinaryOp, rhs: &Tensor) -> Tensor {
+        self.try_binary(op, rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `self op c` for a constant `c` (no node for the constant).
+    pub fn binary_scalar(&self, op: BinaryOp, c: f64) -> Tensor {
+        let data = self.0.data.map(|x| op.eval(x, c));
+        if self.tracks() {
+            let name = if op == BinaryOp::Pow {
+                "PowBackward0"
+            } else {
+                op.backward_name()
+            };
+            Tensor::from_op(data, name, Op::ScalarRhs(op, self.clone(), c))
+        } else {
+            Tensor::from_data(data)
+        }
+    }
+
+    /// `c op self` for a constant `c` (no node for the constant).
+    pub fn scalar_binary(c: f64, op: BinaryOp, rhs: &Tensor) -> Tensor {
+        let data = rhs.0.data.map(|y| op.eval(c, y));
+        if rhs.tracks() {
+            let name = match op {
+                BinaryOp::Sub => "RsubBackward1",
+                _ => op.backward_name(),
+            };
+            Tensor::from_op(data, name, Op::ScalarLhs(op, c, rhs.clone()))
+        } else {
+            Tensor::from_data(data)
+        }
+    }
+
+    /// `self + rhs`, an `Err` if the shapes do not broadcast.
+    pub fn try_add(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.try_binary(BinaryOp::Add, rhs)
+    }
+    /// `self − rhs`, an `Err` if the shapes do not broadcast.
+    pub fn try_sub(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.try_binary(BinaryOp::Sub, rhs)
+    }
+    /// `self · rhs`, an `Err` if the shapes do not broadcast.
+    pub fn try_mul(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.try_binary(BinaryOp::Mul, rhs)
+    }
+    /// `self / rhs`, an `Err` if the shapes do not broadcast.
+    pub fn try_div(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.try_binary(BinaryOp::Div, rhs)
+    }
+
+    fn compare(&self, name: &'static str, rhs: &Tensor, f: fn(f64, f64) -> bool) -> Result<Tensor> {
+        let data = zip_data(name, &self.0.data, &rhs.0.data, |x, y| {
+            if f(x, y) {
+                1.0
+            } else {
+                0.0
+            }
+        })?;
+        Ok(Tensor::from_data(data))
+    }
+
+    /// 1 where `self > rhs`, else 0 (broadcast; no gradient).
+    pub fn try_gt(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.compare("gt", rhs, |x, y| x > y)
+    }
+    /// 1 where `self < rhs`, else 0 (broadcast; no gradient).
+    pub fn try_lt(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.compare("lt", rhs, |x, y| x < y)
+    }
+    /// 1 where `self ≥ rhs`, else 0 (broadcast; no gradient).
+    pub fn try_ge(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.compare("ge", rhs, |x, y| x >= y)
+    }
+    /// 1 where `self ≤ rhs`, else 0 (broadcast; no gradient).
+    pub fn try_le(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.compare("le", rhs, |x, y| x <= y)
+    }
+    /// 1 where `self == rhs`, else 0 (broadcast; no gradient).
+    pub fn try_eq(&self, rhs: &Tensor) -> Result<Tensor> {
+        self.compare("eq", rhs, |x, y| x == y)
+    }
+    /// 1 where `self > rhs`, else 0.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast.
+    pub fn gt(&self, rhs: &Tensor) -> Tensor {
+        self.try_gt(rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// 1 where `self < rhs`, else 0.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast.
+    pub fn lt(&self, rhs: &Tensor) -> Tensor {
+        self.try_lt(rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// 1 where `self ≥ rhs`, else 0.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast.
+    pub fn ge(&self, rhs: &Tensor) -> Tensor {
+        self.try_ge(rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// 1 where `self ≤ rhs`, else 0.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast.
+    pub fn le(&self, rhs: &Tensor) -> Tensor {
+        self.try_le(rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+    /// 1 where `self == rhs`, else 0.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast.
+    pub fn eq(&self, rhs: &Tensor) -> Tensor {
+        self.try_eq(rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `a` where `mask ≠ 0`, else `b`, all three broadcast together;
+    /// differentiable in `a` and `b`.
+    pub fn try_where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        let shape = broadcast_shapes(mask.shape(), a.shape())
+            .and_then(|s| broadcast_shapes(&s, b.shape()))
+            .ok_or_else(|| Error::Shape {
+                op: "where",
+                lhs: a.shape().to_vec(),
+                rhs: b.shape().to_vec(),
+            })
+            .and_then(|s| {
+                if s.as_slice() == mask.shape() || broadcast_shapes(&s, mask.shape()).is_some() {
+                    Ok(s)
+                } else {
+                    Err(Error::Shape {
+                        op: "where",
+                        lhs: mask.shape().to_vec(),
+                        rhs: s,
+                    })
+                }
+            })?;
+        let data = if shape.is_empty() {
+            Data::Scalar(if mask.item() != 0.0 {
+                a.item()
+            } else {
+                b.item()
+            })
+        } else {
+            let m = mask.0.data.to_array();
+            let av = a.0.data.to_array();
+            let bv = b.0.data.to_array();
+            let d = IxDyn(&shape);
+            let out: ArrayD<f64> = Zip::from(&m.broadcast(d.clone()).expect("broadcast"))
+                .and(&av.broadcast(d.clone()).expect("broadcast"))
+                .and(&bv.broadcast(d).expect("broadcast"))
+                .map_collect(|&m, &x, &y| if m != 0.0 { x } else { y });
+            Data::Array(out)
+        };
+        Ok(Tensor::custom(
+            data,
+            "WhereBackward0",
+            vec![mask.clone(), a.clone(), b.clone()],
+            |g, _out, inp| {
+                let zero = Tensor::scalar(0.0);
+                let ga = inp[1]
+                    .is_requires_grad()
+                    .then(|| Tensor::where_(&inp[0], g, &zero).sum_to_shape(inp[1].shape()));
+                let gb = inp[2]
+                    .is_requires_grad()
+                    .then(|| Tensor::where_(&inp[0], &zero, g).sum_to_shape(inp[2].shape()));
+                vec![None, ga, gb]
+            },
+        ))
+    }
+
+    /// `a` where `mask ≠ 0`, else `b` (see [`Tensor::try_where_`]).
+    ///
+    /// # Panics
+    /// If the three shapes do not broadcast.
+    pub fn where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
+        Tensor::try_where_(mask, a, b).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Real for Tensor {
+    fn from_f64(x: f64) -> Self {
+        Tensor::scalar(x)
+    }
+    fn unary(&self, op: UnaryOp) -> Self {
+        self.unary_op(op)
+    }
+    fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
+        self.binary_op(op, rhs)
+    }
+    fn powf(&self, p: f64) -> Self {
+        self.binary_scalar(BinaryOp::Pow, p)
+    }
+}
+
+macro_rules! impl_binary_operator {
+    ($trait:ident, $method:ident, $op:expr) => {
+        impl $trait<&Tensor> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                self.binary_op($op, rhs)
+            }
+        }
+        impl $trait<Tensor> for Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: Tensor) -> Tensor {
+                self.binary_op($op, &rhs)
+            }
+        }
+        impl $trait<&Tensor> for Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                self.binary_op($op, rhs)
+            }
+        }
+        impl $trait<Tensor> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: Tensor) -> Tensor {
+                self.binary_op($op, &rhs)
+            }
+        }
+        impl $trait<f64> for Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: f64) -> Tensor {
+                self.binary_scalar($op, rhs)
+            }
+        }
+        impl $trait<f64> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: f64) -> Tensor {
+                self.binary_scalar($op, rhs)
+            }
+        }
+        impl $trait<Tensor> for f64 {
+            type Output = Tensor;
+            fn $method(self, rhs: Tensor) -> Tensor {
+                Tensor::scalar_binary(self, $op, &rhs)
+            }
+        }
+        impl $trait<&Tensor> for f64 {
+            type Output = Tensor;
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                Tensor::scalar_binary(self, $op, rhs)
+            }
+        }
+    };
+}
+
+impl_binary_operator!(Add, add, BinaryOp::Add);
+impl_binary_operator!(Sub, sub, BinaryOp::Sub);
+impl_binary_operator!(Mul, mul, BinaryOp::Mul);
+impl_binary_operator!(Div, div, BinaryOp::Div);
+
+impl Neg for Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        self.unary_op(UnaryOp::Neg)
+    }
+}
+
+impl Neg for &Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        self.unary_op(UnaryOp::Neg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shapes(&[2, 3], &[3]), Some(vec![2, 3]));
+        assert_eq!(broadcast_shapes(&[2, 1], &[1, 4]), Some(vec![2, 4]));
+        assert_eq!(broadcast_shapes(&[], &[5]), Some(vec![5]));
+        assert_eq!(broadcast_shapes(&[2], &[3]), None);
+        let a = tensor![[1.0], [2.0]];
+        let b = tensor![10.0, 20.0, 30.0];
+        let c = &a + &b;
+        assert_eq!(c.shape(), &[2, 3]);
+        assert_eq!(c.to_vec(), vec![11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
+        assert_eq!((2.0 - &b).to_vec(), vec![-8.0, -18.0, -28.0]);
+        assert_eq!((&b / 10.0).to_vec(), vec![1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn shape_mismatch_is_an_error_naming_op_and_shapes() {
+        let a = Tensor::ones(&[2]);
+        let b = Tensor::ones(&[3]);
+        let e = a.try_add(&b).unwrap_err().to_string();
+        assert!(
+            e.contains("add") && e.contains("[2]") && e.contains("[3]"),
+            "{e}"
+        );
+        let r = std::panic::catch_unwind(|| {
+            let _ = Tensor::ones(&[2]) * Tensor::ones(&[3]);
+        });
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn comparisons_and_where() {
+        let x = tensor![1.0, 2.0, 3.0];
+        let t = Tensor::scalar(2.0);
+        assert_eq!(x.gt(&t).to_vec(), vec![0.0, 0.0, 1.0]);
+        assert_eq!(x.le(&t).to_vec(), vec![1.0, 1.0, 0.0]);
+        assert_eq!(x.eq(&t).to_vec(), vec![0.0, 1.0, 0.0]);
+        let w = Tensor::where_(&x.ge(&t), &x, &Tensor::scalar(-1.0));
+        assert_eq!(w.to_vec(), vec![-1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn real_functions_are_elementwise() {
+        let x = tensor![0.5, 1.5];
+        let y = x.sin().exp();
+        let expected: Vec<f64> = [0.5f64, 1.5].iter().map(|v| v.sin().exp()).collect();
+        assert_eq!(y.to_vec(), expected);
+        assert_eq!(x.powf(2.0).to_vec(), vec![0.25, 2.25]);
+    }
+}

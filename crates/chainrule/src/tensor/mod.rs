@@ -1,0 +1,605 @@
+//! `Tensor`: f64 n-dimensional arrays with NumPy broadcasting that record
+//! their history for reverse-mode differentiation (see [`crate::autograd`]).
+//!
+//! A `Tensor` is a cheap-to-clone handle (`Rc`) to an immutable value plus,
+//! when it was computed from tensors that require gradients while gradients
+//! are enabled, the operation that made it and its inputs. It is therefore not
+//! `Send`: a graph lives on one thread.
+//!
+//! Scalars are 0-d tensors and have a fast path (no n-d array is allocated),
+//! so graphs of many scalar operations stay cheap.
+//!
+//! ```
+//! use chainrule::{tensor, Tensor};
+//! let x = Tensor::scalar(3.5).requires_grad();
+//! let z = 2.0 * (&x * &x) + 3.0;
+//! z.backward().unwrap();
+//! assert_eq!(x.grad().unwrap().item(), 14.0);
+//! assert_eq!(format!("{z}"), "tensor(27.5000, grad_fn=<AddBackward0>)");
+//! let m = tensor![[1.0, 2.0], [3.0, 4.0]];
+//! assert_eq!(m.shape(), &[2, 2]);
+//! ```
+
+mod display;
+mod elementwise;
+mod shape_ops;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::error::{Error, Result};
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::random::SplitMix64;
+
+/// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
+#[derive(Clone, Debug)]
+pub(crate) enum Data {
+    /// A 0-d tensor.
+    Scalar(f64),
+    /// A tensor with at least one axis.
+    Array(ArrayD<f64>),
+}
+
+impl Data {
+    /// Wraps an array, turning a 0-d array into the scalar fast path.
+    pub(crate) fn from_array(a: ArrayD<f64>) -> Data {
+        if a.ndim() == 0 {
+            Data::Scalar(a.iter().next().copied().unwrap_or(0.0))
+        } else {
+            Data::Array(a)
+        }
+    }
+
+    pub(crate) fn shape(&self) -> &[usize] {
+        match self {
+            Data::Scalar(_) => &[],
+            Data::Array(a) => a.shape(),
+        }
+    }
+
+    /// The value as an n-d array (a copy for arrays, a 0-d array for scalars).
+    pub(crate) fn to_array(&self) -> ArrayD<f64> {
+        match self {
+            Data::Scalar(x) => ArrayD::from_elem(IxDyn(&[]), *x),
+            Data::Array(a) => a.clone(),
+        }
+    }
+
+    /// Applies `f` to a view of the value as an n-d array.
+    pub(crate) fn with_view<R>(&self, f: impl FnOnce(ndarray::ArrayViewD<'_, f64>) -> R) -> R {
+        match self {
+            Data::Scalar(x) => f(ndarray::ArrayView::from_shape(
+                IxDyn(&[]),
+                std::slice::from_ref(x),
+            )
+            .expect("a 0-d view of one element")),
+            Data::Array(a) => f(a.view()),
+        }
+    }
+
+    fn map(&self, f: impl Fn(f64) -> f64) -> Data {
+        match self {
+            Data::Scalar(x) => Data::Scalar(f(*x)),
+            Data::Array(a) => Data::Array(a.mapv(f)),
+        }
+    }
+}
+
+/// A node's record of how it was computed.
+pub(crate) enum Op {
+    /// A leaf: made by a constructor, by `detach`, or without gradients.
+    Leaf,
+    /// A non-leaf whose saved inputs were released by a backward pass.
+    Freed,
+    /// An elementwise function of one tensor.
+    Unary(UnaryOp, Tensor),
+    /// An elementwise function of two tensors (broadcast).
+    Binary(BinaryOp, Tensor, Tensor),
+    /// `tensor op constant`.
+    ScalarRhs(BinaryOp, Tensor, f64),
+    /// `constant op tensor`.
+    ScalarLhs(BinaryOp, f64, Tensor),
+    /// A structural operation with its own vector–Jacobian product.
+    Custom(Box<Custom>),
+}
+
+/// The vector–Jacobian product of a structural operation: given the output
+/// gradient, the output and the inputs, the gradient of each input (`None`
+/// when it needs none).
+pub(crate) type VjpFn = dyn Fn(&Tensor, &Tensor, &[Tensor]) -> Vec<Option<Tensor>>;
+
+/// A structural operation: its inputs and its vector–Jacobian product.
+pub(crate) struct Custom {
+    pub(crate) inputs: Vec<Tensor>,
+    pub(crate) vjp: Box<VjpFn>,
+}
+
+impl Op {
+    /// Moves the input tensors out (used by `Drop` and by freeing the graph).
+    fn take_inputs(self, out: &mut Vec<Tensor>) {
+        match self {
+            Op::Leaf | Op::Freed => {}
+            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => out.push(a),
+            Op::Binary(_, a, b) => {
+                out.push(a);
+                out.push(b);
+            }
+            Op::Custom(c) => out.extend(c.inputs),
+        }
+    }
+}
+
+/// The shared part of a tensor: value, gradient bookkeeping and history.
+pub(crate) struct Node {
+    pub(crate) data: Data,
+    pub(crate) requires_grad: Cell<bool>,
+    pub(crate) retains_grad: Cell<bool>,
+    pub(crate) grad: RefCell<Option<Tensor>>,
+    /// PyTorch's name of the backward node; `None` for leaves.
+    pub(crate) grad_fn: Option<&'static str>,
+    pub(crate) op: RefCell<Op>,
+    /// The backward pass that last visited this node.
+    pub(crate) epoch: Cell<u64>,
+    /// This node's gradient slot in that backward pass.
+    pub(crate) slot: Cell<usize>,
+}
+
+impl Drop for Node {
+    /// Drops a long chain iteratively: inputs that only this node holds are
+    /// unlinked on an explicit stack instead of by nested drops.
+    fn drop(&mut self) {
+        let op = std::mem::replace(self.op.get_mut(), Op::Leaf);
+        if matches!(op, Op::Leaf | Op::Freed) {
+            return;
+        }
+        let mut stack = Vec::new();
+        op.take_inputs(&mut stack);
+        while let Some(t) = stack.pop() {
+            if let Ok(mut node) = Rc::try_unwrap(t.0) {
+                let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
+                op.take_inputs(&mut stack);
+            }
+        }
+    }
+}
+
+/// An f64 n-dimensional array that records operations for autograd.
+///
+/// Cloning is cheap and shares the value and the graph node. Not `Send`.
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Rc<Node>);
+
+/// A nested array literal accepted by [`tensor!`](crate::tensor!) and
+/// [`Tensor::from_nested`]: `f64`, or an array of literals.
+pub trait NestedLiteral {
+    /// Appends this literal's shape (outermost axis first).
+    fn literal_shape(&self, shape: &mut Vec<usize>);
+    /// Appends this literal's values in row-major order.
+    fn literal_values(&self, out: &mut Vec<f64>);
+}
+
+impl NestedLiteral for f64 {
+    fn literal_shape(&self, _shape: &mut Vec<usize>) {}
+    fn literal_values(&self, out: &mut Vec<f64>) {
+        out.push(*self);
+    }
+}
+
+impl<T: NestedLiteral, const N: usize> NestedLiteral for [T; N] {
+    fn literal_shape(&self, shape: &mut Vec<usize>) {
+        shape.push(N);
+        if let Some(first) = self.first() {
+            first.literal_shape(shape);
+        }
+    }
+    fn literal_values(&self, out: &mut Vec<f64>) {
+        for x in self {
+            x.literal_values(out);
+        }
+    }
+}
+
+/// Builds a [`Tensor`] from a literal, like `torch.tensor`.
+///
+/// Several arguments form the outermost axis: `tensor![1.0, 2.0]` (shape
+/// `[2]`), `tensor![[1.0, 2.0], [3.0, 4.0]]` (shape `[2, 2]`). A single
+/// argument is the whole literal: `tensor!(3.5)` is 0-d, `tensor!([1.0])` has
+/// shape `[1]` and `tensor!([[1.0, 2.0]])` shape `[1, 2]`.
+///
+/// ```
+/// use chainrule::tensor;
+/// assert_eq!(tensor!(3.5).shape(), &[] as &[usize]);
+/// assert_eq!(tensor!([1.0]).shape(), &[1]);
+/// assert_eq!(tensor![1.0, 2.0, 3.0].shape(), &[3]);
+/// assert_eq!(tensor![[1.0, 2.0], [3.0, 4.0]].to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+/// ```
+#[macro_export]
+macro_rules! tensor {
+    ($x:expr $(,)?) => {
+        $crate::Tensor::from_nested(&$x)
+    };
+    ($($x:expr),+ $(,)?) => {
+        $crate::Tensor::from_nested(&[$($x),+])
+    };
+}
+
+impl Tensor {
+    // ----- construction -------------------------------------------------
+
+    /// A leaf holding `data`.
+    pub(crate) fn from_data(data: Data) -> Tensor {
+        Tensor(Rc::new(Node {
+            data,
+            requires_grad: Cell::new(false),
+            retains_grad: Cell::new(false),
+            grad: RefCell::new(None),
+            grad_fn: None,
+            op: RefCell::new(Op::Leaf),
+            epoch: Cell::new(0),
+            slot: Cell::new(0),
+        }))
+    }
+
+    /// A non-leaf recording `op` (callers check that recording is wanted).
+    pub(crate) fn from_op(data: Data, name: &'static str, op: Op) -> Tensor {
+        Tensor(Rc::new(Node {
+            data,
+            requires_grad: Cell::new(true),
+            retains_grad: Cell::new(false),
+            grad: RefCell::new(None),
+            grad_fn: Some(name),
+            op: RefCell::new(op),
+            epoch: Cell::new(0),
+            slot: Cell::new(0),
+        }))
+    }
+
+    /// The result of a structural operation: records `vjp` when gradients
+    /// are enabled and an input requires them, else a plain leaf.
+    pub(crate) fn custom(
+        data: Data,
+        name: &'static str,
+        inputs: Vec<Tensor>,
+        vjp: impl Fn(&Tensor, &Tensor, &[Tensor]) -> Vec<Option<Tensor>> + 'static,
+    ) -> Tensor {
+        if crate::autograd::is_grad_enabled() && inputs.iter().any(Tensor::is_requires_grad) {
+            Tensor::from_op(
+                data,
+                name,
+                Op::Custom(Box::new(Custom {
+                    inputs,
+                    vjp: Box::new(vjp),
+                })),
+            )
+        } else {
+            Tensor::from_data(data)
+        }
+    }
+
+    pub(crate) fn from_array(a: ArrayD<f64>) -> Tensor {
+        Tensor::from_data(Data::from_array(a))
+    }
+
+    pub(crate) fn data(&self) -> &Data {
+        &self.0.data
+    }
+
+    /// A 0-d tensor.
+    pub fn scalar(x: f64) -> Tensor {
+        Tensor::from_data(Data::Scalar(x))
+    }
+
+    /// A tensor of the given shape from row-major values; an `Err` if the
+    /// number of values is not the product of the shape.
+    pub fn from_vec(data: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return Err(Error::Shape {
+                op: "from_vec",
+                lhs: vec![data.len()],
+                rhs: shape.to_vec(),
+            });
+        }
+        if shape.is_empty() {
+            return Ok(Tensor::scalar(data[0]));
+        }
+        let a = ArrayD::from_shape_vec(IxDyn(shape), data)
+            .map_err(|e| Error::Invalid(format!("from_vec: {e}")))?;
+        Ok(Tensor::from_array(a))
+    }
+
+    /// A tensor from a nested literal (see [`tensor!`](crate::tensor!)).
+    pub fn from_nested<L: NestedLiteral + ?Sized>(literal: &L) -> Tensor {
+        let mut shape = Vec::new();
+        literal.literal_shape(&mut shape);
+        let mut values = Vec::new();
+        literal.literal_values(&mut values);
+        Tensor::from_vec(values, &shape).expect("a literal's values match its shape")
+    }
+
+    /// A tensor of the given shape filled with `value`.
+    pub fn full(shape: &[usize], value: f64) -> Tensor {
+        if shape.is_empty() {
+            Tensor::scalar(value)
+        } else {
+            Tensor::from_array(ArrayD::from_elem(IxDyn(shape), value))
+        }
+    }
+
+    /// Zeros of the given shape.
+    pub fn zeros(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 0.0)
+    }
+
+    /// Ones of the given shape.
+    pub fn ones(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 1.0)
+    }
+
+    /// Zeros of `self`'s shape.
+    pub fn zeros_like(&self) -> Tensor {
+        Tensor::zeros(self.shape())
+    }
+
+    /// Ones of `self`'s shape.
+    pub fn ones_like(&self) -> Tensor {
+        Tensor::ones(self.shape())
+    }
+
+    /// The n×n identity matrix.
+    pub fn eye(n: usize) -> Tensor {
+        Tensor::from_array(ArrayD::from_shape_fn(IxDyn(&[n, n]), |i| {
+            if i[0] == i[1] {
+                1.0
+            } else {
+                0.0
+            }
+        }))
+    }
+
+    /// `start, start + step, ...` up to but excluding `end` (1-d); an `Err`
+    /// if `step` is zero or not finite.
+    pub fn arange(start: f64, end: f64, step: f64) -> Result<Tensor> {
+        if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
+            return Err(Error::Invalid(format!(
+                "arange: invalid range {start}..{end} step {step}"
+            )));
+        }
+        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
+        Tensor::from_vec(v, &[n])
+    }
+
+    /// `steps` evenly spaced values from `start` to `end` inclusive (1-d).
+    pub fn linspace(start: f64, end: f64, steps: usize) -> Tensor {
+        let v: Vec<f64> = match steps {
+            0 => vec![],
+            1 => vec![start],
+            _ => {
+                let h = (end - start) / (steps - 1) as f64;
+                (0..steps)
+                    .map(|i| {
+                        if i == steps - 1 {
+                            end
+                        } else {
+                            start + i as f64 * h
+                        }
+                    })
+                    .collect()
+            }
+        };
+        Tensor::from_vec(v, &[steps]).expect("linspace length")
+    }
+
+    /// Uniform values in [0, 1) from the shared SplitMix64 stream of `seed`,
+    /// in row-major order.
+    pub fn rand(shape: &[usize], seed: u64) -> Tensor {
+        let mut g = SplitMix64::new(seed);
+        let n = shape.iter().product();
+        Tensor::from_vec(g.uniform_vec(n, 0.0, 1.0), shape).expect("rand length")
+    }
+
+    /// Standard normal values (Box–Muller on SplitMix64 of `seed`).
+    pub fn randn(shape: &[usize], seed: u64) -> Tensor {
+        let mut g = SplitMix64::new(seed);
+        let n = shape.iter().product();
+        let v = (0..n).map(|_| g.normal()).collect();
+        Tensor::from_vec(v, shape).expect("randn length")
+    }
+
+    // ----- inspection ----------------------------------------------------
+
+    /// The shape (empty for 0-d).
+    pub fn shape(&self) -> &[usize] {
+        self.0.data.shape()
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.shape().len()
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// The value of a one-element tensor, an `Err` otherwise.
+    pub fn try_item(&self) -> Result<f64> {
+        match &self.0.data {
+            Data::Scalar(x) => Ok(*x),
+            Data::Array(a) if a.len() == 1 => Ok(a.iter().copied().next().unwrap_or(f64::NAN)),
+            Data::Array(a) => Err(Error::Invalid(format!(
+                "a Tensor with {} elements cannot be converted to a scalar",
+                a.len()
+            ))),
+        }
+    }
+
+    /// The value of a one-element tensor.
+    ///
+    /// # Panics
+    /// If the tensor has more or fewer than one element (see [`Tensor::try_item`]).
+    pub fn item(&self) -> f64 {
+        self.try_item().unwrap_or_else(|e| panic!("item: {e}"))
+    }
+
+    /// The values in row-major order.
+    pub fn to_vec(&self) -> Vec<f64> {
+        match &self.0.data {
+            Data::Scalar(x) => vec![*x],
+            Data::Array(a) => a.iter().copied().collect(),
+        }
+    }
+
+    /// A copy of the value as an `ndarray` array.
+    pub fn to_ndarray(&self) -> ArrayD<f64> {
+        self.0.data.to_array()
+    }
+
+    /// A leaf tensor holding a copy of an `ndarray` array.
+    pub fn from_ndarray(a: ArrayD<f64>) -> Tensor {
+        Tensor::from_array(a)
+    }
+
+    /// Whether `self` and `other` are the same tensor (same node).
+    pub fn same(&self, other: &Tensor) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    // ----- autograd flags ------------------------------------------------
+
+    /// Marks a leaf as needing gradients (builder form of
+    /// [`Tensor::requires_grad_`]); a non-leaf already requires them.
+    pub fn requires_grad(self) -> Tensor {
+        if self.is_leaf() {
+            self.0.requires_grad.set(true);
+        }
+        self
+    }
+
+    /// Sets whether a leaf needs gradients. Turning it off on a non-leaf is
+    /// an `Err`, as in PyTorch.
+    pub fn requires_grad_(&self, flag: bool) -> Result<&Tensor> {
+        if !self.is_leaf() {
+            if flag {
+                return Ok(self);
+            }
+            return Err(Error::Autograd(
+                "you can only change requires_grad flags of leaf variables".into(),
+            ));
+        }
+        self.0.requires_grad.set(flag);
+        Ok(self)
+    }
+
+    /// Whether gradients flow to this tensor.
+    pub fn is_requires_grad(&self) -> bool {
+        self.0.requires_grad.get()
+    }
+
+    /// Whether this tensor was not computed by a recorded operation.
+    pub fn is_leaf(&self) -> bool {
+        self.0.grad_fn.is_none()
+    }
+
+    /// PyTorch's name of the operation that made this tensor
+    /// (`"MulBackward0"`), `None` for leaves.
+    pub fn grad_fn(&self) -> Option<&'static str> {
+        self.0.grad_fn
+    }
+
+    /// The accumulated gradient (leaves, and non-leaves after
+    /// [`Tensor::retain_grad`]).
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0.grad.borrow().clone()
+    }
+
+    /// Clears the accumulated gradient.
+    pub fn zero_grad(&self) {
+        *self.0.grad.borrow_mut() = None;
+    }
+
+    /// Replaces the accumulated gradient (used by optimizers).
+    pub fn set_grad(&self, grad: Option<Tensor>) {
+        *self.0.grad.borrow_mut() = grad;
+    }
+
+    /// Asks a non-leaf to keep its gradient in `.grad()` during backward.
+    pub fn retain_grad(&self) {
+        if !self.is_leaf() {
+            self.0.retains_grad.set(true);
+        }
+    }
+
+    /// A new leaf with the same value and no history.
+    pub fn detach(&self) -> Tensor {
+        Tensor::from_data(self.0.data.clone())
+    }
+
+    /// Whether an operation on this tensor should be recorded.
+    #[inline]
+    pub(crate) fn tracks(&self) -> bool {
+        self.0.requires_grad.get() && crate::autograd::is_grad_enabled()
+    }
+
+    /// Maps every element through `f` into a new leaf (no gradient).
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
+        Tensor::from_data(self.0.data.map(f))
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = f.debug_struct("Tensor");
+        s.field("shape", &self.shape())
+            .field("data", &self.to_vec());
+        if let Some(name) = self.grad_fn() {
+            s.field("grad_fn", &name);
+        } else if self.is_requires_grad() {
+            s.field("requires_grad", &true);
+        }
+        s.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors() {
+        assert_eq!(Tensor::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(
+            Tensor::arange(0.0, 1.0, 0.25).unwrap().to_vec(),
+            vec![0.0, 0.25, 0.5, 0.75]
+        );
+        assert_eq!(
+            Tensor::linspace(1.0, 4.0, 4).to_vec(),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
+        assert!(Tensor::from_vec(vec![1.0], &[2]).is_err());
+        assert!(Tensor::arange(0.0, 1.0, 0.0).is_err());
+        let r = Tensor::rand(&[2, 3], 7);
+        assert_eq!(r.shape(), &[2, 3]);
+        let mut g = SplitMix64::new(7);
+        assert_eq!(r.to_vec()[0], g.next_f64());
+        assert!(r.to_vec().iter().all(|v| (0.0..1.0).contains(v)));
+        assert_eq!(tensor!(2.0).ndim(), 0);
+        assert_eq!(tensor!([[1.0, 2.0]]).shape(), &[1, 2]);
+        assert!(Tensor::ones(&[3]).try_item().is_err());
+    }
+
+    #[test]
+    fn long_chain_drops_without_recursion() {
+        let x = Tensor::scalar(1.0).requires_grad();
+        let mut h = x.clone();
+        for _ in 0..200_000 {
+            h = &h * 1.0;
+        }
+        drop(h);
+        assert_eq!(Rc::strong_count(&x.0), 1);
+    }
+}
