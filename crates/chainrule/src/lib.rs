@@ -6,11 +6,13 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod forward;
 pub mod ops;
 pub mod random;
 pub mod real;
 pub mod rules;
 
 pub use error::{Error, Result};
+pub use forward::{Dual, Taylor};
 pub use ops::{BinaryOp, UnaryOp};
 pub use real::Real;
