@@ -8,6 +8,7 @@
 
 pub mod autograd;
 pub mod error;
+pub mod forward;
 pub mod ops;
 pub mod random;
 pub mod real;
@@ -15,6 +16,7 @@ pub mod rules;
 pub mod tensor;
 
 pub use error::{Error, Result};
+pub use forward::{Dual, Taylor};
 pub use ops::{BinaryOp, UnaryOp};
 pub use real::Real;
 pub use tensor::Tensor;

@@ -1,0 +1,270 @@
+//! Forward mode: dual numbers ([`Dual`]) for first derivatives, directional
+//! derivatives and Jacobians, nested duals for Hessians, and truncated
+//! Taylor series ([`Taylor`]) for the k-th derivative in O(k²).
+//!
+//! Functions to differentiate are plain closures over the engine's number
+//! type. A function written once, generic over [`Real`], serves every
+//! level: pass the generic function item and the compiler picks the type
+//! (`gradient(f, &x)` runs `f::<Dual<f64>>`, `hessian(f, &x)` runs
+//! `f::<Dual<Dual<f64>>>`).
+//!
+//! ```
+//! use chainrule::forward::{derivative, derivatives, hessian};
+//! use chainrule::Real;
+//!
+//! fn rosenbrock<T: Real>(x: &[T]) -> T {
+//!     let a = T::from_f64(1.0) - x[0].clone();
+//!     let b = x[1].clone() - x[0].square();
+//!     a.square() + b.square() * 100.0
+//! }
+//! let h = hessian(rosenbrock, &[1.0, 1.0]);
+//! assert_eq!(h, vec![vec![802.0, -400.0], vec![-400.0, 200.0]]);
+//!
+//! assert_eq!(derivative(|x| x * x * x, 2.0), 12.0);
+//! let d = derivatives(|x| x.exp(), 0.0, 3);
+//! assert_eq!(d, vec![1.0; 4]);
+//! ```
+//!
+//! **Nested derivatives and perturbation confusion.** [`derivative`] is
+//! generic over the number type, so derivatives nest; each level is its
+//! own Rust type, and a variable of an outer level enters an inner
+//! function only through [`Dual::constant`]:
+//!
+//! ```
+//! use chainrule::forward::{derivative, Dual};
+//! // d/dx [x · d/dy (x + y)] at y = 1 is 1 (not 2).
+//! let d = derivative(
+//!     |x: Dual<f64>| x * derivative(|y| Dual::constant(x) + y, Dual::constant(1.0)),
+//!     3.0,
+//! );
+//! assert_eq!(d, 1.0);
+//! ```
+
+mod dual;
+mod taylor;
+
+pub use dual::Dual;
+pub use taylor::Taylor;
+
+use crate::error::{Error, Result};
+use crate::real::Real;
+
+/// f'(x) for a function of one variable, by one forward pass.
+///
+/// Generic over the number type `T`, so derivatives nest
+/// (`derivative(|x| derivative(f, x), x)` with `f` generic); see the
+/// module docs for how an outer variable is lifted into an inner level.
+///
+/// ```
+/// use chainrule::forward::derivative;
+/// use chainrule::Real;
+/// let d = derivative(|x| x.sin() * x, 1.0);
+/// assert!((d - (1f64.cos() + 1f64.sin())).abs() < 1e-15);
+/// ```
+pub fn derivative<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
+    f(Dual::variable(x)).tangent()
+}
+
+/// (f(x), f'(x)) for a function of one variable, by one forward pass.
+///
+/// ```
+/// use chainrule::forward::value_and_derivative;
+/// use chainrule::Real;
+/// assert_eq!(value_and_derivative(|x| x.exp(), 0.0), (1.0, 1.0));
+/// ```
+pub fn value_and_derivative<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> (T, T) {
+    f(Dual::variable(x)).into_parts()
+}
+
+/// The Jacobian–vector product: (f(x), J_f(x)·v) by one forward pass.
+///
+/// Inputs whose tangent `vᵢ` is exactly 0 enter as constants.
+///
+/// # Errors
+/// [`Error::Shape`] when `x` and `v` differ in length.
+///
+/// ```
+/// use chainrule::forward::jvp;
+/// use chainrule::Real;
+/// // f(x, y) = (x·y, sin x); J·(1, 2) = (y + 2x, cos x)
+/// let f = |z: &[chainrule::forward::Dual]| vec![z[0] * z[1], z[0].sin()];
+/// let (y, t) = jvp(f, &[0.5, 3.0], &[1.0, 2.0]).unwrap();
+/// assert_eq!(y, vec![1.5, 0.5f64.sin()]);
+/// assert_eq!(t, vec![4.0, 0.5f64.cos()]);
+/// ```
+pub fn jvp<F>(f: F, x: &[f64], v: &[f64]) -> Result<(Vec<f64>, Vec<f64>)>
+where
+    F: Fn(&[Dual<f64>]) -> Vec<Dual<f64>>,
+{
+    if x.len() != v.len() {
+        return Err(Error::Shape {
+            op: "jvp",
+            lhs: vec![x.len()],
+            rhs: vec![v.len()],
+        });
+    }
+    let inputs: Vec<Dual<f64>> = x
+        .iter()
+        .zip(v)
+        .map(|(&xi, &vi)| {
+            if vi == 0.0 {
+                Dual::constant(xi)
+            } else {
+                Dual::new(xi, vi)
+            }
+        })
+        .collect();
+    Ok(f(&inputs).into_iter().map(Dual::into_parts).unzip())
+}
+
+/// The Jacobian `J[i][j] = ∂fᵢ/∂xⱼ` (row-major: one row per output), by
+/// one forward pass per input.
+///
+/// # Errors
+/// [`Error::Shape`] when `f` returns outputs of different lengths on
+/// different passes.
+///
+/// ```
+/// use chainrule::forward::{jacobian, Dual};
+/// use chainrule::Real;
+/// // f(x, y) = (x·y, x + y, exp y)
+/// let f = |z: &[Dual]| vec![z[0] * z[1], z[0] + z[1], z[1].exp()];
+/// let j = jacobian(f, &[2.0, 0.0]).unwrap();
+/// assert_eq!(j, vec![vec![0.0, 2.0], vec![1.0, 1.0], vec![0.0, 1.0]]);
+/// ```
+pub fn jacobian<F>(f: F, x: &[f64]) -> Result<Vec<Vec<f64>>>
+where
+    F: Fn(&[Dual<f64>]) -> Vec<Dual<f64>>,
+{
+    let mut inputs: Vec<Dual<f64>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
+    let mut rows: Option<Vec<Vec<f64>>> = None;
+    for j in 0..x.len() {
+        inputs[j] = Dual::variable(x[j]);
+        let out = f(&inputs);
+        inputs[j] = Dual::constant(x[j]);
+        let rows = rows.get_or_insert_with(|| vec![vec![0.0; x.len()]; out.len()]);
+        if rows.len() != out.len() {
+            return Err(Error::Shape {
+                op: "jacobian",
+                lhs: vec![rows.len()],
+                rhs: vec![out.len()],
+            });
+        }
+        for (row, o) in rows.iter_mut().zip(&out) {
+            row[j] = o.tangent();
+        }
+    }
+    match rows {
+        Some(rows) => Ok(rows),
+        // No inputs: the number of outputs comes from one evaluation.
+        None => Ok(vec![Vec::new(); f(&inputs).len()]),
+    }
+}
+
+/// The gradient of a scalar function, by one forward pass per input.
+///
+/// ```
+/// use chainrule::forward::{gradient, Dual};
+/// use chainrule::Real;
+/// // f(x, y) = x²·y: ∇f = (2xy, x²)
+/// let g = gradient(|z: &[Dual]| z[0].square() * z[1], &[3.0, 2.0]);
+/// assert_eq!(g, vec![12.0, 9.0]);
+/// ```
+pub fn gradient<F>(f: F, x: &[f64]) -> Vec<f64>
+where
+    F: Fn(&[Dual<f64>]) -> Dual<f64>,
+{
+    let mut inputs: Vec<Dual<f64>> = x.iter().map(|&xi| Dual::constant(xi)).collect();
+    (0..x.len())
+        .map(|j| {
+            inputs[j] = Dual::variable(x[j]);
+            let d = f(&inputs).tangent();
+            inputs[j] = Dual::constant(x[j]);
+            d
+        })
+        .collect()
+}
+
+/// The Hessian `H[i][j] = ∂²f/∂xᵢ∂xⱼ` of a scalar function by nested duals
+/// (`Dual<Dual<f64>>`, forward over forward): one pass per pair `i ≤ j`,
+/// the lower triangle mirrored.
+///
+/// Write `f` once, generic over [`Real`], and pass the function item: the
+/// compiler instantiates it at `Dual<Dual<f64>>`.
+///
+/// ```
+/// use chainrule::forward::hessian;
+/// use chainrule::Real;
+/// // f(x, y) = x²y + sin y
+/// fn f<T: Real>(z: &[T]) -> T {
+///     z[0].square() * z[1].clone() + z[1].sin()
+/// }
+/// let h = hessian(f, &[1.0, 0.5]);
+/// assert_eq!(h[0], vec![1.0, 2.0]);
+/// assert_eq!(h[1], vec![2.0, -0.5f64.sin()]);
+/// ```
+pub fn hessian<F>(f: F, x: &[f64]) -> Vec<Vec<f64>>
+where
+    F: Fn(&[Dual<Dual<f64>>]) -> Dual<Dual<f64>>,
+{
+    let n = x.len();
+    let lift = |xi: f64| Dual::constant(Dual::constant(xi));
+    let mut inputs: Vec<Dual<Dual<f64>>> = x.iter().map(|&xi| lift(xi)).collect();
+    let mut h = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in i..n {
+            // The inner level (the value's tangent) carries eⱼ, the outer
+            // level (the outer tangent) carries eᵢ.
+            if i == j {
+                inputs[i] = Dual::new(Dual::variable(x[i]), Dual::constant(1.0));
+            } else {
+                inputs[i] = Dual::new(Dual::constant(x[i]), Dual::constant(1.0));
+                inputs[j] = Dual::constant(Dual::variable(x[j]));
+            }
+            let hij = f(&inputs).tangent().tangent();
+            h[i][j] = hij;
+            h[j][i] = hij;
+            inputs[i] = lift(x[i]);
+            inputs[j] = lift(x[j]);
+        }
+    }
+    h
+}
+
+/// The Taylor coefficients `c₀ … c_k` (`cᵢ = f⁽ⁱ⁾(x)/i!`) of `f` at `x`,
+/// by one pass of truncated Taylor series.
+///
+/// ```
+/// use chainrule::forward::taylor_coefficients;
+/// use chainrule::Real;
+/// // 1/(1 − x) at 0: 1, 1, 1, …
+/// let c = taylor_coefficients(|x| 1.0 / (1.0 - x), 0.0, 4);
+/// assert_eq!(c, vec![1.0; 5]);
+/// ```
+pub fn taylor_coefficients<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> Vec<T> {
+    let mut c = f(Taylor::variable(x, k)).into_coeffs();
+    c.resize_with(k + 1, || T::from_f64(0.0));
+    c
+}
+
+/// The derivatives `f(x), f'(x), …, f⁽ᵏ⁾(x)` by one pass of truncated
+/// Taylor series: O(k²) work per operation.
+///
+/// ```
+/// use chainrule::forward::derivatives;
+/// use chainrule::Real;
+/// // tanh'''' at 0.5 = 24t⁵ − 40t³ + 16t with t = tanh 0.5
+/// let d = derivatives(|x| x.tanh(), 0.5, 4);
+/// let t = 0.5f64.tanh();
+/// let exact = 24.0 * t.powi(5) - 40.0 * t.powi(3) + 16.0 * t;
+/// assert!((d[4] - exact).abs() < 1e-14);
+/// ```
+pub fn derivatives<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> Vec<T> {
+    let mut c = taylor_coefficients(f, x, k);
+    let mut factorial = 1.0;
+    for (i, ci) in c.iter_mut().enumerate().skip(1) {
+        factorial *= i as f64;
+        *ci = ci.clone() * factorial;
+    }
+    c
+}

@@ -1,0 +1,833 @@
+//! Truncated Taylor series: every derivative up to order K in O(K²) per op.
+//!
+//! # Recurrences
+//!
+//! A series `u = Σ uₖ tᵏ` holds `uₖ = u⁽ᵏ⁾/k!`. Each primitive maps the
+//! input coefficients to the output's in O(K²) (Griewank & Walther,
+//! *Evaluating Derivatives*, ch. 13):
+//!
+//! - `+ −`: term by term; `·`: the Cauchy product; `/`: `c = a/b` solved
+//!   from `c·b = a`.
+//! - Ops whose derivative is a simple function of the result use the
+//!   derivative ODE `y' = g·u'`, integrated term by term:
+//!   `yₖ = (1/k) Σⱼ j·uⱼ·g_{k−j}`: `exp` (g = y), `sin`/`cos` and
+//!   `sinh`/`cosh` as pairs, `tan` (g = 1 + y²), `tanh` (g = 1 − y²),
+//!   `sigmoid` (g = y(1 − y)), `softplus` (g = sigmoid u, the integral of
+//!   sigmoid), `erf` (g = 2/√π·e^(−u²)). The constant term `g₀` is taken
+//!   from [`rules::d_unary`] (so tanh'(20) = sech²20 = 1.7e-17 exactly, not
+//!   `1 − y₀² = 0`) and the higher terms of `1 ∓ y²` are formed without the
+//!   constant 1, so they do not cancel either.
+//! - Ops with `y'·w = u'`: `ln` (w = u), `atan` (w = 1 + u²),
+//!   `atanh` (w = 1 − u²), `asin`/`acos` (w = ±√(1 − u²)), `asinh`
+//!   (w = √(u² + 1)), `acosh` (w = √(u² − 1)); `1 − u₀²` is formed as
+//!   `(1 − u₀)(1 + u₀)`. `log2`/`log10` scale `ln`.
+//! - `sqrt` from `y² = u`; `cbrt` and `pow` with a constant exponent `r`
+//!   by the power recurrence `u·y' = r·y·u'` (which divides by `u₀`, so
+//!   `x.powf(2.0)` at `x = 0` gives NaN beyond the value: use `powi`);
+//!   `powi(n)` by repeated squaring (exact at 0), and its reciprocal for
+//!   `n < 0`; `pow` with a non-constant exponent as `exp(y·ln x)` with the
+//!   value taken from the kernel; `atan2(a, b)` from
+//!   `y'·(a² + b²) = b·a' − a·b'`.
+//! - Piecewise ops (`relu abs sign step max min`): the branch of the
+//!   point's value, with the (constant) slope of the selected piece from
+//!   the rules table; so relu'(0) = 0 and all higher coefficients of
+//!   `sign`/`step` are 0.
+//!
+//! # Lengths
+//!
+//! Coefficients past the end of the stored vector are zero. A constant has
+//! one coefficient and costs nothing; results of a binary op take the
+//! longer length, so the order is set by the variable
+//! ([`Taylor::variable`]).
+
+use std::f64::consts::{LN_10, LN_2, PI};
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::real::Real;
+use crate::rules;
+
+/// A truncated Taylor series `c₀ + c₁t + … + c_K t^K` with `cₖ = f⁽ᵏ⁾/k!`.
+///
+/// ```
+/// use chainrule::forward::Taylor;
+/// use chainrule::Real;
+/// // exp at 0: coefficients 1/k!
+/// let y = Taylor::variable(0.0, 4).exp();
+/// assert_eq!(y.coeffs(), &[1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 24.0]);
+/// // the 3rd derivative of x·sin x at 1: −x cos x − 3 sin x
+/// let x = Taylor::variable(1.0, 3);
+/// let d3 = (x.clone() * x.sin()).derivative(3);
+/// let exact = -1f64.cos() - 3.0 * 1f64.sin();
+/// assert!((d3 - exact).abs() < 1e-14);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Taylor<T: Real = f64> {
+    /// Never empty; missing trailing coefficients are zero.
+    coeffs: Vec<T>,
+}
+
+fn zero<T: Real>() -> T {
+    T::from_f64(0.0)
+}
+
+/// Coefficient `k` of `s`, zero past the end.
+fn get<T: Real>(s: &[T], k: usize) -> T {
+    s.get(k).cloned().unwrap_or_else(zero)
+}
+
+impl<T: Real> Taylor<T> {
+    /// A series from its coefficients `c₀, c₁, …` (an empty vector is the
+    /// constant 0).
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// let s = Taylor::new(vec![1.0, 2.0, 3.0]);
+    /// assert_eq!(s.coeff(1), 2.0);
+    /// assert_eq!(s.coeff(7), 0.0);
+    /// ```
+    pub fn new(coeffs: Vec<T>) -> Self {
+        if coeffs.is_empty() {
+            Taylor::constant(zero())
+        } else {
+            Taylor { coeffs }
+        }
+    }
+
+    /// A constant: one coefficient.
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// assert_eq!(Taylor::constant(2.5).coeffs(), &[2.5]);
+    /// ```
+    pub fn constant(value: T) -> Self {
+        Taylor {
+            coeffs: vec![value],
+        }
+    }
+
+    /// The independent variable at `x`, to order `order`:
+    /// `[x, 1, 0, …]` with `order + 1` coefficients.
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// assert_eq!(Taylor::variable(3.0, 3).coeffs(), &[3.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn variable(x: T, order: usize) -> Self {
+        let mut coeffs = Vec::with_capacity(order + 1);
+        coeffs.push(x);
+        if order >= 1 {
+            coeffs.push(T::from_f64(1.0));
+            coeffs.resize_with(order + 1, zero);
+        }
+        Taylor { coeffs }
+    }
+
+    /// The stored coefficients (those past the end are zero).
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// use chainrule::Real;
+    /// let y = Taylor::variable(0.0, 2).sin();
+    /// assert_eq!(y.coeffs(), &[0.0, 1.0, 0.0]);
+    /// ```
+    pub fn coeffs(&self) -> &[T] {
+        &self.coeffs
+    }
+
+    /// The stored coefficients, by value.
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// assert_eq!(Taylor::variable(1.0, 1).into_coeffs(), vec![1.0, 1.0]);
+    /// ```
+    pub fn into_coeffs(self) -> Vec<T> {
+        self.coeffs
+    }
+
+    /// Coefficient `k`, `f⁽ᵏ⁾/k!` (zero past the stored ones).
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// use chainrule::Real;
+    /// let y = Taylor::variable(0.0, 3).exp();
+    /// assert_eq!(y.coeff(2), 0.5);
+    /// ```
+    pub fn coeff(&self, k: usize) -> T {
+        get(&self.coeffs, k)
+    }
+
+    /// The value `c₀`.
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// assert_eq!(Taylor::variable(2.0, 5).value(), 2.0);
+    /// ```
+    pub fn value(&self) -> T {
+        self.coeffs[0].clone()
+    }
+
+    /// The k-th derivative, `k!·cₖ`.
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// use chainrule::Real;
+    /// let y = Taylor::variable(2.0, 3).powi(3);
+    /// assert_eq!(y.derivative(3), 6.0);
+    /// assert_eq!(y.derivative(2), 12.0);
+    /// ```
+    pub fn derivative(&self, k: usize) -> T {
+        let factorial: f64 = (1..=k).map(|i| i as f64).product();
+        self.coeff(k) * factorial
+    }
+
+    /// The number of stored coefficients minus one: the order this series
+    /// carries (0 for a constant).
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// assert_eq!(Taylor::variable(1.0, 6).order(), 6);
+    /// assert_eq!(Taylor::constant(1.0).order(), 0);
+    /// ```
+    pub fn order(&self) -> usize {
+        self.coeffs.len() - 1
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Kernels on coefficient slices. Every input slice is non-empty.
+
+/// Coefficient k of a·b (zero-padded inputs).
+#[inline]
+fn cauchy<T: Real>(a: &[T], b: &[T], k: usize) -> T {
+    let lo = k.saturating_sub(b.len() - 1);
+    let hi = k.min(a.len() - 1);
+    let mut s = zero::<T>();
+    for j in lo..=hi {
+        s = s + a[j].clone() * b[k - j].clone();
+    }
+    s
+}
+
+/// a·b to `n` coefficients.
+fn mul_n<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
+    (0..n).map(|k| cauchy(a, b, k)).collect()
+}
+
+fn mul<T: Real>(a: &[T], b: &[T]) -> Vec<T> {
+    if b.len() == 1 {
+        return a.iter().map(|x| x.clone() * b[0].clone()).collect();
+    }
+    if a.len() == 1 {
+        return b.iter().map(|x| a[0].clone() * x.clone()).collect();
+    }
+    mul_n(a, b, a.len().max(b.len()))
+}
+
+/// a/b: c·b = a, so cₖ = (aₖ − Σ_{j<k} cⱼ b_{k−j}) / b₀.
+fn div<T: Real>(a: &[T], b: &[T]) -> Vec<T> {
+    let b0 = b[0].clone();
+    if b.len() == 1 {
+        return a.iter().map(|x| x.clone() / b0.clone()).collect();
+    }
+    let n = a.len().max(b.len());
+    let mut c: Vec<T> = Vec::with_capacity(n);
+    c.push(a[0].clone() / b0.clone());
+    for k in 1..n {
+        let mut s = get(a, k);
+        for j in k.saturating_sub(b.len() - 1)..k {
+            s = s - c[j].clone() * b[k - j].clone();
+        }
+        c.push(s / b0.clone());
+    }
+    c
+}
+
+/// u² to `n` coefficients.
+fn square_n<T: Real>(u: &[T], n: usize) -> Vec<T> {
+    mul_n(u, u, n)
+}
+
+/// Integrates `y' = g·u'`: yₖ = (1/k) Σ_{j=1..k} j·uⱼ·g_{k−j}, for a `g`
+/// known to at least `u.len() − 1` terms.
+fn integrate<T: Real>(u: &[T], g: &[T], y0: T) -> Vec<T> {
+    let n = u.len();
+    let mut y = Vec::with_capacity(n);
+    y.push(y0);
+    for k in 1..n {
+        let mut s = zero::<T>();
+        for j in 1..=k {
+            s = s + u[j].clone() * (j as f64) * g[k - j].clone();
+        }
+        y.push(s / k as f64);
+    }
+    y
+}
+
+/// Integrates `y'·w = sign·u'`:
+/// yₖ = (sign·k·uₖ − Σ_{i=1..k−1} i·yᵢ·w_{k−i}) / (k·w₀), for a `w` known
+/// to at least `u.len() − 1` terms.
+fn integrate_quotient<T: Real>(u: &[T], w: &[T], y0: T, sign: f64) -> Vec<T> {
+    let n = u.len();
+    let mut y: Vec<T> = Vec::with_capacity(n);
+    y.push(y0);
+    for k in 1..n {
+        let mut s = u[k].clone() * (sign * k as f64);
+        for i in 1..k {
+            s = s - y[i].clone() * (i as f64) * w[k - i].clone();
+        }
+        y.push(s / (w[0].clone() * k as f64));
+    }
+    y
+}
+
+/// exp(u) with a given value y₀ (the kernel's, or `pow`'s).
+fn exp_with<T: Real>(u: &[T], y0: T) -> Vec<T> {
+    let n = u.len();
+    let mut y: Vec<T> = Vec::with_capacity(n);
+    y.push(y0);
+    for k in 1..n {
+        let mut s = zero::<T>();
+        for j in 1..=k {
+            s = s + u[j].clone() * (j as f64) * y[k - j].clone();
+        }
+        y.push(s / k as f64);
+    }
+    y
+}
+
+/// ln(u): u·y' = u'.
+fn ln<T: Real>(u: &[T]) -> Vec<T> {
+    integrate_quotient(u, u, u[0].ln(), 1.0)
+}
+
+/// √u from y² = u: yₖ = (uₖ − Σ_{j=1..k−1} yⱼ y_{k−j}) / (2y₀).
+fn sqrt_with<T: Real>(u: &[T], y0: T) -> Vec<T> {
+    let n = u.len();
+    let mut y: Vec<T> = Vec::with_capacity(n);
+    y.push(y0);
+    let two_y0 = y[0].clone() * 2.0;
+    for k in 1..n {
+        let mut s = u[k].clone();
+        for j in 1..k {
+            s = s - y[j].clone() * y[k - j].clone();
+        }
+        y.push(s / two_y0.clone());
+    }
+    y
+}
+
+/// u^r for a constant r with value y₀: u·y' = r·y·u', so
+/// yₖ = Σ_{j=1..k} (r·j − (k − j))·uⱼ·y_{k−j} / (k·u₀).
+fn power<T: Real>(u: &[T], r: &T, y0: T) -> Vec<T> {
+    let n = u.len();
+    let mut y: Vec<T> = Vec::with_capacity(n);
+    y.push(y0);
+    for k in 1..n {
+        let mut s = zero::<T>();
+        for j in 1..=k {
+            let w = r.clone() * (j as f64) - (k - j) as f64;
+            s = s + w * u[j].clone() * y[k - j].clone();
+        }
+        y.push(s / (u[0].clone() * k as f64));
+    }
+    y
+}
+
+/// uⁿ for n ≥ 0 by repeated squaring, to u.len() coefficients.
+fn powi_nonneg<T: Real>(u: &[T], n: u32) -> Vec<T> {
+    let len = u.len();
+    let mut result: Option<Vec<T>> = None;
+    let mut base: Vec<T> = u.to_vec();
+    let mut e = n;
+    loop {
+        if e & 1 == 1 {
+            result = Some(match result {
+                None => base.clone(),
+                Some(r) => mul_n(&r, &base, len),
+            });
+        }
+        e >>= 1;
+        if e == 0 {
+            break;
+        }
+        base = square_n(&base, len);
+    }
+    match result {
+        Some(r) => r,
+        None => {
+            let mut one = vec![zero::<T>(); len];
+            one[0] = T::from_f64(1.0);
+            one
+        }
+    }
+}
+
+/// (sin u, cos u) as a pair: s' = c·u', c' = −s·u'.
+fn sin_cos<T: Real>(u: &[T]) -> (Vec<T>, Vec<T>) {
+    trig_pair(u, u[0].sin(), u[0].cos(), -1.0)
+}
+
+/// (sinh u, cosh u) as a pair: s' = c·u', c' = s·u'.
+fn sinh_cosh<T: Real>(u: &[T]) -> (Vec<T>, Vec<T>) {
+    trig_pair(u, u[0].sinh(), u[0].cosh(), 1.0)
+}
+
+/// s' = c·u', c' = sign·s·u'.
+fn trig_pair<T: Real>(u: &[T], s0: T, c0: T, sign: f64) -> (Vec<T>, Vec<T>) {
+    let n = u.len();
+    let mut s: Vec<T> = Vec::with_capacity(n);
+    let mut c: Vec<T> = Vec::with_capacity(n);
+    s.push(s0);
+    c.push(c0);
+    for k in 1..n {
+        let mut ss = zero::<T>();
+        let mut cc = zero::<T>();
+        for j in 1..=k {
+            let ju = u[j].clone() * (j as f64);
+            ss = ss + ju.clone() * c[k - j].clone();
+            cc = cc + ju * s[k - j].clone();
+        }
+        s.push(ss / k as f64);
+        c.push(cc * (sign / k as f64));
+    }
+    (s, c)
+}
+
+/// y' = g·u' where g = d_unary(op)(u₀) + a·(y² − y₀²) + b·(y − y₀), i.e.
+/// g = const + a·y² + b·y with its constant term from the rules table:
+/// tan (a = 1), tanh (a = −1), sigmoid (a = −1, b = 1).
+fn quadratic_ode<T: Real>(u: &[T], op: UnaryOp, a: f64, b: f64) -> Vec<T> {
+    let n = u.len();
+    let y0 = u[0].unary(op);
+    let g0 = rules::d_unary(op, &u[0], &y0);
+    let mut y: Vec<T> = Vec::with_capacity(n);
+    let mut g: Vec<T> = Vec::with_capacity(n);
+    y.push(y0);
+    g.push(g0);
+    // gₘ = a·(2y₀yₘ + Σ_{i=1..m−1} yᵢ y_{m−i}) + b·yₘ for m ≥ 1.
+    let lin = y[0].clone() * (2.0 * a) + b;
+    for k in 1..n {
+        if k >= 2 {
+            let m = k - 1;
+            let mut s = zero::<T>();
+            for i in 1..m {
+                s = s + y[i].clone() * y[m - i].clone();
+            }
+            g.push(lin.clone() * y[m].clone() + s * a);
+        }
+        let mut s = zero::<T>();
+        for j in 1..=k {
+            s = s + u[j].clone() * (j as f64) * g[k - j].clone();
+        }
+        y.push(s / k as f64);
+    }
+    y
+}
+
+/// 1 − u² (sign = −1) or u² − 1 (sign = 1) or u² + 1 (sign = 0, plus) to
+/// `n` terms, with the constant term formed without cancellation.
+fn one_and_square<T: Real>(u: &[T], n: usize, kind: OneSquare) -> Vec<T> {
+    let mut w = square_n(u, n);
+    let u0 = u[0].clone();
+    let one = || T::from_f64(1.0);
+    match kind {
+        OneSquare::OneMinus => {
+            for x in w.iter_mut().skip(1) {
+                *x = -x.clone();
+            }
+            w[0] = (one() - u0.clone()) * (one() + u0);
+        }
+        OneSquare::MinusOne => w[0] = (u0.clone() - 1.0) * (u0 + 1.0),
+        OneSquare::Plus => w[0] = w[0].clone() + 1.0,
+    }
+    w
+}
+
+#[derive(Clone, Copy)]
+enum OneSquare {
+    OneMinus,
+    MinusOne,
+    Plus,
+}
+
+/// The piecewise-linear ops and max/min: yₖ = slope·uₖ for k ≥ 1.
+fn scale_tail<T: Real>(u: &[T], y0: T, slope: T) -> Vec<T> {
+    let mut y = Vec::with_capacity(u.len());
+    y.push(y0);
+    y.extend(u[1..].iter().map(|x| slope.clone() * x.clone()));
+    y
+}
+
+fn unary_series<T: Real>(u: &[T], op: UnaryOp) -> Vec<T> {
+    use UnaryOp::*;
+    let n = u.len();
+    if n == 1 {
+        return vec![u[0].unary(op)];
+    }
+    match op {
+        Neg => u.iter().map(|x| -x.clone()).collect(),
+        Exp => exp_with(u, u[0].exp()),
+        Ln => ln(u),
+        Log2 | Log10 => {
+            let scale = if op == Log2 { LN_2 } else { LN_10 };
+            let mut y = ln(u);
+            y[0] = u[0].unary(op);
+            for x in y.iter_mut().skip(1) {
+                *x = x.clone() / scale;
+            }
+            y
+        }
+        Sqrt => sqrt_with(u, u[0].sqrt()),
+        Cbrt => power(u, &T::from_f64(1.0 / 3.0), u[0].cbrt()),
+        Sin => sin_cos(u).0,
+        Cos => sin_cos(u).1,
+        Tan => quadratic_ode(u, Tan, 1.0, 0.0),
+        Sinh => sinh_cosh(u).0,
+        Cosh => sinh_cosh(u).1,
+        Tanh => quadratic_ode(u, Tanh, -1.0, 0.0),
+        Sigmoid => quadratic_ode(u, Sigmoid, -1.0, 1.0),
+        Softplus => {
+            let s = unary_series(&u[..n - 1], Sigmoid);
+            integrate(u, &s, u[0].softplus())
+        }
+        Erf => {
+            let mut e = square_n(&u[..n - 1], n - 1);
+            for x in e.iter_mut() {
+                *x = -x.clone();
+            }
+            let e0 = e[0].exp();
+            let mut g = exp_with(&e, e0);
+            let c = 2.0 / PI.sqrt();
+            for x in g.iter_mut() {
+                *x = x.clone() * c;
+            }
+            integrate(u, &g, u[0].erf())
+        }
+        Atan => {
+            let w = one_and_square(u, n - 1, OneSquare::Plus);
+            integrate_quotient(u, &w, u[0].atan(), 1.0)
+        }
+        Atanh => {
+            let w = one_and_square(u, n - 1, OneSquare::OneMinus);
+            integrate_quotient(u, &w, u[0].atanh(), 1.0)
+        }
+        Asin | Acos => {
+            let v = one_and_square(u, n - 1, OneSquare::OneMinus);
+            let w = sqrt_with(&v, v[0].sqrt());
+            let sign = if op == Asin { 1.0 } else { -1.0 };
+            integrate_quotient(u, &w, u[0].unary(op), sign)
+        }
+        Asinh => {
+            let v = one_and_square(u, n - 1, OneSquare::Plus);
+            let w = sqrt_with(&v, v[0].sqrt());
+            integrate_quotient(u, &w, u[0].asinh(), 1.0)
+        }
+        Acosh => {
+            let v = one_and_square(u, n - 1, OneSquare::MinusOne);
+            let w = sqrt_with(&v, v[0].sqrt());
+            integrate_quotient(u, &w, u[0].acosh(), 1.0)
+        }
+        Relu | Abs | Sign | Step => {
+            let y0 = u[0].unary(op);
+            let slope = rules::d_unary(op, &u[0], &y0);
+            scale_tail(u, y0, slope)
+        }
+        Powi(0) => {
+            let mut y = vec![zero::<T>(); n];
+            y[0] = u[0].powi(0);
+            y
+        }
+        Powi(k) => {
+            let mut y = powi_nonneg(u, k.unsigned_abs());
+            if k < 0 {
+                y = div(&[T::from_f64(1.0)], &y);
+            }
+            y[0] = u[0].powi(k);
+            y
+        }
+    }
+}
+
+fn binary_series<T: Real>(a: &[T], b: &[T], op: BinaryOp) -> Vec<T> {
+    use BinaryOp::*;
+    let n = a.len().max(b.len());
+    if n == 1 {
+        return vec![a[0].binary(op, &b[0])];
+    }
+    match op {
+        Add => (0..n).map(|k| get(a, k) + get(b, k)).collect(),
+        Sub => (0..n).map(|k| get(a, k) - get(b, k)).collect(),
+        Mul => mul(a, b),
+        Div => div(a, b),
+        Pow => {
+            let y0 = a[0].pow(&b[0]);
+            if b.len() == 1 {
+                power(a, &b[0], y0)
+            } else {
+                let z = mul(&ln(a), b);
+                exp_with(&z, y0)
+            }
+        }
+        Atan2 => {
+            // y = atan2(a, b), y'·(a² + b²) = b·a' − a·b'.
+            let y0 = a[0].atan2(&b[0]);
+            let mut y: Vec<T> = Vec::with_capacity(n);
+            y.push(y0);
+            let w: Vec<T> = (0..n - 1)
+                .map(|m| cauchy(a, a, m) + cauchy(b, b, m))
+                .collect();
+            for k in 1..n {
+                // N_{k−1} = Σ_{i=0..k−1} (k − i)(bᵢ a_{k−i} − aᵢ b_{k−i})
+                let mut s = zero::<T>();
+                for i in 0..k {
+                    let f = (k - i) as f64;
+                    s = s + (get(b, i) * get(a, k - i) - get(a, i) * get(b, k - i)) * f;
+                }
+                for i in 1..k {
+                    s = s - y[i].clone() * (i as f64) * w[k - i].clone();
+                }
+                y.push(s / (w[0].clone() * k as f64));
+            }
+            y
+        }
+        Max | Min => {
+            let y0 = a[0].binary(op, &b[0]);
+            let (da, db) = rules::d_binary(op, &a[0], &b[0], &y0);
+            let mut y = Vec::with_capacity(n);
+            y.push(y0);
+            for k in 1..n {
+                y.push(da.clone() * get(a, k) + db.clone() * get(b, k));
+            }
+            y
+        }
+    }
+}
+
+impl<T: Real> Real for Taylor<T> {
+    fn from_f64(x: f64) -> Self {
+        Taylor::constant(T::from_f64(x))
+    }
+
+    fn unary(&self, op: UnaryOp) -> Self {
+        Taylor {
+            coeffs: unary_series(&self.coeffs, op),
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
+        Taylor {
+            coeffs: binary_series(&self.coeffs, &rhs.coeffs, op),
+        }
+    }
+}
+
+impl<T: Real> Add for Taylor<T> {
+    type Output = Taylor<T>;
+    fn add(self, rhs: Taylor<T>) -> Taylor<T> {
+        let (mut long, short) = if self.coeffs.len() >= rhs.coeffs.len() {
+            (self, rhs)
+        } else {
+            (rhs, self)
+        };
+        for (x, y) in long.coeffs.iter_mut().zip(short.coeffs) {
+            *x = x.clone() + y;
+        }
+        long
+    }
+}
+
+impl<T: Real> Sub for Taylor<T> {
+    type Output = Taylor<T>;
+    fn sub(self, rhs: Taylor<T>) -> Taylor<T> {
+        if self.coeffs.len() >= rhs.coeffs.len() {
+            let mut out = self;
+            for (x, y) in out.coeffs.iter_mut().zip(rhs.coeffs) {
+                *x = x.clone() - y;
+            }
+            out
+        } else {
+            let mut out = rhs;
+            for (k, x) in out.coeffs.iter_mut().enumerate() {
+                *x = get(&self.coeffs, k) - x.clone();
+            }
+            out
+        }
+    }
+}
+
+impl<T: Real> Mul for Taylor<T> {
+    type Output = Taylor<T>;
+    fn mul(self, rhs: Taylor<T>) -> Taylor<T> {
+        self.binary(BinaryOp::Mul, &rhs)
+    }
+}
+
+impl<T: Real> Div for Taylor<T> {
+    type Output = Taylor<T>;
+    fn div(self, rhs: Taylor<T>) -> Taylor<T> {
+        self.binary(BinaryOp::Div, &rhs)
+    }
+}
+
+impl<T: Real> Neg for Taylor<T> {
+    type Output = Taylor<T>;
+    fn neg(mut self) -> Taylor<T> {
+        for x in self.coeffs.iter_mut() {
+            *x = -x.clone();
+        }
+        self
+    }
+}
+
+/// `&Taylor ∘ &Taylor` for one operator.
+macro_rules! taylor_ref_operator {
+    ($trait:ident, $method:ident, $op:expr) => {
+        impl<T: Real> $trait<&Taylor<T>> for &Taylor<T> {
+            type Output = Taylor<T>;
+            fn $method(self, rhs: &Taylor<T>) -> Taylor<T> {
+                self.binary($op, rhs)
+            }
+        }
+    };
+}
+
+taylor_ref_operator!(Add, add, BinaryOp::Add);
+taylor_ref_operator!(Sub, sub, BinaryOp::Sub);
+taylor_ref_operator!(Mul, mul, BinaryOp::Mul);
+taylor_ref_operator!(Div, div, BinaryOp::Div);
+
+impl<T: Real> Add<f64> for Taylor<T> {
+    type Output = Taylor<T>;
+    fn add(mut self, rhs: f64) -> Taylor<T> {
+        self.coeffs[0] = self.coeffs[0].clone() + rhs;
+        self
+    }
+}
+
+impl<T: Real> Sub<f64> for Taylor<T> {
+    type Output = Taylor<T>;
+    fn sub(mut self, rhs: f64) -> Taylor<T> {
+        self.coeffs[0] = self.coeffs[0].clone() - rhs;
+        self
+    }
+}
+
+impl<T: Real> Mul<f64> for Taylor<T> {
+    type Output = Taylor<T>;
+    fn mul(mut self, rhs: f64) -> Taylor<T> {
+        for x in self.coeffs.iter_mut() {
+            *x = x.clone() * rhs;
+        }
+        self
+    }
+}
+
+impl<T: Real> Div<f64> for Taylor<T> {
+    type Output = Taylor<T>;
+    fn div(mut self, rhs: f64) -> Taylor<T> {
+        for x in self.coeffs.iter_mut() {
+            *x = x.clone() / rhs;
+        }
+        self
+    }
+}
+
+impl<T: Real> Add<Taylor<T>> for f64 {
+    type Output = Taylor<T>;
+    fn add(self, rhs: Taylor<T>) -> Taylor<T> {
+        rhs + self
+    }
+}
+
+impl<T: Real> Sub<Taylor<T>> for f64 {
+    type Output = Taylor<T>;
+    fn sub(self, rhs: Taylor<T>) -> Taylor<T> {
+        -rhs + self
+    }
+}
+
+impl<T: Real> Mul<Taylor<T>> for f64 {
+    type Output = Taylor<T>;
+    fn mul(self, rhs: Taylor<T>) -> Taylor<T> {
+        rhs * self
+    }
+}
+
+impl<T: Real> Div<Taylor<T>> for f64 {
+    type Output = Taylor<T>;
+    fn div(self, rhs: Taylor<T>) -> Taylor<T> {
+        Taylor::<T>::from_f64(self) / rhs
+    }
+}
+
+impl<T: Real> From<T> for Taylor<T> {
+    /// A constant.
+    fn from(value: T) -> Self {
+        Taylor::constant(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn lengths_follow_the_variable() {
+        let c = Taylor::constant(2.0);
+        let x = Taylor::variable(1.0, 5);
+        assert_eq!((c.clone() * c.clone()).order(), 0);
+        assert_eq!((c.clone() + x.clone()).order(), 5);
+        assert_eq!((x.clone() / c.clone()).order(), 5);
+        assert_eq!((c / x).order(), 5);
+    }
+
+    #[test]
+    fn division_is_the_geometric_series() {
+        // 1/(1 − t) = 1 + t + t² + …
+        let t = Taylor::variable(0.0, 6);
+        let y = 1.0 / (1.0 - t);
+        assert_eq!(y.coeffs(), &[1.0; 7]);
+    }
+
+    #[test]
+    fn powi_at_zero_is_exact() {
+        // (x)^3 at 0: 0, 0, 0, 1
+        let y = Taylor::variable(0.0, 4).powi(3);
+        assert_eq!(y.coeffs(), &[0.0, 0.0, 0.0, 1.0, 0.0]);
+        // (1 + x)^-2 at 0: (−1)^k (k + 1)
+        let y = (Taylor::variable(0.0, 4) + 1.0).powi(-2);
+        for (k, c) in y.coeffs().iter().enumerate() {
+            let exact = if k % 2 == 0 { 1.0 } else { -1.0 } * (k + 1) as f64;
+            assert!(close(*c, exact, 1e-15), "{k}: {c}");
+        }
+    }
+
+    #[test]
+    fn sin_cos_pair() {
+        let x = 0.7;
+        let (s, c) = sin_cos(&[x, 1.0, 0.0, 0.0, 0.0]);
+        // sin⁽ᵏ⁾ cycles sin, cos, −sin, −cos
+        let d = [x.sin(), x.cos(), -x.sin(), -x.cos(), x.sin()];
+        let f = [1.0, 1.0, 2.0, 6.0, 24.0];
+        for k in 0..5 {
+            assert!(close(s[k] * f[k], d[k], 1e-15));
+            assert!(close(c[k] * f[k], d[(k + 1) % 4], 1e-15));
+        }
+    }
+
+    #[test]
+    fn tanh_tail_does_not_cancel() {
+        // tanh'(20) = sech² 20 ≈ 1.7e-17 (1 − tanh² 20 rounds to 0).
+        let y = Taylor::variable(20.0, 2).tanh();
+        let exact = 4.0 * (-40f64).exp() / (1.0 + (-40f64).exp()).powi(2);
+        assert!((y.coeff(1) - exact).abs() < 1e-14 * exact);
+        // tanh'' = −2 tanh · sech², coefficient 2 is half of it.
+        let exact2 = -20f64.tanh() * exact;
+        assert!((y.coeff(2) - exact2).abs() < 1e-13 * exact2.abs());
+    }
+}
