@@ -7,11 +7,15 @@
 //! binary panic or crash.
 
 mod args;
+mod cmd;
 mod draw;
+mod engine;
 mod error;
+mod fd;
 mod json;
 mod point;
 mod table;
+mod tour;
 mod wengert;
 
 use std::io::Write;
@@ -104,6 +108,13 @@ fn run(args: Vec<String>) -> CliResult<Outcome> {
 
 fn dispatch(command: Command) -> CliResult<Outcome> {
     match command {
-        other => Err(CliError::new(format!("not available yet: {other:?}"))),
+        Command::Grad(a) => cmd::grad::run(&a),
+        Command::Hessian(a) => cmd::hessian::run(&a),
+        Command::Diff(a) => cmd::diff::run(&a),
+        Command::Taylor(a) => cmd::taylor::run(&a),
+        Command::Check(a) => cmd::check::run(&a),
+        Command::Explain(a) => cmd::explain::run(&a),
+        Command::Graph(a) => cmd::graph::run(&a),
+        Command::Tour(a) => tour::run(a.json),
     }
 }

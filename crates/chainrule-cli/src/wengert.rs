@@ -33,9 +33,20 @@ pub enum Kind {
     Op,
 }
 
+/// The primitive of an operation node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Prim {
+    /// One argument.
+    Unary(UnaryOp),
+    /// Two arguments.
+    Binary(BinaryOp),
+}
+
 /// A node of the Wengert list.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// The primitive, for operation nodes.
+    pub prim: Option<Prim>,
     /// Its name: the variable's name, the constant's text, or a fresh letter.
     pub name: String,
     /// Input, constant or operation.
@@ -116,6 +127,7 @@ impl Wengert {
                         fresh.next()
                     };
                     nodes.push(Node {
+                        prim: Some(Prim::Unary(*op)),
                         name,
                         kind: Kind::Op,
                         op: op_name_unary(*op),
@@ -140,6 +152,7 @@ impl Wengert {
                         fresh.next()
                     };
                     nodes.push(Node {
+                        prim: Some(Prim::Binary(*op)),
                         name,
                         kind: Kind::Op,
                         op: op.name().to_string(),
@@ -404,6 +417,7 @@ impl Wengert {
 
 fn leaf(name: String, kind: Kind, op: &str, value: f64) -> Node {
     Node {
+        prim: None,
         formula: name.clone(),
         name,
         kind,

@@ -1,0 +1,116 @@
+//! `chainrule grad EXPR --at POINT [--json]`: the gradient by reverse mode,
+//! its simplified formulas, and a finite-difference check.
+
+use crate::args::{require_expr, PointArgs};
+use crate::cmd::{named_numbers, names_json, point_json, point_text};
+use crate::engine;
+use crate::error::CliResult;
+use crate::json::{num_text, Json};
+use crate::point::Point;
+use crate::table::{Align, Table};
+use crate::Outcome;
+
+/// Relative agreement the finite-difference check asks for.
+pub const FD_TOL: f64 = 1e-6;
+
+/// The finite-difference check's error for one partial: the relative
+/// difference, where differences below 1e-12·max(1, |f|) (the rounding
+/// floor of the difference quotient) count as none.
+pub fn fd_err(auto: f64, fd: f64, value: f64) -> f64 {
+    let floor = 1e-12 * value.abs().max(1.0);
+    if auto == fd || (auto.is_nan() && fd.is_nan()) {
+        return 0.0;
+    }
+    if !auto.is_finite() || !fd.is_finite() {
+        return f64::INFINITY;
+    }
+    let diff = (auto - fd).abs();
+    if diff <= floor {
+        0.0
+    } else {
+        diff / auto.abs().max(fd.abs())
+    }
+}
+
+/// Runs `grad`.
+pub fn run(a: &PointArgs) -> CliResult<Outcome> {
+    let src = require_expr(&a.expr)?;
+    let parsed = engine::parse(src, "the expression")?;
+    let point = Point::parse_all(&a.at)?;
+    let vars = parsed.check_point(&point, None)?;
+    let (value, gradient) = parsed.reverse_gradient(&vars, &point)?;
+    let expr = parsed.expr();
+    let formulas: Vec<String> = vars.iter().map(|v| expr.diff(v).to_string()).collect();
+    let fd = parsed.fd_gradient(&vars, &point);
+    let errs: Vec<f64> = gradient
+        .iter()
+        .zip(&fd)
+        .map(|(&g, &f)| fd_err(g, f, value))
+        .collect();
+    let max_err = errs.iter().copied().fold(0.0, f64::max);
+    let ok = max_err <= FD_TOL;
+    if a.json {
+        let symbolic = Json::Obj(
+            vars.iter()
+                .zip(&formulas)
+                .map(|(v, f)| (v.clone(), Json::from(f.as_str())))
+                .collect(),
+        );
+        let out = Json::object()
+            .with("expr", src)
+            .with("variables", names_json(&vars))
+            .with("point", point_json(&point))
+            .with("value", value)
+            .with("gradient", named_numbers(&vars, &gradient))
+            .with("symbolic", symbolic)
+            .with(
+                "check",
+                Json::object()
+                    .with("finite_difference", named_numbers(&vars, &fd))
+                    .with("max_rel_err", max_err)
+                    .with("ok", ok),
+            );
+        return Ok(Outcome::ok(out.to_text() + "\n"));
+    }
+    let mut s = String::new();
+    s.push_str(&format!("f({}) = {src}\n", vars.join(", ")));
+    if !vars.is_empty() {
+        s.push_str(&format!("at {}\n", point_text(&point)));
+    }
+    s.push_str(&format!("f = {}\n\n", num_text(value)));
+    let mut t = Table::new(&[Align::Left, Align::Right, Align::Left, Align::Right, Align::Right])
+        .header(["", "reverse mode", "formula", "finite difference", "rel. error"]);
+    for (i, v) in vars.iter().enumerate() {
+        t.row([
+            format!("∂f/∂{v}"),
+            num_text(gradient[i]),
+            formulas[i].clone(),
+            num_text(fd[i]),
+            crate::wengert::short(errs[i]),
+        ]);
+    }
+    if vars.is_empty() {
+        s.push_str("  (no variables: the gradient is empty)\n");
+    } else {
+        s.push_str(&t.render());
+    }
+    s.push_str(&format!(
+        "\nfinite-difference check: {} (largest relative error {})\n",
+        if ok { "ok" } else { "MISMATCH" },
+        crate::wengert::short(max_err)
+    ));
+    Ok(Outcome::ok(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fd_error_floor() {
+        assert_eq!(fd_err(0.0, 1e-14, 1.0), 0.0);
+        assert_eq!(fd_err(f64::NAN, f64::NAN, 1.0), 0.0);
+        assert_eq!(fd_err(f64::INFINITY, 1e10, 1.0), f64::INFINITY);
+        assert!((fd_err(1.0, 1.001, 1.0) - 0.001 / 1.001).abs() < 1e-15);
+    }
+}

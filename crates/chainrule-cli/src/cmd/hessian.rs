@@ -1,0 +1,60 @@
+//! `chainrule hessian EXPR --at POINT [--json]`: value, gradient and the full
+//! Hessian by reverse over reverse.
+
+use crate::args::{require_expr, PointArgs};
+use crate::cmd::{named_numbers, names_json, point_json, point_text};
+use crate::engine;
+use crate::error::CliResult;
+use crate::json::{num_text, Json};
+use crate::point::Point;
+use crate::table::{Align, Table};
+use crate::Outcome;
+
+/// Runs `hessian`.
+pub fn run(a: &PointArgs) -> CliResult<Outcome> {
+    let src = require_expr(&a.expr)?;
+    let parsed = engine::parse(src, "the expression")?;
+    let point = Point::parse_all(&a.at)?;
+    let vars = parsed.check_point(&point, None)?;
+    let (value, gradient, hess) = parsed.reverse_hessian(&vars, &point)?;
+    if a.json {
+        let out = Json::object()
+            .with("expr", src)
+            .with("variables", names_json(&vars))
+            .with("point", point_json(&point))
+            .with("value", value)
+            .with("gradient", named_numbers(&vars, &gradient))
+            .with(
+                "hessian",
+                Json::Arr(hess.iter().map(|r| Json::from(r.clone())).collect()),
+            );
+        return Ok(Outcome::ok(out.to_text() + "\n"));
+    }
+    let mut s = String::new();
+    s.push_str(&format!("f({}) = {src}\n", vars.join(", ")));
+    if !vars.is_empty() {
+        s.push_str(&format!("at {}\n", point_text(&point)));
+    }
+    s.push_str(&format!("f = {}\n\n", num_text(value)));
+    if vars.is_empty() {
+        s.push_str("(no variables: the gradient and Hessian are empty)\n");
+        return Ok(Outcome::ok(s));
+    }
+    s.push_str("gradient (reverse mode)\n");
+    let mut t = Table::new(&[Align::Left, Align::Right]);
+    for (v, g) in vars.iter().zip(&gradient) {
+        t.row([format!("∂f/∂{v}"), num_text(*g)]);
+    }
+    s.push_str(&t.render());
+    s.push_str("\nHessian (reverse over reverse), rows and columns in the order of the variables\n");
+    let mut align = vec![Align::Left];
+    align.extend(vec![Align::Right; vars.len()]);
+    let mut t = Table::new(&align).header(
+        std::iter::once(String::new()).chain(vars.iter().map(|v| format!("∂/∂{v}"))),
+    );
+    for (v, row) in vars.iter().zip(&hess) {
+        t.row(std::iter::once(format!("∂f/∂{v}")).chain(row.iter().map(|x| num_text(*x))));
+    }
+    s.push_str(&t.render());
+    Ok(Outcome::ok(s))
+}

@@ -1,0 +1,58 @@
+//! `chainrule taylor EXPR --wrt x --at POINT --order K [--json]`: f, f', ...,
+//! f^(K) at the point by Taylor mode, and the Taylor coefficients.
+
+use crate::args::{require_expr, TaylorArgs};
+use crate::cmd::{point_json, point_text};
+use crate::engine::{self, MAX_TAYLOR_ORDER};
+use crate::error::{CliError, CliResult};
+use crate::json::{num_text, Json};
+use crate::point::Point;
+use crate::table::{Align, Table};
+use crate::Outcome;
+
+/// Runs `taylor`.
+pub fn run(a: &TaylorArgs) -> CliResult<Outcome> {
+    let src = require_expr(&a.expr)?;
+    let parsed = engine::parse(src, "the expression")?;
+    let wrt = engine::pick_wrt(&parsed, &a.wrt)?;
+    if a.order > MAX_TAYLOR_ORDER {
+        return Err(CliError::new(format!(
+            "--order {} is too large (at most {MAX_TAYLOR_ORDER})",
+            a.order
+        )));
+    }
+    let point = Point::parse_all(&a.at)?;
+    parsed.check_point(&point, Some(&wrt))?;
+    let k = a.order as usize;
+    let coefficients = parsed.taylor(&wrt, &point, k)?;
+    let mut factorial = 1.0f64;
+    let derivatives: Vec<f64> = coefficients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i > 0 {
+                factorial *= i as f64;
+            }
+            c * factorial
+        })
+        .collect();
+    if a.json {
+        let out = Json::object()
+            .with("expr", src)
+            .with("wrt", wrt.as_str())
+            .with("point", point_json(&point))
+            .with("order", k)
+            .with("derivatives", derivatives)
+            .with("coefficients", coefficients);
+        return Ok(Outcome::ok(out.to_text() + "\n"));
+    }
+    let mut s = String::new();
+    s.push_str(&format!("f = {src}\nTaylor mode in {wrt} at {}\n\n", point_text(&point)));
+    let mut t = Table::new(&[Align::Right, Align::Right, Align::Right])
+        .header(["k", "f^(k)", "coefficient f^(k)/k!"]);
+    for i in 0..=k {
+        t.row([i.to_string(), num_text(derivatives[i]), num_text(coefficients[i])]);
+    }
+    s.push_str(&t.render());
+    Ok(Outcome::ok(s))
+}

@@ -1,0 +1,251 @@
+//! The bridge from the command line to the library's engines. An expression
+//! is parsed once into its [`Syntax`] (the expression exactly as written)
+//! and, when formulas are wanted, into its canonical [`Expr`]. The numbers
+//! come from separate engines so that they check each other:
+//!
+//! - reverse mode: the Syntax evaluated on 0-d [`Tensor`]s that require grad,
+//!   then `autograd::grad` (with `create_graph` for Hessians),
+//! - Taylor mode: the Syntax evaluated on [`Taylor<f64>`],
+//! - symbolic: `Expr::diff`, printed and evaluated,
+//! - finite differences: the Syntax evaluated in f64.
+
+use chainrule::symbolic::{parse_syntax, Expr, Syntax, SyntaxKind};
+use chainrule::{autograd, Taylor, Tensor, UnaryOp};
+
+use crate::error::{quote, CliError, CliResult};
+use crate::point::{is_name, Point};
+use crate::wengert::{Step, Wengert};
+
+/// Longest derivative order `diff` computes (formulas can grow quickly).
+pub const MAX_DIFF_ORDER: u32 = 64;
+/// Longest Taylor order `taylor` computes.
+pub const MAX_TAYLOR_ORDER: u32 = 1000;
+
+/// A parsed expression.
+pub struct Parsed {
+    /// The source text.
+    pub src: String,
+    /// As written.
+    pub syntax: Syntax,
+    /// Alphabetical variables.
+    pub variables: Vec<String>,
+}
+
+/// Parses an expression; `what` names it in errors (`the expression`, `--analytic`).
+pub fn parse(src: &str, what: &str) -> CliResult<Parsed> {
+    let syntax = parse_syntax(src).map_err(|e| match e {
+        chainrule::Error::Parse { message, column } => {
+            CliError::new(format!("{what}: {message} at column {column}"))
+        }
+        other => CliError::new(format!("{what}: {other}")),
+    })?;
+    let variables = syntax.variables();
+    Ok(Parsed {
+        src: src.to_string(),
+        syntax,
+        variables,
+    })
+}
+
+impl Parsed {
+    /// The 1-based column where `name` first appears.
+    pub fn column_of(&self, name: &str) -> Option<usize> {
+        self.syntax.nodes.iter().find_map(|n| match &n.kind {
+            SyntaxKind::Variable(v) if v == name => Some(n.span.start),
+            _ => None,
+        })
+    }
+
+    /// Checks that `point` gives exactly this expression's variables (plus `extra`).
+    pub fn check_point(&self, point: &Point, extra: Option<&str>) -> CliResult<Vec<String>> {
+        let mut vars = self.variables.clone();
+        if let Some(x) = extra {
+            if !vars.iter().any(|v| v == x) {
+                vars.push(x.to_string());
+                vars.sort();
+            }
+        }
+        point.check_covers(&vars, |n| self.column_of(n))?;
+        Ok(vars)
+    }
+
+    /// The canonical formula.
+    pub fn expr(&self) -> Expr {
+        Expr::from_syntax(&self.syntax)
+    }
+
+    /// The value in f64 at `point` (which covers the variables).
+    pub fn value(&self, point: &Point) -> f64 {
+        self.syntax
+            .eval::<f64>(|n| point.get(n))
+            .unwrap_or(f64::NAN)
+    }
+
+    /// The value and gradient by reverse mode: 0-d tensors that require
+    /// grad, the expression evaluated on them, one backward pass.
+    pub fn reverse_gradient(&self, vars: &[String], point: &Point) -> CliResult<(f64, Vec<f64>)> {
+        let leaves = leaves(vars, point);
+        let y = self.eval_tensor(vars, &leaves)?;
+        let value = y.item();
+        if leaves.is_empty() || !y.is_requires_grad() {
+            return Ok((value, vec![0.0; vars.len()]));
+        }
+        let g = autograd::grad(&[y], &leaves, None, false, false)?;
+        Ok((value, g.iter().map(Tensor::item).collect()))
+    }
+
+    /// Value, gradient and Hessian by reverse over reverse: the first
+    /// backward pass is recorded (`create_graph`), then each gradient entry
+    /// is differentiated again. Rows and columns in `vars` order.
+    pub fn reverse_hessian(
+        &self,
+        vars: &[String],
+        point: &Point,
+    ) -> CliResult<(f64, Vec<f64>, Vec<Vec<f64>>)> {
+        let n = vars.len();
+        let leaves = leaves(vars, point);
+        let y = self.eval_tensor(vars, &leaves)?;
+        let value = y.item();
+        if leaves.is_empty() || !y.is_requires_grad() {
+            return Ok((value, vec![0.0; n], vec![vec![0.0; n]; n]));
+        }
+        let g = autograd::grad(&[y], &leaves, None, true, true)?;
+        let mut hess = Vec::with_capacity(n);
+        for gi in &g {
+            if gi.is_requires_grad() {
+                let row = autograd::grad(std::slice::from_ref(gi), &leaves, None, false, true)?;
+                hess.push(row.iter().map(Tensor::item).collect());
+            } else {
+                // This partial does not depend on any variable: its row is 0.
+                hess.push(vec![0.0; n]);
+            }
+        }
+        Ok((value, g.iter().map(Tensor::item).collect(), hess))
+    }
+
+    fn eval_tensor(&self, vars: &[String], leaves: &[Tensor]) -> CliResult<Tensor> {
+        Ok(self.syntax.eval::<Tensor>(|name| {
+            vars.iter()
+                .position(|v| v == name)
+                .map(|i| leaves[i].clone())
+        })?)
+    }
+
+    /// The gradient by central finite differences on the f64 evaluation.
+    pub fn fd_gradient(&self, vars: &[String], point: &Point) -> Vec<f64> {
+        let base: Vec<f64> = vars.iter().map(|v| point.get(v).unwrap_or(f64::NAN)).collect();
+        crate::fd::gradient(
+            |p| {
+                self.syntax
+                    .eval::<f64>(|name| vars.iter().position(|v| v == name).map(|i| p[i]))
+                    .unwrap_or(f64::NAN)
+            },
+            &base,
+        )
+    }
+
+    /// Taylor coefficients c₀..c_k in `wrt` at the point, the other
+    /// variables held at their values, by Taylor mode.
+    pub fn taylor(&self, wrt: &str, point: &Point, k: usize) -> CliResult<Vec<f64>> {
+        let x = point.get(wrt).unwrap_or(f64::NAN);
+        let series = self.syntax.eval::<Taylor<f64>>(|name| {
+            if name == wrt {
+                Some(Taylor::variable(x, k))
+            } else {
+                point.get(name).map(Taylor::constant)
+            }
+        })?;
+        Ok((0..=k).map(|i| series.coeff(i)).collect())
+    }
+
+    /// The expression as [`Step`]s for the Wengert list.
+    pub fn steps(&self) -> Vec<Step> {
+        self.syntax
+            .nodes
+            .iter()
+            .map(|n| match &n.kind {
+                SyntaxKind::Number { value, text } => Step::Const(*value, text.clone()),
+                SyntaxKind::Constant(c) => Step::Const(c.value(), c.name().to_string()),
+                SyntaxKind::Variable(v) => Step::Input(v.clone()),
+                SyntaxKind::Unary(op, a) => Step::Unary(*op, *a),
+                SyntaxKind::Binary(op, a, b) => Step::Binary(*op, *a, *b),
+            })
+            .collect()
+    }
+
+    /// The Wengert list at the point, with each local derivative also as a
+    /// formula in the nodes' names (the rules table run on symbols).
+    pub fn wengert(&self, point: &Point) -> Wengert {
+        let mut w = Wengert::build(&self.steps(), |n| point.get(n).unwrap_or(f64::NAN));
+        let symbols: Vec<Expr> = w
+            .nodes
+            .iter()
+            .map(|n| match n.kind {
+                crate::wengert::Kind::Const => Expr::constant(n.value),
+                _ => Expr::var(&n.name),
+            })
+            .collect();
+        for i in 0..w.nodes.len() {
+            let node = &w.nodes[i];
+            let formulas: Vec<Option<String>> = match (node.prim, node.args.as_slice()) {
+                (Some(crate::wengert::Prim::Unary(op)), [a]) => {
+                    vec![Some(local_unary(op, &symbols[*a], &symbols[i]))]
+                }
+                (Some(crate::wengert::Prim::Binary(op)), [a, b]) => {
+                    let (da, db) = chainrule::rules::d_binary(op, &symbols[*a], &symbols[*b], &symbols[i]);
+                    vec![Some(da.to_string()), Some(db.to_string())]
+                }
+                _ => continue,
+            };
+            w.nodes[i].local_formula = formulas;
+        }
+        w
+    }
+}
+
+fn local_unary(op: UnaryOp, x: &Expr, y: &Expr) -> String {
+    chainrule::rules::d_unary(op, x, y).to_string()
+}
+
+fn leaves(vars: &[String], point: &Point) -> Vec<Tensor> {
+    vars.iter()
+        .map(|v| Tensor::scalar(point.get(v).unwrap_or(f64::NAN)).requires_grad())
+        .collect()
+}
+
+/// The variable to differentiate by: `--wrt`, or the only variable.
+pub fn pick_wrt(parsed: &Parsed, wrt: &Option<String>) -> CliResult<String> {
+    match wrt {
+        Some(w) => {
+            if !is_name(w) {
+                return Err(CliError::new(format!("--wrt {} is not a variable name", quote(w))));
+            }
+            if matches!(w.as_str(), "e" | "pi") {
+                return Err(CliError::new(format!("--wrt '{w}' is a constant, not a variable")));
+            }
+            Ok(w.clone())
+        }
+        None => match parsed.variables.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => Err(CliError::new(
+                "the expression has no variables: say which one with --wrt",
+            )),
+            many => Err(CliError::new(format!(
+                "the expression has variables {}: choose one with --wrt",
+                many.join(", ")
+            ))),
+        },
+    }
+}
+
+/// The k-th derivative of `src` by `var`, as text (for the tour).
+pub fn diff_text(src: &str, var: &str, k: usize) -> CliResult<String> {
+    let p = parse(src, "the expression")?;
+    Ok(p.expr().diff_n(var, k).to_string())
+}
+
+/// The value of `src` at the given variables (for the tour).
+pub fn eval_text(src: &str, at: &[(&str, f64)]) -> CliResult<f64> {
+    let p = parse(src, "the expression")?;
+    Ok(p.syntax.eval::<f64>(|n| at.iter().find(|(v, _)| *v == n).map(|(_, x)| *x))?)
+}
