@@ -10,6 +10,7 @@ pub mod ops;
 pub mod random;
 pub mod real;
 pub mod rules;
+pub mod symbolic;
 
 pub use error::{Error, Result};
 pub use ops::{BinaryOp, UnaryOp};
