@@ -133,7 +133,10 @@ impl Parsed {
 
     /// The gradient by central finite differences on the f64 evaluation.
     pub fn fd_gradient(&self, vars: &[String], point: &Point) -> Vec<f64> {
-        let base: Vec<f64> = vars.iter().map(|v| point.get(v).unwrap_or(f64::NAN)).collect();
+        let base: Vec<f64> = vars
+            .iter()
+            .map(|v| point.get(v).unwrap_or(f64::NAN))
+            .collect();
         crate::fd::gradient(
             |p| {
                 self.syntax
@@ -192,7 +195,8 @@ impl Parsed {
                     vec![Some(local_unary(op, &symbols[*a], &symbols[i]))]
                 }
                 (Some(crate::wengert::Prim::Binary(op)), [a, b]) => {
-                    let (da, db) = chainrule::rules::d_binary(op, &symbols[*a], &symbols[*b], &symbols[i]);
+                    let (da, db) =
+                        chainrule::rules::d_binary(op, &symbols[*a], &symbols[*b], &symbols[i]);
                     vec![Some(da.to_string()), Some(db.to_string())]
                 }
                 _ => continue,
@@ -218,10 +222,15 @@ pub fn pick_wrt(parsed: &Parsed, wrt: &Option<String>) -> CliResult<String> {
     match wrt {
         Some(w) => {
             if !is_name(w) {
-                return Err(CliError::new(format!("--wrt {} is not a variable name", quote(w))));
+                return Err(CliError::new(format!(
+                    "--wrt {} is not a variable name",
+                    quote(w)
+                )));
             }
             if matches!(w.as_str(), "e" | "pi") {
-                return Err(CliError::new(format!("--wrt '{w}' is a constant, not a variable")));
+                return Err(CliError::new(format!(
+                    "--wrt '{w}' is a constant, not a variable"
+                )));
             }
             Ok(w.clone())
         }
@@ -247,5 +256,6 @@ pub fn diff_text(src: &str, var: &str, k: usize) -> CliResult<String> {
 /// The value of `src` at the given variables (for the tour).
 pub fn eval_text(src: &str, at: &[(&str, f64)]) -> CliResult<f64> {
     let p = parse(src, "the expression")?;
-    Ok(p.syntax.eval::<f64>(|n| at.iter().find(|(v, _)| *v == n).map(|(_, x)| *x))?)
+    Ok(p.syntax
+        .eval::<f64>(|n| at.iter().find(|(v, _)| *v == n).map(|(_, x)| *x))?)
 }

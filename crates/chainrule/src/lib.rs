@@ -13,6 +13,7 @@ pub mod ops;
 pub mod random;
 pub mod real;
 pub mod rules;
+pub mod symbolic;
 pub mod tensor;
 
 pub use error::{Error, Result};

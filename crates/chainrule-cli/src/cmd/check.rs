@@ -41,7 +41,11 @@ pub fn run(a: &CheckArgs) -> CliResult<Outcome> {
     })?;
     let formula = engine::parse(formula_src, "--analytic")?;
     let wrt = engine::pick_wrt(&parsed, &a.wrt)?;
-    if let Some(extra) = formula.variables.iter().find(|v| !parsed.variables.contains(v) && **v != wrt) {
+    if let Some(extra) = formula
+        .variables
+        .iter()
+        .find(|v| !parsed.variables.contains(v) && **v != wrt)
+    {
         return Err(CliError::new(format!(
             "--analytic uses '{extra}' at column {}, which is not a variable of the expression",
             formula.column_of(extra).unwrap_or(1)
@@ -77,7 +81,13 @@ pub fn run(a: &CheckArgs) -> CliResult<Outcome> {
             continue;
         }
         let (rel_err, ok) = compare(analytic, autodiff, f, a.tol);
-        comparisons.push(Comparison { point: p, analytic, autodiff, rel_err, ok });
+        comparisons.push(Comparison {
+            point: p,
+            analytic,
+            autodiff,
+            rel_err,
+            ok,
+        });
     }
     let agree = comparisons.iter().all(|c| c.ok);
     let first_bad = comparisons.iter().find(|c| !c.ok);
@@ -108,22 +118,38 @@ pub fn run(a: &CheckArgs) -> CliResult<Outcome> {
             .with("max_rel_err", max_err)
             .with("tol", a.tol)
             .with("first_disagreement", first_bad.map_or(Json::Null, cmp_json))
-            .with("points", Json::Arr(comparisons.iter().map(cmp_json).collect()));
-        return Ok(Outcome { stdout: out.to_text() + "\n", code });
+            .with(
+                "points",
+                Json::Arr(comparisons.iter().map(cmp_json).collect()),
+            );
+        return Ok(Outcome {
+            stdout: out.to_text() + "\n",
+            code,
+        });
     }
     let mut s = String::new();
     s.push_str(&format!("f = {src}\n"));
     s.push_str(&format!("your ∂f/∂{wrt}      = {formula_src}\n"));
     s.push_str(&format!("chainrule's ∂f/∂{wrt} = {correct}\n\n"));
-    let mut t = Table::new(&[Align::Left, Align::Right, Align::Right, Align::Right, Align::Left])
-        .header(["point", "your formula", "autodiff", "rel. error", ""]);
+    let mut t = Table::new(&[
+        Align::Left,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ])
+    .header(["point", "your formula", "autodiff", "rel. error", ""]);
     for c in &comparisons {
         t.row([
             point_text(&c.point),
             num_text(c.analytic),
             num_text(c.autodiff),
             short(c.rel_err),
-            if c.ok { "✓".to_string() } else { "✗".to_string() },
+            if c.ok {
+                "✓".to_string()
+            } else {
+                "✗".to_string()
+            },
         ]);
     }
     s.push_str(&t.render());

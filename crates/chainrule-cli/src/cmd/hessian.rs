@@ -46,12 +46,13 @@ pub fn run(a: &PointArgs) -> CliResult<Outcome> {
         t.row([format!("∂f/∂{v}"), num_text(*g)]);
     }
     s.push_str(&t.render());
-    s.push_str("\nHessian (reverse over reverse), rows and columns in the order of the variables\n");
+    s.push_str(
+        "\nHessian (reverse over reverse), rows and columns in the order of the variables\n",
+    );
     let mut align = vec![Align::Left];
     align.extend(vec![Align::Right; vars.len()]);
-    let mut t = Table::new(&align).header(
-        std::iter::once(String::new()).chain(vars.iter().map(|v| format!("∂/∂{v}"))),
-    );
+    let mut t = Table::new(&align)
+        .header(std::iter::once(String::new()).chain(vars.iter().map(|v| format!("∂/∂{v}"))));
     for (v, row) in vars.iter().zip(&hess) {
         t.row(std::iter::once(format!("∂f/∂{v}")).chain(row.iter().map(|x| num_text(*x))));
     }

@@ -47,11 +47,21 @@ pub fn run(a: &TaylorArgs) -> CliResult<Outcome> {
         return Ok(Outcome::ok(out.to_text() + "\n"));
     }
     let mut s = String::new();
-    s.push_str(&format!("f = {src}\nTaylor mode in {wrt} at {}\n\n", point_text(&point)));
-    let mut t = Table::new(&[Align::Right, Align::Right, Align::Right])
-        .header(["k", "f^(k)", "coefficient f^(k)/k!"]);
+    s.push_str(&format!(
+        "f = {src}\nTaylor mode in {wrt} at {}\n\n",
+        point_text(&point)
+    ));
+    let mut t = Table::new(&[Align::Right, Align::Right, Align::Right]).header([
+        "k",
+        "f^(k)",
+        "coefficient f^(k)/k!",
+    ]);
     for i in 0..=k {
-        t.row([i.to_string(), num_text(derivatives[i]), num_text(coefficients[i])]);
+        t.row([
+            i.to_string(),
+            num_text(derivatives[i]),
+            num_text(coefficients[i]),
+        ]);
     }
     s.push_str(&t.render());
     Ok(Outcome::ok(s))

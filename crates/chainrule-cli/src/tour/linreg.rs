@@ -18,7 +18,11 @@ const LR: f64 = 0.01;
 const ITERS: usize = 20;
 
 fn loss(w: f64) -> f64 {
-    XS.iter().zip(YS).map(|(x, y)| (w * x - y).powi(2)).sum::<f64>() / XS.len() as f64
+    XS.iter()
+        .zip(YS)
+        .map(|(x, y)| (w * x - y).powi(2))
+        .sum::<f64>()
+        / XS.len() as f64
 }
 
 /// The seed's manual gradient, transcribed: np.dot(2*x, y_pred - y).mean().
@@ -95,20 +99,38 @@ pub fn section() -> Section {
     let mut text = String::new();
     text.push_str("   f = w·x, loss J = mean((w·x − y)²), x = [1, 2, 3, 4], y = [2, 4, 6, 8], lr = 0.01, 20 epochs\n");
     text.push_str("   Gradient check at w = 0:\n");
-    text.push_str(&format!("     seed's manual np.dot(2*x, y_pred - y).mean()  {}\n", num_text(seed_g)));
-    text.push_str(&format!("     autograd dJ/dw                                {}\n", num_text(auto_g)));
-    text.push_str(&format!("     finite difference of J                        {}\n", num_text(fd_g)));
+    text.push_str(&format!(
+        "     seed's manual np.dot(2*x, y_pred - y).mean()  {}\n",
+        num_text(seed_g)
+    ));
+    text.push_str(&format!(
+        "     autograd dJ/dw                                {}\n",
+        num_text(auto_g)
+    ));
+    text.push_str(&format!(
+        "     finite difference of J                        {}\n",
+        num_text(fd_g)
+    ));
     text.push_str(&format!(
         "   → the seed's manual gradient is {} = n times too large: np.dot already sums over the\n     n = 4 samples, and .mean() of that scalar divides by 1. Corrected: np.dot(2*x, y_pred - y) / n\n     = (2*x*(y_pred - y)).mean() = {} (agrees with autograd).\n",
         num_text(seed_g / auto_g),
         num_text(fixed_g)
     ));
     text.push_str("   Training (every other epoch, as the seed prints):\n");
-    let mut t = crate::table::Table::new(&[crate::table::Align::Right; 4])
-        .header(["epoch", "seed's gradient", "autograd", "corrected manual"]);
+    let mut t = crate::table::Table::new(&[crate::table::Align::Right; 4]).header([
+        "epoch",
+        "seed's gradient",
+        "autograd",
+        "corrected manual",
+    ]);
     for e in (0..ITERS).step_by(2) {
         let cell = |log: &[(f64, f64)]| format!("w = {:.3}, loss = {:.8}", log[e].0, log[e].1);
-        t.row([(e + 1).to_string(), cell(&seed_log), cell(&auto_log), cell(&fixed_log)]);
+        t.row([
+            (e + 1).to_string(),
+            cell(&seed_log),
+            cell(&auto_log),
+            cell(&fixed_log),
+        ]);
     }
     text.push_str(&t.render());
     text.push_str(&format!(
@@ -124,10 +146,28 @@ pub fn section() -> Section {
     ));
 
     let mut checks = vec![
-        Check::numbers("autograd vs finite differences at w = 0", auto_g, fd_g, 1e-9, 1e-12),
-        Check::numbers("corrected manual vs autograd at w = 0", fixed_g, auto_g, 1e-14, 0.0),
+        Check::numbers(
+            "autograd vs finite differences at w = 0",
+            auto_g,
+            fd_g,
+            1e-9,
+            1e-12,
+        ),
+        Check::numbers(
+            "corrected manual vs autograd at w = 0",
+            fixed_g,
+            auto_g,
+            1e-14,
+            0.0,
+        ),
         // The finding: the seed's gradient is exactly n times autograd's.
-        Check::numbers("the seed's manual gradient is n × autograd's (found)", seed_g, n * auto_g, 1e-14, 0.0),
+        Check::numbers(
+            "the seed's manual gradient is n × autograd's (found)",
+            seed_g,
+            n * auto_g,
+            1e-14,
+            0.0,
+        ),
     ];
     let worst = auto_log
         .iter()
@@ -142,7 +182,8 @@ pub fn section() -> Section {
     Section {
         seed: "004",
         id: "Exercise 2".into(),
-        title: "linear regression: the seed's manual gradient against autograd, and their times".into(),
+        title: "linear regression: the seed's manual gradient against autograd, and their times"
+            .into(),
         text,
         checks,
         json: Json::object()

@@ -34,12 +34,18 @@ fn transpose(m: &Mat) -> Mat {
 fn matmul(a: &Mat, b: &Mat) -> Mat {
     let (n, k, m) = (a.len(), b.len(), b[0].len());
     (0..n)
-        .map(|i| (0..m).map(|j| (0..k).map(|l| a[i][l] * b[l][j]).sum()).collect())
+        .map(|i| {
+            (0..m)
+                .map(|j| (0..k).map(|l| a[i][l] * b[l][j]).sum())
+                .collect()
+        })
         .collect()
 }
 
 fn matvec(a: &Mat, x: &[f64]) -> Vec<f64> {
-    a.iter().map(|row| row.iter().zip(x).map(|(p, q)| p * q).sum()).collect()
+    a.iter()
+        .map(|row| row.iter().zip(x).map(|(p, q)| p * q).sum())
+        .collect()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -74,11 +80,19 @@ fn mat_check(what: &str, a: &Mat, b: &Mat, rtol: f64) -> Check {
 /// pass with `create_graph`, then one backward pass per gradient entry.
 fn reverse_hessian(f: &dyn Fn(&Tensor) -> Tensor, x: &[f64]) -> (f64, Vec<f64>, Mat) {
     let n = x.len();
-    let xt = Tensor::from_vec(x.to_vec(), &[n]).expect("vector").requires_grad();
+    let xt = Tensor::from_vec(x.to_vec(), &[n])
+        .expect("vector")
+        .requires_grad();
     let y = f(&xt);
-    let g = autograd::grad(std::slice::from_ref(&y), std::slice::from_ref(&xt), None, true, true)
-        .expect("gradient of a scalar")
-        .remove(0);
+    let g = autograd::grad(
+        std::slice::from_ref(&y),
+        std::slice::from_ref(&xt),
+        None,
+        true,
+        true,
+    )
+    .expect("gradient of a scalar")
+    .remove(0);
     let hess = (0..n)
         .map(|i| {
             let gi = g.get(&[i]);
@@ -124,7 +138,11 @@ fn quadratic() -> Section {
         .map(|i| (0..n).map(|j| 0.5 * (a[i][j] + a[j][i])).collect())
         .collect();
     // ∇f = ½(A + Aᵀ)x + b.
-    let analytic_g: Vec<f64> = matvec(&analytic_h, &x).iter().zip(&b).map(|(p, q)| p + q).collect();
+    let analytic_g: Vec<f64> = matvec(&analytic_h, &x)
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| p + q)
+        .collect();
     let fd_g = fd_gradient(&f, &x, &[n]);
     let mut text = String::new();
     text.push_str("   f(x) = ½xᵀAx + bᵀx + c, A 4×4, b, x in R⁴, c scalar (uniform in [-1, 1), SplitMix64 seed 4)\n");
@@ -134,8 +152,18 @@ fn quadratic() -> Section {
     text.push_str(&fmt_matrix(&hess, 5));
     let checks = vec![
         mat_check("Hessian: autograd vs ½(A + Aᵀ)", &hess, &analytic_h, RTOL),
-        mat_check("gradient: autograd vs ½(A + Aᵀ)x + b", &vec![grad.clone()], &vec![analytic_g.clone()], RTOL),
-        mat_check("gradient: autograd vs finite differences", &vec![grad.clone()], &vec![fd_g.clone()], FD_RTOL),
+        mat_check(
+            "gradient: autograd vs ½(A + Aᵀ)x + b",
+            &vec![grad.clone()],
+            &vec![analytic_g.clone()],
+            RTOL,
+        ),
+        mat_check(
+            "gradient: autograd vs finite differences",
+            &vec![grad.clone()],
+            &vec![fd_g.clone()],
+            FD_RTOL,
+        ),
     ];
     Section {
         seed: "004",
@@ -171,14 +199,21 @@ fn trace() -> Section {
     let analytic = matmul(&transpose(&a), &transpose(&b));
     let fd = reshape(&fd_gradient(&f, &x.concat(), &[n, m]), m);
     let mut text = String::new();
-    text.push_str("   f(X) = tr(AXB), A 2×3, X 3×4, B 4×2 (uniform in [-1, 1), SplitMix64 seed 5)\n");
+    text.push_str(
+        "   f(X) = tr(AXB), A 2×3, X 3×4, B 4×2 (uniform in [-1, 1), SplitMix64 seed 5)\n",
+    );
     text.push_str("   gradient, analytic AᵀBᵀ:\n");
     text.push_str(&fmt_matrix(&analytic, 5));
     text.push_str("   gradient, autograd:\n");
     text.push_str(&fmt_matrix(&grad, 5));
     let checks = vec![
         mat_check("gradient: autograd vs AᵀBᵀ", &grad, &analytic, RTOL),
-        mat_check("gradient: autograd vs finite differences", &grad, &fd, FD_RTOL),
+        mat_check(
+            "gradient: autograd vs finite differences",
+            &grad,
+            &fd,
+            FD_RTOL,
+        ),
     ];
     Section {
         seed: "004",
@@ -210,7 +245,9 @@ fn least_squares() -> Section {
     let analytic_h = matmul(&transpose(&a), &a);
     let fd_g = fd_gradient(&f, &x, &[n]);
     let mut text = String::new();
-    text.push_str("   f(x) = ½‖Ax − b‖², A 5×3, b in R⁵, x in R³ (uniform in [-1, 1), SplitMix64 seed 6)\n");
+    text.push_str(
+        "   f(x) = ½‖Ax − b‖², A 5×3, b in R⁵, x in R³ (uniform in [-1, 1), SplitMix64 seed 6)\n",
+    );
     text.push_str(&format!(
         "   gradient, analytic Aᵀ(Ax − b): {}\n   gradient, autograd:            {}\n",
         row_text(&analytic_g),
@@ -221,9 +258,19 @@ fn least_squares() -> Section {
     text.push_str("   Hessian, autograd (reverse over reverse):\n");
     text.push_str(&fmt_matrix(&hess, 5));
     let checks = vec![
-        mat_check("gradient: autograd vs Aᵀ(Ax − b)", &vec![grad.clone()], &vec![analytic_g.clone()], RTOL),
+        mat_check(
+            "gradient: autograd vs Aᵀ(Ax − b)",
+            &vec![grad.clone()],
+            &vec![analytic_g.clone()],
+            RTOL,
+        ),
         mat_check("Hessian: autograd vs AᵀA", &hess, &analytic_h, RTOL),
-        mat_check("gradient: autograd vs finite differences", &vec![grad.clone()], &vec![fd_g], FD_RTOL),
+        mat_check(
+            "gradient: autograd vs finite differences",
+            &vec![grad.clone()],
+            &vec![fd_g],
+            FD_RTOL,
+        ),
     ];
     Section {
         seed: "004",
@@ -257,8 +304,13 @@ fn logistic() -> Section {
         .collect();
     let fd_g = fd_gradient(&f, &x, &[n]);
     let mut text = String::new();
-    text.push_str("   f(x) = ln(1 + exp⟨a, x⟩), a, x in R⁴ (uniform in [-1, 1), SplitMix64 seed 7)\n");
-    text.push_str(&format!("   σ = σ(⟨a, x⟩) = {}\n", crate::wengert::short(s)));
+    text.push_str(
+        "   f(x) = ln(1 + exp⟨a, x⟩), a, x in R⁴ (uniform in [-1, 1), SplitMix64 seed 7)\n",
+    );
+    text.push_str(&format!(
+        "   σ = σ(⟨a, x⟩) = {}\n",
+        crate::wengert::short(s)
+    ));
     text.push_str(&format!(
         "   gradient, analytic σ·a: {}\n   gradient, autograd:     {}\n",
         row_text(&analytic_g),
@@ -269,9 +321,24 @@ fn logistic() -> Section {
     text.push_str("   Hessian, autograd (reverse over reverse):\n");
     text.push_str(&fmt_matrix(&hess, 5));
     let checks = vec![
-        mat_check("gradient: autograd vs σ·a", &vec![grad.clone()], &vec![analytic_g.clone()], RTOL),
-        mat_check("Hessian: autograd vs σ(1 − σ)aaᵀ", &hess, &analytic_h, 1e-11),
-        mat_check("gradient: autograd vs finite differences", &vec![grad.clone()], &vec![fd_g], FD_RTOL),
+        mat_check(
+            "gradient: autograd vs σ·a",
+            &vec![grad.clone()],
+            &vec![analytic_g.clone()],
+            RTOL,
+        ),
+        mat_check(
+            "Hessian: autograd vs σ(1 − σ)aaᵀ",
+            &hess,
+            &analytic_h,
+            1e-11,
+        ),
+        mat_check(
+            "gradient: autograd vs finite differences",
+            &vec![grad.clone()],
+            &vec![fd_g],
+            FD_RTOL,
+        ),
     ];
     Section {
         seed: "004",

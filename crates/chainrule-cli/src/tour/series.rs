@@ -26,10 +26,22 @@ pub fn taylor_cosine<T: Real>(x: &T) -> T {
 }
 
 /// Exercise 1: grad(taylor_cosine) by autograd against −sin x.
-pub fn taylor_cosine() -> Section {
+pub fn cosine_section() -> Section {
     let points = [0.0, 0.5, 1.0, 2.0, std::f64::consts::PI, -2.5];
-    let mut t = Table::new(&[Align::Right, Align::Right, Align::Right, Align::Right, Align::Left])
-        .header(["x", "autodiff d/dx taylor_cosine", "analytic −sin x", "finite difference", ""]);
+    let mut t = Table::new(&[
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ])
+    .header([
+        "x",
+        "autodiff d/dx taylor_cosine",
+        "analytic −sin x",
+        "finite difference",
+        "",
+    ]);
     let mut checks = Vec::new();
     let mut rows = Vec::new();
     for &x in &points {
@@ -41,15 +53,31 @@ pub fn taylor_cosine() -> Section {
         };
         let analytic = -x.sin();
         let fd = crate::fd::derivative(|p| taylor_cosine(&p), x);
-        let c1 = Check::numbers(format!("x = {}: autodiff vs −sin x", num_text(x)), auto, analytic, 1e-12, 1e-15);
-        let c2 = Check::numbers(format!("x = {}: autodiff vs finite differences", num_text(x)), auto, fd, 1e-8, 1e-11);
+        let c1 = Check::numbers(
+            format!("x = {}: autodiff vs −sin x", num_text(x)),
+            auto,
+            analytic,
+            1e-12,
+            1e-15,
+        );
+        let c2 = Check::numbers(
+            format!("x = {}: autodiff vs finite differences", num_text(x)),
+            auto,
+            fd,
+            1e-8,
+            1e-11,
+        );
         let ok = c1.ok && c2.ok;
         t.row([
             num_text(x),
             num_text(auto),
             num_text(analytic),
             num_text(fd),
-            if ok { "✓".to_string() } else { "✗".to_string() },
+            if ok {
+                "✓".to_string()
+            } else {
+                "✗".to_string()
+            },
         ]);
         rows.push(
             Json::object()
@@ -94,8 +122,15 @@ fn tanh_fourth_reverse(x: f64) -> f64 {
 pub fn tanh_fourth() -> CliResult<Section> {
     let points = [0.5, -1.3, 2.0, 0.0];
     let formula = crate::engine::diff_text("tanh(x)", "x", 4)?;
-    let mut t = Table::new(&[Align::Right, Align::Right, Align::Right, Align::Right, Align::Right, Align::Left])
-        .header(["x", "closed form", "Taylor mode", "reverse⁴", "formula", ""]);
+    let mut t = Table::new(&[
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Right,
+        Align::Left,
+    ])
+    .header(["x", "closed form", "Taylor mode", "reverse⁴", "formula", ""]);
     let mut checks = Vec::new();
     let mut rows = Vec::new();
     for &x in &points {
@@ -106,9 +141,27 @@ pub fn tanh_fourth() -> CliResult<Section> {
         let symbolic = crate::engine::eval_text(&formula, &[("x", x)])?;
         let name = num_text(x);
         let cs = [
-            Check::numbers(format!("x = {name}: Taylor mode vs closed form"), taylor, closed, 1e-12, 1e-14),
-            Check::numbers(format!("x = {name}: nested reverse vs closed form"), reverse, closed, 1e-12, 1e-14),
-            Check::numbers(format!("x = {name}: formula vs closed form"), symbolic, closed, 1e-12, 1e-14),
+            Check::numbers(
+                format!("x = {name}: Taylor mode vs closed form"),
+                taylor,
+                closed,
+                1e-12,
+                1e-14,
+            ),
+            Check::numbers(
+                format!("x = {name}: nested reverse vs closed form"),
+                reverse,
+                closed,
+                1e-12,
+                1e-14,
+            ),
+            Check::numbers(
+                format!("x = {name}: formula vs closed form"),
+                symbolic,
+                closed,
+                1e-12,
+                1e-14,
+            ),
         ];
         let ok = cs.iter().all(|c| c.ok);
         t.row([
@@ -117,7 +170,11 @@ pub fn tanh_fourth() -> CliResult<Section> {
             num_text(taylor),
             num_text(reverse),
             num_text(symbolic),
-            if ok { "✓".to_string() } else { "✗".to_string() },
+            if ok {
+                "✓".to_string()
+            } else {
+                "✗".to_string()
+            },
         ]);
         rows.push(
             Json::object()
@@ -140,7 +197,9 @@ pub fn tanh_fourth() -> CliResult<Section> {
         title: "the 4th derivative of tanh".into(),
         text,
         checks,
-        json: Json::object().with("formula", formula).with("points", Json::Arr(rows)),
+        json: Json::object()
+            .with("formula", formula)
+            .with("points", Json::Arr(rows)),
     })
 }
 

@@ -1,0 +1,352 @@
+//! The hash-consed DAG: a thread-local arena of [`Node`]s, each stored once,
+//! and [`Expr`], a small copyable id into it.
+//!
+//! Every node is built through the canonicalising constructors of
+//! [`simplify`](super::simplify), so two formulas that mean the same thing
+//! after canonicalisation are the same id: equality and hashing are O(1).
+//! Nodes live as long as their thread (nothing is freed, so dropping even a
+//! 100,000-deep formula is free and never recursive).
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use rustc_hash::FxHasher;
+
+use super::num::Num;
+use crate::ops::{BinaryOp, UnaryOp};
+
+/// Fast hashing for node ids and nodes (keys are not attacker-chosen sizes).
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A named mathematical constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Constant {
+    /// π, written `pi`.
+    Pi,
+    /// Euler's number e, written `e`.
+    E,
+}
+
+impl Constant {
+    /// The value.
+    pub fn value(self) -> f64 {
+        match self {
+            Constant::Pi => std::f64::consts::PI,
+            Constant::E => std::f64::consts::E,
+        }
+    }
+    /// The name in the grammar.
+    pub fn name(self) -> &'static str {
+        match self {
+            Constant::Pi => "pi",
+            Constant::E => "e",
+        }
+    }
+}
+
+/// One node of a formula, in canonical form.
+///
+/// Invariants kept by the constructors: `Add` has ≥ 2 terms, no nested `Add`,
+/// at most one number (last), like terms collected, terms sorted; `Mul` has
+/// ≥ 2 factors, no nested `Mul`, at most one number (first, never 1), powers
+/// of one base collected, factors sorted; `Unary` never holds `Neg`, `Powi` or
+/// `Sqrt` (they are `-1·x`, `x^n` and `x^(1/2)`); `Binary` only holds
+/// `Atan2`, `Max` and `Min` (the others are `Add`, `Mul` and `Pow`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// An exact rational or an f64 constant.
+    Num(Num),
+    /// π or e.
+    Const(Constant),
+    /// A variable.
+    Sym(Rc<str>),
+    /// A sum of two or more terms.
+    Add(Box<[Expr]>),
+    /// A product of two or more factors.
+    Mul(Box<[Expr]>),
+    /// `[base, exponent]`.
+    Pow([Expr; 2]),
+    /// A named function of one argument.
+    Unary(UnaryOp, Expr),
+    /// `atan2`, `max` or `min` with its two arguments.
+    Binary(BinaryOp, [Expr; 2]),
+}
+
+impl Node {
+    /// The children, in order.
+    pub fn children(&self) -> &[Expr] {
+        match self {
+            Node::Num(_) | Node::Const(_) | Node::Sym(_) => &[],
+            Node::Add(xs) | Node::Mul(xs) => xs,
+            Node::Pow(ab) | Node::Binary(_, ab) => ab,
+            Node::Unary(_, a) => std::slice::from_ref(a),
+        }
+    }
+}
+
+/// A formula: a cheap, copyable handle to a hash-consed node of this
+/// thread's arena. Equality and hashing compare node identity, which after
+/// canonicalisation is structural equality.
+///
+/// `Expr` is neither `Send` nor `Sync`: its nodes live in a thread-local
+/// arena. To move a formula between threads, print it and parse it there.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Expr {
+    pub(crate) id: u32,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Bytes of a node's sort signature that ordering looks at.
+const SIG_LEN: usize = 48;
+
+struct Arena {
+    nodes: Vec<Node>,
+    sigs: Vec<Box<str>>,
+    index: FxMap<Node, u32>,
+}
+
+thread_local! {
+    static ARENA: RefCell<Arena> = RefCell::new(Arena {
+        nodes: Vec::new(),
+        sigs: Vec::new(),
+        index: FxMap::default(),
+    });
+}
+
+fn truncate(mut s: String) -> Box<str> {
+    if s.len() > SIG_LEN {
+        let mut cut = SIG_LEN;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s.into_boxed_str()
+}
+
+impl Arena {
+    fn signature(&self, node: &Node) -> Box<str> {
+        let sig = |e: &Expr| &*self.sigs[e.id as usize];
+        let join = |xs: &[Expr], sep: &str| {
+            let mut s = String::new();
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(sep);
+                }
+                s.push_str(sig(x));
+                if s.len() > SIG_LEN {
+                    break;
+                }
+            }
+            s
+        };
+        truncate(match node {
+            Node::Num(n) => n.to_string(),
+            Node::Const(c) => c.name().to_string(),
+            Node::Sym(s) => s.to_string(),
+            Node::Add(xs) => join(xs, "+"),
+            Node::Mul(xs) => join(xs, "*"),
+            Node::Pow([a, b]) => format!("{}^{}", sig(a), sig(b)),
+            Node::Unary(op, a) => format!("{}({})", op.name(), sig(a)),
+            Node::Binary(op, [a, b]) => format!("{}({},{})", op.name(), sig(a), sig(b)),
+        })
+    }
+}
+
+impl Expr {
+    fn from_id(id: u32) -> Expr {
+        Expr {
+            id,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Stores `node` (already canonical) once and returns its handle.
+    pub(crate) fn intern(node: Node) -> Expr {
+        ARENA.with(|a| {
+            let mut a = a.borrow_mut();
+            if let Some(&id) = a.index.get(&node) {
+                return Expr::from_id(id);
+            }
+            let id = u32::try_from(a.nodes.len()).expect("more than 2^32 formula nodes");
+            let sig = a.signature(&node);
+            a.nodes.push(node.clone());
+            a.sigs.push(sig);
+            a.index.insert(node, id);
+            Expr::from_id(id)
+        })
+    }
+
+    /// The handle of `node` if it has been built before (never builds it).
+    pub(crate) fn find(node: &Node) -> Option<Expr> {
+        ARENA.with(|a| a.borrow().index.get(node).map(|&id| Expr::from_id(id)))
+    }
+
+    /// Runs `f` on this node without cloning it. `f` must not build nodes.
+    pub(crate) fn with<R>(self, f: impl FnOnce(&Node) -> R) -> R {
+        ARENA.with(|a| f(&a.borrow().nodes[self.id as usize]))
+    }
+
+    /// A copy of this node (children are handles, so this is shallow).
+    pub fn node(&self) -> Node {
+        self.with(Node::clone)
+    }
+
+    /// The children of this node, in order.
+    pub fn children(&self) -> Vec<Expr> {
+        self.with(|n| n.children().to_vec())
+    }
+
+    /// The number, if this is one.
+    pub fn as_num(&self) -> Option<Num> {
+        self.with(|n| match n {
+            Node::Num(x) => Some(*x),
+            _ => None,
+        })
+    }
+
+    /// Whether this is exactly zero.
+    pub fn is_zero(&self) -> bool {
+        self.as_num() == Some(Num::ZERO)
+    }
+
+    /// Whether this is exactly one.
+    pub fn is_one(&self) -> bool {
+        self.as_num() == Some(Num::ONE)
+    }
+
+    /// The arena id (stable within a thread; used for memo tables).
+    pub(crate) fn index(self) -> usize {
+        self.id as usize
+    }
+
+    /// Sort rank of the node's kind: numbers, constants, symbols, the rest.
+    fn rank(n: &Node) -> u8 {
+        match n {
+            Node::Num(_) => 0,
+            Node::Const(_) => 1,
+            Node::Sym(_) => 2,
+            _ => 3,
+        }
+    }
+
+    /// The deterministic total order on bases used to sort factors of a
+    /// product and terms of a sum: numbers, then constants, then variables
+    /// (natural order: x2 < x10), then everything else by its signature.
+    pub(crate) fn cmp_base(self, other: Expr) -> Ordering {
+        if self == other {
+            return Ordering::Equal;
+        }
+        ARENA.with(|a| {
+            let a = a.borrow();
+            let (na, nb) = (&a.nodes[self.index()], &a.nodes[other.index()]);
+            let by_kind = Expr::rank(na).cmp(&Expr::rank(nb));
+            if by_kind != Ordering::Equal {
+                return by_kind;
+            }
+            if let (Node::Num(x), Node::Num(y)) = (na, nb) {
+                let o = x.cmp_value(*y);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            natural_cmp(&a.sigs[self.index()], &a.sigs[other.index()])
+                .then_with(|| self.id.cmp(&other.id))
+        })
+    }
+}
+
+/// Compares strings with runs of digits compared as numbers (x2 < x10).
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let (si, sj) = (i, j);
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            let (da, db) = (&a[si..i], &b[sj..j]);
+            let (ta, tb) = (trim_zeros(da), trim_zeros(db));
+            let o = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
+            if o != Ordering::Equal {
+                return o;
+            }
+        } else {
+            let o = a[i].cmp(&b[j]);
+            if o != Ordering::Equal {
+                return o;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let k = d.iter().take_while(|&&c| c == b'0').count();
+    &d[k.min(d.len().saturating_sub(1))..]
+}
+
+/// The distinct nodes reachable from `roots`, children before parents, each
+/// once (an iterative post-order walk of the DAG).
+pub(crate) fn topo(roots: &[Expr]) -> Vec<Expr> {
+    let mut seen: FxMap<u32, ()> = FxMap::default();
+    let mut order = Vec::new();
+    let mut stack: Vec<(Expr, bool)> = Vec::new();
+    ARENA.with(|a| {
+        let a = a.borrow();
+        for &r in roots.iter().rev() {
+            stack.push((r, false));
+        }
+        while let Some((e, expanded)) = stack.pop() {
+            if expanded {
+                order.push(e);
+                continue;
+            }
+            if seen.insert(e.id, ()).is_some() {
+                continue;
+            }
+            stack.push((e, true));
+            for &c in a.nodes[e.index()].children().iter().rev() {
+                if !seen.contains_key(&c.id) {
+                    stack.push((c, false));
+                }
+            }
+        }
+    });
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("x2", "x10"), Ordering::Less);
+        assert_eq!(natural_cmp("x1", "x2"), Ordering::Less);
+        assert_eq!(natural_cmp("x", "x1"), Ordering::Less);
+        assert_eq!(natural_cmp("a", "b"), Ordering::Less);
+        assert_ne!(natural_cmp("x01", "x1"), Ordering::Equal);
+    }
+
+    #[test]
+    fn interning_shares_nodes() {
+        let x = Expr::intern(Node::Sym("x".into()));
+        let y = Expr::intern(Node::Sym("x".into()));
+        assert_eq!(x, y);
+        let s1 = Expr::intern(Node::Unary(UnaryOp::Sin, x));
+        let s2 = Expr::intern(Node::Unary(UnaryOp::Sin, y));
+        assert_eq!(s1, s2);
+        assert_eq!(topo(&[s1, s2]).len(), 2);
+    }
+}

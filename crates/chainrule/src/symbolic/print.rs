@@ -1,0 +1,489 @@
+//! Printers: plain text in the CLI grammar (printing then parsing gives the
+//! same `Expr`), LaTeX, and text with shared subexpressions as `where`
+//! bindings. All of them walk the formula with an explicit stack.
+//!
+//! Conventions (SymPy's): terms with a negative coefficient print as
+//! subtraction (`x - 2*y`); negative numeric powers print as division
+//! (`x^-1` as `1/x`, `x^-2*y` as `y/x^2`); a rational coefficient is split
+//! into numerator and denominator (`x/2`, `3*x/2`); `x^(1/2)` prints as
+//! `sqrt(x)`; `-x^2` means `-(x^2)`, as in the grammar. Parentheses appear
+//! only where precedence needs them. Non-finite float constants print as
+//! `inf`, `-inf`, `nan` (which do not parse back; they only arise from f64
+//! constants given by the caller).
+
+use std::fmt::{self, Write};
+
+use super::expr::{Constant, Expr, FxMap, Node};
+use super::num::Num;
+use crate::ops::UnaryOp;
+
+const SUM: u8 = 1;
+const PROD: u8 = 2;
+const NEG: u8 = 3;
+const POW: u8 = 4;
+const ATOM: u8 = 5;
+
+/// Which notation to write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    Text,
+    Latex,
+}
+
+/// A piece of pending output.
+enum Item {
+    Str(&'static str),
+    Owned(String),
+    /// A node printed with at least this precedence, optionally negated.
+    Node(Expr, u8, bool),
+    /// `base^k` for a positive number k (the denominator of a product).
+    PowNum(Expr, Num, u8),
+}
+
+/// Prints a numeric power's exponent.
+fn exponent_text(k: Num, style: Style) -> String {
+    match (style, k) {
+        (Style::Text, Num::Rat(_, 1)) => k.to_string(),
+        (Style::Text, Num::Rat(..)) => format!("({k})"),
+        (Style::Text, Num::Float(_)) => k.to_string(),
+        (Style::Latex, _) => format!("{{{}}}", latex_num(k)),
+    }
+}
+
+fn latex_num(k: Num) -> String {
+    match k {
+        Num::Rat(p, 1) => p.to_string(),
+        Num::Rat(p, q) if p < 0 => format!("- \\frac{{{}}}{{{q}}}", -p),
+        Num::Rat(p, q) => format!("\\frac{{{p}}}{{{q}}}"),
+        Num::Float(x) if x.is_nan() => "\\mathrm{NaN}".into(),
+        Num::Float(x) if x.is_infinite() => if x > 0.0 { "\\infty" } else { "-\\infty" }.into(),
+        Num::Float(_) => k.to_string(),
+    }
+}
+
+/// Splits a product into (coefficient, numerator factors, denominator
+/// (base, positive exponent) pairs).
+fn split_product(fs: &[Expr]) -> (Num, Vec<Expr>, Vec<(Expr, Num)>) {
+    let mut coeff = Num::ONE;
+    let mut numer = Vec::new();
+    let mut denom = Vec::new();
+    for &f in fs {
+        match f.node() {
+            Node::Num(c) => coeff = c,
+            Node::Pow([b, e]) => match e.as_num() {
+                Some(k) if k.is_negative() => denom.push((b, k.negated())),
+                _ => numer.push(f),
+            },
+            _ => numer.push(f),
+        }
+    }
+    (coeff, numer, denom)
+}
+
+/// The precedence of `e` as printed (with its sign flipped if `negate`).
+fn precedence(e: Expr, negate: bool) -> u8 {
+    match e.node() {
+        Node::Num(n) => {
+            let n = if negate { n.negated() } else { n };
+            match n {
+                Num::Rat(_, q) if q != 1 => PROD,
+                _ if n.is_negative() => NEG,
+                _ => ATOM,
+            }
+        }
+        Node::Const(_) | Node::Sym(_) | Node::Unary(..) | Node::Binary(..) => ATOM,
+        Node::Add(_) => SUM,
+        Node::Pow([_, ex]) => match ex.as_num() {
+            Some(k) if k == Num::rational(1, 2) => ATOM,
+            Some(k) if k.is_negative() => PROD,
+            _ => POW,
+        },
+        Node::Mul(fs) => {
+            let (c, numer, denom) = split_product(&fs);
+            let c = if negate { c.negated() } else { c };
+            let simple_coeff = c == Num::ONE || c == Num::MINUS_ONE;
+            if denom.is_empty() && numer.len() == 1 && simple_coeff && matches!(c, Num::Rat(..)) {
+                if c.is_negative() {
+                    NEG
+                } else {
+                    precedence(numer[0], false)
+                }
+            } else {
+                PROD
+            }
+        }
+    }
+}
+
+/// Whether a term of a sum prints with a leading minus.
+fn is_negative_term(e: Expr) -> bool {
+    match e.node() {
+        Node::Num(n) => n.is_negative(),
+        Node::Mul(fs) => fs[0].as_num().is_some_and(|c| c.is_negative()),
+        _ => false,
+    }
+}
+
+/// Writes `root` in the chosen notation, walking with an explicit stack.
+pub(crate) fn write_expr(out: &mut String, root: Expr, style: Style, names: &FxMap<Expr, String>) {
+    let mut stack = vec![Item::Node(root, SUM, false)];
+    let mut first = true;
+    while let Some(item) = stack.pop() {
+        match item {
+            Item::Str(s) => out.push_str(s),
+            Item::Owned(s) => out.push_str(&s),
+            Item::PowNum(b, k, lone) => {
+                let mut items = Vec::new();
+                if k == Num::rational(1, 2) {
+                    sqrt_items(&mut items, b, style);
+                } else if k.is_one() {
+                    items.push(Item::Node(b, lone, false));
+                } else {
+                    items.push(Item::Node(b, ATOM, false));
+                    items.push(Item::Str("^"));
+                    items.push(Item::Owned(exponent_text(k, style)));
+                }
+                stack.extend(items.into_iter().rev());
+            }
+            Item::Node(e, min_prec, negate) => {
+                if !first {
+                    if let Some(name) = names.get(&e) {
+                        if negate {
+                            out.push('-');
+                        }
+                        out.push_str(name);
+                        continue;
+                    }
+                }
+                first = false;
+                let mut items = Vec::new();
+                let paren = precedence(e, negate) < min_prec;
+                if paren {
+                    items.push(Item::Str(if style == Style::Latex {
+                        "\\left("
+                    } else {
+                        "("
+                    }));
+                }
+                node_items(&mut items, e, negate, style, names);
+                if paren {
+                    items.push(Item::Str(if style == Style::Latex {
+                        "\\right)"
+                    } else {
+                        ")"
+                    }));
+                }
+                stack.extend(items.into_iter().rev());
+            }
+        }
+    }
+}
+
+fn sqrt_items(items: &mut Vec<Item>, b: Expr, style: Style) {
+    match style {
+        Style::Text => {
+            items.push(Item::Str("sqrt("));
+            items.push(Item::Node(b, SUM, false));
+            items.push(Item::Str(")"));
+        }
+        Style::Latex => {
+            items.push(Item::Str("\\sqrt{"));
+            items.push(Item::Node(b, SUM, false));
+            items.push(Item::Str("}"));
+        }
+    }
+}
+
+fn latex_fn_name(op: UnaryOp) -> &'static str {
+    use UnaryOp::*;
+    match op {
+        Exp => "\\exp",
+        Ln => "\\log",
+        Sin => "\\sin",
+        Cos => "\\cos",
+        Tan => "\\tan",
+        Asin => "\\operatorname{asin}",
+        Acos => "\\operatorname{acos}",
+        Atan => "\\operatorname{atan}",
+        Sinh => "\\sinh",
+        Cosh => "\\cosh",
+        Tanh => "\\tanh",
+        Asinh => "\\operatorname{asinh}",
+        Acosh => "\\operatorname{acosh}",
+        Atanh => "\\operatorname{atanh}",
+        Log2 => "\\log_{2}",
+        Log10 => "\\log_{10}",
+        Cbrt => "\\operatorname{cbrt}",
+        Sigmoid => "\\sigma",
+        Softplus => "\\operatorname{softplus}",
+        Relu => "\\operatorname{relu}",
+        Erf => "\\operatorname{erf}",
+        Sign => "\\operatorname{sign}",
+        Step => "\\theta",
+        Abs => "\\operatorname{abs}",
+        Sqrt => "\\sqrt",
+        Neg => "-",
+        Powi(_) => "\\operatorname{powi}",
+    }
+}
+
+fn latex_symbol(name: &str) -> String {
+    // x1 → x_{1}, w_2 → w_{2}; Greek names get their command.
+    const GREEK: [&str; 20] = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "kappa", "lambda",
+        "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+    ];
+    let (head, tail) = match name.find('_') {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => {
+            let i = name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            (&name[..i], &name[i..])
+        }
+    };
+    let head = if GREEK.contains(&head) {
+        format!("\\{head}")
+    } else {
+        head.to_string()
+    };
+    if tail.is_empty() {
+        head
+    } else {
+        format!("{head}_{{{tail}}}")
+    }
+}
+
+fn node_items(
+    items: &mut Vec<Item>,
+    e: Expr,
+    negate: bool,
+    style: Style,
+    names: &FxMap<Expr, String>,
+) {
+    let latex = style == Style::Latex;
+    match e.node() {
+        Node::Num(n) => {
+            let n = if negate { n.negated() } else { n };
+            items.push(Item::Owned(if latex {
+                latex_num(n)
+            } else {
+                n.to_string()
+            }));
+        }
+        Node::Const(c) => items.push(Item::Str(match (c, latex) {
+            (Constant::Pi, true) => "\\pi",
+            _ => c.name(),
+        })),
+        Node::Sym(s) => items.push(Item::Owned(if latex {
+            latex_symbol(&s)
+        } else {
+            s.to_string()
+        })),
+        Node::Add(ts) => {
+            // SymPy prints `1 - x^2`, not `-x^2 + 1`: a sum that would start
+            // with a minus starts with its first positive term instead.
+            let neg = |t: &Expr| is_negative_term(*t) && !names.contains_key(t);
+            let mut ts = ts.to_vec();
+            if neg(&ts[0]) {
+                if let Some(k) = ts.iter().position(|t| !neg(t)) {
+                    let t = ts.remove(k);
+                    ts.insert(0, t);
+                }
+            }
+            for (i, &t) in ts.iter().enumerate() {
+                if i == 0 {
+                    items.push(Item::Node(t, PROD, false));
+                } else if is_negative_term(t) && !names.contains_key(&t) {
+                    items.push(Item::Str(" - "));
+                    items.push(Item::Node(t, PROD, true));
+                } else {
+                    items.push(Item::Str(" + "));
+                    items.push(Item::Node(t, PROD, false));
+                }
+            }
+        }
+        Node::Mul(fs) => {
+            let (c, numer, denom) = split_product(&fs);
+            let c = if negate { c.negated() } else { c };
+            product_items(items, c, &numer, &denom, style);
+        }
+        Node::Pow([b, ex]) => match ex.as_num() {
+            Some(k) if k == Num::rational(1, 2) => sqrt_items(items, b, style),
+            Some(k) if k.is_negative() => {
+                product_items(items, Num::ONE, &[], &[(b, k.negated())], style)
+            }
+            _ => {
+                if latex {
+                    items.push(Item::Node(b, ATOM, false));
+                    items.push(Item::Str("^{"));
+                    items.push(Item::Node(ex, SUM, false));
+                    items.push(Item::Str("}"));
+                } else {
+                    items.push(Item::Node(b, ATOM, false));
+                    items.push(Item::Str("^"));
+                    items.push(Item::Node(ex, NEG, false));
+                }
+            }
+        },
+        Node::Unary(op, a) => {
+            if latex {
+                if op == UnaryOp::Exp {
+                    items.push(Item::Str("e^{"));
+                    items.push(Item::Node(a, SUM, false));
+                    items.push(Item::Str("}"));
+                    return;
+                }
+                if op == UnaryOp::Abs {
+                    items.push(Item::Str("\\left|"));
+                    items.push(Item::Node(a, SUM, false));
+                    items.push(Item::Str("\\right|"));
+                    return;
+                }
+                items.push(Item::Str(latex_fn_name(op)));
+                items.push(Item::Str("\\left("));
+                items.push(Item::Node(a, SUM, false));
+                items.push(Item::Str("\\right)"));
+            } else {
+                items.push(Item::Str(op.name()));
+                items.push(Item::Str("("));
+                items.push(Item::Node(a, SUM, false));
+                items.push(Item::Str(")"));
+            }
+        }
+        Node::Binary(op, [a, b]) => {
+            items.push(Item::Str(match (latex, op.name()) {
+                (true, "atan2") => "\\operatorname{atan2}",
+                (true, "max") => "\\max",
+                (true, "min") => "\\min",
+                (_, name) => name,
+            }));
+            items.push(Item::Str(if latex { "\\left(" } else { "(" }));
+            items.push(Item::Node(a, SUM, false));
+            items.push(Item::Str(", "));
+            items.push(Item::Node(b, SUM, false));
+            items.push(Item::Str(if latex { "\\right)" } else { ")" }));
+        }
+    }
+}
+
+/// A product: `[-]numerator[/denominator]` in text, `\frac` in LaTeX.
+fn product_items(
+    items: &mut Vec<Item>,
+    c: Num,
+    numer: &[Expr],
+    denom: &[(Expr, Num)],
+    style: Style,
+) {
+    let latex = style == Style::Latex;
+    let (c_num, c_den) = match c {
+        Num::Rat(p, q) => (Num::int(p), q),
+        Num::Float(_) => (c, 1),
+    };
+    let negative = c_num.is_negative();
+    let c_abs = if negative { c_num.negated() } else { c_num };
+    if negative {
+        items.push(Item::Str("-"));
+    }
+    let sep = if latex { " " } else { "*" };
+    // Inside \frac{..}{..} a lone factor needs no parentheses.
+    let lone = |n: usize| if latex && n == 1 { SUM } else { NEG };
+    let numer_prec = lone(numer.len() + usize::from(!c_abs.is_one()));
+    let mut numer_items: Vec<Item> = Vec::new();
+    if !c_abs.is_one() || numer.is_empty() {
+        numer_items.push(Item::Owned(if latex {
+            latex_num(c_abs)
+        } else {
+            c_abs.to_string()
+        }));
+    }
+    for &f in numer {
+        if !numer_items.is_empty() {
+            numer_items.push(Item::Str(if latex && f.as_num().is_some() {
+                " \\cdot "
+            } else {
+                sep
+            }));
+        }
+        numer_items.push(Item::Node(f, numer_prec, false));
+    }
+    let den_count = denom.len() + usize::from(c_den != 1);
+    if den_count == 0 {
+        items.extend(numer_items);
+        return;
+    }
+    let mut den_items: Vec<Item> = Vec::new();
+    if c_den != 1 {
+        den_items.push(Item::Owned(c_den.to_string()));
+    }
+    for &(b, k) in denom {
+        if !den_items.is_empty() {
+            den_items.push(Item::Str(sep));
+        }
+        den_items.push(Item::PowNum(b, k, lone(den_count)));
+    }
+    if latex {
+        items.push(Item::Str("\\frac{"));
+        items.extend(numer_items);
+        items.push(Item::Str("}{"));
+        items.extend(den_items);
+        items.push(Item::Str("}"));
+    } else {
+        items.extend(numer_items);
+        items.push(Item::Str("/"));
+        if den_count > 1 {
+            items.push(Item::Str("("));
+            items.extend(den_items);
+            items.push(Item::Str(")"));
+        } else {
+            items.extend(den_items);
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    /// Plain text in the CLI grammar; parsing it gives this `Expr` back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        write_expr(&mut s, *self, Style::Text, &FxMap::default());
+        f.write_str(&s)
+    }
+}
+
+impl Expr {
+    /// The formula in LaTeX (`\frac{1}{2 \sqrt{x}}`, `e^{x}`, `x_{1}`).
+    pub fn to_latex(&self) -> String {
+        let mut s = String::new();
+        write_expr(&mut s, *self, Style::Latex, &FxMap::default());
+        s
+    }
+
+    /// Plain text with every non-trivial subexpression used more than once
+    /// pulled out as a binding: `t1*x + t1 where t1 = exp(x^2)`. Bindings
+    /// are listed in the order they are needed (each uses only earlier ones).
+    /// Without shared subexpressions this is the plain text.
+    pub fn to_text_with_bindings(&self) -> String {
+        let order = super::expr::topo(&[*self]);
+        let mut uses: FxMap<Expr, usize> = FxMap::default();
+        for &e in &order {
+            for c in e.children() {
+                *uses.entry(c).or_insert(0) += 1;
+            }
+        }
+        let mut names: FxMap<Expr, String> = FxMap::default();
+        let mut bound = Vec::new();
+        for &e in &order {
+            let leaf = matches!(e.node(), Node::Num(_) | Node::Const(_) | Node::Sym(_));
+            if !leaf && e != *self && uses.get(&e).copied().unwrap_or(0) > 1 {
+                bound.push(e);
+                names.insert(e, format!("t{}", bound.len()));
+            }
+        }
+        let mut s = String::new();
+        write_expr(&mut s, *self, Style::Text, &names);
+        for (i, &e) in bound.iter().enumerate() {
+            s.push_str(if i == 0 { " where " } else { ", " });
+            let _ = write!(s, "{} = ", names[&e]);
+            write_expr(&mut s, e, Style::Text, &names);
+        }
+        s
+    }
+}

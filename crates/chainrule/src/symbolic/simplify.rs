@@ -1,0 +1,484 @@
+//! Canonical form, applied as formulas are built (smart constructors).
+//!
+//! - Numbers fold: exact rationals stay exact (`1/2`), floats where a float
+//!   is involved; values that do not exist (`1/0`, `log(0)`) stay unevaluated.
+//! - Sums and products are flat and sorted; like terms are collected
+//!   (`2*x + 3*x → 5*x`) and so are powers of one base (`x*x → x^2`,
+//!   `x/x → 1` as in SymPy; a numeric `0/0` stays unevaluated).
+//! - A number times a sum is distributed (`2*(x + 1) → 2*x + 2`), as SymPy
+//!   does; an integer power of a product or of a power is distributed.
+//! - Identities: `x + 0`, `1*x`, `x^1`, `x^0 = 1`, `exp(log x) → x`,
+//!   `log(exp x) → x`, `exp(1) → e`, `e^x → exp(x)`, special values
+//!   (`sin(0) = 0`, `cos(0) = 1`, ...), `c*sin(u)^2 + c*cos(u)^2 → c` and
+//!   `c - c*tanh(u)^2 → c/cosh(u)^2`.
+//! - `−x` is `-1*x`, `x − y` is `x + (-1)*y`, `x/y` is `x*y^-1`, `sqrt(x)`
+//!   is `x^(1/2)`, so there is one spelling of each formula.
+
+use std::cmp::Ordering;
+
+use super::expr::{Constant, Expr, FxMap, Node};
+use super::num::Num;
+use crate::ops::{BinaryOp, UnaryOp};
+
+/// A number as a formula.
+pub(crate) fn num(n: Num) -> Expr {
+    Expr::intern(Node::Num(n))
+}
+
+fn zero() -> Expr {
+    num(Num::ZERO)
+}
+fn one() -> Expr {
+    num(Num::ONE)
+}
+
+/// Splits a term of a sum into (numeric coefficient, the rest).
+fn split_coeff(t: Expr) -> (Num, Expr) {
+    let parts = t.with(|n| match n {
+        Node::Num(c) => Some((*c, None)),
+        Node::Mul(fs) => fs[0].as_num().map(|c| (c, Some(fs[1..].to_vec()))),
+        _ => None,
+    });
+    match parts {
+        None => (Num::ONE, t),
+        Some((c, None)) => (c, one()),
+        Some((c, Some(rest))) => {
+            if rest.len() == 1 {
+                (c, rest[0])
+            } else {
+                (c, Expr::intern(Node::Mul(rest.into_boxed_slice())))
+            }
+        }
+    }
+}
+
+/// Splits a factor of a product into (base, exponent).
+fn split_pow(f: Expr) -> (Expr, Expr) {
+    match f.node() {
+        Node::Pow([b, e]) => (b, e),
+        _ => (f, one()),
+    }
+}
+
+/// coefficient · rest, for a rest that has no numeric factor.
+fn with_coeff(c: Num, rest: Expr) -> Expr {
+    if c.is_one() {
+        return rest;
+    }
+    if rest.is_one() {
+        return num(c);
+    }
+    let mut fs = vec![num(c)];
+    match rest.node() {
+        Node::Mul(xs) => fs.extend(xs.iter().copied()),
+        _ => fs.push(rest),
+    }
+    Expr::intern(Node::Mul(fs.into_boxed_slice()))
+}
+
+/// Exponent order in a monomial: numbers by value, others after numbers.
+fn cmp_exponent(a: Expr, b: Expr) -> Ordering {
+    match (a.as_num(), b.as_num()) {
+        (Some(x), Some(y)) => x.cmp_value(y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp_base(b),
+    }
+}
+
+/// The (base, exponent) factors of a term without its coefficient.
+fn monomial(t: Expr) -> Vec<(Expr, Expr)> {
+    let (_, rest) = split_coeff(t);
+    if rest.is_one() {
+        return Vec::new();
+    }
+    match rest.node() {
+        Node::Mul(fs) => fs.iter().map(|&f| split_pow(f)).collect(),
+        _ => vec![split_pow(rest)],
+    }
+}
+
+/// SymPy-like order of the terms of a sum: lexicographic monomial order,
+/// higher powers of the first base first, numbers last.
+fn cmp_term(a: &(Vec<(Expr, Expr)>, Expr), b: &(Vec<(Expr, Expr)>, Expr)) -> Ordering {
+    let (ma, mb) = (&a.0, &b.0);
+    for i in 0.. {
+        match (ma.get(i), mb.get(i)) {
+            (None, None) => break,
+            (Some(_), None) => return Ordering::Less,
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(&(ba, ea)), Some(&(bb, eb))) => {
+                let o = ba.cmp_base(bb);
+                if o != Ordering::Equal {
+                    return o;
+                }
+                let o = cmp_exponent(ea, eb).reverse();
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+    a.1.cmp_base(b.1)
+}
+
+/// The canonical sum of `terms`.
+pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
+    let mut constant = Num::ZERO;
+    let mut order: Vec<Expr> = Vec::new();
+    let mut coeffs: FxMap<Expr, Num> = FxMap::default();
+    let mut push = |t: Expr, constant: &mut Num| {
+        let (c, rest) = split_coeff(t);
+        if rest.is_one() {
+            *constant = constant.plus(c);
+            return;
+        }
+        match coeffs.get_mut(&rest) {
+            Some(k) => *k = k.plus(c),
+            None => {
+                coeffs.insert(rest, c);
+                order.push(rest);
+            }
+        }
+    };
+    for t in terms {
+        match t.node() {
+            Node::Add(xs) => {
+                for &x in xs.iter() {
+                    push(x, &mut constant);
+                }
+            }
+            _ => push(t, &mut constant),
+        }
+    }
+    trig_identities(&mut order, &mut coeffs, &mut constant);
+    let mut keyed: Vec<(Vec<(Expr, Expr)>, Expr)> = order
+        .iter()
+        .filter_map(|r| {
+            let c = coeffs[r];
+            if c.is_zero() {
+                None
+            } else {
+                let t = with_coeff(c, *r);
+                Some((monomial(t), t))
+            }
+        })
+        .collect();
+    keyed.sort_by(cmp_term);
+    let mut out: Vec<Expr> = keyed.into_iter().map(|(_, t)| t).collect();
+    if !constant.is_zero() {
+        out.push(num(constant));
+    }
+    match out.len() {
+        0 => zero(),
+        1 => out[0],
+        _ => Expr::intern(Node::Add(out.into_boxed_slice())),
+    }
+}
+
+/// `c*sin(u)^2 + c*cos(u)^2 → c` and `c - c*tanh(u)^2 → c*cosh(u)^-2`.
+fn trig_identities(order: &mut Vec<Expr>, coeffs: &mut FxMap<Expr, Num>, constant: &mut Num) {
+    let two = num(Num::int(2));
+    let squared_fn = |r: Expr| -> Option<(UnaryOp, Expr)> {
+        match r.node() {
+            Node::Pow([b, e]) if e == two => match b.node() {
+                Node::Unary(op @ (UnaryOp::Sin | UnaryOp::Tanh), u) => Some((op, u)),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let mut added = Vec::new();
+    for r in order.iter() {
+        let c = coeffs[r];
+        if c.is_zero() {
+            continue;
+        }
+        let Some((op, u)) = squared_fn(*r) else {
+            continue;
+        };
+        if op == UnaryOp::Sin {
+            let Some(cos) = Expr::find(&Node::Unary(UnaryOp::Cos, u)) else {
+                continue;
+            };
+            let Some(cos2) = Expr::find(&Node::Pow([cos, two])) else {
+                continue;
+            };
+            if coeffs.get(&cos2) == Some(&c) {
+                coeffs.insert(*r, Num::ZERO);
+                coeffs.insert(cos2, Num::ZERO);
+                *constant = constant.plus(c);
+            }
+        } else if !constant.is_zero() && constant.negated() == c {
+            let sech2 = pow(unary(UnaryOp::Cosh, u), num(Num::int(-2)));
+            coeffs.insert(*r, Num::ZERO);
+            added.push((sech2, *constant));
+            *constant = Num::ZERO;
+        }
+    }
+    for (r, c) in added {
+        match coeffs.get_mut(&r) {
+            Some(k) => *k = k.plus(c),
+            None => {
+                coeffs.insert(r, c);
+                order.push(r);
+            }
+        }
+    }
+}
+
+/// The canonical product of `factors`.
+pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
+    let mut work: Vec<Expr> = factors.into_iter().collect();
+    // A product whose collected powers expand into new products is
+    // re-collected; each round removes a level, so this ends quickly.
+    for _round in 0..8 {
+        let mut coeff = Num::ONE;
+        let mut order: Vec<Expr> = Vec::new();
+        let mut exps: FxMap<Expr, Vec<Expr>> = FxMap::default();
+        let mut stack = std::mem::take(&mut work);
+        while let Some(f) = stack.pop() {
+            match f.node() {
+                Node::Num(c) => coeff = coeff.times(c),
+                Node::Mul(xs) => stack.extend(xs.iter().copied()),
+                Node::Pow([b, e]) => record(&mut order, &mut exps, b, e),
+                _ => record(&mut order, &mut exps, f, one()),
+            }
+        }
+        if coeff.is_zero() {
+            return zero_times(&order, &exps);
+        }
+        let mut done: Vec<Expr> = Vec::new();
+        let mut again = false;
+        for b in order {
+            let es = &exps[&b];
+            let e = if es.len() == 1 {
+                es[0]
+            } else {
+                add(es.iter().copied())
+            };
+            let p = pow(b, e);
+            match p.node() {
+                Node::Num(c) => coeff = coeff.times(c),
+                Node::Mul(_) => {
+                    again = true;
+                    done.push(p);
+                }
+                _ => done.push(p),
+            }
+        }
+        if again {
+            work = done;
+            work.push(num(coeff));
+            continue;
+        }
+        if coeff.is_zero() {
+            return zero();
+        }
+        done.sort_by(|&a, &b| cmp_factor(a, b));
+        if done.is_empty() {
+            return num(coeff);
+        }
+        if done.len() == 1 {
+            if coeff.is_one() {
+                return done[0];
+            }
+            if let Node::Add(ts) = done[0].node() {
+                // Distribute a number over a sum, as SymPy does.
+                return add(ts.iter().map(|&t| mul([num(coeff), t])));
+            }
+        }
+        if !coeff.is_one() {
+            done.insert(0, num(coeff));
+        }
+        return Expr::intern(Node::Mul(done.into_boxed_slice()));
+    }
+    // Not reached in practice: keep whatever is left as a plain product.
+    Expr::intern(Node::Mul(work.into_boxed_slice()))
+}
+
+/// 0 times the collected factors: 0, unless a factor is a numeric `0^-k`
+/// (a division by zero), where the product stays `0/0` (NaN when evaluated),
+/// as SymPy's `0*zoo = nan`.
+fn zero_times(order: &[Expr], exps: &FxMap<Expr, Vec<Expr>>) -> Expr {
+    let zero_base = num(Num::ZERO);
+    match exps.get(&zero_base) {
+        Some(es) if order.contains(&zero_base) => {
+            let e = add(es.iter().copied());
+            if e.as_num().is_some_and(|k| k.is_negative()) {
+                return Expr::intern(Node::Mul(Box::new([
+                    zero(),
+                    Expr::intern(Node::Pow([zero_base, e])),
+                ])));
+            }
+            zero()
+        }
+        _ => zero(),
+    }
+}
+
+fn record(order: &mut Vec<Expr>, exps: &mut FxMap<Expr, Vec<Expr>>, b: Expr, e: Expr) {
+    match exps.get_mut(&b) {
+        Some(v) => v.push(e),
+        None => {
+            exps.insert(b, vec![e]);
+            order.push(b);
+        }
+    }
+}
+
+/// Order of the factors of a product: by base, then by exponent.
+fn cmp_factor(a: Expr, b: Expr) -> Ordering {
+    let (ba, ea) = split_pow(a);
+    let (bb, eb) = split_pow(b);
+    ba.cmp_base(bb).then_with(|| cmp_exponent(ea, eb))
+}
+
+/// The canonical power `b^e`.
+pub(crate) fn pow(b: Expr, e: Expr) -> Expr {
+    let (bn, en) = (b.node(), e.node());
+    if let Node::Num(n) = en {
+        if n.is_zero() {
+            return one();
+        }
+        if n.is_one() {
+            return b;
+        }
+        if let Node::Num(m) = bn {
+            if let Some(folded) = pow_num(m, n) {
+                return num(folded);
+            }
+        }
+        if let Some(k) = n.as_int() {
+            match &bn {
+                Node::Pow([b0, e0]) => return pow(*b0, mul([*e0, e])),
+                Node::Mul(fs) => return mul(fs.iter().map(|&f| pow(f, e))),
+                Node::Unary(UnaryOp::Exp, u) => return unary(UnaryOp::Exp, mul([*u, e])),
+                _ => {}
+            }
+            let _ = k;
+        }
+    }
+    match bn {
+        Node::Num(m) if m.is_one() => return one(),
+        Node::Const(Constant::E) => return unary(UnaryOp::Exp, e),
+        _ => {}
+    }
+    Expr::intern(Node::Pow([b, e]))
+}
+
+/// m^n for numbers when the result is a number (exact where possible).
+fn pow_num(m: Num, n: Num) -> Option<Num> {
+    match n {
+        Num::Rat(p, 1) => m.powi(p),
+        Num::Rat(p, q) => {
+            if let Num::Float(x) = m {
+                let v = x.powf(n.to_f64());
+                return v.is_finite().then(|| Num::float(v));
+            }
+            if m.is_zero() {
+                return (p > 0).then_some(Num::ZERO);
+            }
+            m.exact_root(q)?.powi(p)
+        }
+        Num::Float(y) => {
+            let v = m.to_f64().powf(y);
+            v.is_finite().then(|| Num::float(v))
+        }
+    }
+}
+
+/// The canonical `op(x)`.
+pub(crate) fn unary(op: UnaryOp, x: Expr) -> Expr {
+    use UnaryOp::*;
+    match op {
+        Neg => return mul([num(Num::MINUS_ONE), x]),
+        Powi(n) => return pow(x, num(Num::int(i64::from(n)))),
+        Sqrt => return pow(x, num(Num::rational(1, 2))),
+        _ => {}
+    }
+    let node = x.node();
+    if let Node::Num(n) = node {
+        if let Some(v) = fold_unary(op, n) {
+            return num(v);
+        }
+    }
+    match (op, &node) {
+        (Exp, Node::Unary(Ln, u)) => return *u,
+        (Ln, Node::Unary(Exp, u)) => return *u,
+        (Ln, Node::Const(Constant::E)) => return one(),
+        (Exp, Node::Num(n)) if n.is_one() => return Expr::intern(Node::Const(Constant::E)),
+        (Abs | Relu | Sign | Step, Node::Unary(inner, _)) if *inner == op => return x,
+        _ => {}
+    }
+    Expr::intern(Node::Unary(op, x))
+}
+
+/// The value of `op(n)` when it is a number: exact special values for exact
+/// arguments, the f64 kernel for float arguments (only when finite).
+fn fold_unary(op: UnaryOp, n: Num) -> Option<Num> {
+    use UnaryOp::*;
+    if let Num::Float(x) = n {
+        let v = op.eval(x);
+        return v.is_finite().then(|| Num::float(v));
+    }
+    let (z, o) = (n.is_zero(), n.is_one());
+    let neg = n.is_negative();
+    match op {
+        Exp | Cos | Cosh if z => Some(Num::ONE),
+        Sin | Tan | Asin | Atan | Sinh | Tanh | Asinh | Atanh | Erf | Cbrt if z => Some(Num::ZERO),
+        Ln | Log2 | Log10 | Acos | Acosh if o => Some(Num::ZERO),
+        Sigmoid if z => Some(Num::rational(1, 2)),
+        Cbrt => n.exact_root(3),
+        Abs => Some(if neg { n.negated() } else { n }),
+        Relu => Some(if neg { Num::ZERO } else { n }),
+        Sign => Some(if neg {
+            Num::MINUS_ONE
+        } else if z {
+            Num::ZERO
+        } else {
+            Num::ONE
+        }),
+        Step => Some(if neg || z { Num::ZERO } else { Num::ONE }),
+        _ => None,
+    }
+}
+
+/// The canonical `op(a, b)`.
+pub(crate) fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
+    use BinaryOp::*;
+    match op {
+        Add => return add([a, b]),
+        Sub => return add([a, mul([num(Num::MINUS_ONE), b])]),
+        Mul => return mul([a, b]),
+        Div => return mul([a, pow(b, num(Num::MINUS_ONE))]),
+        Pow => return pow(a, b),
+        Atan2 | Max | Min => {}
+    }
+    if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
+        match op {
+            Max | Min => {
+                let first = match x.cmp_value(y) {
+                    Ordering::Less => op == Min,
+                    _ => op == Max || x.cmp_value(y) == Ordering::Equal,
+                };
+                return if first { a } else { b };
+            }
+            _ => {
+                let exact = matches!((x, y), (Num::Rat(..), Num::Rat(..)));
+                if !exact {
+                    let v = op.eval(x.to_f64(), y.to_f64());
+                    if v.is_finite() {
+                        return num(Num::float(v));
+                    }
+                } else if x.is_zero() && !y.is_negative() && !y.is_zero() {
+                    return zero();
+                }
+            }
+        }
+    }
+    if a == b && matches!(op, Max | Min) {
+        return a;
+    }
+    Expr::intern(Node::Binary(op, [a, b]))
+}
