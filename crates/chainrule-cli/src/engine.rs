@@ -23,8 +23,6 @@ pub const MAX_TAYLOR_ORDER: u32 = 1000;
 
 /// A parsed expression.
 pub struct Parsed {
-    /// The source text.
-    pub src: String,
     /// As written.
     pub syntax: Syntax,
     /// Alphabetical variables.
@@ -39,12 +37,23 @@ pub fn parse(src: &str, what: &str) -> CliResult<Parsed> {
         }
         other => CliError::new(format!("{what}: {other}")),
     })?;
+    // The grammar's names are ASCII letters, digits and '_' (x1, theta, w_2).
+    for n in &syntax.nodes {
+        if let SyntaxKind::Variable(v) = &n.kind {
+            if let Some((i, c)) = v
+                .chars()
+                .enumerate()
+                .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            {
+                return Err(CliError::new(format!(
+                    "{what}: unexpected character '{c}' at column {}",
+                    n.span.start + i
+                )));
+            }
+        }
+    }
     let variables = syntax.variables();
-    Ok(Parsed {
-        src: src.to_string(),
-        syntax,
-        variables,
-    })
+    Ok(Parsed { syntax, variables })
 }
 
 impl Parsed {

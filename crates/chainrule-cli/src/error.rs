@@ -19,6 +19,7 @@ impl CliError {
     }
 
     /// The message, without the `error: ` prefix.
+    #[cfg(test)]
     pub fn message(&self) -> &str {
         &self.message
     }

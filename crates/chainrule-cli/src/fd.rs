@@ -46,6 +46,7 @@ pub fn rel_err(a: f64, b: f64) -> f64 {
 
 /// Whether `a` and `b` agree to `rtol` relative, or to `atol` absolute
 /// (for values that should be 0).
+#[cfg(test)]
 pub fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
     rel_err(a, b) <= rtol || (a - b).abs() <= atol
 }

@@ -73,16 +73,6 @@ impl Point {
         }
     }
 
-    /// Whether the point gives no value at all.
-    pub fn is_empty(&self) -> bool {
-        self.bindings.is_empty()
-    }
-
-    /// The bindings in the order they were written.
-    pub fn bindings(&self) -> &[Binding] {
-        &self.bindings
-    }
-
     /// Name → value, alphabetical.
     pub fn to_map(&self) -> BTreeMap<String, f64> {
         self.bindings
@@ -150,7 +140,11 @@ pub fn parse_number(text: &str) -> Option<f64> {
     }
     // Rust accepts "infinity" and "NaN" spelled any way; accept only inf/nan.
     let lower = body.to_ascii_lowercase();
-    if lower.starts_with("infinity") || body.starts_with('+') || body.starts_with('-') {
+    if lower.starts_with("infinity")
+        || lower.contains("nan")
+        || body.starts_with('+')
+        || body.starts_with('-')
+    {
         return None;
     }
     body.parse::<f64>().ok().map(|v| sign * v)

@@ -51,7 +51,7 @@ pub fn run(a: &CheckArgs) -> CliResult<Outcome> {
             formula.column_of(extra).unwrap_or(1)
         )));
     }
-    if !(a.tol > 0.0) {
+    if a.tol.is_nan() || a.tol <= 0.0 {
         return Err(CliError::new("--tol must be a positive number"));
     }
     let point = Point::parse_all(&a.at)?;

@@ -39,7 +39,9 @@ fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())
 }
 
-/// The seed 002 / 001 manual backward pass of 1/(1 + e⁻ˣ), transcribed.
+/// The seed 002 / 001 manual backward pass of 1/(1 + e⁻ˣ), transcribed
+/// as written (hence the `* -1.0`).
+#[allow(clippy::neg_multiply)]
 fn grad_sigmoid_manual(x: f64) -> f64 {
     let a = -x;
     let b = a.exp();
@@ -54,6 +56,9 @@ const POLY: &str = "8*x^4 + 3*x^3 + 7*x^2 + 6*x + 3";
 const SOFTMAX_P0: &str = "exp(0.2*x1 + 0.4*x2 + 0.1*x3)/(exp(0.2*x1 + 0.4*x2 + 0.1*x3) + exp(-0.5*x1 + 0.1*x2 + 0.3*x3) + exp(0.3*x1 - 0.2*x2 + 0.2*x3))";
 const W3: [[f64; 3]; 3] = [[0.2, -0.5, 0.3], [0.4, 0.1, -0.2], [0.1, 0.3, 0.2]];
 
+/// The exercises; analytic derivatives are transcribed as the seeds write
+/// them (hence products with −1).
+#[allow(clippy::neg_multiply)]
 fn exercises() -> Vec<Exercise> {
     vec![
         // ----- seed 000 -----

@@ -1,0 +1,541 @@
+//! Runs the built `chainrule` binary on the case files under `tests/cases/`
+//! (one file per command). A case gives the arguments, the exit code, and
+//! what stdout, stderr, the JSON object and written files must hold.
+//!
+//! Every case also checks the contract's invariants: on exit 2 nothing on
+//! stdout and exactly one line on stderr starting with `error: `; with
+//! `--json`, stdout is exactly one JSON object.
+//!
+//! Expected JSON fields are keyed by dotted paths (`gradient.x`,
+//! `hessian.0.1`). A number matches within the case's relative tolerance
+//! (`tol`, default 1e-12; `atol` for values that should be 0); a string,
+//! bool or array must match exactly (arrays elementwise, numbers within
+//! tolerance); an inline table states a looser rule: `{ approx = v, tol = t }`,
+//! `{ max = v }`, `{ min = v }`, `{ contains = "text" }`, `{ not = v }`,
+//! `{ len = n }`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+struct CaseFile {
+    case: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Case {
+    name: String,
+    args: Vec<String>,
+    #[serde(default)]
+    exit: i32,
+    #[serde(default)]
+    tol: Option<f64>,
+    #[serde(default)]
+    atol: Option<f64>,
+    #[serde(default)]
+    json: Option<toml::Table>,
+    /// The object's top-level keys, exactly (in any order).
+    #[serde(default)]
+    keys: Option<Vec<String>>,
+    /// Top-level keys that must not be present.
+    #[serde(default)]
+    absent: Vec<String>,
+    #[serde(default)]
+    stdout_contains: Vec<String>,
+    #[serde(default)]
+    stdout_lacks: Vec<String>,
+    #[serde(default)]
+    stderr_contains: Vec<String>,
+    /// The file written by the command ({tmp} in args is a fresh directory).
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    file_contains: Vec<String>,
+}
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_chainrule"))
+}
+
+fn tmp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chainrule-cli-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+pub fn run(args: &[String]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run chainrule");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for part in path.split('.') {
+        cur = match cur {
+            Value::Object(m) => m.get(part)?,
+            Value::Array(a) => a.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// A JSON value as text, cut short for failure messages.
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 300 {
+        format!("{}...", s.chars().take(300).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn num_close(actual: f64, expected: f64, tol: f64, atol: f64) -> bool {
+    actual == expected
+        || (actual - expected).abs() <= tol * actual.abs().max(expected.abs())
+        || (actual - expected).abs() <= atol
+}
+
+/// Compares one JSON value with its expectation; Err says how it differs.
+fn matches(actual: &Value, expected: &toml::Value, tol: f64, atol: f64) -> Result<(), String> {
+    use toml::Value as T;
+    let fail = || Err(format!("got {}, expected {expected}", short(actual)));
+    match expected {
+        T::Integer(_) | T::Float(_) => {
+            let e = match expected {
+                T::Integer(i) => *i as f64,
+                T::Float(f) => *f,
+                _ => unreachable!(),
+            };
+            match actual.as_f64() {
+                // A JSON number, never the strings of inf and nan.
+                Some(a) if actual.is_number() && num_close(a, e, tol, atol) => Ok(()),
+                _ => fail(),
+            }
+        }
+        T::String(s) => match actual.as_str() {
+            Some(a) if a == s => Ok(()),
+            _ => fail(),
+        },
+        T::Boolean(b) => match actual.as_bool() {
+            Some(a) if a == *b => Ok(()),
+            _ => fail(),
+        },
+        T::Array(items) => match actual.as_array() {
+            Some(a) if a.len() == items.len() => {
+                for (i, (av, ev)) in a.iter().zip(items).enumerate() {
+                    matches(av, ev, tol, atol).map_err(|e| format!("[{i}]: {e}"))?;
+                }
+                Ok(())
+            }
+            _ => fail(),
+        },
+        T::Table(rule) => {
+            let t = rule
+                .get("tol")
+                .and_then(toml::Value::as_float)
+                .unwrap_or(tol);
+            let at = rule
+                .get("atol")
+                .and_then(toml::Value::as_float)
+                .unwrap_or(atol);
+            let f = |k: &str| {
+                rule.get(k)
+                    .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
+            };
+            if let Some(e) = rule.get("approx") {
+                return matches(actual, e, t, at);
+            }
+            if let Some(m) = f("max") {
+                return match actual.as_f64() {
+                    Some(a) if a <= m => Ok(()),
+                    _ => Err(format!("got {actual}, expected at most {m}")),
+                };
+            }
+            if let Some(m) = f("min") {
+                // A number at least m, or an array with at least m items.
+                let got = actual
+                    .as_f64()
+                    .or(actual.as_array().map(|a| a.len() as f64));
+                return match got {
+                    Some(a) if a >= m => Ok(()),
+                    _ => Err(format!("got {}, expected at least {m}", short(actual))),
+                };
+            }
+            if let Some(s) = rule.get("contains").and_then(toml::Value::as_str) {
+                return match actual.as_str() {
+                    Some(a) if a.contains(s) => Ok(()),
+                    _ => Err(format!("got {actual}, expected a string containing {s:?}")),
+                };
+            }
+            if let Some(n) = rule.get("not") {
+                return match matches(actual, n, t, at) {
+                    Ok(()) => Err(format!("got {actual}, expected anything but {n}")),
+                    Err(_) => Ok(()),
+                };
+            }
+            if let Some(n) = rule.get("len").and_then(toml::Value::as_integer) {
+                let len = actual
+                    .as_array()
+                    .map(Vec::len)
+                    .or_else(|| actual.as_object().map(|o| o.len()));
+                return match len {
+                    Some(l) if l as i64 == n => Ok(()),
+                    _ => Err(format!("got {actual}, expected length {n}")),
+                };
+            }
+            Err(format!("unknown rule {expected}"))
+        }
+        other => Err(format!("unsupported expectation {other}")),
+    }
+}
+
+/// Runs one case; returns every way it failed.
+fn check_case(case: &Case, dir: &std::path::Path) -> Vec<String> {
+    let mut errs = Vec::new();
+    let args: Vec<String> = case
+        .args
+        .iter()
+        .map(|a| a.replace("{tmp}", &dir.to_string_lossy()))
+        .collect();
+    let (code, stdout, stderr) = run(&args);
+    if code != case.exit {
+        errs.push(format!(
+            "exit code {code}, expected {} (stderr: {stderr:?})",
+            case.exit
+        ));
+    }
+    if code == 2 {
+        if !stdout.is_empty() {
+            errs.push(format!("exit 2 but stdout is not empty: {stdout:?}"));
+        }
+        let lines: Vec<&str> = stderr.lines().collect();
+        if lines.len() != 1 || !lines[0].starts_with("error: ") {
+            errs.push(format!(
+                "stderr must be one line starting with 'error: ', got {stderr:?}"
+            ));
+        }
+        if stderr.contains("panicked") || stderr.contains("internal error") {
+            errs.push(format!("a panic: {stderr:?}"));
+        }
+    } else if !stderr.is_empty() {
+        errs.push(format!("unexpected stderr: {stderr:?}"));
+    }
+    let wants_json = args.iter().any(|a| a == "--json") && code != 2;
+    if wants_json {
+        let trimmed = stdout.trim_end_matches('\n');
+        if trimmed.contains('\n') {
+            errs.push("--json output is more than one line".to_string());
+        }
+        match serde_json::from_str::<Value>(trimmed) {
+            Ok(v) if v.is_object() => {
+                if let Some(keys) = &case.keys {
+                    let mut got: Vec<&String> = v
+                        .as_object()
+                        .map(|o| o.keys().collect())
+                        .unwrap_or_default();
+                    let mut want: Vec<&String> = keys.iter().collect();
+                    got.sort();
+                    want.sort();
+                    if got != want {
+                        errs.push(format!("keys {got:?}, expected {want:?}"));
+                    }
+                }
+                for k in &case.absent {
+                    if v.get(k).is_some() {
+                        errs.push(format!("key {k:?} should be absent"));
+                    }
+                }
+                let tol = case.tol.unwrap_or(1e-12);
+                let atol = case.atol.unwrap_or(0.0);
+                for (path, expected) in case.json.iter().flatten() {
+                    match lookup(&v, path) {
+                        None => errs.push(format!("{path}: missing")),
+                        Some(actual) => {
+                            if let Err(e) = matches(actual, expected, tol, atol) {
+                                errs.push(format!("{path}: {e}"));
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(_) => errs.push("--json output is not an object".to_string()),
+            Err(e) => errs.push(format!("--json output is not JSON ({e}): {stdout:?}")),
+        }
+    } else if case.json.is_some() {
+        errs.push("the case expects JSON but the command does not print it".to_string());
+    }
+    for s in &case.stdout_contains {
+        if !stdout.contains(s.as_str()) {
+            errs.push(format!("stdout lacks {s:?}"));
+        }
+    }
+    for s in &case.stdout_lacks {
+        if stdout.contains(s.as_str()) {
+            errs.push(format!("stdout has {s:?}"));
+        }
+    }
+    for s in &case.stderr_contains {
+        if !stderr.contains(s.as_str()) {
+            errs.push(format!("stderr {stderr:?} lacks {s:?}"));
+        }
+    }
+    if let Some(f) = &case.file {
+        let path = f.replace("{tmp}", &dir.to_string_lossy());
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                for s in &case.file_contains {
+                    if !text.contains(s.as_str()) {
+                        errs.push(format!("{path} lacks {s:?}"));
+                    }
+                }
+            }
+            Err(e) => errs.push(format!("{path}: {e}")),
+        }
+    }
+    errs
+}
+
+fn run_file(name: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("case file");
+    let file: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let dir = tmp_dir(name.trim_end_matches(".toml"));
+    let mut failures = Vec::new();
+    for case in &file.case {
+        let errs = check_case(case, &dir);
+        if !errs.is_empty() {
+            failures.push(format!(
+                "{} ({:?}):\n    {}",
+                case.name,
+                case.args,
+                errs.join("\n    ")
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases in {name} failed:\n{}",
+        failures.len(),
+        file.case.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn grad_cases() {
+    run_file("grad.toml");
+}
+
+#[test]
+fn hessian_cases() {
+    run_file("hessian.toml");
+}
+
+#[test]
+fn diff_cases() {
+    run_file("diff.toml");
+}
+
+#[test]
+fn taylor_cases() {
+    run_file("taylor.toml");
+}
+
+#[test]
+fn check_cases() {
+    run_file("check.toml");
+}
+
+#[test]
+fn explain_cases() {
+    run_file("explain.toml");
+}
+
+#[test]
+fn graph_cases() {
+    run_file("graph.toml");
+}
+
+#[test]
+fn tour_cases() {
+    run_file("tour.toml");
+}
+
+#[test]
+fn error_cases() {
+    run_file("errors.toml");
+}
+
+#[test]
+fn help_for_every_command() {
+    for sub in [
+        "grad", "hessian", "diff", "taylor", "check", "explain", "graph", "tour",
+    ] {
+        let (code, out, err) = run(&[sub.to_string(), "--help".to_string()]);
+        assert_eq!(code, 0, "{sub} --help: {err}");
+        assert!(
+            out.contains("Example"),
+            "{sub} --help has no example:\n{out}"
+        );
+        assert!(
+            out.contains(&format!("chainrule {sub}")),
+            "{sub} --help example does not use the command"
+        );
+    }
+    let (code, out, _) = run(&["--help".to_string()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("tour") && out.contains("grad"));
+}
+
+/// A 100,000-character flat sum parses and differentiates.
+#[test]
+fn hundred_thousand_character_input() {
+    let expr = format!("{}x", "x+".repeat(49_999));
+    assert_eq!(expr.len(), 99_999);
+    let (code, out, err) = run(&[
+        "grad".into(),
+        expr,
+        "--at".into(),
+        "x=1".into(),
+        "--json".into(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["value"], 50_000.0);
+    assert_eq!(v["gradient"]["x"], 50_000.0);
+    assert_eq!(v["symbolic"]["x"], "50000");
+    // The same input for the other commands that take a point.
+    let expr = format!("{}x", "x*".repeat(2)) + &"+x".repeat(49_990);
+    for cmd in ["hessian", "explain", "diff"] {
+        let mut args = vec![
+            cmd.to_string(),
+            expr.clone(),
+            "--at".into(),
+            "x=1".into(),
+            "--json".into(),
+        ];
+        if cmd == "diff" {
+            args.truncate(2);
+            args.push("--json".into());
+        }
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 0, "{cmd}: {err}");
+    }
+}
+
+/// Deep nesting is refused with exit 2 and one line, never a crash.
+#[test]
+fn ten_thousand_nested_parentheses() {
+    let deep = [
+        format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000)),
+        format!("{}x{}", "sin(".repeat(10_000), ")".repeat(10_000)),
+        format!("{}x", "-".repeat(10_000)),
+        format!("x{}", "^x".repeat(10_000)),
+        format!("{}x", "(".repeat(10_000)),
+    ];
+    for expr in deep {
+        for cmd in ["grad", "explain", "hessian"] {
+            let (code, out, err) = run(&[
+                cmd.into(),
+                "--at".into(),
+                "x=1".into(),
+                "--".into(),
+                expr.clone(),
+            ]);
+            assert_eq!(code, 2, "{cmd} {}...: {err}", &expr[..20]);
+            assert!(out.is_empty());
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert!(err.starts_with("error: "), "{err}");
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+    // Just under the limit is fine.
+    let ok = format!("{}x{}", "(".repeat(500), ")".repeat(500));
+    let (code, _, err) = run(&["grad".into(), ok, "--at".into(), "x=1".into()]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Arbitrary junk never panics: every input gives exit 0, 1 or 2, and
+/// exit 2 comes with one line.
+#[test]
+fn junk_never_panics() {
+    let junk = [
+        "",
+        " ",
+        "(",
+        ")",
+        "()",
+        "x(",
+        "x)",
+        "+",
+        "*",
+        "^",
+        "x^",
+        "x**",
+        "1e",
+        "1e+",
+        "..5",
+        "1.2.3",
+        "x y",
+        "2x",
+        "x2(",
+        "sin",
+        "sin()",
+        "sin(,)",
+        "pow(x)",
+        "pow(x,,y)",
+        "log(x,2,3)",
+        "é",
+        "x²",
+        "\u{200b}x",
+        "\\",
+        "$x",
+        "x=1",
+        "--",
+        "-",
+        "--x",
+        "e^e^e",
+        "pi(x)",
+        "x,y",
+        "9999999999999999999999999999999999999",
+        "1e999*x",
+        "atan2(1)",
+        "max()",
+        "relu(x, x)",
+    ];
+    for expr in junk {
+        for cmd in ["grad", "diff", "explain", "hessian"] {
+            let mut args = vec![cmd.to_string(), "--json".into()];
+            if cmd != "diff" {
+                args.push("--at".into());
+                args.push("x=1".into());
+            }
+            args.push("--".into());
+            args.push(expr.into());
+            let (code, out, err) = run(&args);
+            assert!(matches!(code, 0 | 2), "{cmd} {expr:?}: exit {code}, {err}");
+            if code == 2 {
+                assert!(out.is_empty(), "{cmd} {expr:?}");
+                assert_eq!(err.lines().count(), 1, "{cmd} {expr:?}: {err}");
+            } else {
+                serde_json::from_str::<Value>(out.trim())
+                    .unwrap_or_else(|e| panic!("{cmd} {expr:?}: {e}"));
+            }
+        }
+    }
+}
