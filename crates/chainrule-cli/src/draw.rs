@@ -53,86 +53,129 @@ fn layers(w: &Wengert) -> Vec<usize> {
     layer
 }
 
-/// Node positions, columns and text lines.
-fn layout(w: &Wengert) -> (Vec<Placed>, f64, f64) {
+/// One edge of the list drawn as a chain of vertices: its argument, the
+/// dummy vertices that carry it through the columns it skips, its user.
+struct Chain {
+    user: usize,
+    arg: usize,
+    slot: usize,
+    verts: Vec<usize>,
+}
+
+/// Where everything goes: real nodes first (indices as in the list), then
+/// dummy vertices of long edges.
+struct Layout {
+    placed: Vec<Placed>,
+    chains: Vec<Chain>,
+    width: f64,
+    height: f64,
+}
+
+/// Node positions, columns and text lines (a Sugiyama-style layered
+/// layout: long edges get a dummy vertex in every column they cross, so
+/// they run in lanes of their own instead of behind other nodes).
+fn layout(w: &Wengert) -> Layout {
     let layer = layers(w);
-    let ncols = layer.iter().copied().max().map_or(0, |m| m + 1);
-    let mut cols: Vec<Vec<usize>> = vec![Vec::new(); ncols];
-    for (i, &l) in layer.iter().enumerate() {
-        cols[l].push(i);
+    let n = w.nodes.len();
+    let mut vlayer = layer.clone();
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut chains = Vec::new();
+    for (u, node) in w.nodes.iter().enumerate() {
+        for (k, &a) in node.args.iter().enumerate() {
+            let mut verts = vec![a];
+            for l in layer[a] + 1..layer[u] {
+                let d = vlayer.len();
+                vlayer.push(l);
+                preds.push(Vec::new());
+                succs.push(Vec::new());
+                verts.push(d);
+            }
+            verts.push(u);
+            for pair in verts.windows(2) {
+                succs[pair[0]].push(pair[1]);
+                preds[pair[1]].push(pair[0]);
+            }
+            chains.push(Chain {
+                user: u,
+                arg: a,
+                slot: k,
+                verts,
+            });
+        }
     }
-    let users = w.users();
+    let nv = vlayer.len();
+    let ncols = vlayer.iter().copied().max().map_or(0, |m| m + 1);
+    let mut cols: Vec<Vec<usize>> = vec![Vec::new(); ncols];
+    for (v, &l) in vlayer.iter().enumerate() {
+        cols[l].push(v);
+    }
     // Barycenter ordering, a few sweeps each way.
-    let mut pos = vec![0.0f64; w.nodes.len()];
+    let mut pos = vec![0.0f64; nv];
     let refresh = |cols: &Vec<Vec<usize>>, pos: &mut Vec<f64>| {
         for col in cols {
-            for (k, &i) in col.iter().enumerate() {
-                pos[i] = k as f64;
+            for (k, &v) in col.iter().enumerate() {
+                pos[v] = k as f64;
             }
         }
     };
     refresh(&cols, &mut pos);
-    for _ in 0..4 {
+    let sweep = |col: &mut Vec<usize>, pos: &[f64], nbrs: &[Vec<usize>]| {
+        let mut keyed: Vec<(f64, usize)> = col
+            .iter()
+            .map(|&v| {
+                let ns = &nbrs[v];
+                let key = if ns.is_empty() {
+                    pos[v]
+                } else {
+                    ns.iter().map(|&m| pos[m]).sum::<f64>() / ns.len() as f64
+                };
+                (key, v)
+            })
+            .collect();
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        *col = keyed.into_iter().map(|(_, v)| v).collect();
+    };
+    for _ in 0..6 {
         for c in 1..ncols {
-            let mut keyed: Vec<(f64, usize)> = cols[c]
-                .iter()
-                .map(|&i| {
-                    let args = &w.nodes[i].args;
-                    let key = if args.is_empty() {
-                        pos[i]
-                    } else {
-                        args.iter().map(|&a| pos[a]).sum::<f64>() / args.len() as f64
-                    };
-                    (key, i)
-                })
-                .collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-            cols[c] = keyed.into_iter().map(|(_, i)| i).collect();
+            sweep(&mut cols[c], &pos, &preds);
             refresh(&cols, &mut pos);
         }
         for c in (0..ncols.saturating_sub(1)).rev() {
-            let mut keyed: Vec<(f64, usize)> = cols[c]
-                .iter()
-                .map(|&i| {
-                    let us = &users[i];
-                    let key = if us.is_empty() {
-                        pos[i]
-                    } else {
-                        us.iter()
-                            .map(|&(u, k)| pos[u] + 0.01 * k as f64)
-                            .sum::<f64>()
-                            / us.len() as f64
-                    };
-                    (key, i)
-                })
-                .collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-            cols[c] = keyed.into_iter().map(|(_, i)| i).collect();
+            sweep(&mut cols[c], &pos, &succs);
             refresh(&cols, &mut pos);
         }
     }
 
     let out = w.output_name().to_string();
-    let mut placed: Vec<Placed> = w
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let lines = match n.kind {
-                Kind::Const => vec![n.name.clone()],
+    let mut placed: Vec<Placed> = (0..nv)
+        .map(|v| {
+            if v >= n {
+                return Placed {
+                    col: vlayer[v],
+                    x: 0.0,
+                    y: 0.0,
+                    w: 0.0,
+                    h: 18.0,
+                    lines: Vec::new(),
+                };
+            }
+            let node = &w.nodes[v];
+            let lines = match node.kind {
+                Kind::Const => vec![node.name.clone()],
                 Kind::Input => vec![
-                    format!("{} (input)", n.name),
-                    format!("value    {}", short(n.value)),
-                    format!("∂{out}/∂{}  {}", n.name, short(n.adjoint)),
+                    format!("{} (input)", node.name),
+                    format!("value    {}", short(node.value)),
+                    format!("∂{out}/∂{}  {}", node.name, short(node.adjoint)),
                 ],
                 Kind::Op => vec![
-                    format!("{} = {}", n.name, n.formula),
-                    format!("value    {}", short(n.value)),
-                    format!("∂{out}/∂{}  {}", n.name, short(n.adjoint)),
+                    format!("{} = {}", node.name, node.formula),
+                    format!("value    {}", short(node.value)),
+                    format!("∂{out}/∂{}  {}", node.name, short(node.adjoint)),
                 ],
             };
             let chars = lines.iter().map(|l| l.chars().count()).max().unwrap_or(1);
-            let (w, h) = if n.kind == Kind::Const {
+            let (bw, bh) = if node.kind == Kind::Const {
                 ((chars as f64 * CHAR_W + 18.0).max(30.0), 26.0)
             } else {
                 (
@@ -141,31 +184,29 @@ fn layout(w: &Wengert) -> (Vec<Placed>, f64, f64) {
                 )
             };
             Placed {
-                col: layer[i],
+                col: layer[v],
                 x: 0.0,
                 y: 0.0,
-                w,
-                h,
+                w: bw,
+                h: bh,
                 lines,
             }
         })
         .collect();
 
-    // Column widths and the gaps that hold the edge labels.
-    let mut col_w = vec![0.0f64; ncols];
-    for p in &placed {
+    // Column widths, and gaps wide enough for the labels that start there.
+    let mut col_w = vec![20.0f64; ncols];
+    for p in placed.iter().take(n) {
         col_w[p.col] = col_w[p.col].max(p.w);
     }
     let mut gap = vec![60.0f64; ncols];
-    for (u, node) in w.nodes.iter().enumerate() {
-        for (k, &a) in node.args.iter().enumerate() {
-            if w.nodes[a].kind == Kind::Const {
-                continue;
-            }
-            let label = edge_label(w, u, a, k);
-            let c = placed[a].col;
-            gap[c] = gap[c].max(label.chars().count() as f64 * CHAR_W * 0.92 + 36.0);
+    for ch in &chains {
+        if w.nodes[ch.arg].kind == Kind::Const {
+            continue;
         }
+        let label = edge_label(w, ch.user, ch.arg, ch.slot);
+        let c = placed[ch.arg].col;
+        gap[c] = gap[c].max(label.chars().count() as f64 * CHAR_W * 0.92 + 36.0);
     }
     let margin = 24.0;
     let top = 70.0;
@@ -176,31 +217,40 @@ fn layout(w: &Wengert) -> (Vec<Placed>, f64, f64) {
         x += col_w[c] + gap[c];
     }
     let width = x - gap.last().copied().unwrap_or(0.0) + margin;
-    let vgap = 28.0;
+    let vgap = 26.0;
     let col_h: Vec<f64> = cols
         .iter()
         .map(|col| {
-            col.iter().map(|&i| placed[i].h).sum::<f64>()
+            col.iter().map(|&v| placed[v].h).sum::<f64>()
                 + vgap * col.len().saturating_sub(1) as f64
         })
         .collect();
     let body_h = col_h.iter().copied().fold(0.0, f64::max);
     for (c, col) in cols.iter().enumerate() {
         let mut y = top + (body_h - col_h[c]) / 2.0;
-        for &i in col {
-            let p = &mut placed[i];
-            // Constants sit at the right edge of their column, next to their user.
-            p.x = if w.nodes[i].kind == Kind::Const {
-                col_x[c] + col_w[c] - p.w
+        for &v in col {
+            let p = &mut placed[v];
+            if v >= n {
+                // A lane straight through the column.
+                p.x = col_x[c];
+                p.w = col_w[c];
+            } else if w.nodes[v].kind == Kind::Const {
+                // Constants sit at the right edge of their column, next to their user.
+                p.x = col_x[c] + col_w[c] - p.w;
             } else {
-                col_x[c] + (col_w[c] - p.w) / 2.0
-            };
+                p.x = col_x[c] + (col_w[c] - p.w) / 2.0;
+            }
             p.y = y;
             y += p.h + vgap;
         }
     }
     let height = top + body_h + 64.0;
-    (placed, width.max(420.0), height)
+    Layout {
+        placed,
+        chains,
+        width: width.max(420.0),
+        height,
+    }
 }
 
 fn edge_label(w: &Wengert, user: usize, arg: usize, slot: usize) -> String {
@@ -217,7 +267,12 @@ fn esc(s: &str) -> String {
 
 /// The graph as a standalone SVG document.
 pub fn to_svg(w: &Wengert, expr: &str, point: &str) -> String {
-    let (placed, width, height) = layout(w);
+    let Layout {
+        placed,
+        chains,
+        width,
+        height,
+    } = layout(w);
     let out = w.output_name();
     let mut s = String::new();
     let _ = writeln!(
@@ -263,65 +318,113 @@ pub fn to_svg(w: &Wengert, expr: &str, point: &str) -> String {
     // at the first point along their curve where they overlap nothing.
     let mut taken: Vec<(f64, f64, f64, f64)> = placed
         .iter()
+        .take(w.nodes.len())
         .map(|p| (p.x, p.y, p.x + p.w, p.y + p.h))
         .collect();
-    let mut labels = String::new();
-    for (u, node) in w.nodes.iter().enumerate() {
-        let nargs = node.args.len() as f64;
-        for (k, &a) in node.args.iter().enumerate() {
-            let (pa, pu) = (&placed[a], &placed[u]);
-            let x0 = pa.x + pa.w;
-            let y0 = pa.y + pa.h / 2.0;
-            let x1 = pu.x - 2.0;
-            let y1 = pu.y + pu.h / 2.0 + (k as f64 - (nargs - 1.0) / 2.0) * 16.0;
-            let dx = ((x1 - x0) * 0.5).max(30.0);
-            let (c1x, c2x) = (x0 + dx, x1 - dx);
-            let from_const = w.nodes[a].kind == Kind::Const;
-            let dash = if from_const {
-                r##" stroke-dasharray="4 3""##
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                s,
-                r##"<path d="M {x0:.1} {y0:.1} C {c1x:.1} {y0:.1}, {c2x:.1} {y1:.1}, {x1:.1} {y1:.1}" fill="none" stroke="#6b7280" stroke-width="1.4"{dash} marker-end="url(#arrow)"/>"##
-            );
-            if from_const {
-                // A constant has no adjoint worth drawing: its edge carries no label.
-                continue;
-            }
-            let label = edge_label(w, u, a, k);
-            let lw = label.chars().count() as f64 * CHAR_W * 0.92 + 10.0;
-            let at = |t: f64| {
-                let m = 1.0 - t;
-                let bx =
-                    m * m * m * x0 + 3.0 * m * m * t * c1x + 3.0 * m * t * t * c2x + t * t * t * x1;
-                let by =
-                    m * m * m * y0 + 3.0 * m * m * t * y0 + 3.0 * m * t * t * y1 + t * t * t * y1;
-                (bx, by)
-            };
-            let rect = |(mx, my): (f64, f64)| (mx - lw / 2.0, my - 9.0, mx + lw / 2.0, my + 8.0);
-            let overlaps = |r: (f64, f64, f64, f64), taken: &[(f64, f64, f64, f64)]| {
-                taken.iter().any(|t| {
-                    r.0 < t.2 + 2.0 && t.0 < r.2 + 2.0 && r.1 < t.3 + 2.0 && t.1 < r.3 + 2.0
-                })
-            };
-            let candidates = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8];
-            let (mx, my) = candidates
-                .iter()
-                .map(|&t| at(t))
-                .find(|&m| !overlaps(rect(m), &taken))
-                .unwrap_or_else(|| at(0.5));
-            taken.push(rect((mx, my)));
-            let _ = writeln!(
-                labels,
-                r##"<rect x="{:.1}" y="{:.1}" width="{lw:.1}" height="17" rx="4" fill="#fff7ed" stroke="#fdba74" stroke-width="0.8"/><text x="{mx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#9a3412">{}</text>"##,
-                mx - lw / 2.0,
-                my - 9.0,
-                my + 4.0,
-                esc(&label)
-            );
+    // Incoming edges of a node enter top to bottom in the order of where
+    // they come from, so that they do not cross at the arrowheads.
+    let mut rank = vec![0usize; chains.len()];
+    for u in 0..w.nodes.len() {
+        let mut incoming: Vec<(f64, usize)> = chains
+            .iter()
+            .enumerate()
+            .filter(|(_, ch)| ch.user == u)
+            .map(|(i, ch)| {
+                let before = ch.verts[ch.verts.len() - 2];
+                (
+                    placed[before].y + placed[before].h / 2.0 + 0.01 * ch.slot as f64,
+                    i,
+                )
+            })
+            .collect();
+        incoming.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (r, (_, i)) in incoming.into_iter().enumerate() {
+            rank[i] = r;
         }
+    }
+    let mut labels = String::new();
+    for (ci, ch) in chains.iter().enumerate() {
+        let (u, a, k) = (ch.user, ch.arg, ch.slot);
+        let nargs = w.nodes[u].args.len() as f64;
+        let entry = rank[ci] as f64;
+        // Points where the path leaves one vertex and enters the next.
+        let pa = &placed[a];
+        let mut out_pt = (pa.x + pa.w, pa.y + pa.h / 2.0);
+        let mut d = format!("M {:.1} {:.1}", out_pt.0, out_pt.1);
+        let mut first_segment = None;
+        for &v in &ch.verts[1..] {
+            let pv = &placed[v];
+            let in_pt = if v == u {
+                (
+                    pv.x - 2.0,
+                    pv.y + pv.h / 2.0 + (entry - (nargs - 1.0) / 2.0) * 16.0,
+                )
+            } else {
+                (pv.x, pv.y + pv.h / 2.0)
+            };
+            let dx = ((in_pt.0 - out_pt.0) * 0.5).max(30.0);
+            let (c1x, c2x) = (out_pt.0 + dx, in_pt.0 - dx);
+            let _ = write!(
+                d,
+                " C {c1x:.1} {:.1}, {c2x:.1} {:.1}, {:.1} {:.1}",
+                out_pt.1, in_pt.1, in_pt.0, in_pt.1
+            );
+            if first_segment.is_none() {
+                first_segment = Some((out_pt, (c1x, c2x), in_pt));
+            }
+            if v != u {
+                // Straight through the dummy's lane.
+                out_pt = (pv.x + pv.w, in_pt.1);
+                let _ = write!(d, " L {:.1} {:.1}", out_pt.0, out_pt.1);
+            }
+        }
+        let from_const = w.nodes[a].kind == Kind::Const;
+        let dash = if from_const {
+            r##" stroke-dasharray="4 3""##
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            r##"<path d="{d}" fill="none" stroke="#6b7280" stroke-width="1.4"{dash} marker-end="url(#arrow)"/>"##
+        );
+        if from_const {
+            // A constant has no adjoint worth drawing: its edge carries no label.
+            continue;
+        }
+        let Some(((x0, y0), (c1x, c2x), (x1, y1))) = first_segment else {
+            continue;
+        };
+        let label = edge_label(w, u, a, k);
+        let lw = label.chars().count() as f64 * CHAR_W * 0.92 + 10.0;
+        let at = |t: f64| {
+            let m = 1.0 - t;
+            let bx =
+                m * m * m * x0 + 3.0 * m * m * t * c1x + 3.0 * m * t * t * c2x + t * t * t * x1;
+            let by = m * m * m * y0 + 3.0 * m * m * t * y0 + 3.0 * m * t * t * y1 + t * t * t * y1;
+            (bx, by)
+        };
+        let rect = |(mx, my): (f64, f64)| (mx - lw / 2.0, my - 9.0, mx + lw / 2.0, my + 8.0);
+        let overlaps = |r: (f64, f64, f64, f64), taken: &[(f64, f64, f64, f64)]| {
+            taken
+                .iter()
+                .any(|t| r.0 < t.2 + 2.0 && t.0 < r.2 + 2.0 && r.1 < t.3 + 2.0 && t.1 < r.3 + 2.0)
+        };
+        let candidates = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8];
+        let (mx, my) = candidates
+            .iter()
+            .map(|&t| at(t))
+            .find(|&m| !overlaps(rect(m), &taken))
+            .unwrap_or_else(|| at(0.5));
+        taken.push(rect((mx, my)));
+        let _ = writeln!(
+            labels,
+            r##"<rect x="{:.1}" y="{:.1}" width="{lw:.1}" height="17" rx="4" fill="#fff7ed" stroke="#fdba74" stroke-width="0.8"/><text x="{mx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#9a3412">{}</text>"##,
+            mx - lw / 2.0,
+            my - 9.0,
+            my + 4.0,
+            esc(&label)
+        );
     }
     for (i, node) in w.nodes.iter().enumerate() {
         let p = &placed[i];
@@ -441,6 +544,7 @@ pub fn to_dot(w: &Wengert, expr: &str, point: &str) -> String {
 mod tests {
     use super::*;
     use crate::wengert::tests::sigmoid_steps;
+    use crate::wengert::Step;
 
     #[test]
     fn svg_has_every_node_and_edge_label() {
@@ -470,6 +574,33 @@ mod tests {
         assert!(l[by_name("x")] < l[by_name("a")]);
         assert!(l[by_name("a")] < l[by_name("b")]);
         assert!(l[by_name("c")] < l[by_name("f")]);
+    }
+
+    #[test]
+    fn long_edges_get_lanes() {
+        use chainrule::{BinaryOp, UnaryOp};
+        // x + exp(sin(x)): the edge x → + skips the columns of sin and exp.
+        let steps = vec![
+            Step::Input("x".into()),
+            Step::Input("x".into()),
+            Step::Unary(UnaryOp::Sin, 1),
+            Step::Unary(UnaryOp::Exp, 2),
+            Step::Binary(BinaryOp::Add, 0, 3),
+        ];
+        let w = Wengert::build(&steps, |_| 0.5);
+        let l = layout(&w);
+        let long = l
+            .chains
+            .iter()
+            .find(|c| c.verts.len() > 2)
+            .expect("a long edge");
+        assert_eq!(long.verts.len(), 4, "x, two lanes, +");
+        assert_eq!(l.placed.len(), w.nodes.len() + 2);
+        // Lanes sit in the columns between their ends.
+        let cols: Vec<usize> = long.verts.iter().map(|&v| l.placed[v].col).collect();
+        assert!(cols.windows(2).all(|p| p[1] == p[0] + 1), "{cols:?}");
+        let svg = to_svg(&w, "x + exp(sin(x))", "x = 0.5");
+        assert_eq!(svg.matches("marker-end=").count(), 4);
     }
 
     #[test]

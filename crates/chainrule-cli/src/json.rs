@@ -143,6 +143,9 @@ pub fn num_text(x: f64) -> String {
         "nan".to_string()
     } else if x.is_infinite() {
         if x > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else if x == 0.0 {
+        // -0 and 0 print alike: the sign of zero means nothing to a reader.
+        "0".to_string()
     } else {
         // Debug is the shortest text that reads back as the same f64, and
         // switches to exponent form for very large and very small values.
@@ -188,6 +191,7 @@ mod tests {
     fn numbers_round_trip_in_shortest_form() {
         assert_eq!(num_text(1.0), "1");
         assert_eq!(num_text(-3.0), "-3");
+        assert_eq!(num_text(-0.0), "0");
         assert_eq!(num_text(2.5), "2.5");
         assert_eq!(num_text(0.1), "0.1");
         assert_eq!(num_text(1e-300), "1e-300");
