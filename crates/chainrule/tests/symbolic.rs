@@ -442,3 +442,26 @@ fn w6_rough_timing() {
     );
     println!("df/dx2 = {}", g[1]);
 }
+
+#[test]
+fn tricky_round_trips() {
+    let x = Expr::var("x");
+    let y = Expr::var("y");
+    let cases = [
+        (Expr::rational(1, 2) / (x + y) + x, "x + 1/2/(x + y)"),
+        ((x.exp() + 0.5) / (-x), "-((exp(x) + 0.5)/x)"),
+        (x / 0.0 / x.acosh(), "x/0/acosh(x)"),
+        (Expr::constant(0.5).pow(&(-Expr::constant(3e12))), ""),
+    ];
+    for (e, text) in cases {
+        let printed = e.to_string();
+        if !text.is_empty() {
+            assert_eq!(printed, text);
+        }
+        assert_eq!(
+            parse(&printed).map_err(|err| format!("{printed}: {err}")),
+            Ok(e),
+            "{printed}"
+        );
+    }
+}

@@ -378,7 +378,7 @@ fn zero_times(exps: &Collector<Vec<Expr>>) -> Expr {
     if let Some(es) = exps.get(zero_base) {
         let e = add(es.iter().copied());
         if e.as_num().is_some_and(|k| k.is_negative()) {
-            let inf = Expr::intern(Node::Pow([zero_base, e]));
+            let inf = pow(zero_base, e);
             return Expr::intern(Node::Mul(Box::new([zero(), inf])));
         }
     }
@@ -411,6 +411,10 @@ pub(crate) fn pow(b: Expr, e: Expr) -> Expr {
             if let Some(folded) = pow_num(m, n) {
                 return num(folded);
             }
+            if m.is_zero() && n.is_negative() {
+                // Every 0^-k is the same (unsigned) infinity: one spelling, 1/0.
+                return Expr::intern(Node::Pow([b, Expr::minus_one()]));
+            }
         }
         if let Some(k) = n.as_int() {
             match &bn {
@@ -437,7 +441,7 @@ fn pow_num(m: Num, n: Num) -> Option<Num> {
         Num::Rat(p, q) => {
             if let Num::Float(x) = m {
                 let v = x.powf(n.to_f64());
-                return v.is_finite().then(|| Num::float(v));
+                return (v.is_finite() && v != 0.0).then(|| Num::float(v));
             }
             if m.is_zero() {
                 return (p > 0).then_some(Num::ZERO);
@@ -446,7 +450,7 @@ fn pow_num(m: Num, n: Num) -> Option<Num> {
         }
         Num::Float(y) => {
             let v = m.to_f64().powf(y);
-            v.is_finite().then(|| Num::float(v))
+            (v.is_finite() && (v != 0.0 || m.is_zero())).then(|| Num::float(v))
         }
     }
 }
