@@ -394,3 +394,85 @@ fn deep_formulas_do_not_overflow_the_stack() {
     // Parsing the printed deep formula is refused by the nesting limit.
     assert!(matches!(parse(&text), Err(Error::Parse { .. })));
 }
+
+/// Rough W6 timings (run with `--release -- --ignored --nocapture`; the
+/// numbers are only indicative on a shared machine, nothing is asserted).
+#[test]
+#[ignore]
+fn w6_rough_timing() {
+    use std::time::Instant;
+    let m = 50;
+    let names: Vec<String> = (1..=m).map(|i| format!("x{i}")).collect();
+    let vars: Vec<&str> = names.iter().map(String::as_str).collect();
+    let build = || {
+        let xs: Vec<Expr> = names.iter().map(|n| Expr::var(n)).collect();
+        let terms = (0..m - 1)
+            .map(|i| (xs[i] * xs[i + 1]).sin() * xs[i].exp() / (xs[i + 1].square() + 1.0));
+        Expr::sum(terms)
+    };
+    let f = build();
+    let t = Instant::now();
+    let g = gradient(&f, &vars);
+    let first = t.elapsed();
+    let reps: u32 = std::env::var("W6_REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let t = Instant::now();
+    for _ in 0..reps {
+        std::hint::black_box(gradient(&f, &vars));
+    }
+    let again = t.elapsed() / reps;
+    let t = Instant::now();
+    let mut prog = compile(&g, &vars).unwrap();
+    let compile_time = t.elapsed();
+    let point: Vec<f64> = (1..=m).map(|i| 0.1 * i as f64).collect();
+    let mut out = vec![0.0; m];
+    let n = 100_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        prog.eval(std::hint::black_box(&point), &mut out);
+    }
+    let eval = t.elapsed() / n;
+    println!(
+        "W6: gradient formulas first {first:?}, again (memoised nodes) {again:?}; ops {}; compile {compile_time:?} ({} instructions); eval {eval:?}; d/dx1 = {}",
+        count_ops(&g),
+        prog.len(),
+        out[0]
+    );
+    println!("df/dx2 = {}", g[1]);
+    // For scale: the 147 sin/cos/exp calls alone.
+    let t = Instant::now();
+    let mut acc = 0.0;
+    for _ in 0..n {
+        let p = std::hint::black_box(&point);
+        for i in 0..m - 1 {
+            let u = p[i] * p[i + 1];
+            acc += u.sin() + u.cos() + p[i].exp();
+        }
+    }
+    println!("147 transcendental calls: {:?} ({acc})", t.elapsed() / n);
+}
+
+#[test]
+fn tricky_round_trips() {
+    let x = Expr::var("x");
+    let y = Expr::var("y");
+    let cases = [
+        (Expr::rational(1, 2) / (x + y) + x, "x + 1/2/(x + y)"),
+        ((x.exp() + 0.5) / (-x), "-((exp(x) + 0.5)/x)"),
+        (x / 0.0 / x.acosh(), "x/0/acosh(x)"),
+        (Expr::constant(0.5).pow(&(-Expr::constant(3e12))), ""),
+    ];
+    for (e, text) in cases {
+        let printed = e.to_string();
+        if !text.is_empty() {
+            assert_eq!(printed, text);
+        }
+        assert_eq!(
+            parse(&printed).map_err(|err| format!("{printed}: {err}")),
+            Ok(e),
+            "{printed}"
+        );
+    }
+}

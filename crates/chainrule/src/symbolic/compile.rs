@@ -44,6 +44,11 @@ pub fn compile(exprs: &[Expr], vars: &[&str]) -> Result<Program> {
         code: Vec::new(),
         reg: FxMap::default(),
         consts: FxMap::default(),
+        products: FxMap::default(),
+        pairs: Vec::new(),
+        pair_reg: Vec::new(),
+        pair_den: Vec::new(),
+        den_reg: FxMap::default(),
     };
     for (i, v) in vars.iter().enumerate() {
         b.reg.insert(Expr::var(v), i as Reg);
@@ -59,6 +64,7 @@ pub fn compile(exprs: &[Expr], vars: &[&str]) -> Result<Program> {
             }
         }
     }
+    share_products(&mut b, &order, &needed);
     for &e in &order {
         if !needed.contains_key(&e) || b.reg.contains_key(&e) {
             continue;
@@ -126,11 +132,116 @@ fn negated(t: Expr) -> Option<(Num, Expr)> {
     }
 }
 
+/// A factor of a product as the compiler sees it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Operand {
+    /// Multiply by this node's value.
+    Node(Expr),
+    /// Divide by base^k.
+    Den(Expr, i32),
+    /// Multiply by a constant (its bits).
+    Const(u64),
+    /// A shared sub-product (an index into `Builder::pairs`).
+    Pair(u32),
+}
+
+impl Operand {
+    /// A deterministic order, to pick among equally frequent pairs.
+    fn key(self) -> (u8, u64, i64) {
+        match self {
+            Operand::Node(e) => (0, e.index() as u64, 0),
+            Operand::Den(e, k) => (1, e.index() as u64, i64::from(k)),
+            Operand::Const(bits) => (2, bits, 0),
+            Operand::Pair(i) => (3, u64::from(i), 0),
+        }
+    }
+}
+
 struct Builder {
     regs: Vec<f64>,
     code: Vec<Instr>,
     reg: FxMap<Expr, Reg>,
     consts: FxMap<u64, Reg>,
+    /// For each product node: its operands after sharing, and whether the
+    /// result is negated (a coefficient of -1).
+    products: FxMap<Expr, (Vec<Operand>, bool)>,
+    /// Shared sub-products: two operands each.
+    pairs: Vec<(Operand, Operand)>,
+    pair_reg: Vec<Option<Reg>>,
+    pair_den: Vec<bool>,
+    den_reg: FxMap<(Expr, i32), Reg>,
+}
+
+/// Whether an operand divides: a denominator, or a pair of them
+/// (`pair_den` caches the answer for each shared pair).
+fn is_den(op: Operand, pair_den: &[bool]) -> bool {
+    match op {
+        Operand::Den(..) => true,
+        Operand::Node(_) | Operand::Const(_) => false,
+        Operand::Pair(i) => pair_den[i as usize],
+    }
+}
+
+/// Greedy sharing of sub-products between products (the pair that occurs
+/// in the most products becomes one instruction, until no pair repeats), as
+/// common-subexpression elimination of n-ary products.
+fn share_products(b: &mut Builder, order: &[Expr], needed: &FxMap<Expr, ()>) {
+    let mut prods: Vec<(Expr, Vec<Operand>, bool)> = Vec::new();
+    for &e in order {
+        if !needed.contains_key(&e) {
+            continue;
+        }
+        let Node::Mul(fs) = e.node() else { continue };
+        let (c, numer, denom) = split(&fs);
+        let negate = c == Some(Num::MINUS_ONE);
+        let mut ops: Vec<Operand> = Vec::new();
+        if let Some(c) = c.filter(|_| !negate) {
+            ops.push(Operand::Const(c.to_f64().to_bits()));
+        }
+        ops.extend(numer.into_iter().map(Operand::Node));
+        ops.extend(denom.into_iter().map(|(base, k)| Operand::Den(base, k)));
+        prods.push((e, ops, negate));
+    }
+    let norm = |x: Operand, y: Operand| if x.key() <= y.key() { (x, y) } else { (y, x) };
+    loop {
+        let mut counts: FxMap<(Operand, Operand), u32> = FxMap::default();
+        for (_, ops, _) in &prods {
+            for i in 0..ops.len() {
+                for j in i + 1..ops.len() {
+                    *counts.entry(norm(ops[i], ops[j])).or_insert(0) += 1;
+                }
+            }
+        }
+        let best = counts
+            .into_iter()
+            .filter(|&(_, n)| n >= 2)
+            .max_by(|(p, n), (q, m)| {
+                n.cmp(m)
+                    .then_with(|| (q.0.key(), q.1.key()).cmp(&(p.0.key(), p.1.key())))
+            });
+        let Some(((x, y), _)) = best else { break };
+        let id = Operand::Pair(b.pairs.len() as u32);
+        let den = is_den(x, &b.pair_den) && is_den(y, &b.pair_den);
+        b.pairs.push((x, y));
+        b.pair_reg.push(None);
+        b.pair_den.push(den);
+        for (_, ops, _) in &mut prods {
+            if let (Some(i), Some(j)) = (
+                ops.iter().position(|&o| o == x),
+                ops.iter().position(|&o| o == y),
+            ) {
+                if i != j {
+                    let (hi, lo) = if i > j { (i, j) } else { (j, i) };
+                    ops.remove(hi);
+                    ops.remove(lo);
+                    ops.push(id);
+                }
+            }
+        }
+    }
+    for (e, ops, negate) in prods {
+        b.products.insert(e, (ops, negate));
+    }
 }
 
 impl Builder {
@@ -177,6 +288,77 @@ impl Builder {
         d
     }
 
+    /// numerator product / denominator product.
+    fn quotient(&mut self, nr: &[Reg], dr: &[Reg]) -> Reg {
+        match (nr.is_empty(), dr.is_empty()) {
+            (false, true) => self.product(nr),
+            (false, false) => {
+                let n = self.product(nr);
+                let d = self.product(dr);
+                let out = self.fresh();
+                self.code.push(Instr::Div(out, n, d));
+                out
+            }
+            (true, false) => {
+                let d = self.product(dr);
+                let out = self.fresh();
+                self.code.push(Instr::Recip(out, d));
+                out
+            }
+            (true, true) => self.constant(1.0),
+        }
+    }
+
+    /// The register of an operand, emitting shared pairs on first use
+    /// (with an explicit stack: pairs may nest).
+    fn operand(&mut self, op: Operand) -> Reg {
+        match op {
+            Operand::Node(e) => self.get(&e),
+            Operand::Den(b, k) => {
+                if let Some(&r) = self.den_reg.get(&(b, k)) {
+                    return r;
+                }
+                let rb = self.get(&b);
+                let r = self.powi(rb, k);
+                self.den_reg.insert((b, k), r);
+                r
+            }
+            Operand::Const(bits) => self.constant(f64::from_bits(bits)),
+            Operand::Pair(i) => {
+                let mut stack = vec![i];
+                while let Some(&top) = stack.last() {
+                    if self.pair_reg[top as usize].is_some() {
+                        stack.pop();
+                        continue;
+                    }
+                    let (x, y) = self.pairs[top as usize];
+                    let pending: Vec<u32> = [x, y]
+                        .into_iter()
+                        .filter_map(|o| match o {
+                            Operand::Pair(j) if self.pair_reg[j as usize].is_none() => Some(j),
+                            _ => None,
+                        })
+                        .collect();
+                    if !pending.is_empty() {
+                        stack.extend(pending);
+                        continue;
+                    }
+                    let (rx, ry) = (self.operand(x), self.operand(y));
+                    let (dx, dy) = (is_den(x, &self.pair_den), is_den(y, &self.pair_den));
+                    let out = self.fresh();
+                    self.code.push(match (dx, dy) {
+                        (false, false) | (true, true) => Instr::Mul(out, rx, ry),
+                        (false, true) => Instr::Div(out, rx, ry),
+                        (true, false) => Instr::Div(out, ry, rx),
+                    });
+                    self.pair_reg[top as usize] = Some(out);
+                    stack.pop();
+                }
+                self.pair_reg[i as usize].expect("emitted above")
+            }
+        }
+    }
+
     fn emit(&mut self, e: Expr) -> Result<Reg> {
         Ok(match e.node() {
             Node::Num(n) => self.constant(n.to_f64()),
@@ -220,38 +402,19 @@ impl Builder {
                 }
                 acc
             }
-            Node::Mul(fs) => {
-                let (c, numer, denom) = split(&fs);
-                let negate = c == Some(Num::MINUS_ONE);
+            Node::Mul(_) => {
+                let (ops, negate) = self.products[&e].clone();
                 let mut nr: Vec<Reg> = Vec::new();
-                if let Some(c) = c.filter(|_| !negate) {
-                    nr.push(self.constant(c.to_f64()));
+                let mut dr: Vec<Reg> = Vec::new();
+                for op in ops {
+                    let r = self.operand(op);
+                    if is_den(op, &self.pair_den) {
+                        dr.push(r);
+                    } else {
+                        nr.push(r);
+                    }
                 }
-                nr.extend(numer.iter().map(|f| self.get(f)));
-                let dr: Vec<Reg> = denom
-                    .iter()
-                    .map(|&(b, k)| {
-                        let rb = self.get(&b);
-                        self.powi(rb, k)
-                    })
-                    .collect();
-                let mut r = match (nr.is_empty(), dr.is_empty()) {
-                    (false, true) => self.product(&nr),
-                    (false, false) => {
-                        let n = self.product(&nr);
-                        let d = self.product(&dr);
-                        let out = self.fresh();
-                        self.code.push(Instr::Div(out, n, d));
-                        out
-                    }
-                    (true, false) => {
-                        let d = self.product(&dr);
-                        let out = self.fresh();
-                        self.code.push(Instr::Recip(out, d));
-                        out
-                    }
-                    (true, true) => self.constant(1.0),
-                };
+                let mut r = self.quotient(&nr, &dr);
                 if negate {
                     let out = self.fresh();
                     self.code.push(Instr::Neg(out, r));

@@ -8,101 +8,184 @@ use super::simplify::{self, num};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::rules::{d_binary, d_unary};
 
-/// Derivatives with respect to `var` of every root, sharing one walk.
-pub(crate) fn diff_many(roots: &[Expr], var: &str) -> Vec<Expr> {
-    let order = topo(roots);
-    let target = Expr::var(var);
+/// The DAG below some roots, laid out once for differentiating with
+/// respect to many variables: nodes in post-order and, for each node, the
+/// positions of its children (so a node whose children all have zero
+/// derivative is skipped without touching the arena).
+struct Plan {
+    order: Vec<Expr>,
+    child_start: Vec<u32>,
+    children: Vec<u32>,
+    parent_start: Vec<u32>,
+    parents: Vec<u32>,
+    roots: Vec<u32>,
+}
+
+impl Plan {
+    fn new(roots: &[Expr]) -> Plan {
+        let order = topo(roots);
+        let pos: FxMap<Expr, u32> = order
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| (e, i as u32))
+            .collect();
+        let mut child_start = Vec::with_capacity(order.len() + 1);
+        let mut children = Vec::new();
+        for &e in &order {
+            child_start.push(children.len() as u32);
+            e.with(|n| children.extend(n.children().iter().map(|c| pos[c])));
+        }
+        child_start.push(children.len() as u32);
+        // The reverse edges, so each variable's dependants are found directly.
+        let mut count = vec![0u32; order.len() + 1];
+        for &c in &children {
+            count[c as usize + 1] += 1;
+        }
+        for i in 0..order.len() {
+            count[i + 1] += count[i];
+        }
+        let parent_start = count.clone();
+        let mut parents = vec![0u32; children.len()];
+        for i in 0..order.len() {
+            for &c in &children[child_start[i] as usize..child_start[i + 1] as usize] {
+                parents[count[c as usize] as usize] = i as u32;
+                count[c as usize] += 1;
+            }
+        }
+        let roots = roots.iter().map(|r| pos[r]).collect();
+        Plan {
+            order,
+            child_start,
+            children,
+            parent_start,
+            parents,
+            roots,
+        }
+    }
+
+    fn kids(&self, i: usize) -> &[u32] {
+        &self.children[self.child_start[i] as usize..self.child_start[i + 1] as usize]
+    }
+
+    /// The derivative of every root with respect to `var`: only the nodes
+    /// that depend on `var` are visited, in post-order.
+    fn diff(&self, var: &str) -> Vec<Expr> {
+        let zero = num(Num::ZERO);
+        let target = Expr::var(var);
+        let Some(leaf) = self.order.iter().position(|&e| e == target) else {
+            return vec![zero; self.roots.len()];
+        };
+        let mut seen = vec![false; self.order.len()];
+        let mut todo = vec![leaf as u32];
+        let mut affected = Vec::new();
+        seen[leaf] = true;
+        while let Some(i) = todo.pop() {
+            affected.push(i);
+            let (a, b) = (
+                self.parent_start[i as usize],
+                self.parent_start[i as usize + 1],
+            );
+            for &p in &self.parents[a as usize..b as usize] {
+                if !seen[p as usize] {
+                    seen[p as usize] = true;
+                    todo.push(p);
+                }
+            }
+        }
+        affected.sort_unstable();
+        // None stands for an exact zero derivative.
+        let mut d: Vec<Option<Expr>> = vec![None; self.order.len()];
+        d[leaf] = Some(num(Num::ONE));
+        for &i in &affected[1..] {
+            let i = i as usize;
+            let e = self.order[i];
+            let kids = self.kids(i);
+            let dc = |j: usize| -> Expr { d[kids[j] as usize].unwrap_or(zero) };
+            let de = derivative(e, &dc);
+            d[i] = (!de.is_zero()).then_some(de);
+        }
+        self.roots
+            .iter()
+            .map(|&r| d[r as usize].unwrap_or(zero))
+            .collect()
+    }
+}
+
+/// The derivative of node `e` given its children's derivatives (`dc(j)` for
+/// the j-th child), by the rules table.
+fn derivative(e: Expr, dc: &dyn Fn(usize) -> Expr) -> Expr {
     let zero = num(Num::ZERO);
-    let one = num(Num::ONE);
-    let mut d: FxMap<Expr, Expr> = FxMap::default();
-    for &e in &order {
-        let de = {
-            let dc = |c: &Expr| d[c];
-            match e.node() {
-                Node::Num(_) | Node::Const(_) => zero,
-                Node::Sym(_) => {
-                    if e == target {
-                        one
-                    } else {
+    match e.node() {
+        Node::Num(_) | Node::Const(_) | Node::Sym(_) => zero,
+        Node::Add(ts) => {
+            let parts: Vec<Expr> = (0..ts.len()).map(dc).filter(|t| !t.is_zero()).collect();
+            simplify::add(parts)
+        }
+        Node::Mul(fs) => {
+            // Product rule through the table: ∂(rest·f)/∂f = rest.
+            let mut terms = Vec::new();
+            for (i, f) in fs.iter().enumerate() {
+                let df = dc(i);
+                if df.is_zero() {
+                    continue;
+                }
+                let rest = simplify::mul(
+                    fs.iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .map(|(_, &g)| g),
+                );
+                let (_, d_f) = d_binary(BinaryOp::Mul, &rest, f, &e);
+                terms.push(simplify::mul([d_f, df]));
+            }
+            simplify::add(terms)
+        }
+        Node::Pow([b, x]) => {
+            let (db, dx) = (dc(0), dc(1));
+            match x
+                .as_num()
+                .and_then(|k| k.as_int())
+                .and_then(|k| i32::try_from(k).ok())
+            {
+                Some(n) if dx.is_zero() => {
+                    if db.is_zero() {
                         zero
+                    } else {
+                        simplify::mul([d_unary(UnaryOp::Powi(n), &b, &e), db])
                     }
                 }
-                Node::Add(ts) => {
-                    let parts: Vec<Expr> = ts.iter().map(dc).filter(|t| !t.is_zero()).collect();
-                    simplify::add(parts)
-                }
-                Node::Mul(fs) => {
-                    // Product rule through the table: ∂(rest·f)/∂f = rest.
+                _ => {
+                    let (pb, px) = d_binary(BinaryOp::Pow, &b, &x, &e);
                     let mut terms = Vec::new();
-                    for (i, f) in fs.iter().enumerate() {
-                        let df = dc(f);
-                        if df.is_zero() {
-                            continue;
-                        }
-                        let rest = simplify::mul(
-                            fs.iter()
-                                .enumerate()
-                                .filter(|&(j, _)| j != i)
-                                .map(|(_, &g)| g),
-                        );
-                        let (_, d_f) = d_binary(BinaryOp::Mul, &rest, f, &e);
-                        terms.push(simplify::mul([d_f, df]));
+                    if !db.is_zero() {
+                        terms.push(simplify::mul([pb, db]));
+                    }
+                    if !dx.is_zero() {
+                        terms.push(simplify::mul([px, dx]));
                     }
                     simplify::add(terms)
                 }
-                Node::Pow([b, x]) => {
-                    let (db, dx) = (dc(&b), dc(&x));
-                    match x
-                        .as_num()
-                        .and_then(|k| k.as_int())
-                        .and_then(|k| i32::try_from(k).ok())
-                    {
-                        Some(n) => {
-                            if db.is_zero() {
-                                zero
-                            } else {
-                                simplify::mul([d_unary(UnaryOp::Powi(n), &b, &e), db])
-                            }
-                        }
-                        None => {
-                            if db.is_zero() && dx.is_zero() {
-                                zero
-                            } else {
-                                let (pb, px) = d_binary(BinaryOp::Pow, &b, &x, &e);
-                                let mut terms = Vec::new();
-                                if !db.is_zero() {
-                                    terms.push(simplify::mul([pb, db]));
-                                }
-                                if !dx.is_zero() {
-                                    terms.push(simplify::mul([px, dx]));
-                                }
-                                simplify::add(terms)
-                            }
-                        }
-                    }
-                }
-                Node::Unary(op, a) => {
-                    let da = dc(&a);
-                    if da.is_zero() {
-                        zero
-                    } else {
-                        simplify::mul([d_unary(op, &a, &e), da])
-                    }
-                }
-                Node::Binary(op, [a, b]) => {
-                    let (da, db) = (dc(&a), dc(&b));
-                    if da.is_zero() && db.is_zero() {
-                        zero
-                    } else {
-                        let (pa, pb) = d_binary(op, &a, &b, &e);
-                        simplify::add([simplify::mul([pa, da]), simplify::mul([pb, db])])
-                    }
-                }
             }
-        };
-        d.insert(e, de);
+        }
+        Node::Unary(op, a) => {
+            let da = dc(0);
+            if da.is_zero() {
+                zero
+            } else {
+                simplify::mul([d_unary(op, &a, &e), da])
+            }
+        }
+        Node::Binary(op, [a, b]) => {
+            let (da, db) = (dc(0), dc(1));
+            let (pa, pb) = d_binary(op, &a, &b, &e);
+            simplify::add([simplify::mul([pa, da]), simplify::mul([pb, db])])
+        }
     }
-    roots.iter().map(|r| d[r]).collect()
+}
+
+/// Derivatives with respect to `var` of every root, sharing one walk.
+pub(crate) fn diff_many(roots: &[Expr], var: &str) -> Vec<Expr> {
+    Plan::new(roots).diff(var)
 }
 
 impl Expr {
@@ -123,20 +206,19 @@ impl Expr {
 
 /// ∂expr/∂v for each v in `vars`.
 pub fn gradient(expr: &Expr, vars: &[&str]) -> Vec<Expr> {
-    vars.iter().map(|v| expr.diff(v)).collect()
+    let plan = Plan::new(&[*expr]);
+    vars.iter().map(|v| plan.diff(v)[0]).collect()
 }
 
-/// The matrix of second derivatives, rows and columns in `vars` order
-/// (symmetric: each mixed partial is computed once).
+/// The matrix of second derivatives, rows and columns in `vars` order.
 pub fn hessian(expr: &Expr, vars: &[&str]) -> Vec<Vec<Expr>> {
     let g = gradient(expr, vars);
     let n = vars.len();
+    let plan = Plan::new(&g);
     let mut h = vec![vec![num(Num::ZERO); n]; n];
-    for i in 0..n {
-        for j in i..n {
-            let dij = g[i].diff(vars[j]);
+    for (j, v) in vars.iter().enumerate() {
+        for (i, dij) in plan.diff(v).into_iter().enumerate() {
             h[i][j] = dij;
-            h[j][i] = dij;
         }
     }
     h
@@ -144,7 +226,8 @@ pub fn hessian(expr: &Expr, vars: &[&str]) -> Vec<Vec<Expr>> {
 
 /// Rows ∂exprs[i]/∂vars[j].
 pub fn jacobian(exprs: &[Expr], vars: &[&str]) -> Vec<Vec<Expr>> {
-    let cols: Vec<Vec<Expr>> = vars.iter().map(|v| diff_many(exprs, v)).collect();
+    let plan = Plan::new(exprs);
+    let cols: Vec<Vec<Expr>> = vars.iter().map(|v| plan.diff(v)).collect();
     (0..exprs.len())
         .map(|i| cols.iter().map(|c| c[i]).collect())
         .collect()

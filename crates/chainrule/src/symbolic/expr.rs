@@ -110,12 +110,13 @@ struct Arena {
 }
 
 thread_local! {
-    static ARENA: RefCell<Arena> = RefCell::new(Arena {
-        nodes: Vec::new(),
-        sigs: Vec::new(),
-        index: FxMap::default(),
-    });
+    static ARENA: RefCell<Arena> = RefCell::new(Arena::with_small_numbers());
 }
+
+/// Ids of the numbers every formula needs, interned first.
+pub(crate) const ZERO_ID: u32 = 0;
+pub(crate) const ONE_ID: u32 = 1;
+pub(crate) const MINUS_ONE_ID: u32 = 2;
 
 fn truncate(mut s: String) -> Box<str> {
     if s.len() > SIG_LEN {
@@ -129,6 +130,22 @@ fn truncate(mut s: String) -> Box<str> {
 }
 
 impl Arena {
+    fn with_small_numbers() -> Arena {
+        let mut a = Arena {
+            nodes: Vec::new(),
+            sigs: Vec::new(),
+            index: FxMap::default(),
+        };
+        for n in [Num::ZERO, Num::ONE, Num::MINUS_ONE] {
+            let node = Node::Num(n);
+            let sig = a.signature(&node);
+            a.index.insert(node.clone(), a.nodes.len() as u32);
+            a.nodes.push(node);
+            a.sigs.push(sig);
+        }
+        a
+    }
+
     fn signature(&self, node: &Node) -> Box<str> {
         let sig = |e: &Expr| &*self.sigs[e.id as usize];
         let join = |xs: &[Expr], sep: &str| {
@@ -163,6 +180,19 @@ impl Expr {
             id,
             _not_send: PhantomData,
         }
+    }
+
+    /// 0.
+    pub(crate) fn zero() -> Expr {
+        Expr::from_id(ZERO_ID)
+    }
+    /// 1.
+    pub(crate) fn one() -> Expr {
+        Expr::from_id(ONE_ID)
+    }
+    /// −1.
+    pub(crate) fn minus_one() -> Expr {
+        Expr::from_id(MINUS_ONE_ID)
     }
 
     /// Stores `node` (already canonical) once and returns its handle.
@@ -211,12 +241,12 @@ impl Expr {
 
     /// Whether this is exactly zero.
     pub fn is_zero(&self) -> bool {
-        self.as_num() == Some(Num::ZERO)
+        self.id == ZERO_ID
     }
 
     /// Whether this is exactly one.
     pub fn is_one(&self) -> bool {
-        self.as_num() == Some(Num::ONE)
+        self.id == ONE_ID
     }
 
     /// The arena id (stable within a thread; used for memo tables).

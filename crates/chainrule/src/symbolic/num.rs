@@ -180,20 +180,24 @@ impl Num {
     }
 
     /// self raised to an integer power, exact for rationals while it fits;
-    /// `None` for 0 to a negative power (left unevaluated, as SymPy's `zoo`).
+    /// `None` where the result is not a finite number (0 to a negative
+    /// power, overflow) or underflows to 0; those stay unevaluated.
     pub fn powi(self, n: i64) -> Option<Num> {
-        if n < 0 {
-            return self.recip()?.powi(n.checked_neg()?);
-        }
+        // Overflow and underflow stay unevaluated, so that x^-n and 1/x^n
+        // are the same formula.
+        let float = |x: f64| {
+            let v = x.powf(n as f64);
+            (v.is_finite() && (v != 0.0 || x == 0.0)).then(|| Num::float(v))
+        };
         match self {
+            Num::Float(x) => float(x),
+            Num::Rat(..) if n < 0 => self.recip()?.powi(n.checked_neg()?),
             Num::Rat(p, q) => {
-                let e = u32::try_from(n).ok()?;
-                match (p.checked_pow(e), q.checked_pow(e)) {
-                    (Some(a), Some(b)) => Some(Num::Rat(a, b)),
-                    _ => Some(Num::float(self.to_f64().powf(n as f64))),
-                }
+                let exact = u32::try_from(n)
+                    .ok()
+                    .and_then(|e| Some(Num::Rat(p.checked_pow(e)?, q.checked_pow(e)?)));
+                exact.or_else(|| float(self.to_f64()))
             }
-            Num::Float(x) => Some(Num::float(x.powf(n as f64))),
         }
     }
 

@@ -380,8 +380,16 @@ fn product_items(
     };
     let negative = c_num.is_negative();
     let c_abs = if negative { c_num.negated() } else { c_num };
+    // `-(a + b)/x` would parse as `(-a - b)/x` (a number times a sum is
+    // distributed), so a product that starts with a sum is negated whole.
+    let wrap = !latex
+        && negative
+        && c_abs.is_one()
+        && numer
+            .first()
+            .is_some_and(|f| f.with(|n| matches!(n, Node::Add(_))));
     if negative {
-        items.push(Item::Str("-"));
+        items.push(Item::Str(if wrap { "-(" } else { "-" }));
     }
     let sep = if latex { " " } else { "*" };
     // Inside \frac{..}{..} a lone factor needs no parentheses.
@@ -408,6 +416,9 @@ fn product_items(
     let den_count = denom.len() + usize::from(c_den != 1);
     if den_count == 0 {
         items.extend(numer_items);
+        if wrap {
+            items.push(Item::Str(")"));
+        }
         return;
     }
     let mut den_items: Vec<Item> = Vec::new();
@@ -429,12 +440,40 @@ fn product_items(
     } else {
         items.extend(numer_items);
         items.push(Item::Str("/"));
-        if den_count > 1 {
+        let divides_by_zero = denom.iter().any(|(b, _)| b.is_zero());
+        let lone_sum = c_den != 1
+            && denom.len() == 1
+            && denom[0].1.is_one()
+            && denom[0].0.with(|n| matches!(n, Node::Add(_)));
+        if divides_by_zero || lone_sum {
+            // `x/(0*y)` would parse as x/0 and `1/(2*(x + y))` as
+            // 1/(2*x + 2*y): divide by each factor in turn.
+            let mut first = true;
+            for item in den_items {
+                match item {
+                    Item::Str("*") => {}
+                    Item::PowNum(b, k, _) => {
+                        if !first {
+                            items.push(Item::Str("/"));
+                        }
+                        first = false;
+                        items.push(Item::PowNum(b, k, NEG));
+                    }
+                    other => {
+                        first = false;
+                        items.push(other);
+                    }
+                }
+            }
+        } else if den_count > 1 {
             items.push(Item::Str("("));
             items.extend(den_items);
             items.push(Item::Str(")"));
         } else {
             items.extend(den_items);
+        }
+        if wrap {
+            items.push(Item::Str(")"));
         }
     }
 }

@@ -22,14 +22,19 @@ use crate::ops::{BinaryOp, UnaryOp};
 
 /// A number as a formula.
 pub(crate) fn num(n: Num) -> Expr {
-    Expr::intern(Node::Num(n))
+    match n {
+        Num::Rat(0, 1) => Expr::zero(),
+        Num::Rat(1, 1) => Expr::one(),
+        Num::Rat(-1, 1) => Expr::minus_one(),
+        _ => Expr::intern(Node::Num(n)),
+    }
 }
 
 fn zero() -> Expr {
-    num(Num::ZERO)
+    Expr::zero()
 }
 fn one() -> Expr {
-    num(Num::ONE)
+    Expr::one()
 }
 
 /// Splits a term of a sum into (numeric coefficient, the rest).
@@ -54,9 +59,12 @@ fn split_coeff(t: Expr) -> (Num, Expr) {
 
 /// Splits a factor of a product into (base, exponent).
 fn split_pow(f: Expr) -> (Expr, Expr) {
-    match f.node() {
-        Node::Pow([b, e]) => (b, e),
-        _ => (f, one()),
+    match f.with(|n| match n {
+        Node::Pow([b, e]) => Some((*b, *e)),
+        _ => None,
+    }) {
+        Some(be) => be,
+        None => (f, one()),
     }
 }
 
@@ -122,46 +130,93 @@ fn cmp_term(a: &(Vec<(Expr, Expr)>, Expr), b: &(Vec<(Expr, Expr)>, Expr)) -> Ord
     a.1.cmp_base(b.1)
 }
 
+/// Keys in first-seen order with a value each: a linear scan while small,
+/// a hash index once large (sums and products are usually short).
+struct Collector<V> {
+    items: Vec<(Expr, V)>,
+    index: Option<FxMap<Expr, usize>>,
+}
+
+impl<V> Collector<V> {
+    fn new() -> Self {
+        Collector {
+            items: Vec::new(),
+            index: None,
+        }
+    }
+
+    fn position(&self, k: Expr) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(&k).copied(),
+            None => self.items.iter().position(|(x, _)| *x == k),
+        }
+    }
+
+    fn get(&self, k: Expr) -> Option<&V> {
+        self.position(k).map(|i| &self.items[i].1)
+    }
+
+    /// The value of `k`, inserting `new()` first if absent.
+    fn entry(&mut self, k: Expr, new: impl FnOnce() -> V) -> (&mut V, bool) {
+        if let Some(i) = self.position(k) {
+            return (&mut self.items[i].1, false);
+        }
+        self.items.push((k, new()));
+        let n = self.items.len();
+        if let Some(ix) = &mut self.index {
+            ix.insert(k, n - 1);
+        } else if n > 16 {
+            self.index = Some(
+                self.items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (x, _))| (*x, i))
+                    .collect(),
+            );
+        }
+        (&mut self.items[n - 1].1, true)
+    }
+}
+
 /// The canonical sum of `terms`.
 pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
     let mut constant = Num::ZERO;
-    let mut order: Vec<Expr> = Vec::new();
-    let mut coeffs: FxMap<Expr, Num> = FxMap::default();
+    let mut coeffs: Collector<Num> = Collector::new();
     let mut push = |t: Expr, constant: &mut Num| {
         let (c, rest) = split_coeff(t);
         if rest.is_one() {
             *constant = constant.plus(c);
             return;
         }
-        match coeffs.get_mut(&rest) {
-            Some(k) => *k = k.plus(c),
-            None => {
-                coeffs.insert(rest, c);
-                order.push(rest);
-            }
+        let (k, fresh) = coeffs.entry(rest, || c);
+        if !fresh {
+            *k = k.plus(c);
         }
     };
     for t in terms {
-        match t.node() {
-            Node::Add(xs) => {
-                for &x in xs.iter() {
+        if t.is_zero() {
+            continue;
+        }
+        match t.with(|n| match n {
+            Node::Add(xs) => Some(xs.to_vec()),
+            _ => None,
+        }) {
+            Some(xs) => {
+                for x in xs {
                     push(x, &mut constant);
                 }
             }
-            _ => push(t, &mut constant),
+            None => push(t, &mut constant),
         }
     }
-    trig_identities(&mut order, &mut coeffs, &mut constant);
-    let mut keyed: Vec<(Vec<(Expr, Expr)>, Expr)> = order
+    trig_identities(&mut coeffs, &mut constant);
+    let mut keyed: Vec<(Vec<(Expr, Expr)>, Expr)> = coeffs
+        .items
         .iter()
-        .filter_map(|r| {
-            let c = coeffs[r];
-            if c.is_zero() {
-                None
-            } else {
-                let t = with_coeff(c, *r);
-                Some((monomial(t), t))
-            }
+        .filter(|(_, c)| !c.is_zero())
+        .map(|&(r, c)| {
+            let t = with_coeff(c, r);
+            (monomial(t), t)
         })
         .collect();
     keyed.sort_by(cmp_term);
@@ -177,24 +232,25 @@ pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
 }
 
 /// `c*sin(u)^2 + c*cos(u)^2 → c` and `c - c*tanh(u)^2 → c*cosh(u)^-2`.
-fn trig_identities(order: &mut Vec<Expr>, coeffs: &mut FxMap<Expr, Num>, constant: &mut Num) {
+fn trig_identities(coeffs: &mut Collector<Num>, constant: &mut Num) {
     let two = num(Num::int(2));
     let squared_fn = |r: Expr| -> Option<(UnaryOp, Expr)> {
-        match r.node() {
-            Node::Pow([b, e]) if e == two => match b.node() {
-                Node::Unary(op @ (UnaryOp::Sin | UnaryOp::Tanh), u) => Some((op, u)),
-                _ => None,
-            },
-            _ => None,
+        let (b, e) = split_pow(r);
+        if e != two {
+            return None;
         }
+        b.with(|n| match n {
+            Node::Unary(op @ (UnaryOp::Sin | UnaryOp::Tanh), u) => Some((*op, *u)),
+            _ => None,
+        })
     };
     let mut added = Vec::new();
-    for r in order.iter() {
-        let c = coeffs[r];
+    for i in 0..coeffs.items.len() {
+        let (r, c) = coeffs.items[i];
         if c.is_zero() {
             continue;
         }
-        let Some((op, u)) = squared_fn(*r) else {
+        let Some((op, u)) = squared_fn(r) else {
             continue;
         };
         if op == UnaryOp::Sin {
@@ -204,25 +260,22 @@ fn trig_identities(order: &mut Vec<Expr>, coeffs: &mut FxMap<Expr, Num>, constan
             let Some(cos2) = Expr::find(&Node::Pow([cos, two])) else {
                 continue;
             };
-            if coeffs.get(&cos2) == Some(&c) {
-                coeffs.insert(*r, Num::ZERO);
-                coeffs.insert(cos2, Num::ZERO);
+            if let Some(j) = coeffs.position(cos2).filter(|&j| coeffs.items[j].1 == c) {
+                coeffs.items[i].1 = Num::ZERO;
+                coeffs.items[j].1 = Num::ZERO;
                 *constant = constant.plus(c);
             }
         } else if !constant.is_zero() && constant.negated() == c {
             let sech2 = pow(unary(UnaryOp::Cosh, u), num(Num::int(-2)));
-            coeffs.insert(*r, Num::ZERO);
+            coeffs.items[i].1 = Num::ZERO;
             added.push((sech2, *constant));
             *constant = Num::ZERO;
         }
     }
     for (r, c) in added {
-        match coeffs.get_mut(&r) {
-            Some(k) => *k = k.plus(c),
-            None => {
-                coeffs.insert(r, c);
-                order.push(r);
-            }
+        let (k, fresh) = coeffs.entry(r, || c);
+        if !fresh {
+            *k = k.plus(c);
         }
     }
 }
@@ -234,33 +287,45 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
     // re-collected; each round removes a level, so this ends quickly.
     for _round in 0..8 {
         let mut coeff = Num::ONE;
-        let mut order: Vec<Expr> = Vec::new();
-        let mut exps: FxMap<Expr, Vec<Expr>> = FxMap::default();
+        let mut exps: Collector<Vec<Expr>> = Collector::new();
         let mut stack = std::mem::take(&mut work);
         while let Some(f) = stack.pop() {
-            match f.node() {
-                Node::Num(c) => coeff = coeff.times(c),
-                Node::Mul(xs) => stack.extend(xs.iter().copied()),
-                Node::Pow([b, e]) => record(&mut order, &mut exps, b, e),
-                _ => record(&mut order, &mut exps, f, one()),
+            if f.is_one() {
+                continue;
+            }
+            let kind = f.with(|n| match n {
+                Node::Num(c) => Kind::Num(*c),
+                Node::Mul(xs) => Kind::Many(xs.to_vec()),
+                Node::Pow([b, e]) => Kind::Pow(*b, *e),
+                _ => Kind::Other,
+            });
+            match kind {
+                Kind::Num(c) => coeff = coeff.times(c),
+                Kind::Many(xs) => stack.extend(xs),
+                Kind::Pow(b, e) => record(&mut exps, b, e),
+                Kind::Other => record(&mut exps, f, one()),
             }
         }
         if coeff.is_zero() {
-            return zero_times(&order, &exps);
+            return zero_times(&exps);
         }
         let mut done: Vec<Expr> = Vec::new();
         let mut again = false;
-        for b in order {
-            let es = &exps[&b];
+        for (b, es) in &exps.items {
+            let b = *b;
             let e = if es.len() == 1 {
                 es[0]
             } else {
                 add(es.iter().copied())
             };
             let p = pow(b, e);
-            match p.node() {
-                Node::Num(c) => coeff = coeff.times(c),
-                Node::Mul(_) => {
+            match p.with(|n| match n {
+                Node::Num(c) => Kind::Num(*c),
+                Node::Mul(_) => Kind::Many(Vec::new()),
+                _ => Kind::Other,
+            }) {
+                Kind::Num(c) => coeff = coeff.times(c),
+                Kind::Many(_) => {
                     again = true;
                     done.push(p);
                 }
@@ -275,7 +340,15 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if coeff.is_zero() {
             return zero();
         }
-        done.sort_by(|&a, &b| cmp_factor(a, b));
+        let mut keyed: Vec<(Expr, Expr, Expr)> = done
+            .into_iter()
+            .map(|f| {
+                let (b, e) = split_pow(f);
+                (b, e, f)
+            })
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp_base(b.0).then_with(|| cmp_exponent(a.1, b.1)));
+        let mut done: Vec<Expr> = keyed.into_iter().map(|k| k.2).collect();
         if done.is_empty() {
             return num(coeff);
         }
@@ -300,38 +373,28 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
 /// 0 times the collected factors: 0, unless a factor is a numeric `0^-k`
 /// (a division by zero), where the product stays `0/0` (NaN when evaluated),
 /// as SymPy's `0*zoo = nan`.
-fn zero_times(order: &[Expr], exps: &FxMap<Expr, Vec<Expr>>) -> Expr {
+fn zero_times(exps: &Collector<Vec<Expr>>) -> Expr {
     let zero_base = num(Num::ZERO);
-    match exps.get(&zero_base) {
-        Some(es) if order.contains(&zero_base) => {
-            let e = add(es.iter().copied());
-            if e.as_num().is_some_and(|k| k.is_negative()) {
-                return Expr::intern(Node::Mul(Box::new([
-                    zero(),
-                    Expr::intern(Node::Pow([zero_base, e])),
-                ])));
-            }
-            zero()
-        }
-        _ => zero(),
-    }
-}
-
-fn record(order: &mut Vec<Expr>, exps: &mut FxMap<Expr, Vec<Expr>>, b: Expr, e: Expr) {
-    match exps.get_mut(&b) {
-        Some(v) => v.push(e),
-        None => {
-            exps.insert(b, vec![e]);
-            order.push(b);
+    if let Some(es) = exps.get(zero_base) {
+        let e = add(es.iter().copied());
+        if e.as_num().is_some_and(|k| k.is_negative()) {
+            let inf = pow(zero_base, e);
+            return Expr::intern(Node::Mul(Box::new([zero(), inf])));
         }
     }
+    zero()
 }
 
-/// Order of the factors of a product: by base, then by exponent.
-fn cmp_factor(a: Expr, b: Expr) -> Ordering {
-    let (ba, ea) = split_pow(a);
-    let (bb, eb) = split_pow(b);
-    ba.cmp_base(bb).then_with(|| cmp_exponent(ea, eb))
+/// What a factor is, read under a short borrow of the arena.
+enum Kind {
+    Num(Num),
+    Many(Vec<Expr>),
+    Pow(Expr, Expr),
+    Other,
+}
+
+fn record(exps: &mut Collector<Vec<Expr>>, b: Expr, e: Expr) {
+    exps.entry(b, Vec::new).0.push(e);
 }
 
 /// The canonical power `b^e`.
@@ -347,6 +410,10 @@ pub(crate) fn pow(b: Expr, e: Expr) -> Expr {
         if let Node::Num(m) = bn {
             if let Some(folded) = pow_num(m, n) {
                 return num(folded);
+            }
+            if m.is_zero() && n.is_negative() {
+                // Every 0^-k is the same (unsigned) infinity: one spelling, 1/0.
+                return Expr::intern(Node::Pow([b, Expr::minus_one()]));
             }
         }
         if let Some(k) = n.as_int() {
@@ -374,7 +441,7 @@ fn pow_num(m: Num, n: Num) -> Option<Num> {
         Num::Rat(p, q) => {
             if let Num::Float(x) = m {
                 let v = x.powf(n.to_f64());
-                return v.is_finite().then(|| Num::float(v));
+                return (v.is_finite() && v != 0.0).then(|| Num::float(v));
             }
             if m.is_zero() {
                 return (p > 0).then_some(Num::ZERO);
@@ -383,7 +450,7 @@ fn pow_num(m: Num, n: Num) -> Option<Num> {
         }
         Num::Float(y) => {
             let v = m.to_f64().powf(y);
-            v.is_finite().then(|| Num::float(v))
+            (v.is_finite() && (v != 0.0 || m.is_zero())).then(|| Num::float(v))
         }
     }
 }
@@ -392,7 +459,7 @@ fn pow_num(m: Num, n: Num) -> Option<Num> {
 pub(crate) fn unary(op: UnaryOp, x: Expr) -> Expr {
     use UnaryOp::*;
     match op {
-        Neg => return mul([num(Num::MINUS_ONE), x]),
+        Neg => return mul([Expr::minus_one(), x]),
         Powi(n) => return pow(x, num(Num::int(i64::from(n)))),
         Sqrt => return pow(x, num(Num::rational(1, 2))),
         _ => {}
@@ -449,9 +516,9 @@ pub(crate) fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
     use BinaryOp::*;
     match op {
         Add => return add([a, b]),
-        Sub => return add([a, mul([num(Num::MINUS_ONE), b])]),
+        Sub => return add([a, mul([Expr::minus_one(), b])]),
         Mul => return mul([a, b]),
-        Div => return mul([a, pow(b, num(Num::MINUS_ONE))]),
+        Div => return mul([a, pow(b, Expr::minus_one())]),
         Pow => return pow(a, b),
         Atan2 | Max | Min => {}
     }

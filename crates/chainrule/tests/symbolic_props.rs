@@ -1,0 +1,408 @@
+//! Property tests of the symbolic engine: printing then parsing is the
+//! identity; symbolic derivatives agree with numeric ones; high-order
+//! derivatives agree with closed forms.
+//!
+//! Numeric references. The tape engine is being built in parallel, so the
+//! derivatives are checked against (a) forward-mode dual numbers written
+//! here, which evaluate the generic `rules` table on f64 pairs, to 1e-12
+//! relative, and (b) central finite differences with Richardson
+//! extrapolation, which share nothing with the library, to 1e-6.
+
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+use chainrule::rules::{d_binary, d_unary};
+use chainrule::symbolic::{compile, gradient, parse, Expr};
+use chainrule::{BinaryOp, Real, UnaryOp};
+use proptest::prelude::*;
+
+/// A first-order dual number a + b·ε, through the shared rules table.
+#[derive(Clone, Copy, Debug)]
+struct Dual(f64, f64);
+
+impl Add for Dual {
+    type Output = Dual;
+    fn add(self, o: Dual) -> Dual {
+        Dual(self.0 + o.0, self.1 + o.1)
+    }
+}
+impl Sub for Dual {
+    type Output = Dual;
+    fn sub(self, o: Dual) -> Dual {
+        Dual(self.0 - o.0, self.1 - o.1)
+    }
+}
+impl Mul for Dual {
+    type Output = Dual;
+    fn mul(self, o: Dual) -> Dual {
+        Dual(self.0 * o.0, self.1 * o.0 + self.0 * o.1)
+    }
+}
+impl Div for Dual {
+    type Output = Dual;
+    fn div(self, o: Dual) -> Dual {
+        let q = self.0 / o.0;
+        Dual(q, (self.1 - q * o.1) / o.0)
+    }
+}
+impl Neg for Dual {
+    type Output = Dual;
+    fn neg(self) -> Dual {
+        Dual(-self.0, -self.1)
+    }
+}
+macro_rules! with_f64 {
+    ($tr:ident, $m:ident) => {
+        impl $tr<f64> for Dual {
+            type Output = Dual;
+            fn $m(self, o: f64) -> Dual {
+                self.$m(Dual(o, 0.0))
+            }
+        }
+    };
+}
+with_f64!(Add, add);
+with_f64!(Sub, sub);
+with_f64!(Mul, mul);
+with_f64!(Div, div);
+
+impl Real for Dual {
+    fn from_f64(x: f64) -> Self {
+        Dual(x, 0.0)
+    }
+    fn unary(&self, op: UnaryOp) -> Self {
+        let y = op.eval(self.0);
+        Dual(y, d_unary(op, &self.0, &y) * self.1)
+    }
+    fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
+        let out = op.eval(self.0, rhs.0);
+        let (da, db) = d_binary(op, &self.0, &rhs.0, &out);
+        Dual(out, da * self.1 + db * rhs.1)
+    }
+}
+
+/// A random formula as a tree, evaluated generically (so the same tree runs
+/// as f64, as duals and as `Expr`).
+#[derive(Clone, Debug)]
+enum Tree {
+    Var(usize),
+    Const(f64),
+    Unary(UnaryOp, Box<Tree>),
+    Binary(BinaryOp, Box<Tree>, Box<Tree>),
+    Powi(Box<Tree>, i32),
+}
+
+const VARS: [&str; 3] = ["x", "y", "z"];
+
+impl Tree {
+    fn eval<T: Real>(&self, vars: &[T; 3]) -> T {
+        match self {
+            Tree::Var(i) => vars[*i].clone(),
+            Tree::Const(c) => T::from_f64(*c),
+            Tree::Unary(op, a) => a.eval(vars).unary(*op),
+            Tree::Binary(op, a, b) => a.eval(vars).binary(*op, &b.eval(vars)),
+            Tree::Powi(a, n) => a.eval(vars).powi(*n),
+        }
+    }
+}
+
+/// Formulas of every primitive for the print/parse round trip.
+fn any_tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        (0..3usize).prop_map(Tree::Var),
+        (-4i32..6).prop_map(|n| Tree::Const(f64::from(n))),
+        prop_oneof![
+            Just(0.5),
+            Just(0.25),
+            Just(1.5),
+            Just(-2.75),
+            Just(1e-7),
+            Just(3.0e12),
+            Just(std::f64::consts::PI)
+        ]
+        .prop_map(Tree::Const),
+    ];
+    let ops: Vec<UnaryOp> = UnaryOp::NAMED
+        .iter()
+        .copied()
+        .chain([UnaryOp::Neg])
+        .collect();
+    let bins = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Pow,
+        BinaryOp::Atan2,
+        BinaryOp::Max,
+        BinaryOp::Min,
+    ];
+    leaf.prop_recursive(5, 40, 2, move |inner| {
+        prop_oneof![
+            (proptest::sample::select(ops.clone()), inner.clone())
+                .prop_map(|(op, a)| Tree::Unary(op, Box::new(a))),
+            (
+                proptest::sample::select(bins.to_vec()),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, a, b)| Tree::Binary(op, Box::new(a), Box::new(b))),
+            (inner, -3i32..5).prop_map(|(a, n)| Tree::Powi(Box::new(a), n)),
+        ]
+    })
+}
+
+/// Smooth formulas with moderate values everywhere on [-2, 2]³, for
+/// derivative checks (no domain edges, no kinks).
+fn smooth_tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        (0..3usize).prop_map(Tree::Var),
+        prop_oneof![Just(0.5), Just(2.0), Just(-1.5), Just(3.0)].prop_map(Tree::Const),
+    ];
+    let ops = vec![
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Tanh,
+        UnaryOp::Atan,
+        UnaryOp::Sigmoid,
+        UnaryOp::Softplus,
+        UnaryOp::Erf,
+        UnaryOp::Asinh,
+        UnaryOp::Neg,
+    ];
+    leaf.prop_recursive(4, 24, 2, move |inner| {
+        prop_oneof![
+            (proptest::sample::select(ops.clone()), inner.clone())
+                .prop_map(|(op, a)| Tree::Unary(op, Box::new(a))),
+            // exp of a bounded argument.
+            inner.clone().prop_map(|a| Tree::Unary(
+                UnaryOp::Exp,
+                Box::new(Tree::Unary(UnaryOp::Sin, Box::new(a)))
+            )),
+            // log and sqrt of something ≥ 1.
+            inner.clone().prop_map(|a| {
+                let one_plus_sq = Tree::Binary(
+                    BinaryOp::Add,
+                    Box::new(Tree::Const(1.0)),
+                    Box::new(Tree::Powi(Box::new(a), 2)),
+                );
+                Tree::Unary(UnaryOp::Ln, Box::new(one_plus_sq))
+            }),
+            inner.clone().prop_map(|a| {
+                let one_plus_sq = Tree::Binary(
+                    BinaryOp::Add,
+                    Box::new(Tree::Const(1.0)),
+                    Box::new(Tree::Powi(Box::new(a), 2)),
+                );
+                Tree::Unary(UnaryOp::Sqrt, Box::new(one_plus_sq))
+            }),
+            (
+                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, a, b)| Tree::Binary(op, Box::new(a), Box::new(b))),
+            // Division by something ≥ 1.
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| {
+                let den = Tree::Binary(
+                    BinaryOp::Add,
+                    Box::new(Tree::Const(1.0)),
+                    Box::new(Tree::Powi(Box::new(b), 2)),
+                );
+                Tree::Binary(BinaryOp::Div, Box::new(a), Box::new(den))
+            }),
+            (inner.clone(), 2i32..4).prop_map(|(a, n)| Tree::Powi(Box::new(a), n)),
+            // A bounded argument for powers, so nested powers stay moderate.
+
+            // atan2 away from the origin.
+            (inner.clone(), inner).prop_map(|(a, b)| {
+                let x = Tree::Binary(
+                    BinaryOp::Add,
+                    Box::new(Tree::Const(3.0)),
+                    Box::new(Tree::Unary(UnaryOp::Tanh, Box::new(b))),
+                );
+                Tree::Binary(BinaryOp::Atan2, Box::new(a), Box::new(x))
+            }),
+        ]
+    })
+}
+
+fn symbols() -> [Expr; 3] {
+    [Expr::var("x"), Expr::var("y"), Expr::var("z")]
+}
+
+/// Central difference with Richardson extrapolation (independent of the library).
+fn richardson(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+    let d = |h: f64| (f(x + h) - f(x - h)) / (2.0 * h);
+    let h = 2e-3;
+    let (d1, d2, d3) = (d(h), d(h / 2.0), d(h / 4.0));
+    let r1 = (4.0 * d2 - d1) / 3.0;
+    let r2 = (4.0 * d3 - d2) / 3.0;
+    (16.0 * r2 - r1) / 15.0
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10_000, ..ProptestConfig::default() })]
+
+    /// Printing then parsing gives the same (hash-consed) formula.
+    #[test]
+    fn print_then_parse_is_identity(t in any_tree()) {
+        let e: Expr = t.eval(&symbols());
+        let text = e.to_string();
+        prop_assume!(!text.contains("inf") && !text.contains("nan"));
+        let back = parse(&text).map_err(|err| TestCaseError::fail(format!("{text}: {err}")))?;
+        prop_assert_eq!(back, e, "{}", text);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    /// ∂/∂x, ∂/∂y, ∂/∂z of random smooth formulas at random points: equal to
+    /// dual numbers to 1e-12 relative and to finite differences to 1e-6.
+    #[test]
+    fn symbolic_derivatives_match_numeric(t in smooth_tree(), p in proptest::array::uniform3(-2.0f64..2.0)) {
+        let e: Expr = t.eval(&symbols());
+        let point: std::collections::HashMap<String, f64> =
+            VARS.iter().zip(p).map(|(n, v)| (n.to_string(), v)).collect();
+        let value = e.eval(&point).unwrap();
+        let direct: f64 = t.eval(&p);
+        prop_assert!(close(value, direct, 1e-12), "{} = {} vs {}", e, value, direct);
+        for (k, var) in VARS.iter().enumerate() {
+            let d = e.diff(var).eval(&point).unwrap();
+            let mut seeds = [Dual(p[0], 0.0), Dual(p[1], 0.0), Dual(p[2], 0.0)];
+            seeds[k].1 = 1.0;
+            let dual = t.eval(&seeds).1;
+            prop_assert!(close(d, dual, 1e-12), "d/d{} {}: symbolic {} vs dual {}", var, e, d, dual);
+            let fd = richardson(|h| {
+                let mut q = p;
+                q[k] = h;
+                t.eval(&q)
+            }, p[k]);
+            prop_assert!(close(d, fd, 1e-6), "d/d{} {}: symbolic {} vs finite difference {}", var, e, d, fd);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// The compiled program (with shared sub-products) computes the same
+    /// value and gradient as evaluating the formulas node by node.
+    #[test]
+    fn compiled_gradient_matches_eval(ts in proptest::collection::vec(smooth_tree(), 1..4), p in proptest::array::uniform3(-2.0f64..2.0)) {
+        let exprs: Vec<Expr> = ts.iter().map(|t| t.eval(&symbols())).collect();
+        let mut all = exprs.clone();
+        for e in &exprs {
+            all.extend(gradient(e, &VARS));
+        }
+        let mut prog = compile(&all, &VARS).unwrap();
+        let mut out = vec![0.0; all.len()];
+        prog.eval(&p, &mut out);
+        let point: std::collections::HashMap<String, f64> =
+            VARS.iter().zip(p).map(|(n, v)| (n.to_string(), v)).collect();
+        for (e, got) in all.iter().zip(&out) {
+            let want = e.eval(&point).unwrap();
+            prop_assert!(close(*got, want, 1e-12), "{}: compiled {} vs eval {}", e, got, want);
+        }
+    }
+}
+
+/// k-th derivatives (k ≤ 6) against closed forms.
+#[test]
+fn derivatives_up_to_order_6_match_closed_forms() {
+    use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
+    let fact = |n: u32| (1..=n).map(f64::from).product::<f64>();
+    let x0 = 0.7_f64;
+    let at = [("x".to_string(), x0)].into_iter().collect();
+    type Closed = Box<dyn Fn(u32, f64) -> f64>;
+    let hermite = |n: u32, x: f64| {
+        // Physicists' Hermite polynomials: H₀ = 1, H₁ = 2x, Hₙ₊₁ = 2x Hₙ − 2n Hₙ₋₁.
+        let (mut a, mut b) = (1.0, 2.0 * x);
+        if n == 0 {
+            return a;
+        }
+        for k in 1..n {
+            let c = 2.0 * x * b - 2.0 * f64::from(k) * a;
+            a = b;
+            b = c;
+        }
+        b
+    };
+    let cases: Vec<(&str, Closed)> = vec![
+        (
+            "exp(2*x)",
+            Box::new(|k, x| 2f64.powi(k as i32) * (2.0 * x).exp()),
+        ),
+        (
+            "sin(x)",
+            Box::new(|k, x| (x + f64::from(k) * FRAC_PI_2).sin()),
+        ),
+        (
+            "cos(3*x)",
+            Box::new(|k, x| 3f64.powi(k as i32) * (3.0 * x + f64::from(k) * FRAC_PI_2).cos()),
+        ),
+        (
+            "1/(1 + x)",
+            Box::new(move |k, x| (-1f64).powi(k as i32) * fact(k) / (1.0 + x).powi(k as i32 + 1)),
+        ),
+        (
+            "log(x)",
+            Box::new(move |k, x| {
+                if k == 0 {
+                    x.ln()
+                } else {
+                    (-1f64).powi(k as i32 - 1) * fact(k - 1) / x.powi(k as i32)
+                }
+            }),
+        ),
+        (
+            "x^7",
+            Box::new(move |k, x| fact(7) / fact(7 - k) * x.powi(7 - k as i32)),
+        ),
+        (
+            "sqrt(x)",
+            Box::new(move |k, x| {
+                // d^k x^(1/2) = (1/2)(1/2 − 1)…(1/2 − k + 1) x^(1/2 − k)
+                let c: f64 = (0..k).map(|j| 0.5 - f64::from(j)).product();
+                c * x.powf(0.5 - f64::from(k))
+            }),
+        ),
+        (
+            "exp(x)*sin(x)",
+            Box::new(|k, x| {
+                2f64.powf(f64::from(k) / 2.0) * x.exp() * (x + f64::from(k) * FRAC_PI_4).sin()
+            }),
+        ),
+        (
+            "exp(-x^2)",
+            Box::new(move |k, x| (-1f64).powi(k as i32) * hermite(k, x) * (-x * x).exp()),
+        ),
+        (
+            "atan(x)",
+            Box::new(move |k, x| {
+                if k == 0 {
+                    return x.atan();
+                }
+                // (k−1)! cos^k θ sin(k(θ + π/2)), θ = atan x.
+                let th = x.atan();
+                fact(k - 1) * th.cos().powi(k as i32) * (f64::from(k) * (th + FRAC_PI_2)).sin()
+            }),
+        ),
+    ];
+    for (src, closed) in cases {
+        let f = parse(src).unwrap();
+        for k in 0..=6u32 {
+            let d = f.diff_n("x", k as usize);
+            let got = d.eval(&at).unwrap();
+            let want = closed(k, x0);
+            assert!(
+                close(got, want, 1e-12),
+                "d^{k}/dx^{k} {src} = {d}: {got} vs {want}"
+            );
+        }
+    }
+}
