@@ -567,6 +567,31 @@ mod tests {
     }
 
     #[test]
+    fn saved_tensors_are_released_after_backward_unless_retained() {
+        let x = Tensor::scalar(0.5).requires_grad();
+        let u = x.exp();
+        let weak = std::rc::Rc::downgrade(&u.0);
+        let y = u.sin() * 2.0;
+        drop(u);
+        // Only the graph of y holds u now.
+        assert!(weak.upgrade().is_some());
+        y.backward_opts(
+            None,
+            BackwardOptions {
+                retain_graph: true,
+                create_graph: false,
+            },
+        )
+        .unwrap();
+        assert!(weak.upgrade().is_some());
+        y.backward().unwrap();
+        assert!(weak.upgrade().is_none());
+        assert_eq!(std::rc::Rc::strong_count(&x.0), 1);
+        let e = 0.5f64.exp();
+        assert!((x.grad().unwrap().item() - 2.0 * 2.0 * e.cos() * e).abs() < 1e-14);
+    }
+
+    #[test]
     fn no_grad_restores_mode() {
         assert!(is_grad_enabled());
         no_grad_scope(|| assert!(!is_grad_enabled()));
