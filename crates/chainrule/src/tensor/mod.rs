@@ -38,8 +38,8 @@ use crate::random::SplitMix64;
 pub(crate) enum Data {
     /// A 0-d tensor.
     Scalar(f64),
-    /// A tensor with at least one axis.
-    Array(ArrayD<f64>),
+    /// A tensor with at least one axis (boxed to keep graph nodes small).
+    Array(Box<ArrayD<f64>>),
 }
 
 impl Data {
@@ -48,7 +48,7 @@ impl Data {
         if a.ndim() == 0 {
             Data::Scalar(a.iter().next().copied().unwrap_or(0.0))
         } else {
-            Data::Array(a)
+            Data::Array(Box::new(a))
         }
     }
 
@@ -63,7 +63,7 @@ impl Data {
     pub(crate) fn to_array(&self) -> ArrayD<f64> {
         match self {
             Data::Scalar(x) => ArrayD::from_elem(IxDyn(&[]), *x),
-            Data::Array(a) => a.clone(),
+            Data::Array(a) => (**a).clone(),
         }
     }
 
@@ -82,7 +82,7 @@ impl Data {
     fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
-            Data::Array(a) => Data::Array(a.mapv(f)),
+            Data::Array(a) => Data::Array(Box::new(a.mapv(f))),
         }
     }
 }

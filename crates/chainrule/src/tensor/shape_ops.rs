@@ -173,7 +173,7 @@ impl Tensor {
             Data::Scalar(self.to_vec()[0])
         } else {
             let v = self.to_vec();
-            Data::Array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+            Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
         };
         Ok(Tensor::custom(
             data,
