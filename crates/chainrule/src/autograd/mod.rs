@@ -359,7 +359,11 @@ fn run(
 /// Adds `g` to `node.grad`.
 fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
     let Some(g) = g.into_tensor() else { return };
-    let g = if create_graph { g } else { g.detach() };
+    let g = if create_graph || !g.is_requires_grad() {
+        g
+    } else {
+        g.detach()
+    };
     let prev = node.0.grad.borrow_mut().take();
     let new = match prev {
         None => g,

@@ -237,19 +237,8 @@ impl Tensor {
             .and_then(|s| broadcast_shapes(&s, b.shape()))
             .ok_or_else(|| Error::Shape {
                 op: "where",
-                lhs: a.shape().to_vec(),
+                lhs: broadcast_shapes(mask.shape(), a.shape()).unwrap_or_else(|| mask.shape().to_vec()),
                 rhs: b.shape().to_vec(),
-            })
-            .and_then(|s| {
-                if s.as_slice() == mask.shape() || broadcast_shapes(&s, mask.shape()).is_some() {
-                    Ok(s)
-                } else {
-                    Err(Error::Shape {
-                        op: "where",
-                        lhs: mask.shape().to_vec(),
-                        rhs: s,
-                    })
-                }
             })?;
         let data = if shape.is_empty() {
             Data::Scalar(if mask.item() != 0.0 {
