@@ -22,8 +22,14 @@ fn literals_and_constructors() {
         Tensor::eye(3).to_vec(),
         vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
     );
-    assert_eq!(Tensor::arange(1.0, 2.0, 0.5).unwrap().to_vec(), vec![1.0, 1.5]);
-    assert_eq!(Tensor::linspace(0.0, 1.0, 5).to_vec(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    assert_eq!(
+        Tensor::arange(1.0, 2.0, 0.5).unwrap().to_vec(),
+        vec![1.0, 1.5]
+    );
+    assert_eq!(
+        Tensor::linspace(0.0, 1.0, 5).to_vec(),
+        vec![0.0, 0.25, 0.5, 0.75, 1.0]
+    );
     assert_eq!(
         Tensor::from_vec(vec![1.0, 2.0, 3.0], &[2, 2]).unwrap_err(),
         Error::Shape {
@@ -42,7 +48,10 @@ fn seeded_random_tensors_follow_splitmix64() {
     let mut g = SplitMix64::new(5);
     let expected: Vec<f64> = (0..3).map(|_| g.normal()).collect();
     assert_eq!(Tensor::randn(&[3], 5).to_vec(), expected);
-    assert_eq!(Tensor::rand(&[3], 1).to_vec(), Tensor::rand(&[3], 1).to_vec());
+    assert_eq!(
+        Tensor::rand(&[3], 1).to_vec(),
+        Tensor::rand(&[3], 1).to_vec()
+    );
 }
 
 #[test]
@@ -74,9 +83,15 @@ fn real_generic_code_runs_elementwise() {
     assert_eq!(t.powf(3.0).to_vec(), vec![0.125, 8.0]);
     assert_eq!(t.pow(&tensor![2.0, 0.5]).to_vec(), vec![0.25, 2f64.sqrt()]);
     assert_eq!(Real::max(&t, &Tensor::scalar(1.0)).to_vec(), vec![1.0, 2.0]);
-    assert_eq!(t.atan2(&Tensor::scalar(1.0)).to_vec(), vec![0.5f64.atan2(1.0), 2f64.atan2(1.0)]);
+    assert_eq!(
+        t.atan2(&Tensor::scalar(1.0)).to_vec(),
+        vec![0.5f64.atan2(1.0), 2f64.atan2(1.0)]
+    );
     assert_eq!(tensor![-1.0, 0.0, 2.0].relu().to_vec(), vec![0.0, 0.0, 2.0]);
-    assert_eq!(tensor![-1.0, 0.0, 2.0].sign().to_vec(), vec![-1.0, 0.0, 1.0]);
+    assert_eq!(
+        tensor![-1.0, 0.0, 2.0].sign().to_vec(),
+        vec![-1.0, 0.0, 1.0]
+    );
     assert!(tensor![-1.0].ln().item().is_nan());
 }
 
@@ -84,7 +99,10 @@ fn real_generic_code_runs_elementwise() {
 fn shape_mismatch_panics_name_the_op_and_both_shapes() {
     let r = std::panic::catch_unwind(|| tensor![1.0, 2.0] + tensor![1.0, 2.0, 3.0]);
     let msg = *r.unwrap_err().downcast::<String>().unwrap();
-    assert!(msg.contains("add") && msg.contains("[2]") && msg.contains("[3]"), "{msg}");
+    assert!(
+        msg.contains("add") && msg.contains("[2]") && msg.contains("[3]"),
+        "{msg}"
+    );
     let r = std::panic::catch_unwind(|| Tensor::ones(&[2, 3]).matmul(&Tensor::ones(&[2, 3])));
     let msg = *r.unwrap_err().downcast::<String>().unwrap();
     assert!(msg.contains("matmul") && msg.contains("[2, 3]"), "{msg}");
@@ -136,14 +154,20 @@ fn indexing_and_joining() {
     let x = Tensor::arange(0.0, 24.0, 1.0).unwrap().reshape(&[2, 3, 4]);
     assert_eq!(x.get(&[1]).shape(), &[3, 4]);
     assert_eq!(x.get(&[1, 2, 3]).item(), 23.0);
-    assert_eq!(x.select(2, 1).to_vec(), vec![1.0, 5.0, 9.0, 13.0, 17.0, 21.0]);
+    assert_eq!(
+        x.select(2, 1).to_vec(),
+        vec![1.0, 5.0, 9.0, 13.0, 17.0, 21.0]
+    );
     assert_eq!(x.narrow(-1, 2, 2).shape(), &[2, 3, 2]);
     assert_eq!(x.permute(&[2, 0, 1]).shape(), &[4, 2, 3]);
     assert_eq!(x.permute(&[2, 0, 1]).get(&[3, 1, 2]).item(), 23.0);
     assert_eq!(x.transpose(0, 2).get(&[3, 2, 1]).item(), 23.0);
     assert!(x.try_permute(&[0, 0, 1]).is_err());
     let v = tensor![10.0, 20.0, 30.0];
-    assert_eq!(v.index_select(0, &[2, 2, 0]).to_vec(), vec![30.0, 30.0, 10.0]);
+    assert_eq!(
+        v.index_select(0, &[2, 2, 0]).to_vec(),
+        vec![30.0, 30.0, 10.0]
+    );
     assert!(v.try_index_select(0, &[3]).is_err());
     let s = Tensor::stack(&[v.clone(), v.clone()], 1);
     assert_eq!(s.shape(), &[3, 2]);
@@ -185,7 +209,10 @@ fn display_follows_pytorch() {
         tensor![[1.5, -2.25], [10.0, 0.0]].to_string(),
         "tensor([[ 1.5000, -2.2500],\n        [10.0000,  0.0000]])"
     );
-    assert_eq!(tensor![1e-5, 1.0].to_string(), "tensor([1.0000e-05, 1.0000e+00])");
+    assert_eq!(
+        tensor![1e-5, 1.0].to_string(),
+        "tensor([1.0000e-05, 1.0000e+00])"
+    );
     assert_eq!(tensor![f64::INFINITY, 1.0].to_string(), "tensor([inf, 1.])");
     let w = Tensor::ones(&[2, 2]).requires_grad();
     assert_eq!(

@@ -30,7 +30,7 @@
 
 use std::cell::Cell;
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{IxDyn, Zip};
 
 use crate::error::{Error, Result};
 use crate::rules::{d_binary, d_unary};
@@ -393,15 +393,6 @@ fn push_scalar(acc: &mut [Acc], t: &Tensor, g: f64) {
     }
 }
 
-/// The data of a tensor broadcast to `shape` as an owned array.
-fn broadcast_array(t: &Tensor, shape: &[usize]) -> ArrayD<f64> {
-    t.data().with_view(|v| {
-        v.broadcast(IxDyn(shape))
-            .expect("an input broadcasts to its output")
-            .to_owned()
-    })
-}
-
 /// Elementwise `d(x, y, out) * g` over the output's shape, then summed
 /// down to `target`'s shape.
 fn elementwise_grad(
@@ -412,11 +403,13 @@ fn elementwise_grad(
     target: &Tensor,
     d: impl Fn(f64, f64, f64) -> f64,
 ) -> Tensor {
-    let shape = out.shape().to_vec();
-    let xa = broadcast_array(x, &shape);
-    let ya = broadcast_array(y, &shape);
-    let oa = out.data().to_array();
-    let ga = broadcast_array(g, &shape);
+    let shape = IxDyn(out.shape());
+    let (xd, yd, gd) = (x.data().view(), y.data().view(), g.data().view());
+    let bc = "an input broadcasts to its output";
+    let xa = xd.broadcast(shape.clone()).expect(bc);
+    let ya = yd.broadcast(shape.clone()).expect(bc);
+    let ga = gd.broadcast(shape).expect(bc);
+    let oa = out.data().view();
     let r = Zip::from(&ga)
         .and(&xa)
         .and(&ya)

@@ -237,7 +237,8 @@ impl Tensor {
             .and_then(|s| broadcast_shapes(&s, b.shape()))
             .ok_or_else(|| Error::Shape {
                 op: "where",
-                lhs: broadcast_shapes(mask.shape(), a.shape()).unwrap_or_else(|| mask.shape().to_vec()),
+                lhs: broadcast_shapes(mask.shape(), a.shape())
+                    .unwrap_or_else(|| mask.shape().to_vec()),
                 rhs: b.shape().to_vec(),
             })?;
         let data = if shape.is_empty() {

@@ -67,6 +67,15 @@ impl Data {
         }
     }
 
+    /// A view of the value as an n-d array (0-d for scalars).
+    pub(crate) fn view(&self) -> ndarray::ArrayViewD<'_, f64> {
+        match self {
+            Data::Scalar(x) => ndarray::ArrayView::from_shape(IxDyn(&[]), std::slice::from_ref(x))
+                .expect("a 0-d view of one element"),
+            Data::Array(a) => a.view(),
+        }
+    }
+
     /// Applies `f` to a view of the value as an n-d array.
     pub(crate) fn with_view<R>(&self, f: impl FnOnce(ndarray::ArrayViewD<'_, f64>) -> R) -> R {
         match self {

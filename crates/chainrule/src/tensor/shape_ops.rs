@@ -57,8 +57,15 @@ fn keep_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
 /// Folds `axes` of `a` with `f` from `init`.
 fn reduce_data(a: &Data, axes: &[usize], keepdim: bool, init: f64, f: fn(f64, f64) -> f64) -> Data {
     let shape = a.shape().to_vec();
-    let mut arr = a.to_array();
-    for &ax in axes.iter().rev() {
+    if !keepdim && axes.len() == shape.len() {
+        return Data::Scalar(a.view().iter().fold(init, |acc, &x| f(acc, x)));
+    }
+    let view = a.view();
+    let mut arr: ArrayD<f64> = match axes.last() {
+        Some(&ax) => view.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x)),
+        None => view.to_owned(),
+    };
+    for &ax in axes.iter().rev().skip(1) {
         arr = arr.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x));
     }
     if keepdim {
@@ -624,8 +631,8 @@ impl Tensor {
             Some(b) if k == k2 => b,
             _ => return Err(shape_err("matmul", sa, sb)),
         };
-        let a = self.0.data.to_array();
-        let b = rhs.0.data.to_array();
+        let a = self.0.data.view();
+        let b = rhs.0.data.view();
         let out = if na == 2 && nb == 2 {
             let a2 = a.view().into_dimensionality::<Ix2>().expect("2-d");
             let b2 = b.view().into_dimensionality::<Ix2>().expect("2-d");
