@@ -107,19 +107,20 @@ impl Tensor {
             return Err(shape_err("sum_to_shape", self.shape(), shape));
         }
         let lead = self.ndim() - shape.len();
-        let mut arr = self.0.data.to_array();
-        for ax in (0..self.ndim()).rev() {
-            if ax < lead {
-                arr = arr.sum_axis(Axis(ax));
-            } else if shape[ax - lead] == 1 && arr.shape()[ax] != 1 {
-                arr = arr.sum_axis(Axis(ax)).insert_axis(Axis(ax));
-            }
-        }
-        let arr = arr
-            .into_shape_with_order(IxDyn(shape))
-            .expect("sum_to_shape size");
+        let axes: Vec<usize> = (0..self.ndim())
+            .filter(|&ax| ax < lead || (shape[ax - lead] == 1 && self.shape()[ax] != 1))
+            .collect();
+        let summed = reduce_data(&self.0.data, &axes, true, 0.0, |a, b| a + b);
+        let data = match summed {
+            Data::Array(a) if shape.is_empty() => Data::Scalar(a.iter().sum()),
+            Data::Array(a) => Data::from_array(
+                a.into_shape_with_order(IxDyn(shape))
+                    .expect("sum_to_shape size"),
+            ),
+            scalar => scalar,
+        };
         Ok(Tensor::custom(
-            Data::from_array(arr),
+            data,
             "SumBackward1",
             vec![self.clone()],
             |g, _, inp| vec![Some(g.expand(inp[0].shape()))],
@@ -987,6 +988,16 @@ mod tests {
         assert_eq!(x.argmax(), Some(5));
         assert_eq!(x.argmax_dim(0, false).to_vec(), vec![1.0, 1.0, 1.0]);
         assert!(x.try_sum_dim(&[2], false).is_err());
+    }
+
+    #[test]
+    fn sum_to_shape_values() {
+        let x = tensor![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        assert_eq!(x.sum_to_shape(&[3]).to_vec(), vec![5.0, 7.0, 9.0]);
+        assert_eq!(x.sum_to_shape(&[2, 1]).to_vec(), vec![6.0, 15.0]);
+        assert_eq!(x.sum_to_shape(&[1, 3]).shape(), &[1, 3]);
+        assert_eq!(x.sum_to_shape(&[]).item(), 21.0);
+        assert!(x.try_sum_to_shape(&[2]).is_err());
     }
 
     #[test]
