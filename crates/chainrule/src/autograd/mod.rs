@@ -155,7 +155,10 @@ fn output_grad(out: &Tensor, grad: Option<&Tensor>) -> Result<Tensor> {
 
 /// The gradients of `outputs` (weighted by `grad_outputs`, ones by default
 /// for one-element outputs) with respect to `inputs`, without touching any
-/// `.grad`. An input the outputs do not depend on gets zeros of its shape.
+/// `.grad`. An input the outputs do not depend on gets zeros of its shape
+/// (as JAX does; PyTorch would need `allow_unused=True` and give `None`).
+/// Every input must require gradients and every output must have been
+/// computed from one (else an `Err`, as in PyTorch).
 /// With `create_graph` the results are themselves differentiable;
 /// `retain_graph` keeps the graph for another pass (implied by
 /// `create_graph`).
