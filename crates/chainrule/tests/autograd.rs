@@ -86,6 +86,15 @@ fn flags_names_and_detach() {
         tensor![1.0, 2.0].requires_grad().reshape(&[2, 1]).grad_fn(),
         Some("ViewBackward0")
     );
+    let v = tensor![1.0, 2.0].requires_grad();
+    assert_eq!(v.softmax(0).grad_fn(), Some("SoftmaxBackward0"));
+    assert_eq!(v.log_softmax(0).grad_fn(), Some("LogSoftmaxBackward0"));
+    assert_eq!(v.get(&[0]).grad_fn(), Some("SelectBackward0"));
+    assert_eq!(v.narrow(0, 0, 1).grad_fn(), Some("SliceBackward0"));
+    assert_eq!(v.mean().grad_fn(), Some("MeanBackward0"));
+    assert_eq!(v.powi(2).grad_fn(), Some("PowBackward0"));
+    assert_eq!((2.0 * &v).grad_fn(), Some("MulBackward0"));
+    assert_eq!(Tensor::from(2.0).item(), 2.0);
     let d = y.detach();
     assert!(d.is_leaf() && !d.is_requires_grad());
     assert_eq!(d.item(), 1f64.sin());

@@ -315,6 +315,14 @@ impl Tensor {
         Tensor::from_data(Data::from_array(a))
     }
 
+    /// The value, without copying when this handle is the only one.
+    pub(crate) fn into_data(mut self) -> Data {
+        match Rc::get_mut(&mut self.0) {
+            Some(node) => std::mem::replace(&mut node.data, Data::Scalar(0.0)),
+            None => self.0.data.clone(),
+        }
+    }
+
     pub(crate) fn data(&self) -> &Data {
         &self.0.data
     }
@@ -596,6 +604,12 @@ impl Tensor {
     /// Maps every element through `f` into a new leaf (no gradient).
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
         Tensor::from_data(self.0.data.map(f))
+    }
+}
+
+impl From<f64> for Tensor {
+    fn from(x: f64) -> Tensor {
+        Tensor::scalar(x)
     }
 }
 

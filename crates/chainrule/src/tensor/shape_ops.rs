@@ -569,9 +569,23 @@ impl Tensor {
     /// exp(x) / Σ exp(x) along `axis`, computed stably.
     pub fn try_softmax(&self, axis: isize) -> Result<Tensor> {
         let ax = norm_axis("softmax", axis, self.ndim())?;
-        let e = (self - &self.shift(ax)).exp();
-        let s = e.sum_dim(&[ax as isize], true);
-        Ok(e / s)
+        let x = self.detach();
+        let y = crate::autograd::no_grad_scope(|| {
+            let e = (&x - &x.shift(ax)).exp();
+            let s = e.sum_dim(&[ax as isize], true);
+            e / s
+        });
+        Ok(Tensor::custom(
+            y.into_data(),
+            "SoftmaxBackward0",
+            vec![self.clone()],
+            move |g, out, _| {
+                // y ⊙ (g − Σ g ⊙ y)
+                let gy = g * out;
+                let s = gy.sum_dim(&[ax as isize], true);
+                vec![Some(gy - out * s)]
+            },
+        ))
     }
 
     /// Softmax along `axis`.
@@ -585,9 +599,22 @@ impl Tensor {
     /// x − log Σ exp(x) along `axis`, computed stably.
     pub fn try_log_softmax(&self, axis: isize) -> Result<Tensor> {
         let ax = norm_axis("log_softmax", axis, self.ndim())?;
-        let z = self - &self.shift(ax);
-        let lse = z.exp().sum_dim(&[ax as isize], true).ln();
-        Ok(z - lse)
+        let x = self.detach();
+        let y = crate::autograd::no_grad_scope(|| {
+            let z = &x - &x.shift(ax);
+            let lse = z.exp().sum_dim(&[ax as isize], true).ln();
+            z - lse
+        });
+        Ok(Tensor::custom(
+            y.into_data(),
+            "LogSoftmaxBackward0",
+            vec![self.clone()],
+            move |g, out, _| {
+                // g − softmax ⊙ Σ g
+                let s = g.sum_dim(&[ax as isize], true);
+                vec![Some(g - out.exp() * s)]
+            },
+        ))
     }
 
     /// Log-softmax along `axis`.
@@ -601,13 +628,27 @@ impl Tensor {
     /// log Σ exp(x) along `axis`, computed stably.
     pub fn try_logsumexp(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         let ax = norm_axis("logsumexp", axis, self.ndim())?;
-        let m = self.shift(ax);
-        let out = (self - &m).exp().sum_dim(&[ax as isize], true).ln() + m;
-        if keepdim {
-            Ok(out)
-        } else {
-            out.try_squeeze(Some(ax as isize))
-        }
+        let x = self.detach();
+        let y = crate::autograd::no_grad_scope(|| {
+            let m = x.shift(ax);
+            let out = (&x - &m).exp().sum_dim(&[ax as isize], true).ln() + m;
+            if keepdim {
+                Ok(out)
+            } else {
+                out.try_squeeze(Some(ax as isize))
+            }
+        })?;
+        let keep = keep_shape(self.shape(), &[ax]);
+        Ok(Tensor::custom(
+            y.into_data(),
+            "LogsumexpBackward0",
+            vec![self.clone()],
+            move |g, out, inp| {
+                // g ⊙ exp(x − logsumexp)
+                let (g, out) = (g.reshape(&keep), out.reshape(&keep));
+                vec![Some(g * (&inp[0] - out).exp())]
+            },
+        ))
     }
 
     /// logsumexp along `axis`.
