@@ -282,3 +282,77 @@ fn workload_w1_gradient() {
     assert!((h.item() - hv).abs() < 1e-13);
     assert!((w.grad().unwrap().item() - dh).abs() < 1e-12 * dh.abs().max(1.0));
 }
+
+#[test]
+fn argument_errors_are_results() {
+    let x = tensor![1.0, 2.0].requires_grad();
+    let y = (&x * &x).sum();
+    // grad_outputs must match outputs in number and shape.
+    let two = [Tensor::scalar(1.0), Tensor::scalar(1.0)];
+    assert!(autograd::grad(
+        std::slice::from_ref(&y),
+        std::slice::from_ref(&x),
+        Some(&two),
+        false,
+        true
+    )
+    .is_err());
+    let bad = [Tensor::ones(&[3])];
+    assert!(autograd::grad(
+        std::slice::from_ref(&y),
+        std::slice::from_ref(&x),
+        Some(&bad),
+        false,
+        true
+    )
+    .is_err());
+    // The graph is intact after those errors.
+    let g = autograd::grad(&[y], std::slice::from_ref(&x), None, false, false).unwrap();
+    assert_eq!(g[0].to_vec(), vec![2.0, 4.0]);
+}
+
+#[test]
+fn requires_grad_toggles_on_leaves_and_set_grad_replaces() {
+    let x = Tensor::scalar(1.5);
+    x.requires_grad_(true).unwrap();
+    assert!(x.is_requires_grad());
+    assert!((&x * 2.0).is_requires_grad());
+    x.requires_grad_(false).unwrap();
+    assert!(!(&x * 2.0).is_requires_grad());
+    x.set_grad(Some(Tensor::scalar(9.0)));
+    assert_eq!(x.grad().unwrap().item(), 9.0);
+    // A gradient step the way an optimizer does it: a new leaf per update.
+    let w = Tensor::scalar(1.0).requires_grad();
+    let loss = (&w - 3.0).powi(2);
+    loss.backward().unwrap();
+    let w2 = autograd::no_grad_scope(|| &w - 0.25 * w.grad().unwrap()).requires_grad();
+    assert_eq!(w2.item(), 2.0);
+    assert!(w2.is_leaf() && w2.is_requires_grad());
+}
+
+#[test]
+fn backward_with_create_graph_gives_a_differentiable_vjp() {
+    // y = x², v = (1, 2): x.grad = 2x ⊙ v; d/dx Σ x.grad = 2v.
+    let x = tensor![0.5, -1.5].requires_grad();
+    let y = x.powi(2);
+    y.backward_opts(
+        Some(&tensor![1.0, 2.0]),
+        BackwardOptions {
+            retain_graph: false,
+            create_graph: true,
+        },
+    )
+    .unwrap();
+    let gx = x.grad().unwrap();
+    assert_eq!(gx.to_vec(), vec![1.0, -6.0]);
+    let h = autograd::grad(&[gx.sum()], std::slice::from_ref(&x), None, false, false).unwrap();
+    assert_eq!(h[0].to_vec(), vec![2.0, 4.0]);
+}
+
+#[test]
+fn debug_prints_full_precision() {
+    let x = Tensor::scalar(0.1 + 0.2).requires_grad();
+    let d = format!("{:?}", x.exp());
+    assert!(d.contains(&format!("{:?}", (0.1f64 + 0.2).exp())), "{d}");
+    assert!(d.contains("ExpBackward0"), "{d}");
+}
