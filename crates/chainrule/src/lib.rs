@@ -4,9 +4,11 @@
 //! - [`rules`]: the one table of derivative rules that every engine calls.
 //! - [`ops`]: the primitive operations, their names and f64 kernels.
 //! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode.
+//! - [`check`]: finite differences, gradcheck and gradgradcheck.
 #![deny(missing_docs)]
 
 pub mod autograd;
+pub mod check;
 pub mod error;
 pub mod forward;
 pub mod ops;

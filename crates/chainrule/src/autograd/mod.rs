@@ -30,7 +30,7 @@
 
 use std::cell::Cell;
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{IxDyn, Zip};
 
 use crate::error::{Error, Result};
 use crate::rules::{d_binary, d_unary};
@@ -155,7 +155,10 @@ fn output_grad(out: &Tensor, grad: Option<&Tensor>) -> Result<Tensor> {
 
 /// The gradients of `outputs` (weighted by `grad_outputs`, ones by default
 /// for one-element outputs) with respect to `inputs`, without touching any
-/// `.grad`. An input the outputs do not depend on gets zeros of its shape.
+/// `.grad`. An input the outputs do not depend on gets zeros of its shape
+/// (as JAX does; PyTorch would need `allow_unused=True` and give `None`).
+/// Every input must require gradients and every output must have been
+/// computed from one (else an `Err`, as in PyTorch).
 /// With `create_graph` the results are themselves differentiable;
 /// `retain_graph` keeps the graph for another pass (implied by
 /// `create_graph`).
@@ -359,7 +362,11 @@ fn run(
 /// Adds `g` to `node.grad`.
 fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
     let Some(g) = g.into_tensor() else { return };
-    let g = if create_graph { g } else { g.detach() };
+    let g = if create_graph || !g.is_requires_grad() {
+        g
+    } else {
+        g.detach()
+    };
     let prev = node.0.grad.borrow_mut().take();
     let new = match prev {
         None => g,
@@ -389,15 +396,6 @@ fn push_scalar(acc: &mut [Acc], t: &Tensor, g: f64) {
     }
 }
 
-/// The data of a tensor broadcast to `shape` as an owned array.
-fn broadcast_array(t: &Tensor, shape: &[usize]) -> ArrayD<f64> {
-    t.data().with_view(|v| {
-        v.broadcast(IxDyn(shape))
-            .expect("an input broadcasts to its output")
-            .to_owned()
-    })
-}
-
 /// Elementwise `d(x, y, out) * g` over the output's shape, then summed
 /// down to `target`'s shape.
 fn elementwise_grad(
@@ -408,11 +406,13 @@ fn elementwise_grad(
     target: &Tensor,
     d: impl Fn(f64, f64, f64) -> f64,
 ) -> Tensor {
-    let shape = out.shape().to_vec();
-    let xa = broadcast_array(x, &shape);
-    let ya = broadcast_array(y, &shape);
-    let oa = out.data().to_array();
-    let ga = broadcast_array(g, &shape);
+    let shape = IxDyn(out.shape());
+    let (xd, yd, gd) = (x.data().view(), y.data().view(), g.data().view());
+    let bc = "an input broadcasts to its output";
+    let xa = xd.broadcast(shape.clone()).expect(bc);
+    let ya = yd.broadcast(shape.clone()).expect(bc);
+    let ga = gd.broadcast(shape).expect(bc);
+    let oa = out.data().view();
     let r = Zip::from(&ga)
         .and(&xa)
         .and(&ya)
@@ -564,6 +564,31 @@ mod tests {
             e.contains("backward through the graph a second time"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn saved_tensors_are_released_after_backward_unless_retained() {
+        let x = Tensor::scalar(0.5).requires_grad();
+        let u = x.exp();
+        let weak = std::rc::Rc::downgrade(&u.0);
+        let y = u.sin() * 2.0;
+        drop(u);
+        // Only the graph of y holds u now.
+        assert!(weak.upgrade().is_some());
+        y.backward_opts(
+            None,
+            BackwardOptions {
+                retain_graph: true,
+                create_graph: false,
+            },
+        )
+        .unwrap();
+        assert!(weak.upgrade().is_some());
+        y.backward().unwrap();
+        assert!(weak.upgrade().is_none());
+        assert_eq!(std::rc::Rc::strong_count(&x.0), 1);
+        let e = 0.5f64.exp();
+        assert!((x.grad().unwrap().item() - 2.0 * 2.0 * e.cos() * e).abs() < 1e-14);
     }
 
     #[test]

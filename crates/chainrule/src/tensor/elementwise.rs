@@ -46,11 +46,11 @@ pub(crate) fn zip_data(
 ) -> Result<Data> {
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
-        (Data::Array(x), Data::Scalar(y)) => Data::Array(x.mapv(|v| f(v, *y))),
-        (Data::Scalar(x), Data::Array(y)) => Data::Array(y.mapv(|v| f(*x, v))),
+        (Data::Array(x), Data::Scalar(y)) => Data::from_array(x.mapv(|v| f(v, *y))),
+        (Data::Scalar(x), Data::Array(y)) => Data::from_array(y.mapv(|v| f(*x, v))),
         (Data::Array(x), Data::Array(y)) => {
             if x.shape() == y.shape() {
-                Data::Array(Zip::from(x).and(y).map_collect(|&u, &v| f(u, v)))
+                Data::from_array(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))
             } else {
                 let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
                     op,
@@ -59,7 +59,7 @@ pub(crate) fn zip_data(
                 })?;
                 let xv = x.broadcast(IxDyn(&shape)).expect("broadcastable");
                 let yv = y.broadcast(IxDyn(&shape)).expect("broadcastable");
-                Data::Array(Zip::from(&xv).and(&yv).map_collect(|&u, &v| f(u, v)))
+                Data::from_array(Zip::from(&xv).and(&yv).map_collect(|&u, &v| f(u, v)))
             }
         }
     })
@@ -237,19 +237,9 @@ impl Tensor {
             .and_then(|s| broadcast_shapes(&s, b.shape()))
             .ok_or_else(|| Error::Shape {
                 op: "where",
-                lhs: a.shape().to_vec(),
+                lhs: broadcast_shapes(mask.shape(), a.shape())
+                    .unwrap_or_else(|| mask.shape().to_vec()),
                 rhs: b.shape().to_vec(),
-            })
-            .and_then(|s| {
-                if s.as_slice() == mask.shape() || broadcast_shapes(&s, mask.shape()).is_some() {
-                    Ok(s)
-                } else {
-                    Err(Error::Shape {
-                        op: "where",
-                        lhs: mask.shape().to_vec(),
-                        rhs: s,
-                    })
-                }
             })?;
         let data = if shape.is_empty() {
             Data::Scalar(if mask.item() != 0.0 {
@@ -266,7 +256,7 @@ impl Tensor {
                 .and(&av.broadcast(d.clone()).expect("broadcast"))
                 .and(&bv.broadcast(d).expect("broadcast"))
                 .map_collect(|&m, &x, &y| if m != 0.0 { x } else { y });
-            Data::Array(out)
+            Data::from_array(out)
         };
         Ok(Tensor::custom(
             data,

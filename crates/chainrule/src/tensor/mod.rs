@@ -9,6 +9,30 @@
 //! Scalars are 0-d tensors and have a fast path (no n-d array is allocated),
 //! so graphs of many scalar operations stay cheap.
 //!
+//! The API, briefly:
+//! - construction: [`Tensor::scalar`], [`Tensor::from_vec`], [`tensor!`](crate::tensor!),
+//!   [`Tensor::zeros`], [`Tensor::ones`], [`Tensor::full`], [`Tensor::eye`],
+//!   [`Tensor::arange`], [`Tensor::linspace`], [`Tensor::rand`], [`Tensor::randn`],
+//!   [`Tensor::one_hot`];
+//! - elementwise math through [`Real`](crate::Real) (bring it into scope:
+//!   `x.sin()`, `x.powi(2)`, `a.max(&b)` is the elementwise maximum), the
+//!   operators `+ − · /` and negation on `Tensor`, `&Tensor` and `f64`, with
+//!   NumPy broadcasting; comparisons ([`Tensor::gt`] ...) and [`Tensor::where_`];
+//! - reductions over all elements or given axes: [`Tensor::sum_dim`],
+//!   [`Tensor::mean_dim`], [`Tensor::amax`], [`Tensor::amin`],
+//!   [`Tensor::prod_dim`], [`Tensor::argmax`], [`Tensor::softmax`],
+//!   [`Tensor::log_softmax`], [`Tensor::logsumexp`];
+//! - shapes: [`Tensor::reshape`], [`Tensor::permute`], [`Tensor::t`],
+//!   [`Tensor::unsqueeze`], [`Tensor::squeeze`], [`Tensor::expand`],
+//!   [`Tensor::get`], [`Tensor::narrow`], [`Tensor::index_select`],
+//!   [`Tensor::cat`], [`Tensor::stack`], and [`Tensor::matmul`] / [`Tensor::dot`];
+//! - autograd flags and results: [`Tensor::requires_grad`], [`Tensor::grad`],
+//!   [`Tensor::backward`] (see [`crate::autograd`]).
+//!
+//! Operations that can fail on shapes or axes come in pairs: `try_x`
+//! returns a `Result`, `x` panics with a message naming the operation and
+//! the shapes.
+//!
 //! ```
 //! use chainrule::{tensor, Tensor};
 //! let x = Tensor::scalar(3.5).requires_grad();
@@ -38,8 +62,8 @@ use crate::random::SplitMix64;
 pub(crate) enum Data {
     /// A 0-d tensor.
     Scalar(f64),
-    /// A tensor with at least one axis.
-    Array(ArrayD<f64>),
+    /// A tensor with at least one axis (boxed to keep graph nodes small).
+    Array(Box<ArrayD<f64>>),
 }
 
 impl Data {
@@ -48,7 +72,7 @@ impl Data {
         if a.ndim() == 0 {
             Data::Scalar(a.iter().next().copied().unwrap_or(0.0))
         } else {
-            Data::Array(a)
+            Data::Array(Box::new(a))
         }
     }
 
@@ -63,7 +87,16 @@ impl Data {
     pub(crate) fn to_array(&self) -> ArrayD<f64> {
         match self {
             Data::Scalar(x) => ArrayD::from_elem(IxDyn(&[]), *x),
-            Data::Array(a) => a.clone(),
+            Data::Array(a) => (**a).clone(),
+        }
+    }
+
+    /// A view of the value as an n-d array (0-d for scalars).
+    pub(crate) fn view(&self) -> ndarray::ArrayViewD<'_, f64> {
+        match self {
+            Data::Scalar(x) => ndarray::ArrayView::from_shape(IxDyn(&[]), std::slice::from_ref(x))
+                .expect("a 0-d view of one element"),
+            Data::Array(a) => a.view(),
         }
     }
 
@@ -82,7 +115,7 @@ impl Data {
     fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
-            Data::Array(a) => Data::Array(a.mapv(f)),
+            Data::Array(a) => Data::Array(Box::new(a.mapv(f))),
         }
     }
 }
@@ -282,6 +315,14 @@ impl Tensor {
         Tensor::from_data(Data::from_array(a))
     }
 
+    /// The value, without copying when this handle is the only one.
+    pub(crate) fn into_data(mut self) -> Data {
+        match Rc::get_mut(&mut self.0) {
+            Some(node) => std::mem::replace(&mut node.data, Data::Scalar(0.0)),
+            None => self.0.data.clone(),
+        }
+    }
+
     pub(crate) fn data(&self) -> &Data {
         &self.0.data
     }
@@ -399,6 +440,21 @@ impl Tensor {
         let mut g = SplitMix64::new(seed);
         let n = shape.iter().product();
         Tensor::from_vec(g.uniform_vec(n, 0.0, 1.0), shape).expect("rand length")
+    }
+
+    /// One row per label with a 1 in column `label` (shape `[labels.len(),
+    /// classes]`); an `Err` if a label is not below `classes`.
+    pub fn one_hot(labels: &[usize], classes: usize) -> Result<Tensor> {
+        if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
+            return Err(Error::Invalid(format!(
+                "one_hot: label {bad} is not below the number of classes {classes}"
+            )));
+        }
+        let mut v = vec![0.0; labels.len() * classes];
+        for (i, &l) in labels.iter().enumerate() {
+            v[i * classes + l] = 1.0;
+        }
+        Tensor::from_vec(v, &[labels.len(), classes])
     }
 
     /// Standard normal values (Box–Muller on SplitMix64 of `seed`).
@@ -551,6 +607,12 @@ impl Tensor {
     }
 }
 
+impl From<f64> for Tensor {
+    fn from(x: f64) -> Tensor {
+        Tensor::scalar(x)
+    }
+}
+
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = f.debug_struct("Tensor");
@@ -590,6 +652,9 @@ mod tests {
         assert_eq!(tensor!(2.0).ndim(), 0);
         assert_eq!(tensor!([[1.0, 2.0]]).shape(), &[1, 2]);
         assert!(Tensor::ones(&[3]).try_item().is_err());
+        let h = Tensor::one_hot(&[2, 0], 3).unwrap();
+        assert_eq!(h.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+        assert!(Tensor::one_hot(&[3], 3).is_err());
     }
 
     #[test]

@@ -57,8 +57,15 @@ fn keep_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
 /// Folds `axes` of `a` with `f` from `init`.
 fn reduce_data(a: &Data, axes: &[usize], keepdim: bool, init: f64, f: fn(f64, f64) -> f64) -> Data {
     let shape = a.shape().to_vec();
-    let mut arr = a.to_array();
-    for &ax in axes.iter().rev() {
+    if !keepdim && axes.len() == shape.len() {
+        return Data::Scalar(a.view().iter().fold(init, |acc, &x| f(acc, x)));
+    }
+    let view = a.view();
+    let mut arr: ArrayD<f64> = match axes.last() {
+        Some(&ax) => view.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x)),
+        None => view.to_owned(),
+    };
+    for &ax in axes.iter().rev().skip(1) {
         arr = arr.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x));
     }
     if keepdim {
@@ -100,19 +107,20 @@ impl Tensor {
             return Err(shape_err("sum_to_shape", self.shape(), shape));
         }
         let lead = self.ndim() - shape.len();
-        let mut arr = self.0.data.to_array();
-        for ax in (0..self.ndim()).rev() {
-            if ax < lead {
-                arr = arr.sum_axis(Axis(ax));
-            } else if shape[ax - lead] == 1 && arr.shape()[ax] != 1 {
-                arr = arr.sum_axis(Axis(ax)).insert_axis(Axis(ax));
-            }
-        }
-        let arr = arr
-            .into_shape_with_order(IxDyn(shape))
-            .expect("sum_to_shape size");
+        let axes: Vec<usize> = (0..self.ndim())
+            .filter(|&ax| ax < lead || (shape[ax - lead] == 1 && self.shape()[ax] != 1))
+            .collect();
+        let summed = reduce_data(&self.0.data, &axes, true, 0.0, |a, b| a + b);
+        let data = match summed {
+            Data::Array(a) if shape.is_empty() => Data::Scalar(a.iter().sum()),
+            Data::Array(a) => Data::from_array(
+                a.into_shape_with_order(IxDyn(shape))
+                    .expect("sum_to_shape size"),
+            ),
+            scalar => scalar,
+        };
         Ok(Tensor::custom(
-            Data::from_array(arr),
+            data,
             "SumBackward1",
             vec![self.clone()],
             |g, _, inp| vec![Some(g.expand(inp[0].shape()))],
@@ -173,7 +181,7 @@ impl Tensor {
             Data::Scalar(self.to_vec()[0])
         } else {
             let v = self.to_vec();
-            Data::Array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+            Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
         };
         Ok(Tensor::custom(
             data,
@@ -561,9 +569,23 @@ impl Tensor {
     /// exp(x) / Σ exp(x) along `axis`, computed stably.
     pub fn try_softmax(&self, axis: isize) -> Result<Tensor> {
         let ax = norm_axis("softmax", axis, self.ndim())?;
-        let e = (self - &self.shift(ax)).exp();
-        let s = e.sum_dim(&[ax as isize], true);
-        Ok(e / s)
+        let x = self.detach();
+        let y = crate::autograd::no_grad_scope(|| {
+            let e = (&x - &x.shift(ax)).exp();
+            let s = e.sum_dim(&[ax as isize], true);
+            e / s
+        });
+        Ok(Tensor::custom(
+            y.into_data(),
+            "SoftmaxBackward0",
+            vec![self.clone()],
+            move |g, out, _| {
+                // y ⊙ (g − Σ g ⊙ y)
+                let gy = g * out;
+                let s = gy.sum_dim(&[ax as isize], true);
+                vec![Some(gy - out * s)]
+            },
+        ))
     }
 
     /// Softmax along `axis`.
@@ -577,9 +599,22 @@ impl Tensor {
     /// x − log Σ exp(x) along `axis`, computed stably.
     pub fn try_log_softmax(&self, axis: isize) -> Result<Tensor> {
         let ax = norm_axis("log_softmax", axis, self.ndim())?;
-        let z = self - &self.shift(ax);
-        let lse = z.exp().sum_dim(&[ax as isize], true).ln();
-        Ok(z - lse)
+        let x = self.detach();
+        let y = crate::autograd::no_grad_scope(|| {
+            let z = &x - &x.shift(ax);
+            let lse = z.exp().sum_dim(&[ax as isize], true).ln();
+            z - lse
+        });
+        Ok(Tensor::custom(
+            y.into_data(),
+            "LogSoftmaxBackward0",
+            vec![self.clone()],
+            move |g, out, _| {
+                // g − softmax ⊙ Σ g
+                let s = g.sum_dim(&[ax as isize], true);
+                vec![Some(g - out.exp() * s)]
+            },
+        ))
     }
 
     /// Log-softmax along `axis`.
@@ -593,13 +628,27 @@ impl Tensor {
     /// log Σ exp(x) along `axis`, computed stably.
     pub fn try_logsumexp(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         let ax = norm_axis("logsumexp", axis, self.ndim())?;
-        let m = self.shift(ax);
-        let out = (self - &m).exp().sum_dim(&[ax as isize], true).ln() + m;
-        if keepdim {
-            Ok(out)
-        } else {
-            out.try_squeeze(Some(ax as isize))
-        }
+        let x = self.detach();
+        let y = crate::autograd::no_grad_scope(|| {
+            let m = x.shift(ax);
+            let out = (&x - &m).exp().sum_dim(&[ax as isize], true).ln() + m;
+            if keepdim {
+                Ok(out)
+            } else {
+                out.try_squeeze(Some(ax as isize))
+            }
+        })?;
+        let keep = keep_shape(self.shape(), &[ax]);
+        Ok(Tensor::custom(
+            y.into_data(),
+            "LogsumexpBackward0",
+            vec![self.clone()],
+            move |g, out, inp| {
+                // g ⊙ exp(x − logsumexp)
+                let (g, out) = (g.reshape(&keep), out.reshape(&keep));
+                vec![Some(g * (&inp[0] - out).exp())]
+            },
+        ))
     }
 
     /// logsumexp along `axis`.
@@ -624,8 +673,8 @@ impl Tensor {
             Some(b) if k == k2 => b,
             _ => return Err(shape_err("matmul", sa, sb)),
         };
-        let a = self.0.data.to_array();
-        let b = rhs.0.data.to_array();
+        let a = self.0.data.view();
+        let b = rhs.0.data.view();
         let out = if na == 2 && nb == 2 {
             let a2 = a.view().into_dimensionality::<Ix2>().expect("2-d");
             let b2 = b.view().into_dimensionality::<Ix2>().expect("2-d");
@@ -980,6 +1029,16 @@ mod tests {
         assert_eq!(x.argmax(), Some(5));
         assert_eq!(x.argmax_dim(0, false).to_vec(), vec![1.0, 1.0, 1.0]);
         assert!(x.try_sum_dim(&[2], false).is_err());
+    }
+
+    #[test]
+    fn sum_to_shape_values() {
+        let x = tensor![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        assert_eq!(x.sum_to_shape(&[3]).to_vec(), vec![5.0, 7.0, 9.0]);
+        assert_eq!(x.sum_to_shape(&[2, 1]).to_vec(), vec![6.0, 15.0]);
+        assert_eq!(x.sum_to_shape(&[1, 3]).shape(), &[1, 3]);
+        assert_eq!(x.sum_to_shape(&[]).item(), 21.0);
+        assert!(x.try_sum_to_shape(&[2]).is_err());
     }
 
     #[test]

@@ -1,0 +1,291 @@
+//! Every primitive gradchecked (and gradgradchecked where smooth) at random
+//! points with broadcasting shapes, and every structural operation too.
+
+use chainrule::check::{gradcheck, gradgradcheck, GradcheckOptions};
+use chainrule::random::SplitMix64;
+use chainrule::{rules, tensor, BinaryOp, Real, Tensor, UnaryOp};
+use proptest::prelude::*;
+
+const BINARY: [BinaryOp; 8] = [
+    BinaryOp::Add,
+    BinaryOp::Sub,
+    BinaryOp::Mul,
+    BinaryOp::Div,
+    BinaryOp::Pow,
+    BinaryOp::Atan2,
+    BinaryOp::Max,
+    BinaryOp::Min,
+];
+
+/// A value in the open domain of `op`, away from kinks and poles.
+fn unary_point(op: UnaryOp, g: &mut SplitMix64) -> f64 {
+    let signed = |g: &mut SplitMix64, lo: f64, hi: f64| {
+        let m = g.uniform(lo, hi);
+        if g.next_f64() < 0.5 {
+            -m
+        } else {
+            m
+        }
+    };
+    match op {
+        UnaryOp::Ln | UnaryOp::Log2 | UnaryOp::Log10 | UnaryOp::Sqrt => g.uniform(0.3, 3.0),
+        UnaryOp::Asin | UnaryOp::Acos | UnaryOp::Atanh => g.uniform(-0.8, 0.8),
+        UnaryOp::Acosh => g.uniform(1.3, 3.0),
+        UnaryOp::Tan => g.uniform(-1.2, 1.2),
+        UnaryOp::Cbrt
+        | UnaryOp::Relu
+        | UnaryOp::Abs
+        | UnaryOp::Sign
+        | UnaryOp::Step
+        | UnaryOp::Powi(_) => signed(g, 0.3, 2.0),
+        _ => g.uniform(-2.0, 2.0),
+    }
+}
+
+/// Points for `x op y`, away from poles, branch cuts and ties.
+fn binary_points(op: BinaryOp, g: &mut SplitMix64) -> (f64, f64) {
+    let signed = |g: &mut SplitMix64| {
+        let m = g.uniform(0.3, 2.0);
+        if g.next_f64() < 0.5 {
+            -m
+        } else {
+            m
+        }
+    };
+    match op {
+        BinaryOp::Div => (g.uniform(-2.0, 2.0), signed(g)),
+        BinaryOp::Pow => (g.uniform(0.3, 2.0), g.uniform(-2.0, 2.0)),
+        BinaryOp::Atan2 => (signed(g), signed(g)),
+        _ => (g.uniform(-2.0, 2.0), g.uniform(-2.0, 2.0)),
+    }
+}
+
+const SHAPES: [&[usize]; 3] = [&[], &[3], &[2, 3]];
+const PAIRS: [(&[usize], &[usize]); 5] = [
+    (&[2, 3], &[3]),
+    (&[2, 1], &[1, 3]),
+    (&[], &[2]),
+    (&[3], &[]),
+    (&[2, 3], &[2, 3]),
+];
+
+fn filled(shape: &[usize], mut f: impl FnMut() -> f64) -> Tensor {
+    let n = shape.iter().product();
+    Tensor::from_vec((0..n).map(|_| f()).collect(), shape).unwrap()
+}
+
+fn unary_ops() -> Vec<UnaryOp> {
+    let mut v = UnaryOp::NAMED.to_vec();
+    v.extend([
+        UnaryOp::Neg,
+        UnaryOp::Powi(-3),
+        UnaryOp::Powi(-1),
+        UnaryOp::Powi(0),
+        UnaryOp::Powi(1),
+        UnaryOp::Powi(2),
+        UnaryOp::Powi(5),
+    ]);
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn every_unary_primitive_passes_gradcheck(op_i in 0usize..32, shape_i in 0usize..3, seed in any::<u64>()) {
+        let ops = unary_ops();
+        let op = ops[op_i % ops.len()];
+        let mut g = SplitMix64::new(seed);
+        let x = filled(SHAPES[shape_i], || unary_point(op, &mut g));
+        let f = move |xs: &[Tensor]| xs[0].unary_op(op);
+        let r = gradcheck(f, std::slice::from_ref(&x), GradcheckOptions::default()).unwrap();
+        prop_assert!(r.passed, "{op:?} at {x:?}: {r}");
+        if rules::is_smooth(op) {
+            let r = gradgradcheck(f, std::slice::from_ref(&x), GradcheckOptions::default()).unwrap();
+            prop_assert!(r.passed, "gradgrad {op:?} at {x:?}: {r}");
+        }
+    }
+
+    #[test]
+    fn every_binary_primitive_passes_gradcheck_with_broadcasting(op_i in 0usize..8, pair_i in 0usize..5, seed in any::<u64>()) {
+        let op = BINARY[op_i];
+        let (sa, sb) = PAIRS[pair_i];
+        let mut g = SplitMix64::new(seed);
+        let a = filled(sa, || binary_points(op, &mut g).0);
+        let b = filled(sb, || binary_points(op, &mut g).1);
+        let inputs = [a, b];
+        let f = move |xs: &[Tensor]| xs[0].binary_op(op, &xs[1]);
+        let r = gradcheck(f, &inputs, GradcheckOptions::default()).unwrap();
+        prop_assert!(r.passed, "{op:?} at {inputs:?}: {r}");
+        let r = gradgradcheck(f, &inputs, GradcheckOptions::default()).unwrap();
+        prop_assert!(r.passed, "gradgrad {op:?} at {inputs:?}: {r}");
+        // With a constant on either side (no node for the constant).
+        let c = binary_points(op, &mut g).1;
+        let fr = move |xs: &[Tensor]| xs[0].binary_scalar(op, c);
+        let r = gradgradcheck(fr, &inputs[..1], GradcheckOptions::default()).unwrap();
+        prop_assert!(r.passed, "{op:?} with constant rhs {c}: {r}");
+        let c = binary_points(op, &mut g).0;
+        let fl = move |xs: &[Tensor]| Tensor::scalar_binary(c, op, &xs[0]);
+        let r = gradgradcheck(fl, &inputs[1..], GradcheckOptions::default()).unwrap();
+        prop_assert!(r.passed, "{op:?} with constant lhs {c}: {r}");
+    }
+}
+
+fn assert_checks(
+    name: &str,
+    f: impl Fn(&[Tensor]) -> Tensor + Copy,
+    inputs: &[Tensor],
+    second: bool,
+) {
+    let r = gradcheck(f, inputs, GradcheckOptions::default()).unwrap();
+    assert!(r.passed, "{name}: {r}");
+    if second {
+        let r = gradgradcheck(f, inputs, GradcheckOptions::default()).unwrap();
+        assert!(r.passed, "{name} (second order): {r}");
+    }
+}
+
+#[test]
+fn structural_operations_pass_gradcheck_and_gradgradcheck() {
+    let x = Tensor::randn(&[2, 3], 1);
+    let y = Tensor::randn(&[3, 4], 2);
+    let b = Tensor::randn(&[5, 2, 3], 3);
+    let v = Tensor::randn(&[3], 4);
+    let xs = std::slice::from_ref(&x);
+    assert_checks("sum", |t| t[0].sum_dim(&[1], false).sin(), xs, true);
+    assert_checks(
+        "sum keepdim",
+        |t| t[0].sum_dim(&[0], true) * &t[0],
+        xs,
+        true,
+    );
+    assert_checks("mean", |t| t[0].mean_dim(&[0, 1], false).exp(), xs, true);
+    assert_checks("amax", |t| t[0].amax(&[1], false), xs, false);
+    assert_checks("amin", |t| t[0].amin(&[0], true), xs, false);
+    assert_checks("prod", |t| t[0].prod_dim(&[1], false), xs, true);
+    assert_checks("prod all", |t| t[0].prod(), xs, true);
+    assert_checks(
+        "matmul 2-d",
+        |t| t[0].matmul(&t[1]).tanh(),
+        &[x.clone(), y.clone()],
+        true,
+    );
+    assert_checks(
+        "matmul batched",
+        |t| t[0].matmul(&t[1]),
+        &[b.clone(), y.clone()],
+        true,
+    );
+    assert_checks(
+        "matmul vec",
+        |t| t[0].matmul(&t[1]),
+        &[x.clone(), v.clone()],
+        true,
+    );
+    assert_checks(
+        "vec matmul",
+        |t| t[1].matmul(&t[0].t()),
+        &[x.clone(), v.clone()],
+        true,
+    );
+    assert_checks("dot", |t| t[0].dot(&t[0]), std::slice::from_ref(&v), true);
+    assert_checks(
+        "permute",
+        |t| t[0].permute(&[2, 0, 1]).sin(),
+        std::slice::from_ref(&b),
+        true,
+    );
+    assert_checks("transpose", |t| t[0].transpose(0, 1) * 2.0, xs, false);
+    assert_checks("reshape", |t| t[0].reshape(&[3, 2]).exp(), xs, true);
+    assert_checks(
+        "unsqueeze/squeeze",
+        |t| t[0].unsqueeze(1).squeeze(None).sin(),
+        xs,
+        true,
+    );
+    assert_checks(
+        "expand",
+        |t| t[0].unsqueeze(0).expand(&[4, 2, 3]).cos(),
+        xs,
+        true,
+    );
+    assert_checks(
+        "sum_to_shape",
+        |t| t[0].sum_to_shape(&[1, 3]).exp(),
+        xs,
+        true,
+    );
+    assert_checks(
+        "get",
+        |t| t[0].get(&[1, 2]).exp() + t[0].get(&[0]).sum(),
+        xs,
+        true,
+    );
+    assert_checks("narrow", |t| t[0].narrow(1, 1, 2).sin(), xs, true);
+    assert_checks(
+        "index_select",
+        |t| t[0].index_select(1, &[2, 0, 2]).sin(),
+        xs,
+        true,
+    );
+    assert_checks(
+        "cat",
+        |t| Tensor::cat(&[t[0].clone(), t[0].exp()], 0),
+        xs,
+        true,
+    );
+    assert_checks(
+        "stack",
+        |t| Tensor::stack(&[t[0].clone(), t[0].sin()], 1),
+        xs,
+        true,
+    );
+    assert_checks(
+        "where",
+        |t| Tensor::where_(&t[0].gt(&Tensor::scalar(0.0)), &t[0].exp(), &t[0].sin()),
+        xs,
+        true,
+    );
+    assert_checks("softmax", |t| t[0].softmax(1), xs, true);
+    assert_checks("log_softmax", |t| t[0].log_softmax(0), xs, true);
+    assert_checks("logsumexp", |t| t[0].logsumexp(1, false), xs, true);
+}
+
+#[test]
+fn prod_gradient_is_exact_at_zeros() {
+    // ∂/∂xᵢ Π x = product of the others: with one zero only its entry is
+    // non-zero; with two zeros every entry is zero.
+    let x = tensor![2.0, 0.0, 3.0].requires_grad();
+    x.prod().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 6.0, 0.0]);
+    let x = tensor![0.0, 0.0, 3.0].requires_grad();
+    x.prod().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.0, 0.0]);
+    assert_checks(
+        "prod with a zero",
+        |t| t[0].prod(),
+        &[tensor![2.0, 0.0, 3.0]],
+        false,
+    );
+}
+
+#[test]
+fn tied_extrema_share_the_gradient() {
+    let x = tensor![1.0, 3.0, 3.0].requires_grad();
+    x.max_all().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.5, 0.5]);
+}
+
+#[test]
+fn softmax_gradient_closed_form() {
+    // ∂softmax(x)_0/∂x = p_0(e_0 − p).
+    let x = tensor![0.3, -1.2, 2.0].requires_grad();
+    let p = x.softmax(0);
+    p.get(&[0]).backward().unwrap();
+    let pv = p.to_vec();
+    let g = x.grad().unwrap().to_vec();
+    for j in 0..3 {
+        let d = if j == 0 { 1.0 } else { 0.0 };
+        assert!((g[j] - pv[0] * (d - pv[j])).abs() < 1e-15);
+    }
+}
