@@ -65,7 +65,8 @@ fn f64_on_either_side() {
     assert_eq!((x / 4.0).into_parts(), (0.5, 0.25));
     // d/dx 4/x = −4/x² = −1
     assert_eq!((4.0 / x).into_parts(), (2.0, -1.0));
-    assert_eq!((&x * &x).into_parts(), (4.0, 4.0));
+    // By reference too (for non-Copy number types).
+    assert_eq!(std::ops::Mul::mul(&x, &x).into_parts(), (4.0, 4.0));
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn tanh_maclaurin_to_30_from_tangent_numbers() {
         if k % 2 == 0 {
             assert!(ck.abs() < 1e-15, "tanh c{k} = {ck}");
         } else {
-            let n = (k + 1) / 2;
+            let n = k.div_ceil(2);
             let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
             let want = sign * t[n] as f64 / factorial(k);
             assert_close(*ck, want, 0.0, 1e-10, &format!("tanh c{k}"));
