@@ -1,7 +1,7 @@
 //! Taylor mode against independently known series, against nested duals,
 //! and on random compositions of primitives.
 
-use chainrule::forward::{derivatives, taylor_coefficients, Dual, Taylor};
+use chainrule::forward::{derivatives, nth_derivative, taylor_coefficients, Dual, Taylor};
 use chainrule::{BinaryOp, Real, UnaryOp};
 use proptest::prelude::*;
 
@@ -206,6 +206,45 @@ fn tanh_fourth_derivative_at_half() {
     let closed = 24.0 * t.powi(5) - 40.0 * t.powi(3) + 16.0 * t;
     assert!((d[4] - 3.952_219_563_724_582_5).abs() < 1e-13, "{}", d[4]);
     assert!((d[4] - closed).abs() < 1e-13);
+}
+
+#[test]
+fn tails_keep_relative_accuracy() {
+    // For large x, tanh x = 1 − 2e^(−2x) + 2e^(−4x) − …, so for k ≥ 1
+    // tanh⁽ᵏ⁾ x = −2(−2)^k e^(−2x) (1 + O(2^k e^(−2x))): at x = 20 the
+    // correction is below 1e-15. `1 − y²` would give 0 for all of them.
+    let x = 20.0_f64;
+    let d = derivatives(|t| t.tanh(), x, 8);
+    for (k, dk) in d.iter().enumerate().skip(1) {
+        let want = -2.0 * (-2.0f64).powi(k as i32) * (-2.0 * x).exp();
+        assert_close(*dk, want, 0.0, 1e-13, &format!("tanh^({k})(20)"));
+    }
+    // σ(x) = 1 − e^(−x) + e^(−2x) − …: σ⁽ᵏ⁾(40) = (−1)^(k+1) e^(−40) (1 + O(2^k e^(−40))).
+    let x = 40.0_f64;
+    let d = derivatives(|t| t.sigmoid(), x, 8);
+    for (k, dk) in d.iter().enumerate().skip(1) {
+        let sign = if k % 2 == 1 { 1.0 } else { -1.0 };
+        let want = sign * (-x).exp();
+        assert_close(*dk, want, 0.0, 1e-13, &format!("sigmoid^({k})(40)"));
+    }
+    // softplus' = σ: softplus⁽ᵏ⁾(−40) = e^(−40)(1 + O(2^k e^(−40))) for k ≥ 1.
+    let d = derivatives(|t| t.softplus(), -40.0, 6);
+    for (k, dk) in d.iter().enumerate().skip(1) {
+        assert_close(
+            *dk,
+            (-40f64).exp(),
+            0.0,
+            1e-13,
+            &format!("softplus^({k})(-40)"),
+        );
+    }
+}
+
+#[test]
+fn nth_derivative_is_the_last_of_derivatives() {
+    // d³/dx³ x⁵ = 60x² at 2 = 240, d⁶/dx⁶ x⁵ = 0.
+    assert_eq!(nth_derivative(|x| x.powi(5), 2.0, 3), 240.0);
+    assert_eq!(nth_derivative(|x| x.powi(5), 2.0, 6), 0.0);
 }
 
 // ---------------------------------------------------------------------------
