@@ -268,3 +268,16 @@ pub fn derivatives<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize)
     }
     c
 }
+
+/// The k-th derivative `f⁽ᵏ⁾(x)` alone, by one pass of truncated Taylor
+/// series (as [`derivatives`], keeping only the last entry).
+///
+/// ```
+/// use chainrule::forward::nth_derivative;
+/// use chainrule::Real;
+/// // d⁵/dx⁵ sin at 0 = cos 0 = 1
+/// assert_eq!(nth_derivative(|x| x.sin(), 0.0, 5), 1.0);
+/// ```
+pub fn nth_derivative<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> T {
+    f(Taylor::variable(x, k)).derivative(k)
+}

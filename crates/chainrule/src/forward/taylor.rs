@@ -35,10 +35,12 @@
 //!
 //! # Lengths
 //!
-//! Coefficients past the end of the stored vector are zero. A constant has
-//! one coefficient and costs nothing; results of a binary op take the
-//! longer length, so the order is set by the variable
-//! ([`Taylor::variable`]).
+//! A series has a truncation order K and stores a prefix of its
+//! coefficients; those past the end are zero. A constant stores one
+//! coefficient and costs nothing, the variable ([`Taylor::variable`])
+//! stores `[x, 1]`, results of a binary op take the larger order, and the
+//! recurrences skip the known zeros: `tanh` of the variable costs about
+//! K²/4 multiply-adds, not K².
 
 use std::f64::consts::{LN_10, LN_2, PI};
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -48,6 +50,11 @@ use crate::real::Real;
 use crate::rules;
 
 /// A truncated Taylor series `c₀ + c₁t + … + c_K t^K` with `cₖ = f⁽ᵏ⁾/k!`.
+///
+/// The truncation order K ([`Taylor::order`]) and the stored coefficients
+/// are separate: coefficients past the stored ones are zero, so a constant
+/// stores one and the variable `[x, 1]` stores two, whatever K is, and
+/// recurrences skip the known zeros.
 ///
 /// ```
 /// use chainrule::forward::Taylor;
@@ -63,8 +70,10 @@ use crate::rules;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Taylor<T: Real = f64> {
-    /// Never empty; missing trailing coefficients are zero.
+    /// Never empty, at most `order + 1` long; missing coefficients are zero.
     coeffs: Vec<T>,
+    /// The truncation order K.
+    order: usize,
 }
 
 fn zero<T: Real>() -> T {
@@ -77,24 +86,25 @@ fn get<T: Real>(s: &[T], k: usize) -> T {
 }
 
 impl<T: Real> Taylor<T> {
-    /// A series from its coefficients `c₀, c₁, …` (an empty vector is the
-    /// constant 0).
+    /// A series from its coefficients `c₀, c₁, …`, of order
+    /// `coeffs.len() − 1` (an empty vector is the constant 0).
     ///
     /// ```
     /// use chainrule::forward::Taylor;
     /// let s = Taylor::new(vec![1.0, 2.0, 3.0]);
-    /// assert_eq!(s.coeff(1), 2.0);
+    /// assert_eq!((s.coeff(1), s.order()), (2.0, 2));
     /// assert_eq!(s.coeff(7), 0.0);
     /// ```
     pub fn new(coeffs: Vec<T>) -> Self {
         if coeffs.is_empty() {
             Taylor::constant(zero())
         } else {
-            Taylor { coeffs }
+            let order = coeffs.len() - 1;
+            Taylor { coeffs, order }
         }
     }
 
-    /// A constant: one coefficient.
+    /// A constant: one coefficient, order 0.
     ///
     /// ```
     /// use chainrule::forward::Taylor;
@@ -103,46 +113,50 @@ impl<T: Real> Taylor<T> {
     pub fn constant(value: T) -> Self {
         Taylor {
             coeffs: vec![value],
+            order: 0,
         }
     }
 
-    /// The independent variable at `x`, to order `order`:
-    /// `[x, 1, 0, …]` with `order + 1` coefficients.
+    /// The independent variable at `x`, truncated at order `order`: the
+    /// series `x + t` (coefficients `[x, 1, 0, …]`).
     ///
     /// ```
     /// use chainrule::forward::Taylor;
-    /// assert_eq!(Taylor::variable(3.0, 3).coeffs(), &[3.0, 1.0, 0.0, 0.0]);
+    /// let x = Taylor::variable(3.0, 5);
+    /// assert_eq!((x.coeff(0), x.coeff(1), x.coeff(2), x.order()), (3.0, 1.0, 0.0, 5));
     /// ```
     pub fn variable(x: T, order: usize) -> Self {
-        let mut coeffs = Vec::with_capacity(order + 1);
-        coeffs.push(x);
-        if order >= 1 {
-            coeffs.push(T::from_f64(1.0));
-            coeffs.resize_with(order + 1, zero);
-        }
-        Taylor { coeffs }
+        let coeffs = if order == 0 {
+            vec![x]
+        } else {
+            vec![x, T::from_f64(1.0)]
+        };
+        Taylor { coeffs, order }
     }
 
-    /// The stored coefficients (those past the end are zero).
+    /// The stored coefficients: a prefix of `c₀ … c_K`, the rest zero.
     ///
     /// ```
     /// use chainrule::forward::Taylor;
     /// use chainrule::Real;
     /// let y = Taylor::variable(0.0, 2).sin();
     /// assert_eq!(y.coeffs(), &[0.0, 1.0, 0.0]);
+    /// assert_eq!(Taylor::variable(0.0, 9).coeffs(), &[0.0, 1.0]);
     /// ```
     pub fn coeffs(&self) -> &[T] {
         &self.coeffs
     }
 
-    /// The stored coefficients, by value.
+    /// All `K + 1` coefficients `c₀ … c_K`, zero-padded, by value.
     ///
     /// ```
     /// use chainrule::forward::Taylor;
-    /// assert_eq!(Taylor::variable(1.0, 1).into_coeffs(), vec![1.0, 1.0]);
+    /// assert_eq!(Taylor::variable(1.0, 3).into_coeffs(), vec![1.0, 1.0, 0.0, 0.0]);
     /// ```
     pub fn into_coeffs(self) -> Vec<T> {
-        self.coeffs
+        let mut c = self.coeffs;
+        c.resize_with(self.order + 1, zero);
+        c
     }
 
     /// Coefficient `k`, `f⁽ᵏ⁾/k!` (zero past the stored ones).
@@ -181,8 +195,8 @@ impl<T: Real> Taylor<T> {
         self.coeff(k) * factorial
     }
 
-    /// The number of stored coefficients minus one: the order this series
-    /// carries (0 for a constant).
+    /// The truncation order K (0 for a constant); a binary op's result has
+    /// the larger order of its operands.
     ///
     /// ```
     /// use chainrule::forward::Taylor;
@@ -190,14 +204,16 @@ impl<T: Real> Taylor<T> {
     /// assert_eq!(Taylor::constant(1.0).order(), 0);
     /// ```
     pub fn order(&self) -> usize {
-        self.coeffs.len() - 1
+        self.order
     }
 }
 
 // ---------------------------------------------------------------------------
-// Kernels on coefficient slices. Every input slice is non-empty.
+// Kernels on coefficient slices. Every input slice is non-empty and at most
+// `n` long, where `n` = order + 1 of the result; entries past an input's end
+// are zero, and the loops skip them.
 
-/// Coefficient k of a·b (zero-padded inputs).
+/// Coefficient k of a·b.
 #[inline]
 fn cauchy<T: Real>(a: &[T], b: &[T], k: usize) -> T {
     let lo = k.saturating_sub(b.len() - 1);
@@ -209,28 +225,38 @@ fn cauchy<T: Real>(a: &[T], b: &[T], k: usize) -> T {
     s
 }
 
-/// a·b to `n` coefficients.
-fn mul_n<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
-    (0..n).map(|k| cauchy(a, b, k)).collect()
+/// Σ_{i=1..m−1} yᵢ y_{m−i}, each pair once.
+#[inline]
+fn inner_square<T: Real>(y: &[T], m: usize) -> T {
+    let mut s = zero::<T>();
+    for i in 1..m.div_ceil(2) {
+        s = s + y[i].clone() * y[m - i].clone();
+    }
+    s = s * 2.0;
+    if m >= 2 && m.is_multiple_of(2) {
+        s = s + y[m / 2].clone() * y[m / 2].clone();
+    }
+    s
 }
 
-fn mul<T: Real>(a: &[T], b: &[T]) -> Vec<T> {
+/// a·b to at most `n` coefficients (the exact product has la + lb − 1).
+fn mul<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
     if b.len() == 1 {
         return a.iter().map(|x| x.clone() * b[0].clone()).collect();
     }
     if a.len() == 1 {
         return b.iter().map(|x| a[0].clone() * x.clone()).collect();
     }
-    mul_n(a, b, a.len().max(b.len()))
+    let m = (a.len() + b.len() - 1).min(n);
+    (0..m).map(|k| cauchy(a, b, k)).collect()
 }
 
 /// a/b: c·b = a, so cₖ = (aₖ − Σ_{j<k} cⱼ b_{k−j}) / b₀.
-fn div<T: Real>(a: &[T], b: &[T]) -> Vec<T> {
+fn div<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
     let b0 = b[0].clone();
     if b.len() == 1 {
         return a.iter().map(|x| x.clone() / b0.clone()).collect();
     }
-    let n = a.len().max(b.len());
     let mut c: Vec<T> = Vec::with_capacity(n);
     c.push(a[0].clone() / b0.clone());
     for k in 1..n {
@@ -243,21 +269,14 @@ fn div<T: Real>(a: &[T], b: &[T]) -> Vec<T> {
     c
 }
 
-/// u² to `n` coefficients.
-fn square_n<T: Real>(u: &[T], n: usize) -> Vec<T> {
-    mul_n(u, u, n)
-}
-
-/// Integrates `y' = g·u'`: yₖ = (1/k) Σ_{j=1..k} j·uⱼ·g_{k−j}, for a `g`
-/// known to at least `u.len() − 1` terms.
-fn integrate<T: Real>(u: &[T], g: &[T], y0: T) -> Vec<T> {
-    let n = u.len();
+/// Integrates `y' = g·u'`: yₖ = (1/k) Σ_{j=1..k} j·uⱼ·g_{k−j}.
+fn integrate<T: Real>(u: &[T], g: &[T], y0: T, n: usize) -> Vec<T> {
     let mut y = Vec::with_capacity(n);
     y.push(y0);
     for k in 1..n {
         let mut s = zero::<T>();
-        for j in 1..=k {
-            s = s + u[j].clone() * (j as f64) * g[k - j].clone();
+        for (j, uj) in u.iter().enumerate().take(k + 1).skip(1) {
+            s = s + uj.clone() * (j as f64) * get(g, k - j);
         }
         y.push(s / k as f64);
     }
@@ -265,15 +284,13 @@ fn integrate<T: Real>(u: &[T], g: &[T], y0: T) -> Vec<T> {
 }
 
 /// Integrates `y'·w = sign·u'`:
-/// yₖ = (sign·k·uₖ − Σ_{i=1..k−1} i·yᵢ·w_{k−i}) / (k·w₀), for a `w` known
-/// to at least `u.len() − 1` terms.
-fn integrate_quotient<T: Real>(u: &[T], w: &[T], y0: T, sign: f64) -> Vec<T> {
-    let n = u.len();
+/// yₖ = (sign·k·uₖ − Σ_{i=1..k−1} i·yᵢ·w_{k−i}) / (k·w₀).
+fn integrate_quotient<T: Real>(u: &[T], w: &[T], y0: T, sign: f64, n: usize) -> Vec<T> {
     let mut y: Vec<T> = Vec::with_capacity(n);
     y.push(y0);
     for k in 1..n {
-        let mut s = u[k].clone() * (sign * k as f64);
-        for i in 1..k {
+        let mut s = get(u, k) * (sign * k as f64);
+        for i in (k + 1).saturating_sub(w.len()).max(1)..k {
             s = s - y[i].clone() * (i as f64) * w[k - i].clone();
         }
         y.push(s / (w[0].clone() * k as f64));
@@ -281,14 +298,14 @@ fn integrate_quotient<T: Real>(u: &[T], w: &[T], y0: T, sign: f64) -> Vec<T> {
     y
 }
 
-/// exp(u) with a given value y₀ (the kernel's, or `pow`'s).
-fn exp_with<T: Real>(u: &[T], y0: T) -> Vec<T> {
-    let n = u.len();
+/// exp(u) with a given value y₀ (the kernel's, or `pow`'s):
+/// yₖ = (1/k) Σ_{j=1..k} j·uⱼ·y_{k−j}.
+fn exp_with<T: Real>(u: &[T], y0: T, n: usize) -> Vec<T> {
     let mut y: Vec<T> = Vec::with_capacity(n);
     y.push(y0);
     for k in 1..n {
         let mut s = zero::<T>();
-        for j in 1..=k {
+        for j in 1..=k.min(u.len() - 1) {
             s = s + u[j].clone() * (j as f64) * y[k - j].clone();
         }
         y.push(s / k as f64);
@@ -297,21 +314,17 @@ fn exp_with<T: Real>(u: &[T], y0: T) -> Vec<T> {
 }
 
 /// ln(u): u·y' = u'.
-fn ln<T: Real>(u: &[T]) -> Vec<T> {
-    integrate_quotient(u, u, u[0].ln(), 1.0)
+fn ln<T: Real>(u: &[T], n: usize) -> Vec<T> {
+    integrate_quotient(u, u, u[0].ln(), 1.0, n)
 }
 
 /// √u from y² = u: yₖ = (uₖ − Σ_{j=1..k−1} yⱼ y_{k−j}) / (2y₀).
-fn sqrt_with<T: Real>(u: &[T], y0: T) -> Vec<T> {
-    let n = u.len();
+fn sqrt_with<T: Real>(u: &[T], y0: T, n: usize) -> Vec<T> {
     let mut y: Vec<T> = Vec::with_capacity(n);
     y.push(y0);
     let two_y0 = y[0].clone() * 2.0;
     for k in 1..n {
-        let mut s = u[k].clone();
-        for j in 1..k {
-            s = s - y[j].clone() * y[k - j].clone();
-        }
+        let s = get(u, k) - inner_square(&y, k);
         y.push(s / two_y0.clone());
     }
     y
@@ -319,13 +332,12 @@ fn sqrt_with<T: Real>(u: &[T], y0: T) -> Vec<T> {
 
 /// u^r for a constant r with value y₀: u·y' = r·y·u', so
 /// yₖ = Σ_{j=1..k} (r·j − (k − j))·uⱼ·y_{k−j} / (k·u₀).
-fn power<T: Real>(u: &[T], r: &T, y0: T) -> Vec<T> {
-    let n = u.len();
+fn power<T: Real>(u: &[T], r: &T, y0: T, n: usize) -> Vec<T> {
     let mut y: Vec<T> = Vec::with_capacity(n);
     y.push(y0);
     for k in 1..n {
         let mut s = zero::<T>();
-        for j in 1..=k {
+        for j in 1..=k.min(u.len() - 1) {
             let w = r.clone() * (j as f64) - (k - j) as f64;
             s = s + w * u[j].clone() * y[k - j].clone();
         }
@@ -334,48 +346,29 @@ fn power<T: Real>(u: &[T], r: &T, y0: T) -> Vec<T> {
     y
 }
 
-/// uⁿ for n ≥ 0 by repeated squaring, to u.len() coefficients.
-fn powi_nonneg<T: Real>(u: &[T], n: u32) -> Vec<T> {
-    let len = u.len();
+/// uᵉ for e ≥ 1 by repeated squaring, to at most n coefficients.
+fn powi_positive<T: Real>(u: &[T], e: u32, n: usize) -> Vec<T> {
     let mut result: Option<Vec<T>> = None;
     let mut base: Vec<T> = u.to_vec();
-    let mut e = n;
+    let mut e = e;
     loop {
         if e & 1 == 1 {
             result = Some(match result {
                 None => base.clone(),
-                Some(r) => mul_n(&r, &base, len),
+                Some(r) => mul(&r, &base, n),
             });
         }
         e >>= 1;
         if e == 0 {
             break;
         }
-        base = square_n(&base, len);
+        base = mul(&base, &base, n);
     }
-    match result {
-        Some(r) => r,
-        None => {
-            let mut one = vec![zero::<T>(); len];
-            one[0] = T::from_f64(1.0);
-            one
-        }
-    }
+    result.unwrap_or_else(|| vec![T::from_f64(1.0)])
 }
 
-/// (sin u, cos u) as a pair: s' = c·u', c' = −s·u'.
-fn sin_cos<T: Real>(u: &[T]) -> (Vec<T>, Vec<T>) {
-    trig_pair(u, u[0].sin(), u[0].cos(), -1.0)
-}
-
-/// (sinh u, cosh u) as a pair: s' = c·u', c' = s·u'.
-fn sinh_cosh<T: Real>(u: &[T]) -> (Vec<T>, Vec<T>) {
-    trig_pair(u, u[0].sinh(), u[0].cosh(), 1.0)
-}
-
-/// s' = c·u', c' = sign·s·u'.
-fn trig_pair<T: Real>(u: &[T], s0: T, c0: T, sign: f64) -> (Vec<T>, Vec<T>) {
-    let n = u.len();
+/// s' = c·u', c' = sign·s·u': (sin, cos) for sign −1, (sinh, cosh) for +1.
+fn trig_pair<T: Real>(u: &[T], s0: T, c0: T, sign: f64, n: usize) -> (Vec<T>, Vec<T>) {
     let mut s: Vec<T> = Vec::with_capacity(n);
     let mut c: Vec<T> = Vec::with_capacity(n);
     s.push(s0);
@@ -383,7 +376,7 @@ fn trig_pair<T: Real>(u: &[T], s0: T, c0: T, sign: f64) -> (Vec<T>, Vec<T>) {
     for k in 1..n {
         let mut ss = zero::<T>();
         let mut cc = zero::<T>();
-        for j in 1..=k {
+        for j in 1..=k.min(u.len() - 1) {
             let ju = u[j].clone() * (j as f64);
             ss = ss + ju.clone() * c[k - j].clone();
             cc = cc + ju * s[k - j].clone();
@@ -394,30 +387,25 @@ fn trig_pair<T: Real>(u: &[T], s0: T, c0: T, sign: f64) -> (Vec<T>, Vec<T>) {
     (s, c)
 }
 
-/// y' = g·u' where g = d_unary(op)(u₀) + a·(y² − y₀²) + b·(y − y₀), i.e.
-/// g = const + a·y² + b·y with its constant term from the rules table:
-/// tan (a = 1), tanh (a = −1), sigmoid (a = −1, b = 1).
-fn quadratic_ode<T: Real>(u: &[T], op: UnaryOp, a: f64, b: f64) -> Vec<T> {
-    let n = u.len();
+/// y' = g·u' with g = g₀ + a·(y² − y₀²) + b·(y − y₀) and g₀ from the rules
+/// table: tan (a = 1), tanh (a = −1), sigmoid (a = −1, b = 1). For m ≥ 1,
+/// gₘ = (2a·y₀ + b)·yₘ + a·Σ_{i=1..m−1} yᵢ y_{m−i}: no constant 1 to
+/// cancel against.
+fn quadratic_ode<T: Real>(u: &[T], op: UnaryOp, a: f64, b: f64, n: usize) -> Vec<T> {
     let y0 = u[0].unary(op);
     let g0 = rules::d_unary(op, &u[0], &y0);
     let mut y: Vec<T> = Vec::with_capacity(n);
     let mut g: Vec<T> = Vec::with_capacity(n);
     y.push(y0);
     g.push(g0);
-    // gₘ = a·(2y₀yₘ + Σ_{i=1..m−1} yᵢ y_{m−i}) + b·yₘ for m ≥ 1.
     let lin = y[0].clone() * (2.0 * a) + b;
     for k in 1..n {
         if k >= 2 {
             let m = k - 1;
-            let mut s = zero::<T>();
-            for i in 1..m {
-                s = s + y[i].clone() * y[m - i].clone();
-            }
-            g.push(lin.clone() * y[m].clone() + s * a);
+            g.push(lin.clone() * y[m].clone() + inner_square(&y, m) * a);
         }
         let mut s = zero::<T>();
-        for j in 1..=k {
+        for j in 1..=k.min(u.len() - 1) {
             s = s + u[j].clone() * (j as f64) * g[k - j].clone();
         }
         y.push(s / k as f64);
@@ -425,10 +413,21 @@ fn quadratic_ode<T: Real>(u: &[T], op: UnaryOp, a: f64, b: f64) -> Vec<T> {
     y
 }
 
-/// 1 − u² (sign = −1) or u² − 1 (sign = 1) or u² + 1 (sign = 0, plus) to
-/// `n` terms, with the constant term formed without cancellation.
+#[derive(Clone, Copy)]
+enum OneSquare {
+    /// 1 − u²
+    OneMinus,
+    /// u² − 1
+    MinusOne,
+    /// u² + 1
+    Plus,
+}
+
+/// 1 − u², u² − 1 or u² + 1 to at most `n` terms, with the constant term
+/// of the differences formed as (1 − u₀)(1 + u₀) so it does not cancel.
 fn one_and_square<T: Real>(u: &[T], n: usize, kind: OneSquare) -> Vec<T> {
-    let mut w = square_n(u, n);
+    let u = &u[..u.len().min(n)];
+    let mut w = mul(u, u, n);
     let u0 = u[0].clone();
     let one = || T::from_f64(1.0);
     match kind {
@@ -444,13 +443,6 @@ fn one_and_square<T: Real>(u: &[T], n: usize, kind: OneSquare) -> Vec<T> {
     w
 }
 
-#[derive(Clone, Copy)]
-enum OneSquare {
-    OneMinus,
-    MinusOne,
-    Plus,
-}
-
 /// The piecewise-linear ops and max/min: yₖ = slope·uₖ for k ≥ 1.
 fn scale_tail<T: Real>(u: &[T], y0: T, slope: T) -> Vec<T> {
     let mut y = Vec::with_capacity(u.len());
@@ -459,89 +451,86 @@ fn scale_tail<T: Real>(u: &[T], y0: T, slope: T) -> Vec<T> {
     y
 }
 
-fn unary_series<T: Real>(u: &[T], op: UnaryOp) -> Vec<T> {
+/// `op(u)` to `n` coefficients.
+fn unary_series<T: Real>(u: &[T], n: usize, op: UnaryOp) -> Vec<T> {
     use UnaryOp::*;
-    let n = u.len();
-    if n == 1 {
+    let u = &u[..u.len().min(n)];
+    if n == 1 || u.len() == 1 {
         return vec![u[0].unary(op)];
     }
     match op {
         Neg => u.iter().map(|x| -x.clone()).collect(),
-        Exp => exp_with(u, u[0].exp()),
-        Ln => ln(u),
+        Exp => exp_with(u, u[0].exp(), n),
+        Ln => ln(u, n),
         Log2 | Log10 => {
             let scale = if op == Log2 { LN_2 } else { LN_10 };
-            let mut y = ln(u);
+            let mut y = ln(u, n);
             y[0] = u[0].unary(op);
             for x in y.iter_mut().skip(1) {
                 *x = x.clone() / scale;
             }
             y
         }
-        Sqrt => sqrt_with(u, u[0].sqrt()),
-        Cbrt => power(u, &T::from_f64(1.0 / 3.0), u[0].cbrt()),
-        Sin => sin_cos(u).0,
-        Cos => sin_cos(u).1,
-        Tan => quadratic_ode(u, Tan, 1.0, 0.0),
-        Sinh => sinh_cosh(u).0,
-        Cosh => sinh_cosh(u).1,
-        Tanh => quadratic_ode(u, Tanh, -1.0, 0.0),
-        Sigmoid => quadratic_ode(u, Sigmoid, -1.0, 1.0),
+        Sqrt => sqrt_with(u, u[0].sqrt(), n),
+        Cbrt => power(u, &T::from_f64(1.0 / 3.0), u[0].cbrt(), n),
+        Sin => trig_pair(u, u[0].sin(), u[0].cos(), -1.0, n).0,
+        Cos => trig_pair(u, u[0].sin(), u[0].cos(), -1.0, n).1,
+        Tan => quadratic_ode(u, Tan, 1.0, 0.0, n),
+        Sinh => trig_pair(u, u[0].sinh(), u[0].cosh(), 1.0, n).0,
+        Cosh => trig_pair(u, u[0].sinh(), u[0].cosh(), 1.0, n).1,
+        Tanh => quadratic_ode(u, Tanh, -1.0, 0.0, n),
+        Sigmoid => quadratic_ode(u, Sigmoid, -1.0, 1.0, n),
         Softplus => {
-            let s = unary_series(&u[..n - 1], Sigmoid);
-            integrate(u, &s, u[0].softplus())
+            let s = unary_series(u, n - 1, Sigmoid);
+            integrate(u, &s, u[0].softplus(), n)
         }
         Erf => {
-            let mut e = square_n(&u[..n - 1], n - 1);
+            let mut e = mul(&u[..u.len().min(n - 1)], &u[..u.len().min(n - 1)], n - 1);
             for x in e.iter_mut() {
                 *x = -x.clone();
             }
             let e0 = e[0].exp();
-            let mut g = exp_with(&e, e0);
+            let mut g = exp_with(&e, e0, n - 1);
             let c = 2.0 / PI.sqrt();
             for x in g.iter_mut() {
                 *x = x.clone() * c;
             }
-            integrate(u, &g, u[0].erf())
+            integrate(u, &g, u[0].erf(), n)
         }
         Atan => {
             let w = one_and_square(u, n - 1, OneSquare::Plus);
-            integrate_quotient(u, &w, u[0].atan(), 1.0)
+            integrate_quotient(u, &w, u[0].atan(), 1.0, n)
         }
         Atanh => {
             let w = one_and_square(u, n - 1, OneSquare::OneMinus);
-            integrate_quotient(u, &w, u[0].atanh(), 1.0)
+            integrate_quotient(u, &w, u[0].atanh(), 1.0, n)
         }
         Asin | Acos => {
             let v = one_and_square(u, n - 1, OneSquare::OneMinus);
-            let w = sqrt_with(&v, v[0].sqrt());
+            let w = sqrt_with(&v, v[0].sqrt(), n - 1);
             let sign = if op == Asin { 1.0 } else { -1.0 };
-            integrate_quotient(u, &w, u[0].unary(op), sign)
+            integrate_quotient(u, &w, u[0].unary(op), sign, n)
         }
         Asinh => {
             let v = one_and_square(u, n - 1, OneSquare::Plus);
-            let w = sqrt_with(&v, v[0].sqrt());
-            integrate_quotient(u, &w, u[0].asinh(), 1.0)
+            let w = sqrt_with(&v, v[0].sqrt(), n - 1);
+            integrate_quotient(u, &w, u[0].asinh(), 1.0, n)
         }
         Acosh => {
             let v = one_and_square(u, n - 1, OneSquare::MinusOne);
-            let w = sqrt_with(&v, v[0].sqrt());
-            integrate_quotient(u, &w, u[0].acosh(), 1.0)
+            let w = sqrt_with(&v, v[0].sqrt(), n - 1);
+            integrate_quotient(u, &w, u[0].acosh(), 1.0, n)
         }
         Relu | Abs | Sign | Step => {
             let y0 = u[0].unary(op);
             let slope = rules::d_unary(op, &u[0], &y0);
             scale_tail(u, y0, slope)
         }
-        Powi(0) => {
-            let mut y = vec![zero::<T>(); n];
-            y[0] = u[0].powi(0);
-            y
-        }
+        Powi(0) => vec![u[0].powi(0)],
         Powi(k) => {
-            let mut y = powi_nonneg(u, k.unsigned_abs());
+            let mut y = powi_positive(u, k.unsigned_abs(), n);
             if k < 0 {
-                y = div(&[T::from_f64(1.0)], &y);
+                y = div(&[T::from_f64(1.0)], &y, n);
             }
             y[0] = u[0].powi(k);
             y
@@ -549,24 +538,32 @@ fn unary_series<T: Real>(u: &[T], op: UnaryOp) -> Vec<T> {
     }
 }
 
-fn binary_series<T: Real>(a: &[T], b: &[T], op: BinaryOp) -> Vec<T> {
+/// `op(a, b)` to `n` coefficients.
+fn binary_series<T: Real>(a: &[T], b: &[T], n: usize, op: BinaryOp) -> Vec<T> {
     use BinaryOp::*;
-    let n = a.len().max(b.len());
-    if n == 1 {
+    let a = &a[..a.len().min(n)];
+    let b = &b[..b.len().min(n)];
+    let m = a.len().max(b.len());
+    if n == 1 || m == 1 {
         return vec![a[0].binary(op, &b[0])];
     }
     match op {
-        Add => (0..n).map(|k| get(a, k) + get(b, k)).collect(),
-        Sub => (0..n).map(|k| get(a, k) - get(b, k)).collect(),
-        Mul => mul(a, b),
-        Div => div(a, b),
+        Add => (0..m).map(|k| get(a, k) + get(b, k)).collect(),
+        Sub => (0..m).map(|k| get(a, k) - get(b, k)).collect(),
+        Mul => mul(a, b, n),
+        Div => div(a, b, n),
         Pow => {
             let y0 = a[0].pow(&b[0]);
             if b.len() == 1 {
-                power(a, &b[0], y0)
+                power(a, &b[0], y0, n)
             } else {
-                let z = mul(&ln(a), b);
-                exp_with(&z, y0)
+                let ln_a = if a.len() == 1 {
+                    vec![a[0].ln()]
+                } else {
+                    ln(a, n)
+                };
+                let z = mul(&ln_a, b, n);
+                exp_with(&z, y0, n)
             }
         }
         Atan2 => {
@@ -594,9 +591,9 @@ fn binary_series<T: Real>(a: &[T], b: &[T], op: BinaryOp) -> Vec<T> {
         Max | Min => {
             let y0 = a[0].binary(op, &b[0]);
             let (da, db) = rules::d_binary(op, &a[0], &b[0], &y0);
-            let mut y = Vec::with_capacity(n);
+            let mut y = Vec::with_capacity(m);
             y.push(y0);
-            for k in 1..n {
+            for k in 1..m {
                 y.push(da.clone() * get(a, k) + db.clone() * get(b, k));
             }
             y
@@ -611,13 +608,16 @@ impl<T: Real> Real for Taylor<T> {
 
     fn unary(&self, op: UnaryOp) -> Self {
         Taylor {
-            coeffs: unary_series(&self.coeffs, op),
+            coeffs: unary_series(&self.coeffs, self.order + 1, op),
+            order: self.order,
         }
     }
 
     fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
+        let order = self.order.max(rhs.order);
         Taylor {
-            coeffs: binary_series(&self.coeffs, &rhs.coeffs, op),
+            coeffs: binary_series(&self.coeffs, &rhs.coeffs, order + 1, op),
+            order,
         }
     }
 }
@@ -625,6 +625,7 @@ impl<T: Real> Real for Taylor<T> {
 impl<T: Real> Add for Taylor<T> {
     type Output = Taylor<T>;
     fn add(self, rhs: Taylor<T>) -> Taylor<T> {
+        let order = self.order.max(rhs.order);
         let (mut long, short) = if self.coeffs.len() >= rhs.coeffs.len() {
             (self, rhs)
         } else {
@@ -633,6 +634,7 @@ impl<T: Real> Add for Taylor<T> {
         for (x, y) in long.coeffs.iter_mut().zip(short.coeffs) {
             *x = x.clone() + y;
         }
+        long.order = order;
         long
     }
 }
@@ -640,7 +642,8 @@ impl<T: Real> Add for Taylor<T> {
 impl<T: Real> Sub for Taylor<T> {
     type Output = Taylor<T>;
     fn sub(self, rhs: Taylor<T>) -> Taylor<T> {
-        if self.coeffs.len() >= rhs.coeffs.len() {
+        let order = self.order.max(rhs.order);
+        let mut out = if self.coeffs.len() >= rhs.coeffs.len() {
             let mut out = self;
             for (x, y) in out.coeffs.iter_mut().zip(rhs.coeffs) {
                 *x = x.clone() - y;
@@ -652,7 +655,9 @@ impl<T: Real> Sub for Taylor<T> {
                 *x = get(&self.coeffs, k) - x.clone();
             }
             out
-        }
+        };
+        out.order = order;
+        out
     }
 }
 
@@ -787,6 +792,21 @@ mod tests {
     }
 
     #[test]
+    fn known_zeros_are_not_stored() {
+        let x = Taylor::variable(0.5, 16);
+        assert_eq!(x.coeffs().len(), 2);
+        assert_eq!((x.clone() * x.clone()).coeffs().len(), 3);
+        assert_eq!(x.clone().powi(4).coeffs().len(), 5);
+        assert_eq!(x.relu().coeffs().len(), 2);
+        assert_eq!(x.tanh().coeffs().len(), 17);
+        // x⁴ at 0.5 to order 16: 1/16, 4/8, 6/4, 4/2, 1, then zeros.
+        assert_eq!(
+            x.powi(4).into_coeffs()[..6],
+            [0.0625, 0.5, 1.5, 2.0, 1.0, 0.0]
+        );
+    }
+
+    #[test]
     fn division_is_the_geometric_series() {
         // 1/(1 − t) = 1 + t + t² + …
         let t = Taylor::variable(0.0, 6);
@@ -798,9 +818,10 @@ mod tests {
     fn powi_at_zero_is_exact() {
         // (x)^3 at 0: 0, 0, 0, 1
         let y = Taylor::variable(0.0, 4).powi(3);
-        assert_eq!(y.coeffs(), &[0.0, 0.0, 0.0, 1.0, 0.0]);
+        assert_eq!(y.into_coeffs(), vec![0.0, 0.0, 0.0, 1.0, 0.0]);
         // (1 + x)^-2 at 0: (−1)^k (k + 1)
         let y = (Taylor::variable(0.0, 4) + 1.0).powi(-2);
+        assert_eq!(y.coeffs().len(), 5);
         for (k, c) in y.coeffs().iter().enumerate() {
             let exact = if k % 2 == 0 { 1.0 } else { -1.0 } * (k + 1) as f64;
             assert!(close(*c, exact, 1e-15), "{k}: {c}");
@@ -810,7 +831,7 @@ mod tests {
     #[test]
     fn sin_cos_pair() {
         let x = 0.7;
-        let (s, c) = sin_cos(&[x, 1.0, 0.0, 0.0, 0.0]);
+        let (s, c) = trig_pair(&[x, 1.0], x.sin(), x.cos(), -1.0, 5);
         // sin⁽ᵏ⁾ cycles sin, cos, −sin, −cos
         let d = [x.sin(), x.cos(), -x.sin(), -x.cos(), x.sin()];
         let f = [1.0, 1.0, 2.0, 6.0, 24.0];
