@@ -14,6 +14,9 @@ use crate::wengert::{short, Kind, Wengert};
 /// Character width and line height of the SVG's monospace text, in pixels.
 const CHAR_W: f64 = 7.8;
 const LINE_H: f64 = 17.0;
+/// Graphs up to this many nodes get lanes for long edges and labels placed
+/// clear of each other; larger ones are drawn plainly.
+const MAX_LANED_NODES: usize = 400;
 const FONT: &str = "DejaVu Sans Mono, Menlo, Consolas, monospace";
 
 struct Placed {
@@ -81,10 +84,14 @@ fn layout(w: &Wengert) -> Layout {
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut chains = Vec::new();
+    // Lanes for long edges keep small graphs readable; a huge graph is drawn
+    // with direct edges (lanes would cost quadratic space).
+    let lanes = n <= MAX_LANED_NODES;
     for (u, node) in w.nodes.iter().enumerate() {
         for (k, &a) in node.args.iter().enumerate() {
             let mut verts = vec![a];
-            for l in layer[a] + 1..layer[u] {
+            let skipped = if lanes { layer[a] + 1..layer[u] } else { 0..0 };
+            for l in skipped {
                 let d = vlayer.len();
                 vlayer.push(l);
                 preds.push(Vec::new());
@@ -112,14 +119,14 @@ fn layout(w: &Wengert) -> Layout {
     }
     // Barycenter ordering, a few sweeps each way.
     let mut pos = vec![0.0f64; nv];
-    let refresh = |cols: &Vec<Vec<usize>>, pos: &mut Vec<f64>| {
-        for col in cols {
-            for (k, &v) in col.iter().enumerate() {
-                pos[v] = k as f64;
-            }
+    let refresh = |col: &[usize], pos: &mut Vec<f64>| {
+        for (k, &v) in col.iter().enumerate() {
+            pos[v] = k as f64;
         }
     };
-    refresh(&cols, &mut pos);
+    for col in &cols {
+        refresh(col, &mut pos);
+    }
     let sweep = |col: &mut Vec<usize>, pos: &[f64], nbrs: &[Vec<usize>]| {
         let mut keyed: Vec<(f64, usize)> = col
             .iter()
@@ -137,13 +144,13 @@ fn layout(w: &Wengert) -> Layout {
         *col = keyed.into_iter().map(|(_, v)| v).collect();
     };
     for _ in 0..6 {
-        for c in 1..ncols {
-            sweep(&mut cols[c], &pos, &preds);
-            refresh(&cols, &mut pos);
+        for col in cols.iter_mut().skip(1) {
+            sweep(col, &pos, &preds);
+            refresh(col, &mut pos);
         }
         for c in (0..ncols.saturating_sub(1)).rev() {
             sweep(&mut cols[c], &pos, &succs);
-            refresh(&cols, &mut pos);
+            refresh(&cols[c], &mut pos);
         }
     }
 
@@ -324,12 +331,15 @@ pub fn to_svg(w: &Wengert, expr: &str, point: &str) -> String {
     // Incoming edges of a node enter top to bottom in the order of where
     // they come from, so that they do not cross at the arrowheads.
     let mut rank = vec![0usize; chains.len()];
-    for u in 0..w.nodes.len() {
-        let mut incoming: Vec<(f64, usize)> = chains
+    let mut by_user: Vec<Vec<usize>> = vec![Vec::new(); w.nodes.len()];
+    for (i, ch) in chains.iter().enumerate() {
+        by_user[ch.user].push(i);
+    }
+    for list in &by_user {
+        let mut incoming: Vec<(f64, usize)> = list
             .iter()
-            .enumerate()
-            .filter(|(_, ch)| ch.user == u)
-            .map(|(i, ch)| {
+            .map(|&i| {
+                let ch = &chains[i];
                 let before = ch.verts[ch.verts.len() - 2];
                 (
                     placed[before].y + placed[before].h / 2.0 + 0.01 * ch.slot as f64,
@@ -410,13 +420,19 @@ pub fn to_svg(w: &Wengert, expr: &str, point: &str) -> String {
                 .iter()
                 .any(|t| r.0 < t.2 + 2.0 && t.0 < r.2 + 2.0 && r.1 < t.3 + 2.0 && t.1 < r.3 + 2.0)
         };
-        let candidates = [0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8];
+        let candidates: &[f64] = if w.nodes.len() <= MAX_LANED_NODES {
+            &[0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8]
+        } else {
+            &[0.5]
+        };
         let (mx, my) = candidates
             .iter()
             .map(|&t| at(t))
-            .find(|&m| !overlaps(rect(m), &taken))
+            .find(|&m| candidates.len() == 1 || !overlaps(rect(m), &taken))
             .unwrap_or_else(|| at(0.5));
-        taken.push(rect((mx, my)));
+        if candidates.len() > 1 {
+            taken.push(rect((mx, my)));
+        }
         let _ = writeln!(
             labels,
             r##"<rect x="{:.1}" y="{:.1}" width="{lw:.1}" height="17" rx="4" fill="#fff7ed" stroke="#fdba74" stroke-width="0.8"/><text x="{mx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#9a3412">{}</text>"##,

@@ -96,21 +96,18 @@ impl Wengert {
         let mut nodes: Vec<Node> = Vec::new();
         // Step index → node index (occurrences of a variable share one node).
         let mut map: Vec<usize> = Vec::with_capacity(steps.len());
+        let mut input_of: std::collections::HashMap<String, usize> = Default::default();
         let last = steps.len().saturating_sub(1);
         for (si, step) in steps.iter().enumerate() {
             let idx = match step {
-                Step::Input(name) => {
-                    match nodes
-                        .iter()
-                        .position(|n| n.kind == Kind::Input && &n.name == name)
-                    {
-                        Some(i) => i,
-                        None => {
-                            nodes.push(leaf(name.clone(), Kind::Input, "input", value_of(name)));
-                            nodes.len() - 1
-                        }
+                Step::Input(name) => match input_of.get(name) {
+                    Some(&i) => i,
+                    None => {
+                        nodes.push(leaf(name.clone(), Kind::Input, "input", value_of(name)));
+                        input_of.insert(name.clone(), nodes.len() - 1);
+                        nodes.len() - 1
                     }
-                }
+                },
                 Step::Const(v, text) => {
                     nodes.push(leaf(text.clone(), Kind::Const, "const", *v));
                     nodes.len() - 1
@@ -299,10 +296,18 @@ impl Wengert {
                 ]);
                 continue;
             }
+            // A variable used thousands of times: show the first terms only.
+            const SHOWN: usize = 4;
+            let all = &users[i];
+            let shown = if all.len() > SHOWN + 1 {
+                SHOWN
+            } else {
+                all.len()
+            };
             let mut chain = Vec::new();
-            let mut locals = Vec::new();
+            let mut locals: Vec<String> = Vec::new();
             let mut numbers = Vec::new();
-            for &(u, k) in &users[i] {
+            for &(u, k) in &all[..shown] {
                 let un = &self.nodes[u];
                 let partial = self.partial(u, i);
                 chain.push(format!("∂{out_name}/∂{} · {partial}", un.name));
@@ -320,6 +325,12 @@ impl Wengert {
                     short(un.adjoint),
                     paren_neg(short(un.local[k]))
                 ));
+            }
+            if all.len() > shown {
+                let more = format!("... ({} more)", all.len() - shown);
+                chain.push(more.clone());
+                numbers.push(more.clone());
+                locals.push(more);
             }
             if chain.is_empty() {
                 // A node the output does not use (cannot happen for a well-formed list).
@@ -433,17 +444,21 @@ fn leaf(name: String, kind: Kind, op: &str, value: f64) -> Node {
 /// Fresh letters for intermediate nodes: a, b, c, ... skipping the
 /// grammar's constants (`e`, `pi`), the output's `f` and the variables.
 struct FreshNames {
-    taken: Vec<String>,
+    taken: std::collections::HashSet<String>,
+    vars_have_f: bool,
     next: usize,
     counter: usize,
 }
 
 impl FreshNames {
     fn new(vars: &[&str]) -> Self {
-        let mut taken: Vec<String> = vars.iter().map(|s| s.to_string()).collect();
+        let mut taken: std::collections::HashSet<String> =
+            vars.iter().map(|s| s.to_string()).collect();
+        let vars_have_f = taken.contains("f");
         taken.extend(RESERVED.iter().map(|s| s.to_string()));
         FreshNames {
             taken,
+            vars_have_f,
             next: 0,
             counter: 0,
         }
@@ -459,8 +474,7 @@ impl FreshNames {
                 self.counter += 1;
                 format!("v{}", self.counter)
             };
-            if !self.taken.contains(&name) {
-                self.taken.push(name.clone());
+            if self.taken.insert(name.clone()) {
                 return name;
             }
         }
@@ -468,8 +482,7 @@ impl FreshNames {
 
     fn output(&mut self) -> String {
         // `f` is reserved for the output unless a variable already has it.
-        let vars_have_f = self.taken.iter().filter(|n| n.as_str() == "f").count() > 1;
-        if vars_have_f {
+        if self.vars_have_f {
             self.next()
         } else {
             "f".to_string()

@@ -419,23 +419,77 @@ fn hundred_thousand_character_input() {
     assert_eq!(v["value"], 50_000.0);
     assert_eq!(v["gradient"]["x"], 50_000.0);
     assert_eq!(v["symbolic"]["x"], "50000");
-    // The same input for the other commands that take a point.
+    // The same size of input for every other command.
     let expr = format!("{}x", "x*".repeat(2)) + &"+x".repeat(49_990);
-    for cmd in ["hessian", "explain", "diff"] {
-        let mut args = vec![
-            cmd.to_string(),
+    let dir = tmp_dir("long");
+    let svg = dir.join("long.svg").to_string_lossy().into_owned();
+    let runs: Vec<Vec<String>> = vec![
+        vec![
+            "hessian".into(),
             expr.clone(),
             "--at".into(),
             "x=1".into(),
             "--json".into(),
-        ];
-        if cmd == "diff" {
-            args.truncate(2);
-            args.push("--json".into());
+        ],
+        vec![
+            "explain".into(),
+            expr.clone(),
+            "--at".into(),
+            "x=1".into(),
+            "--json".into(),
+        ],
+        vec!["explain".into(), expr.clone(), "--at".into(), "x=1".into()],
+        vec!["diff".into(), expr.clone(), "--json".into()],
+        vec![
+            "taylor".into(),
+            expr.clone(),
+            "--at".into(),
+            "x=1".into(),
+            "--order".into(),
+            "3".into(),
+            "--json".into(),
+        ],
+        vec![
+            "check".into(),
+            expr.clone(),
+            "--analytic".into(),
+            "3*x^2 + 49990".into(),
+            "--at".into(),
+            "x=1".into(),
+            "--json".into(),
+        ],
+        vec![
+            "graph".into(),
+            expr.clone(),
+            "--at".into(),
+            "x=1".into(),
+            "-o".into(),
+            svg.clone(),
+        ],
+    ];
+    for args in runs {
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{}: {err}", args[0]);
+        if args.iter().any(|a| a == "--json") {
+            let v: Value = serde_json::from_str(out.trim()).unwrap();
+            // f = x^3 + 49990 x: f(1) = 49991, f'(1) = 49993.
+            match args[0].as_str() {
+                "hessian" => {
+                    assert_eq!(v["gradient"]["x"], 49_993.0);
+                    assert_eq!(v["hessian"][0][0], 6.0);
+                }
+                "explain" => assert_eq!(v["gradient"]["x"], 49_993.0),
+                "taylor" => assert_eq!(
+                    v["derivatives"],
+                    serde_json::json!([49_991.0, 49_993.0, 6.0, 6.0])
+                ),
+                "check" => assert_eq!(v["agree"], true),
+                _ => {}
+            }
         }
-        let (code, _, err) = run(&args);
-        assert_eq!(code, 0, "{cmd}: {err}");
     }
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("</svg>"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Deep nesting is refused with exit 2 and one line, never a crash.
