@@ -12,7 +12,7 @@
 //! bool or array must match exactly (arrays elementwise, numbers within
 //! tolerance); an inline table states a looser rule: `{ approx = v, tol = t }`,
 //! `{ max = v }`, `{ min = v }`, `{ contains = "text" }`, `{ not = v }`,
-//! `{ len = n }`.
+//! `{ len = n }`, `{ null = true }`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -154,6 +154,13 @@ fn matches(actual: &Value, expected: &toml::Value, tol: f64, atol: f64) -> Resul
                 rule.get(k)
                     .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
             };
+            if let Some(want) = rule.get("null").and_then(toml::Value::as_bool) {
+                return if actual.is_null() == want {
+                    Ok(())
+                } else {
+                    Err(format!("got {}, expected null: {want}", short(actual)))
+                };
+            }
             if let Some(e) = rule.get("approx") {
                 return matches(actual, e, t, at);
             }

@@ -110,7 +110,7 @@ pub fn run(a: &CheckArgs) -> CliResult<Outcome> {
             .with("analytic", formula_src)
             .with("point", point_json(&point))
             .with("agree", agree)
-            .with("value", comparisons[0].analytic)
+            .with("analytic_value", comparisons[0].analytic)
             .with("autodiff", comparisons[0].autodiff)
             .with("autodiff_formula", correct.as_str())
             .with("checked", comparisons.len())
