@@ -1,6 +1,7 @@
 //! Seed 004, exercises 1 and 3: the derivative of cos(x)'s Taylor series,
 //! and the 4th derivative of tanh.
 
+use chainrule::symbolic::Expr;
 use chainrule::{autograd, forward, Real, Tensor};
 
 use super::{Check, Section};
@@ -28,7 +29,10 @@ pub fn taylor_cosine<T: Real>(x: &T) -> T {
 /// Exercise 1: grad(taylor_cosine) by autograd against −sin x.
 pub fn cosine_section() -> Section {
     let points = [0.0, 0.5, 1.0, 2.0, std::f64::consts::PI, -2.5];
+    // The same generic function traced into a formula, then differentiated.
+    let formula = taylor_cosine(&Expr::var("x")).diff("x");
     let mut t = Table::new(&[
+        Align::Right,
         Align::Right,
         Align::Right,
         Align::Right,
@@ -37,7 +41,8 @@ pub fn cosine_section() -> Section {
     ])
     .header([
         "x",
-        "autodiff d/dx taylor_cosine",
+        "autodiff",
+        "formula",
         "analytic −sin x",
         "finite difference",
         "",
@@ -53,6 +58,9 @@ pub fn cosine_section() -> Section {
         };
         let analytic = -x.sin();
         let fd = crate::fd::derivative(|p| taylor_cosine(&p), x);
+        let symbolic = formula
+            .eval_with::<f64>(|n| (n == "x").then_some(x))
+            .unwrap_or(f64::NAN);
         let c1 = Check::numbers(
             format!("x = {}: autodiff vs −sin x", num_text(x)),
             auto,
@@ -67,10 +75,18 @@ pub fn cosine_section() -> Section {
             1e-8,
             1e-11,
         );
-        let ok = c1.ok && c2.ok;
+        let c3 = Check::numbers(
+            format!("x = {}: formula vs autodiff", num_text(x)),
+            symbolic,
+            auto,
+            1e-12,
+            1e-15,
+        );
+        let ok = c1.ok && c2.ok && c3.ok;
         t.row([
             num_text(x),
             num_text(auto),
+            num_text(symbolic),
             num_text(analytic),
             num_text(fd),
             if ok {
@@ -84,14 +100,18 @@ pub fn cosine_section() -> Section {
                 .with("x", x)
                 .with("autodiff", auto)
                 .with("analytic", analytic)
+                .with("formula_value", symbolic)
                 .with("finite_difference", fd),
         );
-        checks.push(c1);
-        checks.push(c2);
+        checks.extend([c1, c2, c3]);
     }
     let mut text = format!(
         "   taylor_cosine(x) = Σ_{{n<{COS_TERMS}}} (−1)ⁿ x²ⁿ/(2n)!, one generic Rust function run on a Tensor\n   that requires grad; backward() gives its derivative, which should be −sin x\n"
     );
+    text.push_str(&format!(
+        "   the same function traced on a symbol (Expr) and differentiated gives a polynomial formula\n   of {} operations; its values are the formula column\n",
+        formula.op_count()
+    ));
     text.push_str(&t.render());
     Section {
         seed: "004",
