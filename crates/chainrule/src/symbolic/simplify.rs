@@ -17,7 +17,7 @@
 use std::cmp::Ordering;
 
 use super::expr::{Constant, Expr, FxMap, Node};
-use super::num::Num;
+use super::num::{float_pow, Num};
 use crate::ops::{BinaryOp, UnaryOp};
 
 /// A number as a formula.
@@ -440,18 +440,15 @@ fn pow_num(m: Num, n: Num) -> Option<Num> {
         Num::Rat(p, 1) => m.powi(p),
         Num::Rat(p, q) => {
             if let Num::Float(x) = m {
-                let v = x.powf(n.to_f64());
-                return (v.is_finite() && v != 0.0).then(|| Num::float(v));
+                return float_pow(x, n.to_f64());
             }
             if m.is_zero() {
                 return (p > 0).then_some(Num::ZERO);
             }
             m.exact_root(q)?.powi(p)
         }
-        Num::Float(y) => {
-            let v = m.to_f64().powf(y);
-            (v.is_finite() && (v != 0.0 || m.is_zero())).then(|| Num::float(v))
-        }
+        Num::Float(y) if m.is_zero() => (y > 0.0).then_some(Num::ZERO),
+        Num::Float(y) => float_pow(m.to_f64(), y),
     }
 }
 
