@@ -10,7 +10,7 @@
 //! - Identities: `x + 0`, `1*x`, `x^1`, `x^0 = 1`, `exp(log x) → x`,
 //!   `log(exp x) → x`, `exp(1) → e`, `e^x → exp(x)`, special values
 //!   (`sin(0) = 0`, `cos(0) = 1`, ...), `c*sin(u)^2 + c*cos(u)^2 → c` and
-//!   `c - c*tanh(u)^2 → c/cosh(u)^2`.
+//!   `c - c*tanh(u)^2 → c/cosh(u)^2`, `exp(a)*exp(b) → exp(a + b)`.
 //! - `−x` is `-1*x`, `x − y` is `x + (-1)*y`, `x/y` is `x*y^-1`, `sqrt(x)`
 //!   is `x^(1/2)`, so there is one spelling of each formula.
 
@@ -288,22 +288,44 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
     for _round in 0..8 {
         let mut coeff = Num::ONE;
         let mut exps: Collector<Vec<Expr>> = Collector::new();
+        // exp(a)·exp(b) = exp(a + b), as SymPy combines them.
+        let mut exp_args: Vec<Expr> = Vec::new();
         let mut stack = std::mem::take(&mut work);
-        while let Some(f) = stack.pop() {
-            if f.is_one() {
-                continue;
+        loop {
+            while let Some(f) = stack.pop() {
+                if f.is_one() {
+                    continue;
+                }
+                let kind = f.with(|n| match n {
+                    Node::Num(c) => Kind::Num(*c),
+                    Node::Mul(xs) => Kind::Many(xs.to_vec()),
+                    Node::Pow([b, e]) => Kind::Pow(*b, *e),
+                    Node::Unary(UnaryOp::Exp, u) => Kind::Exp(*u),
+                    _ => Kind::Other,
+                });
+                match kind {
+                    Kind::Num(c) => coeff = coeff.times(c),
+                    Kind::Many(xs) => stack.extend(xs),
+                    Kind::Pow(b, e) => record(&mut exps, b, e),
+                    Kind::Exp(u) => exp_args.push(u),
+                    Kind::Other => record(&mut exps, f, one()),
+                }
             }
-            let kind = f.with(|n| match n {
-                Node::Num(c) => Kind::Num(*c),
-                Node::Mul(xs) => Kind::Many(xs.to_vec()),
-                Node::Pow([b, e]) => Kind::Pow(*b, *e),
-                _ => Kind::Other,
-            });
-            match kind {
-                Kind::Num(c) => coeff = coeff.times(c),
-                Kind::Many(xs) => stack.extend(xs),
-                Kind::Pow(b, e) => record(&mut exps, b, e),
-                Kind::Other => record(&mut exps, f, one()),
+            match exp_args.len() {
+                0 => break,
+                1 => {
+                    record(&mut exps, unary(UnaryOp::Exp, exp_args[0]), one());
+                    break;
+                }
+                _ => {
+                    let combined = unary(UnaryOp::Exp, add(std::mem::take(&mut exp_args)));
+                    if combined.with(|n| matches!(n, Node::Unary(UnaryOp::Exp, _))) {
+                        record(&mut exps, combined, one());
+                        break;
+                    }
+                    // exp(log(x) + ...) may simplify to anything: collect it.
+                    stack.push(combined);
+                }
             }
         }
         if coeff.is_zero() {
@@ -390,6 +412,7 @@ enum Kind {
     Num(Num),
     Many(Vec<Expr>),
     Pow(Expr, Expr),
+    Exp(Expr),
     Other,
 }
 
