@@ -224,7 +224,7 @@ pub fn hessian(expr: &Expr, vars: &[&str]) -> Vec<Vec<Expr>> {
     h
 }
 
-/// Rows ∂exprs[i]/∂vars[j].
+/// The Jacobian: row i holds ∂`exprs[i]`/∂`vars[j]` for each j.
 pub fn jacobian(exprs: &[Expr], vars: &[&str]) -> Vec<Vec<Expr>> {
     let plan = Plan::new(exprs);
     let cols: Vec<Vec<Expr>> = vars.iter().map(|v| plan.diff(v)).collect();
