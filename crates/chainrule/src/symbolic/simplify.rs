@@ -439,14 +439,15 @@ pub(crate) fn pow(b: Expr, e: Expr) -> Expr {
                 return Expr::intern(Node::Pow([b, Expr::minus_one()]));
             }
         }
-        if let Some(k) = n.as_int() {
+        if n.as_int().is_some() {
+            // Integer powers distribute, as in SymPy: (x^a)^k = x^(a·k),
+            // (x·y)^k = x^k·y^k, exp(u)^k = exp(k·u).
             match &bn {
                 Node::Pow([b0, e0]) => return pow(*b0, mul([*e0, e])),
                 Node::Mul(fs) => return mul(fs.iter().map(|&f| pow(f, e))),
                 Node::Unary(UnaryOp::Exp, u) => return unary(UnaryOp::Exp, mul([*u, e])),
                 _ => {}
             }
-            let _ = k;
         }
     }
     match bn {
