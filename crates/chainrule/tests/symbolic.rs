@@ -213,6 +213,11 @@ fn latex_and_bindings() {
         "exp(t2)*t2 + t1 where t1 = sin(x), t2 = t1^2"
     );
     assert_eq!(p("x + y").to_text_with_bindings(), "x + y");
+    assert_eq!(p("exp(t1)*exp(t1)^3").to_text_with_bindings(), "exp(4*t1)");
+    assert_eq!(
+        p("sin(t1*x) + sin(t1*x)^2").to_text_with_bindings(),
+        "_t1^2 + _t1 where _t1 = sin(t1*x)"
+    );
 }
 
 #[test]
@@ -371,17 +376,18 @@ fn w6_gradient_is_small_and_right() {
 
 #[test]
 fn deep_formulas_do_not_overflow_the_stack() {
-    // 100,000 nested operations: sin(...sin(x)...) * x + 1 alternating.
+    // 100,000 nested operations: e ← sin(e), e ← e + x, alternating.
     let x = Expr::var("x");
     let mut e = x;
     for i in 0..100_000 {
-        e = if i % 2 == 0 { e.sin() } else { e * 0.5 + 1.0 };
+        e = if i % 2 == 0 { e.sin() } else { e + x };
     }
     let text = e.to_string();
-    assert!(text.len() > 500_000);
+    assert!(text.len() > 400_000);
     let d = e.diff("x");
     let v = d.eval(&point(&[("x", 0.1)])).unwrap();
-    assert!(v.is_finite());
+    // d_k = cos(e_{k-1})·d_{k-1} + 1 with 0 < cos < 1 here: between 1 and 1/(1 - cos).
+    assert!(v.is_finite() && v > 1.0, "{v}");
     assert!(!e.to_latex().is_empty());
     let s = e.subs("x", &Expr::var("y"));
     assert_eq!(s.variables(), ["y"]);
@@ -390,6 +396,7 @@ fn deep_formulas_do_not_overflow_the_stack() {
     prog.eval(&[0.1], &mut out);
     assert_eq!(out[0], v);
     assert!(e.op_count() >= 100_000);
+    assert!(d.to_text_with_bindings().contains(" where t1 = "));
     // Expr is a Copy handle into the arena: dropping it is free.
     // Parsing the printed deep formula is refused by the nesting limit.
     assert!(matches!(parse(&text), Err(Error::Parse { .. })));
@@ -428,12 +435,16 @@ fn w6_rough_timing() {
     let compile_time = t.elapsed();
     let point: Vec<f64> = (1..=m).map(|i| 0.1 * i as f64).collect();
     let mut out = vec![0.0; m];
-    let n = 100_000;
-    let t = Instant::now();
-    for _ in 0..n {
-        prog.eval(std::hint::black_box(&point), &mut out);
+    // The best of 20 batches, to see through other work on the machine.
+    let n = 5_000;
+    let mut eval = std::time::Duration::MAX;
+    for _ in 0..20 {
+        let t = Instant::now();
+        for _ in 0..n {
+            prog.eval(std::hint::black_box(&point), &mut out);
+        }
+        eval = eval.min(t.elapsed() / n);
     }
-    let eval = t.elapsed() / n;
     println!(
         "W6: gradient formulas first {first:?}, again (memoised nodes) {again:?}; ops {}; compile {compile_time:?} ({} instructions); eval {eval:?}; d/dx1 = {}",
         count_ops(&g),
@@ -442,16 +453,20 @@ fn w6_rough_timing() {
     );
     println!("df/dx2 = {}", g[1]);
     // For scale: the 147 sin/cos/exp calls alone.
-    let t = Instant::now();
     let mut acc = 0.0;
-    for _ in 0..n {
-        let p = std::hint::black_box(&point);
-        for i in 0..m - 1 {
-            let u = p[i] * p[i + 1];
-            acc += u.sin() + u.cos() + p[i].exp();
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..20 {
+        let t = Instant::now();
+        for _ in 0..n {
+            let p = std::hint::black_box(&point);
+            for i in 0..m - 1 {
+                let u = p[i] * p[i + 1];
+                acc += u.sin() + u.cos() + p[i].exp();
+            }
         }
+        best = best.min(t.elapsed() / n);
     }
-    println!("147 transcendental calls: {:?} ({acc})", t.elapsed() / n);
+    println!("147 transcendental calls: {best:?} ({acc})");
 }
 
 #[test]

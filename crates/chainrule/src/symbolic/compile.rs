@@ -37,7 +37,7 @@ pub struct Program {
 
 /// Compiles `exprs` as functions of `vars` (in that order). A variable of a
 /// formula missing from `vars` is an error naming it.
-pub fn compile(exprs: &[Expr], vars: &[&str]) -> Result<Program> {
+pub fn compile<S: AsRef<str>>(exprs: &[Expr], vars: &[S]) -> Result<Program> {
     let order = topo(exprs);
     let mut b = Builder {
         regs: vec![0.0; vars.len()],
@@ -51,7 +51,7 @@ pub fn compile(exprs: &[Expr], vars: &[&str]) -> Result<Program> {
         den_reg: FxMap::default(),
     };
     for (i, v) in vars.iter().enumerate() {
-        b.reg.insert(Expr::var(v), i as Reg);
+        b.reg.insert(Expr::var(v.as_ref()), i as Reg);
     }
     // Which nodes need a register of their own: roots, and every operand
     // that a parent's instructions read (a denominator `b^-k` of a product

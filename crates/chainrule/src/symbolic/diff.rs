@@ -204,30 +204,30 @@ impl Expr {
     }
 }
 
-/// ∂expr/∂v for each v in `vars`.
-pub fn gradient(expr: &Expr, vars: &[&str]) -> Vec<Expr> {
+/// ∂expr/∂v for each v in `vars` (`&[&str]`, `&[String]`, ...).
+pub fn gradient<S: AsRef<str>>(expr: &Expr, vars: &[S]) -> Vec<Expr> {
     let plan = Plan::new(&[*expr]);
-    vars.iter().map(|v| plan.diff(v)[0]).collect()
+    vars.iter().map(|v| plan.diff(v.as_ref())[0]).collect()
 }
 
 /// The matrix of second derivatives, rows and columns in `vars` order.
-pub fn hessian(expr: &Expr, vars: &[&str]) -> Vec<Vec<Expr>> {
+pub fn hessian<S: AsRef<str>>(expr: &Expr, vars: &[S]) -> Vec<Vec<Expr>> {
     let g = gradient(expr, vars);
     let n = vars.len();
     let plan = Plan::new(&g);
     let mut h = vec![vec![num(Num::ZERO); n]; n];
     for (j, v) in vars.iter().enumerate() {
-        for (i, dij) in plan.diff(v).into_iter().enumerate() {
+        for (i, dij) in plan.diff(v.as_ref()).into_iter().enumerate() {
             h[i][j] = dij;
         }
     }
     h
 }
 
-/// Rows ∂exprs[i]/∂vars[j].
-pub fn jacobian(exprs: &[Expr], vars: &[&str]) -> Vec<Vec<Expr>> {
+/// The Jacobian: row i holds ∂`exprs[i]`/∂`vars[j]` for each j.
+pub fn jacobian<S: AsRef<str>>(exprs: &[Expr], vars: &[S]) -> Vec<Vec<Expr>> {
     let plan = Plan::new(exprs);
-    let cols: Vec<Vec<Expr>> = vars.iter().map(|v| plan.diff(v)).collect();
+    let cols: Vec<Vec<Expr>> = vars.iter().map(|v| plan.diff(v.as_ref())).collect();
     (0..exprs.len())
         .map(|i| cols.iter().map(|c| c[i]).collect())
         .collect()

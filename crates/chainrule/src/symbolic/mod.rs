@@ -14,9 +14,44 @@
 //! ```
 //!
 //! Formulas live in a thread-local arena: [`Expr`] is a copyable id and is
-//! not `Send`. Every walk over a formula (printing, differentiation,
-//! evaluation, substitution, compilation) uses explicit stacks, so a
-//! 100,000-deep formula is handled like any other.
+//! not `Send` (print and re-parse to move a formula to another thread).
+//! Nodes are never freed while the thread lives, which makes `Drop` free
+//! and structural equality O(1); a long-running thread that builds many
+//! unrelated formulas keeps their memory. Every walk over a formula
+//! (printing, differentiation, evaluation, substitution, compilation) uses
+//! explicit stacks, so a 100,000-deep formula is handled like any other.
+//!
+//! # Canonical form and printing (the choices made)
+//!
+//! - Numbers: integer literals and quotients of integers stay exact
+//!   rationals (`1/2`); decimal literals and f64 constants are floats
+//!   (`0.5`); a float with an integral value is the integer. Generic code
+//!   traced through [`Real`](crate::Real) turns the exact f64 values of π,
+//!   e, ln 2, ln 10 and 2/√π into `pi`, `e`, `log(2)`, `log(10)` and
+//!   `2/sqrt(pi)` (so `d/dx erf(x)` reads `2*exp(-x^2)/sqrt(pi)`).
+//! - Sums and products are n-ary, flattened, sorted (variables in natural
+//!   order, x2 < x10; SymPy's lexicographic monomial order for the terms of
+//!   a sum, `x^2 + 3*x + 1`; numbers last in sums, first in products).
+//! - Like terms and powers are collected. `x/x → 1` for every x, as SymPy
+//!   does (so `d/dx x*log(x)` is `log(x) + 1`); only a numeric `0/0` stays
+//!   unevaluated (it evaluates to NaN), and `1/0`, `log(0)` stay as written
+//!   (they evaluate to IEEE inf).
+//! - `d/dx tanh(x)` is `1/cosh(x)^2` (sech²), which the simplifier prefers
+//!   to `1 - tanh(x)^2`: it keeps relative accuracy where `1 - tanh²`
+//!   cancels to 0 (tanh'(20) = 1.7e-17), and `c - c*tanh(u)^2` is rewritten
+//!   to it. `d/dx tan(x)` is `1/cos(x)^2`, `d/dx sigmoid(x)` is
+//!   `sigmoid(-x)*sigmoid(x)`.
+//! - Text: `x - 2*y` for negative coefficients, `1/x` for `x^-1`,
+//!   `x/2` and `3*x/2` for rational coefficients, `sqrt(x)` for `x^(1/2)`,
+//!   `-x^2` for `-(x^2)` (as the grammar reads it), parentheses only where
+//!   precedence needs them. Two spellings are forced by the grammar:
+//!   `-((x + 1)/y)` (because `-(x + 1)/y` means `(-x - 1)/y`, a number
+//!   times a sum being distributed) and `1/2/(x + y)` (because
+//!   `1/(2*(x + y))` means `1/(2*x + 2*y)`). Printing then parsing gives
+//!   the same `Expr` (a property test checks 10,000 random formulas).
+//! - [`Syntax`] keeps what was written: `x^3` (an integer literal exponent,
+//!   also `x^-3`) is `Powi(3)`, any other exponent `Pow`; `log(x, b)` is
+//!   `ln x / ln b`; subtraction and division stay binary.
 
 mod arith;
 mod compile;

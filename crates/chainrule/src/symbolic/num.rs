@@ -180,23 +180,17 @@ impl Num {
     }
 
     /// self raised to an integer power, exact for rationals while it fits;
-    /// `None` where the result is not a finite number (0 to a negative
-    /// power, overflow) or underflows to 0; those stay unevaluated.
+    /// `None` where a float result would not be a normal number (0 to a
+    /// negative power, overflow, underflow); those stay unevaluated.
     pub fn powi(self, n: i64) -> Option<Num> {
-        // Overflow and underflow stay unevaluated, so that x^-n and 1/x^n
-        // are the same formula.
-        let float = |x: f64| {
-            let v = x.powf(n as f64);
-            (v.is_finite() && (v != 0.0 || x == 0.0)).then(|| Num::float(v))
-        };
         match self {
-            Num::Float(x) => float(x),
+            Num::Float(x) => float_pow(x, n as f64),
             Num::Rat(..) if n < 0 => self.recip()?.powi(n.checked_neg()?),
             Num::Rat(p, q) => {
                 let exact = u32::try_from(n)
                     .ok()
                     .and_then(|e| Some(Num::Rat(p.checked_pow(e)?, q.checked_pow(e)?)));
-                exact.or_else(|| float(self.to_f64()))
+                exact.or_else(|| float_pow(self.to_f64(), n as f64))
             }
         }
     }
@@ -229,6 +223,22 @@ impl Num {
             _ => self.to_f64().total_cmp(&other.to_f64()),
         }
     }
+}
+
+/// x^e folded to a number only when the result is a normal f64; a negative
+/// power is computed as 1/x^|e| and needs both to be normal. So `x^-n` and
+/// `1/x^n` fold alike (printing writes one as the other), and overflow or
+/// underflow stays unevaluated instead of becoming inf or 0.
+pub(crate) fn float_pow(x: f64, e: f64) -> Option<Num> {
+    let v = x.powf(e.abs());
+    if !v.is_normal() {
+        return None;
+    }
+    if e >= 0.0 {
+        return Some(Num::float(v));
+    }
+    let r = 1.0 / v;
+    r.is_normal().then(|| Num::float(r))
 }
 
 impl fmt::Display for Num {

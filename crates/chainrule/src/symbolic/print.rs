@@ -497,8 +497,10 @@ impl Expr {
 
     /// Plain text with every non-trivial subexpression used more than once
     /// pulled out as a binding: `t1*x + t1 where t1 = exp(x^2)`. Bindings
-    /// are listed in the order they are needed (each uses only earlier ones).
-    /// Without shared subexpressions this is the plain text.
+    /// are listed in the order they are needed (each uses only earlier ones)
+    /// and named `t1, t2, ...` (`_t1, ...` if a variable is called like
+    /// that). Without shared subexpressions this is the plain text. Unlike
+    /// [`Display`](std::fmt::Display), its length is linear in the DAG.
     pub fn to_text_with_bindings(&self) -> String {
         let order = super::expr::topo(&[*self]);
         let mut uses: FxMap<Expr, usize> = FxMap::default();
@@ -507,13 +509,29 @@ impl Expr {
                 *uses.entry(c).or_insert(0) += 1;
             }
         }
+        // Binding names t1, t2, ... unless a variable already looks like
+        // that; then _t1, __t1, ...
+        let clashes = |prefix: &str| {
+            order.iter().any(|e| {
+                e.with(|n| match n {
+                    Node::Sym(s) => s.strip_prefix(prefix).is_some_and(|rest| {
+                        !rest.is_empty() && rest.bytes().all(|c| c.is_ascii_digit())
+                    }),
+                    _ => false,
+                })
+            })
+        };
+        let mut prefix = String::from("t");
+        while clashes(&prefix) {
+            prefix.insert(0, '_');
+        }
         let mut names: FxMap<Expr, String> = FxMap::default();
         let mut bound = Vec::new();
         for &e in &order {
             let leaf = matches!(e.node(), Node::Num(_) | Node::Const(_) | Node::Sym(_));
             if !leaf && e != *self && uses.get(&e).copied().unwrap_or(0) > 1 {
                 bound.push(e);
-                names.insert(e, format!("t{}", bound.len()));
+                names.insert(e, format!("{prefix}{}", bound.len()));
             }
         }
         let mut s = String::new();

@@ -10,14 +10,14 @@
 //! - Identities: `x + 0`, `1*x`, `x^1`, `x^0 = 1`, `exp(log x) → x`,
 //!   `log(exp x) → x`, `exp(1) → e`, `e^x → exp(x)`, special values
 //!   (`sin(0) = 0`, `cos(0) = 1`, ...), `c*sin(u)^2 + c*cos(u)^2 → c` and
-//!   `c - c*tanh(u)^2 → c/cosh(u)^2`.
+//!   `c - c*tanh(u)^2 → c/cosh(u)^2`, `exp(a)*exp(b) → exp(a + b)`.
 //! - `−x` is `-1*x`, `x − y` is `x + (-1)*y`, `x/y` is `x*y^-1`, `sqrt(x)`
 //!   is `x^(1/2)`, so there is one spelling of each formula.
 
 use std::cmp::Ordering;
 
 use super::expr::{Constant, Expr, FxMap, Node};
-use super::num::Num;
+use super::num::{float_pow, Num};
 use crate::ops::{BinaryOp, UnaryOp};
 
 /// A number as a formula.
@@ -288,22 +288,44 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
     for _round in 0..8 {
         let mut coeff = Num::ONE;
         let mut exps: Collector<Vec<Expr>> = Collector::new();
+        // exp(a)·exp(b) = exp(a + b), as SymPy combines them.
+        let mut exp_args: Vec<Expr> = Vec::new();
         let mut stack = std::mem::take(&mut work);
-        while let Some(f) = stack.pop() {
-            if f.is_one() {
-                continue;
+        loop {
+            while let Some(f) = stack.pop() {
+                if f.is_one() {
+                    continue;
+                }
+                let kind = f.with(|n| match n {
+                    Node::Num(c) => Kind::Num(*c),
+                    Node::Mul(xs) => Kind::Many(xs.to_vec()),
+                    Node::Pow([b, e]) => Kind::Pow(*b, *e),
+                    Node::Unary(UnaryOp::Exp, u) => Kind::Exp(*u),
+                    _ => Kind::Other,
+                });
+                match kind {
+                    Kind::Num(c) => coeff = coeff.times(c),
+                    Kind::Many(xs) => stack.extend(xs),
+                    Kind::Pow(b, e) => record(&mut exps, b, e),
+                    Kind::Exp(u) => exp_args.push(u),
+                    Kind::Other => record(&mut exps, f, one()),
+                }
             }
-            let kind = f.with(|n| match n {
-                Node::Num(c) => Kind::Num(*c),
-                Node::Mul(xs) => Kind::Many(xs.to_vec()),
-                Node::Pow([b, e]) => Kind::Pow(*b, *e),
-                _ => Kind::Other,
-            });
-            match kind {
-                Kind::Num(c) => coeff = coeff.times(c),
-                Kind::Many(xs) => stack.extend(xs),
-                Kind::Pow(b, e) => record(&mut exps, b, e),
-                Kind::Other => record(&mut exps, f, one()),
+            match exp_args.len() {
+                0 => break,
+                1 => {
+                    record(&mut exps, unary(UnaryOp::Exp, exp_args[0]), one());
+                    break;
+                }
+                _ => {
+                    let combined = unary(UnaryOp::Exp, add(std::mem::take(&mut exp_args)));
+                    if combined.with(|n| matches!(n, Node::Unary(UnaryOp::Exp, _))) {
+                        record(&mut exps, combined, one());
+                        break;
+                    }
+                    // exp(log(x) + ...) may simplify to anything: collect it.
+                    stack.push(combined);
+                }
             }
         }
         if coeff.is_zero() {
@@ -390,6 +412,7 @@ enum Kind {
     Num(Num),
     Many(Vec<Expr>),
     Pow(Expr, Expr),
+    Exp(Expr),
     Other,
 }
 
@@ -416,14 +439,15 @@ pub(crate) fn pow(b: Expr, e: Expr) -> Expr {
                 return Expr::intern(Node::Pow([b, Expr::minus_one()]));
             }
         }
-        if let Some(k) = n.as_int() {
+        if n.as_int().is_some() {
+            // Integer powers distribute, as in SymPy: (x^a)^k = x^(a·k),
+            // (x·y)^k = x^k·y^k, exp(u)^k = exp(k·u).
             match &bn {
                 Node::Pow([b0, e0]) => return pow(*b0, mul([*e0, e])),
                 Node::Mul(fs) => return mul(fs.iter().map(|&f| pow(f, e))),
                 Node::Unary(UnaryOp::Exp, u) => return unary(UnaryOp::Exp, mul([*u, e])),
                 _ => {}
             }
-            let _ = k;
         }
     }
     match bn {
@@ -440,18 +464,15 @@ fn pow_num(m: Num, n: Num) -> Option<Num> {
         Num::Rat(p, 1) => m.powi(p),
         Num::Rat(p, q) => {
             if let Num::Float(x) = m {
-                let v = x.powf(n.to_f64());
-                return (v.is_finite() && v != 0.0).then(|| Num::float(v));
+                return float_pow(x, n.to_f64());
             }
             if m.is_zero() {
                 return (p > 0).then_some(Num::ZERO);
             }
             m.exact_root(q)?.powi(p)
         }
-        Num::Float(y) => {
-            let v = m.to_f64().powf(y);
-            (v.is_finite() && (v != 0.0 || m.is_zero())).then(|| Num::float(v))
-        }
+        Num::Float(y) if m.is_zero() => (y > 0.0).then_some(Num::ZERO),
+        Num::Float(y) => float_pow(m.to_f64(), y),
     }
 }
 
