@@ -135,7 +135,7 @@ pub struct CheckArgs {
     /// The point to compare at (random points nearby are tried too).
     #[arg(long, value_name = "POINT")]
     pub at: Vec<String>,
-    /// How many random points near --at to try besides it.
+    /// How many random points near --at to try besides it (at most 10,000).
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub samples: usize,
     /// Seed of the random points (deterministic).

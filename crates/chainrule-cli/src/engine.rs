@@ -22,6 +22,7 @@ pub const MAX_DIFF_ORDER: u32 = 64;
 pub const MAX_TAYLOR_ORDER: u32 = 1000;
 
 /// A parsed expression.
+#[derive(Debug)]
 pub struct Parsed {
     /// As written.
     pub syntax: Syntax,
@@ -267,4 +268,80 @@ pub fn eval_text(src: &str, at: &[(&str, f64)]) -> CliResult<f64> {
     let p = parse(src, "the expression")?;
     Ok(p.syntax
         .eval::<f64>(|n| at.iter().find(|(v, _)| *v == n).map(|(_, x)| *x))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(pairs: &[(&str, f64)]) -> Point {
+        Point::from_pairs(pairs)
+    }
+
+    #[test]
+    fn reverse_mode_matches_closed_forms() {
+        // f = x²y + sin y: ∇f = (2xy, x² + cos y), H = [[2y, 2x], [2x, −sin y]].
+        let p = parse("x^2*y + sin(y)", "the expression").unwrap();
+        let point = at(&[("x", 1.5), ("y", -0.5)]);
+        let vars = p.check_point(&point, None).unwrap();
+        let (v, g, h) = p.reverse_hessian(&vars, &point).unwrap();
+        assert!((v - (2.25 * -0.5 + (-0.5f64).sin())).abs() < 1e-15);
+        assert!((g[0] - 2.0 * 1.5 * -0.5).abs() < 1e-15);
+        assert!((g[1] - (2.25 + (-0.5f64).cos())).abs() < 1e-15);
+        assert_eq!(h[0], vec![-1.0, 3.0]);
+        assert!((h[1][1] - 0.5f64.sin()).abs() < 1e-15);
+        let (_, g2) = p.reverse_gradient(&vars, &point).unwrap();
+        assert_eq!(g, g2);
+        let fd = p.fd_gradient(&vars, &point);
+        assert!((fd[1] - g[1]).abs() < 1e-10);
+    }
+
+    #[test]
+    fn taylor_holds_other_variables() {
+        // exp(x*y) in x at x = 0, y = 3: coefficients 3^k/k!.
+        let p = parse("exp(x*y)", "the expression").unwrap();
+        let c = p.taylor("x", &at(&[("x", 0.0), ("y", 3.0)]), 3).unwrap();
+        assert_eq!(c[..3], [1.0, 3.0, 4.5]);
+        assert!((c[3] - 4.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn errors_name_the_input_and_column() {
+        let e = parse("x + foo(x)", "--analytic").unwrap_err();
+        assert!(e.to_string().contains("--analytic"), "{e}");
+        assert!(e.to_string().contains("column 5"), "{e}");
+        let e = parse("xé", "the expression").unwrap_err();
+        assert!(e.to_string().contains("column 2"), "{e}");
+        let p = parse("x + y*z", "the expression").unwrap();
+        assert_eq!(p.column_of("z"), Some(7));
+        let e = p
+            .check_point(&at(&[("x", 1.0), ("y", 1.0)]), None)
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("'z'") && e.to_string().contains("column 7"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrt_defaults_to_the_only_variable() {
+        let one = parse("sin(t)", "the expression").unwrap();
+        assert_eq!(pick_wrt(&one, &None).unwrap(), "t");
+        let two = parse("x*y", "the expression").unwrap();
+        assert!(pick_wrt(&two, &None).is_err());
+        assert_eq!(pick_wrt(&two, &Some("y".into())).unwrap(), "y");
+        assert!(pick_wrt(&two, &Some("pi".into())).is_err());
+        assert!(pick_wrt(&two, &Some("1x".into())).is_err());
+    }
+
+    #[test]
+    fn wengert_local_formulas_use_node_names() {
+        let p = parse("1/(1+exp(-x))", "the expression").unwrap();
+        let w = p.wengert(&at(&[("x", 2.0)]));
+        let b = w.nodes.iter().find(|n| n.name == "b").unwrap();
+        // exp' = exp: the local derivative of b = exp(a) is b itself.
+        assert_eq!(b.local_formula, vec![Some("b".to_string())]);
+        let a = w.nodes.iter().find(|n| n.name == "a").unwrap();
+        assert_eq!(a.local_formula, vec![Some("-1".to_string())]);
+    }
 }

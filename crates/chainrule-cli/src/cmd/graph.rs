@@ -38,11 +38,10 @@ pub fn run(a: &GraphArgs) -> CliResult<Outcome> {
     } else {
         crate::draw::to_dot(&w, src, &shown_point)
     };
-    let Some(path) = a.output.as_deref() else {
-        return Ok(Outcome::ok(text));
-    };
-    std::fs::write(path, &text)
-        .map_err(|e| CliError::new(format!("cannot write {}: {e}", quote(path))))?;
+    if let Some(path) = a.output.as_deref() {
+        std::fs::write(path, &text)
+            .map_err(|e| CliError::new(format!("cannot write {}: {e}", quote(path))))?;
+    }
     let edges: usize = w.nodes.iter().map(|n| n.args.len()).sum();
     if a.json {
         let gradient = Json::Obj(
@@ -51,17 +50,24 @@ pub fn run(a: &GraphArgs) -> CliResult<Outcome> {
                 .map(|i| (w.nodes[i].name.clone(), Json::Num(w.nodes[i].adjoint)))
                 .collect(),
         );
-        let out = Json::object()
+        let mut out = Json::object()
             .with("expr", src)
             .with("point", point_json(&point))
-            .with("output", path)
+            .with("output", a.output.as_deref().map_or(Json::Null, Json::from))
             .with("format", format)
             .with("nodes", w.nodes.len())
             .with("edges", edges)
             .with("value", w.value())
             .with("gradient", gradient);
+        if a.output.is_none() {
+            // Nothing was written: the DOT text travels inside the object.
+            out.push("text", text);
+        }
         return Ok(Outcome::ok(out.to_text() + "\n"));
     }
+    let Some(path) = a.output.as_deref() else {
+        return Ok(Outcome::ok(text));
+    };
     let grads: Vec<String> = w
         .inputs()
         .into_iter()
