@@ -92,7 +92,7 @@ impl Parsed {
     }
 
     /// The value and gradient by reverse mode: 0-d tensors that require
-    /// grad, the expression evaluated on them, one backward pass.
+    /// grad, the expression evaluated on them, `backward()`, the leaves' `.grad`.
     pub fn reverse_gradient(&self, vars: &[String], point: &Point) -> CliResult<(f64, Vec<f64>)> {
         let leaves = leaves(vars, point);
         let y = self.eval_tensor(vars, &leaves)?;
@@ -100,8 +100,15 @@ impl Parsed {
         if leaves.is_empty() || !y.is_requires_grad() {
             return Ok((value, vec![0.0; vars.len()]));
         }
-        let g = autograd::grad(&[y], &leaves, None, false, false)?;
-        Ok((value, g.iter().map(Tensor::item).collect()))
+        // As in PyTorch: backward() fills each leaf's .grad (None: not reached).
+        y.backward()?;
+        Ok((
+            value,
+            leaves
+                .iter()
+                .map(|l| l.grad().map_or(0.0, |g| g.item()))
+                .collect(),
+        ))
     }
 
     /// Value, gradient and Hessian by reverse over reverse: the first
