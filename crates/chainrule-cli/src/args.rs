@@ -88,7 +88,7 @@ pub struct DiffArgs {
     /// The variable to differentiate by (may be left out when there is only one).
     #[arg(long, value_name = "VAR")]
     pub wrt: Option<String>,
-    /// How many times to differentiate.
+    /// How many times to differentiate (at most 32; for higher orders at a point use taylor).
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub order: u32,
     /// Also evaluate the derivative at this point.

@@ -17,7 +17,7 @@ use crate::point::{is_name, Point};
 use crate::wengert::{Step, Wengert};
 
 /// Longest derivative order `diff` computes (formulas can grow quickly).
-pub const MAX_DIFF_ORDER: u32 = 64;
+pub const MAX_DIFF_ORDER: u32 = 32;
 /// Longest Taylor order `taylor` computes.
 pub const MAX_TAYLOR_ORDER: u32 = 1000;
 
