@@ -61,7 +61,14 @@ pub fn run(a: &CheckArgs) -> CliResult<Outcome> {
     // The given point, then random points nearby.
     let mut points = vec![point.clone()];
     let mut rng = SplitMix64::new(a.seed);
-    for _ in 0..a.samples.min(10_000) {
+    if a.samples > 10_000 || a.samples.saturating_mul(parsed.syntax.nodes.len()) > 20_000_000 {
+        return Err(CliError::new(format!(
+            "--samples {} is too many for an expression of {} nodes (at most 10,000, and samples × nodes under 2e7)",
+            a.samples,
+            parsed.syntax.nodes.len()
+        )));
+    }
+    for _ in 0..a.samples {
         let mut p = point.clone();
         for v in &vars {
             let x = point.get(v).unwrap_or(0.0);

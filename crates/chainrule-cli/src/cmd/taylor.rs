@@ -10,6 +10,9 @@ use crate::point::Point;
 use crate::table::{Align, Table};
 use crate::Outcome;
 
+/// Largest nodes × (K+1)² that `taylor` takes on (about a second).
+const WORK_LIMIT: f64 = 2e9;
+
 /// Runs `taylor`.
 pub fn run(a: &TaylorArgs) -> CliResult<Outcome> {
     let src = require_expr(&a.expr)?;
@@ -23,6 +26,15 @@ pub fn run(a: &TaylorArgs) -> CliResult<Outcome> {
     }
     let point = Point::parse_all(&a.at)?;
     parsed.check_point(&point, Some(&wrt))?;
+    // Taylor mode costs O(K²) per operation: refuse what would take minutes.
+    let ops = parsed.syntax.nodes.len() as f64;
+    let work = ops * (f64::from(a.order) + 1.0).powi(2);
+    if work > WORK_LIMIT {
+        return Err(CliError::new(format!(
+            "--order {} on an expression of {} nodes is too much work (nodes × (K+1)² must stay under {WORK_LIMIT:e})",
+            a.order, ops
+        )));
+    }
     let k = a.order as usize;
     let coefficients = parsed.taylor(&wrt, &point, k)?;
     let mut factorial = 1.0f64;
