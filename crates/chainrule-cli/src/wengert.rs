@@ -197,8 +197,21 @@ impl Wengert {
     }
 
     /// The name of the output node.
+    ///
+    /// When the expression is a bare variable or constant (no operation),
+    /// the function is still called `f` (`output` if a variable is `f`).
     pub fn output_name(&self) -> &str {
-        self.nodes.get(self.output).map_or("f", |n| n.name.as_str())
+        match self.nodes.get(self.output) {
+            Some(n) if n.kind == Kind::Op => n.name.as_str(),
+            _ if self
+                .nodes
+                .iter()
+                .any(|n| n.kind == Kind::Input && n.name == "f") =>
+            {
+                "output"
+            }
+            _ => "f",
+        }
     }
 
     /// Indices of the input nodes, alphabetical by name.
