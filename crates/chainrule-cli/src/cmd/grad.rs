@@ -92,11 +92,19 @@ pub fn run(a: &PointArgs) -> CliResult<Outcome> {
         "finite difference",
         "rel. error",
     ]);
+    // Formulas too wide for the table are printed below it.
+    let mut below = String::new();
     for (i, v) in vars.iter().enumerate() {
+        let shown = if formulas[i].chars().count() > 60 {
+            below.push_str(&format!("  ∂f/∂{v} = {}\n", formulas[i]));
+            "(below)".to_string()
+        } else {
+            formulas[i].clone()
+        };
         t.row([
             format!("∂f/∂{v}"),
             num_text(gradient[i]),
-            formulas[i].clone(),
+            shown,
             num_text(fd[i]),
             crate::wengert::short(errs[i]),
         ]);
@@ -105,6 +113,10 @@ pub fn run(a: &PointArgs) -> CliResult<Outcome> {
         s.push_str("  (no variables: the gradient is empty)\n");
     } else {
         s.push_str(&t.render());
+        if !below.is_empty() {
+            s.push_str("\nformulas (simplified)\n");
+            s.push_str(&below);
+        }
     }
     s.push_str(&format!(
         "\nfinite-difference check: {} (largest relative error {})\n",
