@@ -210,9 +210,14 @@ fn smooth_tree() -> impl Strategy<Value = Tree> {
                 );
                 Tree::Binary(BinaryOp::Div, Box::new(a), Box::new(den))
             }),
-            (inner.clone(), 2i32..4).prop_map(|(a, n)| Tree::Powi(Box::new(a), n)),
-            // A bounded argument for powers, so nested powers stay moderate.
-
+            // Powers of a bounded argument (|tanh| < 1) or of a variable, so
+            // nested powers stay well conditioned (x^18 rounds differently
+            // from ((x^3)^3)^2 by more than 1e-12 once sin is applied).
+            (inner.clone(), 2i32..4).prop_map(|(a, n)| Tree::Powi(
+                Box::new(Tree::Unary(UnaryOp::Tanh, Box::new(a))),
+                n
+            )),
+            ((0..3usize), 2i32..4).prop_map(|(v, n)| Tree::Powi(Box::new(Tree::Var(v)), n)),
             // atan2 away from the origin.
             (inner.clone(), inner).prop_map(|(a, b)| {
                 let x = Tree::Binary(
