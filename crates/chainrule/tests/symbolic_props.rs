@@ -11,7 +11,7 @@
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use chainrule::rules::{d_binary, d_unary};
-use chainrule::symbolic::{compile, gradient, parse, Expr};
+use chainrule::symbolic::{compile, gradient, parse, parse_syntax, Expr};
 use chainrule::{BinaryOp, Real, UnaryOp};
 use proptest::prelude::*;
 
@@ -317,6 +317,31 @@ proptest! {
         for (e, got) in all.iter().zip(&out) {
             let want = e.eval(&point).unwrap();
             prop_assert!(close(*got, want, 1e-12), "{}: compiled {} vs eval {}", e, got, want);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5_000, ..ProptestConfig::default() })]
+
+    /// Arbitrary input never panics the parser: it parses, or it is an
+    /// error whose column lies within the input (or just after it).
+    #[test]
+    fn parser_never_panics(src in "[-+*/^(),.0-9a-z eE]{0,40}") {
+        match parse_syntax(&src) {
+            Ok(syntax) => {
+                let e = Expr::from_syntax(&syntax);
+                let v: Result<f64, _> = syntax.eval(|_| Some(0.5));
+                prop_assert!(v.is_ok());
+                let text = e.to_string();
+                if !text.contains("inf") && !text.contains("nan") {
+                    prop_assert_eq!(parse(&text).ok(), Some(e), "{} printed as {}", src, text);
+                }
+            }
+            Err(chainrule::Error::Parse { column, message }) => {
+                prop_assert!(column >= 1 && column <= src.chars().count() + 1, "{}: {}", message, column);
+            }
+            Err(other) => prop_assert!(false, "{:?}", other),
         }
     }
 }
