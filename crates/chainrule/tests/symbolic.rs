@@ -147,6 +147,12 @@ fn canonical_form() {
     assert_eq!(p("exp(1)").to_string(), "e");
     assert_eq!(p("sin(0) + cos(0)").to_string(), "1");
     assert_eq!(p("abs(-3) + sign(-2)").to_string(), "2");
+    assert_eq!(
+        p("sin(-x) + cos(-2*x) + abs(-x)").to_string(),
+        "abs(x) + cos(2*x) - sin(x)"
+    );
+    assert_eq!(p("sin(-x) + sin(x)").to_string(), "0");
+    assert_eq!(p("tanh(-2)").to_string(), "-tanh(2)");
     assert_eq!(Expr::rational(6, 4), p("3/2"));
     assert_eq!(Expr::constant(2.0), Expr::integer(2));
     // log(0) and 1/0 stay unevaluated; their values follow IEEE.

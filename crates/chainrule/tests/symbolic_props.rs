@@ -11,7 +11,7 @@
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use chainrule::rules::{d_binary, d_unary};
-use chainrule::symbolic::{compile, gradient, parse, Expr};
+use chainrule::symbolic::{compile, gradient, parse, parse_syntax, Expr};
 use chainrule::{BinaryOp, Real, UnaryOp};
 use proptest::prelude::*;
 
@@ -210,9 +210,14 @@ fn smooth_tree() -> impl Strategy<Value = Tree> {
                 );
                 Tree::Binary(BinaryOp::Div, Box::new(a), Box::new(den))
             }),
-            (inner.clone(), 2i32..4).prop_map(|(a, n)| Tree::Powi(Box::new(a), n)),
-            // A bounded argument for powers, so nested powers stay moderate.
-
+            // Powers of a bounded argument (|tanh| < 1) or of a variable, so
+            // nested powers stay well conditioned (x^18 rounds differently
+            // from ((x^3)^3)^2 by more than 1e-12 once sin is applied).
+            (inner.clone(), 2i32..4).prop_map(|(a, n)| Tree::Powi(
+                Box::new(Tree::Unary(UnaryOp::Tanh, Box::new(a))),
+                n
+            )),
+            ((0..3usize), 2i32..4).prop_map(|(v, n)| Tree::Powi(Box::new(Tree::Var(v)), n)),
             // atan2 away from the origin.
             (inner.clone(), inner).prop_map(|(a, b)| {
                 let x = Tree::Binary(
@@ -312,6 +317,31 @@ proptest! {
         for (e, got) in all.iter().zip(&out) {
             let want = e.eval(&point).unwrap();
             prop_assert!(close(*got, want, 1e-12), "{}: compiled {} vs eval {}", e, got, want);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5_000, ..ProptestConfig::default() })]
+
+    /// Arbitrary input never panics the parser: it parses, or it is an
+    /// error whose column lies within the input (or just after it).
+    #[test]
+    fn parser_never_panics(src in "[-+*/^(),.0-9a-z eE]{0,40}") {
+        match parse_syntax(&src) {
+            Ok(syntax) => {
+                let e = Expr::from_syntax(&syntax);
+                let v: Result<f64, _> = syntax.eval(|_| Some(0.5));
+                prop_assert!(v.is_ok());
+                let text = e.to_string();
+                if !text.contains("inf") && !text.contains("nan") {
+                    prop_assert_eq!(parse(&text).ok(), Some(e), "{} printed as {}", src, text);
+                }
+            }
+            Err(chainrule::Error::Parse { column, message }) => {
+                prop_assert!(column >= 1 && column <= src.chars().count() + 1, "{}: {}", message, column);
+            }
+            Err(other) => prop_assert!(false, "{:?}", other),
         }
     }
 }

@@ -9,7 +9,8 @@
 //!   does; an integer power of a product or of a power is distributed.
 //! - Identities: `x + 0`, `1*x`, `x^1`, `x^0 = 1`, `exp(log x) → x`,
 //!   `log(exp x) → x`, `exp(1) → e`, `e^x → exp(x)`, special values
-//!   (`sin(0) = 0`, `cos(0) = 1`, ...), `c*sin(u)^2 + c*cos(u)^2 → c` and
+//!   (`sin(0) = 0`, `cos(0) = 1`, ...), parity (`sin(-x) = -sin(x)`,
+//!   `cos(-x) = cos(x)`), `c*sin(u)^2 + c*cos(u)^2 → c` and
 //!   `c - c*tanh(u)^2 → c/cosh(u)^2`, `exp(a)*exp(b) → exp(a + b)`.
 //! - `−x` is `-1*x`, `x − y` is `x + (-1)*y`, `x/y` is `x*y^-1`, `sqrt(x)`
 //!   is `x^(1/2)`, so there is one spelling of each formula.
@@ -491,6 +492,18 @@ pub(crate) fn unary(op: UnaryOp, x: Expr) -> Expr {
             return num(v);
         }
     }
+    // Parity, as SymPy: sin(-u) = -sin(u), cos(-u) = cos(u).
+    let odd = matches!(
+        op,
+        Sin | Tan | Asin | Atan | Sinh | Tanh | Asinh | Atanh | Erf | Cbrt | Sign
+    );
+    let even = matches!(op, Cos | Cosh | Abs);
+    if odd || even {
+        if let Some(minus_u) = negated_argument(&node) {
+            let f = unary(op, minus_u);
+            return if odd { mul([Expr::minus_one(), f]) } else { f };
+        }
+    }
     match (op, &node) {
         (Exp, Node::Unary(Ln, u)) => return *u,
         (Ln, Node::Unary(Exp, u)) => return *u,
@@ -500,6 +513,22 @@ pub(crate) fn unary(op: UnaryOp, x: Expr) -> Expr {
         _ => {}
     }
     Expr::intern(Node::Unary(op, x))
+}
+
+/// `-x` when `x` is a negative number or a product with a negative
+/// coefficient (the sign SymPy extracts from odd and even functions).
+fn negated_argument(node: &Node) -> Option<Expr> {
+    match node {
+        Node::Num(n) if n.is_negative() => Some(num(n.negated())),
+        Node::Mul(fs) => {
+            let c = fs[0].as_num()?;
+            c.is_negative().then(|| {
+                let rest = fs[1..].iter().copied();
+                mul(std::iter::once(num(c.negated())).chain(rest))
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The value of `op(n)` when it is a number: exact special values for exact
