@@ -100,6 +100,9 @@ pub struct DiffArgs {
     /// Print the formula as LaTeX.
     #[arg(long)]
     pub latex: bool,
+    /// Print the formula with shared subexpressions pulled out as `where` bindings.
+    #[arg(long)]
+    pub bindings: bool,
 }
 
 /// Arguments of `taylor`.

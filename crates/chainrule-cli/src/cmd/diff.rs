@@ -47,6 +47,7 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
     let derivative = parsed.expr().diff_n(&wrt, a.order as usize);
     let text = derivative.to_string();
     let latex = derivative.to_latex();
+    let bound = derivative.to_text_with_bindings();
     let value = match &point {
         Some(p) => Some(derivative.eval_with::<f64>(|n| p.get(n))?),
         None => None,
@@ -57,7 +58,8 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
             .with("wrt", wrt.as_str())
             .with("order", a.order as usize)
             .with("derivative", text.as_str())
-            .with("latex", latex.as_str());
+            .with("latex", latex.as_str())
+            .with("bindings", bound.as_str());
         if let (Some(v), Some(p)) = (value, &point) {
             out.push("point", point_json(p));
             out.push("value", v);
@@ -65,7 +67,13 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
         return Ok(Outcome::ok(out.to_text() + "\n"));
     }
     let mut s = String::new();
-    let shown = if a.latex { &latex } else { &text };
+    let shown = if a.latex {
+        &latex
+    } else if a.bindings {
+        &bound
+    } else {
+        &text
+    };
     if a.latex {
         s.push_str(&format!("{shown}\n"));
     } else {

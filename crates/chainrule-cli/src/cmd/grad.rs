@@ -96,7 +96,13 @@ pub fn run(a: &PointArgs) -> CliResult<Outcome> {
     let mut below = String::new();
     for (i, v) in vars.iter().enumerate() {
         let shown = if formulas[i].chars().count() > 60 {
-            below.push_str(&format!("  ∂f/∂{v} = {}\n", formulas[i]));
+            // Shared parts of a long formula as where-bindings.
+            below.push_str(&format!(
+                "  ∂f/∂{v} = {}\n",
+                expr.diff(v)
+                    .to_text_with_bindings()
+                    .replacen(" where ", "\n      where ", 1)
+            ));
             "(below)".to_string()
         } else {
             formulas[i].clone()

@@ -585,7 +585,13 @@ fn run_one(ex: &Exercise) -> CliResult<Section> {
             );
         }
         let shown = if formula_text.chars().count() > 60 {
-            long_formulas.push(format!("   ∂f/∂{w} = {formula_text}\n"));
+            // Long formulas below the table, shared parts as where-bindings.
+            long_formulas.push(format!(
+                "   ∂f/∂{w} = {}\n",
+                formula
+                    .to_text_with_bindings()
+                    .replacen(" where ", "\n       where ", 1)
+            ));
             "(below)".to_string()
         } else {
             formula_text.clone()
@@ -639,13 +645,20 @@ fn run_one(ex: &Exercise) -> CliResult<Section> {
         num_text(value)
     );
     match ex.analytic_text {
-        Some(a) => text.push_str(&format!("   analytic, as the seed states it: {a}\n")),
+        Some(a) => text.push_str(&wrap(
+            &format!("analytic, as the seed states it: {a}"),
+            100,
+            "   ",
+            "     ",
+        )),
         None => text.push_str("   analytic: the seed gives none, only PyTorch's number\n"),
     }
     if !printed_text.is_empty() {
-        text.push_str(&format!(
-            "   the seed printed: {}\n",
-            printed_text.join("; ")
+        text.push_str(&wrap(
+            &format!("the seed printed: {}", printed_text.join("; ")),
+            100,
+            "   ",
+            "     ",
         ));
     }
     text.push_str(&t.render());
@@ -666,6 +679,29 @@ fn run_one(ex: &Exercise) -> CliResult<Section> {
     })
 }
 
+/// `text` in lines of at most `width` characters, broken after ", " or
+/// "; ", the first line indented by `first`, the others by `rest`.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut fresh = true;
+    for piece in text.split_inclusive([',', ';']) {
+        let piece_len = piece.chars().count();
+        if !fresh && line.chars().count() + piece_len > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_string();
+            line.push_str(piece.trim_start());
+        } else {
+            line.push_str(piece);
+        }
+        fresh = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
 /// The sections for seeds 000 to 003.
 pub fn sections() -> CliResult<Vec<Section>> {
     exercises().iter().map(run_one).collect()
@@ -674,6 +710,13 @@ pub fn sections() -> CliResult<Vec<Section>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_breaks_after_separators() {
+        let w = wrap("aaa, bbb; ccc, ddd", 10, "> ", "  ");
+        assert_eq!(w, "> aaa,\n  bbb;\n  ccc, ddd\n");
+        assert_eq!(wrap("short", 80, "", ""), "short\n");
+    }
 
     #[test]
     fn every_scalar_exercise_agrees() {
