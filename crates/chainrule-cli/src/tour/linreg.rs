@@ -178,6 +178,7 @@ pub fn section() -> Section {
         what: "corrected manual vs autograd: w at every epoch".into(),
         ok: worst <= 1e-12,
         rel_err: worst,
+        printed: false,
     });
     Section {
         seed: "004",

@@ -73,6 +73,7 @@ fn mat_check(what: &str, a: &Mat, b: &Mat, rtol: f64) -> Check {
         what: what.to_string(),
         ok: rel_err <= rtol && a.len() == b.len(),
         rel_err,
+        printed: false,
     }
 }
 

@@ -580,6 +580,7 @@ fn run_one(ex: &Exercise) -> CliResult<Section> {
                     what: format!("∂f/∂{w}: formula is SymPy's {s}"),
                     ok: formula_text == *s,
                     rel_err: if formula_text == *s { 0.0 } else { 1.0 },
+                    printed: false,
                 },
                 &mut checks,
             );
@@ -629,13 +630,15 @@ fn run_one(ex: &Exercise) -> CliResult<Section> {
         } else {
             autodiff_values[0]
         };
-        checks.push(Check::numbers(
+        let mut c = Check::numbers(
             format!("the seed printed {label} = {}", num_text(*v)),
             ours,
             *v,
             *tol,
             0.0,
-        ));
+        );
+        c.printed = true;
+        checks.push(c);
         printed_text.push(format!("{label}: {}", num_text(*v)));
     }
     let point_text = crate::cmd::point_text(&point);
