@@ -87,7 +87,12 @@ pub fn run(json: bool) -> CliResult<Outcome> {
     sections.push(linreg::section());
     sections.push(series::tanh_fourth()?);
     sections.extend(matrix::sections());
-    let elapsed = start.elapsed();
+    Ok(report(&sections, start.elapsed(), json))
+}
+
+/// The tour's report: exit 0 when every check agrees, 1 otherwise, naming
+/// the exercises that did not.
+fn report(sections: &[Section], elapsed: std::time::Duration, json: bool) -> Outcome {
     let failed: Vec<&Section> = sections.iter().filter(|s| !s.ok()).collect();
     let nchecks: usize = sections.iter().map(|s| s.checks.len()).sum();
     let code = if failed.is_empty() { 0 } else { 1 };
@@ -132,10 +137,10 @@ pub fn run(json: bool) -> CliResult<Outcome> {
             )
             .with("ok", failed.is_empty())
             .with("seconds", elapsed.as_secs_f64());
-        return Ok(Outcome {
+        return Outcome {
             stdout: out.to_text() + "\n",
             code,
-        });
+        };
     }
     let mut s = String::new();
     s.push_str("chainrule tour: the seed exercises, each derivative computed independently by\n");
@@ -146,7 +151,7 @@ pub fn run(json: bool) -> CliResult<Outcome> {
     s.push_str("  formula    chainrule's symbolic derivative, simplified\n");
     s.push_str("  finite     central differences with Richardson extrapolation\n\n");
     let mut seed = "";
-    for sec in &sections {
+    for sec in sections {
         if sec.seed != seed {
             seed = sec.seed;
             s.push_str(&format!("═══ seed {} ═══\n\n", sec.seed));
@@ -201,7 +206,7 @@ pub fn run(json: bool) -> CliResult<Outcome> {
             s.push_str(&format!("  seed {} {}: {}\n", f.seed, f.id, f.title));
         }
     }
-    Ok(Outcome { stdout: s, code })
+    Outcome { stdout: s, code }
 }
 
 /// A matrix (rows of numbers) as aligned text, each line indented.
@@ -217,4 +222,62 @@ pub fn fmt_matrix(rows: &[Vec<f64>], indent: usize) -> String {
 /// JSON for a matrix.
 pub fn matrix_json(rows: &[Vec<f64>]) -> Json {
     Json::Arr(rows.iter().map(|r| Json::from(r.clone())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(id: &str, ok: bool) -> Section {
+        Section {
+            seed: "004",
+            id: id.to_string(),
+            title: "a title".to_string(),
+            text: String::new(),
+            checks: vec![Check::numbers(
+                "x vs y",
+                1.0,
+                if ok { 1.0 } else { 2.0 },
+                1e-12,
+                0.0,
+            )],
+            json: Json::Null,
+        }
+    }
+
+    #[test]
+    fn a_disagreement_exits_1_and_is_named() {
+        let secs = [section("Exercise 1", true), section("Exercise 9", false)];
+        let out = report(&secs, std::time::Duration::ZERO, false);
+        assert_eq!(out.code, 1);
+        assert!(out.stdout.contains("DISAGREE"));
+        assert!(out.stdout.contains("seed 004 Exercise 9: a title"));
+        assert!(!out.stdout.contains("Every check agrees"));
+        let out = report(&secs, std::time::Duration::ZERO, true);
+        assert_eq!(out.code, 1);
+        assert!(out.stdout.contains(r#""failed":["seed 004 Exercise 9"]"#));
+        assert!(out.stdout.contains(r#""ok":false"#));
+    }
+
+    #[test]
+    fn all_agreeing_exits_0() {
+        let out = report(
+            &[section("Exercise 1", true)],
+            std::time::Duration::ZERO,
+            false,
+        );
+        assert_eq!(out.code, 0);
+        assert!(out.stdout.contains("Every check agrees"));
+    }
+
+    #[test]
+    fn check_tolerances() {
+        assert!(Check::numbers("", 1.0, 1.0 + 1e-13, 1e-12, 0.0).ok);
+        assert!(!Check::numbers("", 1.0, 1.0 + 1e-11, 1e-12, 0.0).ok);
+        // Values that should be 0 agree to atol.
+        assert!(Check::numbers("", 0.0, -1.2e-16, 1e-12, 1e-15).ok);
+        assert!(!Check::numbers("", 0.0, 1e-10, 1e-12, 1e-15).ok);
+        assert!(Check::numbers("", f64::NAN, f64::NAN, 1e-12, 0.0).ok);
+        assert!(!Check::numbers("", 1.0, f64::NAN, 1e-12, 0.0).ok);
+    }
 }
