@@ -73,9 +73,11 @@ pub fn run(a: &GraphArgs) -> CliResult<Outcome> {
         .into_iter()
         .map(|i| format!("∂f/∂{} = {}", w.nodes[i].name, num_text(w.nodes[i].adjoint)))
         .collect();
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     Ok(Outcome::ok(format!(
-        "wrote {path} ({format}: {} nodes, {edges} edges); f = {}{}{}\n",
-        w.nodes.len(),
+        "wrote {path} ({format}: {}, {}); f = {}{}{}\n",
+        plural(w.nodes.len(), "node"),
+        plural(edges, "edge"),
         num_text(w.value()),
         if grads.is_empty() { "" } else { ", " },
         grads.join(", ")
