@@ -6,7 +6,7 @@
 //! - [`w1`] … [`w7`]: the workloads, each a function `entries(&Mode)`.
 //! - [`timing`]: warm-up, repetitions, median, as `peers.py` does.
 //! - [`data`]: the deterministic inputs of bench/README.md.
-//! - [`line`]: the JSON line.
+//! - [`mod@line`]: the JSON line.
 //!
 //! Adding an implementation (say `chainrule-eager` for W2) is adding one
 //! [`Entry`] to that workload's `entries`.
