@@ -227,7 +227,7 @@ impl Entry {
                     Ok(prepared) => time(prepared, plan),
                     Err(e) => {
                         return Ok(vec![
-                            line("s/compile", None, None, &e),
+                            line("s/compile", None, None, &format!("failed: {e}")),
                             line(unit, None, None, "not measured: no compiled function"),
                         ])
                     }
@@ -269,7 +269,7 @@ fn time(mut prepared: Prepared, plan: Plan) -> timing::Measured {
     let mut setup = prepared.setup.take();
     let mut m = timing::measure(
         plan,
-        &mut prepared.call,
+        prepared.call.as_mut(),
         setup.as_mut().map(|s| s.as_mut() as &mut dyn FnMut()),
         prepared.max_inner,
     );
@@ -358,6 +358,27 @@ mod tests {
         let units: Vec<&str> = lines.iter().map(|l| l.unit.as_str()).collect();
         assert_eq!(units, ["s/compile", "s/eval"]);
         assert_eq!(lines[0].check, Some(1.0));
+    }
+
+    #[test]
+    fn a_failed_compilation_gives_two_null_lines() {
+        let entry = Entry::compiled("W9", "t", "k=4", "s/eval", "", || Err("no jit".into()));
+        let lines = entry.run(&smoke());
+        assert_eq!(lines.len(), 2);
+        assert!(lines
+            .iter()
+            .all(|l| l.seconds.is_none() && l.check.is_none()));
+        assert_eq!(lines[0].note.as_deref(), Some("failed: no jit"));
+    }
+
+    #[test]
+    fn counts_are_reported_as_they_are() {
+        let entry = Entry::count("W6", "t", "m=50", "", || Ok((1422.0, 0.25)));
+        let line = &entry.run(&smoke())[0];
+        assert_eq!(
+            (line.unit.as_str(), line.seconds, line.check),
+            ("ops", Some(1422.0), Some(0.25))
+        );
     }
 
     #[test]
