@@ -1,0 +1,71 @@
+//! W1 scalar-chain: `h = tanh(h·w) + h·0.1` K times from h = x = 0.5, w = 0.9,
+//! then dh/dx and dh/dw. Unit ns/op = time(forward + backward) / (4K); check dh/dw.
+
+use std::hint::black_box;
+
+use crate::registry::{Entry, Mode, Prepared};
+
+/// The chain length of every mode (a call takes about a millisecond, smoke included).
+pub const K: usize = 25_000;
+
+/// Hand-written forward sweep (storing the tape of h and tanh values) and
+/// reverse sweep; returns (dh/dx, dh/dw).
+pub fn manual(k: usize, x: f64, w: f64) -> (f64, f64) {
+    let mut hs = Vec::with_capacity(k);
+    let mut ts = Vec::with_capacity(k);
+    let mut h = x;
+    for _ in 0..k {
+        let t = (h * w).tanh();
+        hs.push(h);
+        ts.push(t);
+        h = t + h * 0.1;
+    }
+    let (mut gh, mut gw) = (1.0, 0.0);
+    for (&h, &t) in hs.iter().zip(&ts).rev() {
+        let ga = gh * (1.0 - t * t);
+        gw += ga * h;
+        gh = ga * w + gh * 0.1;
+    }
+    (gh, gw)
+}
+
+/// W1's implementations.
+pub fn entries(_mode: &Mode) -> Vec<Entry> {
+    let size = format!("K={K}");
+    vec![Entry::timed(
+        "W1",
+        "chainrule-manual",
+        size,
+        "ns/op",
+        "hand-written forward sweep (tape of h and tanh in Vecs) and reverse sweep",
+        || {
+            Prepared::new(|| manual(black_box(K), black_box(0.5), black_box(0.9)).1)
+                .scale(1e9 / (4 * K) as f64)
+        },
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_chain_against_the_chain_rule_by_hand() {
+        // K = 1: h = tanh(xw) + 0.1x; dh/dx = (1 − t²)w + 0.1, dh/dw = (1 − t²)x.
+        let t = (0.5f64 * 0.9).tanh();
+        let (gx, gw) = manual(1, 0.5, 0.9);
+        assert!((gx - ((1.0 - t * t) * 0.9 + 0.1)).abs() < 1e-15);
+        assert!((gw - (1.0 - t * t) * 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn long_chain_against_finite_differences() {
+        let h = |x: f64, w: f64| (0..50).fold(x, |h, _| (h * w).tanh() + h * 0.1);
+        let (gx, gw) = manual(50, 0.5, 0.9);
+        let e = 1e-6;
+        let fx = (h(0.5 + e, 0.9) - h(0.5 - e, 0.9)) / (2.0 * e);
+        let fw = (h(0.5, 0.9 + e) - h(0.5, 0.9 - e)) / (2.0 * e);
+        assert!((gx - fx).abs() < 1e-8 * fx.abs().max(1.0), "{gx} vs {fx}");
+        assert!((gw - fw).abs() < 1e-8 * fw.abs().max(1.0), "{gw} vs {fw}");
+    }
+}

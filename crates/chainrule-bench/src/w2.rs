@@ -1,0 +1,77 @@
+//! W2 linreg-gd: 20 steps of gradient descent on mean((w·x − y)²) from w = 0,
+//! x = linspace(1, 4, n), y = 2x, learning rate 0.01. Unit s/iter; check w.
+
+use std::hint::black_box;
+
+use crate::data::linspace;
+use crate::registry::{Entry, Mode, Prepared};
+
+/// Learning rate and iterations of one call.
+pub const LR: f64 = 0.01;
+/// Iterations of one call (the line is per iteration).
+pub const ITERS: usize = 20;
+
+/// The 20 iterations by hand, the loss and the correct gradient
+/// mean(2x(wx − y)) in one pass over the data per iteration; returns w.
+pub fn manual(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mut w = 0.0;
+    for _ in 0..ITERS {
+        let (mut loss, mut grad) = (0.0, 0.0);
+        for (&xi, &yi) in x.iter().zip(y) {
+            let r = w * xi - yi;
+            loss += r * r;
+            grad += 2.0 * xi * r;
+        }
+        black_box(loss / n);
+        w -= LR * (grad / n);
+    }
+    w
+}
+
+/// W2's implementations.
+pub fn entries(_mode: &Mode) -> Vec<Entry> {
+    [4, 1_000_000]
+        .into_iter()
+        .map(|n| {
+            Entry::timed(
+                "W2",
+                "chainrule-manual",
+                format!("n={n}"),
+                "s/iter",
+                "correct gradient mean(2x(wx - y)); loss and gradient in one pass",
+                move || {
+                    let x = linspace(1.0, 4.0, n);
+                    let y: Vec<f64> = x.iter().map(|v| 2.0 * v).collect();
+                    Prepared::new(move || manual(black_box(&x), black_box(&y)))
+                        .scale(1.0 / ITERS as f64)
+                },
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_data_closed_form() {
+        // x = 1..4, y = 2x: grad = 2(w − 2)·mean(x²) = 15(w − 2), so
+        // w_{t+1} − 2 = (1 − 0.15)(w_t − 2) and w_20 = 2 − 2·0.85^20.
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let y = [2.0, 4.0, 6.0, 8.0];
+        let expected = 2.0 - 2.0 * 0.85f64.powi(20);
+        assert!((manual(&x, &y) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn large_n_closed_form() {
+        // Same contraction with mean(x²) of the linspace: w_20 = 2 − 2(1 − 0.02·mean(x²))^20.
+        let x = linspace(1.0, 4.0, 1001);
+        let y: Vec<f64> = x.iter().map(|v| 2.0 * v).collect();
+        let m2 = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
+        let expected = 2.0 - 2.0 * (1.0 - 0.02 * m2).powi(20);
+        assert!((manual(&x, &y) - expected).abs() < 1e-12);
+    }
+}

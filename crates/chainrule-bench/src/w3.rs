@@ -1,0 +1,245 @@
+//! W3 mlp-step: Linear(784→256) → ReLU → Linear(256→10), softmax
+//! cross-entropy (mean over the batch of 128), SGD (lr 0.1) on the four
+//! parameters, in f64 and f32. Unit s/step; check: the loss of the first step.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, Axis, LinalgScalar, Zip};
+use num_traits::Float;
+
+use crate::data::{w3_data, W3Data};
+use crate::registry::{Entry, Mode, Prepared};
+
+/// SGD learning rate.
+pub const LR: f64 = 0.1;
+/// Most steps per repetition (every repetition restarts from the initial parameters).
+pub const STEPS_PER_REP: u64 = 20;
+
+/// The four parameters W1 (784 × 256), b1, W2 (256 × 10), b2.
+#[derive(Clone, Debug)]
+pub struct Params<T> {
+    /// First layer weights, x @ W1 layout.
+    pub w1: Array2<T>,
+    /// First layer bias.
+    pub b1: Array1<T>,
+    /// Second layer weights.
+    pub w2: Array2<T>,
+    /// Second layer bias.
+    pub b2: Array1<T>,
+}
+
+/// The network, its data and preallocated buffers for the hand-written step.
+#[derive(Clone, Debug)]
+pub struct Mlp<T> {
+    x: Array2<T>,
+    labels: Vec<usize>,
+    /// The initial parameters ([`Mlp::reset`] restores them).
+    pub init: Params<T>,
+    /// The current parameters.
+    pub params: Params<T>,
+    grads: Params<T>,
+    z1: Array2<T>,
+    a1: Array2<T>,
+    logits: Array2<T>,
+    dz1: Array2<T>,
+}
+
+impl<T: LinalgScalar + Float> Mlp<T> {
+    /// The network on W3's data, converted to `T` (f64 → f32 rounds to nearest, as NumPy's astype).
+    pub fn new(data: &W3Data) -> Self {
+        let cast2 = |a: &Array2<f64>| a.mapv(|v| T::from(v).unwrap_or_else(T::nan));
+        let cast1 = |a: &Array1<f64>| a.mapv(|v| T::from(v).unwrap_or_else(T::nan));
+        let init = Params {
+            w1: cast2(&data.w1),
+            b1: cast1(&data.b1),
+            w2: cast2(&data.w2),
+            b2: cast1(&data.b2),
+        };
+        let (batch, hidden, classes) = (data.x.nrows(), data.w1.ncols(), data.w2.ncols());
+        Mlp {
+            x: cast2(&data.x),
+            labels: data.labels.clone(),
+            params: init.clone(),
+            grads: init.clone(),
+            init,
+            z1: Array2::zeros((batch, hidden)),
+            a1: Array2::zeros((batch, hidden)),
+            logits: Array2::zeros((batch, classes)),
+            dz1: Array2::zeros((batch, hidden)),
+        }
+    }
+
+    /// Restore the initial parameters.
+    pub fn reset(&mut self) {
+        self.params.clone_from(&self.init);
+    }
+
+    /// One training step: forward, loss, backward by hand, SGD. Returns the loss
+    /// before the update (accumulated in f64 over the batch).
+    pub fn step(&mut self) -> f64 {
+        let (zero, one) = (T::zero(), T::one());
+        let p = &mut self.params;
+        let g = &mut self.grads;
+        // Forward: z1 = x W1 + b1, a1 = relu(z1), logits = a1 W2 + b2.
+        self.z1.assign(&p.b1);
+        general_mat_mul(one, &self.x, &p.w1, one, &mut self.z1);
+        Zip::from(&mut self.a1)
+            .and(&self.z1)
+            .for_each(|a, &z| *a = z.max(zero));
+        self.logits.assign(&p.b2);
+        general_mat_mul(one, &self.a1, &p.w2, one, &mut self.logits);
+        // Softmax cross-entropy; the logits become d loss / d logits.
+        let batch = self.labels.len();
+        let inv_batch = T::from(1.0 / batch as f64).unwrap_or_else(T::nan);
+        let mut loss = 0.0;
+        for (mut row, &label) in self.logits.axis_iter_mut(Axis(0)).zip(&self.labels) {
+            let top = row.fold(T::neg_infinity(), |m, &v| m.max(v));
+            let picked = row[label];
+            row.mapv_inplace(|v| (v - top).exp());
+            let sum = row.sum();
+            loss += (sum.ln() + top - picked).to_f64().unwrap_or(f64::NAN);
+            let scale = inv_batch / sum;
+            row.mapv_inplace(|e| e * scale);
+            row[label] = row[label] - inv_batch;
+        }
+        let dlogits = &self.logits;
+        // Backward: dW2 = a1ᵀ dlogits, db2 = Σ rows, dz1 = (dlogits W2ᵀ) ⊙ [z1 > 0],
+        // dW1 = xᵀ dz1, db1 = Σ rows.
+        general_mat_mul(one, &self.a1.t(), dlogits, zero, &mut g.w2);
+        g.b2.assign(&dlogits.sum_axis(Axis(0)));
+        general_mat_mul(one, dlogits, &p.w2.t(), zero, &mut self.dz1);
+        Zip::from(&mut self.dz1)
+            .and(&self.z1)
+            .for_each(|d, &z| *d = if z > zero { *d } else { zero });
+        general_mat_mul(one, &self.x.t(), &self.dz1, zero, &mut g.w1);
+        g.b1.assign(&self.dz1.sum_axis(Axis(0)));
+        // SGD.
+        let lr = T::from(LR).unwrap_or_else(T::nan);
+        p.w1.scaled_add(-lr, &g.w1);
+        p.b1.scaled_add(-lr, &g.b1);
+        p.w2.scaled_add(-lr, &g.w2);
+        p.b2.scaled_add(-lr, &g.b2);
+        loss / batch as f64
+    }
+}
+
+fn entry<T: LinalgScalar + Float>(size: &'static str) -> Entry {
+    Entry::timed(
+        "W3",
+        "chainrule-manual",
+        size,
+        "s/step",
+        format!(
+            "hand-written forward, softmax cross-entropy, backward and SGD into preallocated \
+             buffers; matrixmultiply gemm with {} thread(s); check is the loss of the first \
+             step; each repetition restarts from the initial parameters and makes up to \
+             {STEPS_PER_REP} steps",
+            crate::gemm_threads()
+        ),
+        || {
+            let mlp = Rc::new(RefCell::new(Mlp::<T>::new(&w3_data())));
+            let reset = Rc::clone(&mlp);
+            Prepared::new(move || mlp.borrow_mut().step())
+                .setup(move || reset.borrow_mut().reset())
+                .max_inner(STEPS_PER_REP)
+        },
+    )
+}
+
+/// W3's implementations.
+pub fn entries(_mode: &Mode) -> Vec<Entry> {
+    vec![entry::<f64>("f64"), entry::<f32>("f32")]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small problem: batch 3, 4 inputs, 5 hidden, 3 classes.
+    fn tiny() -> W3Data {
+        let m = |seed, r, c| crate::data::matrix(seed, r, c, -1.0, 1.0);
+        W3Data {
+            x: m(1, 3, 4),
+            labels: vec![0, 2, 1],
+            w1: m(2, 4, 5),
+            b1: m(3, 1, 5).row(0).to_owned(),
+            w2: m(4, 5, 3),
+            b2: m(5, 1, 3).row(0).to_owned(),
+        }
+    }
+
+    /// Picks one parameter entry.
+    type Pick = dyn Fn(&mut Params<f64>) -> &mut f64;
+
+    /// The loss of parameters `p` written naively, for finite differences.
+    fn loss(d: &W3Data, p: &Params<f64>) -> f64 {
+        let logits = (d.x.dot(&p.w1) + &p.b1).mapv(|v| v.max(0.0)).dot(&p.w2) + &p.b2;
+        let mut total = 0.0;
+        for (row, &label) in logits.rows().into_iter().zip(&d.labels) {
+            let lse = row.iter().map(|v| v.exp()).sum::<f64>().ln();
+            total += lse - row[label];
+        }
+        total / d.labels.len() as f64
+    }
+
+    #[test]
+    fn first_loss_of_uniform_logits_is_ln_classes() {
+        // Zero weights: every logit is 0 and the loss is ln 3.
+        let mut d = tiny();
+        d.w2.fill(0.0);
+        d.b2.fill(0.0);
+        let mut mlp = Mlp::<f64>::new(&d);
+        assert!((mlp.step() - 3f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn step_is_sgd_on_the_finite_difference_gradient() {
+        let d = tiny();
+        let mut mlp = Mlp::<f64>::new(&d);
+        let first = mlp.step();
+        assert!((first - loss(&d, &mlp.init)).abs() < 1e-14);
+        let e = 1e-6;
+        let fd = |pick: &Pick| {
+            let (mut plus, mut minus) = (mlp.init.clone(), mlp.init.clone());
+            *pick(&mut plus) += e;
+            *pick(&mut minus) -= e;
+            (loss(&d, &plus) - loss(&d, &minus)) / (2.0 * e)
+        };
+        let checks: [(&Pick, &str); 4] = [
+            (&|p| &mut p.w1[[1, 2]], "w1"),
+            (&|p| &mut p.b1[3], "b1"),
+            (&|p| &mut p.w2[[4, 1]], "w2"),
+            (&|p| &mut p.b2[2], "b2"),
+        ];
+        for (pick, name) in checks {
+            let before = *pick(&mut mlp.init.clone());
+            let after = *pick(&mut mlp.params.clone());
+            let gradient = (before - after) / LR;
+            assert!(
+                (gradient - fd(pick)).abs() < 1e-8,
+                "{name}: {gradient} vs {}",
+                fd(pick)
+            );
+        }
+    }
+
+    #[test]
+    fn reset_restores_and_f32_agrees_with_f64() {
+        let d = w3_data();
+        let mut m64 = Mlp::<f64>::new(&d);
+        let mut m32 = Mlp::<f32>::new(&d);
+        let first = m64.step();
+        m64.step();
+        m64.reset();
+        assert_eq!(m64.step(), first);
+        let first32 = m32.step();
+        assert!(
+            (first - first32).abs() < 1e-5 * first,
+            "{first} vs {first32}"
+        );
+        // 128 samples, 10 classes, small weights: close to ln 10.
+        assert!((first - 10f64.ln()).abs() < 0.1);
+    }
+}

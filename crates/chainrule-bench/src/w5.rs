@@ -1,0 +1,131 @@
+//! W5 nth-derivative: d^k/dx^k tanh(x) at x = 0.5 for k = 4, 8, 16.
+//!
+//! The closed form: with t = tanh x, d^k/dx^k tanh x = P_k(t) where P_0(t) = t
+//! and P_{k+1}(t) = (1 − t²)·P_k'(t). As for the peers' symbolic lines, the
+//! `s/formula` line times building P_k (its integer coefficients) and the
+//! `s/eval` line times evaluating the precomputed P_k at tanh(0.5) (tanh and
+//! Horner's rule).
+
+use std::hint::black_box;
+
+use crate::registry::{Entry, Mode, Prepared};
+
+/// The point of W5.
+pub const X: f64 = 0.5;
+
+/// The coefficients (lowest degree first) of P_k, d^k/dx^k tanh x = P_k(tanh x).
+/// Exact in i128 (P_16's largest coefficient is about 10^13).
+pub fn tanh_derivative_polynomial(k: usize) -> Vec<i128> {
+    let mut p = vec![0, 1]; // P_0(t) = t
+    for _ in 0..k {
+        // P' then (1 − t²)·P'.
+        let dp: Vec<i128> = p
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, &c)| i as i128 * c)
+            .collect();
+        let mut next = vec![0; dp.len() + 2];
+        for (i, &c) in dp.iter().enumerate() {
+            next[i] += c;
+            next[i + 2] -= c;
+        }
+        p = next;
+    }
+    p
+}
+
+/// Horner's rule for the polynomial with coefficients `p` (lowest degree first) at `t`.
+pub fn horner(p: &[f64], t: f64) -> f64 {
+    p.iter().rev().fold(0.0, |acc, &c| acc * t + c)
+}
+
+/// The k-th derivative of tanh at `x` from the precomputed polynomial.
+pub fn eval(p: &[f64], x: f64) -> f64 {
+    horner(p, x.tanh())
+}
+
+fn to_f64(p: &[i128]) -> Vec<f64> {
+    p.iter().map(|&c| c as f64).collect()
+}
+
+/// W5's implementations.
+pub fn entries(_mode: &Mode) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for k in [4, 8, 16] {
+        let size = format!("k={k}");
+        entries.push(Entry::timed(
+            "W5",
+            "chainrule-manual",
+            size.clone(),
+            "s/formula",
+            "closed form: building the integer coefficients of P_k, P_{k+1} = (1 - t^2) P_k'; \
+             the timed call also evaluates P_k(tanh 0.5) once for the check (tens of ns)",
+            move || {
+                Prepared::new(move || {
+                    let p = tanh_derivative_polynomial(black_box(k));
+                    eval(&to_f64(&p), X)
+                })
+            },
+        ));
+        entries.push(Entry::timed(
+            "W5",
+            "chainrule-manual",
+            size,
+            "s/eval",
+            "closed form: P_k(tanh 0.5) by Horner's rule, P_k precomputed outside the timing \
+             (as the peers' symbolic s/eval lines)",
+            move || {
+                let p = to_f64(&tanh_derivative_polynomial(k));
+                Prepared::new(move || eval(black_box(&p), black_box(X)))
+            },
+        ));
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn low_orders_by_hand() {
+        // tanh' = 1 − t², tanh'' = −2t + 2t³, tanh''' = −2 + 8t² − 6t⁴.
+        assert_eq!(tanh_derivative_polynomial(0), [0, 1]);
+        assert_eq!(tanh_derivative_polynomial(1), [1, 0, -1]);
+        assert_eq!(tanh_derivative_polynomial(2), [0, -2, 0, 2]);
+        assert_eq!(tanh_derivative_polynomial(3), [-2, 0, 8, 0, -6]);
+    }
+
+    #[test]
+    fn fourth_derivative_of_the_seed() {
+        let p = to_f64(&tanh_derivative_polynomial(4));
+        let value = eval(&p, X);
+        assert!((value - 3.9522195637245825).abs() < 1e-14, "{value}");
+    }
+
+    #[test]
+    fn odd_polynomials_have_alternating_sums_and_p_of_one_is_zero() {
+        // tanh^(k) is odd for even k (P_k odd in t), even for odd k; and every
+        // P_k for k ≥ 1 has the factor 1 − t², so P_k(±1) = 0.
+        for k in 1..=16 {
+            let p = tanh_derivative_polynomial(k);
+            assert_eq!(p.iter().sum::<i128>(), 0, "P_{k}(1)");
+            let parity = (k + 1) % 2;
+            assert!(p
+                .iter()
+                .enumerate()
+                .all(|(i, &c)| c == 0 || i % 2 == parity));
+        }
+    }
+
+    #[test]
+    fn eighth_derivative_against_the_taylor_series() {
+        // tanh x = Σ 2^{2n}(2^{2n} − 1)B_{2n} x^{2n−1}/(2n)!; its coefficient of x^7 is
+        // −17/315, so the 7th derivative at 0 is −17·7!/315 = −272 (P_7(0) = −272).
+        let p = tanh_derivative_polynomial(7);
+        assert_eq!(p[0], -272);
+        // And the 9th derivative at 0: coefficient of x^9 is 62/2835; 62·9!/2835 = 7936.
+        assert_eq!(tanh_derivative_polynomial(9)[0], 7936);
+    }
+}

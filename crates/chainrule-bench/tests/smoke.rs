@@ -1,0 +1,76 @@
+//! The binary end to end in smoke mode: every workload prints valid lines
+//! whose checks match the closed forms worked out here.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (String, String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chainrule-bench"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+fn lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn smoke_runs_every_workload_with_agreeing_checks() {
+    let (stdout, stderr, ok) = run(&["--workload", "all", "--smoke"]);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("disagreement"), "{stderr}");
+    // Notes stay ASCII: Python's json.dumps would escape anything else.
+    assert!(stdout.is_ascii());
+    let lines = lines(&stdout);
+    for w in ["W1", "W2", "W3", "W4", "W5", "W6", "W7"] {
+        assert!(lines.iter().any(|l| l["workload"] == w), "no line for {w}");
+    }
+    for l in &lines {
+        assert!(l["seconds"].as_f64().is_some_and(|s| s >= 0.0), "{l}");
+        assert!(l["check"].as_f64().is_some_and(f64::is_finite), "{l}");
+        for key in ["workload", "impl", "size", "unit"] {
+            assert!(l[key].is_string(), "{l}");
+        }
+    }
+    let check = |w: &str, size: &str| {
+        lines
+            .iter()
+            .find(|l| l["workload"] == w && l["size"] == size)
+            .and_then(|l| l["check"].as_f64())
+            .unwrap_or_else(|| panic!("no {w} {size}"))
+    };
+    // W2 n = 4: w_20 = 2 − 2·0.85^20 (the contraction w − 2 ↦ 0.85(w − 2)).
+    assert!((check("W2", "n=4") - (2.0 - 2.0 * 0.85f64.powi(20))).abs() < 1e-12);
+    // W5 k = 4: the seed's fourth derivative of tanh at 0.5.
+    assert!((check("W5", "k=4") - 3.9522195637245825).abs() < 1e-13);
+    // W6: ∂f/∂x_1 = e^0.1/1.04·(0.2 cos 0.02 + sin 0.02).
+    let d1 = 0.1f64.exp() / 1.04 * (0.2 * 0.02f64.cos() + 0.02f64.sin());
+    assert!((check("W6", "m=50") - d1).abs() < 1e-14);
+    // W3: a first loss near ln 10 in both precisions.
+    assert!((check("W3", "f64") - 10f64.ln()).abs() < 0.1);
+    assert!((check("W3", "f32") - check("W3", "f64")).abs() < 1e-5);
+}
+
+#[test]
+fn list_and_filters() {
+    let (stdout, _, ok) = run(&["--list", "--workload", "W5", "--impl", "chainrule-manual"]);
+    assert!(ok);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 6, "{stdout}");
+    assert!(rows.contains(&"W5\tchainrule-manual\tk=16\ts/eval"));
+    let (_, stderr, ok) = run(&["--workload", "W5", "--impl", "torch"]);
+    assert!(
+        !ok && stderr.contains("no implementation torch"),
+        "{stderr}"
+    );
+    let (_, stderr, ok) = run(&["--workload", "W9"]);
+    assert!(!ok && stderr.contains("no workload W9"), "{stderr}");
+}
