@@ -256,6 +256,18 @@ impl UnaryOp {
 }
 
 impl BinaryOp {
+    /// Every binary operation (the property tests walk this table).
+    pub const ALL: [BinaryOp; 8] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Pow,
+        BinaryOp::Atan2,
+        BinaryOp::Max,
+        BinaryOp::Min,
+    ];
+
     /// The operator's symbol (`"+"`) or the function's name (`"pow"`).
     pub fn name(self) -> &'static str {
         use BinaryOp::*;

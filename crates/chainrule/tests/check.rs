@@ -6,16 +6,7 @@ use chainrule::random::SplitMix64;
 use chainrule::{rules, tensor, BinaryOp, Real, Tensor, UnaryOp};
 use proptest::prelude::*;
 
-const BINARY: [BinaryOp; 8] = [
-    BinaryOp::Add,
-    BinaryOp::Sub,
-    BinaryOp::Mul,
-    BinaryOp::Div,
-    BinaryOp::Pow,
-    BinaryOp::Atan2,
-    BinaryOp::Max,
-    BinaryOp::Min,
-];
+const BINARY: [BinaryOp; 8] = BinaryOp::ALL;
 
 /// A value in the open domain of `op`, away from kinks and poles.
 fn unary_point(op: UnaryOp, g: &mut SplitMix64) -> f64 {

@@ -222,3 +222,23 @@ fn display_follows_pytorch() {
     let d = format!("{:?}", tensor![0.1, 1.0 / 3.0]);
     assert!(d.contains("0.3333333333333333") && d.contains("[2]"), "{d}");
 }
+
+#[test]
+#[should_panic(expected = "add: shapes [2, 3] and [4]")]
+fn an_operator_on_mismatched_shapes_panics_naming_both_shapes() {
+    let _ = Tensor::zeros(&[2, 3]) + Tensor::zeros(&[4]);
+}
+
+#[test]
+fn the_try_form_of_a_mismatch_is_an_error_naming_op_and_shapes() {
+    let e = Tensor::zeros(&[2, 3])
+        .try_add(&Tensor::zeros(&[4]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("[2, 3]") && e.contains("[4]"), "{e}");
+    let e = Tensor::zeros(&[2, 3])
+        .try_matmul(&Tensor::zeros(&[2, 3]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("matmul"), "{e}");
+}

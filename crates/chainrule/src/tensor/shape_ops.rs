@@ -643,10 +643,12 @@ impl Tensor {
             y.into_data(),
             "LogsumexpBackward0",
             vec![self.clone()],
-            move |g, out, inp| {
-                // g ⊙ exp(x − logsumexp)
-                let (g, out) = (g.reshape(&keep), out.reshape(&keep));
-                vec![Some(g * (&inp[0] - out).exp())]
+            move |g, _out, inp| {
+                // g ⊙ softmax(x): the same value as exp(x − logsumexp), but
+                // exp(1000 − 1000.69…) would carry the rounding of the large
+                // logsumexp (0.5000000000000275 for [1000, 1000]); softmax
+                // shifts by the max first and gives 0.5.
+                vec![Some(g.reshape(&keep) * inp[0].softmax(ax as isize))]
             },
         ))
     }
