@@ -2,83 +2,15 @@
 //! identity; symbolic derivatives agree with numeric ones; high-order
 //! derivatives agree with closed forms.
 //!
-//! Numeric references. The tape engine is being built in parallel, so the
-//! derivatives are checked against (a) forward-mode dual numbers written
-//! here, which evaluate the generic `rules` table on f64 pairs, to 1e-12
-//! relative, and (b) central finite differences with Richardson
-//! extrapolation, which share nothing with the library, to 1e-6.
+//! Numeric references: (a) the reverse-mode tape (the same random tree run
+//! on 0-d `Tensor`s, then `autograd::grad`) to 1e-12 relative, (b) Taylor
+//! mode for derivatives up to order 6, and (c) central finite differences
+//! with Richardson extrapolation, which share nothing with the library, to
+//! 1e-6.
 
-use std::ops::{Add, Div, Mul, Neg, Sub};
-
-use chainrule::rules::{d_binary, d_unary};
 use chainrule::symbolic::{compile, gradient, parse, parse_syntax, Expr};
-use chainrule::{BinaryOp, Real, UnaryOp};
+use chainrule::{autograd, BinaryOp, Real, Taylor, Tensor, UnaryOp};
 use proptest::prelude::*;
-
-/// A first-order dual number a + b·ε, through the shared rules table.
-#[derive(Clone, Copy, Debug)]
-struct Dual(f64, f64);
-
-impl Add for Dual {
-    type Output = Dual;
-    fn add(self, o: Dual) -> Dual {
-        Dual(self.0 + o.0, self.1 + o.1)
-    }
-}
-impl Sub for Dual {
-    type Output = Dual;
-    fn sub(self, o: Dual) -> Dual {
-        Dual(self.0 - o.0, self.1 - o.1)
-    }
-}
-impl Mul for Dual {
-    type Output = Dual;
-    fn mul(self, o: Dual) -> Dual {
-        Dual(self.0 * o.0, self.1 * o.0 + self.0 * o.1)
-    }
-}
-impl Div for Dual {
-    type Output = Dual;
-    fn div(self, o: Dual) -> Dual {
-        let q = self.0 / o.0;
-        Dual(q, (self.1 - q * o.1) / o.0)
-    }
-}
-impl Neg for Dual {
-    type Output = Dual;
-    fn neg(self) -> Dual {
-        Dual(-self.0, -self.1)
-    }
-}
-macro_rules! with_f64 {
-    ($tr:ident, $m:ident) => {
-        impl $tr<f64> for Dual {
-            type Output = Dual;
-            fn $m(self, o: f64) -> Dual {
-                self.$m(Dual(o, 0.0))
-            }
-        }
-    };
-}
-with_f64!(Add, add);
-with_f64!(Sub, sub);
-with_f64!(Mul, mul);
-with_f64!(Div, div);
-
-impl Real for Dual {
-    fn from_f64(x: f64) -> Self {
-        Dual(x, 0.0)
-    }
-    fn unary(&self, op: UnaryOp) -> Self {
-        let y = op.eval(self.0);
-        Dual(y, d_unary(op, &self.0, &y) * self.1)
-    }
-    fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
-        let out = op.eval(self.0, rhs.0);
-        let (da, db) = d_binary(op, &self.0, &rhs.0, &out);
-        Dual(out, da * self.1 + db * rhs.1)
-    }
-}
 
 /// A random formula as a tree, evaluated generically (so the same tree runs
 /// as f64, as duals and as `Expr`).
@@ -267,7 +199,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
 
     /// ∂/∂x, ∂/∂y, ∂/∂z of random smooth formulas at random points: equal to
-    /// dual numbers to 1e-12 relative and to finite differences to 1e-6.
+    /// the reverse-mode tape to 1e-12 relative and to finite differences to 1e-6.
     #[test]
     fn symbolic_derivatives_match_numeric(t in smooth_tree(), p in proptest::array::uniform3(-2.0f64..2.0)) {
         let e: Expr = t.eval(&symbols());
@@ -276,12 +208,18 @@ proptest! {
         let value = e.eval(&point).unwrap();
         let direct: f64 = t.eval(&p);
         prop_assert!(close(value, direct, 1e-12), "{} = {} vs {}", e, value, direct);
+        let leaves = p.map(|v| Tensor::scalar(v).requires_grad());
+        let out = t.eval(&leaves);
+        // A constant formula records no graph (PyTorch would refuse it too).
+        let tape = if out.is_requires_grad() {
+            autograd::grad(&[out], &leaves, None, false, false).unwrap()
+        } else {
+            vec![Tensor::scalar(0.0); 3]
+        };
         for (k, var) in VARS.iter().enumerate() {
             let d = e.diff(var).eval(&point).unwrap();
-            let mut seeds = [Dual(p[0], 0.0), Dual(p[1], 0.0), Dual(p[2], 0.0)];
-            seeds[k].1 = 1.0;
-            let dual = t.eval(&seeds).1;
-            prop_assert!(close(d, dual, 1e-12), "d/d{} {}: symbolic {} vs dual {}", var, e, d, dual);
+            let reverse = tape[k].item();
+            prop_assert!(close(d, reverse, 1e-12), "d/d{} {}: symbolic {} vs tape {}", var, e, d, reverse);
             let fd = richardson(|h| {
                 let mut q = p;
                 q[k] = h;
@@ -342,6 +280,34 @@ proptest! {
                 prop_assert!(column >= 1 && column <= src.chars().count() + 1, "{}: {}", message, column);
             }
             Err(other) => prop_assert!(false, "{:?}", other),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// d^k/dx^k for k ≤ 6 of random smooth formulas (y and z held at their
+    /// values): the symbolic `diff_n` evaluated at the point against one
+    /// Taylor-mode pass of order 6.
+    #[test]
+    fn symbolic_derivatives_to_order_6_match_taylor_mode(t in smooth_tree(), p in proptest::array::uniform3(-2.0f64..2.0)) {
+        let e: Expr = t.eval(&symbols());
+        let point: std::collections::HashMap<String, f64> =
+            VARS.iter().zip(p).map(|(n, v)| (n.to_string(), v)).collect();
+        let series = t.eval(&[
+            Taylor::variable(p[0], 6),
+            Taylor::constant(p[1]),
+            Taylor::constant(p[2]),
+        ]);
+        let mut d = e;
+        for k in 0..=6 {
+            let symbolic = d.eval(&point).unwrap();
+            let taylor = series.derivative(k);
+            // High orders multiply rounding by up to k! and the formula's
+            // size; 1e-9 relative (floor 1) still catches any wrong rule.
+            prop_assert!(close(symbolic, taylor, 1e-9), "d^{}/dx^{} {}: symbolic {} vs Taylor {}", k, k, e, symbolic, taylor);
+            d = d.diff("x");
         }
     }
 }
