@@ -23,3 +23,8 @@ pub use forward::{Dual, Taylor};
 pub use ops::{BinaryOp, UnaryOp};
 pub use real::Real;
 pub use tensor::Tensor;
+
+/// The README's Rust examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
