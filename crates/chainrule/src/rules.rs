@@ -139,16 +139,7 @@ mod tests {
 
     #[test]
     fn every_binary_rule_matches_finite_differences() {
-        let ops = [
-            BinaryOp::Add,
-            BinaryOp::Sub,
-            BinaryOp::Mul,
-            BinaryOp::Div,
-            BinaryOp::Pow,
-            BinaryOp::Atan2,
-            BinaryOp::Max,
-            BinaryOp::Min,
-        ];
+        let ops = BinaryOp::ALL;
         for op in ops {
             let (x, y) = (0.7, 1.3);
             let (dx, dy) = d_binary(op, &x, &y, &op.eval(x, y));

@@ -35,16 +35,7 @@ fn first_derivatives_of_every_op_match_finite_differences() {
         let n = fd(|t| op.eval(t), x);
         assert!(close(d, n, 1e-8), "{op:?}: {d} vs {n}");
     }
-    for op in [
-        BinaryOp::Add,
-        BinaryOp::Sub,
-        BinaryOp::Mul,
-        BinaryOp::Div,
-        BinaryOp::Pow,
-        BinaryOp::Atan2,
-        BinaryOp::Max,
-        BinaryOp::Min,
-    ] {
+    for op in BinaryOp::ALL {
         let (x, y) = (0.7, 1.3);
         let dx = derivative(|t| t.binary(op, &Dual::constant(y)), x);
         let dy = derivative(|t| Dual::constant(x).binary(op, &t), y);

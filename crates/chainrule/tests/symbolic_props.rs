@@ -58,16 +58,7 @@ fn any_tree() -> impl Strategy<Value = Tree> {
         .copied()
         .chain([UnaryOp::Neg])
         .collect();
-    let bins = [
-        BinaryOp::Add,
-        BinaryOp::Sub,
-        BinaryOp::Mul,
-        BinaryOp::Div,
-        BinaryOp::Pow,
-        BinaryOp::Atan2,
-        BinaryOp::Max,
-        BinaryOp::Min,
-    ];
+    let bins = BinaryOp::ALL;
     leaf.prop_recursive(5, 40, 2, move |inner| {
         prop_oneof![
             (proptest::sample::select(ops.clone()), inner.clone())
