@@ -34,7 +34,7 @@ fn main() {
     let nested_grad = grad(grad(grad(grad(|x: &Tensor| x.tanh()))));
     let taylor = derivative(tanh, 4);
     println!(
-        "{:>5}  {:>20}  {:>20}  {:>20}  {:>20}  {:>9}  {:>9}  {:>9}",
+        "{:>5}  {:>22}  {:>20}  {:>20}  {:>20}  {:>9}  {:>9}  {:>9}",
         "x",
         "grad(grad(grad(grad)))",
         "Taylor mode",
@@ -58,4 +58,5 @@ fn main() {
             by_dual - closed
         );
     }
+    println!("\nat x = 0.5 the seed (JAX, f64) printed 3.9522195637245825");
 }

@@ -8,7 +8,7 @@
 //! leaf `u` of the output's shape) replace one forward pass.
 
 use super::pullback::{basis, vjp_one, vjp_rows};
-use super::reverse::try_grad;
+use super::reverse::labelled_grad;
 use super::scope::Call;
 use crate::error::{Error, Result};
 use crate::Tensor;
@@ -158,7 +158,7 @@ where
     F: Fn(&Tensor) -> Tensor,
 {
     let h = try_hessian(f);
-    move |x| h(x).unwrap_or_else(|e| panic!("hessian: {e}"))
+    move |x| h(x).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`hessian`] returning an `Err` when `f` does not return a scalar.
@@ -174,7 +174,7 @@ pub fn try_hessian<F>(f: F) -> impl Fn(&Tensor) -> Result<Tensor>
 where
     F: Fn(&Tensor) -> Tensor,
 {
-    let g = try_grad(f);
+    let g = labelled_grad("hessian", f);
     move |x| jacfwd_at(&g, x)
 }
 

@@ -85,7 +85,15 @@ pub fn try_grad<F>(f: F) -> impl Fn(&Tensor) -> Result<Tensor>
 where
     F: Fn(&Tensor) -> Tensor,
 {
-    move |x| value_and_grad_at("try_grad", &f, x).map(|(_, g)| g)
+    labelled_grad("grad", f)
+}
+
+/// [`try_grad`] whose errors name the transform `what` the user called.
+pub(crate) fn labelled_grad<F>(what: &'static str, f: F) -> impl Fn(&Tensor) -> Result<Tensor>
+where
+    F: Fn(&Tensor) -> Tensor,
+{
+    move |x| value_and_grad_at(what, &f, x).map(|(_, g)| g)
 }
 
 /// `value_and_grad(f)` is `x ↦ (f(x), ∇f(x))` from one forward and one
@@ -122,7 +130,7 @@ pub fn try_value_and_grad<F>(f: F) -> impl Fn(&Tensor) -> Result<(Tensor, Tensor
 where
     F: Fn(&Tensor) -> Tensor,
 {
-    move |x| value_and_grad_at("try_value_and_grad", &f, x)
+    move |x| value_and_grad_at("value_and_grad", &f, x)
 }
 
 /// The pullback of `f` at `x`: `(f(x), ct ↦ ctᵀ·J_f(x))`, as `jax.vjp`.
