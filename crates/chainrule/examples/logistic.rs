@@ -23,7 +23,7 @@ fn sigmoid(z: f64) -> f64 {
 fn show_at(a: &Tensor, x: &Tensor) {
     let f = |x: &Tensor| a.dot(x).softplus();
     let z = a.dot(x).item();
-    println!("⟨a, x⟩ = {z}, f = {}\n", f(x).item());
+    println!("⟨a, x⟩ = {z:.6}, f = {:.6}\n", f(x).item());
     let (s, s_neg) = (sigmoid(z), sigmoid(-z));
     let outer = a.unsqueeze(1).matmul(&a.unsqueeze(0));
     compare("gradient", &grad(f)(x), &(a * s), "σ(⟨a,x⟩)·a");

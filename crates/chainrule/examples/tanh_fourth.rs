@@ -58,5 +58,5 @@ fn main() {
             by_dual - closed
         );
     }
-    println!("\nat x = 0.5 the seed (JAX, f64) printed 3.9522195637245825");
+    println!("\nexpected at x = 0.5 (issue 3, as JAX computes it in f64): 3.9522195637245825");
 }

@@ -162,6 +162,25 @@ fn functions_that_ignore_their_input_have_zero_derivatives() {
     );
 }
 
+#[test]
+fn the_identity_has_the_identity_jacobian() {
+    let x = random(&[2, 2], 16);
+    let eye4 = Tensor::eye(4).to_vec();
+    for j in [
+        jacrev(|x: &Tensor| x.clone())(&x),
+        jacfwd(|x: &Tensor| x.clone())(&x),
+    ] {
+        assert_eq!(j.shape(), &[2, 2, 2, 2]);
+        assert_eq!(j.to_vec(), eye4);
+    }
+    assert_eq!(
+        grad(|x: &Tensor| x.clone())(&Tensor::scalar(2.0)).item(),
+        1.0
+    );
+    let (y, t) = jvp(|x: &Tensor| x.clone(), &x, &Tensor::ones(&[2, 2]));
+    assert_eq!((y.to_vec(), t.to_vec()), (x.to_vec(), vec![1.0; 4]));
+}
+
 // ----- forward against reverse, symmetry ----------------------------------------
 
 /// A nonlinear map R^(2×3) → R^4 mixing every input into every output.

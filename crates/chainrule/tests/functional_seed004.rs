@@ -200,7 +200,7 @@ fn logistic_is_stable_far_in_the_tails() {
 fn tanh_fourth_derivative_by_nested_grad_and_taylor_mode() {
     let t = 0.5f64.tanh();
     let closed = 24.0 * t.powi(5) - 40.0 * t.powi(3) + 16.0 * t;
-    // The seed's number (JAX, f64) and the closed form agree to rounding.
+    // The number (JAX in f64) and the closed form agree to rounding.
     assert!((closed - 3.952_219_563_724_582_5).abs() <= 1e-15 * closed);
     let nested = grad(grad(grad(grad(|x: &Tensor| x.tanh()))))(&Tensor::scalar(0.5)).item();
     assert!(
