@@ -1,13 +1,16 @@
 //! Seed 004, exercise 1: the gradient of a Taylor approximation of cos x.
 //!
 //! `taylor_cosine` is plain generic code: the 20-term series
-//! Σ_{n<20} (−1)ⁿ x²ⁿ/(2n)!. Run on dual numbers it gives its own derivative,
-//! which should be −sin x (to the series' truncation error).
+//! Σ_{n<20} (−1)ⁿ x²ⁿ/(2n)!. Differentiated as the seed does it, by
+//! reverse mode (`functional::grad` on tensors, as HIPS autograd's `grad`),
+//! and by forward mode (dual numbers), it should give −sin x to the
+//! series' truncation error.
 //!
-//! Run: `cargo run --example taylor_cos`
+//! Run: `cargo run --release --example taylor_cos`
 
 use chainrule::forward::derivative;
-use chainrule::Real;
+use chainrule::functional::grad;
+use chainrule::{Real, Tensor};
 
 /// cos x by its first 20 Taylor terms, for any number type.
 fn taylor_cosine<T: Real>(x: T) -> T {
@@ -23,13 +26,19 @@ fn taylor_cosine<T: Real>(x: T) -> T {
 }
 
 fn main() {
+    let reverse = grad(|x: &Tensor| taylor_cosine(x.clone()));
     println!(
-        "{:>6}  {:>22}  {:>22}  {:>10}",
-        "x", "d/dx taylor_cosine", "-sin x", "difference"
+        "{:>6}  {:>22}  {:>22}  {:>22}  {:>10}  {:>10}",
+        "x", "grad (reverse)", "Dual (forward)", "-sin x", "grad-exact", "Dual-exact"
     );
     for x in [0.0, 0.5, 1.0, 2.0, 3.0, -1.5] {
-        let d = derivative(taylor_cosine, x);
+        let by_grad = reverse(&Tensor::scalar(x)).item();
+        let by_dual = derivative(taylor_cosine, x);
         let exact = -f64::sin(x);
-        println!("{x:>6}  {d:>22.16}  {exact:>22.16}  {:>10.2e}", d - exact);
+        println!(
+            "{x:>6}  {by_grad:>22.16}  {by_dual:>22.16}  {exact:>22.16}  {:>10.2e}  {:>10.2e}",
+            by_grad - exact,
+            by_dual - exact
+        );
     }
 }

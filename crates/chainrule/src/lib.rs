@@ -4,6 +4,7 @@
 //! - [`rules`]: the one table of derivative rules that every engine calls.
 //! - [`ops`]: the primitive operations, their names and f64 kernels.
 //! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode.
+//! - [`functional`]: JAX-style transforms (`grad`, `jacfwd`, `hessian`, …) that nest.
 //! - [`check`]: finite differences, gradcheck and gradgradcheck.
 #![deny(missing_docs)]
 
@@ -11,6 +12,7 @@ pub mod autograd;
 pub mod check;
 pub mod error;
 pub mod forward;
+pub mod functional;
 pub mod ops;
 pub mod random;
 pub mod real;

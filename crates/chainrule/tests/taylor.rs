@@ -1,8 +1,10 @@
 //! Taylor mode against independently known series, against nested duals,
-//! and on random compositions of primitives.
+//! and on random compositions of primitives (where nested reverse mode,
+//! `functional::grad`, joins in).
 
 use chainrule::forward::{derivatives, nth_derivative, taylor_coefficients, Dual, Taylor};
-use chainrule::{BinaryOp, Real, UnaryOp};
+use chainrule::functional::{self, grad};
+use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
 use proptest::prelude::*;
 
 const K: usize = 30;
@@ -21,12 +23,22 @@ fn assert_close(got: f64, want: f64, scale: f64, tol: f64, what: &str) {
     );
 }
 
+/// f, f', …, f⁽ᴷ⁾ at x by Taylor mode both ways: one pass of order K
+/// (`forward::derivatives`), and one pass of order k for each k
+/// (`functional::derivative(f, k)`).
+fn both_ways(f: impl Fn(Taylor) -> Taylor, x: f64) -> [Vec<f64>; 2] {
+    let one_pass = derivatives(&f, x, K);
+    let per_order = (0..=K).map(|k| functional::derivative(&f, k)(x)).collect();
+    [one_pass, per_order]
+}
+
 #[test]
 fn exp_derivatives_to_30() {
     let x = 0.3;
-    let d = derivatives(|t| t.exp(), x, K);
-    for (k, dk) in d.iter().enumerate() {
-        assert_close(*dk, x.exp(), 0.0, 1e-10, &format!("exp^({k})"));
+    for d in both_ways(|t| t.exp(), x) {
+        for (k, dk) in d.iter().enumerate() {
+            assert_close(*dk, x.exp(), 0.0, 1e-10, &format!("exp^({k})"));
+        }
     }
 }
 
@@ -35,9 +47,10 @@ fn sin_derivatives_to_30() {
     // sin⁽ᵏ⁾ x = sin(x + kπ/2), cycling sin, cos, −sin, −cos.
     let x = 0.7_f64;
     let cycle = [x.sin(), x.cos(), -x.sin(), -x.cos()];
-    let d = derivatives(|t| t.sin(), x, K);
-    for (k, dk) in d.iter().enumerate() {
-        assert_close(*dk, cycle[k % 4], 0.0, 1e-10, &format!("sin^({k})"));
+    for d in both_ways(|t| t.sin(), x) {
+        for (k, dk) in d.iter().enumerate() {
+            assert_close(*dk, cycle[k % 4], 0.0, 1e-10, &format!("sin^({k})"));
+        }
     }
 }
 
@@ -45,12 +58,13 @@ fn sin_derivatives_to_30() {
 fn log1p_derivatives_to_30() {
     // dᵏ/dxᵏ ln(1 + x) = (−1)^(k−1) (k−1)! / (1 + x)^k for k ≥ 1.
     let x = 0.4_f64;
-    let d = derivatives(|t| (t + 1.0).ln(), x, K);
-    assert_close(d[0], x.ln_1p(), 0.0, 1e-15, "log1p");
-    for (k, dk) in d.iter().enumerate().skip(1) {
-        let sign = if k % 2 == 1 { 1.0 } else { -1.0 };
-        let want = sign * factorial(k - 1) / (1.0 + x).powi(k as i32);
-        assert_close(*dk, want, 0.0, 1e-10, &format!("log1p^({k})"));
+    for d in both_ways(|t| (t + 1.0).ln(), x) {
+        assert_close(d[0], x.ln_1p(), 0.0, 1e-15, "log1p");
+        for (k, dk) in d.iter().enumerate().skip(1) {
+            let sign = if k % 2 == 1 { 1.0 } else { -1.0 };
+            let want = sign * factorial(k - 1) / (1.0 + x).powi(k as i32);
+            assert_close(*dk, want, 0.0, 1e-10, &format!("log1p^({k})"));
+        }
     }
 }
 
@@ -58,10 +72,11 @@ fn log1p_derivatives_to_30() {
 fn geometric_derivatives_to_30() {
     // dᵏ/dxᵏ 1/(1 − x) = k! / (1 − x)^(k+1).
     let x = 0.3_f64;
-    let d = derivatives(|t| 1.0 / (1.0 - t), x, K);
-    for (k, dk) in d.iter().enumerate() {
-        let want = factorial(k) / (1.0 - x).powi(k as i32 + 1);
-        assert_close(*dk, want, 0.0, 1e-10, &format!("1/(1-x)^({k})"));
+    for d in both_ways(|t| 1.0 / (1.0 - t), x) {
+        for (k, dk) in d.iter().enumerate() {
+            let want = factorial(k) / (1.0 - x).powi(k as i32 + 1);
+            assert_close(*dk, want, 0.0, 1e-10, &format!("1/(1-x)^({k})"));
+        }
     }
 }
 
@@ -89,12 +104,13 @@ fn atan_derivatives_away_from_zero_to_30() {
     // atan⁽ⁿ⁾ x = (−1)^(n−1) (n−1)! sin(n·acot x) / (1 + x²)^(n/2).
     let x = 0.8_f64;
     let theta = (1.0 / x).atan();
-    let d = derivatives(|t| t.atan(), x, K);
-    for (n, dn) in d.iter().enumerate().skip(1) {
-        let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
-        let scale = factorial(n - 1) / (1.0 + x * x).powf(n as f64 / 2.0);
-        let want = sign * scale * (n as f64 * theta).sin();
-        assert_close(*dn, want, scale, 1e-10, &format!("atan^({n})"));
+    for d in both_ways(|t| t.atan(), x) {
+        for (n, dn) in d.iter().enumerate().skip(1) {
+            let sign = if n % 2 == 1 { 1.0 } else { -1.0 };
+            let scale = factorial(n - 1) / (1.0 + x * x).powf(n as f64 / 2.0);
+            let want = sign * scale * (n as f64 * theta).sin();
+            assert_close(*dn, want, scale, 1e-10, &format!("atan^({n})"));
+        }
     }
 }
 
@@ -191,11 +207,12 @@ fn tanh_derivatives_to_30_at_atanh_half() {
     let x = 0.5f64.atanh();
     let r = (x * x + std::f64::consts::FRAC_PI_2.powi(2)).sqrt();
     let polys = tanh_derivative_polynomials(K);
-    let d = derivatives(|t| t.tanh(), x, K);
-    for (k, dk) in d.iter().enumerate() {
-        let scale = factorial(k) / r.powi(k as i32 + 1);
-        let want = eval_at_half(&polys[k]);
-        assert_close(*dk, want, scale, 1e-10, &format!("tanh^({k})"));
+    for d in both_ways(|t| t.tanh(), x) {
+        for (k, dk) in d.iter().enumerate() {
+            let scale = factorial(k) / r.powi(k as i32 + 1);
+            let want = eval_at_half(&polys[k]);
+            assert_close(*dk, want, scale, 1e-10, &format!("tanh^({k})"));
+        }
     }
 }
 
@@ -447,7 +464,8 @@ fn taylor_of_taylor_and_of_duals() {
 }
 
 // ---------------------------------------------------------------------------
-// Random compositions: Taylor mode and nested duals agree to order 4.
+// Random compositions: Taylor mode, nested duals and nested reverse mode
+// (`functional::grad` on tensors) agree to order 4.
 
 #[derive(Clone, Debug)]
 enum Node {
@@ -530,6 +548,17 @@ fn node_strategy() -> impl Strategy<Value = Node> {
     })
 }
 
+/// f, f', …, f'''' by nesting reverse mode: `grad(grad(…(f)))` on 0-d tensors.
+fn nested_grads(node: &Node, x: f64) -> [f64; 5] {
+    let f = |t: &Tensor| eval(node, t);
+    let g1 = grad(f);
+    let g2 = grad(&g1);
+    let g3 = grad(&g2);
+    let g4 = grad(&g3);
+    let x = Tensor::scalar(x);
+    [f(&x), g1(&x), g2(&x), g3(&x), g4(&x)].map(|t| t.item())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -538,11 +567,16 @@ proptest! {
         let dual = unseed4(&eval(&node, &seed4(x)));
         prop_assume!(dual.iter().all(|v| v.is_finite() && v.abs() < 1e8));
         let taylor = derivatives(|t| eval(&node, &t), x, 4);
+        let reverse = nested_grads(&node, x);
         let scale = dual.iter().fold(1.0f64, |m, v| m.max(v.abs()));
         for k in 0..5 {
             prop_assert!(
                 (dual[k] - taylor[k]).abs() <= 1e-9 * scale,
                 "order {}: nested dual {:e}, Taylor {:e}, tree {:?}", k, dual[k], taylor[k], node
+            );
+            prop_assert!(
+                (dual[k] - reverse[k]).abs() <= 1e-9 * scale,
+                "order {}: nested dual {:e}, nested grad {:e}, tree {:?}", k, dual[k], reverse[k], node
             );
         }
     }

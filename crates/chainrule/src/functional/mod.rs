@@ -1,0 +1,82 @@
+//! JAX-style composable transforms over tensor functions.
+//!
+//! Each transform takes a function `Fn(&Tensor) -> Tensor` and returns a
+//! function: [`grad`], [`value_and_grad`], [`jacrev`], [`jacfwd`],
+//! [`jacobian`], [`hessian`], [`hvp`]; [`jvp`] and [`vjp`] evaluate at a
+//! point, as in JAX; [`derivative`] is the k-th derivative of a function
+//! generic over [`Real`](crate::Real), by Taylor mode. Inputs may be
+//! scalars (0-d), vectors or matrices: a gradient has the shape of its
+//! input and a Jacobian the shape `output.shape ++ input.shape`.
+//!
+//! ```
+//! use chainrule::functional::{grad, hessian, jacfwd, jacrev};
+//! use chainrule::{tensor, Real, Tensor};
+//! // f(x) = ½xᵀAx: ∇f = ½(A + Aᵀ)x, ∇²f = ½(A + Aᵀ)
+//! let a = tensor![[1.0, 2.0], [0.0, 3.0]];
+//! let f = |x: &Tensor| x.dot(&a.matmul(x)) * 0.5;
+//! let x = tensor![1.0, -1.0];
+//! assert_eq!(grad(f)(&x).to_vec(), vec![0.0, -2.0]);
+//! assert_eq!(hessian(f)(&x).to_vec(), vec![1.0, 1.0, 1.0, 3.0]);
+//! assert_eq!(jacfwd(grad(f))(&x).to_vec(), jacrev(grad(f))(&x).to_vec());
+//! ```
+//!
+//! # How nesting works
+//!
+//! The transforms run `f` on the tape of [`crate::autograd`] and walk it
+//! backwards. Every call makes its own node for its argument (`x · 1`,
+//! recorded, when `x` is tracked, else a fresh leaf) and differentiates
+//! with respect to that node only; and whenever a caller could
+//! differentiate the result (the argument was tracked, or the call runs
+//! inside another transform) the backward pass is recorded
+//! (`create_graph`). So `grad(grad(f))` differentiates the recorded
+//! backward pass of `grad(f)`, to any depth, and a variable of an outer
+//! level that `f` closes over is a different node from the inner argument,
+//! even when the inner function is evaluated at it: there is no
+//! perturbation confusion.
+//!
+//! ```
+//! use chainrule::functional::grad;
+//! use chainrule::Tensor;
+//! // d/dx [x · d/dy (x + y)] at y = 1 is 1; evaluated at y = x, still 1.
+//! let f = |x: &Tensor| x * grad(|y: &Tensor| x + y)(&Tensor::scalar(1.0));
+//! assert_eq!(grad(f)(&Tensor::scalar(3.0)).item(), 1.0);
+//! let f = |x: &Tensor| x * grad(|y: &Tensor| x + y)(x);
+//! assert_eq!(grad(f)(&Tensor::scalar(3.0)).item(), 1.0);
+//! ```
+//!
+//! At the outermost level, with an argument that does not require
+//! gradients, nothing is recorded and the results are plain values (as in
+//! JAX); under [`no_grad`](crate::autograd::no_grad) likewise. A tensor
+//! `f` closes over is then treated as a constant of the result.
+//!
+//! # Forward mode by the double-vjp trick
+//!
+//! The tensors have no forward-mode engine, so [`jvp`] and [`jacfwd`] use
+//! the standard trick: the pullback `u ↦ J(x)ᵀu` is linear in `u`, so its
+//! vector–Jacobian product with respect to `u`, at any `u`, with
+//! cotangent `v`, is `J(x)·v`. The pullback is recorded once at a fresh
+//! leaf `u`, and each tangent costs one more backward pass. [`hessian`] is
+//! forward over reverse, `jacfwd(grad(f))`, as in JAX.
+//!
+//! Every many-row product (the rows of [`jacrev`], the columns of
+//! [`jacfwd`] and so of [`hessian`]) goes through one internal function,
+//! which loops over the rows; a batched backward pass (a cotangent with a
+//! leading batch axis) can replace the loop there alone.
+//!
+//! # Errors and panics
+//!
+//! Misuse that is a programming error panics with a message, documented
+//! under `# Panics` (the `grad` of a non-scalar function, as JAX raises);
+//! `try_` forms ([`try_grad`], [`try_value_and_grad`], [`try_hessian`],
+//! [`try_hvp`], [`try_jvp`], [`try_vjp`]) return [`Error`](crate::Error)
+//! where shapes are known only at run time.
+
+mod jacobian;
+mod pullback;
+mod reverse;
+mod scope;
+mod series;
+
+pub use jacobian::{hessian, jacfwd, jacobian, jacrev, jvp, try_hessian, try_jvp};
+pub use reverse::{grad, hvp, try_grad, try_hvp, try_value_and_grad, try_vjp, value_and_grad, vjp};
+pub use series::derivative;
