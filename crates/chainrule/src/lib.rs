@@ -5,13 +5,16 @@
 //! - [`ops`]: the primitive operations, their names and f64 kernels.
 //! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode.
 //! - [`check`]: finite differences, gradcheck and gradgradcheck.
+//! - [`nn`] and [`optim`]: layers, losses and optimisers, PyTorch-style.
 #![deny(missing_docs)]
 
 pub mod autograd;
 pub mod check;
 pub mod error;
 pub mod forward;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod random;
 pub mod real;
 pub mod rules;
