@@ -46,8 +46,11 @@ impl Linear {
         let w = rng.uniform_vec(out_features * in_features, -bound, bound);
         let weight = Tensor::from_vec(w, &[out_features, in_features]).expect("weight size");
         let bias = bias.then(|| {
-            Tensor::from_vec(rng.uniform_vec(out_features, -bound, bound), &[out_features])
-                .expect("bias size")
+            Tensor::from_vec(
+                rng.uniform_vec(out_features, -bound, bound),
+                &[out_features],
+            )
+            .expect("bias size")
         });
         Linear {
             weight: Parameter::new(weight),

@@ -39,7 +39,11 @@ pub fn mse(pred: &Tensor, target: &Tensor) -> Result<Tensor> {
 
 /// The batch size and number of classes of `scores` (`[N, C]`, or `[C]` for
 /// one sample), checked against the targets.
-fn batch_and_classes(op: &'static str, scores: &Tensor, targets: &[usize]) -> Result<(usize, usize)> {
+fn batch_and_classes(
+    op: &'static str,
+    scores: &Tensor,
+    targets: &[usize],
+) -> Result<(usize, usize)> {
     let (n, c) = match scores.shape() {
         [c] => (1, *c),
         [n, c] => (*n, *c),
@@ -83,8 +87,14 @@ fn batch_and_classes(op: &'static str, scores: &Tensor, targets: &[usize]) -> Re
 /// ```
 pub fn nll(log_probs: &Tensor, targets: &[usize]) -> Result<Tensor> {
     let (n, c) = batch_and_classes("nll", log_probs, targets)?;
-    let picks: Vec<usize> = targets.iter().enumerate().map(|(i, &t)| i * c + t).collect();
-    let picked = log_probs.try_reshape(&[n * c])?.try_index_select(0, &picks)?;
+    let picks: Vec<usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| i * c + t)
+        .collect();
+    let picked = log_probs
+        .try_reshape(&[n * c])?
+        .try_index_select(0, &picks)?;
     Ok(-picked.mean())
 }
 

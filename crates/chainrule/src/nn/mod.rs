@@ -20,7 +20,7 @@
 //! use chainrule::random::SplitMix64;
 //! use chainrule::Tensor;
 //! let mut rng = SplitMix64::new(1);
-//! let model = Sequential::new().add(Linear::new(3, 4, &mut rng)).add(ReLU).add(Linear::new(4, 1, &mut rng));
+//! let model = Sequential::new().with(Linear::new(3, 4, &mut rng)).with(ReLU).with(Linear::new(4, 1, &mut rng));
 //! let x = Tensor::randn(&[8, 3], 2);
 //! let y = x.sum_dim(&[1], true);
 //! let mut opt = Adam::new(model.parameters(), AdamConfig { lr: 0.01, ..Default::default() }).unwrap();

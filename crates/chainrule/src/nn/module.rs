@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use super::Parameter;
+use super::{Linear, Parameter};
 use crate::error::Result;
+use crate::random::SplitMix64;
 use crate::tensor::Tensor;
 
 /// A differentiable function with trainable parameters, as `torch.nn.Module`.
@@ -45,9 +46,9 @@ pub trait Module {
 /// use chainrule::Tensor;
 /// let mut rng = SplitMix64::new(0);
 /// let model = Sequential::new()
-///     .add(Linear::new(2, 8, &mut rng))
-///     .add(Tanh)
-///     .add(Linear::new(8, 3, &mut rng));
+///     .with(Linear::new(2, 8, &mut rng))
+///     .with(Tanh)
+///     .with(Linear::new(8, 3, &mut rng));
 /// let y = model.forward(&Tensor::zeros(&[5, 2])).unwrap();
 /// assert_eq!(y.shape(), &[5, 3]);
 /// assert_eq!(model.num_parameters(), 2 * 8 + 8 + 8 * 3 + 3);
@@ -64,8 +65,34 @@ impl Sequential {
         Sequential { layers: Vec::new() }
     }
 
+    /// A multilayer perceptron: [`Linear`] layers between consecutive
+    /// `sizes`, drawn from `rng` in order, with `activation` after each but
+    /// the last (so the output is raw scores).
+    ///
+    /// ```
+    /// use chainrule::nn::{Module, Sequential, Tanh};
+    /// use chainrule::random::SplitMix64;
+    /// let model = Sequential::mlp(&[2, 16, 2], Tanh, &mut SplitMix64::new(0));
+    /// assert_eq!(model.len(), 3);
+    /// assert_eq!(model.num_parameters(), 2 * 16 + 16 + 16 * 2 + 2);
+    /// ```
+    pub fn mlp<A: Module + Clone + 'static>(
+        sizes: &[usize],
+        activation: A,
+        rng: &mut SplitMix64,
+    ) -> Sequential {
+        let mut model = Sequential::new();
+        for (i, pair) in sizes.windows(2).enumerate() {
+            if i > 0 {
+                model.push(activation.clone());
+            }
+            model.push(Linear::new(pair[0], pair[1], rng));
+        }
+        model
+    }
+
     /// Appends `layer` (builder form).
-    pub fn add(mut self, layer: impl Module + 'static) -> Sequential {
+    pub fn with(mut self, layer: impl Module + 'static) -> Sequential {
         self.layers.push(Box::new(layer));
         self
     }

@@ -112,7 +112,11 @@ impl Optimizer for Sgd {
                     None => g.clone(),
                     Some(b) => &b * c.momentum + &g * (1.0 - c.dampening),
                 };
-                g = if c.nesterov { &g + &b * c.momentum } else { b.clone() };
+                g = if c.nesterov {
+                    &g + &b * c.momentum
+                } else {
+                    b.clone()
+                };
                 *buf = Some(b);
             }
             p.replace(&w - &g * c.lr);
