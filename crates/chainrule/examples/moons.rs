@@ -61,16 +61,16 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let bar = ProgressBar::new(EPOCHS as u64);
     bar.set_style(ProgressStyle::with_template(
-        "{bar:30} epoch {pos:>3}/{len} {msg} [{elapsed_precise}]",
+        "{bar:20} epoch {pos:>3}/{len} {msg} [{elapsed_precise}]",
     )?);
     let start = Instant::now();
     let history = train_classifier(&model, &mut opt, &x, &labels, EPOCHS, |s| {
-        bar.set_position(s.epoch as u64);
         bar.set_message(format!(
             "loss {:.4} accuracy {:5.1}%",
             s.loss,
             100.0 * s.accuracy
         ));
+        bar.set_position(s.epoch as u64);
     })?;
     bar.finish();
     let elapsed = start.elapsed();
