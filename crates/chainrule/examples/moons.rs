@@ -174,7 +174,7 @@ fn plot(
     }))?;
 
     let points = x.to_vec();
-    for class in 0..2 {
+    for (class, colour) in CLASS_COLOURS.into_iter().enumerate() {
         chart
             .draw_series(
                 labels
@@ -182,15 +182,11 @@ fn plot(
                     .enumerate()
                     .filter(|&(_, &l)| l == class)
                     .map(|(k, _)| {
-                        Circle::new(
-                            (points[2 * k], points[2 * k + 1]),
-                            4,
-                            CLASS_COLOURS[class].filled(),
-                        )
+                        Circle::new((points[2 * k], points[2 * k + 1]), 4, colour.filled())
                     }),
             )?
             .label(format!("class {class}"))
-            .legend(move |(px, py)| Circle::new((px, py), 4, CLASS_COLOURS[class].filled()));
+            .legend(move |(px, py)| Circle::new((px, py), 4, colour.filled()));
     }
     chart
         .configure_series_labels()

@@ -85,14 +85,14 @@ fn losses_pass_gradcheck() {
     let targets = [2, 0, 1, 1];
     let r = gradcheck(
         |x| cross_entropy(&x[0], &targets).unwrap(),
-        &[logits.clone()],
+        std::slice::from_ref(&logits),
         opts,
     )
     .unwrap();
     assert!(r.passed, "cross_entropy: {r}");
     let r = gradgradcheck(
         |x| cross_entropy(&x[0], &targets).unwrap(),
-        &[logits.clone()],
+        std::slice::from_ref(&logits),
         opts,
     )
     .unwrap();
