@@ -184,3 +184,24 @@ fn seed003_softmax_input_gradient_with_nn() {
         assert!((a - b).abs() < 5e-8, "{a} vs {b}");
     }
 }
+
+#[test]
+fn a_user_module_needs_only_forward() {
+    /// y = 2x, no parameters.
+    struct Double;
+    impl Module for Double {
+        fn forward(&self, input: &Tensor) -> chainrule::Result<Tensor> {
+            Ok(input * 2.0)
+        }
+    }
+    let model = Sequential::new().with(Double).with(Tanh);
+    assert_eq!(
+        model.to_string(),
+        "Sequential(\n  (0): Double()\n  (1): Tanh()\n)"
+    );
+    assert_eq!(model.num_parameters(), 0);
+    assert_eq!(
+        model.forward(&tensor![0.5]).unwrap().to_vec(),
+        vec![1f64.tanh()]
+    );
+}

@@ -19,10 +19,6 @@ macro_rules! activation {
             fn forward(&self, input: &Tensor) -> Result<Tensor> {
                 Ok(input.$method())
             }
-
-            fn describe(&self) -> String {
-                format!("{}()", stringify!($name))
-            }
         }
     };
 }

@@ -22,8 +22,13 @@ pub trait Module {
         Vec::new()
     }
 
-    /// A one-line description, as PyTorch prints a module.
-    fn describe(&self) -> String;
+    /// A one-line description, as PyTorch prints a module; by default the
+    /// type's name, `Name()`.
+    fn describe(&self) -> String {
+        let path = std::any::type_name::<Self>();
+        let name = path.split('<').next().unwrap_or(path);
+        format!("{}()", name.rsplit("::").next().unwrap_or(name))
+    }
 
     /// Clears the gradients of every parameter.
     fn zero_grad(&self) {

@@ -79,6 +79,7 @@ impl Parameter {
     /// Installs `fresh` (a leaf nobody else holds, such as the result of an
     /// operation under `no_grad`) as the value, moving the gradient over.
     pub(crate) fn replace(&self, fresh: Tensor) {
+        debug_assert!(fresh.is_leaf(), "a parameter's value is a leaf");
         let fresh = fresh.requires_grad();
         let mut slot = self.0.borrow_mut();
         fresh.set_grad(slot.grad());

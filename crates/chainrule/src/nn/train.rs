@@ -3,7 +3,6 @@
 
 use super::loss::cross_entropy;
 use super::Module;
-use crate::autograd;
 use crate::error::{Error, Result};
 use crate::optim::Optimizer;
 use crate::tensor::Tensor;
@@ -87,7 +86,7 @@ where
         let stats = EpochStats {
             epoch,
             loss: loss.try_item()?,
-            accuracy: autograd::no_grad_scope(|| accuracy(&logits, labels))?,
+            accuracy: accuracy(&logits, labels)?,
         };
         on_epoch(&stats);
         history.push(stats);
