@@ -1,53 +1,33 @@
-//! Seed 004, exercise 7: the gradient and Hessian of f(x) = ln(1 + exp⟨a, x⟩),
-//! by `functional::grad` and `functional::hessian`, against σ(⟨a,x⟩)·a and
-//! σ(1 − σ)·aaᵀ, at a random point and where ⟨a, x⟩ = 800.
+//! Seed 003, examples 4 and 5: the gradient of a linear model and of a
+//! logistic regression with respect to the input, built from `nn` layers.
 //!
-//! f is written with `softplus` (max(z, 0) + ln(1 + e^−|z|)), so it stays
-//! finite where exp overflows: at ⟨a, x⟩ = 800 the written-out
-//! ln(1 + exp z) is inf and its gradient NaN. The analytic side uses
-//! 1 − σ(z) = σ(−z), which does not cancel.
+//! y = w·x + b with w = (0.5, −1), b = 2 at x = (2, 3): dy/dx = w. Through a
+//! sigmoid, z = w·x + b = 0, so dy/dx = σ'(0)·w = w/4.
 //!
-//! Run: `cargo run --release --example logistic`
+//! Run: `cargo run --example logistic`
 
-mod support;
+use chainrule::nn::{Linear, Module, Sigmoid};
+use chainrule::{tensor, Result};
 
-use chainrule::functional::{grad, hessian};
-use chainrule::{Real, Tensor};
-use support::{compare, random};
+fn main() -> Result<()> {
+    // nn.Linear(2, 1) holding the seed's w and b; its output has shape [1],
+    // squeezed to the seed's scalar.
+    let linear = Linear::from_tensors(tensor!([[0.5, -1.0]]), Some(tensor!([2.0])))?;
 
-/// σ(z) for a plain number.
-fn sigmoid(z: f64) -> f64 {
-    Real::sigmoid(&z)
-}
+    // Example 4: Linear Regression, y = w·x + b, dy/dx = w
+    let x = tensor![2.0, 3.0].requires_grad();
+    let y = linear.forward(&x)?.squeeze(None);
+    y.backward()?;
+    let g = x.grad().expect("x requires grad").to_vec();
+    println!("Linear | dy/dx1={:?}, dy/dx2={:?}", g[0], g[1]);
 
-fn show_at(a: &Tensor, x: &Tensor) {
-    let f = |x: &Tensor| a.dot(x).softplus();
-    let z = a.dot(x).item();
-    println!("⟨a, x⟩ = {z:.6}, f = {:.6}\n", f(x).item());
-    let (s, s_neg) = (sigmoid(z), sigmoid(-z));
-    let outer = a.unsqueeze(1).matmul(&a.unsqueeze(0));
-    compare("gradient", &grad(f)(x), &(a * s), "σ(⟨a,x⟩)·a");
-    compare(
-        "Hessian",
-        &hessian(f)(x),
-        &(outer * (s * s_neg)),
-        "σ(1 − σ)·aaᵀ",
-    );
-}
-
-fn main() {
-    let n = 3;
-    let a = random(&[n], 1);
-    println!("f(x) = softplus(⟨a, x⟩) with a = {a}\n");
-    show_at(&a, &random(&[n], 2));
-
-    // The point x = 800·a/‖a‖², where ⟨a, x⟩ = 800.
-    let x = &a * (800.0 / a.dot(&a).item());
-    show_at(&a, &x);
-    let naive = |x: &Tensor| (a.dot(x).exp() + 1.0).ln();
-    println!(
-        "for contrast, ln(1 + exp⟨a,x⟩) written out: f = {}, gradient = {}",
-        naive(&x).item(),
-        grad(naive)(&x)
-    );
+    // Example 5: Logistic Regression, y = σ(w·x + b), dy/dx = σ'(z)·w
+    let x = tensor![2.0, 3.0].requires_grad();
+    let z = linear.forward(&x)?.squeeze(None);
+    let y = Sigmoid.forward(&z)?;
+    y.backward()?;
+    let g = x.grad().expect("x requires grad").to_vec();
+    println!("Logistic | dy/dx1={:.4}, dy/dx2={:.4}", g[0], g[1]);
+    println!("{y}");
+    Ok(())
 }

@@ -6,6 +6,7 @@
 //! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode.
 //! - [`functional`]: JAX-style transforms (`grad`, `jacfwd`, `hessian`, …) that nest.
 //! - [`check`]: finite differences, gradcheck and gradgradcheck.
+//! - [`nn`] and [`optim`]: layers, losses and optimisers, PyTorch-style.
 #![deny(missing_docs)]
 
 pub mod autograd;
@@ -13,7 +14,9 @@ pub mod check;
 pub mod error;
 pub mod forward;
 pub mod functional;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod random;
 pub mod real;
 pub mod rules;

@@ -1,0 +1,102 @@
+//! `Parameter`: a trainable tensor that a model and its optimiser share.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// A shared slot holding a leaf tensor that requires gradients.
+///
+/// A [`Tensor`]'s value never changes after it is made (graphs that saved it
+/// rely on that), so an update makes a new leaf. The slot is what the model
+/// (which reads it in `forward`) and the optimiser (which replaces it in
+/// `step`) share: clones of a `Parameter` are handles to the same slot, the
+/// way `torch.nn.Parameter` objects are shared between a module and
+/// `optimizer.param_groups`.
+///
+/// ```
+/// use chainrule::nn::Parameter;
+/// use chainrule::tensor;
+/// let p = Parameter::new(tensor![1.0, 2.0]);
+/// let q = p.clone();
+/// q.set(&tensor![3.0, 4.0]).unwrap();
+/// assert_eq!(p.value().to_vec(), vec![3.0, 4.0]);
+/// assert!(p.value().is_requires_grad() && p.value().is_leaf());
+/// ```
+#[derive(Clone)]
+pub struct Parameter(Rc<RefCell<Tensor>>);
+
+impl Parameter {
+    /// A parameter holding a copy of `value` as a leaf that requires
+    /// gradients (the value's history, if any, is not kept).
+    pub fn new(value: Tensor) -> Parameter {
+        Parameter(Rc::new(RefCell::new(value.detach().requires_grad())))
+    }
+
+    /// The current value: a leaf that requires gradients. Build the graph
+    /// from this each forward pass; after an optimiser step it is a new leaf.
+    pub fn value(&self) -> Tensor {
+        self.0.borrow().clone()
+    }
+
+    /// The gradient accumulated on the current value, if any.
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0.borrow().grad()
+    }
+
+    /// Clears the gradient (PyTorch's `zero_grad(set_to_none=True)`).
+    pub fn zero_grad(&self) {
+        self.0.borrow().zero_grad();
+    }
+
+    /// The shape of the value.
+    pub fn shape(&self) -> Vec<usize> {
+        self.0.borrow().shape().to_vec()
+    }
+
+    /// The number of elements of the value.
+    pub fn numel(&self) -> usize {
+        self.0.borrow().numel()
+    }
+
+    /// Replaces the value with a copy of `value`, keeping the gradient; an
+    /// `Err` if the shape differs.
+    pub fn set(&self, value: &Tensor) -> Result<()> {
+        let shape = self.shape();
+        if value.shape() != shape.as_slice() {
+            return Err(Error::Shape {
+                op: "Parameter::set: value and parameter",
+                lhs: value.shape().to_vec(),
+                rhs: shape,
+            });
+        }
+        self.replace(value.detach());
+        Ok(())
+    }
+
+    /// Installs `fresh` (a leaf nobody else holds, such as the result of an
+    /// operation under `no_grad`) as the value, moving the gradient over.
+    pub(crate) fn replace(&self, fresh: Tensor) {
+        debug_assert!(fresh.is_leaf(), "a parameter's value is a leaf");
+        let fresh = fresh.requires_grad();
+        let mut slot = self.0.borrow_mut();
+        fresh.set_grad(slot.grad());
+        *slot = fresh;
+    }
+
+    /// Whether `self` and `other` are the same slot.
+    pub fn same(&self, other: &Parameter) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Parameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parameter")
+            .field("shape", &self.shape())
+            .field("data", &self.value().to_vec())
+            .finish()
+    }
+}
