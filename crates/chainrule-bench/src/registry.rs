@@ -97,7 +97,8 @@ type Prepare = Box<dyn FnOnce() -> Result<Prepared, String>>;
 enum Kind {
     Timed(Prepare),
     Compiled(Prepare),
-    Count(Box<dyn FnOnce() -> Result<(f64, f64), String>>),
+    /// (count, check, a note measured with the count).
+    Count(Box<dyn FnOnce() -> Result<(f64, f64, String), String>>),
 }
 
 /// One implementation of one workload at one size: one line (two for a compiled one).
@@ -175,6 +176,20 @@ impl Entry {
         note: impl Into<String>,
         count: impl FnOnce() -> Result<(f64, f64), String> + 'static,
     ) -> Self {
+        Self::count_noted(workload, implementation, size, note, || {
+            count().map(|(n, check)| (n, check, String::new()))
+        })
+    }
+
+    /// As [`Entry::count`], for a `count()` that also returns a note found while
+    /// counting (other measures of the same thing), appended to `note`.
+    pub fn count_noted(
+        workload: &'static str,
+        implementation: &'static str,
+        size: impl Into<String>,
+        note: impl Into<String>,
+        count: impl FnOnce() -> Result<(f64, f64, String), String> + 'static,
+    ) -> Self {
         Entry {
             workload,
             implementation,
@@ -208,7 +223,7 @@ impl Entry {
         let plan = mode.plan();
         let outcome = catch_unwind(AssertUnwindSafe(|| match kind {
             Kind::Count(count) => {
-                count().map(|(n, check)| vec![line(unit, Some(n), Some(check), "")])
+                count().map(|(n, check, found)| vec![line(unit, Some(n), Some(check), &found)])
             }
             Kind::Timed(prepare) => {
                 let m = time(prepare()?, plan);
@@ -379,6 +394,15 @@ mod tests {
             (line.unit.as_str(), line.seconds, line.check),
             ("ops", Some(1422.0), Some(0.25))
         );
+    }
+
+    #[test]
+    fn counts_carry_the_note_found_with_them() {
+        let entry = Entry::count_noted("W6", "t", "m=50", "fixed", || {
+            Ok((3.0, 0.5, "also 4 as trees".into()))
+        });
+        let line = &entry.run(&smoke())[0];
+        assert_eq!(line.note.as_deref(), Some("fixed; also 4 as trees"));
     }
 
     #[test]

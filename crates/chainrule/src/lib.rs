@@ -9,6 +9,7 @@
 
 pub mod autograd;
 pub mod check;
+pub mod compiled;
 pub mod error;
 pub mod forward;
 pub mod ops;

@@ -113,6 +113,44 @@ thread_local! {
     static ARENA: RefCell<Arena> = RefCell::new(Arena::with_small_numbers());
 }
 
+/// Puts the previous arena back when [`with_fresh_arena`] ends (also on a panic).
+struct Restore(Option<Arena>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(old) = self.0.take() {
+            ARENA.with(|a| *a.borrow_mut() = old);
+        }
+    }
+}
+
+/// Runs `f` with a fresh, empty formula arena on this thread and puts the
+/// previous arena back afterwards (the fresh one and all its nodes are
+/// freed).
+///
+/// This is how to build formulas from scratch more than once, for example
+/// to time their construction honestly: inside `f` nothing is already
+/// interned, as in the first call on a new thread. It is also how a
+/// long-running thread lets go of formulas it no longer needs.
+///
+/// `f` and its result must be `Send`, and [`Expr`] is not: no formula can
+/// be carried into `f` or out of it, so no handle can outlive its arena.
+/// (Formulas stored by `f` in a thread-local of its own would; they would
+/// then refer to nodes of the restored arena, so do not do that.) Return
+/// what a formula is worth outside as text, numbers or a compiled
+/// [`Program`](super::Program).
+///
+/// ```
+/// use chainrule::symbolic::{with_fresh_arena, Expr};
+/// let text = with_fresh_arena(|| Expr::var("x").sin().diff("x").to_string());
+/// assert_eq!(text, "cos(x)");
+/// ```
+pub fn with_fresh_arena<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let old = ARENA.with(|a| std::mem::replace(&mut *a.borrow_mut(), Arena::with_small_numbers()));
+    let _restore = Restore(Some(old));
+    f()
+}
+
 /// Ids of the numbers every formula needs, interned first.
 pub(crate) const ZERO_ID: u32 = 0;
 pub(crate) const ONE_ID: u32 = 1;
