@@ -64,10 +64,10 @@ pub enum Node {
     Const(Constant),
     /// A variable.
     Sym(Rc<str>),
-    /// A sum of two or more terms.
-    Add(Box<[Expr]>),
+    /// A sum of two or more terms (shared, so copying a node is cheap).
+    Add(Rc<[Expr]>),
     /// A product of two or more factors.
-    Mul(Box<[Expr]>),
+    Mul(Rc<[Expr]>),
     /// `[base, exponent]`.
     Pow([Expr; 2]),
     /// A named function of one argument.
@@ -103,10 +103,17 @@ pub struct Expr {
 /// Bytes of a node's sort signature that ordering looks at.
 const SIG_LEN: usize = 48;
 
+/// "No node" in the hash chains.
+const NO_NODE: u32 = u32::MAX;
+
+/// The nodes, each stored once: `index` maps a node's hash to the newest
+/// node with that hash, and `next` chains the older ones (so a node is not
+/// stored a second time as a hash-map key).
 struct Arena {
     nodes: Vec<Node>,
     sigs: Vec<Box<str>>,
-    index: FxMap<Node, u32>,
+    index: FxMap<u64, u32>,
+    next: Vec<u32>,
 }
 
 thread_local! {
@@ -173,15 +180,45 @@ impl Arena {
             nodes: Vec::new(),
             sigs: Vec::new(),
             index: FxMap::default(),
+            next: Vec::new(),
         };
         for n in [Num::ZERO, Num::ONE, Num::MINUS_ONE] {
-            let node = Node::Num(n);
-            let sig = a.signature(&node);
-            a.index.insert(node.clone(), a.nodes.len() as u32);
-            a.nodes.push(node);
-            a.sigs.push(sig);
+            a.insert(Node::Num(n));
         }
         a
+    }
+
+    fn hash(node: &Node) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<FxHasher>::default().hash_one(node)
+    }
+
+    /// The id of `node` if it is stored (`hash` is its hash).
+    fn find(&self, node: &Node, hash: u64) -> Option<u32> {
+        let mut id = *self.index.get(&hash)?;
+        while id != NO_NODE {
+            if self.nodes[id as usize] == *node {
+                return Some(id);
+            }
+            id = self.next[id as usize];
+        }
+        None
+    }
+
+    /// Stores `node` (not yet stored) and returns its id.
+    fn insert_hashed(&mut self, node: Node, hash: u64) -> u32 {
+        let id = u32::try_from(self.nodes.len()).expect("more than 2^32 formula nodes");
+        let sig = self.signature(&node);
+        self.nodes.push(node);
+        self.sigs.push(sig);
+        let older = self.index.insert(hash, id).unwrap_or(NO_NODE);
+        self.next.push(older);
+        id
+    }
+
+    fn insert(&mut self, node: Node) -> u32 {
+        let hash = Arena::hash(&node);
+        self.insert_hashed(node, hash)
     }
 
     fn signature(&self, node: &Node) -> Box<str> {
@@ -237,21 +274,21 @@ impl Expr {
     pub(crate) fn intern(node: Node) -> Expr {
         ARENA.with(|a| {
             let mut a = a.borrow_mut();
-            if let Some(&id) = a.index.get(&node) {
-                return Expr::from_id(id);
-            }
-            let id = u32::try_from(a.nodes.len()).expect("more than 2^32 formula nodes");
-            let sig = a.signature(&node);
-            a.nodes.push(node.clone());
-            a.sigs.push(sig);
-            a.index.insert(node, id);
+            let hash = Arena::hash(&node);
+            let id = match a.find(&node, hash) {
+                Some(id) => id,
+                None => a.insert_hashed(node, hash),
+            };
             Expr::from_id(id)
         })
     }
 
     /// The handle of `node` if it has been built before (never builds it).
     pub(crate) fn find(node: &Node) -> Option<Expr> {
-        ARENA.with(|a| a.borrow().index.get(node).map(|&id| Expr::from_id(id)))
+        ARENA.with(|a| {
+            let a = a.borrow();
+            a.find(node, Arena::hash(node)).map(Expr::from_id)
+        })
     }
 
     /// Runs `f` on this node without cloning it. `f` must not build nodes.
