@@ -24,6 +24,8 @@ pub(crate) enum Instr {
     MulSub(Reg, Reg, Reg, Reg),
     /// d = c − a·b, rounded twice.
     SubMul(Reg, Reg, Reg, Reg),
+    /// d = (a·b)·c, rounded twice.
+    MulMul(Reg, Reg, Reg, Reg),
     /// d = a·b + c·e (two products and their sum, rounded as three operations).
     MulMulAdd(Reg, Reg, Reg, Reg, Reg),
     /// d = a·b − c·e, rounded as three operations.
@@ -57,7 +59,7 @@ impl Instr {
             Add(d, a, b) | Sub(d, a, b) | Mul(d, a, b) | Div(d, a, b) | Binary(_, d, a, b) => {
                 (d, [Some(a), Some(b), None, None])
             }
-            MulAdd(d, a, b, c) | MulSub(d, a, b, c) | SubMul(d, a, b, c) => {
+            MulAdd(d, a, b, c) | MulSub(d, a, b, c) | SubMul(d, a, b, c) | MulMul(d, a, b, c) => {
                 (d, [Some(a), Some(b), Some(c), None])
             }
             MulMulAdd(d, a, b, c, e) | MulMulSub(d, a, b, c, e) => {
@@ -111,6 +113,9 @@ pub(crate) fn run_scalar(code: &[Instr], r: &mut [f64]) {
             Instr::SubMul(d, a, b, c) => {
                 r[d as usize] = r[c as usize] - r[a as usize] * r[b as usize]
             }
+            Instr::MulMul(d, a, b, c) => {
+                r[d as usize] = r[a as usize] * r[b as usize] * r[c as usize]
+            }
             Instr::MulMulAdd(d, a, b, c, e) => {
                 r[d as usize] = r[a as usize] * r[b as usize] + r[c as usize] * r[e as usize]
             }
@@ -136,28 +141,69 @@ pub(crate) fn run_scalar(code: &[Instr], r: &mut [f64]) {
 
 /// Registers of `L` lanes: the program's own (`regs`), and the rows of
 /// samples it reads in place (`inputs`, registers `first_input..`), so that
-/// a block of data is never copied into registers.
+/// a block of data is never copied into registers. An instruction whose
+/// result is only summed (`sink[k]` = the sum it goes to) adds it into
+/// `sums` instead of writing a register, so the sum costs no pass of its own.
 pub(crate) struct Lanes<'r, 'd, const L: usize> {
     pub(crate) regs: &'r mut [[f64; L]],
     pub(crate) first_input: usize,
     pub(crate) inputs: &'r [&'d [f64; L]],
+    pub(crate) sums: &'r mut [[f64; L]],
+    pub(crate) sink: &'r [Option<u32>],
+}
+
+/// Where an instruction's lanes go.
+enum Dst<'a, const L: usize> {
+    Write(&'a mut [f64; L]),
+    Add(&'a mut [f64; L]),
+}
+
+impl<const L: usize> Dst<'_, L> {
+    #[inline(always)]
+    fn fill(self, f: impl Fn(usize) -> f64) {
+        match self {
+            Dst::Write(d) => {
+                for (l, o) in d.iter_mut().enumerate() {
+                    *o = f(l);
+                }
+            }
+            Dst::Add(d) => {
+                for (l, o) in d.iter_mut().enumerate() {
+                    *o += f(l);
+                }
+            }
+        }
+    }
 }
 
 impl<const L: usize> Lanes<'_, '_, L> {
-    /// The destination register (mutable) and the operand registers
-    /// (shared) of one instruction, borrowed apart (operands never alias
-    /// the destination, and the destination is never an input row).
+    /// The destination (a register, or a sum for an instruction `k` whose
+    /// result is only summed) and the operand registers of one instruction,
+    /// borrowed apart (operands never alias the destination, and the
+    /// destination is never an input row).
     #[inline(always)]
-    fn split<const N: usize>(&mut self, d: Reg, ops: [Reg; N]) -> (&mut [f64; L], [&[f64; L]; N]) {
+    fn split<const N: usize>(
+        &mut self,
+        k: usize,
+        d: Reg,
+        ops: [Reg; N],
+    ) -> (Dst<'_, L>, [&[f64; L]; N]) {
+        let (first, inputs) = (self.first_input, self.inputs);
+        let input =
+            move |o: usize| (o >= first && o - first < inputs.len()).then(|| inputs[o - first]);
+        if let Some(Some(s)) = self.sink.get(k) {
+            let regs: &[[f64; L]] = self.regs;
+            let srcs = ops.map(|o| input(o as usize).unwrap_or(&regs[o as usize]));
+            return (Dst::Add(&mut self.sums[*s as usize]), srcs);
+        }
         let d = d as usize;
         let (lo, hi) = self.regs.split_at_mut(d);
         let (dst, hi) = hi.split_first_mut().expect("destination register in range");
         let (lo, hi): (&[[f64; L]], &[[f64; L]]) = (lo, hi);
-        let (first, inputs) = (self.first_input, self.inputs);
         let srcs = ops.map(|o| {
             let o = o as usize;
-            if o >= first && o - first < inputs.len() {
-                inputs[o - first]
+            if let Some(row) = input(o) {
+                row
             } else if o < d {
                 &lo[o]
             } else {
@@ -165,69 +211,63 @@ impl<const L: usize> Lanes<'_, '_, L> {
                 &hi[o - d - 1]
             }
         });
-        (dst, srcs)
+        (Dst::Write(dst), srcs)
     }
 
     #[inline(always)]
-    fn op1(&mut self, d: Reg, a: Reg, f: impl Fn(f64) -> f64) {
-        let (dst, [a]) = self.split(d, [a]);
-        for (o, &x) in dst.iter_mut().zip(a) {
-            *o = f(x);
-        }
+    fn op1(&mut self, k: usize, d: Reg, a: Reg, f: impl Fn(f64) -> f64) {
+        let (dst, [a]) = self.split(k, d, [a]);
+        dst.fill(|l| f(a[l]));
     }
 
     #[inline(always)]
-    fn op2(&mut self, d: Reg, a: Reg, b: Reg, f: impl Fn(f64, f64) -> f64) {
-        let (dst, [a, b]) = self.split(d, [a, b]);
-        for ((o, &x), &y) in dst.iter_mut().zip(a).zip(b) {
-            *o = f(x, y);
-        }
+    fn op2(&mut self, k: usize, d: Reg, a: Reg, b: Reg, f: impl Fn(f64, f64) -> f64) {
+        let (dst, [a, b]) = self.split(k, d, [a, b]);
+        dst.fill(|l| f(a[l], b[l]));
     }
 
     #[inline(always)]
-    fn op3(&mut self, d: Reg, ops: [Reg; 3], f: impl Fn(f64, f64, f64) -> f64) {
-        let (dst, [a, b, c]) = self.split(d, ops);
-        for (((o, &x), &y), &z) in dst.iter_mut().zip(a).zip(b).zip(c) {
-            *o = f(x, y, z);
-        }
+    fn op3(&mut self, k: usize, d: Reg, ops: [Reg; 3], f: impl Fn(f64, f64, f64) -> f64) {
+        let (dst, [a, b, c]) = self.split(k, d, ops);
+        dst.fill(|l| f(a[l], b[l], c[l]));
     }
 
     #[inline(always)]
-    fn op4(&mut self, d: Reg, ops: [Reg; 4], f: impl Fn(f64, f64, f64, f64) -> f64) {
-        let (dst, [a, b, c, e]) = self.split(d, ops);
-        for ((((o, &x), &y), &z), &u) in dst.iter_mut().zip(a).zip(b).zip(c).zip(e) {
-            *o = f(x, y, z, u);
-        }
+    fn op4(&mut self, k: usize, d: Reg, ops: [Reg; 4], f: impl Fn(f64, f64, f64, f64) -> f64) {
+        let (dst, [a, b, c, e]) = self.split(k, d, ops);
+        dst.fill(|l| f(a[l], b[l], c[l], e[l]));
     }
 
     /// Runs `code`, each instruction over all lanes (each lane one sample).
     pub(crate) fn run(&mut self, code: &[Instr]) {
-        for ins in code {
+        for (k, ins) in code.iter().enumerate() {
             match *ins {
-                Instr::Add(d, a, b) => self.op2(d, a, b, |x, y| x + y),
-                Instr::Sub(d, a, b) => self.op2(d, a, b, |x, y| x - y),
-                Instr::Mul(d, a, b) => self.op2(d, a, b, |x, y| x * y),
-                Instr::Div(d, a, b) => self.op2(d, a, b, |x, y| x / y),
-                Instr::MulAdd(d, a, b, c) => self.op3(d, [a, b, c], |x, y, z| x * y + z),
-                Instr::MulSub(d, a, b, c) => self.op3(d, [a, b, c], |x, y, z| x * y - z),
-                Instr::SubMul(d, a, b, c) => self.op3(d, [a, b, c], |x, y, z| z - x * y),
+                Instr::Add(d, a, b) => self.op2(k, d, a, b, |x, y| x + y),
+                Instr::Sub(d, a, b) => self.op2(k, d, a, b, |x, y| x - y),
+                Instr::Mul(d, a, b) => self.op2(k, d, a, b, |x, y| x * y),
+                Instr::Div(d, a, b) => self.op2(k, d, a, b, |x, y| x / y),
+                Instr::MulAdd(d, a, b, c) => self.op3(k, d, [a, b, c], |x, y, z| x * y + z),
+                Instr::MulSub(d, a, b, c) => self.op3(k, d, [a, b, c], |x, y, z| x * y - z),
+                Instr::SubMul(d, a, b, c) => self.op3(k, d, [a, b, c], |x, y, z| z - x * y),
+                Instr::MulMul(d, a, b, c) => self.op3(k, d, [a, b, c], |x, y, z| x * y * z),
                 Instr::MulMulAdd(d, a, b, c, e) => {
-                    self.op4(d, [a, b, c, e], |x, y, z, u| x * y + z * u)
+                    self.op4(k, d, [a, b, c, e], |x, y, z, u| x * y + z * u)
                 }
                 Instr::MulMulSub(d, a, b, c, e) => {
-                    self.op4(d, [a, b, c, e], |x, y, z, u| x * y - z * u)
+                    self.op4(k, d, [a, b, c, e], |x, y, z, u| x * y - z * u)
                 }
-                Instr::Neg(d, a) => self.op1(d, a, |x| -x),
-                Instr::Square(d, a) => self.op1(d, a, |x| x * x),
-                Instr::Recip(d, a) => self.op1(d, a, |x| 1.0 / x),
-                Instr::Sech2(d, a) => self.op1(d, a, sech2),
+                Instr::Neg(d, a) => self.op1(k, d, a, |x| -x),
+                Instr::Square(d, a) => self.op1(k, d, a, |x| x * x),
+                Instr::Recip(d, a) => self.op1(k, d, a, |x| 1.0 / x),
+                Instr::Sech2(d, a) => self.op1(k, d, a, sech2),
                 Instr::TanhSech2(t, s, a) => {
-                    self.op1(t, a, f64::tanh);
-                    self.op2(s, a, t, sech2_given_tanh);
+                    // Two results: never summed directly (see `lower`).
+                    self.op1(usize::MAX, t, a, f64::tanh);
+                    self.op2(usize::MAX, s, a, t, sech2_given_tanh);
                 }
-                Instr::Powi(d, a, k) => self.op1(d, a, |x| x.powi(k)),
-                Instr::Unary(op, d, a) => self.op1(d, a, |x| op.eval(x)),
-                Instr::Binary(op, d, a, b) => self.op2(d, a, b, |x, y| op.eval(x, y)),
+                Instr::Powi(d, a, n) => self.op1(k, d, a, |x| x.powi(n)),
+                Instr::Unary(op, d, a) => self.op1(k, d, a, |x| op.eval(x)),
+                Instr::Binary(op, d, a, b) => self.op2(k, d, a, b, |x, y| op.eval(x, y)),
             }
         }
     }
@@ -274,13 +314,18 @@ mod tests {
         // Register 1 is read in place from a row of samples.
         let mut l = [[0.5, 2.0], [f64::NAN; 2], [0.0; 2], [0.0; 2], [0.0; 2]];
         let row = [3.0, 1.0];
+        let mut sums = [[10.0, 20.0]];
         Lanes {
             regs: &mut l,
             first_input: 1,
             inputs: &[&row],
+            sums: &mut sums,
+            sink: &[None, None, Some(0)],
         }
         .run(&code);
-        assert_eq!(l[4][0], expected);
-        assert_eq!(l[4][1], (2.0f64 * 1.0 + 2.0).sin() - 2.0);
+        // The last instruction's result went into the sum, not register 4.
+        assert_eq!(l[4], [0.0; 2]);
+        assert_eq!(sums[0][0], 10.0 + expected);
+        assert_eq!(sums[0][1], 20.0 + ((2.0f64 * 1.0 + 2.0).sin() - 2.0));
     }
 }

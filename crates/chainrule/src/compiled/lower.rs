@@ -14,6 +14,10 @@ pub(crate) struct Code {
     pub(crate) consts: Vec<(Reg, f64)>,
     pub(crate) code: Vec<Instr>,
     pub(crate) outputs: Vec<Reg>,
+    /// For each instruction, the output it alone computes when no other
+    /// instruction reads it (so a data pass can add it into that output's
+    /// sum directly, see [`Lanes`](super::exec::Lanes)).
+    pub(crate) sink: Vec<Option<u32>>,
 }
 
 impl Instr {
@@ -28,6 +32,7 @@ impl Instr {
             MulAdd(d, a, b, c) => MulAdd(f(d), f(a), f(b), f(c)),
             MulSub(d, a, b, c) => MulSub(f(d), f(a), f(b), f(c)),
             SubMul(d, a, b, c) => SubMul(f(d), f(a), f(b), f(c)),
+            MulMul(d, a, b, c) => MulMul(f(d), f(a), f(b), f(c)),
             MulMulAdd(d, a, b, c, e) => MulMulAdd(f(d), f(a), f(b), f(c), f(e)),
             MulMulSub(d, a, b, c, e) => MulMulSub(f(d), f(a), f(b), f(c), f(e)),
             Neg(d, a) => Neg(f(d), f(a)),
@@ -117,9 +122,11 @@ pub(crate) fn lower(
     }
     // Fusions: a product used once, by a sum or a difference, is computed
     // inside it; cosh used once, by a power −2, is computed inside it.
-    let single_mul = |i: u32, fused: &[bool]| -> Option<(u32, u32)> {
-        match nodes[i as usize] {
-            Node::Binary(BinaryOp::Mul, a, b) if uses[i as usize] == 1 && !fused[i as usize] => {
+    // A product used once and planned as a plain multiplication (not
+    // already fused with its own operands).
+    let single_mul = |i: u32, plan: &[Option<Instr>], fused: &[bool]| -> Option<(u32, u32)> {
+        match plan[i as usize] {
+            Some(Instr::Mul(_, a, b)) if uses[i as usize] == 1 && !fused[i as usize] => {
                 Some((a, b))
             }
             _ => None,
@@ -178,16 +185,16 @@ pub(crate) fn lower(
             Node::Binary(op, a, b) => Some(match op {
                 BinaryOp::Add => {
                     if let (Some((x, y)), Some((u, v))) = (
-                        single_mul(a, &fused),
-                        single_mul(b, &fused).filter(|_| a != b),
+                        single_mul(a, &plan, &fused),
+                        single_mul(b, &plan, &fused).filter(|_| a != b),
                     ) {
                         fused[a as usize] = true;
                         fused[b as usize] = true;
                         Instr::MulMulAdd(d, x, y, u, v)
-                    } else if let Some((x, y)) = single_mul(b, &fused) {
+                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
                         fused[b as usize] = true;
                         Instr::MulAdd(d, x, y, a)
-                    } else if let Some((x, y)) = single_mul(a, &fused) {
+                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
                         fused[a as usize] = true;
                         Instr::MulAdd(d, x, y, b)
                     } else {
@@ -196,23 +203,33 @@ pub(crate) fn lower(
                 }
                 BinaryOp::Sub => {
                     if let (Some((x, y)), Some((u, v))) = (
-                        single_mul(a, &fused),
-                        single_mul(b, &fused).filter(|_| a != b),
+                        single_mul(a, &plan, &fused),
+                        single_mul(b, &plan, &fused).filter(|_| a != b),
                     ) {
                         fused[a as usize] = true;
                         fused[b as usize] = true;
                         Instr::MulMulSub(d, x, y, u, v)
-                    } else if let Some((x, y)) = single_mul(b, &fused) {
+                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
                         fused[b as usize] = true;
                         Instr::SubMul(d, x, y, a)
-                    } else if let Some((x, y)) = single_mul(a, &fused) {
+                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
                         fused[a as usize] = true;
                         Instr::MulSub(d, x, y, b)
                     } else {
                         Instr::Sub(d, a, b)
                     }
                 }
-                BinaryOp::Mul => Instr::Mul(d, a, b),
+                BinaryOp::Mul => {
+                    if let Some((x, y)) = single_mul(a, &plan, &fused) {
+                        fused[a as usize] = true;
+                        Instr::MulMul(d, x, y, b)
+                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
+                        fused[b as usize] = true;
+                        Instr::MulMul(d, x, y, a)
+                    } else {
+                        Instr::Mul(d, a, b)
+                    }
+                }
                 BinaryOp::Div => Instr::Div(d, a, b),
                 op => Instr::Binary(op, d, a, b),
             }),
@@ -284,12 +301,30 @@ fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) 
             seen[j] = o;
         }
     }
+    // Outputs computed by one single-result instruction and read by none.
+    let mut sink = vec![None; code.len()];
+    let mut read = vec![false; n];
+    for ins in &code {
+        for o in ins.regs().1.into_iter().flatten() {
+            read[o as usize] = true;
+        }
+    }
+    for (k, ins) in code.iter().enumerate() {
+        let ([Some(d), None], _) = ins.regs() else {
+            continue;
+        };
+        let mut which = outputs.iter().enumerate().filter(|&(_, &o)| o == d);
+        if let (Some((j, _)), None, false) = (which.next(), which.next(), read[d as usize]) {
+            sink[k] = Some(j as u32);
+        }
+    }
     Code {
         n_inputs,
         n_regs: next as usize,
         consts,
         code: out_code,
         outputs: outputs.iter().map(|&o| reg[o as usize]).collect(),
+        sink,
     }
 }
 

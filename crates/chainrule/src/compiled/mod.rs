@@ -260,7 +260,18 @@ fn sum_blocks(
     blocks: std::ops::Range<usize>,
 ) -> Vec<f64> {
     let outs = &code.outputs;
-    let mut acc = vec![[0.0; LANES]; outs.len()];
+    let mut sums = vec![[0.0; LANES]; outs.len()];
+    // Outputs not summed by their instruction are added after each block.
+    let mut summed = vec![false; outs.len()];
+    for &j in code.sink.iter().flatten() {
+        summed[j as usize] = true;
+    }
+    let rest: Vec<(usize, usize)> = outs
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| !summed[j])
+        .map(|(j, &r)| (j, r as usize))
+        .collect();
     let mut rows: Vec<&[f64; LANES]> = Vec::with_capacity(columns.len());
     for b in blocks {
         rows.clear();
@@ -271,20 +282,21 @@ fn sum_blocks(
             regs: &mut *regs,
             first_input: n_params,
             inputs: &rows,
+            sums: &mut sums,
+            sink: &code.sink,
         }
         .run(&code.code);
-        for (a, &r) in acc.iter_mut().zip(outs) {
-            let r = r as usize;
+        for &(j, r) in &rest {
             let src = match r.checked_sub(n_params) {
-                Some(j) if j < rows.len() => rows[j],
+                Some(i) if i < rows.len() => rows[i],
                 _ => &regs[r],
             };
-            for (s, &v) in a.iter_mut().zip(src) {
+            for (s, &v) in sums[j].iter_mut().zip(src) {
                 *s += v;
             }
         }
     }
-    acc.iter().map(|a| a.iter().sum()).collect()
+    sums.iter().map(|a| a.iter().sum()).collect()
 }
 
 impl SampleProgram {
