@@ -93,12 +93,13 @@ impl Prepared {
 }
 
 type Prepare = Box<dyn FnOnce() -> Result<Prepared, String>>;
+/// A count: (count, check, a note measured with the count).
+type Count = Box<dyn FnOnce() -> Result<(f64, f64, String), String>>;
 
 enum Kind {
     Timed(Prepare),
     Compiled(Prepare),
-    /// (count, check, a note measured with the count).
-    Count(Box<dyn FnOnce() -> Result<(f64, f64, String), String>>),
+    Count(Count),
 }
 
 /// One implementation of one workload at one size: one line (two for a compiled one).
