@@ -75,13 +75,16 @@ pub fn entries(_mode: &Mode) -> Vec<Entry> {
                      tracing and lowering"
                 ),
                 move || {
+                    let start = std::time::Instant::now();
                     let mut program = compile().map_err(|e| e.to_string())?;
+                    let compile_seconds = start.elapsed().as_secs_f64();
                     let x = linspace(1.0, 4.0, n);
                     let y: Vec<f64> = x.iter().map(|v| 2.0 * v).collect();
                     Ok(Prepared::new(move || {
                         compiled_descent(&mut program, black_box(&x), black_box(&y))
                     })
-                    .scale(1.0 / ITERS as f64))
+                    .scale(1.0 / ITERS as f64)
+                    .compile_seconds(compile_seconds))
                 },
             );
             let manual = Entry::timed(

@@ -373,7 +373,9 @@ impl SampleProgram {
             }
         }
         let code = &self.code;
-        let mut totals = if threads == 1 {
+        let mut totals = if blocks == 0 {
+            vec![0.0; code.outputs.len()]
+        } else if threads == 1 {
             sum_blocks(code, &mut self.lanes[0], np, columns, 0..blocks)
         } else {
             let (mine, others) = self.lanes[..threads]
