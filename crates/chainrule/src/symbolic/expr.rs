@@ -152,6 +152,7 @@ impl Drop for Restore {
 ///
 /// ```
 /// use chainrule::symbolic::{with_fresh_arena, Expr};
+/// use chainrule::Real;
 /// let text = with_fresh_arena(|| Expr::var("x").sin().diff("x").to_string());
 /// assert_eq!(text, "cos(x)");
 /// ```
