@@ -186,6 +186,27 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
 mod tests {
     use super::*;
 
+    /// P_k(tanh x), the closed form, in f64.
+    fn closed_form(k: usize, x: f64) -> f64 {
+        eval(&to_f64(&tanh_derivative_polynomial(k)), x)
+    }
+
+    #[test]
+    fn taylor_eager_and_symbolic_against_the_closed_form() {
+        for k in 0..=16 {
+            let exact = closed_form(k, X);
+            let rel = |v: f64| (v - exact).abs() / exact.abs().max(1.0);
+            assert!(rel(taylor(k, X)) < 1e-12, "taylor k = {k}");
+            assert!(rel(value_at(&formula(k), X)) < 1e-12, "symbolic k = {k}");
+            if k <= 6 {
+                assert!(rel(eager(k, X).unwrap()) < 1e-12, "eager k = {k}");
+            }
+        }
+        // A fresh arena gives the same formula's value.
+        let fresh = with_fresh_arena(|| value_at(&formula(8), X));
+        assert_eq!(fresh, value_at(&formula(8), X));
+    }
+
     #[test]
     fn low_orders_by_hand() {
         // tanh' = 1 − t², tanh'' = −2t + 2t³, tanh''' = −2 + 8t² − 6t⁴.
