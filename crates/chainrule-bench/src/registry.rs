@@ -60,6 +60,9 @@ pub struct Prepared {
     pub max_inner: Option<u64>,
     /// Seconds per call × `scale` = the line's value (1e9 / (4K) for W1's ns/op, 1/20 for s/iter).
     pub scale: f64,
+    /// For [`Entry::compiled`]: the compilation's own time, when the
+    /// preparation also builds data that is not part of compiling.
+    pub compile_seconds: Option<f64>,
 }
 
 impl Prepared {
@@ -70,6 +73,7 @@ impl Prepared {
             setup: None,
             max_inner: None,
             scale: 1.0,
+            compile_seconds: None,
         }
     }
 
@@ -90,14 +94,23 @@ impl Prepared {
         self.scale = factor;
         self
     }
+
+    /// With the `s/compile` line reporting `seconds` (measured by the
+    /// preparation around its compile step) instead of the whole preparation.
+    pub fn compile_seconds(mut self, seconds: f64) -> Self {
+        self.compile_seconds = Some(seconds);
+        self
+    }
 }
 
 type Prepare = Box<dyn FnOnce() -> Result<Prepared, String>>;
+/// A count: (count, check, a note measured with the count).
+type Count = Box<dyn FnOnce() -> Result<(f64, f64, String), String>>;
 
 enum Kind {
     Timed(Prepare),
     Compiled(Prepare),
-    Count(Box<dyn FnOnce() -> Result<(f64, f64), String>>),
+    Count(Count),
 }
 
 /// One implementation of one workload at one size: one line (two for a compiled one).
@@ -175,6 +188,20 @@ impl Entry {
         note: impl Into<String>,
         count: impl FnOnce() -> Result<(f64, f64), String> + 'static,
     ) -> Self {
+        Self::count_noted(workload, implementation, size, note, || {
+            count().map(|(n, check)| (n, check, String::new()))
+        })
+    }
+
+    /// As [`Entry::count`], for a `count()` that also returns a note found while
+    /// counting (other measures of the same thing), appended to `note`.
+    pub fn count_noted(
+        workload: &'static str,
+        implementation: &'static str,
+        size: impl Into<String>,
+        note: impl Into<String>,
+        count: impl FnOnce() -> Result<(f64, f64, String), String> + 'static,
+    ) -> Self {
         Entry {
             workload,
             implementation,
@@ -208,7 +235,7 @@ impl Entry {
         let plan = mode.plan();
         let outcome = catch_unwind(AssertUnwindSafe(|| match kind {
             Kind::Count(count) => {
-                count().map(|(n, check)| vec![line(unit, Some(n), Some(check), "")])
+                count().map(|(n, check, found)| vec![line(unit, Some(n), Some(check), &found)])
             }
             Kind::Timed(prepare) => {
                 let m = time(prepare()?, plan);
@@ -222,9 +249,14 @@ impl Entry {
             Kind::Compiled(compile) => {
                 let start = Instant::now();
                 let prepared = compile();
-                let compile_s = four_digits(start.elapsed().as_secs_f64());
+                let mut compile_s = four_digits(start.elapsed().as_secs_f64());
                 let m = match prepared {
-                    Ok(prepared) => time(prepared, plan),
+                    Ok(prepared) => {
+                        if let Some(s) = prepared.compile_seconds {
+                            compile_s = four_digits(s);
+                        }
+                        time(prepared, plan)
+                    }
                     Err(e) => {
                         return Ok(vec![
                             line("s/compile", None, None, &format!("failed: {e}")),
@@ -361,6 +393,15 @@ mod tests {
     }
 
     #[test]
+    fn a_compile_step_can_time_itself() {
+        let entry = Entry::compiled("W9", "t", "n=1", "s/iter", "", || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Ok(Prepared::new(|| 1.0).compile_seconds(0.5))
+        });
+        assert_eq!(entry.run(&smoke())[0].seconds, Some(0.5));
+    }
+
+    #[test]
     fn a_failed_compilation_gives_two_null_lines() {
         let entry = Entry::compiled("W9", "t", "k=4", "s/eval", "", || Err("no jit".into()));
         let lines = entry.run(&smoke());
@@ -379,6 +420,15 @@ mod tests {
             (line.unit.as_str(), line.seconds, line.check),
             ("ops", Some(1422.0), Some(0.25))
         );
+    }
+
+    #[test]
+    fn counts_carry_the_note_found_with_them() {
+        let entry = Entry::count_noted("W6", "t", "m=50", "fixed", || {
+            Ok((3.0, 0.5, "also 4 as trees".into()))
+        });
+        let line = &entry.run(&smoke())[0];
+        assert_eq!(line.note.as_deref(), Some("fixed; also 4 as trees"));
     }
 
     #[test]

@@ -3,6 +3,9 @@
 
 use std::hint::black_box;
 
+use chainrule::compiled::{self, GradProgram};
+use chainrule::Real;
+
 use crate::registry::{Entry, Mode, Prepared};
 
 /// The chain length of every mode (a call takes about a millisecond, smoke included).
@@ -29,20 +32,54 @@ pub fn manual(k: usize, x: f64, w: f64) -> (f64, f64) {
     (gh, gw)
 }
 
+/// The chain, generic over [`Real`]: `h ← tanh(h·w) + h·0.1`, k times from h = x.
+pub fn chain<T: Real>(k: usize, x: T, w: T) -> T {
+    let mut h = x;
+    for _ in 0..k {
+        h = (h.clone() * w.clone()).tanh() + h * 0.1;
+    }
+    h
+}
+
+/// The chain traced once and compiled with its gradient (inputs x, w).
+pub fn compile(k: usize) -> Result<GradProgram, chainrule::Error> {
+    compiled::value_and_grad(2, |v| chain(k, v[0], v[1]))
+}
+
 /// W1's implementations.
 pub fn entries(_mode: &Mode) -> Vec<Entry> {
     let size = format!("K={K}");
-    vec![Entry::timed(
-        "W1",
-        "chainrule-manual",
-        size,
-        "ns/op",
-        "hand-written forward sweep (tape of h and tanh in Vecs) and reverse sweep",
-        || {
-            Prepared::new(|| manual(black_box(K), black_box(0.5), black_box(0.9)).1)
-                .scale(1e9 / (4 * K) as f64)
-        },
-    )]
+    vec![
+        Entry::compiled(
+            "W1",
+            "chainrule-compiled",
+            size.clone(),
+            "ns/op",
+            "compiled::value_and_grad: the chain traced once (generic code on Traced values) \
+             into one flat program, forward then adjoint instructions (partials from the rules \
+             table), replayed; s/compile is the tracing, reverse sweep and lowering",
+            || {
+                let mut program = compile(K).map_err(|e| e.to_string())?;
+                let mut grad = [0.0; 2];
+                Ok(Prepared::new(move || {
+                    program.eval(black_box(&[0.5, 0.9]), &mut grad);
+                    grad[1]
+                })
+                .scale(1e9 / (4 * K) as f64))
+            },
+        ),
+        Entry::timed(
+            "W1",
+            "chainrule-manual",
+            size,
+            "ns/op",
+            "hand-written forward sweep (tape of h and tanh in Vecs) and reverse sweep",
+            || {
+                Prepared::new(|| manual(black_box(K), black_box(0.5), black_box(0.9)).1)
+                    .scale(1e9 / (4 * K) as f64)
+            },
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -56,6 +93,27 @@ mod tests {
         let (gx, gw) = manual(1, 0.5, 0.9);
         assert!((gx - ((1.0 - t * t) * 0.9 + 0.1)).abs() < 1e-15);
         assert!((gw - (1.0 - t * t) * 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn compiled_chain_agrees_with_the_hand_written_sweep() {
+        for k in [1, 50, 2000] {
+            let mut p = compile(k).unwrap();
+            let mut g = [0.0; 2];
+            let h = p.eval(&[0.5, 0.9], &mut g);
+            assert_eq!(
+                h,
+                chain(k, 0.5, 0.9),
+                "the same operations in the same order"
+            );
+            let (gx, gw) = manual(k, 0.5, 0.9);
+            assert!(
+                (g[0] - gx).abs() <= 1e-12 * gx.abs().max(1e-300),
+                "{} vs {gx}",
+                g[0]
+            );
+            assert!((g[1] - gw).abs() <= 1e-12 * gw.abs(), "{} vs {gw}", g[1]);
+        }
     }
 
     #[test]

@@ -4,6 +4,9 @@
 use std::hint::black_box;
 
 use crate::data::linspace;
+use chainrule::compiled::{self, SampleProgram};
+use chainrule::Real;
+
 use crate::registry::{Entry, Mode, Prepared};
 
 /// Learning rate and iterations of one call.
@@ -29,12 +32,62 @@ pub fn manual(x: &[f64], y: &[f64]) -> f64 {
     w
 }
 
+/// The per-sample loss (w·x − y)², generic over [`Real`].
+pub fn sample_loss<T: Real>(w: &T, x: &T, y: &T) -> T {
+    (w.clone() * x.clone() - y.clone()).square()
+}
+
+/// The per-sample loss compiled with its gradient with respect to w.
+pub fn compile() -> Result<SampleProgram, chainrule::Error> {
+    compiled::per_sample(1, 2, |w, s| sample_loss(&w[0], &s[0], &s[1]))
+}
+
+/// The 20 iterations with the compiled, fused loss and gradient (one pass
+/// over x and y per iteration); returns w.
+pub fn compiled_descent(program: &mut SampleProgram, x: &[f64], y: &[f64]) -> f64 {
+    let mut w = 0.0;
+    let mut grad = [0.0];
+    for _ in 0..ITERS {
+        let loss = program
+            .mean_value_and_grad(&[w], &[x, y], &mut grad)
+            .unwrap_or(f64::NAN);
+        black_box(loss);
+        w -= LR * grad[0];
+    }
+    w
+}
+
 /// W2's implementations.
 pub fn entries(_mode: &Mode) -> Vec<Entry> {
     [4, 1_000_000]
         .into_iter()
-        .map(|n| {
-            Entry::timed(
+        .flat_map(|n| {
+            let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+            let compiled = Entry::compiled(
+                "W2",
+                "chainrule-compiled",
+                format!("n={n}"),
+                "s/iter",
+                format!(
+                    "compiled::per_sample: the loss of one sample traced once with its gradient, \
+                     run over the data in one fused pass per iteration (blocks of 128 samples, \
+                     up to {threads} thread(s), at least 32768 samples each); s/compile is the \
+                     tracing and lowering"
+                ),
+                move || {
+                    let start = std::time::Instant::now();
+                    let mut program = compile().map_err(|e| e.to_string())?;
+                    let compile_seconds = start.elapsed().as_secs_f64();
+                    let x = linspace(1.0, 4.0, n);
+                    let y: Vec<f64> = x.iter().map(|v| 2.0 * v).collect();
+                    Ok(Prepared::new(move || {
+                        compiled_descent(&mut program, black_box(&x), black_box(&y))
+                    })
+                    .scale(1.0 / ITERS as f64)
+                    .compile_seconds(compile_seconds))
+                },
+            );
+            let manual = Entry::timed(
                 "W2",
                 "chainrule-manual",
                 format!("n={n}"),
@@ -46,7 +99,8 @@ pub fn entries(_mode: &Mode) -> Vec<Entry> {
                     Prepared::new(move || manual(black_box(&x), black_box(&y)))
                         .scale(1.0 / ITERS as f64)
                 },
-            )
+            );
+            [compiled, manual]
         })
         .collect()
 }
@@ -63,6 +117,24 @@ mod tests {
         let y = [2.0, 4.0, 6.0, 8.0];
         let expected = 2.0 - 2.0 * 0.85f64.powi(20);
         assert!((manual(&x, &y) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn compiled_descent_closed_forms() {
+        let mut p = compile().unwrap();
+        let (x, y) = ([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 8.0]);
+        let expected = 2.0 - 2.0 * 0.85f64.powi(20);
+        assert!((compiled_descent(&mut p, &x, &y) - expected).abs() < 1e-12);
+        // Full blocks, a tail, and two threads' shares.
+        for (n, threads) in [(1001, 1), (70_001, 2)] {
+            p.set_threads(threads);
+            let x = linspace(1.0, 4.0, n);
+            let y: Vec<f64> = x.iter().map(|v| 2.0 * v).collect();
+            let m2 = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
+            let expected = 2.0 - 2.0 * (1.0 - 0.02 * m2).powi(20);
+            let w = compiled_descent(&mut p, &x, &y);
+            assert!((w - expected).abs() < 1e-12, "n = {n}: {w} vs {expected}");
+        }
     }
 
     #[test]

@@ -5,8 +5,17 @@
 //! `s/formula` line times building P_k (its integer coefficients) and the
 //! `s/eval` line times evaluating the precomputed P_k at tanh(0.5) (tanh and
 //! Horner's rule).
+//!
+//! chainrule's own lines: `chainrule-taylor` (one pass of truncated Taylor
+//! series, no formula and no compile step), `chainrule-eager` (k nested
+//! reverse-mode gradients on the tape, as torch nests
+//! `autograd.grad(create_graph=True)`), and `chainrule-symbolic` (the
+//! formula of the k-th derivative, then its value at 0.5).
 
 use std::hint::black_box;
+
+use chainrule::symbolic::{with_fresh_arena, Expr};
+use chainrule::{autograd, forward, Real, Tensor};
 
 use crate::registry::{Entry, Mode, Prepared};
 
@@ -49,11 +58,100 @@ fn to_f64(p: &[i128]) -> Vec<f64> {
     p.iter().map(|&c| c as f64).collect()
 }
 
+/// d^k/dx^k tanh at `x` by one pass of truncated Taylor series.
+pub fn taylor(k: usize, x: f64) -> f64 {
+    forward::nth_derivative(|t| t.tanh(), x, k)
+}
+
+/// d^k/dx^k tanh at `x` by k nested reverse-mode gradients of 0-d tensors,
+/// each recorded (`create_graph`) so that the next can differentiate it.
+pub fn eager(k: usize, x: f64) -> Result<f64, chainrule::Error> {
+    let x = Tensor::scalar(x).requires_grad();
+    let mut y = x.tanh();
+    for _ in 0..k {
+        y = autograd::grad(&[y], std::slice::from_ref(&x), None, true, true)?.remove(0);
+    }
+    y.try_item()
+}
+
+/// The formula of d^k/dx^k tanh(x), by differentiating k times.
+pub fn formula(k: usize) -> Expr {
+    Expr::var("x").tanh().diff_n("x", k)
+}
+
+/// The value of a formula of x at `x`.
+pub fn value_at(f: &Expr, x: f64) -> f64 {
+    f.eval_with(|name| (name == "x").then_some(x))
+        .unwrap_or(f64::NAN)
+}
+
 /// W5's implementations.
-pub fn entries(_mode: &Mode) -> Vec<Entry> {
+pub fn entries(mode: &Mode) -> Vec<Entry> {
     let mut entries = Vec::new();
     for k in [4, 8, 16] {
         let size = format!("k={k}");
+        entries.push(Entry::timed(
+            "W5",
+            "chainrule-taylor",
+            size.clone(),
+            "s/eval",
+            format!(
+                "forward::nth_derivative of tanh: one pass of truncated Taylor series of \
+                 order {k}, no formula, no compile step"
+            ),
+            move || Prepared::new(move || taylor(black_box(k), black_box(X))),
+        ));
+        // Nested reverse mode grows exponentially with k (k = 16 takes tens of
+        // seconds and gigabytes): smoke mode runs it at k = 8.
+        let (ke, smoke_note) = if k == 16 {
+            mode.size(16, 8, "k")
+        } else {
+            (k, String::new())
+        };
+        entries.push(Entry::timed(
+            "W5",
+            "chainrule-eager",
+            format!("k={ke}"),
+            "s/eval",
+            crate::line::join_notes(&[
+                &smoke_note,
+                &format!(
+                    "autograd::grad(create_graph) nested {ke} times on 0-d tensors, from x \
+                     (as torch nests autograd.grad)"
+                ),
+            ])
+            .unwrap_or_default(),
+            move || {
+                // An error becomes the line's note (the registry reports panics).
+                Prepared::new(move || {
+                    eager(black_box(ke), black_box(X)).unwrap_or_else(|e| panic!("{e}"))
+                })
+            },
+        ));
+        entries.push(Entry::timed(
+            "W5",
+            "chainrule-symbolic",
+            size.clone(),
+            "s/formula",
+            "Expr::diff_n(tanh(x), x, k) in a fresh formula arena each call \
+             (symbolic::with_fresh_arena: nothing interned before, as SymPy with its cache \
+             cleared); the call also evaluates the formula at 0.5 once, for the check",
+            move || {
+                Prepared::new(move || with_fresh_arena(move || value_at(&formula(black_box(k)), X)))
+            },
+        ));
+        entries.push(Entry::timed(
+            "W5",
+            "chainrule-symbolic",
+            size.clone(),
+            "s/eval",
+            "Expr::eval_with(x = 0.5) of the s/formula line's formula (built once, not timed): \
+             each shared node once, no compilation",
+            move || {
+                let f = formula(k);
+                Prepared::new(move || value_at(black_box(&f), black_box(X)))
+            },
+        ));
         entries.push(Entry::timed(
             "W5",
             "chainrule-manual",
@@ -87,6 +185,27 @@ pub fn entries(_mode: &Mode) -> Vec<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// P_k(tanh x), the closed form, in f64.
+    fn closed_form(k: usize, x: f64) -> f64 {
+        eval(&to_f64(&tanh_derivative_polynomial(k)), x)
+    }
+
+    #[test]
+    fn taylor_eager_and_symbolic_against_the_closed_form() {
+        for k in 0..=16 {
+            let exact = closed_form(k, X);
+            let rel = |v: f64| (v - exact).abs() / exact.abs().max(1.0);
+            assert!(rel(taylor(k, X)) < 1e-12, "taylor k = {k}");
+            assert!(rel(value_at(&formula(k), X)) < 1e-12, "symbolic k = {k}");
+            if k <= 6 {
+                assert!(rel(eager(k, X).unwrap()) < 1e-12, "eager k = {k}");
+            }
+        }
+        // A fresh arena gives the same formula's value.
+        let fresh = with_fresh_arena(|| value_at(&formula(8), X));
+        assert_eq!(fresh, value_at(&formula(8), X));
+    }
 
     #[test]
     fn low_orders_by_hand() {

@@ -54,6 +54,59 @@ fn smoke_runs_every_workload_with_agreeing_checks() {
     // W6: ∂f/∂x_1 = e^0.1/1.04·(0.2 cos 0.02 + sin 0.02).
     let d1 = 0.1f64.exp() / 1.04 * (0.2 * 0.02f64.cos() + 0.02f64.sin());
     assert!((check("W6", "m=50") - d1).abs() < 1e-14);
+    // Every implementation of a size, not only the first: chainrule's
+    // autodiff lines against the same closed forms.
+    let all = |w: &str, size: &str| -> Vec<(String, f64)> {
+        lines
+            .iter()
+            .filter(|l| l["workload"] == w && l["size"] == size && l["unit"] != "ops")
+            .map(|l| {
+                (
+                    l["impl"].to_string(),
+                    l["check"].as_f64().unwrap_or(f64::NAN),
+                )
+            })
+            .collect()
+    };
+    let w2 = 2.0 - 2.0 * 0.85f64.powi(20);
+    for (who, v) in all("W2", "n=4") {
+        assert!((v - w2).abs() < 1e-12, "W2 n=4 {who}: {v}");
+    }
+    for (who, v) in all("W5", "k=4") {
+        assert!((v - 3.9522195637245825).abs() < 1e-12, "W5 k=4 {who}: {v}");
+    }
+    for (who, v) in all("W6", "m=50") {
+        assert!((v - d1).abs() < 1e-14, "W6 {who}: {v}");
+    }
+    // W1: dh/dw of the compiled program and of the hand-written sweep.
+    let w1 = all("W1", "K=25000");
+    assert!(w1.len() >= 3, "{w1:?}");
+    for (who, v) in &w1 {
+        assert!((v - w1[0].1).abs() < 1e-12 * w1[0].1, "W1 {who}: {v}");
+    }
+    for needed in [
+        ("W1", "chainrule-compiled"),
+        ("W2", "chainrule-compiled"),
+        ("W5", "chainrule-taylor"),
+        ("W5", "chainrule-eager"),
+        ("W5", "chainrule-symbolic"),
+        ("W6", "chainrule-symbolic"),
+        ("W6", "chainrule-compiled"),
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["workload"] == needed.0 && l["impl"] == needed.1),
+            "no {needed:?} line"
+        );
+    }
+    // W6: the formulas have at most SymPy's and SymEngine's 1,422 nodes.
+    let ops = lines
+        .iter()
+        .find(|l| l["workload"] == "W6" && l["unit"] == "ops")
+        .and_then(|l| l["seconds"].as_f64())
+        .expect("a W6 ops line");
+    assert!((1.0..=1422.0).contains(&ops), "{ops}");
     // W3: a first loss near ln 10 in both precisions.
     assert!((check("W3", "f64") - 10f64.ln()).abs() < 0.1);
     assert!((check("W3", "f32") - check("W3", "f64")).abs() < 1e-5);

@@ -11,6 +11,7 @@
 
 pub mod autograd;
 pub mod check;
+pub mod compiled;
 pub mod error;
 pub mod forward;
 pub mod functional;

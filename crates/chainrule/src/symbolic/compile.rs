@@ -2,6 +2,9 @@
 //! shared subexpression (within and across the formulas) is computed once,
 //! and evaluation allocates nothing.
 
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+
 use super::expr::{topo, Expr, FxMap, Node};
 use super::num::Num;
 use crate::error::{Error, Result};
@@ -202,39 +205,84 @@ fn share_products(b: &mut Builder, order: &[Expr], needed: &FxMap<Expr, ()>) {
         ops.extend(denom.into_iter().map(|(base, k)| Operand::Den(base, k)));
         prods.push((e, ops, negate));
     }
-    let norm = |x: Operand, y: Operand| if x.key() <= y.key() { (x, y) } else { (y, x) };
-    loop {
-        let mut counts: FxMap<(Operand, Operand), u32> = FxMap::default();
-        for (_, ops, _) in &prods {
-            for i in 0..ops.len() {
-                for j in i + 1..ops.len() {
-                    *counts.entry(norm(ops[i], ops[j])).or_insert(0) += 1;
-                }
+    // Counts of every pair of operands over the products, kept up to date
+    // as pairs are replaced, and ordered (count, then the smallest key
+    // first) so the next pair to share is the last of `ranked`.
+    type Key = (u8, u64, i64);
+    let pair_key = |x: Operand, y: Operand| -> (Key, Key) {
+        let (kx, ky) = (x.key(), y.key());
+        if kx <= ky {
+            (kx, ky)
+        } else {
+            (ky, kx)
+        }
+    };
+    let mut operand_of: FxMap<Key, Operand> = FxMap::default();
+    let mut counts: FxMap<(Key, Key), u32> = FxMap::default();
+    let mut ranked: BTreeSet<(u32, Reverse<(Key, Key)>)> = BTreeSet::new();
+    // Which products each operand appears in (products never lose an
+    // operand without it being replaced by a pair, so this only grows).
+    let mut holders: FxMap<Key, Vec<usize>> = FxMap::default();
+    let bump = |counts: &mut FxMap<(Key, Key), u32>,
+                ranked: &mut BTreeSet<(u32, Reverse<(Key, Key)>)>,
+                k: (Key, Key),
+                up: bool| {
+        let c = counts.entry(k).or_insert(0);
+        if *c >= 2 {
+            ranked.remove(&(*c, Reverse(k)));
+        }
+        if up {
+            *c += 1;
+        } else {
+            *c -= 1;
+        }
+        if *c >= 2 {
+            ranked.insert((*c, Reverse(k)));
+        }
+    };
+    for (p, (_, ops, _)) in prods.iter().enumerate() {
+        for i in 0..ops.len() {
+            operand_of.insert(ops[i].key(), ops[i]);
+            holders.entry(ops[i].key()).or_default().push(p);
+            for j in i + 1..ops.len() {
+                bump(&mut counts, &mut ranked, pair_key(ops[i], ops[j]), true);
             }
         }
-        let best = counts
-            .into_iter()
-            .filter(|&(_, n)| n >= 2)
-            .max_by(|(p, n), (q, m)| {
-                n.cmp(m)
-                    .then_with(|| (q.0.key(), q.1.key()).cmp(&(p.0.key(), p.1.key())))
-            });
-        let Some(((x, y), _)) = best else { break };
+    }
+    while let Some(&(_, Reverse((kx, ky)))) = ranked.iter().next_back() {
+        let (x, y) = (operand_of[&kx], operand_of[&ky]);
         let id = Operand::Pair(b.pairs.len() as u32);
         let den = is_den(x, &b.pair_den) && is_den(y, &b.pair_den);
         b.pairs.push((x, y));
         b.pair_reg.push(None);
         b.pair_den.push(den);
-        for (_, ops, _) in &mut prods {
-            if let (Some(i), Some(j)) = (
+        operand_of.insert(id.key(), id);
+        let mut with_x = holders.get(&kx).cloned().unwrap_or_default();
+        with_x.dedup();
+        for p in with_x {
+            let ops = &mut prods[p].1;
+            let (Some(i), Some(j)) = (
                 ops.iter().position(|&o| o == x),
                 ops.iter().position(|&o| o == y),
-            ) {
-                if i != j {
-                    let (hi, lo) = if i > j { (i, j) } else { (j, i) };
-                    ops.remove(hi);
-                    ops.remove(lo);
-                    ops.push(id);
+            ) else {
+                continue;
+            };
+            if i == j {
+                continue;
+            }
+            for a in 0..ops.len() {
+                for c in a + 1..ops.len() {
+                    bump(&mut counts, &mut ranked, pair_key(ops[a], ops[c]), false);
+                }
+            }
+            let (hi, lo) = if i > j { (i, j) } else { (j, i) };
+            ops.remove(hi);
+            ops.remove(lo);
+            ops.push(id);
+            holders.entry(id.key()).or_default().push(p);
+            for a in 0..ops.len() {
+                for c in a + 1..ops.len() {
+                    bump(&mut counts, &mut ranked, pair_key(ops[a], ops[c]), true);
                 }
             }
         }

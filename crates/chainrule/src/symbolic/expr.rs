@@ -64,10 +64,10 @@ pub enum Node {
     Const(Constant),
     /// A variable.
     Sym(Rc<str>),
-    /// A sum of two or more terms.
-    Add(Box<[Expr]>),
+    /// A sum of two or more terms (shared, so copying a node is cheap).
+    Add(Rc<[Expr]>),
     /// A product of two or more factors.
-    Mul(Box<[Expr]>),
+    Mul(Rc<[Expr]>),
     /// `[base, exponent]`.
     Pow([Expr; 2]),
     /// A named function of one argument.
@@ -103,14 +103,65 @@ pub struct Expr {
 /// Bytes of a node's sort signature that ordering looks at.
 const SIG_LEN: usize = 48;
 
+/// "No node" in the hash chains.
+const NO_NODE: u32 = u32::MAX;
+
+/// The nodes, each stored once: `index` maps a node's hash to the newest
+/// node with that hash, and `next` chains the older ones (so a node is not
+/// stored a second time as a hash-map key).
+/// Signatures (see [`Arena::signature`]) live in one byte buffer, each a
+/// span of it, so that interning a node allocates nothing for its signature.
 struct Arena {
     nodes: Vec<Node>,
-    sigs: Vec<Box<str>>,
-    index: FxMap<Node, u32>,
+    sig_bytes: Vec<u8>,
+    sig_spans: Vec<(u32, u32)>,
+    index: FxMap<u64, u32>,
+    next: Vec<u32>,
 }
 
 thread_local! {
     static ARENA: RefCell<Arena> = RefCell::new(Arena::with_small_numbers());
+}
+
+/// Puts the previous arena back when [`with_fresh_arena`] ends (also on a panic).
+struct Restore(Option<Arena>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(old) = self.0.take() {
+            ARENA.with(|a| *a.borrow_mut() = old);
+        }
+    }
+}
+
+/// Runs `f` with a fresh, empty formula arena on this thread and puts the
+/// previous arena back afterwards (the fresh one and all its nodes are
+/// freed).
+///
+/// This is how to build formulas from scratch more than once, for example
+/// to time their construction honestly: inside `f` nothing is already
+/// interned, as in the first call on a new thread. It is also how a
+/// long-running thread lets go of formulas it no longer needs.
+///
+/// `f` and its result must be `Send`, and [`Expr`] is not: no formula can
+/// be carried into `f` or out of it, so no handle can outlive its arena.
+/// (Formulas stored by `f` in a thread-local of its own would; they would
+/// then refer to nodes of the restored arena, so do not do that.) Return
+/// what a formula is worth outside as text, numbers or a compiled
+/// [`Program`](super::Program).
+///
+/// ```
+/// use chainrule::symbolic::{with_fresh_arena, Expr};
+/// use chainrule::Real;
+/// let text = with_fresh_arena(|| Expr::var("x").sin().diff("x").to_string());
+/// assert_eq!(text, "cos(x)");
+/// ```
+pub fn with_fresh_arena<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    // Room for a few thousand nodes up front: a fresh arena is for real work.
+    let fresh = Arena::with_capacity(4096);
+    let old = ARENA.with(|a| std::mem::replace(&mut *a.borrow_mut(), fresh));
+    let _restore = Restore(Some(old));
+    f()
 }
 
 /// Ids of the numbers every formula needs, interned first.
@@ -118,59 +169,125 @@ pub(crate) const ZERO_ID: u32 = 0;
 pub(crate) const ONE_ID: u32 = 1;
 pub(crate) const MINUS_ONE_ID: u32 = 2;
 
-fn truncate(mut s: String) -> Box<str> {
-    if s.len() > SIG_LEN {
-        let mut cut = SIG_LEN;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
-    s.into_boxed_str()
-}
-
 impl Arena {
     fn with_small_numbers() -> Arena {
+        Arena::with_capacity(0)
+    }
+
+    /// An arena with room for `nodes` nodes before it grows.
+    fn with_capacity(nodes: usize) -> Arena {
         let mut a = Arena {
-            nodes: Vec::new(),
-            sigs: Vec::new(),
-            index: FxMap::default(),
+            nodes: Vec::with_capacity(nodes),
+            sig_bytes: Vec::with_capacity(nodes * 16),
+            sig_spans: Vec::with_capacity(nodes),
+            index: FxMap::with_capacity_and_hasher(nodes, Default::default()),
+            next: Vec::with_capacity(nodes),
         };
         for n in [Num::ZERO, Num::ONE, Num::MINUS_ONE] {
-            let node = Node::Num(n);
-            let sig = a.signature(&node);
-            a.index.insert(node.clone(), a.nodes.len() as u32);
-            a.nodes.push(node);
-            a.sigs.push(sig);
+            a.insert(Node::Num(n));
         }
         a
     }
 
-    fn signature(&self, node: &Node) -> Box<str> {
-        let sig = |e: &Expr| &*self.sigs[e.id as usize];
-        let join = |xs: &[Expr], sep: &str| {
-            let mut s = String::new();
-            for (i, x) in xs.iter().enumerate() {
-                if i > 0 {
-                    s.push_str(sep);
-                }
-                s.push_str(sig(x));
-                if s.len() > SIG_LEN {
-                    break;
+    fn hash(node: &Node) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<FxHasher>::default().hash_one(node)
+    }
+
+    /// The id of `node` if it is stored (`hash` is its hash).
+    fn find(&self, node: &Node, hash: u64) -> Option<u32> {
+        let mut id = *self.index.get(&hash)?;
+        while id != NO_NODE {
+            if self.nodes[id as usize] == *node {
+                return Some(id);
+            }
+            id = self.next[id as usize];
+        }
+        None
+    }
+
+    /// Stores `node` (not yet stored) and returns its id.
+    fn insert_hashed(&mut self, node: Node, hash: u64) -> u32 {
+        let id = u32::try_from(self.nodes.len()).expect("more than 2^32 formula nodes");
+        self.push_signature(&node);
+        self.nodes.push(node);
+        let older = self.index.insert(hash, id).unwrap_or(NO_NODE);
+        self.next.push(older);
+        id
+    }
+
+    fn insert(&mut self, node: Node) -> u32 {
+        let hash = Arena::hash(&node);
+        self.insert_hashed(node, hash)
+    }
+
+    /// The signature of node `id`: the first bytes of its text, used to
+    /// order bases deterministically.
+    fn sig(&self, id: u32) -> &[u8] {
+        let (start, len) = self.sig_spans[id as usize];
+        &self.sig_bytes[start as usize..(start + len) as usize]
+    }
+
+    /// Appends `node`'s signature (at most `SIG_LEN` bytes of its text,
+    /// built from its children's) to the buffer and records its span.
+    fn push_signature(&mut self, node: &Node) {
+        use std::io::Write;
+        let start = self.sig_bytes.len();
+        let child = |a: &mut Arena, e: &Expr| {
+            let (s, l) = a.sig_spans[e.id as usize];
+            a.sig_bytes.extend_from_within(s as usize..(s + l) as usize);
+        };
+        let text = |a: &mut Arena, t: &str| a.sig_bytes.extend_from_slice(t.as_bytes());
+        match node {
+            Node::Num(n) => {
+                // Writing into a Vec cannot fail.
+                let _ = write!(self.sig_bytes, "{n}");
+            }
+            Node::Const(c) => text(self, c.name()),
+            Node::Sym(name) => text(self, name),
+            Node::Add(xs) | Node::Mul(xs) => {
+                let sep = if matches!(node, Node::Add(_)) {
+                    "+"
+                } else {
+                    "*"
+                };
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        text(self, sep);
+                    }
+                    child(self, x);
+                    if self.sig_bytes.len() - start > SIG_LEN {
+                        break;
+                    }
                 }
             }
-            s
-        };
-        truncate(match node {
-            Node::Num(n) => n.to_string(),
-            Node::Const(c) => c.name().to_string(),
-            Node::Sym(s) => s.to_string(),
-            Node::Add(xs) => join(xs, "+"),
-            Node::Mul(xs) => join(xs, "*"),
-            Node::Pow([a, b]) => format!("{}^{}", sig(a), sig(b)),
-            Node::Unary(op, a) => format!("{}({})", op.name(), sig(a)),
-            Node::Binary(op, [a, b]) => format!("{}({},{})", op.name(), sig(a), sig(b)),
-        })
+            Node::Pow([a, b]) => {
+                child(self, a);
+                text(self, "^");
+                child(self, b);
+            }
+            Node::Unary(op, a) => {
+                text(self, op.name());
+                text(self, "(");
+                child(self, a);
+                text(self, ")");
+            }
+            Node::Binary(op, [a, b]) => {
+                text(self, op.name());
+                text(self, "(");
+                child(self, a);
+                text(self, ",");
+                child(self, b);
+                text(self, ")");
+            }
+        }
+        // Truncate at a character boundary (continuation bytes are 10xxxxxx).
+        let mut end = self.sig_bytes.len().min(start + SIG_LEN);
+        while end < self.sig_bytes.len() && end > start && self.sig_bytes[end] & 0xC0 == 0x80 {
+            end -= 1;
+        }
+        self.sig_bytes.truncate(end);
+        self.sig_spans.push((start as u32, (end - start) as u32));
     }
 }
 
@@ -199,21 +316,21 @@ impl Expr {
     pub(crate) fn intern(node: Node) -> Expr {
         ARENA.with(|a| {
             let mut a = a.borrow_mut();
-            if let Some(&id) = a.index.get(&node) {
-                return Expr::from_id(id);
-            }
-            let id = u32::try_from(a.nodes.len()).expect("more than 2^32 formula nodes");
-            let sig = a.signature(&node);
-            a.nodes.push(node.clone());
-            a.sigs.push(sig);
-            a.index.insert(node, id);
+            let hash = Arena::hash(&node);
+            let id = match a.find(&node, hash) {
+                Some(id) => id,
+                None => a.insert_hashed(node, hash),
+            };
             Expr::from_id(id)
         })
     }
 
     /// The handle of `node` if it has been built before (never builds it).
     pub(crate) fn find(node: &Node) -> Option<Expr> {
-        ARENA.with(|a| a.borrow().index.get(node).map(|&id| Expr::from_id(id)))
+        ARENA.with(|a| {
+            let a = a.borrow();
+            a.find(node, Arena::hash(node)).map(Expr::from_id)
+        })
     }
 
     /// Runs `f` on this node without cloning it. `f` must not build nodes.
@@ -284,15 +401,13 @@ impl Expr {
                     return o;
                 }
             }
-            natural_cmp(&a.sigs[self.index()], &a.sigs[other.index()])
-                .then_with(|| self.id.cmp(&other.id))
+            natural_cmp(a.sig(self.id), a.sig(other.id)).then_with(|| self.id.cmp(&other.id))
         })
     }
 }
 
 /// Compares strings with runs of digits compared as numbers (x2 < x10).
-pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+pub(crate) fn natural_cmp(a: &[u8], b: &[u8]) -> Ordering {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
@@ -362,11 +477,11 @@ mod tests {
 
     #[test]
     fn natural_order() {
-        assert_eq!(natural_cmp("x2", "x10"), Ordering::Less);
-        assert_eq!(natural_cmp("x1", "x2"), Ordering::Less);
-        assert_eq!(natural_cmp("x", "x1"), Ordering::Less);
-        assert_eq!(natural_cmp("a", "b"), Ordering::Less);
-        assert_ne!(natural_cmp("x01", "x1"), Ordering::Equal);
+        assert_eq!(natural_cmp(b"x2", b"x10"), Ordering::Less);
+        assert_eq!(natural_cmp(b"x1", b"x2"), Ordering::Less);
+        assert_eq!(natural_cmp(b"x", b"x1"), Ordering::Less);
+        assert_eq!(natural_cmp(b"a", b"b"), Ordering::Less);
+        assert_ne!(natural_cmp(b"x01", b"x1"), Ordering::Equal);
     }
 
     #[test]

@@ -65,7 +65,7 @@ mod simplify;
 
 pub use compile::{compile, Program};
 pub use diff::{gradient, hessian, jacobian};
-pub use expr::{Constant, Expr, Node};
+pub use expr::{with_fresh_arena, Constant, Expr, Node};
 pub use num::Num;
 pub use parse::{parse, parse_syntax, Span, Syntax, SyntaxKind, SyntaxNode, MAX_NESTING};
 
@@ -78,6 +78,37 @@ impl Expr {
             .into_iter()
             .filter(|e| !e.with(|n| n.children().is_empty()))
             .count()
+    }
+}
+
+impl Expr {
+    /// The number of operation nodes of this formula read as a tree: a
+    /// shared node counted at every use, as walking SymPy's or SymEngine's
+    /// `.args` counts them (saturating at `u64::MAX`; computed on the DAG,
+    /// so it is fast even when the tree is exponentially larger).
+    ///
+    /// ```
+    /// use chainrule::symbolic::parse;
+    /// // sin(x·y) is shared: 2 nodes in the DAG, counted twice in the tree.
+    /// let f = parse("sin(x*y) + sin(x*y)^2").unwrap();
+    /// assert_eq!((f.op_count(), f.tree_op_count()), (4, 6));
+    /// ```
+    pub fn tree_op_count(&self) -> u64 {
+        let order = expr::topo(&[*self]);
+        let mut count: expr::FxMap<Expr, u64> = expr::FxMap::default();
+        for e in order {
+            let n = e.with(|n| {
+                let kids = n.children();
+                if kids.is_empty() {
+                    0
+                } else {
+                    kids.iter()
+                        .fold(1u64, |acc, c| acc.saturating_add(count[c]))
+                }
+            });
+            count.insert(e, n);
+        }
+        count[self]
     }
 }
 

@@ -16,6 +16,7 @@
 //!   is `x^(1/2)`, so there is one spelling of each formula.
 
 use std::cmp::Ordering;
+use std::rc::Rc;
 
 use super::expr::{Constant, Expr, FxMap, Node};
 use super::num::{float_pow, Num};
@@ -52,7 +53,7 @@ fn split_coeff(t: Expr) -> (Num, Expr) {
             if rest.len() == 1 {
                 (c, rest[0])
             } else {
-                (c, Expr::intern(Node::Mul(rest.into_boxed_slice())))
+                (c, Expr::intern(Node::Mul(rest.into())))
             }
         }
     }
@@ -82,7 +83,7 @@ fn with_coeff(c: Num, rest: Expr) -> Expr {
         Node::Mul(xs) => fs.extend(xs.iter().copied()),
         _ => fs.push(rest),
     }
-    Expr::intern(Node::Mul(fs.into_boxed_slice()))
+    Expr::intern(Node::Mul(fs.into()))
 }
 
 /// Exponent order in a monomial: numbers by value, others after numbers.
@@ -95,22 +96,27 @@ fn cmp_exponent(a: Expr, b: Expr) -> Ordering {
     }
 }
 
-/// The (base, exponent) factors of a term without its coefficient.
-fn monomial(t: Expr) -> Vec<(Expr, Expr)> {
-    let (_, rest) = split_coeff(t);
-    if rest.is_one() {
-        return Vec::new();
-    }
-    match rest.node() {
-        Node::Mul(fs) => fs.iter().map(|&f| split_pow(f)).collect(),
-        _ => vec![split_pow(rest)],
+/// Appends the (base, exponent) factors of a term, without its
+/// coefficient, to `out` (nothing for a number).
+fn monomial_into(t: Expr, out: &mut Vec<(Expr, Expr)>) {
+    let factors: Option<Rc<[Expr]>> = t.with(|n| match n {
+        Node::Num(_) => Some(Rc::from([])),
+        Node::Mul(fs) => Some(fs.clone()),
+        _ => None,
+    });
+    match factors {
+        None => out.push(split_pow(t)),
+        Some(fs) => {
+            let skip = usize::from(fs.first().is_some_and(|f| f.as_num().is_some()));
+            out.extend(fs[skip..].iter().map(|&f| split_pow(f)));
+        }
     }
 }
 
 /// SymPy-like order of the terms of a sum: lexicographic monomial order,
-/// higher powers of the first base first, numbers last.
-fn cmp_term(a: &(Vec<(Expr, Expr)>, Expr), b: &(Vec<(Expr, Expr)>, Expr)) -> Ordering {
-    let (ma, mb) = (&a.0, &b.0);
+/// higher powers of the first base first, numbers last. A term is its
+/// monomial (see [`monomial_into`]) and itself.
+fn cmp_term(ma: &[(Expr, Expr)], ta: Expr, mb: &[(Expr, Expr)], tb: Expr) -> Ordering {
     for i in 0.. {
         match (ma.get(i), mb.get(i)) {
             (None, None) => break,
@@ -128,7 +134,7 @@ fn cmp_term(a: &(Vec<(Expr, Expr)>, Expr), b: &(Vec<(Expr, Expr)>, Expr)) -> Ord
             }
         }
     }
-    a.1.cmp_base(b.1)
+    ta.cmp_base(tb)
 }
 
 /// Keys in first-seen order with a value each: a linear scan while small,
@@ -211,24 +217,27 @@ pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
         }
     }
     trig_identities(&mut coeffs, &mut constant);
-    let mut keyed: Vec<(Vec<(Expr, Expr)>, Expr)> = coeffs
-        .items
-        .iter()
-        .filter(|(_, c)| !c.is_zero())
-        .map(|&(r, c)| {
-            let t = with_coeff(c, r);
-            (monomial(t), t)
-        })
-        .collect();
-    keyed.sort_by(cmp_term);
-    let mut out: Vec<Expr> = keyed.into_iter().map(|(_, t)| t).collect();
+    // Every term's monomial in one buffer, a term's being a range of it.
+    let mut factors: Vec<(Expr, Expr)> = Vec::new();
+    let mut keyed: Vec<(usize, usize, Expr)> = Vec::with_capacity(coeffs.items.len());
+    for &(r, c) in &coeffs.items {
+        if c.is_zero() {
+            continue;
+        }
+        let t = with_coeff(c, r);
+        let start = factors.len();
+        monomial_into(t, &mut factors);
+        keyed.push((start, factors.len(), t));
+    }
+    keyed.sort_by(|a, b| cmp_term(&factors[a.0..a.1], a.2, &factors[b.0..b.1], b.2));
+    let mut out: Vec<Expr> = keyed.into_iter().map(|(_, _, t)| t).collect();
     if !constant.is_zero() {
         out.push(num(constant));
     }
     match out.len() {
         0 => zero(),
         1 => out[0],
-        _ => Expr::intern(Node::Add(out.into_boxed_slice())),
+        _ => Expr::intern(Node::Add(out.into())),
     }
 }
 
@@ -288,7 +297,7 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
     // re-collected; each round removes a level, so this ends quickly.
     for _round in 0..8 {
         let mut coeff = Num::ONE;
-        let mut exps: Collector<Vec<Expr>> = Collector::new();
+        let mut exps: Collector<Exponents> = Collector::new();
         // exp(a)·exp(b) = exp(a + b), as SymPy combines them.
         let mut exp_args: Vec<Expr> = Vec::new();
         let mut stack = std::mem::take(&mut work);
@@ -299,14 +308,14 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
                 }
                 let kind = f.with(|n| match n {
                     Node::Num(c) => Kind::Num(*c),
-                    Node::Mul(xs) => Kind::Many(xs.to_vec()),
+                    Node::Mul(xs) => Kind::Many(xs.clone()),
                     Node::Pow([b, e]) => Kind::Pow(*b, *e),
                     Node::Unary(UnaryOp::Exp, u) => Kind::Exp(*u),
                     _ => Kind::Other,
                 });
                 match kind {
                     Kind::Num(c) => coeff = coeff.times(c),
-                    Kind::Many(xs) => stack.extend(xs),
+                    Kind::Many(xs) => stack.extend(xs.iter().copied()),
                     Kind::Pow(b, e) => record(&mut exps, b, e),
                     Kind::Exp(u) => exp_args.push(u),
                     Kind::Other => record(&mut exps, f, one()),
@@ -336,15 +345,11 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         let mut again = false;
         for (b, es) in &exps.items {
             let b = *b;
-            let e = if es.len() == 1 {
-                es[0]
-            } else {
-                add(es.iter().copied())
-            };
+            let e = es.total();
             let p = pow(b, e);
             match p.with(|n| match n {
                 Node::Num(c) => Kind::Num(*c),
-                Node::Mul(_) => Kind::Many(Vec::new()),
+                Node::Mul(xs) => Kind::Many(xs.clone()),
                 _ => Kind::Other,
             }) {
                 Kind::Num(c) => coeff = coeff.times(c),
@@ -363,15 +368,10 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if coeff.is_zero() {
             return zero();
         }
-        let mut keyed: Vec<(Expr, Expr, Expr)> = done
-            .into_iter()
-            .map(|f| {
-                let (b, e) = split_pow(f);
-                (b, e, f)
-            })
-            .collect();
-        keyed.sort_by(|a, b| a.0.cmp_base(b.0).then_with(|| cmp_exponent(a.1, b.1)));
-        let mut done: Vec<Expr> = keyed.into_iter().map(|k| k.2).collect();
+        done.sort_by(|&a, &b| {
+            let ((ba, ea), (bb, eb)) = (split_pow(a), split_pow(b));
+            ba.cmp_base(bb).then_with(|| cmp_exponent(ea, eb))
+        });
         if done.is_empty() {
             return num(coeff);
         }
@@ -387,22 +387,22 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if !coeff.is_one() {
             done.insert(0, num(coeff));
         }
-        return Expr::intern(Node::Mul(done.into_boxed_slice()));
+        return Expr::intern(Node::Mul(done.into()));
     }
     // Not reached in practice: keep whatever is left as a plain product.
-    Expr::intern(Node::Mul(work.into_boxed_slice()))
+    Expr::intern(Node::Mul(work.into()))
 }
 
 /// 0 times the collected factors: 0, unless a factor is a numeric `0^-k`
 /// (a division by zero), where the product stays `0/0` (NaN when evaluated),
 /// as SymPy's `0*zoo = nan`.
-fn zero_times(exps: &Collector<Vec<Expr>>) -> Expr {
+fn zero_times(exps: &Collector<Exponents>) -> Expr {
     let zero_base = num(Num::ZERO);
     if let Some(es) = exps.get(zero_base) {
-        let e = add(es.iter().copied());
+        let e = es.total();
         if e.as_num().is_some_and(|k| k.is_negative()) {
             let inf = pow(zero_base, e);
-            return Expr::intern(Node::Mul(Box::new([zero(), inf])));
+            return Expr::intern(Node::Mul(Rc::from([zero(), inf])));
         }
     }
     zero()
@@ -411,14 +411,37 @@ fn zero_times(exps: &Collector<Vec<Expr>>) -> Expr {
 /// What a factor is, read under a short borrow of the arena.
 enum Kind {
     Num(Num),
-    Many(Vec<Expr>),
+    Many(Rc<[Expr]>),
     Pow(Expr, Expr),
     Exp(Expr),
     Other,
 }
 
-fn record(exps: &mut Collector<Vec<Expr>>, b: Expr, e: Expr) {
-    exps.entry(b, Vec::new).0.push(e);
+/// The exponents collected for one base (usually one: no allocation).
+struct Exponents {
+    first: Expr,
+    more: Vec<Expr>,
+}
+
+impl Exponents {
+    /// Their sum.
+    fn total(&self) -> Expr {
+        if self.more.is_empty() {
+            self.first
+        } else {
+            add(std::iter::once(self.first).chain(self.more.iter().copied()))
+        }
+    }
+}
+
+fn record(exps: &mut Collector<Exponents>, b: Expr, e: Expr) {
+    let (slot, fresh) = exps.entry(b, || Exponents {
+        first: e,
+        more: Vec::new(),
+    });
+    if !fresh {
+        slot.more.push(e);
+    }
 }
 
 /// The canonical power `b^e`.

@@ -1,0 +1,368 @@
+//! Lowering a recorded tape to a register program: dead nodes dropped,
+//! a few instructions fused, registers reused once their value is dead.
+
+use super::exec::{Instr, Reg};
+use super::trace::Node;
+use crate::ops::{BinaryOp, UnaryOp};
+
+/// A lowered program: inputs in registers `0..n_inputs`, constants preloaded
+/// in `consts`, outputs read from `outputs` after `code` has run.
+#[derive(Clone, Debug)]
+pub(crate) struct Code {
+    pub(crate) n_inputs: usize,
+    pub(crate) n_regs: usize,
+    pub(crate) consts: Vec<(Reg, f64)>,
+    pub(crate) code: Vec<Instr>,
+    pub(crate) outputs: Vec<Reg>,
+    /// For each instruction, the output it alone computes when no other
+    /// instruction reads it (so a data pass can add it into that output's
+    /// sum directly, see [`Lanes`](super::exec::Lanes)).
+    pub(crate) sink: Vec<Option<u32>>,
+}
+
+impl Instr {
+    /// The same instruction with every register renamed by `f`.
+    fn remap(self, f: impl Fn(u32) -> u32) -> Instr {
+        use Instr::*;
+        match self {
+            Add(d, a, b) => Add(f(d), f(a), f(b)),
+            Sub(d, a, b) => Sub(f(d), f(a), f(b)),
+            Mul(d, a, b) => Mul(f(d), f(a), f(b)),
+            Div(d, a, b) => Div(f(d), f(a), f(b)),
+            MulAdd(d, a, b, c) => MulAdd(f(d), f(a), f(b), f(c)),
+            MulSub(d, a, b, c) => MulSub(f(d), f(a), f(b), f(c)),
+            SubMul(d, a, b, c) => SubMul(f(d), f(a), f(b), f(c)),
+            MulMul(d, a, b, c) => MulMul(f(d), f(a), f(b), f(c)),
+            MulMulAdd(d, a, b, c, e) => MulMulAdd(f(d), f(a), f(b), f(c), f(e)),
+            MulMulSub(d, a, b, c, e) => MulMulSub(f(d), f(a), f(b), f(c), f(e)),
+            Neg(d, a) => Neg(f(d), f(a)),
+            Square(d, a) => Square(f(d), f(a)),
+            Recip(d, a) => Recip(f(d), f(a)),
+            Sech2(d, a) => Sech2(f(d), f(a)),
+            TanhSech2(t, s, a) => TanhSech2(f(t), f(s), f(a)),
+            Powi(d, a, k) => Powi(f(d), f(a), k),
+            Unary(op, d, a) => Unary(op, f(d), f(a)),
+            Binary(op, d, a, b) => Binary(op, f(d), f(a), f(b)),
+        }
+    }
+}
+
+/// The order in which to compute the nodes: tape order, except that each
+/// partial derivative recorded by the rules table (`partial[i]`, such as
+/// `sech²(u)` or `cos x`) whose operands are the function's values is
+/// moved up to just after its last operand. Partials then run during the
+/// forward sweep, where the processor overlaps them with the forward
+/// sweep's dependency chain, and the backward sweep is left with the
+/// adjoint products and sums.
+fn schedule(nodes: &[Node], n_primal: usize, partial: &[bool]) -> Vec<u32> {
+    let mut key = vec![0u32; nodes.len()];
+    let mut hoisted = vec![false; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        key[i] = i as u32;
+        if !partial.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        let operands: &[u32] = match node {
+            Node::Input(_) | Node::Const(_) => &[],
+            Node::Unary(_, a) => std::slice::from_ref(a),
+            Node::Binary(_, a, b) => &[*a, *b],
+        };
+        // Operands that are the function's values (the first `n_primal`
+        // nodes), constants, or hoisted partials.
+        let ready = |o: u32| {
+            (o as usize) < n_primal
+                || hoisted[o as usize]
+                || matches!(nodes[o as usize], Node::Const(_))
+        };
+        if operands.iter().all(|&o| ready(o)) {
+            key[i] = operands.iter().map(|&o| key[o as usize]).max().unwrap_or(0);
+            hoisted[i] = true;
+        }
+    }
+    let mut order: Vec<u32> = (0..nodes.len() as u32).collect();
+    order.sort_by_key(|&i| (key[i as usize], i));
+    order
+}
+
+/// Lowers the nodes that `outputs` need. `nodes` is in topological order
+/// (operands before their users), as every tape is; the first `n_primal`
+/// nodes are the traced function and `partial` flags the partial
+/// derivatives recorded after them (see [`schedule`]).
+pub(crate) fn lower(
+    nodes: &[Node],
+    n_inputs: usize,
+    n_primal: usize,
+    partial: &[bool],
+    outputs: &[u32],
+) -> Code {
+    let n = nodes.len();
+    let kids = |node: &Node| -> ([u32; 2], usize) {
+        match *node {
+            Node::Input(_) | Node::Const(_) => ([0, 0], 0),
+            Node::Unary(_, a) => ([a, 0], 1),
+            Node::Binary(_, a, b) => ([a, b], 2),
+        }
+    };
+    // Live nodes and their number of uses (an output counts as a use).
+    let mut live = vec![false; n];
+    let mut uses = vec![0u32; n];
+    for &o in outputs {
+        live[o as usize] = true;
+        uses[o as usize] += 1;
+    }
+    for i in (0..n).rev() {
+        if !live[i] {
+            continue;
+        }
+        let (k, m) = kids(&nodes[i]);
+        for &c in &k[..m] {
+            live[c as usize] = true;
+            uses[c as usize] += 1;
+        }
+    }
+    // Fusions: a product used once, by a sum or a difference, is computed
+    // inside it; cosh used once, by a power −2, is computed inside it.
+    // A product used once and planned as a plain multiplication (not
+    // already fused with its own operands).
+    let single_mul = |i: u32, plan: &[Option<Instr>], fused: &[bool]| -> Option<(u32, u32)> {
+        match plan[i as usize] {
+            Some(Instr::Mul(_, a, b)) if uses[i as usize] == 1 && !fused[i as usize] => {
+                Some((a, b))
+            }
+            _ => None,
+        }
+    };
+    let mut fused = vec![false; n];
+    // The instructions, with node ids for registers.
+    let mut code: Vec<Instr> = Vec::new();
+    let mut plan: Vec<Option<Instr>> = vec![None; n];
+    let order = schedule(nodes, n_primal, partial);
+    let mut pos = vec![0usize; n];
+    for (k, &i) in order.iter().enumerate() {
+        pos[i as usize] = k;
+    }
+    // The live tanh of each node, to pair with its derivative.
+    let mut tanh_of: rustc_hash::FxHashMap<u32, u32> = Default::default();
+    for (i, node) in nodes.iter().enumerate() {
+        if let (Node::Unary(UnaryOp::Tanh, u), true) = (node, live[i]) {
+            tanh_of.insert(*u, i as u32);
+        }
+    }
+    for &i in &order {
+        let i = i as usize;
+        if !live[i] {
+            continue;
+        }
+        let d = i as u32;
+        plan[i] = match nodes[i] {
+            Node::Input(_) | Node::Const(_) => None,
+            Node::Unary(op, a) => Some(match op {
+                UnaryOp::Neg => Instr::Neg(d, a),
+                UnaryOp::Powi(2) => Instr::Square(d, a),
+                UnaryOp::Powi(-1) => Instr::Recip(d, a),
+                UnaryOp::Powi(-2) => match nodes[a as usize] {
+                    Node::Unary(UnaryOp::Cosh, u) if uses[a as usize] == 1 => {
+                        fused[a as usize] = true;
+                        match tanh_of.get(&u).copied().filter(|&t| !fused[t as usize]) {
+                            // The pair is computed where the first of the two is.
+                            Some(t) if pos[t as usize] < pos[i] => {
+                                plan[t as usize] = Some(Instr::TanhSech2(t, d, u));
+                                fused[i] = true;
+                                Instr::Sech2(d, u)
+                            }
+                            Some(t) => {
+                                fused[t as usize] = true;
+                                Instr::TanhSech2(t, d, u)
+                            }
+                            None => Instr::Sech2(d, u),
+                        }
+                    }
+                    _ => Instr::Powi(d, a, -2),
+                },
+                UnaryOp::Powi(k) => Instr::Powi(d, a, k),
+                op => Instr::Unary(op, d, a),
+            }),
+            Node::Binary(op, a, b) => Some(match op {
+                BinaryOp::Add => {
+                    if let (Some((x, y)), Some((u, v))) = (
+                        single_mul(a, &plan, &fused),
+                        single_mul(b, &plan, &fused).filter(|_| a != b),
+                    ) {
+                        fused[a as usize] = true;
+                        fused[b as usize] = true;
+                        Instr::MulMulAdd(d, x, y, u, v)
+                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
+                        fused[b as usize] = true;
+                        Instr::MulAdd(d, x, y, a)
+                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
+                        fused[a as usize] = true;
+                        Instr::MulAdd(d, x, y, b)
+                    } else {
+                        Instr::Add(d, a, b)
+                    }
+                }
+                BinaryOp::Sub => {
+                    if let (Some((x, y)), Some((u, v))) = (
+                        single_mul(a, &plan, &fused),
+                        single_mul(b, &plan, &fused).filter(|_| a != b),
+                    ) {
+                        fused[a as usize] = true;
+                        fused[b as usize] = true;
+                        Instr::MulMulSub(d, x, y, u, v)
+                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
+                        fused[b as usize] = true;
+                        Instr::SubMul(d, x, y, a)
+                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
+                        fused[a as usize] = true;
+                        Instr::MulSub(d, x, y, b)
+                    } else {
+                        Instr::Sub(d, a, b)
+                    }
+                }
+                BinaryOp::Mul => {
+                    if let Some((x, y)) = single_mul(a, &plan, &fused) {
+                        fused[a as usize] = true;
+                        Instr::MulMul(d, x, y, b)
+                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
+                        fused[b as usize] = true;
+                        Instr::MulMul(d, x, y, a)
+                    } else {
+                        Instr::Mul(d, a, b)
+                    }
+                }
+                BinaryOp::Div => Instr::Div(d, a, b),
+                op => Instr::Binary(op, d, a, b),
+            }),
+        };
+    }
+    for &i in &order {
+        if let (Some(ins), false) = (plan[i as usize], fused[i as usize]) {
+            code.push(ins);
+        }
+    }
+    allocate(nodes, n_inputs, outputs, code)
+}
+
+/// Assigns registers: inputs first, then the constants the code reads, then
+/// temporaries, each reused once the value it held is dead (a linear scan;
+/// an instruction's destination never shares a register with its operands).
+fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) -> Code {
+    const NONE: u32 = u32::MAX;
+    let n = nodes.len();
+    let mut reg = vec![NONE; n];
+    let mut consts = Vec::new();
+    let mut next = n_inputs as u32;
+    let mut fixed = |id: u32, reg: &mut Vec<u32>, consts: &mut Vec<(Reg, f64)>| {
+        if reg[id as usize] != NONE {
+            return;
+        }
+        match nodes[id as usize] {
+            Node::Input(i) => reg[id as usize] = i,
+            Node::Const(bits) => {
+                reg[id as usize] = next;
+                consts.push((next, f64::from_bits(bits)));
+                next += 1;
+            }
+            _ => {}
+        }
+    };
+    let mut last_use = vec![0usize; n];
+    for (k, ins) in code.iter().enumerate() {
+        for o in ins.regs().1.into_iter().flatten() {
+            fixed(o, &mut reg, &mut consts);
+            last_use[o as usize] = k;
+        }
+    }
+    for &o in outputs {
+        fixed(o, &mut reg, &mut consts);
+    }
+    let mut pinned = vec![false; n];
+    for &o in outputs {
+        pinned[o as usize] = true;
+    }
+    let mut free: Vec<u32> = Vec::new();
+    let mut out_code = Vec::with_capacity(code.len());
+    for (k, ins) in code.iter().enumerate() {
+        let (dests, ops) = ins.regs();
+        for d in dests.into_iter().flatten() {
+            let r = free.pop().unwrap_or_else(|| {
+                next += 1;
+                next - 1
+            });
+            reg[d as usize] = r;
+        }
+        out_code.push(ins.remap(|id| reg[id as usize]));
+        let mut seen = [NONE; 4];
+        for (j, o) in ops.into_iter().flatten().enumerate() {
+            let temp = matches!(nodes[o as usize], Node::Unary(..) | Node::Binary(..));
+            if temp && !pinned[o as usize] && last_use[o as usize] == k && !seen.contains(&o) {
+                free.push(reg[o as usize]);
+            }
+            seen[j] = o;
+        }
+    }
+    // Outputs computed by one single-result instruction and read by none.
+    let mut sink = vec![None; code.len()];
+    let mut read = vec![false; n];
+    for ins in &code {
+        for o in ins.regs().1.into_iter().flatten() {
+            read[o as usize] = true;
+        }
+    }
+    for (k, ins) in code.iter().enumerate() {
+        let ([Some(d), None], _) = ins.regs() else {
+            continue;
+        };
+        let mut which = outputs.iter().enumerate().filter(|&(_, &o)| o == d);
+        if let (Some((j, _)), None, false) = (which.next(), which.next(), read[d as usize]) {
+            sink[k] = Some(j as u32);
+        }
+    }
+    Code {
+        n_inputs,
+        n_regs: next as usize,
+        consts,
+        code: out_code,
+        outputs: outputs.iter().map(|&o| reg[o as usize]).collect(),
+        sink,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::exec::run_scalar;
+    use super::*;
+
+    #[test]
+    fn fuses_and_reuses() {
+        // Nodes: x0, x1, c=0.1, m=x0·x1, t=tanh(m), p=x0·c, h=t+p, q=cosh(m), s=q^-2
+        let nodes = [
+            Node::Input(0),
+            Node::Input(1),
+            Node::Const(0.1f64.to_bits()),
+            Node::Binary(BinaryOp::Mul, 0, 1),
+            Node::Unary(UnaryOp::Tanh, 3),
+            Node::Binary(BinaryOp::Mul, 0, 2),
+            Node::Binary(BinaryOp::Add, 4, 5),
+            Node::Unary(UnaryOp::Cosh, 3),
+            Node::Unary(UnaryOp::Powi(-2), 7),
+        ];
+        let code = lower(&nodes, 2, nodes.len(), &[], &[6, 8]);
+        // m, (tanh, sech²) as one pair, x0·0.1 + t: the product and cosh
+        // are fused away.
+        assert_eq!(code.code.len(), 3, "{:?}", code.code);
+        assert!(code.code.iter().any(|i| matches!(i, Instr::MulAdd(..))));
+        assert!(code.code.iter().any(|i| matches!(i, Instr::TanhSech2(..))));
+        let mut r = vec![0.0; code.n_regs];
+        r[0] = 0.5;
+        r[1] = 0.9;
+        for &(k, v) in &code.consts {
+            r[k as usize] = v;
+        }
+        run_scalar(&code.code, &mut r);
+        let m = 0.5f64 * 0.9;
+        assert_eq!(r[code.outputs[0] as usize], m.tanh() + 0.5 * 0.1);
+        let s = r[code.outputs[1] as usize];
+        assert!((s - m.cosh().powi(-2)).abs() < 1e-15);
+    }
+}

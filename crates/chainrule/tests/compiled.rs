@@ -1,0 +1,342 @@
+//! The compiled reverse mode (`chainrule::compiled`): values equal to the
+//! function evaluated on f64, gradients equal to the tape's (to 1e-12
+//! relative) and to finite differences (Richardson, to 1e-6), on random
+//! formulas; the fused per-sample data pass equal to summing one sample at
+//! a time; deep chains without recursion; errors.
+
+use chainrule::compiled::{per_sample, value_and_grad, Traced};
+use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
+use proptest::prelude::*;
+
+/// A random formula of three variables, evaluated generically (as f64, on
+/// the tape, or traced).
+#[derive(Clone, Debug)]
+enum Tree {
+    Var(usize),
+    Const(f64),
+    Unary(UnaryOp, Box<Tree>),
+    Binary(BinaryOp, Box<Tree>, Box<Tree>),
+    Powi(Box<Tree>, i32),
+}
+
+impl Tree {
+    fn eval<T: Real>(&self, vars: &[T]) -> T {
+        match self {
+            Tree::Var(i) => vars[*i].clone(),
+            Tree::Const(c) => T::from_f64(*c),
+            Tree::Unary(op, a) => a.eval(vars).unary(*op),
+            Tree::Binary(op, a, b) => a.eval(vars).binary(*op, &b.eval(vars)),
+            Tree::Powi(a, n) => a.eval(vars).powi(*n),
+        }
+    }
+}
+
+fn un(op: UnaryOp, a: Tree) -> Tree {
+    Tree::Unary(op, Box::new(a))
+}
+
+fn bin(op: BinaryOp, a: Tree, b: Tree) -> Tree {
+    Tree::Binary(op, Box::new(a), Box::new(b))
+}
+
+/// 1 + a², a denominator or log argument that stays ≥ 1.
+fn one_plus_square(a: Tree) -> Tree {
+    bin(BinaryOp::Add, Tree::Const(1.0), Tree::Powi(Box::new(a), 2))
+}
+
+/// Smooth formulas with moderate values on [-2, 2]³ (no domain edges, no
+/// kinks), shared subexpressions included (a tree reused twice).
+fn smooth_tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        (0..3usize).prop_map(Tree::Var),
+        prop_oneof![Just(0.5), Just(2.0), Just(-1.5), Just(1.0), Just(0.0)].prop_map(Tree::Const),
+    ];
+    let ops = vec![
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Tanh,
+        UnaryOp::Atan,
+        UnaryOp::Sigmoid,
+        UnaryOp::Softplus,
+        UnaryOp::Erf,
+        UnaryOp::Asinh,
+        UnaryOp::Sinh,
+        UnaryOp::Cosh,
+        UnaryOp::Neg,
+    ];
+    leaf.prop_recursive(4, 24, 2, move |inner| {
+        prop_oneof![
+            (proptest::sample::select(ops.clone()), inner.clone()).prop_map(|(op, a)| un(op, a)),
+            inner
+                .clone()
+                .prop_map(|a| un(UnaryOp::Exp, un(UnaryOp::Sin, a))),
+            inner
+                .clone()
+                .prop_map(|a| un(UnaryOp::Ln, one_plus_square(a))),
+            inner
+                .clone()
+                .prop_map(|a| un(UnaryOp::Sqrt, one_plus_square(a))),
+            (
+                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, a, b)| bin(op, a, b)),
+            // The same subtree twice: a shared subexpression once traced.
+            (
+                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Mul]),
+                inner.clone()
+            )
+                .prop_map(|(op, a)| bin(op, a.clone(), a)),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| bin(
+                BinaryOp::Div,
+                a,
+                one_plus_square(b)
+            )),
+            (inner.clone(), 2i32..4)
+                .prop_map(|(a, n)| Tree::Powi(Box::new(un(UnaryOp::Tanh, a)), n)),
+            // a^b with a ≥ 1.
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| bin(
+                BinaryOp::Pow,
+                one_plus_square(a),
+                un(UnaryOp::Tanh, b)
+            )),
+            (inner.clone(), inner).prop_map(|(a, b)| {
+                let x = bin(BinaryOp::Add, Tree::Const(3.0), un(UnaryOp::Tanh, b));
+                bin(BinaryOp::Atan2, a, x)
+            }),
+        ]
+    })
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The tape's gradient of `t` at `p`.
+fn tape_gradient(t: &Tree, p: &[f64; 3]) -> Vec<f64> {
+    let xs: Vec<Tensor> = p
+        .iter()
+        .map(|&v| Tensor::scalar(v).requires_grad())
+        .collect();
+    let y = t.eval(&xs);
+    if !y.is_requires_grad() {
+        return vec![0.0; 3];
+    }
+    y.backward().unwrap();
+    xs.iter()
+        .map(|x| x.grad().map_or(0.0, |g| g.item()))
+        .collect()
+}
+
+/// Central differences with Richardson extrapolation (shares nothing with
+/// the library's derivative code).
+fn finite_difference(t: &Tree, p: &[f64; 3], i: usize) -> f64 {
+    let at = |h: f64| {
+        let mut q = *p;
+        q[i] += h;
+        t.eval(&q)
+    };
+    let d = |h: f64| (at(h) - at(-h)) / (2.0 * h);
+    let h = 1e-3;
+    (4.0 * d(h / 2.0) - d(h)) / 3.0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn value_and_grad_matches_f64_the_tape_and_finite_differences(
+        t in smooth_tree(),
+        p in proptest::array::uniform3(-2.0f64..2.0),
+    ) {
+        let mut program = value_and_grad(3, |v| t.eval(v)).unwrap();
+        let mut g = [0.0; 3];
+        let value = program.eval(&p, &mut g);
+        // The same operations in the same order: the same number.
+        prop_assert_eq!(value, t.eval(&p));
+        let tape = tape_gradient(&t, &p);
+        for i in 0..3 {
+            prop_assert!(close(g[i], tape[i], 1e-12), "d/dx{}: compiled {} vs tape {}", i, g[i], tape[i]);
+            let fd = finite_difference(&t, &p, i);
+            prop_assert!(close(g[i], fd, 1e-6), "d/dx{}: compiled {} vs finite difference {}", i, g[i], fd);
+        }
+        // Replaying is repeatable.
+        let mut again = [0.0; 3];
+        prop_assert_eq!(program.eval(&p, &mut again), value);
+        prop_assert_eq!(again, g);
+    }
+
+    #[test]
+    fn per_sample_sums_match_one_sample_at_a_time(
+        t in smooth_tree(),
+        params in proptest::array::uniform2(-2.0f64..2.0),
+        data in proptest::collection::vec(-2.0f64..2.0, 0..400),
+    ) {
+        // Variables 0 and 1 are parameters, variable 2 the sample.
+        let mut fused = per_sample(2, 1, |w, s| t.eval(&[w[0], w[1], s[0]])).unwrap();
+        let mut one = value_and_grad(3, |v| t.eval(v)).unwrap();
+        let (mut value, mut grad) = (0.0, [0.0; 2]);
+        for &x in &data {
+            let mut g = [0.0; 3];
+            value += one.eval(&[params[0], params[1], x], &mut g);
+            grad[0] += g[0];
+            grad[1] += g[1];
+        }
+        let mut g = [0.0; 2];
+        let v = fused.sum_value_and_grad(&params, &[&data], &mut g).unwrap();
+        let scale = data.len().max(1) as f64;
+        prop_assert!(close(v / scale, value / scale, 1e-12), "{} vs {}", v, value);
+        for i in 0..2 {
+            prop_assert!(close(g[i] / scale, grad[i] / scale, 1e-12), "{} vs {}", g[i], grad[i]);
+        }
+    }
+}
+
+/// W1's chain, by hand: forward storing h and tanh(hw), then the reverse
+/// sweep with tanh' = 1 − t² (an independent formula for the derivative).
+fn chain_by_hand(k: usize, x: f64, w: f64) -> (f64, f64, f64) {
+    let (mut hs, mut ts) = (Vec::with_capacity(k), Vec::with_capacity(k));
+    let mut h = x;
+    for _ in 0..k {
+        let t = (h * w).tanh();
+        hs.push(h);
+        ts.push(t);
+        h = t + h * 0.1;
+    }
+    let (mut gh, mut gw) = (1.0, 0.0);
+    for (&h, &t) in hs.iter().zip(&ts).rev() {
+        let ga = gh * (1.0 - t * t);
+        gw += ga * h;
+        gh = ga * w + gh * 0.1;
+    }
+    (h, gh, gw)
+}
+
+#[test]
+fn a_100000_op_chain_compiles_and_replays_without_recursion() {
+    let k = 25_000;
+    let mut program = value_and_grad(2, |v| {
+        let (mut h, w) = (v[0], v[1]);
+        for _ in 0..k {
+            h = (h * w).tanh() + h * 0.1;
+        }
+        h
+    })
+    .unwrap();
+    let mut g = [0.0; 2];
+    let h = program.eval(&[0.5, 0.9], &mut g);
+    let (hh, gx, gw) = chain_by_hand(k, 0.5, 0.9);
+    assert_eq!(h, hh);
+    assert!(
+        close(g[0], gx, 1e-12) && close(g[1], gw, 1e-12),
+        "{g:?} vs {gx} {gw}"
+    );
+    // At most 6 instructions per link of the chain (its 4 ops and their
+    // adjoints, fused), and registers for about two values per link.
+    assert!(program.len() <= 6 * k, "{} instructions", program.len());
+    assert!(
+        program.n_registers() < 3 * k,
+        "{} registers",
+        program.n_registers()
+    );
+}
+
+#[test]
+fn kinks_follow_the_rules_table() {
+    // relu'(0) = 0, |x|'(0) = 0, max and min give a tie to the first argument.
+    let mut p = value_and_grad(2, |v| v[0].relu() + v[1].abs() + v[0].max(&v[1]) * 10.0).unwrap();
+    let mut g = [0.0; 2];
+    assert_eq!(p.eval(&[0.0, 0.0], &mut g), 0.0);
+    assert_eq!(g, [10.0, 0.0]);
+    let mut p = value_and_grad(2, |v| v[0].min(&v[1])).unwrap();
+    p.eval(&[1.0, 1.0], &mut g);
+    assert_eq!(g, [1.0, 0.0]);
+    p.eval(&[2.0, 1.0], &mut g);
+    assert_eq!(g, [0.0, 1.0]);
+}
+
+#[test]
+fn constants_and_unused_inputs_have_zero_gradients() {
+    let mut p = value_and_grad(3, |v| v[1].sin() * 2.0 + Traced::from_f64(5.0)).unwrap();
+    let mut g = [7.0; 3];
+    let y = p.eval(&[1.0, 0.5, -3.0], &mut g);
+    assert_eq!(y, 0.5f64.sin() * 2.0 + 5.0);
+    assert_eq!(g, [0.0, 0.5f64.cos() * 2.0, 0.0]);
+    let mut c = value_and_grad(1, |_| Traced::from_f64(2.5)).unwrap();
+    let mut g = [1.0];
+    assert_eq!(c.eval(&[9.0], &mut g), 2.5);
+    assert_eq!(g, [0.0]);
+    assert!(c.is_empty());
+}
+
+#[test]
+fn sech2_stays_accurate_in_the_tails() {
+    // d/dx tanh(x) at 20 is sech²(20) ≈ 1.7e-17, not 1 − tanh² = 0.
+    let mut p = value_and_grad(1, |v| v[0].tanh()).unwrap();
+    let mut g = [0.0];
+    for x in [0.0, 0.3, -0.7, 3.0, 20.0, -20.0] {
+        p.eval(&[x], &mut g);
+        let exact = 4.0 * (-2.0 * f64::abs(x)).exp() / (1.0 + (-2.0 * f64::abs(x)).exp()).powi(2);
+        assert!(
+            (g[0] - exact).abs() <= 1e-15 * exact,
+            "{x}: {} vs {exact}",
+            g[0]
+        );
+    }
+}
+
+#[test]
+fn least_squares_over_blocks_tails_and_threads() {
+    // mean (w·x − y)² with y = 2x: d/dw = 2(w − 2)·mean(x²).
+    let mut p = per_sample(1, 2, |w, s| (w[0] * s[0] - s[1]).square()).unwrap();
+    for (n, threads) in [(5, 1), (300, 1), (200_003, 1), (200_003, 2)] {
+        p.set_threads(threads);
+        let x: Vec<f64> = (0..n).map(|i| 1.0 + 3.0 * i as f64 / n as f64).collect();
+        let y: Vec<f64> = x.iter().map(|v| 2.0 * v).collect();
+        let m2 = x.iter().map(|v| v * v).sum::<f64>() / n as f64;
+        let mut g = [0.0];
+        let loss = p.mean_value_and_grad(&[0.5], &[&x, &y], &mut g).unwrap();
+        assert!(close(loss, 2.25 * m2, 1e-12), "n = {n}: {loss}");
+        assert!(close(g[0], -3.0 * m2, 1e-12), "n = {n}: {}", g[0]);
+    }
+    assert_eq!(p.threads(), 2);
+    let mut g = [0.0];
+    let empty: [f64; 0] = [];
+    assert!(p
+        .mean_value_and_grad(&[0.5], &[&empty, &empty], &mut g)
+        .unwrap()
+        .is_nan());
+}
+
+#[test]
+fn wrong_lengths_and_misuse_are_errors() {
+    let mut p = value_and_grad(2, |v| v[0] * v[1]).unwrap();
+    assert!(p.try_eval(&[1.0], &mut [0.0; 2]).is_err());
+    assert!(p.try_eval(&[1.0, 2.0], &mut [0.0; 3]).is_err());
+    let mut s = per_sample(1, 2, |w, d| w[0] * d[0] + d[1]).unwrap();
+    let mut g = [0.0];
+    assert!(s
+        .sum_value_and_grad(&[1.0], &[&[1.0, 2.0], &[1.0]], &mut g)
+        .is_err());
+    assert!(s.sum_value_and_grad(&[1.0], &[&[1.0]], &mut g).is_err());
+    assert!(s
+        .sum_value_and_grad(&[], &[&[1.0], &[1.0]], &mut g)
+        .is_err());
+    // Traces do not nest.
+    let nested = value_and_grad(1, |v| {
+        assert!(value_and_grad(1, |u| u[0]).is_err());
+        v[0]
+    });
+    assert!(nested.is_ok());
+    // A value of a finished trace is refused, and panics when used.
+    let mut leaked = None;
+    value_and_grad(1, |v| {
+        leaked = Some(v[0]);
+        v[0]
+    })
+    .unwrap();
+    let leaked = leaked.unwrap();
+    assert!(value_and_grad(1, |_| leaked).is_err());
+    assert!(std::panic::catch_unwind(move || leaked.sin()).is_err());
+}
