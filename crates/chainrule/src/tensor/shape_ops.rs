@@ -795,6 +795,38 @@ impl Tensor {
         self.try_dot(rhs).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The sum of the diagonal of a square matrix (`torch.trace`); an `Err`
+    /// for anything but a 2-d square tensor.
+    ///
+    /// ```
+    /// use chainrule::tensor;
+    /// assert_eq!(tensor![[1.0, 2.0], [3.0, 4.0]].try_trace().unwrap().item(), 5.0);
+    /// ```
+    pub fn try_trace(&self) -> Result<Tensor> {
+        let s = self.shape();
+        if s.len() != 2 || s[0] != s[1] {
+            return Err(Error::Invalid(format!(
+                "trace: expected a square matrix, got shape {s:?}"
+            )));
+        }
+        let n = s[0];
+        let value = self.0.data.with_view(|v| (0..n).map(|i| v[[i, i]]).sum());
+        Ok(Tensor::custom(
+            Data::Scalar(value),
+            "TraceBackward0",
+            vec![self.clone()],
+            move |g, _, _| vec![Some(Tensor::eye(n) * g)],
+        ))
+    }
+
+    /// The sum of the diagonal of a square matrix.
+    ///
+    /// # Panics
+    /// If the tensor is not a square matrix.
+    pub fn trace(&self) -> Tensor {
+        self.try_trace().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     // ----- indexing ------------------------------------------------------------
 
     /// Picks `indices` along `axis`; with `squeeze` (one index) the axis is removed.
