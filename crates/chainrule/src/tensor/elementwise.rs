@@ -5,6 +5,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use ndarray::{ArrayD, IxDyn, Zip};
 
+use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
 use super::{Data, Op, Tensor};
 use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
@@ -46,10 +47,14 @@ pub(crate) fn zip_data(
 ) -> Result<Data> {
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
-        (Data::Array(x), Data::Scalar(y)) => Data::from_array(x.mapv(|v| f(v, *y))),
-        (Data::Scalar(x), Data::Array(y)) => Data::from_array(y.mapv(|v| f(*x, v))),
+        (Data::Array(x), Data::Scalar(y)) => Data::from_array(map_slice(x, |v| f(v, *y))),
+        (Data::Scalar(x), Data::Array(y)) => Data::from_array(map_slice(y, |v| f(*x, v))),
         (Data::Array(x), Data::Array(y)) => {
-            if x.shape() == y.shape() {
+            if let (true, Some(xs), Some(ys)) = (x.shape() == y.shape(), x.as_slice(), y.as_slice())
+            {
+                let v = xs.iter().zip(ys).map(|(&u, &v)| f(u, v)).collect();
+                Data::from_array(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
+            } else if x.shape() == y.shape() {
                 Data::from_array(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))
             } else {
                 let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
@@ -82,9 +87,9 @@ fn op_label(op: BinaryOp) -> &'static str {
 impl Tensor {
     /// Applies an elementwise function of one argument (recorded).
     pub fn unary_op(&self, op: UnaryOp) -> Tensor {
-        let data = self.0.data.map(|x| op.eval(x));
+        let data = monomorphic_unary!(op, k => self.0.data.map(move |x| k.eval(x)));
         if self.tracks() {
-            Tensor::from_op(data, op.backward_name(), Op::Unary(op, self.clone()))
+            Tensor::from_op(data, Op::Unary(op, self.clone()))
         } else {
             Tensor::from_data(data)
         }
@@ -93,16 +98,13 @@ impl Tensor {
     /// Applies an elementwise function of two arguments with broadcasting;
     /// an `Err` if the shapes do not broadcast.
     pub fn try_binary(&self, op: BinaryOp, rhs: &Tensor) -> Result<Tensor> {
-        let data = zip_data(op_label(op), &self.0.data, &rhs.0.data, |x, y| {
-            op.eval(x, y)
-        })?;
+        let (a, b) = (&self.0.data, &rhs.0.data);
+        let data = monomorphic_binary!(op, k => zip_data(op_label(op), a, b, move |x, y| {
+            k.eval(x, y)
+        }))?;
         Ok(
             if is_grad_enabled() && (self.is_requires_grad() || rhs.is_requires_grad()) {
-                Tensor::from_op(
-                    data,
-                    op.backward_name(),
-                    Op::Binary(op, self.clone(), rhs.clone()),
-                )
+                Tensor::from_op(data, Op::Binary(op, self.clone(), rhs.clone()))
             } else {
                 Tensor::from_data(data)
             },
@@ -119,14 +121,9 @@ impl Tensor {
 
     /// `self op c` for a constant `c` (no node for the constant).
     pub fn binary_scalar(&self, op: BinaryOp, c: f64) -> Tensor {
-        let data = self.0.data.map(|x| op.eval(x, c));
+        let data = monomorphic_binary!(op, k => self.0.data.map(move |x| k.eval(x, c)));
         if self.tracks() {
-            let name = if op == BinaryOp::Pow {
-                "PowBackward0"
-            } else {
-                op.backward_name()
-            };
-            Tensor::from_op(data, name, Op::ScalarRhs(op, self.clone(), c))
+            Tensor::from_op(data, Op::ScalarRhs(op, self.clone(), c))
         } else {
             Tensor::from_data(data)
         }
@@ -134,13 +131,9 @@ impl Tensor {
 
     /// `c op self` for a constant `c` (no node for the constant).
     pub fn scalar_binary(c: f64, op: BinaryOp, rhs: &Tensor) -> Tensor {
-        let data = rhs.0.data.map(|y| op.eval(c, y));
+        let data = monomorphic_binary!(op, k => rhs.0.data.map(move |y| k.eval(c, y)));
         if rhs.tracks() {
-            let name = match op {
-                BinaryOp::Sub => "RsubBackward1",
-                _ => op.backward_name(),
-            };
-            Tensor::from_op(data, name, Op::ScalarLhs(op, c, rhs.clone()))
+            Tensor::from_op(data, Op::ScalarLhs(op, c, rhs.clone()))
         } else {
             Tensor::from_data(data)
         }
@@ -262,14 +255,14 @@ impl Tensor {
             data,
             "WhereBackward0",
             vec![mask.clone(), a.clone(), b.clone()],
-            |g, _out, inp| {
+            |g, _out, inp, b| {
                 let zero = Tensor::scalar(0.0);
                 let ga = inp[1]
                     .is_requires_grad()
-                    .then(|| Tensor::where_(&inp[0], g, &zero).sum_to_shape(inp[1].shape()));
+                    .then(|| b.sum_to(&Tensor::where_(&inp[0], g, &zero), inp[1].shape()));
                 let gb = inp[2]
                     .is_requires_grad()
-                    .then(|| Tensor::where_(&inp[0], &zero, g).sum_to_shape(inp[2].shape()));
+                    .then(|| b.sum_to(&Tensor::where_(&inp[0], &zero, g), inp[2].shape()));
                 vec![None, ga, gb]
             },
         ))

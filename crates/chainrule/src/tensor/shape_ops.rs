@@ -123,7 +123,7 @@ impl Tensor {
             data,
             "SumBackward1",
             vec![self.clone()],
-            |g, _, inp| vec![Some(g.expand(inp[0].shape()))],
+            |g, _, inp, b| vec![Some(b.expand(g, inp[0].shape()))],
         ))
     }
 
@@ -144,16 +144,20 @@ impl Tensor {
         if broadcast_shapes(self.shape(), shape).as_deref() != Some(shape) {
             return Err(shape_err("expand", self.shape(), shape));
         }
-        let arr = self.0.data.with_view(|v| {
-            v.broadcast(IxDyn(shape))
-                .expect("checked broadcast")
-                .to_owned()
-        });
+        let arr = match self.0.data.as_slice() {
+            Some(&[v]) => ArrayD::from_elem(IxDyn(shape), v),
+            _ => self.0.data.with_view(|v| {
+                v.broadcast(IxDyn(shape))
+                    .expect("checked broadcast")
+                    .as_standard_layout()
+                    .into_owned()
+            }),
+        };
         Ok(Tensor::custom(
             Data::from_array(arr),
             "ExpandBackward0",
             vec![self.clone()],
-            |g, _, inp| vec![Some(g.sum_to_shape(inp[0].shape()))],
+            |g, _, inp, b| vec![Some(b.sum_to(g, inp[0].shape()))],
         ))
     }
 
@@ -187,7 +191,7 @@ impl Tensor {
             data,
             name,
             vec![self.clone()],
-            |g, _, inp| vec![Some(g.reshape(inp[0].shape()))],
+            |g, _, inp, b| vec![Some(b.reshape(g, inp[0].shape()))],
         ))
     }
 
@@ -279,7 +283,11 @@ impl Tensor {
             Data::from_array(arr),
             name,
             vec![self.clone()],
-            move |g, _, _| vec![Some(g.permute(&inverse))],
+            move |g, _, _, b| {
+                let batched: Vec<usize> =
+                    (0..b.0).chain(inverse.iter().map(|&a| b.axis(a))).collect();
+                vec![Some(g.permute(&batched))]
+            },
         ))
     }
 
@@ -346,9 +354,11 @@ impl Tensor {
             data,
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 let s = inp[0].shape();
-                vec![Some(g.reshape(&keep_shape(s, &ax)).expand(s))]
+                vec![Some(
+                    b.reshape(g, &keep_shape(s, &ax)).expand(&b.shape(g, s)),
+                )]
             },
         ))
     }
@@ -382,9 +392,12 @@ impl Tensor {
             data,
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
+                // Scaled before it is expanded: n times less work.
                 let s = inp[0].shape();
-                vec![Some(g.reshape(&keep_shape(s, &ax)).expand(s) * inv)]
+                vec![Some(
+                    (b.reshape(g, &keep_shape(s, &ax)) * inv).expand(&b.shape(g, s)),
+                )]
             },
         ))
     }
@@ -420,13 +433,15 @@ impl Tensor {
             data,
             bname,
             vec![self.clone()],
-            move |g, out, inp| {
+            move |g, out, inp, b| {
                 // The gradient is shared evenly among tied extrema, as PyTorch's amax.
                 let s = inp[0].shape();
                 let ks = keep_shape(s, &ax);
                 let mask = inp[0].eq(&out.detach().reshape(&ks));
                 let count = mask.sum_dim(&ax.iter().map(|&a| a as isize).collect::<Vec<_>>(), true);
-                vec![Some(g.reshape(&ks).expand(s) * (mask / count))]
+                vec![Some(
+                    b.reshape(g, &ks).expand(&b.shape(g, s)) * (mask / count),
+                )]
             },
         ))
     }
@@ -487,7 +502,7 @@ impl Tensor {
             data,
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 let x = &inp[0];
                 let s = x.shape();
                 let ks = keep_shape(s, &ax);
@@ -502,7 +517,7 @@ impl Tensor {
                 let lone = Tensor::where_(&zeros.eq(&Tensor::scalar(1.0)), &prod_nz, &zero);
                 let off = Tensor::where_(&zeros.eq(&zero), &(prod_nz / &x_nz), &zero);
                 let others = Tensor::where_(&is_zero, &lone.expand(s), &off.expand(s));
-                vec![Some(g.reshape(&ks).expand(s) * others)]
+                vec![Some(b.reshape(g, &ks).expand(&b.shape(g, s)) * others)]
             },
         ))
     }
@@ -579,10 +594,10 @@ impl Tensor {
             y.into_data(),
             "SoftmaxBackward0",
             vec![self.clone()],
-            move |g, out, _| {
+            move |g, out, _, b| {
                 // y ⊙ (g − Σ g ⊙ y)
                 let gy = g * out;
-                let s = gy.sum_dim(&[ax as isize], true);
+                let s = gy.sum_dim(&[b.axis(ax) as isize], true);
                 vec![Some(gy - out * s)]
             },
         ))
@@ -609,9 +624,9 @@ impl Tensor {
             y.into_data(),
             "LogSoftmaxBackward0",
             vec![self.clone()],
-            move |g, out, _| {
+            move |g, out, _, b| {
                 // g − softmax ⊙ Σ g
-                let s = g.sum_dim(&[ax as isize], true);
+                let s = g.sum_dim(&[b.axis(ax) as isize], true);
                 vec![Some(g - out.exp() * s)]
             },
         ))
@@ -643,9 +658,9 @@ impl Tensor {
             y.into_data(),
             "LogsumexpBackward0",
             vec![self.clone()],
-            move |g, out, inp| {
+            move |g, out, inp, b| {
                 // g ⊙ exp(x − logsumexp)
-                let (g, out) = (g.reshape(&keep), out.reshape(&keep));
+                let (g, out) = (b.reshape(g, &keep), out.reshape(&keep));
                 vec![Some(g * (&inp[0] - out).exp())]
             },
         ))
@@ -717,18 +732,15 @@ impl Tensor {
             Data::from_array(out),
             name,
             vec![self.clone(), rhs.clone()],
-            |g, _, inp| {
+            |g, _, inp, batch| {
                 let (a, b) = (&inp[0], &inp[1]);
                 let ga = a.is_requires_grad().then(|| {
-                    g.bmm(&b.t())
-                        .expect("matmul backward")
-                        .sum_to_shape(a.shape())
+                    let ga = g.bmm(&b.t()).expect("matmul backward");
+                    batch.sum_to(&ga, a.shape())
                 });
                 let gb = b.is_requires_grad().then(|| {
-                    a.t()
-                        .bmm(g)
-                        .expect("matmul backward")
-                        .sum_to_shape(b.shape())
+                    let gb = a.t().bmm(g).expect("matmul backward");
+                    batch.sum_to(&gb, b.shape())
                 });
                 vec![ga, gb]
             },
@@ -815,7 +827,7 @@ impl Tensor {
             Data::Scalar(value),
             "TraceBackward0",
             vec![self.clone()],
-            move |g, _, _| vec![Some(Tensor::eye(n) * g)],
+            move |g, _, _, b| vec![Some(b.reshape(g, &[1, 1]) * Tensor::eye(n))],
         ))
     }
 
@@ -854,12 +866,12 @@ impl Tensor {
             Data::from_array(arr),
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 vec![Some(g.scatter(
-                    axis,
+                    b.axis(axis),
                     indices.clone(),
                     squeeze,
-                    inp[0].shape(),
+                    &b.shape(g, inp[0].shape()),
                 ))]
             },
         ))
@@ -883,10 +895,15 @@ impl Tensor {
             Data::from_array(out),
             "IndexAddBackward0",
             vec![self.clone()],
-            move |g, _, _| {
+            move |g, _, _, b| {
                 vec![Some(
-                    g.gather(axis, indices.clone(), squeeze, "IndexSelectBackward0")
-                        .expect("indices in range"),
+                    g.gather(
+                        b.axis(axis),
+                        indices.clone(),
+                        squeeze,
+                        "IndexSelectBackward0",
+                    )
+                    .expect("indices in range"),
                 )]
             },
         )
@@ -995,14 +1012,14 @@ impl Tensor {
             Data::from_array(out),
             "CatBackward0",
             tensors.to_vec(),
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 let mut offset = 0;
                 lens.iter()
                     .zip(inp)
                     .map(|(&len, t)| {
                         let piece = t
                             .is_requires_grad()
-                            .then(|| g.narrow(ax as isize, offset, len));
+                            .then(|| g.narrow(b.axis(ax) as isize, offset, len));
                         offset += len;
                         piece
                     })
