@@ -47,8 +47,8 @@ pub(crate) fn zip_data(
 ) -> Result<Data> {
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
-        (Data::Array(x), Data::Scalar(y)) => Data::from_array(map_slice(x, |v| f(v, *y))),
-        (Data::Scalar(x), Data::Array(y)) => Data::from_array(map_slice(y, |v| f(*x, v))),
+        (Data::Array(x), Data::Scalar(y)) => Data::from_array(map_slice(x.view(), |v| f(v, *y))),
+        (Data::Scalar(x), Data::Array(y)) => Data::from_array(map_slice(y.view(), |v| f(*x, v))),
         (Data::Array(x), Data::Array(y)) => {
             if let (true, Some(xs), Some(ys)) = (x.shape() == y.shape(), x.as_slice(), y.as_slice())
             {

@@ -8,7 +8,7 @@
 //! (and `powi(2)` becomes `x * x`). They list every variant: a new op is a
 //! compile error here until it is added.
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use super::{Data, Tensor};
 
@@ -227,7 +227,8 @@ pub(crate) fn into_vec(t: Tensor) -> Vec<f64> {
         Data::Array(a) => {
             if a.is_standard_layout() {
                 let len = a.len();
-                let (mut v, offset) = a.into_raw_vec_and_offset();
+                // No copy when this was the buffer's only holder.
+                let (mut v, offset) = a.into_owned().into_raw_vec_and_offset();
                 match offset.unwrap_or(0) {
                     0 => {
                         v.truncate(len);
@@ -251,7 +252,7 @@ pub(crate) fn from_vec(v: Vec<f64>, shape: &[usize]) -> Tensor {
 }
 
 /// `f` applied to the values of a contiguous array, a new array.
-pub(crate) fn map_slice(a: &ArrayD<f64>, f: impl Fn(f64) -> f64) -> ArrayD<f64> {
+pub(crate) fn map_slice(a: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) -> ArrayD<f64> {
     match a.as_slice() {
         Some(s) => ArrayD::from_shape_vec(a.raw_dim(), s.iter().map(|&x| f(x)).collect())
             .expect("same size"),

@@ -47,12 +47,13 @@
 mod display;
 mod elementwise;
 pub(crate) mod kernels;
+mod matmul;
 mod shape_ops;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
@@ -64,12 +65,24 @@ pub(crate) enum Data {
     /// A 0-d tensor.
     Scalar(f64),
     /// A tensor with at least one axis (boxed to keep graph nodes small).
-    Array(Box<ArrayD<f64>>),
+    /// The buffer is shared (`ArcArray`), so a reshape of a contiguous
+    /// array and a detached copy are new headers over the same values, and
+    /// a kernel writing into a buffer no one else holds needs no copy.
+    Array(Box<ArcArray<f64, IxDyn>>),
 }
 
 impl Data {
     /// Wraps an array, turning a 0-d array into the scalar fast path.
     pub(crate) fn from_array(a: ArrayD<f64>) -> Data {
+        if a.ndim() == 0 {
+            Data::Scalar(a.iter().next().copied().unwrap_or(0.0))
+        } else {
+            Data::Array(Box::new(a.into_shared()))
+        }
+    }
+
+    /// Wraps a shared array (ndim ≥ 1).
+    pub(crate) fn from_shared(a: ArcArray<f64, IxDyn>) -> Data {
         if a.ndim() == 0 {
             Data::Scalar(a.iter().next().copied().unwrap_or(0.0))
         } else {
@@ -88,7 +101,7 @@ impl Data {
     pub(crate) fn to_array(&self) -> ArrayD<f64> {
         match self {
             Data::Scalar(x) => ArrayD::from_elem(IxDyn(&[]), *x),
-            Data::Array(a) => (**a).clone(),
+            Data::Array(a) => a.as_ref().to_owned(),
         }
     }
 
@@ -124,7 +137,7 @@ impl Data {
     pub(crate) fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
-            Data::Array(a) => Data::Array(Box::new(kernels::map_slice(a, f))),
+            Data::Array(a) => Data::from_array(kernels::map_slice(a.view(), f)),
         }
     }
 }
@@ -538,13 +551,9 @@ impl Tensor {
 
     /// The n×n identity matrix.
     pub fn eye(n: usize) -> Tensor {
-        Tensor::from_array(ArrayD::from_shape_fn(IxDyn(&[n, n]), |i| {
-            if i[0] == i[1] {
-                1.0
-            } else {
-                0.0
-            }
-        }))
+        let mut v = vec![0.0; n * n];
+        v.iter_mut().step_by(n + 1).for_each(|d| *d = 1.0);
+        Tensor::from_vec(v, &[n, n]).expect("n * n values")
     }
 
     /// `start, start + step, ...` up to but excluding `end` (1-d); an `Err`
@@ -653,7 +662,10 @@ impl Tensor {
     pub fn to_vec(&self) -> Vec<f64> {
         match &self.0.data {
             Data::Scalar(x) => vec![*x],
-            Data::Array(a) => a.iter().copied().collect(),
+            Data::Array(a) => match a.as_slice() {
+                Some(s) => s.to_vec(),
+                None => a.iter().copied().collect(),
+            },
         }
     }
 

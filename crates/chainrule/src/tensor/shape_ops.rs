@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use ndarray::{ArrayD, Axis, Ix2, IxDyn};
+use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::elementwise::broadcast_shapes;
 use super::{Data, Tensor};
@@ -113,7 +113,7 @@ impl Tensor {
         let summed = reduce_data(&self.0.data, &axes, true, 0.0, |a, b| a + b);
         let data = match summed {
             Data::Array(a) if shape.is_empty() => Data::Scalar(a.iter().sum()),
-            Data::Array(a) => Data::from_array(
+            Data::Array(a) => Data::from_shared(
                 a.into_shape_with_order(IxDyn(shape))
                     .expect("sum_to_shape size"),
             ),
@@ -181,11 +181,19 @@ impl Tensor {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        let data = if shape.is_empty() {
-            Data::Scalar(self.to_vec()[0])
-        } else {
-            let v = self.to_vec();
-            Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+        let data = match &self.0.data {
+            _ if shape.is_empty() => Data::Scalar(self.to_vec()[0]),
+            // Contiguous: a new header over the same buffer.
+            Data::Array(a) if a.is_standard_layout() => Data::from_shared(
+                (**a)
+                    .clone()
+                    .into_shape_with_order(IxDyn(shape))
+                    .expect("reshape size"),
+            ),
+            _ => {
+                let v = self.to_vec();
+                Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+            }
         };
         Ok(Tensor::custom(
             data,
@@ -679,51 +687,10 @@ impl Tensor {
 
     /// Matrix product of tensors with at least 2 axes, batch axes broadcast.
     fn bmm(&self, rhs: &Tensor) -> Result<Tensor> {
-        let (sa, sb) = (self.shape(), rhs.shape());
-        let (na, nb) = (sa.len(), sb.len());
-        let (m, k) = (sa[na - 2], sa[na - 1]);
-        let (k2, n) = (sb[nb - 2], sb[nb - 1]);
-        let batch = broadcast_shapes(&sa[..na - 2], &sb[..nb - 2]);
-        let batch = match batch {
-            Some(b) if k == k2 => b,
-            _ => return Err(shape_err("matmul", sa, sb)),
-        };
-        let a = self.0.data.view();
-        let b = rhs.0.data.view();
-        let out = if na == 2 && nb == 2 {
-            let a2 = a.view().into_dimensionality::<Ix2>().expect("2-d");
-            let b2 = b.view().into_dimensionality::<Ix2>().expect("2-d");
-            a2.dot(&b2).into_dyn()
-        } else {
-            let nbatch: usize = batch.iter().product();
-            let mut fa = batch.clone();
-            fa.extend([m, k]);
-            let mut fb = batch.clone();
-            fb.extend([k, n]);
-            let a3 = a
-                .broadcast(IxDyn(&fa))
-                .expect("batch broadcast")
-                .as_standard_layout()
-                .into_owned()
-                .into_shape_with_order((nbatch, m, k))
-                .expect("batch size");
-            let b3 = b
-                .broadcast(IxDyn(&fb))
-                .expect("batch broadcast")
-                .as_standard_layout()
-                .into_owned()
-                .into_shape_with_order((nbatch, k, n))
-                .expect("batch size");
-            let mut out = ndarray::Array3::<f64>::zeros((nbatch, m, n));
-            for i in 0..nbatch {
-                let c = a3.index_axis(Axis(0), i).dot(&b3.index_axis(Axis(0), i));
-                out.index_axis_mut(Axis(0), i).assign(&c);
-            }
-            let mut fo = batch.clone();
-            fo.extend([m, n]);
-            out.into_shape_with_order(IxDyn(&fo)).expect("out size")
-        };
-        let name = if na == 2 && nb == 2 {
+        let (a, b) = (self.0.data.view(), rhs.0.data.view());
+        let out = super::matmul::bmm(a, false, b, false)
+            .ok_or_else(|| shape_err("matmul", self.shape(), rhs.shape()))?;
+        let name = if self.ndim() == 2 && rhs.ndim() == 2 {
             "MmBackward0"
         } else {
             "BmmBackward0"
@@ -734,14 +701,27 @@ impl Tensor {
             vec![self.clone(), rhs.clone()],
             |g, _, inp, batch| {
                 let (a, b) = (&inp[0], &inp[1]);
-                let ga = a.is_requires_grad().then(|| {
-                    let ga = g.bmm(&b.t()).expect("matmul backward");
-                    batch.sum_to(&ga, a.shape())
-                });
-                let gb = b.is_requires_grad().then(|| {
-                    let gb = a.t().bmm(g).expect("matmul backward");
-                    batch.sum_to(&gb, b.shape())
-                });
+                // Recorded (create_graph) products are tensor operations;
+                // otherwise the kernel reads the transposes as strided views.
+                let record = crate::autograd::is_grad_enabled()
+                    && (g.is_requires_grad() || a.is_requires_grad() || b.is_requires_grad());
+                let product = |x: &Tensor, tx: bool, y: &Tensor, ty: bool| {
+                    if record {
+                        let x = if tx { x.t() } else { x.clone() };
+                        let y = if ty { y.t() } else { y.clone() };
+                        x.bmm(&y).expect("matmul backward")
+                    } else {
+                        let out = super::matmul::bmm(x.0.data.view(), tx, y.0.data.view(), ty)
+                            .expect("matmul backward");
+                        Tensor::from_array(out)
+                    }
+                };
+                let ga = a
+                    .is_requires_grad()
+                    .then(|| batch.sum_to(&product(g, false, b, true), a.shape()));
+                let gb = b
+                    .is_requires_grad()
+                    .then(|| batch.sum_to(&product(a, true, g, false), b.shape()));
                 vec![ga, gb]
             },
         ))

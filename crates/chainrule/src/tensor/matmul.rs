@@ -1,0 +1,154 @@
+//! The matrix-product kernel behind [`Tensor::matmul`](super::Tensor::matmul)
+//! and its vector–Jacobian products.
+//!
+//! - Transposed operands are strided views (`ta`, `tb`), never copies: the
+//!   backward of `a @ b` is `g @ bᵀ` and `aᵀ @ g` on the saved values.
+//! - Batches are folded into one gemm where the layout allows: `[P, m, k] @
+//!   [k, n]` is one `[P·m, k] @ [k, n]` product, and a batch of vectors
+//!   times a matrix (a batch of cotangents in
+//!   [`grad_batched`](crate::autograd::grad_batched)) is one matrix product.
+//! - A diagonal square operand (the identity that seeds a Jacobian or a
+//!   Hessian, `g · I` from a trace) makes the product a scaling of rows or
+//!   columns: found by a scan that stops at the first non-zero off the
+//!   diagonal, so a dense operand costs one comparison.
+//! - The gemm is matrixmultiply's (ndarray's), threaded across the cores.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn};
+
+use super::elementwise::broadcast_shapes;
+
+/// The last two axes of `a` as a matrix view, transposed if `t`.
+fn matrix(a: ArrayViewD<'_, f64>, t: bool) -> ArrayView2<'_, f64> {
+    let m = a.into_dimensionality::<Ix2>().expect("2-d");
+    if t {
+        m.reversed_axes()
+    } else {
+        m
+    }
+}
+
+/// The diagonal of a square matrix whose off-diagonal entries are all 0.
+fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
+    let n = a.nrows();
+    if n != a.ncols() || n < 2 {
+        return None;
+    }
+    for (i, row) in a.rows().into_iter().enumerate() {
+        if row.iter().enumerate().any(|(j, &v)| j != i && v != 0.0) {
+            return None;
+        }
+    }
+    Some((0..n).map(|i| a[[i, i]]).collect())
+}
+
+/// `out = a @ b` (a: m×k, b: k×n, out: m×n).
+fn gemm(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>, out: &mut ArrayViewMut2<'_, f64>) {
+    // Scaling instead of a product is exact only if the other operand is
+    // finite (0 · inf is NaN in the product).
+    if let Some(d) = diagonal(a) {
+        if b.iter().all(|v| v.is_finite()) {
+            for ((mut o, r), s) in out.rows_mut().into_iter().zip(b.rows()).zip(&d) {
+                o.zip_mut_with(&r, |o, &r| *o = s * r);
+            }
+            return;
+        }
+    }
+    if let Some(d) = diagonal(b) {
+        if a.iter().all(|v| v.is_finite()) {
+            for (mut o, r) in out.rows_mut().into_iter().zip(a.rows()) {
+                for ((o, &r), s) in o.iter_mut().zip(r.iter()).zip(&d) {
+                    *o = r * s;
+                }
+            }
+            return;
+        }
+    }
+    general_mat_mul(1.0, a, b, 0.0, out);
+}
+
+/// `a @ b` of two matrices.
+fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
+    let mut out = Array2::zeros((a.nrows(), b.ncols()));
+    gemm(a, b, &mut out.view_mut());
+    out
+}
+
+/// `op(a) @ op(b)` for tensors of at least 2 axes with broadcast batch axes,
+/// where `op` transposes the last two axes when its flag is set; `None` if
+/// the shapes do not fit.
+pub(crate) fn bmm(
+    a: ArrayViewD<'_, f64>,
+    ta: bool,
+    b: ArrayViewD<'_, f64>,
+    tb: bool,
+) -> Option<ArrayD<f64>> {
+    let (na, nb) = (a.ndim(), b.ndim());
+    if na < 2 || nb < 2 {
+        return None;
+    }
+    let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+    let (m, k) = if ta {
+        (sa[na - 1], sa[na - 2])
+    } else {
+        (sa[na - 2], sa[na - 1])
+    };
+    let (k2, n) = if tb {
+        (sb[nb - 1], sb[nb - 2])
+    } else {
+        (sb[nb - 2], sb[nb - 1])
+    };
+    if k != k2 {
+        return None;
+    }
+    let batch = broadcast_shapes(&sa[..na - 2], &sb[..nb - 2])?;
+    let mut out_shape = batch.clone();
+    out_shape.extend([m, n]);
+    let p: usize = batch.iter().product();
+    if na == 2 && nb == 2 {
+        return Some(gemm_new(&matrix(a, ta), &matrix(b, tb)).into_dyn());
+    }
+    if nb == 2 && !ta && a.is_standard_layout() {
+        // [P, m, k] @ [k, n] as one [P·m, k] @ [k, n].
+        let a2 = a.into_shape_with_order((p * m, k)).ok()?;
+        let out = gemm_new(&a2, &matrix(b, tb));
+        return out.into_shape_with_order(IxDyn(&out_shape)).ok();
+    }
+    if na == 2 && n == 1 && b.is_standard_layout() {
+        // A batch of column vectors: Cᵀ = Bᵀ op(a)ᵀ, one [P, k] @ [k, m].
+        let b2 = b.into_shape_with_order((p, k)).ok()?;
+        let out = gemm_new(&b2, &matrix(a, ta).reversed_axes());
+        return out.into_shape_with_order(IxDyn(&out_shape)).ok();
+    }
+    // One product per batch entry, on views (broadcast axes repeat, not copy).
+    let mut fa = batch.clone();
+    fa.extend(&sa[na - 2..]);
+    let mut fb = batch.clone();
+    fb.extend(&sb[nb - 2..]);
+    let av = a.broadcast(IxDyn(&fa))?;
+    let bv = b.broadcast(IxDyn(&fb))?;
+    let mut out = ArrayD::<f64>::zeros(IxDyn(&out_shape));
+    fn at<'v>(v: &ArrayViewD<'v, f64>, batch: &[usize], mut q: usize) -> ArrayViewD<'v, f64> {
+        let mut coords = vec![0; batch.len()];
+        for (c, &d) in coords.iter_mut().zip(batch).rev() {
+            *c = q % d;
+            q /= d;
+        }
+        let mut w = v.clone();
+        for c in coords {
+            w = w.index_axis_move(Axis(0), c);
+        }
+        w
+    }
+    {
+        let mut out3 = out.view_mut().into_shape_with_order((p, m, n)).ok()?;
+        for (q, mut o) in out3.outer_iter_mut().enumerate() {
+            gemm(
+                &matrix(at(&av, &batch, q), ta),
+                &matrix(at(&bv, &batch, q), tb),
+                &mut o,
+            );
+        }
+    }
+    Some(out)
+}
