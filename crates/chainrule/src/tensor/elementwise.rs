@@ -52,7 +52,8 @@ pub(crate) fn zip_data(
         (Data::Array(x), Data::Array(y)) => {
             if let (true, Some(xs), Some(ys)) = (x.shape() == y.shape(), x.as_slice(), y.as_slice())
             {
-                let v = xs.iter().zip(ys).map(|(&u, &v)| f(u, v)).collect();
+                let mut v = super::buffers::take(xs.len());
+                v.extend(xs.iter().zip(ys).map(|(&u, &v)| f(u, v)));
                 Data::from_array(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
             } else if x.shape() == y.shape() {
                 Data::from_array(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))

@@ -3,9 +3,10 @@
 //!
 //! `UnaryOp::eval(op, x)` and the rules of [`crate::rules`] match on `op`; a
 //! loop calling them with a run-time `op` would match once per element. The
-//! macros here match once, outside the loop, and bind the op as a constant
-//! in each arm, so that every arm's loop is compiled with its op folded in
-//! (and `powi(2)` becomes `x * x`). They list every variant: a new op is a
+//! macros here match once, outside the loop, and bind the op as a `const`
+//! in each arm (a captured value would be read at run time inside a loop that
+//! is not inlined), so that every arm's loop is compiled with its op folded
+//! in (and `powi(2)` becomes `x * x`). They list every variant: a new op is a
 //! compile error here until it is added.
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -18,15 +19,18 @@ macro_rules! monomorphic_unary {
         use $crate::ops::UnaryOp as U;
         match $u {
             U::Neg => {
-                let $op = U::Neg;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Neg;
                 $body
             }
             U::Exp => {
-                let $op = U::Exp;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Exp;
                 $body
             }
             U::Ln => {
-                let $op = U::Ln;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Ln;
                 $body
             }
             U::Log2 => {
@@ -38,99 +42,123 @@ macro_rules! monomorphic_unary {
                 $body
             }
             U::Sqrt => {
-                let $op = U::Sqrt;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sqrt;
                 $body
             }
             U::Cbrt => {
-                let $op = U::Cbrt;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Cbrt;
                 $body
             }
             U::Sin => {
-                let $op = U::Sin;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sin;
                 $body
             }
             U::Cos => {
-                let $op = U::Cos;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Cos;
                 $body
             }
             U::Tan => {
-                let $op = U::Tan;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Tan;
                 $body
             }
             U::Asin => {
-                let $op = U::Asin;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Asin;
                 $body
             }
             U::Acos => {
-                let $op = U::Acos;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Acos;
                 $body
             }
             U::Atan => {
-                let $op = U::Atan;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Atan;
                 $body
             }
             U::Sinh => {
-                let $op = U::Sinh;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sinh;
                 $body
             }
             U::Cosh => {
-                let $op = U::Cosh;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Cosh;
                 $body
             }
             U::Tanh => {
-                let $op = U::Tanh;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Tanh;
                 $body
             }
             U::Asinh => {
-                let $op = U::Asinh;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Asinh;
                 $body
             }
             U::Acosh => {
-                let $op = U::Acosh;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Acosh;
                 $body
             }
             U::Atanh => {
-                let $op = U::Atanh;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Atanh;
                 $body
             }
             U::Sigmoid => {
-                let $op = U::Sigmoid;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sigmoid;
                 $body
             }
             U::Softplus => {
-                let $op = U::Softplus;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Softplus;
                 $body
             }
             U::Relu => {
-                let $op = U::Relu;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Relu;
                 $body
             }
             U::Abs => {
-                let $op = U::Abs;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Abs;
                 $body
             }
             U::Erf => {
-                let $op = U::Erf;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Erf;
                 $body
             }
             U::Sign => {
-                let $op = U::Sign;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sign;
                 $body
             }
             U::Step => {
-                let $op = U::Step;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Step;
                 $body
             }
             U::Powi(-1) => {
-                let $op = U::Powi(-1);
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Powi(-1);
                 $body
             }
             U::Powi(2) => {
-                let $op = U::Powi(2);
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Powi(2);
                 $body
             }
             U::Powi(3) => {
-                let $op = U::Powi(3);
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Powi(3);
                 $body
             }
             U::Powi(n) => {
@@ -147,23 +175,28 @@ macro_rules! monomorphic_binary {
         use $crate::ops::BinaryOp as B;
         match $b {
             B::Add => {
-                let $op = B::Add;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Add;
                 $body
             }
             B::Sub => {
-                let $op = B::Sub;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Sub;
                 $body
             }
             B::Mul => {
-                let $op = B::Mul;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Mul;
                 $body
             }
             B::Div => {
-                let $op = B::Div;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Div;
                 $body
             }
             B::Pow => {
-                let $op = B::Pow;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Pow;
                 $body
             }
             B::Atan2 => {
@@ -171,11 +204,13 @@ macro_rules! monomorphic_binary {
                 $body
             }
             B::Max => {
-                let $op = B::Max;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Max;
                 $body
             }
             B::Min => {
-                let $op = B::Min;
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Min;
                 $body
             }
         }
@@ -254,7 +289,7 @@ pub(crate) fn from_vec(v: Vec<f64>, shape: &[usize]) -> Tensor {
 /// `f` applied to the values of a contiguous array, a new array.
 pub(crate) fn map_slice(a: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) -> ArrayD<f64> {
     match a.as_slice() {
-        Some(s) => ArrayD::from_shape_vec(a.raw_dim(), s.iter().map(|&x| f(x)).collect())
+        Some(s) => ArrayD::from_shape_vec(a.raw_dim(), super::buffers::collect_map(s, f))
             .expect("same size"),
         None => a.mapv(f),
     }

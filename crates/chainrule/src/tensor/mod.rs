@@ -44,6 +44,7 @@
 //! assert_eq!(m.shape(), &[2, 2]);
 //! ```
 
+mod buffers;
 mod display;
 mod elementwise;
 pub(crate) mod kernels;
@@ -138,6 +139,17 @@ impl Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
             Data::Array(a) => Data::from_array(kernels::map_slice(a.view(), f)),
+        }
+    }
+}
+
+/// Empties `data`, keeping a large buffer no one else holds for reuse.
+fn release(data: &mut Data) {
+    if let Data::Array(a) = std::mem::replace(data, Data::Scalar(0.0)) {
+        if a.len() >= buffers::MIN_LEN {
+            if let Ok(owned) = (*a).try_into_owned_nocopy() {
+                buffers::give(owned.into_raw_vec_and_offset().0);
+            }
         }
     }
 }
@@ -289,6 +301,7 @@ impl Drop for Node {
     /// Drops a long chain iteratively: inputs that only this node holds are
     /// unlinked on an explicit stack instead of by nested drops.
     fn drop(&mut self) {
+        release(&mut self.data);
         let op = std::mem::replace(self.op.get_mut(), Op::Leaf);
         if matches!(op, Op::Leaf | Op::Freed(_)) {
             return;
@@ -343,7 +356,7 @@ impl Tensor {
             return;
         };
         let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
-        node.data = Data::Scalar(0.0);
+        release(&mut node.data);
         *node.grad.get_mut() = None;
         // Dropping the history can release a long chain: Node's Drop unlinks
         // it iteratively.

@@ -145,7 +145,12 @@ impl Tensor {
             return Err(shape_err("expand", self.shape(), shape));
         }
         let arr = match self.0.data.as_slice() {
-            Some(&[v]) => ArrayD::from_elem(IxDyn(shape), v),
+            Some(&[v]) => {
+                let n = shape.iter().product();
+                let mut values = super::buffers::take(n);
+                values.resize(n, v);
+                ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values")
+            }
             _ => self.0.data.with_view(|v| {
                 v.broadcast(IxDyn(shape))
                     .expect("checked broadcast")

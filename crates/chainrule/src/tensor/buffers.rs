@@ -1,0 +1,74 @@
+//! A per-thread cache of large value buffers.
+//!
+//! A training step frees its large temporaries and allocates the same sizes
+//! again in the next step. Left to the system allocator, a freed buffer of
+//! megabytes goes back to the kernel and the next one is faulted in page by
+//! page: at n = 10⁶ (W2) that was half of each step. Buffers of at least
+//! [`MIN_LEN`] values released by a dropped node are kept here (at most
+//! [`MAX_TOTAL`] values per thread) and handed to the kernels that make new
+//! arrays.
+
+use std::cell::RefCell;
+
+/// Smaller buffers are left to the allocator (its own caches serve them).
+pub(crate) const MIN_LEN: usize = 1 << 15;
+/// At most this many values (64 MB) are kept per thread.
+const MAX_TOTAL: usize = 1 << 23;
+
+#[derive(Default)]
+struct Cache {
+    buffers: Vec<Vec<f64>>,
+    total: usize,
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+}
+
+/// Keeps `v` for reuse if it is large and there is room.
+pub(crate) fn give(mut v: Vec<f64>) {
+    let cap = v.capacity();
+    if cap < MIN_LEN {
+        return;
+    }
+    v.clear();
+    let _ = CACHE.try_with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut() {
+            if c.total + cap <= MAX_TOTAL {
+                c.total += cap;
+                c.buffers.push(v);
+            }
+        }
+    });
+}
+
+/// An empty vector with room for `len` values, reusing a cached buffer of
+/// about that size when there is one.
+pub(crate) fn take(len: usize) -> Vec<f64> {
+    if len >= MIN_LEN {
+        let found = CACHE
+            .try_with(|c| {
+                let mut c = c.try_borrow_mut().ok()?;
+                let i = c
+                    .buffers
+                    .iter()
+                    .position(|b| b.capacity() >= len && b.capacity() <= 2 * len)?;
+                let b = c.buffers.swap_remove(i);
+                c.total -= b.capacity();
+                Some(b)
+            })
+            .ok()
+            .flatten();
+        if let Some(b) = found {
+            return b;
+        }
+    }
+    Vec::with_capacity(len)
+}
+
+/// `f` of each value of `s`, into a reused buffer when large.
+pub(crate) fn collect_map(s: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
+    let mut v = take(s.len());
+    v.extend(s.iter().map(|&x| f(x)));
+    v
+}
