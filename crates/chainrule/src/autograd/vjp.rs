@@ -17,7 +17,7 @@ use ndarray::{ArrayD, IxDyn, Zip};
 use super::engine::{push, push_scalar, Acc, Visit};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::rules::{d_binary, d_unary, partial_reads, Reads};
-use crate::tensor::kernels::{from_vec, into_vec, monomorphic_binary, monomorphic_unary, Operand};
+use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
 use crate::tensor::{Batch, Data, Op, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
@@ -32,10 +32,7 @@ fn scalar_of(t: &Tensor) -> Option<f64> {
 pub(super) fn add_gradients(a: Tensor, b: Tensor) -> Tensor {
     if a.shape() == b.shape() && !a.is_requires_grad() && !b.is_requires_grad() {
         if let Some(bs) = b.data().as_slice() {
-            let shape = a.shape().to_vec();
-            let mut v = into_vec(a);
-            v.iter_mut().zip(bs).for_each(|(u, w)| *u += w);
-            return from_vec(v, &shape);
+            return in_place(a, |v| v.iter_mut().zip(bs).for_each(|(u, w)| *u += w));
         }
     }
     a + b
@@ -46,10 +43,7 @@ fn scaled(g: Tensor, c: f64) -> Tensor {
     if c == 1.0 {
         return g;
     }
-    let shape = g.shape().to_vec();
-    let mut v = into_vec(g);
-    v.iter_mut().for_each(|u| *u *= c);
-    from_vec(v, &shape)
+    in_place(g, |v| v.iter_mut().for_each(|u| *u *= c))
 }
 
 /// `g ⊙ d(x, y, out)` summed down to `target` (the input's shape; the batch
@@ -73,14 +67,13 @@ fn fused(
     if let (Some(ox), Some(oy), Some(oo)) = simple {
         if g.data().as_slice().is_some() && m > 0 {
             if target == oshape {
-                let shape = g.shape().to_vec();
-                let mut v = into_vec(g);
-                for chunk in v.chunks_mut(m) {
-                    for (j, u) in chunk.iter_mut().enumerate() {
-                        *u *= d(ox.at(j), oy.at(j), oo.at(j));
+                return in_place(g, |v| {
+                    for chunk in v.chunks_mut(m) {
+                        for (j, u) in chunk.iter_mut().enumerate() {
+                            *u *= d(ox.at(j), oy.at(j), oo.at(j));
+                        }
                     }
-                }
-                return from_vec(v, &shape);
+                });
             }
             if target.iter().product::<usize>() == 1 {
                 let gs = g.data().as_slice().expect("checked contiguous");

@@ -254,28 +254,29 @@ impl<'a> Operand<'a> {
     }
 }
 
-/// The values of `t` as an owned row-major vector, without copying when
-/// `t` is the only handle to a contiguous array.
-pub(crate) fn into_vec(t: Tensor) -> Vec<f64> {
-    match t.into_data() {
-        Data::Scalar(x) => vec![x],
-        Data::Array(a) => {
-            if a.is_standard_layout() {
-                let len = a.len();
-                // No copy when this was the buffer's only holder.
-                let (mut v, offset) = a.into_owned().into_raw_vec_and_offset();
-                match offset.unwrap_or(0) {
-                    0 => {
-                        v.truncate(len);
-                        v
-                    }
-                    o => v[o..o + len].to_vec(),
-                }
-            } else {
-                a.iter().copied().collect()
+/// `t` with `f` applied to its values (row-major), in its own buffer when
+/// `t` is the only handle to its node and the node the only holder of the
+/// buffer (no allocation at all), else on a copy.
+pub(crate) fn in_place(mut t: Tensor, f: impl FnOnce(&mut [f64])) -> Tensor {
+    if let Some(node) = std::rc::Rc::get_mut(&mut t.0) {
+        match &mut node.data {
+            Data::Scalar(x) => {
+                f(std::slice::from_mut(x));
+                return t;
             }
+            Data::Array(a) if a.is_standard_layout() && a.is_unique() => {
+                if let Some(s) = a.as_slice_mut() {
+                    f(s);
+                    return t;
+                }
+            }
+            Data::Array(_) => {}
         }
     }
+    let shape = t.shape().to_vec();
+    let mut v = t.to_vec();
+    f(&mut v);
+    from_vec(v, &shape)
 }
 
 /// A tensor of `shape` from row-major values.

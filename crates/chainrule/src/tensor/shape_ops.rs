@@ -369,6 +369,9 @@ impl Tensor {
             vec![self.clone()],
             move |g, _, inp, b| {
                 let s = inp[0].shape();
+                if b.0 == 0 && g.ndim() == 0 {
+                    return vec![Some(g.expand(s))];
+                }
                 vec![Some(
                     b.reshape(g, &keep_shape(s, &ax)).expand(&b.shape(g, s)),
                 )]
@@ -408,9 +411,12 @@ impl Tensor {
             move |g, _, inp, b| {
                 // Scaled before it is expanded: n times less work.
                 let s = inp[0].shape();
-                vec![Some(
-                    (b.reshape(g, &keep_shape(s, &ax)) * inv).expand(&b.shape(g, s)),
-                )]
+                let g = if b.0 == 0 && g.ndim() == 0 {
+                    g * inv
+                } else {
+                    b.reshape(g, &keep_shape(s, &ax)) * inv
+                };
+                vec![Some(g.expand(&b.shape(&g, s)))]
             },
         ))
     }
