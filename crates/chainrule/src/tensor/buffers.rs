@@ -72,3 +72,10 @@ pub(crate) fn collect_map(s: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
     v.extend(s.iter().map(|&x| f(x)));
     v
 }
+
+/// `len` copies of `value`, in a reused buffer when large.
+pub(crate) fn filled(len: usize, value: f64) -> Vec<f64> {
+    let mut v = take(len);
+    v.resize(len, value);
+    v
+}

@@ -34,6 +34,17 @@ fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
     if n != a.ncols() || n < 2 {
         return None;
     }
+    // Diagonality does not change under transposition: scan whichever of
+    // a and aᵀ is contiguous, row by row, on slices.
+    let t = a.t();
+    if let Some(s) = a.as_slice().or_else(|| t.as_slice()) {
+        for (i, row) in s.chunks_exact(n).enumerate() {
+            if row[..i].iter().any(|&v| v != 0.0) || row[i + 1..].iter().any(|&v| v != 0.0) {
+                return None;
+            }
+        }
+        return Some((0..n).map(|i| s[i * (n + 1)]).collect());
+    }
     for (i, row) in a.rows().into_iter().enumerate() {
         if row.iter().enumerate().any(|(j, &v)| j != i && v != 0.0) {
             return None;
@@ -69,7 +80,9 @@ fn gemm(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>, out: &mut ArrayViewMut
 
 /// `a @ b` of two matrices.
 fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
-    let mut out = Array2::zeros((a.nrows(), b.ncols()));
+    let (m, n) = (a.nrows(), b.ncols());
+    let mut out =
+        Array2::from_shape_vec((m, n), super::buffers::filled(m * n, 0.0)).expect("m * n values");
     gemm(a, b, &mut out.view_mut());
     out
 }
@@ -127,7 +140,11 @@ pub(crate) fn bmm(
     fb.extend(&sb[nb - 2..]);
     let av = a.broadcast(IxDyn(&fa))?;
     let bv = b.broadcast(IxDyn(&fb))?;
-    let mut out = ArrayD::<f64>::zeros(IxDyn(&out_shape));
+    let mut out = ArrayD::from_shape_vec(
+        IxDyn(&out_shape),
+        super::buffers::filled(out_shape.iter().product(), 0.0),
+    )
+    .ok()?;
     fn at<'v>(v: &ArrayViewD<'v, f64>, batch: &[usize], mut q: usize) -> ArrayViewD<'v, f64> {
         let mut coords = vec![0; batch.len()];
         for (c, &d) in coords.iter_mut().zip(batch).rev() {

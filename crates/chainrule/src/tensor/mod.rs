@@ -44,7 +44,7 @@
 //! assert_eq!(m.shape(), &[2, 2]);
 //! ```
 
-mod buffers;
+pub(crate) mod buffers;
 mod display;
 mod elementwise;
 pub(crate) mod kernels;
@@ -538,7 +538,10 @@ impl Tensor {
         if shape.is_empty() {
             Tensor::scalar(value)
         } else {
-            Tensor::from_array(ArrayD::from_elem(IxDyn(shape), value))
+            let n = shape.iter().product();
+            Tensor::from_array(
+                ArrayD::from_shape_vec(IxDyn(shape), buffers::filled(n, value)).expect("n values"),
+            )
         }
     }
 
@@ -564,7 +567,7 @@ impl Tensor {
 
     /// The n×n identity matrix.
     pub fn eye(n: usize) -> Tensor {
-        let mut v = vec![0.0; n * n];
+        let mut v = buffers::filled(n * n, 0.0);
         v.iter_mut().step_by(n + 1).for_each(|d| *d = 1.0);
         Tensor::from_vec(v, &[n, n]).expect("n * n values")
     }
