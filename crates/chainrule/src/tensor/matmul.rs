@@ -75,8 +75,31 @@ fn gemm(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>, out: &mut ArrayViewMut
             return;
         }
     }
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if n == 1 {
+        // Matrix times vector: memory-bound, one dot product per row.
+        let col = b.column(0);
+        for (o, ar) in out.iter_mut().zip(a.rows()) {
+            *o = ar.dot(&col);
+        }
+        return;
+    }
+    if m * k * n <= SMALL || m == 1 || k == 1 {
+        // Small, a row times a matrix, or an outer product: a plain loop
+        // beats packing and the thread pool.
+        for (mut o, ar) in out.rows_mut().into_iter().zip(a.rows()) {
+            o.fill(0.0);
+            for (&x, br) in ar.iter().zip(b.rows()) {
+                o.zip_mut_with(&br, |o, &y| *o += x * y);
+            }
+        }
+        return;
+    }
     general_mat_mul(1.0, a, b, 0.0, out);
 }
+
+/// Products of at most this many multiply-adds skip the gemm's packing.
+const SMALL: usize = 4096;
 
 /// `a @ b` of two matrices.
 fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
@@ -132,6 +155,26 @@ pub(crate) fn bmm(
         let b2 = b.into_shape_with_order((p, k)).ok()?;
         let out = gemm_new(&b2, &matrix(a, ta).reversed_axes());
         return out.into_shape_with_order(IxDyn(&out_shape)).ok();
+    }
+    if na == 2 && !tb && b.is_standard_layout() {
+        // A matrix times a batch: C_p = op(a) B_p for all p as one product
+        // op(a) [k, P·n] after moving the batch axis inside (one copy each way).
+        let bk = b
+            .into_shape_with_order((p, k, n))
+            .ok()?
+            .permuted_axes([1, 0, 2])
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order((k, p * n))
+            .ok()?;
+        let c = gemm_new(&matrix(a, ta), &bk.view());
+        let c = c
+            .into_shape_with_order((m, p, n))
+            .ok()?
+            .permuted_axes([1, 0, 2])
+            .as_standard_layout()
+            .into_owned();
+        return c.into_shape_with_order(IxDyn(&out_shape)).ok();
     }
     // One product per batch entry, on views (broadcast axes repeat, not copy).
     let mut fa = batch.clone();
