@@ -14,6 +14,9 @@
 //!   unless `retain_graph`; a second pass through them is an `Err`.
 //! - With `create_graph` the backward pass is itself recorded, so gradients
 //!   can be differentiated again, to any order.
+//! - [`grad_batched`] backpropagates a batch of output gradients in one pass
+//!   (PyTorch's `is_grads_batched`): with the identity, a whole Jacobian, or
+//!   over the graph of a gradient a whole Hessian.
 //! - [`grad`] returns gradients without touching `.grad`. An input the
 //!   outputs do not depend on gets a zero gradient of its shape, as in JAX
 //!   (PyTorch would need `allow_unused=True` and return `None`).

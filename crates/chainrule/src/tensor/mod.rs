@@ -25,7 +25,8 @@
 //! - shapes: [`Tensor::reshape`], [`Tensor::permute`], [`Tensor::t`],
 //!   [`Tensor::unsqueeze`], [`Tensor::squeeze`], [`Tensor::expand`],
 //!   [`Tensor::get`], [`Tensor::narrow`], [`Tensor::index_select`],
-//!   [`Tensor::cat`], [`Tensor::stack`], and [`Tensor::matmul`] / [`Tensor::dot`];
+//!   [`Tensor::cat`], [`Tensor::stack`], and [`Tensor::matmul`] / [`Tensor::dot`] /
+//!   [`Tensor::trace`];
 //! - autograd flags and results: [`Tensor::requires_grad`], [`Tensor::grad`],
 //!   [`Tensor::backward`] (see [`crate::autograd`]).
 //!
