@@ -38,8 +38,11 @@ fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
     // a and aᵀ is contiguous, row by row, on slices.
     let t = a.t();
     if let Some(s) = a.as_slice().or_else(|| t.as_slice()) {
+        // Row by row without early exit inside a row (it vectorises); a
+        // dense matrix fails on its first row.
+        let nonzero = |r: &[f64]| r.iter().fold(false, |any, &v| any | (v != 0.0));
         for (i, row) in s.chunks_exact(n).enumerate() {
-            if row[..i].iter().any(|&v| v != 0.0) || row[i + 1..].iter().any(|&v| v != 0.0) {
+            if nonzero(&row[..i]) || nonzero(&row[i + 1..]) {
                 return None;
             }
         }
@@ -53,61 +56,60 @@ fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
     Some((0..n).map(|i| a[[i, i]]).collect())
 }
 
-/// `out = a @ b` (a: m×k, b: k×n, out: m×n).
+/// Whether every value is finite (a loop without early exit, which vectorises).
+fn all_finite(a: &ArrayView2<'_, f64>) -> bool {
+    match a.as_slice_memory_order() {
+        Some(s) => s.iter().fold(true, |ok, v| ok & v.is_finite()),
+        None => a.iter().all(|v| v.is_finite()),
+    }
+}
+
+/// `a @ b` (a: m×k, b: k×n) into `out`.
 fn gemm(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>, out: &mut ArrayViewMut2<'_, f64>) {
-    // Scaling instead of a product is exact only if the other operand is
-    // finite (0 · inf is NaN in the product).
-    if let Some(d) = diagonal(a) {
-        if b.iter().all(|v| v.is_finite()) {
-            for ((mut o, r), s) in out.rows_mut().into_iter().zip(b.rows()).zip(&d) {
-                o.zip_mut_with(&r, |o, &r| *o = s * r);
-            }
-            return;
-        }
-    }
-    if let Some(d) = diagonal(b) {
-        if a.iter().all(|v| v.is_finite()) {
-            for (mut o, r) in out.rows_mut().into_iter().zip(a.rows()) {
-                for ((o, &r), s) in o.iter_mut().zip(r.iter()).zip(&d) {
-                    *o = r * s;
-                }
-            }
-            return;
-        }
-    }
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    if n == 1 {
-        // Matrix times vector: memory-bound, one dot product per row.
-        let col = b.column(0);
-        for (o, ar) in out.iter_mut().zip(a.rows()) {
-            *o = ar.dot(&col);
-        }
-        return;
-    }
-    if m * k * n <= SMALL || m == 1 || k == 1 {
-        // Small, a row times a matrix, or an outer product: a plain loop
-        // beats packing and the thread pool.
-        for (mut o, ar) in out.rows_mut().into_iter().zip(a.rows()) {
-            o.fill(0.0);
-            for (&x, br) in ar.iter().zip(b.rows()) {
-                o.zip_mut_with(&br, |o, &y| *o += x * y);
-            }
-        }
-        return;
-    }
-    general_mat_mul(1.0, a, b, 0.0, out);
+    out.assign(&gemm_new(a, b));
 }
 
 /// Products of at most this many multiply-adds skip the gemm's packing.
 const SMALL: usize = 4096;
 
-/// `a @ b` of two matrices.
+/// `a @ b` of two matrices, a new matrix. Values are written once, in row
+/// order, except for the gemm itself (which needs an initialised output).
 fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
-    let (m, n) = (a.nrows(), b.ncols());
-    let mut out =
-        Array2::from_shape_vec((m, n), super::buffers::filled(m * n, 0.0)).expect("m * n values");
-    gemm(a, b, &mut out.view_mut());
-    out
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let mut v = super::buffers::take(m * n);
+    // Scaling instead of a product is exact only if the other operand is
+    // finite (0 · inf is NaN in the product).
+    if let Some(d) = diagonal(a).filter(|_| all_finite(b)) {
+        for (r, s) in b.rows().into_iter().zip(&d) {
+            v.extend(r.iter().map(|&y| s * y));
+        }
+    } else if let Some(d) = diagonal(b).filter(|_| all_finite(a)) {
+        for r in a.rows() {
+            v.extend(r.iter().zip(&d).map(|(&x, &s)| x * s));
+        }
+    } else if n == 1 {
+        // Matrix times vector: memory-bound, one dot product per row.
+        let col = b.column(0);
+        v.extend(a.rows().into_iter().map(|r| r.dot(&col)));
+    } else if k > 0 && (m * k * n <= SMALL || m == 1 || k == 1) {
+        // Small, a row times a matrix, or an outer product: a plain loop
+        // beats packing and the thread pool.
+        for ar in a.rows() {
+            let start = v.len();
+            v.extend(b.row(0).iter().map(|&y| ar[0] * y));
+            for (&x, br) in ar.iter().zip(b.rows()).skip(1) {
+                for (o, &y) in v[start..].iter_mut().zip(br.iter()) {
+                    *o += x * y;
+                }
+            }
+        }
+    } else {
+        v.resize(m * n, 0.0);
+        let mut out = Array2::from_shape_vec((m, n), v).expect("m * n values");
+        general_mat_mul(1.0, a, b, 0.0, &mut out.view_mut());
+        return out;
+    }
+    Array2::from_shape_vec((m, n), v).expect("m * n values")
 }
 
 /// `op(a) @ op(b)` for tensors of at least 2 axes with broadcast batch axes,
