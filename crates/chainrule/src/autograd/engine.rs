@@ -58,7 +58,8 @@ impl Acc {
 
 /// One node of the order with its gradient slot.
 pub(super) struct Visit {
-    pub(super) node: Tensor,
+    /// `None` once the loop has recycled it.
+    pub(super) node: Option<Tensor>,
     pub(super) acc: Acc,
     /// One of the `inputs` of [`crate::autograd::grad`].
     input: bool,
@@ -127,7 +128,7 @@ fn order_graph(roots: &[Tensor], epoch: u64, scratch: &mut Scratch) -> Result<()
             // A graph of 2³² nodes would need half a terabyte of nodes.
             t.0.slot.set(order.len() as u32);
             order.push(Visit {
-                node: t,
+                node: Some(t),
                 acc: Acc::Empty,
                 input: false,
             });
@@ -186,7 +187,7 @@ pub(super) fn run(pass: Pass<'_>) -> Result<Vec<Option<Tensor>>> {
     for i in (0..order.len()).rev() {
         let (before, rest) = order.split_at_mut(i);
         let visit = &mut rest[0];
-        let node = &visit.node;
+        let node = visit.node.as_ref().expect("not yet recycled");
         let g = std::mem::take(&mut visit.acc);
         if !matches!(g, Acc::Empty) {
             if visit.input {
@@ -218,21 +219,27 @@ pub(super) fn run(pass: Pass<'_>) -> Result<Vec<Option<Tensor>>> {
             }
         }
         if !pass.retain_graph && !node.0.leaf {
-            // A node no one else holds is recycled below; one that is held
-            // keeps its name and refuses a second pass.
-            let mut op = node.0.op.borrow_mut();
-            let freed = if std::rc::Rc::strong_count(&node.0) == 1 {
-                Op::Leaf
+            if std::rc::Rc::strong_count(&node.0) == 1 {
+                // No one else holds it: recycled now, while it is in cache
+                // (its saved inputs are still held by their own visits).
+                if let Some(n) = visit.node.take() {
+                    n.recycle();
+                }
             } else {
-                Op::Freed(op.name().unwrap_or(""))
-            };
-            let old = std::mem::replace(&mut *op, freed);
-            drop(op);
-            drop(old);
+                // Held: it keeps its name and refuses a second pass.
+                let mut op = node.0.op.borrow_mut();
+                let freed = Op::Freed(op.name().unwrap_or(""));
+                let old = std::mem::replace(&mut *op, freed);
+                drop(op);
+                drop(old);
+            }
         }
     }
     drop(mode);
-    order.drain(..).for_each(|v| v.node.recycle());
+    order
+        .drain(..)
+        .flat_map(|v| v.node)
+        .for_each(Tensor::recycle);
     if order.capacity() <= KEEP_AT_MOST && scratch.stack.capacity() <= KEEP_AT_MOST {
         SCRATCH.with(|s| s.set(Some(scratch)));
     }

@@ -359,11 +359,9 @@ impl Tensor {
         let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
         release(&mut node.data);
         *node.grad.get_mut() = None;
-        // Dropping the history can release a long chain: Node's Drop unlinks
-        // it iteratively.
-        if !matches!(op, Op::Leaf | Op::Freed(_)) {
-            drop(Tensor(Rc::new(node_of(Data::Scalar(0.0), op))));
-        }
+        // Dropping the history can release a long chain: each input's own
+        // Drop unlinks its part iteratively, so this does not recurse.
+        drop(op);
         POOL.with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
                 if p.len() < POOL_AT_MOST {
