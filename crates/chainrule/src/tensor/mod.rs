@@ -330,7 +330,12 @@ thread_local! {
 
 /// A node in an `Rc`, reusing a pooled allocation when there is one.
 fn new_node(node: Node) -> Rc<Node> {
-    let pooled = POOL.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()));
+    // try_with: a tensor made while the thread's locals are torn down
+    // simply gets a fresh allocation.
+    let pooled = POOL
+        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+        .ok()
+        .flatten();
     match pooled {
         Some(mut rc) => {
             // Pooled nodes have no other handle (checked when pooled).
@@ -362,7 +367,7 @@ impl Tensor {
         // Dropping the history can release a long chain: each input's own
         // Drop unlinks its part iteratively, so this does not recurse.
         drop(op);
-        POOL.with(|p| {
+        let _ = POOL.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
                 if p.len() < POOL_AT_MOST {
                     p.push(rc);
