@@ -14,7 +14,9 @@
 //! - The gemm is matrixmultiply's (ndarray's), threaded across the cores.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn};
+use ndarray::{
+    Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn,
+};
 
 use super::elementwise::broadcast_shapes;
 
@@ -64,6 +66,23 @@ fn all_finite(a: &ArrayView2<'_, f64>) -> bool {
     }
 }
 
+/// Appends `s · row` to `v` (on the slice when the row is contiguous, so
+/// that the loop vectorises).
+fn extend_scaled(v: &mut Vec<f64>, row: ArrayView1<'_, f64>, s: f64) {
+    match row.as_slice() {
+        Some(r) => v.extend(r.iter().map(|&y| s * y)),
+        None => v.extend(row.iter().map(|&y| s * y)),
+    }
+}
+
+/// `o += s · row`.
+fn add_scaled(o: &mut [f64], row: ArrayView1<'_, f64>, s: f64) {
+    match row.as_slice() {
+        Some(r) => o.iter_mut().zip(r).for_each(|(o, &y)| *o += s * y),
+        None => o.iter_mut().zip(row.iter()).for_each(|(o, &y)| *o += s * y),
+    }
+}
+
 /// `a @ b` (a: m×k, b: k×n) into `out`.
 fn gemm(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>, out: &mut ArrayViewMut2<'_, f64>) {
     out.assign(&gemm_new(a, b));
@@ -80,8 +99,8 @@ fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
     // Scaling instead of a product is exact only if the other operand is
     // finite (0 · inf is NaN in the product).
     if let Some(d) = diagonal(a).filter(|_| all_finite(b)) {
-        for (r, s) in b.rows().into_iter().zip(&d) {
-            v.extend(r.iter().map(|&y| s * y));
+        for (r, &s) in b.rows().into_iter().zip(&d) {
+            extend_scaled(&mut v, r, s);
         }
     } else if let Some(d) = diagonal(b).filter(|_| all_finite(a)) {
         for r in a.rows() {
@@ -96,11 +115,9 @@ fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
         // beats packing and the thread pool.
         for ar in a.rows() {
             let start = v.len();
-            v.extend(b.row(0).iter().map(|&y| ar[0] * y));
+            extend_scaled(&mut v, b.row(0), ar[0]);
             for (&x, br) in ar.iter().zip(b.rows()).skip(1) {
-                for (o, &y) in v[start..].iter_mut().zip(br.iter()) {
-                    *o += x * y;
-                }
+                add_scaled(&mut v[start..], br, x);
             }
         }
     } else {
