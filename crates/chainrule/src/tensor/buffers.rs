@@ -79,3 +79,29 @@ pub(crate) fn filled(len: usize, value: f64) -> Vec<f64> {
     v.resize(len, value);
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_buffers_are_reused_and_small_ones_are_not_kept() {
+        let v = vec![1.0; MIN_LEN];
+        let ptr = v.as_ptr();
+        give(v);
+        let w = take(MIN_LEN);
+        assert!(w.is_empty() && w.capacity() >= MIN_LEN);
+        assert_eq!(w.as_ptr(), ptr);
+        // A buffer more than twice the request is not handed out for it.
+        let big = vec![0.0; 4 * MIN_LEN];
+        let big_ptr = big.as_ptr();
+        give(big);
+        let other = take(MIN_LEN);
+        assert_ne!(other.as_ptr(), big_ptr);
+        let reused = take(3 * MIN_LEN);
+        assert_eq!(reused.as_ptr(), big_ptr);
+        let small = vec![0.0; 8];
+        give(small);
+        assert_eq!(filled(3, 1.5), vec![1.5; 3]);
+    }
+}

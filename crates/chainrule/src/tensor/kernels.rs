@@ -295,3 +295,37 @@ pub(crate) fn map_slice(a: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) -> Array
         None => a.mapv(f),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_place_never_writes_a_shared_buffer() {
+        let a = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap();
+        // Another handle to the node, and another node over the same buffer.
+        let same_node = a.clone();
+        let same_buffer = a.detach();
+        let doubled = in_place(a, |v| v.iter_mut().for_each(|x| *x *= 2.0));
+        assert_eq!(doubled.to_vec(), vec![2.0, 4.0, 6.0]);
+        assert_eq!(same_node.to_vec(), vec![1.0, 2.0, 3.0]);
+        assert_eq!(same_buffer.to_vec(), vec![1.0, 2.0, 3.0]);
+        // The only handle to an unshared buffer is updated where it is.
+        let b = Tensor::from_vec(vec![1.0, 2.0], &[2]).unwrap();
+        let ptr = b.data().as_slice().unwrap().as_ptr();
+        let b = in_place(b, |v| v[0] = 5.0);
+        assert_eq!(b.data().as_slice().unwrap().as_ptr(), ptr);
+        assert_eq!(b.to_vec(), vec![5.0, 2.0]);
+    }
+
+    #[test]
+    fn operands_are_single_values_or_whole_contiguous_arrays() {
+        let s = Data::Scalar(2.0);
+        let one = Tensor::from_vec(vec![7.0], &[1]).unwrap();
+        let full = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap();
+        assert_eq!(Operand::of(&s, &[3]).map(|o| o.at(2)), Some(2.0));
+        assert_eq!(Operand::of(one.data(), &[3]).map(|o| o.at(2)), Some(7.0));
+        assert_eq!(Operand::of(full.data(), &[3]).map(|o| o.at(2)), Some(3.0));
+        assert!(Operand::of(full.data(), &[2, 3]).is_none());
+    }
+}

@@ -231,3 +231,91 @@ pub(crate) fn bmm(
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    /// The product by the definition, Σ_k a_ik b_kj, for reference.
+    fn naive(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+        Array2::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| {
+            (0..a.ncols()).map(|k| a[[i, k]] * b[[k, j]]).sum()
+        })
+    }
+
+    fn filled(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+        let mut g = crate::random::SplitMix64::new(seed);
+        Array2::from_shape_fn((rows, cols), |_| g.next_f64() - 0.5)
+    }
+
+    #[test]
+    fn every_path_agrees_with_the_definition() {
+        // Loop (small, row, outer, matrix-vector) and gemm paths, plain and
+        // transposed operands, diagonal operands on either side.
+        let shapes = [
+            (3, 4, 5),
+            (1, 30, 40),
+            (30, 1, 40),
+            (40, 30, 1),
+            (20, 30, 40),
+        ];
+        for (m, k, n) in shapes {
+            let (a, b) = (filled(m, k, 1), filled(k, n, 2));
+            let expected = naive(&a, &b);
+            let got = gemm_new(&a.view(), &b.view());
+            let at = a.t().to_owned();
+            let via_t = gemm_new(&at.t(), &b.view());
+            for (x, y) in got.iter().zip(&expected).chain(via_t.iter().zip(&expected)) {
+                assert!((x - y).abs() < 1e-12, "{m}x{k}x{n}: {x} vs {y}");
+            }
+        }
+        let d = Array2::from_diag(&array![2.0, -1.0, 0.5]);
+        let b = filled(3, 4, 3);
+        assert_eq!(gemm_new(&d.view(), &b.view()), naive(&d, &b));
+        let a = filled(4, 3, 4);
+        assert_eq!(gemm_new(&a.view(), &d.view()), naive(&a, &d));
+    }
+
+    #[test]
+    fn a_diagonal_operand_keeps_ieee_products_with_non_finite_values() {
+        // 0 · inf is NaN in a product: the scaling shortcut must not hide it.
+        let eye = Array2::from_diag(&array![1.0, 1.0]);
+        let b = array![[f64::INFINITY, 1.0], [2.0, 3.0]];
+        let c = gemm_new(&eye.view(), &b.view());
+        assert_eq!(c[[0, 0]], f64::INFINITY);
+        assert_eq!(c[[0, 1]], 1.0);
+        assert!(c[[1, 0]].is_nan());
+        assert_eq!(c[[1, 1]], 3.0);
+    }
+
+    #[test]
+    fn batched_products_fold_and_broadcast() {
+        // [P, m, k] @ [k, n], [m, k] @ [P, k, n], and broadcast batches
+        // against one product per entry.
+        let a3 = ArrayD::from_shape_fn(IxDyn(&[3, 4, 5]), |i| (i[0] + 2 * i[1] + 3 * i[2]) as f64);
+        let b2 = filled(5, 2, 5).into_dyn();
+        let a2 = filled(4, 5, 6).into_dyn();
+        let b3 = ArrayD::from_shape_fn(IxDyn(&[3, 5, 2]), |i| (i[0] * i[1]) as f64 - i[2] as f64);
+        let b13 = b3.slice_axis(Axis(0), (0..1).into()).to_owned();
+        for (a, b) in [(&a3, &b2), (&a2, &b3), (&a3, &b3), (&a3, &b13)] {
+            let c = bmm(a.view(), false, b.view(), false).unwrap();
+            for p in 0..3 {
+                let pick = |x: &ArrayD<f64>, p: usize| {
+                    let x = if x.ndim() == 3 {
+                        x.index_axis(Axis(0), p.min(x.shape()[0] - 1)).to_owned()
+                    } else {
+                        x.clone()
+                    };
+                    x.into_dimensionality::<Ix2>().unwrap()
+                };
+                let expected = naive(&pick(a, p), &pick(b, p));
+                let got = c.index_axis(Axis(0), p);
+                for (x, y) in got.iter().zip(&expected) {
+                    assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+                }
+            }
+        }
+        assert!(bmm(a3.view(), false, a3.view(), false).is_none());
+    }
+}
