@@ -3,7 +3,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArcArray, ArrayD, IxDyn, Zip};
 
 use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
 use super::{Data, Op, Tensor};
@@ -57,6 +57,8 @@ pub(crate) fn zip_data(
                 Data::from_array(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
             } else if x.shape() == y.shape() {
                 Data::from_array(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))
+            } else if let Some(d) = broadcast_rows(x, y, &f) {
+                d
             } else {
                 let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
                     op,
@@ -69,6 +71,74 @@ pub(crate) fn zip_data(
             }
         }
     })
+}
+
+/// How a smaller contiguous operand lines up with a larger one's values.
+enum Repeat {
+    /// It is the larger one's trailing axes: value i pairs with i mod len
+    /// (a bias row added to every row).
+    Tiled(usize),
+    /// It is the larger one's leading axes: value i pairs with i / block
+    /// (a per-row value, shape [m, 1]).
+    Blocks(usize),
+}
+
+/// How `small` (broadcast) repeats over `big`, for the two common patterns.
+fn repeat_of(small: &[usize], big: &[usize]) -> Option<Repeat> {
+    if small.len() > big.len() {
+        return None;
+    }
+    let mut padded = vec![1; big.len() - small.len()];
+    padded.extend_from_slice(small);
+    let ones = padded.iter().take_while(|&&d| d == 1).count();
+    if padded[ones..] == big[ones..] {
+        return Some(Repeat::Tiled(big[ones..].iter().product()));
+    }
+    let kept = padded.iter().zip(big).take_while(|(a, b)| a == b).count();
+    if padded[kept..].iter().all(|&d| d == 1) {
+        return Some(Repeat::Blocks(big[kept..].iter().product()));
+    }
+    None
+}
+
+/// `f` over two contiguous arrays where one broadcasts to the other as a
+/// tiled row or as blocks (bias rows, `x - max(x, keepdim)`): one loop over
+/// slices instead of a broadcast iterator.
+fn broadcast_rows(
+    x: &ArcArray<f64, IxDyn>,
+    y: &ArcArray<f64, IxDyn>,
+    f: &impl Fn(f64, f64) -> f64,
+) -> Option<Data> {
+    let (xs, ys) = (x.as_slice()?, y.as_slice()?);
+    let big_is_x = broadcast_shapes(x.shape(), y.shape()).as_deref() == Some(x.shape());
+    let (big, small, bs, ss) = if big_is_x {
+        (x, y, xs, ys)
+    } else {
+        (y, x, ys, xs)
+    };
+    if big.shape() != broadcast_shapes(x.shape(), y.shape())?.as_slice()
+        || ss.is_empty()
+        || bs.is_empty()
+    {
+        return None;
+    }
+    let pair = |b: f64, s: f64| if big_is_x { f(b, s) } else { f(s, b) };
+    let mut v = super::buffers::take(bs.len());
+    match repeat_of(small.shape(), big.shape())? {
+        Repeat::Tiled(len) => {
+            for chunk in bs.chunks(len) {
+                v.extend(chunk.iter().zip(ss).map(|(&b, &s)| pair(b, s)));
+            }
+        }
+        Repeat::Blocks(block) => {
+            for (chunk, &s) in bs.chunks(block).zip(ss) {
+                v.extend(chunk.iter().map(|&b| pair(b, s)));
+            }
+        }
+    }
+    Some(Data::from_array(
+        ArrayD::from_shape_vec(big.raw_dim(), v).expect("same size"),
+    ))
 }
 
 /// The lowercase name of a binary operation for error messages.
@@ -383,6 +453,35 @@ mod tests {
         assert_eq!(c.to_vec(), vec![11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
         assert_eq!((2.0 - &b).to_vec(), vec![-8.0, -18.0, -28.0]);
         assert_eq!((&b / 10.0).to_vec(), vec![1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn tiled_and_block_broadcasts_match_the_general_path() {
+        // Rows (trailing axes), per-row values (leading axes), scalars in
+        // disguise, both operand orders; against element-by-element sums.
+        let big = Tensor::arange(0.0, 24.0, 1.0).unwrap().reshape(&[2, 3, 4]);
+        let smalls = [
+            Tensor::arange(0.0, 4.0, 1.0).unwrap(),
+            Tensor::arange(0.0, 12.0, 1.0).unwrap().reshape(&[3, 4]),
+            Tensor::arange(0.0, 6.0, 1.0).unwrap().reshape(&[2, 3, 1]),
+            Tensor::arange(0.0, 2.0, 1.0).unwrap().reshape(&[2, 1, 1]),
+            Tensor::ones(&[1, 1]),
+            Tensor::arange(0.0, 6.0, 1.0)
+                .unwrap()
+                .reshape(&[2, 1, 3])
+                .t(),
+        ];
+        let b = big.to_vec();
+        for s in &smalls {
+            let sv = s.to_ndarray();
+            let sb = sv.broadcast(IxDyn(&[2, 3, 4])).unwrap();
+            let expected: Vec<f64> = b.iter().zip(sb.iter()).map(|(x, y)| x - 10.0 * y).collect();
+            let mirrored: Vec<f64> = b.iter().zip(sb.iter()).map(|(x, y)| 10.0 * y - x).collect();
+            assert_eq!((&big - &(s * 10.0)).to_vec(), expected, "{:?}", s.shape());
+            assert_eq!((&(s * 10.0) - &big).to_vec(), mirrored, "{:?}", s.shape());
+        }
+        let empty = Tensor::zeros(&[3, 0]);
+        assert_eq!((&empty + &Tensor::ones(&[3, 1])).shape(), &[3, 0]);
     }
 
     #[test]
