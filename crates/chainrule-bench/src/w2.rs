@@ -3,9 +3,10 @@
 
 use std::hint::black_box;
 
-use crate::data::linspace;
 use chainrule::compiled::{self, SampleProgram};
-use chainrule::Real;
+use chainrule::{autograd, Real, Tensor};
+
+use crate::data::linspace;
 
 use crate::registry::{Entry, Mode, Prepared};
 
@@ -57,6 +58,21 @@ pub fn compiled_descent(program: &mut SampleProgram, x: &[f64], y: &[f64]) -> f6
     w
 }
 
+/// The 20 iterations on the tape, as PyTorch's `torch_gd` in peers.py:
+/// `loss = ((w*x - y)**2).mean(); loss.backward()`, then the update without
+/// recording (a new leaf, as `w -= lr * w.grad` under `no_grad`); returns w.
+pub fn eager(x: &Tensor, y: &Tensor) -> f64 {
+    let mut w = Tensor::scalar(0.0).requires_grad();
+    for _ in 0..ITERS {
+        let loss = (&w * x - y).powi(2).mean();
+        loss.backward()
+            .expect("the loss is a scalar computed from w");
+        let g = w.grad().expect("w is a leaf the loss depends on");
+        w = autograd::no_grad_scope(|| &w - LR * g).requires_grad();
+    }
+    w.item()
+}
+
 /// W2's implementations.
 pub fn entries(_mode: &Mode) -> Vec<Entry> {
     [4, 1_000_000]
@@ -102,7 +118,25 @@ pub fn entries(_mode: &Mode) -> Vec<Entry> {
             );
             [compiled, manual]
         })
+        .chain([4, 1_000_000].map(eager_entry))
         .collect()
+}
+
+fn eager_entry(n: usize) -> Entry {
+    Entry::timed(
+        "W2",
+        "chainrule-eager",
+        format!("n={n}"),
+        "s/iter",
+        "the tape: ((w*x - y)^2).mean(), backward(), update under no_grad",
+        move || {
+            let xs = linspace(1.0, 4.0, n);
+            let ys: Vec<f64> = xs.iter().map(|v| 2.0 * v).collect();
+            let x = Tensor::from_vec(xs, &[n]).expect("n values");
+            let y = Tensor::from_vec(ys, &[n]).expect("n values");
+            Prepared::new(move || eager(black_box(&x), black_box(&y))).scale(1.0 / ITERS as f64)
+        },
+    )
 }
 
 #[cfg(test)]
@@ -145,5 +179,18 @@ mod tests {
         let m2 = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
         let expected = 2.0 - 2.0 * (1.0 - 0.02 * m2).powi(20);
         assert!((manual(&x, &y) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn eager_matches_the_closed_forms() {
+        for n in [4, 1001] {
+            let xs = linspace(1.0, 4.0, n);
+            let m2 = xs.iter().map(|v| v * v).sum::<f64>() / n as f64;
+            let expected = 2.0 - 2.0 * (1.0 - 0.02 * m2).powi(20);
+            let ys: Vec<f64> = xs.iter().map(|v| 2.0 * v).collect();
+            let x = Tensor::from_vec(xs, &[n]).unwrap();
+            let y = Tensor::from_vec(ys, &[n]).unwrap();
+            assert!((eager(&x, &y) - expected).abs() < 1e-12, "n = {n}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::hint::black_box;
 
+use chainrule::{autograd, Real, Tensor};
 use ndarray::{Array1, Array2, Zip};
 
 use crate::data::{w4_data, W4Data};
@@ -47,6 +48,77 @@ pub fn closed_form(name: &str, data: &W4Data) -> Option<Array2<f64>> {
     }
 }
 
+/// W4's data as tensors (constants: only x is differentiated).
+pub struct EagerData {
+    x: Tensor,
+    a: Tensor,
+    b: Tensor,
+    c: f64,
+    /// Row 0 of A divided by n, the logistic's a.
+    row: Tensor,
+}
+
+impl EagerData {
+    /// The tensors of `data`.
+    pub fn new(data: &W4Data) -> Self {
+        let n = data.x.len();
+        let t = |a: ndarray::ArrayD<f64>| Tensor::from_ndarray(a);
+        EagerData {
+            x: t(data.x.clone().into_dyn()),
+            a: t(data.a.clone().into_dyn()),
+            b: t(data.b.clone().into_dyn()),
+            c: data.c,
+            row: t(data.a.row(0).mapv(|v| v / n as f64).into_dyn()),
+        }
+    }
+}
+
+/// Function `name` of x on the tape, as peers.py's `w4_functions` writes it
+/// (the logistic's log1p(exp(·)) is chainrule's softplus).
+pub fn eager_function(name: &str, x: &Tensor, d: &EagerData) -> Option<Tensor> {
+    Some(match name {
+        "quadratic" => 0.5 * x.dot(&d.a.matmul(x)) + d.b.dot(x) + d.c,
+        "least-squares" => 0.5 * (d.a.matmul(x) - &d.b).powi(2).sum(),
+        "logistic" => d.row.dot(x).softplus(),
+        _ => return None,
+    })
+}
+
+/// The Hessian of function `name` at x by reverse over reverse: the gradient
+/// with `create_graph`, then one batched backward pass through its graph with
+/// the identity as the batch of output gradients (`autograd::grad_batched`,
+/// PyTorch's `is_grads_batched=True`). The functional module's `hessian`
+/// belongs to another helper; this calls autograd directly.
+pub fn eager(name: &str, d: &EagerData) -> Option<Tensor> {
+    let x = d.x.detach().requires_grad();
+    let f = eager_function(name, &x, d)?;
+    let inputs = std::slice::from_ref(&x);
+    let g = autograd::grad(&[f], inputs, None, true, false).expect("f depends on x");
+    let eye = Tensor::eye(x.numel());
+    let h = autograd::grad_batched(&g, inputs, &[eye], false, false).expect("g depends on x");
+    h.into_iter().next()
+}
+
+/// The Hessian by one backward pass per row (the reference for [`eager`]).
+pub fn eager_rows(name: &str, d: &EagerData) -> Option<Tensor> {
+    let x = d.x.detach().requires_grad();
+    let f = eager_function(name, &x, d)?;
+    let grad = |outputs: &[Tensor], seed: Option<&[Tensor]>, create: bool| {
+        autograd::grad(outputs, std::slice::from_ref(&x), seed, create, true)
+            .expect("f and its gradient depend on x")
+            .remove(0)
+    };
+    let g = grad(&[f], None, true);
+    let n = x.numel();
+    let rows: Vec<Tensor> = (0..n)
+        .map(|i| {
+            let e = Tensor::one_hot(&[i], n).expect("i < n").reshape(&[n]);
+            grad(std::slice::from_ref(&g), Some(&[e]), false)
+        })
+        .collect();
+    Some(Tensor::stack(&rows, 0))
+}
+
 /// W4's implementations.
 pub fn entries(mode: &Mode) -> Vec<Entry> {
     let mut entries = Vec::new();
@@ -69,6 +141,30 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
                     Ok(Prepared::new(move || {
                         let data = black_box(&data);
                         closed_form(name, data).map_or(f64::NAN, |h| h.sum())
+                    }))
+                },
+            ));
+        }
+    }
+    for (real, smoke) in [(100, 100), (1000, 200)] {
+        let (n, smoke_note) = mode.size(real, smoke, "n");
+        for name in FUNCTIONS {
+            entries.push(Entry::try_timed(
+                "W4",
+                "chainrule-eager",
+                format!("{name},n={n}"),
+                "s/hessian",
+                crate::line::join_notes(&[
+                    &smoke_note,
+                    "the tape: autograd::grad with create_graph, then autograd::grad_batched with \
+                     the identity (reverse over reverse, one batched pass)",
+                ])
+                .unwrap_or_default(),
+                move || {
+                    let data = EagerData::new(&w4_data(n));
+                    eager(name, &data).ok_or(format!("no function {name}"))?;
+                    Ok(Prepared::new(move || {
+                        eager(name, black_box(&data)).map_or(f64::NAN, |h| h.sum().item())
                     }))
                 },
             ));
@@ -101,6 +197,30 @@ mod tests {
         assert!((h.sum() - expected).abs() < 1e-9 * expected.abs());
         let entry: f64 = (0..100).map(|k| d.a[[k, 2]] * d.a[[k, 5]]).sum();
         assert!((h[[2, 5]] - entry).abs() < 1e-12);
+    }
+
+    #[test]
+    fn eager_hessians_equal_the_closed_forms() {
+        let d = w4_data(30);
+        let t = EagerData::new(&d);
+        for name in FUNCTIONS {
+            let h = eager(name, &t).unwrap();
+            assert_eq!(h.shape(), &[30, 30]);
+            let rows = eager_rows(name, &t).unwrap();
+            for (a, b) in h.to_vec().iter().zip(rows.to_vec()) {
+                assert!(
+                    (a - b).abs() < 1e-12 * b.abs().max(1.0),
+                    "{name}: {a} vs {b}"
+                );
+            }
+            let expected = closed_form(name, &d).unwrap();
+            for (a, b) in h.to_vec().iter().zip(expected.iter()) {
+                assert!(
+                    (a - b).abs() < 1e-12 * b.abs().max(1.0),
+                    "{name}: {a} vs {b}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::hint::black_box;
 
+use chainrule::{autograd, Tensor};
 use ndarray::Array2;
 
 use crate::data::w7_data;
@@ -11,6 +12,39 @@ use crate::registry::{Entry, Mode, Prepared};
 /// The closed form AᵀBᵀ: one gemm on transposed views (no copies), a new matrix.
 pub fn gradient(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     a.t().dot(&b.t())
+}
+
+/// The gradient on the tape, as peers.py's torch line:
+/// `autograd.grad(trace(A @ X @ B), X)`.
+pub fn eager(a: &Tensor, x: &Tensor, b: &Tensor) -> Tensor {
+    let x = x.detach().requires_grad();
+    let t = a.matmul(&x).matmul(b).trace();
+    autograd::grad(&[t], &[x], None, false, false)
+        .expect("the trace depends on X")
+        .remove(0)
+}
+
+fn eager_entry(mode: &Mode, real: usize, smoke: usize) -> Entry {
+    let (n, smoke_note) = mode.size(real, smoke, "n");
+    let note = format!(
+        "the tape: autograd::grad(trace(A @ X @ B), X) (gemm: {} thread(s))",
+        crate::gemm_threads()
+    );
+    Entry::timed(
+        "W7",
+        "chainrule-eager",
+        format!("n={n}"),
+        "s/gradient",
+        crate::line::join_notes(&[&smoke_note, &note]).unwrap_or_default(),
+        move || {
+            let [a, x, b] = w7_data(n).map(|m| Tensor::from_ndarray(m.into_dyn()));
+            Prepared::new(move || {
+                eager(black_box(&a), black_box(&x), black_box(&b))
+                    .sum()
+                    .item()
+            })
+        },
+    )
 }
 
 /// W7's implementations.
@@ -35,6 +69,7 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
                 },
             )
         })
+        .chain([(256, 256), (1024, 128)].map(|(real, smoke)| eager_entry(mode, real, smoke)))
         .collect()
 }
 
@@ -49,6 +84,18 @@ mod tests {
         let expected: f64 = (0..64).map(|k| a.row(k).sum() * b.column(k).sum()).sum();
         let g = gradient(&a, &b);
         assert!((g.sum() - expected).abs() < 1e-10 * expected.abs().max(1.0));
+    }
+
+    #[test]
+    fn eager_equals_the_closed_form() {
+        let [a, x, b] = w7_data(16);
+        let expected = gradient(&a, &b);
+        let [ta, tx, tb] = [a, x, b].map(|m| Tensor::from_ndarray(m.into_dyn()));
+        let g = eager(&ta, &tx, &tb);
+        assert_eq!(g.shape(), &[16, 16]);
+        for (u, v) in g.to_vec().iter().zip(expected.iter()) {
+            assert!((u - v).abs() < 1e-12, "{u} vs {v}");
+        }
     }
 
     #[test]

@@ -33,6 +33,15 @@ fn smoke_runs_every_workload_with_agreeing_checks() {
     for w in ["W1", "W2", "W3", "W4", "W5", "W6", "W7"] {
         assert!(lines.iter().any(|l| l["workload"] == w), "no line for {w}");
     }
+    // The tape runs every workload it has an entry for; its checks are
+    // compared with chainrule-manual's above (no "disagreement").
+    for w in ["W1", "W2", "W3", "W4", "W7"] {
+        let eager = lines
+            .iter()
+            .filter(|l| l["workload"] == w && l["impl"] == "chainrule-eager")
+            .count();
+        assert!(eager > 0, "no chainrule-eager line for {w}");
+    }
     for l in &lines {
         assert!(l["seconds"].as_f64().is_some_and(|s| s >= 0.0), "{l}");
         assert!(l["check"].as_f64().is_some_and(f64::is_finite), "{l}");

@@ -197,7 +197,9 @@ impl UnaryOp {
 
     /// The f64 kernel: the value of the function at `x`, IEEE inf or NaN
     /// where it does not exist.
-    #[inline]
+    // Always inlined: elementwise loops call it with a constant op
+    // (tensor/kernels.rs) and the match must fold away.
+    #[inline(always)]
     pub fn eval(self, x: f64) -> f64 {
         use UnaryOp::*;
         match self {
@@ -312,7 +314,7 @@ impl BinaryOp {
 
     /// The f64 kernel. `Max`/`Min` return the first argument on a tie and
     /// propagate NaN from either side, as PyTorch's `maximum` does.
-    #[inline]
+    #[inline(always)]
     pub fn eval(self, x: f64, y: f64) -> f64 {
         use BinaryOp::*;
         match self {

@@ -22,6 +22,9 @@ use crate::real::Real;
 /// let x = 0.5_f64;
 /// assert_eq!(d_unary(UnaryOp::Sin, &x, &x.sin()), x.cos());
 /// ```
+// Always inlined: an engine's elementwise loop calls it with a constant op
+// (see tensor/kernels.rs) and the match must fold away.
+#[inline(always)]
 pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
     use UnaryOp::*;
     let one = || T::from_f64(1.0);
@@ -64,6 +67,7 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
 /// let (dx, dy) = d_binary(BinaryOp::Mul, &3.0, &4.0, &12.0);
 /// assert_eq!((dx, dy), (4.0, 3.0));
 /// ```
+#[inline(always)]
 pub fn d_binary<T: Real>(op: BinaryOp, x: &T, y: &T, out: &T) -> (T, T) {
     use BinaryOp::*;
     let one = || T::from_f64(1.0);
@@ -86,6 +90,40 @@ pub fn d_binary<T: Real>(op: BinaryOp, x: &T, y: &T, out: &T) -> (T, T) {
             let second = (x.clone() - y.clone()).step();
             (one() - second.clone(), second)
         }
+    }
+}
+
+/// Which of `x`, `y` and `out` a partial derivative of [`d_binary`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reads {
+    /// It depends on the first argument.
+    pub x: bool,
+    /// It depends on the second argument.
+    pub y: bool,
+    /// It depends on the output.
+    pub out: bool,
+}
+
+/// What (∂out/∂x, ∂out/∂y) of [`d_binary`] read, so that an engine can
+/// evaluate a partial once when everything it reads is one number (a
+/// gradient through `+` passes unchanged, through `x * 3` it is scaled by 3)
+/// instead of once per element. Kept next to the rules it describes; a test
+/// checks it against them.
+///
+/// ```
+/// use chainrule::{rules::partial_reads, BinaryOp};
+/// let (dx, dy) = partial_reads(BinaryOp::Mul);
+/// assert!(!dx.x && dx.y && dy.x && !dy.y);
+/// ```
+pub fn partial_reads(op: BinaryOp) -> (Reads, Reads) {
+    use BinaryOp::*;
+    let r = |x, y, out| Reads { x, y, out };
+    match op {
+        Add | Sub => (r(false, false, false), r(false, false, false)),
+        Mul => (r(false, true, false), r(true, false, false)),
+        Div => (r(false, true, false), r(false, true, true)),
+        Pow => (r(true, true, false), r(true, false, true)),
+        Atan2 | Max | Min => (r(true, true, false), r(true, true, false)),
     }
 }
 
@@ -147,6 +185,46 @@ mod tests {
             let ny = fd(|t| op.eval(x, t), y);
             assert!((dx - nx).abs() < 1e-8, "{op:?} dx: {dx} vs {nx}");
             assert!((dy - ny).abs() < 1e-8, "{op:?} dy: {dy} vs {ny}");
+        }
+    }
+
+    #[test]
+    fn partial_reads_describes_the_rules() {
+        // Changing an argument a partial does not read leaves it unchanged.
+        let ops = [
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::Pow,
+            BinaryOp::Atan2,
+            BinaryOp::Max,
+            BinaryOp::Min,
+        ];
+        for op in ops {
+            let (rx, ry) = partial_reads(op);
+            let base = d_binary(op, &0.7, &1.3, &op.eval(0.7, 1.3));
+            for (which, reads) in [(0, rx), (1, ry)] {
+                let pick = |p: (f64, f64)| if which == 0 { p.0 } else { p.1 };
+                let b = pick(base);
+                if !reads.x {
+                    assert_eq!(
+                        pick(d_binary(op, &5.1, &1.3, &op.eval(0.7, 1.3))),
+                        b,
+                        "{op:?}"
+                    );
+                }
+                if !reads.y {
+                    assert_eq!(
+                        pick(d_binary(op, &0.7, &4.2, &op.eval(0.7, 1.3))),
+                        b,
+                        "{op:?}"
+                    );
+                }
+                if !reads.out {
+                    assert_eq!(pick(d_binary(op, &0.7, &1.3, &9.9)), b, "{op:?}");
+                }
+            }
         }
     }
 

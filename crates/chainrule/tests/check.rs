@@ -240,6 +240,16 @@ fn structural_operations_pass_gradcheck_and_gradgradcheck() {
     assert_checks("softmax", |t| t[0].softmax(1), xs, true);
     assert_checks("log_softmax", |t| t[0].log_softmax(0), xs, true);
     assert_checks("logsumexp", |t| t[0].logsumexp(1, false), xs, true);
+    let sq = Tensor::randn(&[3, 3], 5);
+    assert_checks(
+        "trace",
+        |t| t[0].matmul(&t[0].sin()).trace(),
+        std::slice::from_ref(&sq),
+        true,
+    );
+    // A non-square matrix sums its min(m, n) diagonal entries, as torch.trace.
+    assert_checks("trace of a non-square matrix", |t| t[0].trace(), xs, true);
+    assert!(Tensor::zeros(&[3]).try_trace().is_err());
 }
 
 #[test]

@@ -14,6 +14,9 @@
 //!   unless `retain_graph`; a second pass through them is an `Err`.
 //! - With `create_graph` the backward pass is itself recorded, so gradients
 //!   can be differentiated again, to any order.
+//! - [`grad_batched`] backpropagates a batch of output gradients in one pass
+//!   (PyTorch's `is_grads_batched`): with the identity, a whole Jacobian, or
+//!   over the graph of a gradient a whole Hessian.
 //! - [`grad`] returns gradients without touching `.grad`. An input the
 //!   outputs do not depend on gets a zero gradient of its shape, as in JAX
 //!   (PyTorch would need `allow_unused=True` and return `None`).
@@ -28,13 +31,15 @@
 //! assert!((d2y[0].item() - (-2.0 * 0.5f64.tanh() * s)).abs() < 1e-15);
 //! ```
 
+mod engine;
+mod vjp;
+
 use std::cell::Cell;
 
-use ndarray::{IxDyn, Zip};
+use engine::{run, Pass};
 
 use crate::error::{Error, Result};
-use crate::rules::{d_binary, d_unary};
-use crate::tensor::{Data, Op, Tensor};
+use crate::tensor::{Batch, Tensor};
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
@@ -118,13 +123,14 @@ impl Tensor {
     /// Backpropagates with explicit options.
     pub fn backward_opts(&self, grad: Option<&Tensor>, opts: BackwardOptions) -> Result<()> {
         let g = output_grad(self, grad)?;
-        run(
-            std::slice::from_ref(self),
-            vec![g],
-            None,
-            opts.retain_graph || opts.create_graph,
-            opts.create_graph,
-        )
+        run(Pass {
+            roots: std::slice::from_ref(self),
+            grad_outputs: vec![g],
+            inputs: None,
+            retain_graph: opts.retain_graph || opts.create_graph,
+            create_graph: opts.create_graph,
+            batch: Batch(0),
+        })
         .map(|_| ())
     }
 }
@@ -188,13 +194,14 @@ pub fn grad(
         .enumerate()
         .map(|(i, o)| output_grad(o, grad_outputs.map(|g| &g[i])))
         .collect::<Result<Vec<_>>>()?;
-    let res = run(
-        outputs,
-        gs,
-        Some(inputs),
-        retain_graph || create_graph,
+    let res = run(Pass {
+        roots: outputs,
+        grad_outputs: gs,
+        inputs: Some(inputs),
+        retain_graph: retain_graph || create_graph,
         create_graph,
-    )?;
+        batch: Batch(0),
+    })?;
     Ok(res
         .into_iter()
         .zip(inputs)
@@ -202,332 +209,85 @@ pub fn grad(
         .collect())
 }
 
-/// A gradient slot: empty, a plain f64 (0-d fast path) or a tensor.
-enum Acc {
-    Empty,
-    Scalar(f64),
-    T(Tensor),
-}
-
-impl Acc {
-    fn add_scalar(&mut self, v: f64) {
-        *self = match std::mem::replace(self, Acc::Empty) {
-            Acc::Empty => Acc::Scalar(v),
-            Acc::Scalar(s) => Acc::Scalar(s + v),
-            Acc::T(t) => Acc::T(t + v),
-        };
-    }
-
-    fn add(&mut self, g: Tensor) {
-        *self = match std::mem::replace(self, Acc::Empty) {
-            Acc::Empty => Acc::T(g),
-            Acc::Scalar(s) => Acc::T(g + s),
-            Acc::T(t) => Acc::T(t + g),
-        };
-    }
-
-    fn into_tensor(self) -> Option<Tensor> {
-        match self {
-            Acc::Empty => None,
-            Acc::Scalar(s) => Some(Tensor::scalar(s)),
-            Acc::T(t) => Some(t),
-        }
-    }
-}
-
-fn next_epoch() -> u64 {
-    EPOCH.with(|e| {
-        let v = e.get() + 1;
-        e.set(v);
-        v
-    })
-}
-
-/// Calls `f` on each input of `op`.
-fn for_each_input(op: &Op, mut f: impl FnMut(&Tensor)) {
-    match op {
-        Op::Leaf | Op::Freed => {}
-        Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => f(a),
-        Op::Binary(_, a, b) => {
-            f(a);
-            f(b);
-        }
-        Op::Custom(c) => c.inputs.iter().for_each(f),
-    }
-}
-
-const FREED: &str = "Trying to backward through the graph a second time (or directly \
-access saved tensors after they have already been freed). Saved intermediate values of \
-the graph are freed when you call backward() or autograd::grad(). Specify \
-retain_graph=true if you need to backward through the graph a second time or if you \
-need to access saved tensors after calling backward.";
-
-/// The backward pass. Accumulates into `.grad` when `inputs` is `None`,
-/// else returns the gradients reaching `inputs` (`None` where none does).
-fn run(
-    roots: &[Tensor],
-    grad_outputs: Vec<Tensor>,
-    inputs: Option<&[Tensor]>,
-    retain_graph: bool,
+/// [`grad`] for a batch of output gradients at once, as PyTorch's
+/// `autograd.grad(..., is_grads_batched=True)`: each `grad_outputs[i]` has
+/// the shape of `outputs[i]` with one leading batch axis of a common length
+/// B, and each result has the shape of its input with that axis in front.
+/// Row k of the results is what [`grad`] gives for row k of the output
+/// gradients, but the graph is walked once, every vector–Jacobian product
+/// working on the whole batch (a matrix product where one pass would do a
+/// matrix–vector product).
+///
+/// With the identity as the batch this is a whole Jacobian in one pass, and
+/// over the graph of a gradient (made with `create_graph`) a whole Hessian:
+///
+/// ```
+/// use chainrule::{autograd, tensor, Real, Tensor};
+/// let x = tensor![1.0, 2.0].requires_grad();
+/// // f = x0² x1 + sin x1; ∇f = (2 x0 x1, x0² + cos x1).
+/// let f = (x.get(&[0]).powi(2) * x.get(&[1]) + x.get(&[1]).sin()).sum();
+/// let g = autograd::grad(&[f], &[x.clone()], None, true, false).unwrap();
+/// let h = autograd::grad_batched(&g, &[x], &[Tensor::eye(2)], false, false).unwrap();
+/// let expected = [2.0 * 2.0, 2.0 * 1.0, 2.0 * 1.0, -(2f64.sin())];
+/// for (a, b) in h[0].to_vec().iter().zip(expected) {
+///     assert!((a - b).abs() < 1e-15);
+/// }
+/// ```
+///
+/// Errors as [`grad`], and when an output gradient's shape is not its
+/// output's with the batch axis in front.
+pub fn grad_batched(
+    outputs: &[Tensor],
+    inputs: &[Tensor],
+    grad_outputs: &[Tensor],
     create_graph: bool,
-) -> Result<Vec<Option<Tensor>>> {
-    for (i, r) in roots.iter().enumerate() {
-        if !r.is_requires_grad() {
-            return Err(Error::Autograd(format!(
-                "element {i} of tensors does not require grad and does not have a grad_fn"
-            )));
+    retain_graph: bool,
+) -> Result<Vec<Tensor>> {
+    if grad_outputs.len() != outputs.len() {
+        return Err(Error::Autograd(format!(
+            "grad_batched: {} grad_outputs for {} outputs",
+            grad_outputs.len(),
+            outputs.len()
+        )));
+    }
+    if let Some(i) = inputs.iter().position(|t| !t.is_requires_grad()) {
+        return Err(Error::Autograd(format!(
+            "grad_batched: input {i} does not require grad"
+        )));
+    }
+    let batch = grad_outputs
+        .first()
+        .and_then(|g| g.shape().first().copied());
+    for (o, g) in outputs.iter().zip(grad_outputs) {
+        let ok = g.shape().first().copied() == batch && &g.shape()[1..] == o.shape();
+        if !ok {
+            return Err(Error::Shape {
+                op: "grad_batched: grad_output (batch axis first) and output",
+                lhs: g.shape().to_vec(),
+                rhs: o.shape().to_vec(),
+            });
         }
     }
-    let epoch = next_epoch();
-    // Post-order by an iterative depth-first search.
-    let mut order: Vec<Tensor> = Vec::new();
-    let mut stack: Vec<(Tensor, bool)> = roots.iter().rev().map(|r| (r.clone(), false)).collect();
-    while let Some((t, done)) = stack.pop() {
-        if done {
-            t.0.slot.set(order.len());
-            order.push(t);
-            continue;
-        }
-        if t.0.epoch.get() == epoch {
-            continue;
-        }
-        t.0.epoch.set(epoch);
-        let op = t.0.op.borrow();
-        if matches!(*op, Op::Freed) {
-            return Err(Error::Autograd(FREED.into()));
-        }
-        stack.push((t.clone(), true));
-        for_each_input(&op, |i| {
-            if i.is_requires_grad() && i.0.epoch.get() != epoch {
-                stack.push((i.clone(), false));
-            }
-        });
-    }
-
-    let mut acc: Vec<Acc> = (0..order.len()).map(|_| Acc::Empty).collect();
-    for (r, g) in roots.iter().zip(grad_outputs) {
-        acc[r.0.slot.get()].add(g);
-    }
-    let accumulate = inputs.is_none();
-    let inputs = inputs.unwrap_or(&[]);
-    let mut is_input = vec![false; order.len()];
-    for x in inputs {
-        if x.0.epoch.get() == epoch {
-            is_input[x.0.slot.get()] = true;
-        }
-    }
-    let mut results: Vec<Option<Tensor>> = vec![None; inputs.len()];
-
-    let _mode = set_grad_enabled(create_graph);
-    for i in (0..order.len()).rev() {
-        let node = &order[i];
-        let g = std::mem::replace(&mut acc[i], Acc::Empty);
-        if !matches!(g, Acc::Empty) {
-            if is_input[i] {
-                let gt = match &g {
-                    Acc::Scalar(s) => Tensor::scalar(*s),
-                    Acc::T(t) => t.clone(),
-                    Acc::Empty => unreachable!("checked non-empty"),
-                };
-                for (j, x) in inputs.iter().enumerate() {
-                    if x.same(node) {
-                        results[j] = Some(gt.clone());
-                    }
-                }
-            }
-            let op = node.0.op.borrow();
-            if matches!(*op, Op::Leaf) {
-                if accumulate && node.is_requires_grad() {
-                    store_grad(node, g, create_graph);
-                }
-            } else {
-                let g = if accumulate && node.0.retains_grad.get() {
-                    let gt = g.into_tensor().expect("non-empty");
-                    store_grad(node, Acc::T(gt.clone()), create_graph);
-                    Acc::T(gt)
-                } else {
-                    g
-                };
-                vjp(&op, node, g, create_graph, &mut acc);
-            }
-        }
-        if !retain_graph && !node.is_leaf() {
-            let old = std::mem::replace(&mut *node.0.op.borrow_mut(), Op::Freed);
-            drop(old);
-        }
-    }
-    Ok(results)
-}
-
-/// Adds `g` to `node.grad`.
-fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
-    let Some(g) = g.into_tensor() else { return };
-    let g = if create_graph || !g.is_requires_grad() {
-        g
-    } else {
-        g.detach()
-    };
-    let prev = node.0.grad.borrow_mut().take();
-    let new = match prev {
-        None => g,
-        Some(p) => &p + &g,
-    };
-    *node.0.grad.borrow_mut() = Some(new);
-}
-
-/// The scalar value of a 0-d tensor's data, if it is one.
-fn scalar_of(t: &Tensor) -> Option<f64> {
-    match t.data() {
-        Data::Scalar(x) => Some(*x),
-        Data::Array(_) => None,
-    }
-}
-
-/// Adds `g` to the slot of `t` if it needs a gradient.
-fn push(acc: &mut [Acc], t: &Tensor, g: Tensor) {
-    if t.is_requires_grad() {
-        acc[t.0.slot.get()].add(g);
-    }
-}
-
-fn push_scalar(acc: &mut [Acc], t: &Tensor, g: f64) {
-    if t.is_requires_grad() {
-        acc[t.0.slot.get()].add_scalar(g);
-    }
-}
-
-/// Elementwise `d(x, y, out) * g` over the output's shape, then summed
-/// down to `target`'s shape.
-fn elementwise_grad(
-    g: &Tensor,
-    out: &Tensor,
-    x: &Tensor,
-    y: &Tensor,
-    target: &Tensor,
-    d: impl Fn(f64, f64, f64) -> f64,
-) -> Tensor {
-    let shape = IxDyn(out.shape());
-    let (xd, yd, gd) = (x.data().view(), y.data().view(), g.data().view());
-    let bc = "an input broadcasts to its output";
-    let xa = xd.broadcast(shape.clone()).expect(bc);
-    let ya = yd.broadcast(shape.clone()).expect(bc);
-    let ga = gd.broadcast(shape).expect(bc);
-    let oa = out.data().view();
-    let r = Zip::from(&ga)
-        .and(&xa)
-        .and(&ya)
-        .and(&oa)
-        .map_collect(|&g, &x, &y, &o| g * d(x, y, o));
-    Tensor::from_ndarray(r).sum_to_shape(target.shape())
-}
-
-/// Vector–Jacobian product of one node, added into its inputs' slots.
-fn vjp(op: &Op, out: &Tensor, g: Acc, create_graph: bool, acc: &mut [Acc]) {
-    // 0-d fast path: plain f64 arithmetic, no allocation.
-    if !create_graph {
-        let gs = match &g {
-            Acc::Scalar(s) => Some(*s),
-            Acc::T(t) => scalar_of(t),
-            Acc::Empty => None,
-        };
-        if let (Some(gs), Some(o)) = (gs, scalar_of(out)) {
-            let done = match op {
-                Op::Unary(u, x) => scalar_of(x).map(|xv| {
-                    push_scalar(acc, x, gs * d_unary::<f64>(*u, &xv, &o));
-                }),
-                Op::Binary(b, x, y) => match (scalar_of(x), scalar_of(y)) {
-                    (Some(xv), Some(yv)) => {
-                        let (dx, dy) = d_binary::<f64>(*b, &xv, &yv, &o);
-                        push_scalar(acc, x, gs * dx);
-                        push_scalar(acc, y, gs * dy);
-                        Some(())
-                    }
-                    _ => None,
-                },
-                Op::ScalarRhs(b, x, c) => scalar_of(x).map(|xv| {
-                    push_scalar(acc, x, gs * d_binary::<f64>(*b, &xv, c, &o).0);
-                }),
-                Op::ScalarLhs(b, c, y) => scalar_of(y).map(|yv| {
-                    push_scalar(acc, y, gs * d_binary::<f64>(*b, c, &yv, &o).1);
-                }),
-                _ => None,
-            };
-            if done.is_some() {
-                return;
-            }
-        }
-    }
-    let Some(g) = g.into_tensor() else { return };
-    match op {
-        Op::Leaf | Op::Freed => {}
-        Op::Unary(u, x) => {
-            if create_graph {
-                let d = d_unary::<Tensor>(*u, x, out);
-                push(acc, x, (&g * &d).sum_to_shape(x.shape()));
-            } else {
-                let u = *u;
-                let gx = elementwise_grad(&g, out, x, x, x, |xv, _, o| d_unary::<f64>(u, &xv, &o));
-                push(acc, x, gx);
-            }
-        }
-        Op::Binary(b, x, y) => {
-            if create_graph {
-                let (dx, dy) = d_binary::<Tensor>(*b, x, y, out);
-                if x.is_requires_grad() {
-                    push(acc, x, (&g * &dx).sum_to_shape(x.shape()));
-                }
-                if y.is_requires_grad() {
-                    push(acc, y, (&g * &dy).sum_to_shape(y.shape()));
-                }
-            } else {
-                let b = *b;
-                if x.is_requires_grad() {
-                    let gx = elementwise_grad(&g, out, x, y, x, |xv, yv, o| {
-                        d_binary::<f64>(b, &xv, &yv, &o).0
-                    });
-                    push(acc, x, gx);
-                }
-                if y.is_requires_grad() {
-                    let gy = elementwise_grad(&g, out, x, y, y, |xv, yv, o| {
-                        d_binary::<f64>(b, &xv, &yv, &o).1
-                    });
-                    push(acc, y, gy);
-                }
-            }
-        }
-        Op::ScalarRhs(b, x, c) => {
-            if create_graph {
-                let (dx, _) = d_binary::<Tensor>(*b, x, &Tensor::scalar(*c), out);
-                push(acc, x, (&g * &dx).sum_to_shape(x.shape()));
-            } else {
-                let (b, c) = (*b, *c);
-                let gx = elementwise_grad(&g, out, x, x, x, |xv, _, o| {
-                    d_binary::<f64>(b, &xv, &c, &o).0
-                });
-                push(acc, x, gx);
-            }
-        }
-        Op::ScalarLhs(b, c, y) => {
-            if create_graph {
-                let (_, dy) = d_binary::<Tensor>(*b, &Tensor::scalar(*c), y, out);
-                push(acc, y, (&g * &dy).sum_to_shape(y.shape()));
-            } else {
-                let (b, c) = (*b, *c);
-                let gy = elementwise_grad(&g, out, y, y, y, |yv, _, o| {
-                    d_binary::<f64>(b, &c, &yv, &o).1
-                });
-                push(acc, y, gy);
-            }
-        }
-        Op::Custom(c) => {
-            let grads = (c.vjp)(&g, out, &c.inputs);
-            for (x, gx) in c.inputs.iter().zip(grads) {
-                if let Some(gx) = gx {
-                    push(acc, x, gx);
-                }
-            }
-        }
-    }
+    let res = run(Pass {
+        roots: outputs,
+        grad_outputs: grad_outputs.to_vec(),
+        inputs: Some(inputs),
+        retain_graph: retain_graph || create_graph,
+        create_graph,
+        batch: Batch(1),
+    })?;
+    let b = batch.unwrap_or(0);
+    Ok(res
+        .into_iter()
+        .zip(inputs)
+        .map(|(g, x)| {
+            g.unwrap_or_else(|| {
+                let mut shape = vec![b];
+                shape.extend_from_slice(x.shape());
+                Tensor::zeros(&shape)
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]

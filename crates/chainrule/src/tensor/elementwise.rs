@@ -3,8 +3,9 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArcArray, ArrayD, IxDyn, Zip};
 
+use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
 use super::{Data, Op, Tensor};
 use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
@@ -46,11 +47,18 @@ pub(crate) fn zip_data(
 ) -> Result<Data> {
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
-        (Data::Array(x), Data::Scalar(y)) => Data::from_array(x.mapv(|v| f(v, *y))),
-        (Data::Scalar(x), Data::Array(y)) => Data::from_array(y.mapv(|v| f(*x, v))),
+        (Data::Array(x), Data::Scalar(y)) => Data::from_array(map_slice(x.view(), |v| f(v, *y))),
+        (Data::Scalar(x), Data::Array(y)) => Data::from_array(map_slice(y.view(), |v| f(*x, v))),
         (Data::Array(x), Data::Array(y)) => {
-            if x.shape() == y.shape() {
+            if let (true, Some(xs), Some(ys)) = (x.shape() == y.shape(), x.as_slice(), y.as_slice())
+            {
+                let mut v = super::buffers::take(xs.len());
+                v.extend(xs.iter().zip(ys).map(|(&u, &v)| f(u, v)));
+                Data::from_array(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
+            } else if x.shape() == y.shape() {
                 Data::from_array(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))
+            } else if let Some(d) = broadcast_rows(x, y, &f) {
+                d
             } else {
                 let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
                     op,
@@ -63,6 +71,74 @@ pub(crate) fn zip_data(
             }
         }
     })
+}
+
+/// How a smaller contiguous operand lines up with a larger one's values.
+enum Repeat {
+    /// It is the larger one's trailing axes: value i pairs with i mod len
+    /// (a bias row added to every row).
+    Tiled(usize),
+    /// It is the larger one's leading axes: value i pairs with i / block
+    /// (a per-row value, shape [m, 1]).
+    Blocks(usize),
+}
+
+/// How `small` (broadcast) repeats over `big`, for the two common patterns.
+fn repeat_of(small: &[usize], big: &[usize]) -> Option<Repeat> {
+    if small.len() > big.len() {
+        return None;
+    }
+    let mut padded = vec![1; big.len() - small.len()];
+    padded.extend_from_slice(small);
+    let ones = padded.iter().take_while(|&&d| d == 1).count();
+    if padded[ones..] == big[ones..] {
+        return Some(Repeat::Tiled(big[ones..].iter().product()));
+    }
+    let kept = padded.iter().zip(big).take_while(|(a, b)| a == b).count();
+    if padded[kept..].iter().all(|&d| d == 1) {
+        return Some(Repeat::Blocks(big[kept..].iter().product()));
+    }
+    None
+}
+
+/// `f` over two contiguous arrays where one broadcasts to the other as a
+/// tiled row or as blocks (bias rows, `x - max(x, keepdim)`): one loop over
+/// slices instead of a broadcast iterator.
+fn broadcast_rows(
+    x: &ArcArray<f64, IxDyn>,
+    y: &ArcArray<f64, IxDyn>,
+    f: &impl Fn(f64, f64) -> f64,
+) -> Option<Data> {
+    let (xs, ys) = (x.as_slice()?, y.as_slice()?);
+    let big_is_x = broadcast_shapes(x.shape(), y.shape()).as_deref() == Some(x.shape());
+    let (big, small, bs, ss) = if big_is_x {
+        (x, y, xs, ys)
+    } else {
+        (y, x, ys, xs)
+    };
+    if big.shape() != broadcast_shapes(x.shape(), y.shape())?.as_slice()
+        || ss.is_empty()
+        || bs.is_empty()
+    {
+        return None;
+    }
+    let pair = |b: f64, s: f64| if big_is_x { f(b, s) } else { f(s, b) };
+    let mut v = super::buffers::take(bs.len());
+    match repeat_of(small.shape(), big.shape())? {
+        Repeat::Tiled(len) => {
+            for chunk in bs.chunks(len) {
+                v.extend(chunk.iter().zip(ss).map(|(&b, &s)| pair(b, s)));
+            }
+        }
+        Repeat::Blocks(block) => {
+            for (chunk, &s) in bs.chunks(block).zip(ss) {
+                v.extend(chunk.iter().map(|&b| pair(b, s)));
+            }
+        }
+    }
+    Some(Data::from_array(
+        ArrayD::from_shape_vec(big.raw_dim(), v).expect("same size"),
+    ))
 }
 
 /// The lowercase name of a binary operation for error messages.
@@ -82,9 +158,9 @@ fn op_label(op: BinaryOp) -> &'static str {
 impl Tensor {
     /// Applies an elementwise function of one argument (recorded).
     pub fn unary_op(&self, op: UnaryOp) -> Tensor {
-        let data = self.0.data.map(|x| op.eval(x));
+        let data = monomorphic_unary!(op, k => self.0.data.map(move |x| k.eval(x)));
         if self.tracks() {
-            Tensor::from_op(data, op.backward_name(), Op::Unary(op, self.clone()))
+            Tensor::from_op(data, Op::Unary(op, self.clone()))
         } else {
             Tensor::from_data(data)
         }
@@ -93,16 +169,13 @@ impl Tensor {
     /// Applies an elementwise function of two arguments with broadcasting;
     /// an `Err` if the shapes do not broadcast.
     pub fn try_binary(&self, op: BinaryOp, rhs: &Tensor) -> Result<Tensor> {
-        let data = zip_data(op_label(op), &self.0.data, &rhs.0.data, |x, y| {
-            op.eval(x, y)
-        })?;
+        let (a, b) = (&self.0.data, &rhs.0.data);
+        let data = monomorphic_binary!(op, k => zip_data(op_label(op), a, b, move |x, y| {
+            k.eval(x, y)
+        }))?;
         Ok(
             if is_grad_enabled() && (self.is_requires_grad() || rhs.is_requires_grad()) {
-                Tensor::from_op(
-                    data,
-                    op.backward_name(),
-                    Op::Binary(op, self.clone(), rhs.clone()),
-                )
+                Tensor::from_op(data, Op::Binary(op, self.clone(), rhs.clone()))
             } else {
                 Tensor::from_data(data)
             },
@@ -119,14 +192,9 @@ impl Tensor {
 
     /// `self op c` for a constant `c` (no node for the constant).
     pub fn binary_scalar(&self, op: BinaryOp, c: f64) -> Tensor {
-        let data = self.0.data.map(|x| op.eval(x, c));
+        let data = monomorphic_binary!(op, k => self.0.data.map(move |x| k.eval(x, c)));
         if self.tracks() {
-            let name = if op == BinaryOp::Pow {
-                "PowBackward0"
-            } else {
-                op.backward_name()
-            };
-            Tensor::from_op(data, name, Op::ScalarRhs(op, self.clone(), c))
+            Tensor::from_op(data, Op::ScalarRhs(op, self.clone(), c))
         } else {
             Tensor::from_data(data)
         }
@@ -134,13 +202,9 @@ impl Tensor {
 
     /// `c op self` for a constant `c` (no node for the constant).
     pub fn scalar_binary(c: f64, op: BinaryOp, rhs: &Tensor) -> Tensor {
-        let data = rhs.0.data.map(|y| op.eval(c, y));
+        let data = monomorphic_binary!(op, k => rhs.0.data.map(move |y| k.eval(c, y)));
         if rhs.tracks() {
-            let name = match op {
-                BinaryOp::Sub => "RsubBackward1",
-                _ => op.backward_name(),
-            };
-            Tensor::from_op(data, name, Op::ScalarLhs(op, c, rhs.clone()))
+            Tensor::from_op(data, Op::ScalarLhs(op, c, rhs.clone()))
         } else {
             Tensor::from_data(data)
         }
@@ -262,14 +326,14 @@ impl Tensor {
             data,
             "WhereBackward0",
             vec![mask.clone(), a.clone(), b.clone()],
-            |g, _out, inp| {
+            |g, _out, inp, b| {
                 let zero = Tensor::scalar(0.0);
                 let ga = inp[1]
                     .is_requires_grad()
-                    .then(|| Tensor::where_(&inp[0], g, &zero).sum_to_shape(inp[1].shape()));
+                    .then(|| b.sum_to(&Tensor::where_(&inp[0], g, &zero), inp[1].shape()));
                 let gb = inp[2]
                     .is_requires_grad()
-                    .then(|| Tensor::where_(&inp[0], &zero, g).sum_to_shape(inp[2].shape()));
+                    .then(|| b.sum_to(&Tensor::where_(&inp[0], &zero, g), inp[2].shape()));
                 vec![None, ga, gb]
             },
         ))
@@ -389,6 +453,35 @@ mod tests {
         assert_eq!(c.to_vec(), vec![11.0, 21.0, 31.0, 12.0, 22.0, 32.0]);
         assert_eq!((2.0 - &b).to_vec(), vec![-8.0, -18.0, -28.0]);
         assert_eq!((&b / 10.0).to_vec(), vec![1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn tiled_and_block_broadcasts_match_the_general_path() {
+        // Rows (trailing axes), per-row values (leading axes), scalars in
+        // disguise, both operand orders; against element-by-element sums.
+        let big = Tensor::arange(0.0, 24.0, 1.0).unwrap().reshape(&[2, 3, 4]);
+        let smalls = [
+            Tensor::arange(0.0, 4.0, 1.0).unwrap(),
+            Tensor::arange(0.0, 12.0, 1.0).unwrap().reshape(&[3, 4]),
+            Tensor::arange(0.0, 6.0, 1.0).unwrap().reshape(&[2, 3, 1]),
+            Tensor::arange(0.0, 2.0, 1.0).unwrap().reshape(&[2, 1, 1]),
+            Tensor::ones(&[1, 1]),
+            Tensor::arange(0.0, 6.0, 1.0)
+                .unwrap()
+                .reshape(&[2, 1, 3])
+                .t(),
+        ];
+        let b = big.to_vec();
+        for s in &smalls {
+            let sv = s.to_ndarray();
+            let sb = sv.broadcast(IxDyn(&[2, 3, 4])).unwrap();
+            let expected: Vec<f64> = b.iter().zip(sb.iter()).map(|(x, y)| x - 10.0 * y).collect();
+            let mirrored: Vec<f64> = b.iter().zip(sb.iter()).map(|(x, y)| 10.0 * y - x).collect();
+            assert_eq!((&big - &(s * 10.0)).to_vec(), expected, "{:?}", s.shape());
+            assert_eq!((&(s * 10.0) - &big).to_vec(), mirrored, "{:?}", s.shape());
+        }
+        let empty = Tensor::zeros(&[3, 0]);
+        assert_eq!((&empty + &Tensor::ones(&[3, 1])).shape(), &[3, 0]);
     }
 
     #[test]

@@ -25,7 +25,8 @@
 //! - shapes: [`Tensor::reshape`], [`Tensor::permute`], [`Tensor::t`],
 //!   [`Tensor::unsqueeze`], [`Tensor::squeeze`], [`Tensor::expand`],
 //!   [`Tensor::get`], [`Tensor::narrow`], [`Tensor::index_select`],
-//!   [`Tensor::cat`], [`Tensor::stack`], and [`Tensor::matmul`] / [`Tensor::dot`] / [`Tensor::trace`];
+//!   [`Tensor::cat`], [`Tensor::stack`], and [`Tensor::matmul`] / [`Tensor::dot`] /
+//!   [`Tensor::trace`];
 //! - autograd flags and results: [`Tensor::requires_grad`], [`Tensor::grad`],
 //!   [`Tensor::backward`] (see [`crate::autograd`]).
 //!
@@ -44,15 +45,17 @@
 //! assert_eq!(m.shape(), &[2, 2]);
 //! ```
 
+pub(crate) mod buffers;
 mod display;
 mod elementwise;
-mod linalg;
+pub(crate) mod kernels;
+mod matmul;
 mod shape_ops;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
@@ -64,12 +67,24 @@ pub(crate) enum Data {
     /// A 0-d tensor.
     Scalar(f64),
     /// A tensor with at least one axis (boxed to keep graph nodes small).
-    Array(Box<ArrayD<f64>>),
+    /// The buffer is shared (`ArcArray`), so a reshape of a contiguous
+    /// array and a detached copy are new headers over the same values, and
+    /// a kernel writing into a buffer no one else holds needs no copy.
+    Array(Box<ArcArray<f64, IxDyn>>),
 }
 
 impl Data {
     /// Wraps an array, turning a 0-d array into the scalar fast path.
     pub(crate) fn from_array(a: ArrayD<f64>) -> Data {
+        if a.ndim() == 0 {
+            Data::Scalar(a.iter().next().copied().unwrap_or(0.0))
+        } else {
+            Data::Array(Box::new(a.into_shared()))
+        }
+    }
+
+    /// Wraps a shared array (ndim ≥ 1).
+    pub(crate) fn from_shared(a: ArcArray<f64, IxDyn>) -> Data {
         if a.ndim() == 0 {
             Data::Scalar(a.iter().next().copied().unwrap_or(0.0))
         } else {
@@ -88,7 +103,15 @@ impl Data {
     pub(crate) fn to_array(&self) -> ArrayD<f64> {
         match self {
             Data::Scalar(x) => ArrayD::from_elem(IxDyn(&[]), *x),
-            Data::Array(a) => (**a).clone(),
+            Data::Array(a) => a.as_ref().to_owned(),
+        }
+    }
+
+    /// The values in row-major order, if they are contiguous.
+    pub(crate) fn as_slice(&self) -> Option<&[f64]> {
+        match self {
+            Data::Scalar(x) => Some(std::slice::from_ref(x)),
+            Data::Array(a) => a.as_slice(),
         }
     }
 
@@ -113,10 +136,21 @@ impl Data {
         }
     }
 
-    fn map(&self, f: impl Fn(f64) -> f64) -> Data {
+    pub(crate) fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
-            Data::Array(a) => Data::Array(Box::new(a.mapv(f))),
+            Data::Array(a) => Data::from_array(kernels::map_slice(a.view(), f)),
+        }
+    }
+}
+
+/// Empties `data`, keeping a large buffer no one else holds for reuse.
+fn release(data: &mut Data) {
+    if let Data::Array(a) = std::mem::replace(data, Data::Scalar(0.0)) {
+        if a.len() >= buffers::MIN_LEN {
+            if let Ok(owned) = (*a).try_into_owned_nocopy() {
+                buffers::give(owned.into_raw_vec_and_offset().0);
+            }
         }
     }
 }
@@ -125,8 +159,9 @@ impl Data {
 pub(crate) enum Op {
     /// A leaf: made by a constructor, by `detach`, or without gradients.
     Leaf,
-    /// A non-leaf whose saved inputs were released by a backward pass.
-    Freed,
+    /// A non-leaf whose saved inputs were released by a backward pass; it
+    /// keeps the name of its backward function.
+    Freed(&'static str),
     /// An elementwise function of one tensor.
     Unary(UnaryOp, Tensor),
     /// An elementwise function of two tensors (broadcast).
@@ -140,21 +175,100 @@ pub(crate) enum Op {
 }
 
 /// The vector–Jacobian product of a structural operation: given the output
-/// gradient, the output and the inputs, the gradient of each input (`None`
-/// when it needs none).
-pub(crate) type VjpFn = dyn Fn(&Tensor, &Tensor, &[Tensor]) -> Vec<Option<Tensor>>;
+/// gradient, the output, the inputs and the batch axes of the gradient, the
+/// gradient of each input (`None` when it needs none).
+///
+/// With [`Batch`] of `k` axes the output gradient has `k` extra leading axes
+/// (a batch of cotangents, see [`crate::autograd::grad_batched`]) and so must
+/// every returned gradient; rules written with broadcasting and negative axes
+/// need no change, the others use [`Batch`]'s helpers.
+pub(crate) type VjpFn = dyn Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>>;
 
-/// A structural operation: its inputs and its vector–Jacobian product.
+/// A structural operation: its inputs, its vector–Jacobian product and its
+/// PyTorch name.
 pub(crate) struct Custom {
     pub(crate) inputs: Vec<Tensor>,
     pub(crate) vjp: Box<VjpFn>,
+    pub(crate) name: &'static str,
+}
+
+/// The number of leading batch axes of a cotangent in a backward pass (0 in
+/// an ordinary pass), with the shape helpers a vector–Jacobian product needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Batch(pub(crate) usize);
+
+impl Batch {
+    /// `shape` with the batch axes of `g` in front.
+    pub(crate) fn shape(self, g: &Tensor, shape: &[usize]) -> Vec<usize> {
+        let mut s = g.shape()[..self.0].to_vec();
+        s.extend_from_slice(shape);
+        s
+    }
+
+    /// An axis of the unbatched tensor as an axis of the batched one.
+    pub(crate) fn axis(self, axis: usize) -> usize {
+        axis + self.0
+    }
+
+    /// `g.reshape(shape)` keeping the batch axes.
+    pub(crate) fn reshape(self, g: &Tensor, shape: &[usize]) -> Tensor {
+        g.reshape(&self.shape(g, shape))
+    }
+
+    /// `g.sum_to_shape(shape)` keeping the batch axes: the gradient of an
+    /// input of shape `shape` broadcast to `g`'s (unbatched) shape.
+    pub(crate) fn sum_to(self, g: &Tensor, shape: &[usize]) -> Tensor {
+        if self.0 == 0 {
+            return g.sum_to_shape(shape);
+        }
+        let inner = g.ndim() - self.0;
+        if inner == shape.len() {
+            return g.sum_to_shape(&self.shape(g, shape));
+        }
+        // Pad `shape` with ones to the unbatched rank so that the batch axes
+        // line up, sum, then drop the padding.
+        let mut padded = vec![1; inner - shape.len()];
+        padded.extend_from_slice(shape);
+        self.reshape(&g.sum_to_shape(&self.shape(g, &padded)), shape)
+    }
+
+    /// `g.expand(shape)` keeping the batch axes (the adjoint of [`Batch::sum_to`]).
+    pub(crate) fn expand(self, g: &Tensor, shape: &[usize]) -> Tensor {
+        if self.0 == 0 {
+            return g.expand(shape);
+        }
+        let inner = g.ndim() - self.0;
+        let g = if inner < shape.len() {
+            let mut padded = vec![1; shape.len() - inner];
+            padded.extend_from_slice(&g.shape()[self.0..]);
+            self.reshape(g, &padded)
+        } else {
+            g.clone()
+        };
+        g.expand(&self.shape(&g, shape))
+    }
 }
 
 impl Op {
+    /// PyTorch's name of this node's backward function; `None` for a leaf.
+    pub(crate) fn name(&self) -> Option<&'static str> {
+        Some(match self {
+            Op::Leaf => return None,
+            Op::Freed(name) => name,
+            Op::Unary(u, _) => u.backward_name(),
+            Op::Binary(b, _, _) => b.backward_name(),
+            Op::ScalarRhs(BinaryOp::Pow, _, _) => "PowBackward0",
+            Op::ScalarRhs(b, _, _) => b.backward_name(),
+            Op::ScalarLhs(BinaryOp::Sub, _, _) => "RsubBackward1",
+            Op::ScalarLhs(b, _, _) => b.backward_name(),
+            Op::Custom(c) => c.name,
+        })
+    }
+
     /// Moves the input tensors out (used by `Drop` and by freeing the graph).
     fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {
-            Op::Leaf | Op::Freed => {}
+            Op::Leaf | Op::Freed(_) => {}
             Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => out.push(a),
             Op::Binary(_, a, b) => {
                 out.push(a);
@@ -166,26 +280,31 @@ impl Op {
 }
 
 /// The shared part of a tensor: value, gradient bookkeeping and history.
+///
+/// Kept small (one allocation of at most 120 bytes per recorded op, which
+/// glibc serves from its fast bins): the name of the backward function is
+/// derived from `op`, not stored.
 pub(crate) struct Node {
     pub(crate) data: Data,
-    pub(crate) requires_grad: Cell<bool>,
-    pub(crate) retains_grad: Cell<bool>,
     pub(crate) grad: RefCell<Option<Tensor>>,
-    /// PyTorch's name of the backward node; `None` for leaves.
-    pub(crate) grad_fn: Option<&'static str>,
     pub(crate) op: RefCell<Op>,
     /// The backward pass that last visited this node.
     pub(crate) epoch: Cell<u64>,
     /// This node's gradient slot in that backward pass.
-    pub(crate) slot: Cell<usize>,
+    pub(crate) slot: Cell<u32>,
+    pub(crate) requires_grad: Cell<bool>,
+    pub(crate) retains_grad: Cell<bool>,
+    /// Made by a constructor, `detach` or without recording (never changes).
+    pub(crate) leaf: bool,
 }
 
 impl Drop for Node {
     /// Drops a long chain iteratively: inputs that only this node holds are
     /// unlinked on an explicit stack instead of by nested drops.
     fn drop(&mut self) {
+        release(&mut self.data);
         let op = std::mem::replace(self.op.get_mut(), Op::Leaf);
-        if matches!(op, Op::Leaf | Op::Freed) {
+        if matches!(op, Op::Leaf | Op::Freed(_)) {
             return;
         }
         let mut stack = Vec::new();
@@ -196,6 +315,81 @@ impl Drop for Node {
                 op.take_inputs(&mut stack);
             }
         }
+    }
+}
+
+/// Nodes kept for reuse (at most this many per thread, about 12 MB).
+const POOL_AT_MOST: usize = 1 << 17;
+
+thread_local! {
+    /// Nodes released by a backward pass, reused by the next graph: a
+    /// training loop rebuilds the same graph every step, and taking a node
+    /// from here costs a fraction of an allocation and its free (W1).
+    static POOL: RefCell<Vec<Rc<Node>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A node in an `Rc`, reusing a pooled allocation when there is one.
+fn new_node(node: Node) -> Rc<Node> {
+    // try_with: a tensor made while the thread's locals are torn down
+    // simply gets a fresh allocation.
+    let pooled = POOL
+        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+        .ok()
+        .flatten();
+    match pooled {
+        Some(mut rc) => {
+            // Pooled nodes have no other handle (checked when pooled).
+            match Rc::get_mut(&mut rc) {
+                Some(slot) => {
+                    // A pooled node owns nothing (cleared by `recycle`), so
+                    // forgetting it leaks nothing and skips its Drop.
+                    std::mem::forget(std::mem::replace(slot, node));
+                    rc
+                }
+                None => Rc::new(node),
+            }
+        }
+        None => Rc::new(node),
+    }
+}
+
+impl Tensor {
+    /// Drops this handle; if it was the last, the node is cleared (its
+    /// value, gradient and history released) and kept for reuse.
+    pub(crate) fn recycle(self) {
+        let mut rc = self.0;
+        let Some(node) = Rc::get_mut(&mut rc) else {
+            return;
+        };
+        let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
+        release(&mut node.data);
+        *node.grad.get_mut() = None;
+        // Dropping the history can release a long chain: each input's own
+        // Drop unlinks its part iteratively, so this does not recurse.
+        drop(op);
+        let _ = POOL.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < POOL_AT_MOST {
+                    p.push(rc);
+                }
+            }
+        });
+    }
+}
+
+/// A fresh node: a leaf not requiring gradients for `Op::Leaf`, else a
+/// recorded operation.
+fn node_of(data: Data, op: Op) -> Node {
+    let leaf = matches!(op, Op::Leaf);
+    Node {
+        data,
+        grad: RefCell::new(None),
+        op: RefCell::new(op),
+        epoch: Cell::new(0),
+        slot: Cell::new(0),
+        requires_grad: Cell::new(!leaf),
+        retains_grad: Cell::new(false),
+        leaf,
     }
 }
 
@@ -264,30 +458,12 @@ impl Tensor {
 
     /// A leaf holding `data`.
     pub(crate) fn from_data(data: Data) -> Tensor {
-        Tensor(Rc::new(Node {
-            data,
-            requires_grad: Cell::new(false),
-            retains_grad: Cell::new(false),
-            grad: RefCell::new(None),
-            grad_fn: None,
-            op: RefCell::new(Op::Leaf),
-            epoch: Cell::new(0),
-            slot: Cell::new(0),
-        }))
+        Tensor(new_node(node_of(data, Op::Leaf)))
     }
 
     /// A non-leaf recording `op` (callers check that recording is wanted).
-    pub(crate) fn from_op(data: Data, name: &'static str, op: Op) -> Tensor {
-        Tensor(Rc::new(Node {
-            data,
-            requires_grad: Cell::new(true),
-            retains_grad: Cell::new(false),
-            grad: RefCell::new(None),
-            grad_fn: Some(name),
-            op: RefCell::new(op),
-            epoch: Cell::new(0),
-            slot: Cell::new(0),
-        }))
+    pub(crate) fn from_op(data: Data, op: Op) -> Tensor {
+        Tensor(new_node(node_of(data, op)))
     }
 
     /// The result of a structural operation: records `vjp` when gradients
@@ -296,15 +472,15 @@ impl Tensor {
         data: Data,
         name: &'static str,
         inputs: Vec<Tensor>,
-        vjp: impl Fn(&Tensor, &Tensor, &[Tensor]) -> Vec<Option<Tensor>> + 'static,
+        vjp: impl Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>> + 'static,
     ) -> Tensor {
         if crate::autograd::is_grad_enabled() && inputs.iter().any(Tensor::is_requires_grad) {
             Tensor::from_op(
                 data,
-                name,
                 Op::Custom(Box::new(Custom {
                     inputs,
                     vjp: Box::new(vjp),
+                    name,
                 })),
             )
         } else {
@@ -366,7 +542,10 @@ impl Tensor {
         if shape.is_empty() {
             Tensor::scalar(value)
         } else {
-            Tensor::from_array(ArrayD::from_elem(IxDyn(shape), value))
+            let n = shape.iter().product();
+            Tensor::from_array(
+                ArrayD::from_shape_vec(IxDyn(shape), buffers::filled(n, value)).expect("n values"),
+            )
         }
     }
 
@@ -392,13 +571,9 @@ impl Tensor {
 
     /// The n×n identity matrix.
     pub fn eye(n: usize) -> Tensor {
-        Tensor::from_array(ArrayD::from_shape_fn(IxDyn(&[n, n]), |i| {
-            if i[0] == i[1] {
-                1.0
-            } else {
-                0.0
-            }
-        }))
+        let mut v = buffers::filled(n * n, 0.0);
+        v.iter_mut().step_by(n + 1).for_each(|d| *d = 1.0);
+        Tensor::from_vec(v, &[n, n]).expect("n * n values")
     }
 
     /// `start, start + step, ...` up to but excluding `end` (1-d); an `Err`
@@ -507,7 +682,10 @@ impl Tensor {
     pub fn to_vec(&self) -> Vec<f64> {
         match &self.0.data {
             Data::Scalar(x) => vec![*x],
-            Data::Array(a) => a.iter().copied().collect(),
+            Data::Array(a) => match a.as_slice() {
+                Some(s) => s.to_vec(),
+                None => a.iter().copied().collect(),
+            },
         }
     }
 
@@ -559,13 +737,13 @@ impl Tensor {
 
     /// Whether this tensor was not computed by a recorded operation.
     pub fn is_leaf(&self) -> bool {
-        self.0.grad_fn.is_none()
+        self.0.leaf
     }
 
     /// PyTorch's name of the operation that made this tensor
     /// (`"MulBackward0"`), `None` for leaves.
     pub fn grad_fn(&self) -> Option<&'static str> {
-        self.0.grad_fn
+        self.0.op.borrow().name()
     }
 
     /// The accumulated gradient (leaves, and non-leaves after
@@ -656,6 +834,13 @@ mod tests {
         let h = Tensor::one_hot(&[2, 0], 3).unwrap();
         assert_eq!(h.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
         assert!(Tensor::one_hot(&[3], 3).is_err());
+    }
+
+    #[test]
+    fn a_node_fits_a_fast_bin() {
+        // glibc serves chunks of up to 128 bytes (120 requested) from its
+        // fast bins; W1's per-op cost depends on it.
+        assert!(std::mem::size_of::<Node>() + 16 <= 120);
     }
 
     #[test]

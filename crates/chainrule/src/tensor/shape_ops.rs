@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use ndarray::{ArrayD, Axis, Ix2, IxDyn};
+use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::elementwise::broadcast_shapes;
 use super::{Data, Tensor};
@@ -113,7 +113,7 @@ impl Tensor {
         let summed = reduce_data(&self.0.data, &axes, true, 0.0, |a, b| a + b);
         let data = match summed {
             Data::Array(a) if shape.is_empty() => Data::Scalar(a.iter().sum()),
-            Data::Array(a) => Data::from_array(
+            Data::Array(a) => Data::from_shared(
                 a.into_shape_with_order(IxDyn(shape))
                     .expect("sum_to_shape size"),
             ),
@@ -123,7 +123,7 @@ impl Tensor {
             data,
             "SumBackward1",
             vec![self.clone()],
-            |g, _, inp| vec![Some(g.expand(inp[0].shape()))],
+            |g, _, inp, b| vec![Some(b.expand(g, inp[0].shape()))],
         ))
     }
 
@@ -144,16 +144,25 @@ impl Tensor {
         if broadcast_shapes(self.shape(), shape).as_deref() != Some(shape) {
             return Err(shape_err("expand", self.shape(), shape));
         }
-        let arr = self.0.data.with_view(|v| {
-            v.broadcast(IxDyn(shape))
-                .expect("checked broadcast")
-                .to_owned()
-        });
+        let arr = match self.0.data.as_slice() {
+            Some(&[v]) => {
+                let n = shape.iter().product();
+                let mut values = super::buffers::take(n);
+                values.resize(n, v);
+                ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values")
+            }
+            _ => self.0.data.with_view(|v| {
+                v.broadcast(IxDyn(shape))
+                    .expect("checked broadcast")
+                    .as_standard_layout()
+                    .into_owned()
+            }),
+        };
         Ok(Tensor::custom(
             Data::from_array(arr),
             "ExpandBackward0",
             vec![self.clone()],
-            |g, _, inp| vec![Some(g.sum_to_shape(inp[0].shape()))],
+            |g, _, inp, b| vec![Some(b.sum_to(g, inp[0].shape()))],
         ))
     }
 
@@ -177,17 +186,25 @@ impl Tensor {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        let data = if shape.is_empty() {
-            Data::Scalar(self.to_vec()[0])
-        } else {
-            let v = self.to_vec();
-            Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+        let data = match &self.0.data {
+            _ if shape.is_empty() => Data::Scalar(self.to_vec()[0]),
+            // Contiguous: a new header over the same buffer.
+            Data::Array(a) if a.is_standard_layout() => Data::from_shared(
+                (**a)
+                    .clone()
+                    .into_shape_with_order(IxDyn(shape))
+                    .expect("reshape size"),
+            ),
+            _ => {
+                let v = self.to_vec();
+                Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+            }
         };
         Ok(Tensor::custom(
             data,
             name,
             vec![self.clone()],
-            |g, _, inp| vec![Some(g.reshape(inp[0].shape()))],
+            |g, _, inp, b| vec![Some(b.reshape(g, inp[0].shape()))],
         ))
     }
 
@@ -279,7 +296,11 @@ impl Tensor {
             Data::from_array(arr),
             name,
             vec![self.clone()],
-            move |g, _, _| vec![Some(g.permute(&inverse))],
+            move |g, _, _, b| {
+                let batched: Vec<usize> =
+                    (0..b.0).chain(inverse.iter().map(|&a| b.axis(a))).collect();
+                vec![Some(g.permute(&batched))]
+            },
         ))
     }
 
@@ -346,9 +367,14 @@ impl Tensor {
             data,
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 let s = inp[0].shape();
-                vec![Some(g.reshape(&keep_shape(s, &ax)).expand(s))]
+                if b.0 == 0 && g.ndim() == 0 {
+                    return vec![Some(g.expand(s))];
+                }
+                vec![Some(
+                    b.reshape(g, &keep_shape(s, &ax)).expand(&b.shape(g, s)),
+                )]
             },
         ))
     }
@@ -382,9 +408,15 @@ impl Tensor {
             data,
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
+                // Scaled before it is expanded: n times less work.
                 let s = inp[0].shape();
-                vec![Some(g.reshape(&keep_shape(s, &ax)).expand(s) * inv)]
+                let g = if b.0 == 0 && g.ndim() == 0 {
+                    g * inv
+                } else {
+                    b.reshape(g, &keep_shape(s, &ax)) * inv
+                };
+                vec![Some(g.expand(&b.shape(&g, s)))]
             },
         ))
     }
@@ -420,13 +452,15 @@ impl Tensor {
             data,
             bname,
             vec![self.clone()],
-            move |g, out, inp| {
+            move |g, out, inp, b| {
                 // The gradient is shared evenly among tied extrema, as PyTorch's amax.
                 let s = inp[0].shape();
                 let ks = keep_shape(s, &ax);
                 let mask = inp[0].eq(&out.detach().reshape(&ks));
                 let count = mask.sum_dim(&ax.iter().map(|&a| a as isize).collect::<Vec<_>>(), true);
-                vec![Some(g.reshape(&ks).expand(s) * (mask / count))]
+                vec![Some(
+                    b.reshape(g, &ks).expand(&b.shape(g, s)) * (mask / count),
+                )]
             },
         ))
     }
@@ -487,7 +521,7 @@ impl Tensor {
             data,
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 let x = &inp[0];
                 let s = x.shape();
                 let ks = keep_shape(s, &ax);
@@ -502,7 +536,7 @@ impl Tensor {
                 let lone = Tensor::where_(&zeros.eq(&Tensor::scalar(1.0)), &prod_nz, &zero);
                 let off = Tensor::where_(&zeros.eq(&zero), &(prod_nz / &x_nz), &zero);
                 let others = Tensor::where_(&is_zero, &lone.expand(s), &off.expand(s));
-                vec![Some(g.reshape(&ks).expand(s) * others)]
+                vec![Some(b.reshape(g, &ks).expand(&b.shape(g, s)) * others)]
             },
         ))
     }
@@ -579,10 +613,10 @@ impl Tensor {
             y.into_data(),
             "SoftmaxBackward0",
             vec![self.clone()],
-            move |g, out, _| {
+            move |g, out, _, b| {
                 // y ⊙ (g − Σ g ⊙ y)
                 let gy = g * out;
-                let s = gy.sum_dim(&[ax as isize], true);
+                let s = gy.sum_dim(&[b.axis(ax) as isize], true);
                 vec![Some(gy - out * s)]
             },
         ))
@@ -609,9 +643,9 @@ impl Tensor {
             y.into_data(),
             "LogSoftmaxBackward0",
             vec![self.clone()],
-            move |g, out, _| {
+            move |g, out, _, b| {
                 // g − softmax ⊙ Σ g
-                let s = g.sum_dim(&[ax as isize], true);
+                let s = g.sum_dim(&[b.axis(ax) as isize], true);
                 vec![Some(g - out.exp() * s)]
             },
         ))
@@ -643,12 +677,12 @@ impl Tensor {
             y.into_data(),
             "LogsumexpBackward0",
             vec![self.clone()],
-            move |g, _out, inp| {
+            move |g, _out, inp, b| {
                 // g ⊙ softmax(x): the same value as exp(x − logsumexp), but
                 // exp(1000 − 1000.69…) would carry the rounding of the large
                 // logsumexp (0.5000000000000275 for [1000, 1000]); softmax
                 // shifts by the max first and gives 0.5.
-                vec![Some(g.reshape(&keep) * inp[0].softmax(ax as isize))]
+                vec![Some(b.reshape(g, &keep) * inp[0].softmax(ax as isize))]
             },
         ))
     }
@@ -666,51 +700,10 @@ impl Tensor {
 
     /// Matrix product of tensors with at least 2 axes, batch axes broadcast.
     fn bmm(&self, rhs: &Tensor) -> Result<Tensor> {
-        let (sa, sb) = (self.shape(), rhs.shape());
-        let (na, nb) = (sa.len(), sb.len());
-        let (m, k) = (sa[na - 2], sa[na - 1]);
-        let (k2, n) = (sb[nb - 2], sb[nb - 1]);
-        let batch = broadcast_shapes(&sa[..na - 2], &sb[..nb - 2]);
-        let batch = match batch {
-            Some(b) if k == k2 => b,
-            _ => return Err(shape_err("matmul", sa, sb)),
-        };
-        let a = self.0.data.view();
-        let b = rhs.0.data.view();
-        let out = if na == 2 && nb == 2 {
-            let a2 = a.view().into_dimensionality::<Ix2>().expect("2-d");
-            let b2 = b.view().into_dimensionality::<Ix2>().expect("2-d");
-            a2.dot(&b2).into_dyn()
-        } else {
-            let nbatch: usize = batch.iter().product();
-            let mut fa = batch.clone();
-            fa.extend([m, k]);
-            let mut fb = batch.clone();
-            fb.extend([k, n]);
-            let a3 = a
-                .broadcast(IxDyn(&fa))
-                .expect("batch broadcast")
-                .as_standard_layout()
-                .into_owned()
-                .into_shape_with_order((nbatch, m, k))
-                .expect("batch size");
-            let b3 = b
-                .broadcast(IxDyn(&fb))
-                .expect("batch broadcast")
-                .as_standard_layout()
-                .into_owned()
-                .into_shape_with_order((nbatch, k, n))
-                .expect("batch size");
-            let mut out = ndarray::Array3::<f64>::zeros((nbatch, m, n));
-            for i in 0..nbatch {
-                let c = a3.index_axis(Axis(0), i).dot(&b3.index_axis(Axis(0), i));
-                out.index_axis_mut(Axis(0), i).assign(&c);
-            }
-            let mut fo = batch.clone();
-            fo.extend([m, n]);
-            out.into_shape_with_order(IxDyn(&fo)).expect("out size")
-        };
-        let name = if na == 2 && nb == 2 {
+        let (a, b) = (self.0.data.view(), rhs.0.data.view());
+        let out = super::matmul::bmm(a, false, b, false)
+            .ok_or_else(|| shape_err("matmul", self.shape(), rhs.shape()))?;
+        let name = if self.ndim() == 2 && rhs.ndim() == 2 {
             "MmBackward0"
         } else {
             "BmmBackward0"
@@ -719,19 +712,29 @@ impl Tensor {
             Data::from_array(out),
             name,
             vec![self.clone(), rhs.clone()],
-            |g, _, inp| {
+            |g, _, inp, batch| {
                 let (a, b) = (&inp[0], &inp[1]);
-                let ga = a.is_requires_grad().then(|| {
-                    g.bmm(&b.t())
-                        .expect("matmul backward")
-                        .sum_to_shape(a.shape())
-                });
-                let gb = b.is_requires_grad().then(|| {
-                    a.t()
-                        .bmm(g)
-                        .expect("matmul backward")
-                        .sum_to_shape(b.shape())
-                });
+                // Recorded (create_graph) products are tensor operations;
+                // otherwise the kernel reads the transposes as strided views.
+                let record = crate::autograd::is_grad_enabled()
+                    && (g.is_requires_grad() || a.is_requires_grad() || b.is_requires_grad());
+                let product = |x: &Tensor, tx: bool, y: &Tensor, ty: bool| {
+                    if record {
+                        let x = if tx { x.t() } else { x.clone() };
+                        let y = if ty { y.t() } else { y.clone() };
+                        x.bmm(&y).expect("matmul backward")
+                    } else {
+                        let out = super::matmul::bmm(x.0.data.view(), tx, y.0.data.view(), ty)
+                            .expect("matmul backward");
+                        Tensor::from_array(out)
+                    }
+                };
+                let ga = a
+                    .is_requires_grad()
+                    .then(|| batch.sum_to(&product(g, false, b, true), a.shape()));
+                let gb = b
+                    .is_requires_grad()
+                    .then(|| batch.sum_to(&product(a, true, g, false), b.shape()));
                 vec![ga, gb]
             },
         ))
@@ -797,6 +800,53 @@ impl Tensor {
         self.try_dot(rhs).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The sum of the main diagonal of a matrix (0-d), as `torch.trace`
+    /// (a non-square matrix sums its `min(m, n)` diagonal entries); an
+    /// `Err` if the tensor is not 2-d.
+    ///
+    /// ```
+    /// use chainrule::tensor;
+    /// assert_eq!(tensor![[1.0, 2.0], [3.0, 4.0]].try_trace().unwrap().item(), 5.0);
+    /// ```
+    pub fn try_trace(&self) -> Result<Tensor> {
+        if self.ndim() != 2 {
+            return Err(Error::Invalid(format!(
+                "trace: expected a matrix (2-d tensor), got shape {:?}",
+                self.shape()
+            )));
+        }
+        let (m, n) = (self.shape()[0], self.shape()[1]);
+        let value = self
+            .0
+            .data
+            .with_view(|v| (0..m.min(n)).map(|i| v[[i, i]]).sum());
+        Ok(Tensor::custom(
+            Data::Scalar(value),
+            "TraceBackward0",
+            vec![self.clone()],
+            // ∂ tr(M)/∂M is the m×n matrix with ones on the main diagonal.
+            move |g, _, _, b| {
+                let mask = if m == n {
+                    Tensor::eye(n)
+                } else {
+                    Tensor::from_array(ndarray::ArrayD::from_shape_fn(
+                        ndarray::IxDyn(&[m, n]),
+                        |i| if i[0] == i[1] { 1.0 } else { 0.0 },
+                    ))
+                };
+                vec![Some(b.reshape(g, &[1, 1]) * mask)]
+            },
+        ))
+    }
+
+    /// The trace of a matrix (see [`Tensor::try_trace`]).
+    ///
+    /// # Panics
+    /// If the tensor is not 2-d; the message names its shape.
+    pub fn trace(&self) -> Tensor {
+        self.try_trace().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     // ----- indexing ------------------------------------------------------------
 
     /// Picks `indices` along `axis`; with `squeeze` (one index) the axis is removed.
@@ -824,12 +874,12 @@ impl Tensor {
             Data::from_array(arr),
             name,
             vec![self.clone()],
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 vec![Some(g.scatter(
-                    axis,
+                    b.axis(axis),
                     indices.clone(),
                     squeeze,
-                    inp[0].shape(),
+                    &b.shape(g, inp[0].shape()),
                 ))]
             },
         ))
@@ -853,10 +903,15 @@ impl Tensor {
             Data::from_array(out),
             "IndexAddBackward0",
             vec![self.clone()],
-            move |g, _, _| {
+            move |g, _, _, b| {
                 vec![Some(
-                    g.gather(axis, indices.clone(), squeeze, "IndexSelectBackward0")
-                        .expect("indices in range"),
+                    g.gather(
+                        b.axis(axis),
+                        indices.clone(),
+                        squeeze,
+                        "IndexSelectBackward0",
+                    )
+                    .expect("indices in range"),
                 )]
             },
         )
@@ -965,14 +1020,14 @@ impl Tensor {
             Data::from_array(out),
             "CatBackward0",
             tensors.to_vec(),
-            move |g, _, inp| {
+            move |g, _, inp, b| {
                 let mut offset = 0;
                 lens.iter()
                     .zip(inp)
                     .map(|(&len, t)| {
                         let piece = t
                             .is_requires_grad()
-                            .then(|| g.narrow(ax as isize, offset, len));
+                            .then(|| g.narrow(b.axis(ax) as isize, offset, len));
                         offset += len;
                         piece
                     })

@@ -1,0 +1,291 @@
+//! Vector–Jacobian products of one node, added into its inputs' slots.
+//!
+//! Elementwise operations take their partials from [`crate::rules`]:
+//! - with `create_graph`, as recorded tensor operations (`g * ∂`), so that
+//!   the gradient can be differentiated again;
+//! - otherwise in one fused loop per input, `g ⊙ ∂(x, y, out)`, written into
+//!   `g`'s own buffer when the slot held the only handle to it, and reduced
+//!   in the same loop when the input was broadcast to a single value (the
+//!   weight of `w * x`); a partial that reads only single values (`x + y`,
+//!   `x * 3`) is evaluated once, and a partial of 1 passes `g` on unchanged;
+//! - 0-d nodes use plain f64 arithmetic and allocate nothing.
+//!
+//! Structural operations carry their own products ([`crate::tensor`]).
+
+use ndarray::{ArrayD, IxDyn, Zip};
+
+use super::engine::{push, push_scalar, Acc, Visit};
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::rules::{d_binary, d_unary, partial_reads, Reads};
+use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
+use crate::tensor::{Batch, Data, Op, Tensor};
+
+/// The scalar value of a 0-d tensor's data, if it is one.
+fn scalar_of(t: &Tensor) -> Option<f64> {
+    match t.data() {
+        Data::Scalar(x) => Some(*x),
+        Data::Array(_) => None,
+    }
+}
+
+/// `a + b` for two gradients of one slot, in `a`'s buffer when possible.
+pub(super) fn add_gradients(a: Tensor, b: Tensor) -> Tensor {
+    if a.shape() == b.shape() && !a.is_requires_grad() && !b.is_requires_grad() {
+        if let Some(bs) = b.data().as_slice() {
+            return in_place(a, |v| v.iter_mut().zip(bs).for_each(|(u, w)| *u += w));
+        }
+    }
+    a + b
+}
+
+/// `g · c`, in `g`'s buffer when possible; `g` itself when c = 1.
+fn scaled(g: Tensor, c: f64) -> Tensor {
+    if c == 1.0 {
+        return g;
+    }
+    in_place(g, |v| v.iter_mut().for_each(|u| *u *= c))
+}
+
+/// `g ⊙ d(x, y, out)` summed down to `target` (the input's shape; the batch
+/// axes of `g` are kept), in one loop where the operands allow.
+fn fused(
+    g: Tensor,
+    out: &Data,
+    x: &Data,
+    y: &Data,
+    target: &[usize],
+    batch: Batch,
+    d: impl Fn(f64, f64, f64) -> f64,
+) -> Tensor {
+    let oshape = out.shape();
+    let m: usize = oshape.iter().product();
+    let simple = (
+        Operand::of(x, oshape),
+        Operand::of(y, oshape),
+        Operand::of(out, oshape),
+    );
+    if let (Some(ox), Some(oy), Some(oo)) = simple {
+        if g.data().as_slice().is_some() && m > 0 {
+            if target == oshape {
+                return in_place(g, |v| {
+                    for chunk in v.chunks_mut(m) {
+                        for (j, u) in chunk.iter_mut().enumerate() {
+                            *u *= d(ox.at(j), oy.at(j), oo.at(j));
+                        }
+                    }
+                });
+            }
+            if target.iter().product::<usize>() == 1 {
+                let gs = g.data().as_slice().expect("checked contiguous");
+                let sums: Vec<f64> = gs
+                    .chunks(m)
+                    .map(|chunk| {
+                        chunk
+                            .iter()
+                            .enumerate()
+                            .map(|(j, &u)| u * d(ox.at(j), oy.at(j), oo.at(j)))
+                            .sum()
+                    })
+                    .collect();
+                return from_vec(sums, &batch.shape(&g, target));
+            }
+        }
+    }
+    // Broadcast inputs: the product over g's shape, then summed down.
+    let shape = IxDyn(g.shape());
+    let bc = "an input broadcasts to its output";
+    let (xv, yv, ov, gv) = (x.view(), y.view(), out.view(), g.data().view());
+    let r: ArrayD<f64> = Zip::from(&gv)
+        .and(&xv.broadcast(shape.clone()).expect(bc))
+        .and(&yv.broadcast(shape.clone()).expect(bc))
+        .and(&ov.broadcast(shape).expect(bc))
+        .map_collect(|&g, &x, &y, &o| g * d(x, y, o));
+    batch.sum_to(&Tensor::from_ndarray(r), target)
+}
+
+/// A partial that reads only 0-d values (or nothing) as one number.
+fn constant_partial(reads: Reads, x: &Data, y: &Data, out: &Data) -> Option<(f64, f64, f64)> {
+    let value = |read: bool, d: &Data| match (read, d) {
+        (false, _) => Some(0.0),
+        (true, Data::Scalar(v)) => Some(*v),
+        (true, Data::Array(_)) => None,
+    };
+    Some((
+        value(reads.x, x)?,
+        value(reads.y, y)?,
+        value(reads.out, out)?,
+    ))
+}
+
+/// The gradient of one argument of an elementwise binary operation,
+/// without recording: `g ⊙ ∂` summed to `target`.
+#[allow(clippy::too_many_arguments)]
+fn binary_partial(
+    op: BinaryOp,
+    first: bool,
+    g: Tensor,
+    out: &Data,
+    x: &Data,
+    y: &Data,
+    target: &[usize],
+    batch: Batch,
+) -> Tensor {
+    let (rx, ry) = partial_reads(op);
+    let reads = if first { rx } else { ry };
+    if let Some((xv, yv, ov)) = constant_partial(reads, x, y, out) {
+        let (dx, dy) = d_binary::<f64>(op, &xv, &yv, &ov);
+        let c = if first { dx } else { dy };
+        return batch.sum_to(&scaled(g, c), target);
+    }
+    monomorphic_binary!(op, k => if first {
+        fused(g, out, x, y, target, batch, |a, b, o| d_binary::<f64>(k, &a, &b, &o).0)
+    } else {
+        fused(g, out, x, y, target, batch, |a, b, o| d_binary::<f64>(k, &a, &b, &o).1)
+    })
+}
+
+/// The gradient of a unary elementwise operation, without recording.
+fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> Tensor {
+    if op == UnaryOp::Neg {
+        return scaled(g, d_unary::<f64>(op, &0.0, &0.0));
+    }
+    let target = x.shape().to_vec();
+    monomorphic_unary!(op, k => fused(g, out, x, x, &target, batch, |a, _, o| {
+        d_unary::<f64>(k, &a, &o)
+    }))
+}
+
+/// 0-d nodes: plain f64 arithmetic, nothing allocated. `None` if `op` is
+/// not an elementwise operation of 0-d tensors.
+fn scalar_vjp(op: &Op, out: f64, gs: f64, acc: &mut [Visit]) -> Option<()> {
+    match op {
+        Op::Unary(u, x) => {
+            let xv = scalar_of(x)?;
+            push_scalar(acc, x, gs * d_unary::<f64>(*u, &xv, &out));
+        }
+        Op::Binary(b, x, y) => {
+            let (xv, yv) = (scalar_of(x)?, scalar_of(y)?);
+            let (dx, dy) = d_binary::<f64>(*b, &xv, &yv, &out);
+            push_scalar(acc, x, gs * dx);
+            push_scalar(acc, y, gs * dy);
+        }
+        Op::ScalarRhs(b, x, c) => {
+            let xv = scalar_of(x)?;
+            push_scalar(acc, x, gs * d_binary::<f64>(*b, &xv, c, &out).0);
+        }
+        Op::ScalarLhs(b, c, y) => {
+            let yv = scalar_of(y)?;
+            push_scalar(acc, y, gs * d_binary::<f64>(*b, c, &yv, &out).1);
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// Vector–Jacobian product of one node, added into its inputs' slots
+/// (`acc` holds the slots of the nodes before it in the order).
+pub(super) fn vjp(
+    op: &Op,
+    out: &Tensor,
+    g: Acc,
+    create_graph: bool,
+    batch: Batch,
+    acc: &mut [Visit],
+) {
+    if !create_graph && batch.0 == 0 {
+        let gs = match &g {
+            Acc::Scalar(s) => Some(*s),
+            Acc::T(t) => scalar_of(t),
+            Acc::Empty => None,
+        };
+        if let (Some(gs), Some(o)) = (gs, scalar_of(out)) {
+            if scalar_vjp(op, o, gs, acc).is_some() {
+                return;
+            }
+        }
+    }
+    let Some(g) = g.into_tensor() else { return };
+    if create_graph {
+        return recorded_vjp(op, out, g, batch, acc);
+    }
+    match op {
+        Op::Leaf | Op::Freed(_) => {}
+        Op::Unary(u, x) => {
+            if x.is_requires_grad() {
+                let gx = unary_partial(*u, g, out.data(), x.data(), batch);
+                push(acc, x, gx);
+            }
+        }
+        Op::Binary(b, x, y) => {
+            let (nx, ny) = (x.is_requires_grad(), y.is_requires_grad());
+            let (od, xd, yd) = (out.data(), x.data(), y.data());
+            // When both need it, y's product works on a copy and x's reuses g.
+            let mut g = Some(g);
+            if ny {
+                let gy = if nx { g.clone() } else { g.take() }.expect("present");
+                let gy = binary_partial(*b, false, gy, od, xd, yd, y.shape(), batch);
+                push(acc, y, gy);
+            }
+            if let (true, Some(g)) = (nx, g) {
+                let gx = binary_partial(*b, true, g, od, xd, yd, x.shape(), batch);
+                push(acc, x, gx);
+            }
+        }
+        Op::ScalarRhs(b, x, c) => {
+            let c = Data::Scalar(*c);
+            let gx = binary_partial(*b, true, g, out.data(), x.data(), &c, x.shape(), batch);
+            push(acc, x, gx);
+        }
+        Op::ScalarLhs(b, c, y) => {
+            let c = Data::Scalar(*c);
+            let gy = binary_partial(*b, false, g, out.data(), &c, y.data(), y.shape(), batch);
+            push(acc, y, gy);
+        }
+        Op::Custom(c) => custom_vjp(c, out, &g, batch, acc),
+    }
+}
+
+fn custom_vjp(
+    c: &crate::tensor::Custom,
+    out: &Tensor,
+    g: &Tensor,
+    batch: Batch,
+    acc: &mut [Visit],
+) {
+    let grads = (c.vjp)(g, out, &c.inputs, batch);
+    for (x, gx) in c.inputs.iter().zip(grads) {
+        if let Some(gx) = gx {
+            push(acc, x, gx);
+        }
+    }
+}
+
+/// With `create_graph`: the products as recorded tensor operations.
+fn recorded_vjp(op: &Op, out: &Tensor, g: Tensor, batch: Batch, acc: &mut [Visit]) {
+    let times = |d: &Tensor, target: &Tensor| batch.sum_to(&(&g * d), target.shape());
+    match op {
+        Op::Leaf | Op::Freed(_) => {}
+        Op::Unary(u, x) => {
+            let d = d_unary::<Tensor>(*u, x, out);
+            push(acc, x, times(&d, x));
+        }
+        Op::Binary(b, x, y) => {
+            let (dx, dy) = d_binary::<Tensor>(*b, x, y, out);
+            if x.is_requires_grad() {
+                push(acc, x, times(&dx, x));
+            }
+            if y.is_requires_grad() {
+                push(acc, y, times(&dy, y));
+            }
+        }
+        Op::ScalarRhs(b, x, c) => {
+            let (dx, _) = d_binary::<Tensor>(*b, x, &Tensor::scalar(*c), out);
+            push(acc, x, times(&dx, x));
+        }
+        Op::ScalarLhs(b, c, y) => {
+            let (_, dy) = d_binary::<Tensor>(*b, &Tensor::scalar(*c), y, out);
+            push(acc, y, times(&dy, y));
+        }
+        Op::Custom(c) => custom_vjp(c, out, &g, batch, acc),
+    }
+}

@@ -1,0 +1,331 @@
+//! Elementwise loops over contiguous storage, and the dispatch that makes
+//! them fast.
+//!
+//! `UnaryOp::eval(op, x)` and the rules of [`crate::rules`] match on `op`; a
+//! loop calling them with a run-time `op` would match once per element. The
+//! macros here match once, outside the loop, and bind the op as a `const`
+//! in each arm (a captured value would be read at run time inside a loop that
+//! is not inlined), so that every arm's loop is compiled with its op folded
+//! in (and `powi(2)` becomes `x * x`). They list every variant: a new op is a
+//! compile error here until it is added.
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+
+use super::{Data, Tensor};
+
+/// Evaluates `$body` with `$op` bound to `$u` as a constant of each arm.
+macro_rules! monomorphic_unary {
+    ($u:expr, $op:ident => $body:expr) => {{
+        use $crate::ops::UnaryOp as U;
+        match $u {
+            U::Neg => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Neg;
+                $body
+            }
+            U::Exp => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Exp;
+                $body
+            }
+            U::Ln => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Ln;
+                $body
+            }
+            U::Log2 => {
+                let $op = U::Log2;
+                $body
+            }
+            U::Log10 => {
+                let $op = U::Log10;
+                $body
+            }
+            U::Sqrt => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sqrt;
+                $body
+            }
+            U::Cbrt => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Cbrt;
+                $body
+            }
+            U::Sin => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sin;
+                $body
+            }
+            U::Cos => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Cos;
+                $body
+            }
+            U::Tan => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Tan;
+                $body
+            }
+            U::Asin => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Asin;
+                $body
+            }
+            U::Acos => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Acos;
+                $body
+            }
+            U::Atan => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Atan;
+                $body
+            }
+            U::Sinh => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sinh;
+                $body
+            }
+            U::Cosh => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Cosh;
+                $body
+            }
+            U::Tanh => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Tanh;
+                $body
+            }
+            U::Asinh => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Asinh;
+                $body
+            }
+            U::Acosh => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Acosh;
+                $body
+            }
+            U::Atanh => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Atanh;
+                $body
+            }
+            U::Sigmoid => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sigmoid;
+                $body
+            }
+            U::Softplus => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Softplus;
+                $body
+            }
+            U::Relu => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Relu;
+                $body
+            }
+            U::Abs => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Abs;
+                $body
+            }
+            U::Erf => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Erf;
+                $body
+            }
+            U::Sign => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Sign;
+                $body
+            }
+            U::Step => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Step;
+                $body
+            }
+            U::Powi(-1) => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Powi(-1);
+                $body
+            }
+            U::Powi(2) => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Powi(2);
+                $body
+            }
+            U::Powi(3) => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::UnaryOp = U::Powi(3);
+                $body
+            }
+            U::Powi(n) => {
+                let $op = U::Powi(n);
+                $body
+            }
+        }
+    }};
+}
+
+/// Evaluates `$body` with `$op` bound to `$b` as a constant of each arm.
+macro_rules! monomorphic_binary {
+    ($b:expr, $op:ident => $body:expr) => {{
+        use $crate::ops::BinaryOp as B;
+        match $b {
+            B::Add => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Add;
+                $body
+            }
+            B::Sub => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Sub;
+                $body
+            }
+            B::Mul => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Mul;
+                $body
+            }
+            B::Div => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Div;
+                $body
+            }
+            B::Pow => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Pow;
+                $body
+            }
+            B::Atan2 => {
+                let $op = B::Atan2;
+                $body
+            }
+            B::Max => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Max;
+                $body
+            }
+            B::Min => {
+                #[allow(non_upper_case_globals)]
+                const $op: $crate::ops::BinaryOp = B::Min;
+                $body
+            }
+        }
+    }};
+}
+
+pub(crate) use {monomorphic_binary, monomorphic_unary};
+
+/// An operand of an elementwise loop over a tensor of `m` elements: one
+/// value for all (stride 0) or a contiguous slice of `m` (stride 1).
+#[derive(Clone, Copy)]
+pub(crate) struct Operand<'a> {
+    values: &'a [f64],
+    stride: usize,
+}
+
+impl<'a> Operand<'a> {
+    /// `d` as an operand of a loop over `shape`, if it is a single value or
+    /// contiguous of exactly that shape (else the caller broadcasts).
+    pub(crate) fn of(d: &'a Data, shape: &[usize]) -> Option<Operand<'a>> {
+        match d {
+            Data::Scalar(x) => Some(Operand {
+                values: std::slice::from_ref(x),
+                stride: 0,
+            }),
+            Data::Array(a) if a.len() == 1 => a.as_slice_memory_order().map(|v| Operand {
+                values: v,
+                stride: 0,
+            }),
+            Data::Array(a) if a.shape() == shape => a.as_slice().map(|v| Operand {
+                values: v,
+                stride: 1,
+            }),
+            Data::Array(_) => None,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn at(self, j: usize) -> f64 {
+        self.values[j * self.stride]
+    }
+}
+
+/// `t` with `f` applied to its values (row-major), in its own buffer when
+/// `t` is the only handle to its node and the node the only holder of the
+/// buffer (no allocation at all), else on a copy.
+pub(crate) fn in_place(mut t: Tensor, f: impl FnOnce(&mut [f64])) -> Tensor {
+    if let Some(node) = std::rc::Rc::get_mut(&mut t.0) {
+        match &mut node.data {
+            Data::Scalar(x) => {
+                f(std::slice::from_mut(x));
+                return t;
+            }
+            Data::Array(a) if a.is_standard_layout() && a.is_unique() => {
+                if let Some(s) = a.as_slice_mut() {
+                    f(s);
+                    return t;
+                }
+            }
+            Data::Array(_) => {}
+        }
+    }
+    let shape = t.shape().to_vec();
+    let mut v = t.to_vec();
+    f(&mut v);
+    from_vec(v, &shape)
+}
+
+/// A tensor of `shape` from row-major values.
+pub(crate) fn from_vec(v: Vec<f64>, shape: &[usize]) -> Tensor {
+    if shape.is_empty() {
+        return Tensor::scalar(v[0]);
+    }
+    Tensor::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("values fill the shape"))
+}
+
+/// `f` applied to the values of a contiguous array, a new array.
+pub(crate) fn map_slice(a: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) -> ArrayD<f64> {
+    match a.as_slice() {
+        Some(s) => ArrayD::from_shape_vec(a.raw_dim(), super::buffers::collect_map(s, f))
+            .expect("same size"),
+        None => a.mapv(f),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_place_never_writes_a_shared_buffer() {
+        let a = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap();
+        // Another handle to the node, and another node over the same buffer.
+        let same_node = a.clone();
+        let same_buffer = a.detach();
+        let doubled = in_place(a, |v| v.iter_mut().for_each(|x| *x *= 2.0));
+        assert_eq!(doubled.to_vec(), vec![2.0, 4.0, 6.0]);
+        assert_eq!(same_node.to_vec(), vec![1.0, 2.0, 3.0]);
+        assert_eq!(same_buffer.to_vec(), vec![1.0, 2.0, 3.0]);
+        // The only handle to an unshared buffer is updated where it is.
+        let b = Tensor::from_vec(vec![1.0, 2.0], &[2]).unwrap();
+        let ptr = b.data().as_slice().unwrap().as_ptr();
+        let b = in_place(b, |v| v[0] = 5.0);
+        assert_eq!(b.data().as_slice().unwrap().as_ptr(), ptr);
+        assert_eq!(b.to_vec(), vec![5.0, 2.0]);
+    }
+
+    #[test]
+    fn operands_are_single_values_or_whole_contiguous_arrays() {
+        let s = Data::Scalar(2.0);
+        let one = Tensor::from_vec(vec![7.0], &[1]).unwrap();
+        let full = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap();
+        assert_eq!(Operand::of(&s, &[3]).map(|o| o.at(2)), Some(2.0));
+        assert_eq!(Operand::of(one.data(), &[3]).map(|o| o.at(2)), Some(7.0));
+        assert_eq!(Operand::of(full.data(), &[3]).map(|o| o.at(2)), Some(3.0));
+        assert!(Operand::of(full.data(), &[2, 3]).is_none());
+    }
+}
