@@ -1,10 +1,10 @@
 //! Vector–Jacobian products on the tape: one, and a batch of them.
 //!
 //! [`vjp_rows`] is the one function through which every many-row product
-//! goes (`jacrev`, `jacfwd` and so `hessian`). It loops over the rows
-//! today; when `autograd::grad` accepts a batch of output gradients with a
-//! leading batch axis (PyTorch's `is_grads_batched`), it becomes one
-//! backward pass of matrix products, and nothing else changes.
+//! goes (`jacrev`, `jacfwd` and so `hessian`): one batched backward pass
+//! ([`autograd::grad_batched`], PyTorch's `is_grads_batched`), every
+//! vector–Jacobian product of the graph working on the whole batch of rows
+//! at once (matrix products where one row would be matrix–vector ones).
 
 use std::slice::from_ref;
 
@@ -45,7 +45,7 @@ pub(crate) fn vjp_one(
 /// One vector–Jacobian product per row of `cotangents` (shape
 /// `[n] ++ output.shape`), stacked: shape `[n] ++ input.shape`.
 ///
-/// The seam for batched backward passes (see the module docs).
+/// One backward pass for the whole batch (see the module docs).
 pub(crate) fn vjp_rows(
     output: &Tensor,
     input: &Tensor,
@@ -63,10 +63,15 @@ pub(crate) fn vjp_rows(
     if n == 0 || !output.is_requires_grad() {
         return Ok(Tensor::zeros(&batch_shape(n, input.shape())));
     }
-    let rows = (0..n)
-        .map(|i| vjp_one(output, input, &cotangents.select(0, i), create_graph))
-        .collect::<Result<Vec<_>>>()?;
-    Tensor::try_stack(&rows, 0)
+    // retain_graph for the same reason as in `vjp_one`.
+    let g = autograd::grad_batched(
+        from_ref(output),
+        from_ref(input),
+        from_ref(cotangents),
+        create_graph,
+        true,
+    )?;
+    Ok(g.into_iter().next().expect("one input, one gradient"))
 }
 
 /// The standard basis of the tensors of `shape`, as a batch: the identity
