@@ -54,11 +54,39 @@ fn keep_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
         .collect()
 }
 
+/// Folds a slice with `f` from `init` in eight interleaved lanes (the ops
+/// folded here are associative: the order is NumPy's kind of pairwise, and
+/// the lanes keep the loop from waiting on one accumulator).
+fn fold_lanes(s: &[f64], init: f64, f: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
+    let mut lanes = [init; 8];
+    let chunks = s.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l = f(*l, x);
+        }
+    }
+    let mut acc = lanes.iter().fold(init, |a, &l| f(a, l));
+    for &x in rest {
+        acc = f(acc, x);
+    }
+    acc
+}
+
 /// Folds `axes` of `a` with `f` from `init`.
-fn reduce_data(a: &Data, axes: &[usize], keepdim: bool, init: f64, f: fn(f64, f64) -> f64) -> Data {
+fn reduce_data(
+    a: &Data,
+    axes: &[usize],
+    keepdim: bool,
+    init: f64,
+    f: impl Fn(f64, f64) -> f64 + Copy,
+) -> Data {
     let shape = a.shape().to_vec();
     if !keepdim && axes.len() == shape.len() {
-        return Data::Scalar(a.view().iter().fold(init, |acc, &x| f(acc, x)));
+        return Data::Scalar(match a.as_slice() {
+            Some(s) => fold_lanes(s, init, f),
+            None => a.view().iter().fold(init, |acc, &x| f(acc, x)),
+        });
     }
     let view = a.view();
     let mut arr: ArrayD<f64> = match axes.last() {
