@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use chainrule::{autograd, Real, Tensor};
+use chainrule::{autograd, functional, Real, Tensor};
 use ndarray::{Array1, Array2, Zip};
 
 use crate::data::{w4_data, W4Data};
@@ -84,19 +84,16 @@ pub fn eager_function(name: &str, x: &Tensor, d: &EagerData) -> Option<Tensor> {
     })
 }
 
-/// The Hessian of function `name` at x by reverse over reverse: the gradient
-/// with `create_graph`, then one batched backward pass through its graph with
-/// the identity as the batch of output gradients (`autograd::grad_batched`,
-/// PyTorch's `is_grads_batched=True`). The functional module's `hessian`
-/// belongs to another helper; this calls autograd directly.
+/// The Hessian of function `name` at x, as a JAX user writes it:
+/// `functional::hessian(f)(x)`, which is reverse over reverse here: the
+/// gradient with `create_graph`, then one batched backward pass through its
+/// graph with the identity as the batch of output gradients
+/// (`autograd::grad_batched`, PyTorch's `is_grads_batched=True`).
 pub fn eager(name: &str, d: &EagerData) -> Option<Tensor> {
-    let x = d.x.detach().requires_grad();
-    let f = eager_function(name, &x, d)?;
-    let inputs = std::slice::from_ref(&x);
-    let g = autograd::grad(&[f], inputs, None, true, false).expect("f depends on x");
-    let eye = Tensor::eye(x.numel());
-    let h = autograd::grad_batched(&g, inputs, &[eye], false, false).expect("g depends on x");
-    h.into_iter().next()
+    eager_function(name, &d.x, d)?;
+    Some(functional::hessian(|x: &Tensor| {
+        eager_function(name, x, d).expect("the name was checked")
+    })(&d.x))
 }
 
 /// The Hessian by one backward pass per row (the reference for [`eager`]).
@@ -156,8 +153,8 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
                 "s/hessian",
                 crate::line::join_notes(&[
                     &smoke_note,
-                    "the tape: autograd::grad with create_graph, then autograd::grad_batched with \
-                     the identity (reverse over reverse, one batched pass)",
+                    "functional::hessian on the tape: autograd::grad with create_graph, then \
+                     autograd::grad_batched with the identity (reverse over reverse, one batched pass)",
                 ])
                 .unwrap_or_default(),
                 move || {

@@ -55,8 +55,9 @@
 //! the standard trick: the pullback `u ↦ J(x)ᵀu` is linear in `u`, so its
 //! vector–Jacobian product with respect to `u`, at any `u`, with
 //! cotangent `v`, is `J(x)·v`. The pullback is recorded once at a fresh
-//! leaf `u`, and each tangent costs one more backward pass. [`hessian`] is
-//! forward over reverse, `jacfwd(grad(f))`, as in JAX.
+//! leaf `u`, and each tangent costs one more backward pass. That extra
+//! pass is why [`hessian`] is reverse over reverse, `jacrev(grad(f))`,
+//! where JAX uses `jacfwd(grad(f))`: the same symmetric matrix, faster here.
 //!
 //! Every many-row product (the rows of [`jacrev`], the columns of
 //! [`jacfwd`] and so of [`hessian`]) goes through one internal function,
