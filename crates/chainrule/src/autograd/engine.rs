@@ -254,12 +254,12 @@ fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
     } else {
         g.detach()
     };
-    let prev = node.0.grad.borrow_mut().take();
+    let prev = node.0.grad.take();
     let new = match prev {
         None => g,
         Some(p) => &p + &g,
     };
-    *node.0.grad.borrow_mut() = Some(new);
+    node.0.grad.set(Some(new));
 }
 
 /// Adds `g` to the slot of `t` if it needs a gradient.

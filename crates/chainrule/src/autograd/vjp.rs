@@ -21,11 +21,9 @@ use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic
 use crate::tensor::{Batch, Data, Op, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
+#[inline]
 fn scalar_of(t: &Tensor) -> Option<f64> {
-    match t.data() {
-        Data::Scalar(x) => Some(*x),
-        Data::Array(_) => None,
-    }
+    t.scalar_value()
 }
 
 /// `a + b` for two gradients of one slot, in `a`'s buffer when possible.
@@ -156,26 +154,28 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
 }
 
 /// 0-d nodes: plain f64 arithmetic, nothing allocated. `None` if `op` is
-/// not an elementwise operation of 0-d tensors.
-fn scalar_vjp(op: &Op, out: f64, gs: f64, acc: &mut [Visit]) -> Option<()> {
+/// not an elementwise operation of 0-d tensors. `out` is read only for an
+/// elementwise operation (a structural one's may be a deferred value that
+/// its product does not need).
+fn scalar_vjp(op: &Op, out: &Tensor, gs: f64, acc: &mut [Visit]) -> Option<()> {
     match op {
         Op::Unary(u, x) => {
-            let xv = scalar_of(x)?;
-            push_scalar(acc, x, gs * d_unary::<f64>(*u, &xv, &out));
+            let (xv, o) = (scalar_of(x)?, scalar_of(out)?);
+            push_scalar(acc, x, gs * d_unary::<f64>(*u, &xv, &o));
         }
         Op::Binary(b, x, y) => {
-            let (xv, yv) = (scalar_of(x)?, scalar_of(y)?);
-            let (dx, dy) = d_binary::<f64>(*b, &xv, &yv, &out);
+            let (xv, yv, o) = (scalar_of(x)?, scalar_of(y)?, scalar_of(out)?);
+            let (dx, dy) = d_binary::<f64>(*b, &xv, &yv, &o);
             push_scalar(acc, x, gs * dx);
             push_scalar(acc, y, gs * dy);
         }
         Op::ScalarRhs(b, x, c) => {
-            let xv = scalar_of(x)?;
-            push_scalar(acc, x, gs * d_binary::<f64>(*b, &xv, c, &out).0);
+            let (xv, o) = (scalar_of(x)?, scalar_of(out)?);
+            push_scalar(acc, x, gs * d_binary::<f64>(*b, &xv, c, &o).0);
         }
         Op::ScalarLhs(b, c, y) => {
-            let yv = scalar_of(y)?;
-            push_scalar(acc, y, gs * d_binary::<f64>(*b, c, &yv, &out).1);
+            let (yv, o) = (scalar_of(y)?, scalar_of(out)?);
+            push_scalar(acc, y, gs * d_binary::<f64>(*b, c, &yv, &o).1);
         }
         _ => return None,
     }
@@ -198,8 +198,8 @@ pub(super) fn vjp(
             Acc::T(t) => scalar_of(t),
             Acc::Empty => None,
         };
-        if let (Some(gs), Some(o)) = (gs, scalar_of(out)) {
-            if scalar_vjp(op, o, gs, acc).is_some() {
+        if let Some(gs) = gs {
+            if scalar_vjp(op, out, gs, acc).is_some() {
                 return;
             }
         }

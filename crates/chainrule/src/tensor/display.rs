@@ -170,7 +170,7 @@ impl fmt::Display for Tensor {
             }
             "[]".to_string()
         } else {
-            self.0.data.with_view(|a| {
+            self.0.data().with_view(|a| {
                 let summarize = a.len() > THRESHOLD;
                 let mut vals = Vec::new();
                 summarized_values(&a, summarize, &mut vals);

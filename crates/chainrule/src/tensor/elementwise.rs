@@ -57,6 +57,8 @@ pub(crate) fn zip_data(
                 Data::from_array(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
             } else if x.shape() == y.shape() {
                 Data::from_array(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))
+            } else if let Some(d) = broadcast_single(x, y, &f) {
+                d
             } else if let Some(d) = broadcast_rows(x, y, &f) {
                 d
             } else {
@@ -71,6 +73,27 @@ pub(crate) fn zip_data(
             }
         }
     })
+}
+
+/// `f` over two arrays where one has a single value and broadcasts to the
+/// other's shape (`g.reshape([1, 1]) * m`): a map with that value.
+fn broadcast_single(
+    x: &ArcArray<f64, IxDyn>,
+    y: &ArcArray<f64, IxDyn>,
+    f: &impl Fn(f64, f64) -> f64,
+) -> Option<Data> {
+    let fits = |one: &ArcArray<f64, IxDyn>, other: &ArcArray<f64, IxDyn>| {
+        one.len() == 1 && one.ndim() <= other.ndim()
+    };
+    if fits(x, y) {
+        let u = x.iter().next().copied()?;
+        Some(Data::from_array(map_slice(y.view(), |v| f(u, v))))
+    } else if fits(y, x) {
+        let v = y.iter().next().copied()?;
+        Some(Data::from_array(map_slice(x.view(), |u| f(u, v))))
+    } else {
+        None
+    }
 }
 
 /// How a smaller contiguous operand lines up with a larger one's values.
@@ -158,7 +181,7 @@ fn op_label(op: BinaryOp) -> &'static str {
 impl Tensor {
     /// Applies an elementwise function of one argument (recorded).
     pub fn unary_op(&self, op: UnaryOp) -> Tensor {
-        let data = monomorphic_unary!(op, k => self.0.data.map(move |x| k.eval(x)));
+        let data = monomorphic_unary!(op, k => self.0.data().map(move |x| k.eval(x)));
         if self.tracks() {
             Tensor::from_op(data, Op::Unary(op, self.clone()))
         } else {
@@ -169,7 +192,7 @@ impl Tensor {
     /// Applies an elementwise function of two arguments with broadcasting;
     /// an `Err` if the shapes do not broadcast.
     pub fn try_binary(&self, op: BinaryOp, rhs: &Tensor) -> Result<Tensor> {
-        let (a, b) = (&self.0.data, &rhs.0.data);
+        let (a, b) = (self.0.data(), rhs.0.data());
         let data = monomorphic_binary!(op, k => zip_data(op_label(op), a, b, move |x, y| {
             k.eval(x, y)
         }))?;
@@ -192,7 +215,7 @@ impl Tensor {
 
     /// `self op c` for a constant `c` (no node for the constant).
     pub fn binary_scalar(&self, op: BinaryOp, c: f64) -> Tensor {
-        let data = monomorphic_binary!(op, k => self.0.data.map(move |x| k.eval(x, c)));
+        let data = monomorphic_binary!(op, k => self.0.data().map(move |x| k.eval(x, c)));
         if self.tracks() {
             Tensor::from_op(data, Op::ScalarRhs(op, self.clone(), c))
         } else {
@@ -202,7 +225,7 @@ impl Tensor {
 
     /// `c op self` for a constant `c` (no node for the constant).
     pub fn scalar_binary(c: f64, op: BinaryOp, rhs: &Tensor) -> Tensor {
-        let data = monomorphic_binary!(op, k => rhs.0.data.map(move |y| k.eval(c, y)));
+        let data = monomorphic_binary!(op, k => rhs.0.data().map(move |y| k.eval(c, y)));
         if rhs.tracks() {
             Tensor::from_op(data, Op::ScalarLhs(op, c, rhs.clone()))
         } else {
@@ -228,7 +251,7 @@ impl Tensor {
     }
 
     fn compare(&self, name: &'static str, rhs: &Tensor, f: fn(f64, f64) -> bool) -> Result<Tensor> {
-        let data = zip_data(name, &self.0.data, &rhs.0.data, |x, y| {
+        let data = zip_data(name, self.0.data(), rhs.0.data(), |x, y| {
             if f(x, y) {
                 1.0
             } else {
@@ -312,9 +335,9 @@ impl Tensor {
                 b.item()
             })
         } else {
-            let m = mask.0.data.to_array();
-            let av = a.0.data.to_array();
-            let bv = b.0.data.to_array();
+            let m = mask.0.data().to_array();
+            let av = a.0.data().to_array();
+            let bv = b.0.data().to_array();
             let d = IxDyn(&shape);
             let out: ArrayD<f64> = Zip::from(&m.broadcast(d.clone()).expect("broadcast"))
                 .and(&av.broadcast(d.clone()).expect("broadcast"))

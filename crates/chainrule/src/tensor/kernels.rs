@@ -258,8 +258,9 @@ impl<'a> Operand<'a> {
 /// `t` is the only handle to its node and the node the only holder of the
 /// buffer (no allocation at all), else on a copy.
 pub(crate) fn in_place(mut t: Tensor, f: impl FnOnce(&mut [f64])) -> Tensor {
-    if let Some(node) = std::rc::Rc::get_mut(&mut t.0) {
-        match &mut node.data {
+    t.data();
+    if let Some(data) = std::rc::Rc::get_mut(&mut t.0).and_then(|n| n.value.get_mut()) {
+        match data {
             Data::Scalar(x) => {
                 f(std::slice::from_mut(x));
                 return t;

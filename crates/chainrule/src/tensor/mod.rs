@@ -46,13 +46,14 @@
 //! ```
 
 pub(crate) mod buffers;
+mod deferred;
 mod display;
 mod elementwise;
 pub(crate) mod kernels;
 mod matmul;
 mod shape_ops;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use ndarray::{ArcArray, ArrayD, IxDyn};
@@ -60,6 +61,8 @@ use ndarray::{ArcArray, ArrayD, IxDyn};
 use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::random::SplitMix64;
+
+pub(crate) use deferred::Deferred;
 
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
@@ -144,14 +147,36 @@ impl Data {
     }
 }
 
-/// Empties `data`, keeping a large buffer no one else holds for reuse.
-fn release(data: &mut Data) {
-    if let Data::Array(a) = std::mem::replace(data, Data::Scalar(0.0)) {
-        if a.len() >= buffers::MIN_LEN {
-            if let Ok(owned) = (*a).try_into_owned_nocopy() {
-                buffers::give(owned.into_raw_vec_and_offset().0);
-            }
+/// Empties `value`, keeping a large buffer no one else holds for reuse.
+/// Inlined: for a 0-d value (W1's every node) it is a tag test.
+#[inline]
+fn release(value: &mut OnceCell<Data>) {
+    if let Some(Data::Array(a)) = value.take() {
+        release_array(*a);
+    }
+}
+
+/// Hands a large buffer no one else holds to the buffer cache.
+#[inline(never)]
+fn release_array(a: ArcArray<f64, IxDyn>) {
+    if a.len() >= buffers::MIN_LEN {
+        if let Ok(owned) = a.try_into_owned_nocopy() {
+            buffers::give(owned.into_raw_vec_and_offset().0);
         }
+    }
+}
+
+/// The value of a new node: computed, or deferred until it is read.
+pub(crate) enum Value {
+    /// Computed when the node is made.
+    Now(Data),
+    /// Computed on first read (see `deferred.rs`).
+    Later(Box<Deferred>),
+}
+
+impl From<Data> for Value {
+    fn from(data: Data) -> Value {
+        Value::Now(data)
     }
 }
 
@@ -265,7 +290,7 @@ impl Op {
         })
     }
 
-    /// Moves the input tensors out (used by `Drop` and by freeing the graph).
+    /// Moves the input tensors out (used by `Drop`).
     fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {
             Op::Leaf | Op::Freed(_) => {}
@@ -285,8 +310,14 @@ impl Op {
 /// glibc serves from its fast bins): the name of the backward function is
 /// derived from `op`, not stored.
 pub(crate) struct Node {
-    pub(crate) data: Data,
-    pub(crate) grad: RefCell<Option<Tensor>>,
+    /// The value; empty only while a deferred value is not read yet (read
+    /// it with [`Node::data`]).
+    value: OnceCell<Data>,
+    /// The shape and recipe of a deferred value (see `deferred.rs`); `None`
+    /// for a value computed when the node was made.
+    deferred: Option<Box<Deferred>>,
+    /// The accumulated gradient (a `Cell`: read by take, clone and put back).
+    pub(crate) grad: Cell<Option<Tensor>>,
     pub(crate) op: RefCell<Op>,
     /// The backward pass that last visited this node.
     pub(crate) epoch: Cell<u64>,
@@ -298,21 +329,53 @@ pub(crate) struct Node {
     pub(crate) leaf: bool,
 }
 
+impl Node {
+    /// The value, computed first if it was deferred.
+    #[inline]
+    pub(crate) fn data(&self) -> &Data {
+        match self.value.get() {
+            Some(d) => d,
+            None => deferred::force(self),
+        }
+    }
+
+    /// The shape, known without computing a deferred value.
+    #[inline]
+    pub(crate) fn shape(&self) -> &[usize] {
+        match (self.value.get(), &self.deferred) {
+            (Some(d), _) => d.shape(),
+            (None, Some(d)) => d.shape(),
+            (None, None) => unreachable!("a node has a value or a recipe"),
+        }
+    }
+
+    /// Whether the node records inputs (an operation or a deferred value).
+    fn has_history(&mut self) -> bool {
+        !matches!(self.op.get_mut(), Op::Leaf | Op::Freed(_)) || self.deferred.is_some()
+    }
+
+    /// Moves the inputs of the operation and of the recipe out.
+    fn take_history(&mut self, out: &mut Vec<Tensor>) {
+        std::mem::replace(self.op.get_mut(), Op::Leaf).take_inputs(out);
+        if let Some(d) = self.deferred.as_mut() {
+            d.take_inputs(out);
+        }
+    }
+}
+
 impl Drop for Node {
     /// Drops a long chain iteratively: inputs that only this node holds are
     /// unlinked on an explicit stack instead of by nested drops.
     fn drop(&mut self) {
-        release(&mut self.data);
-        let op = std::mem::replace(self.op.get_mut(), Op::Leaf);
-        if matches!(op, Op::Leaf | Op::Freed(_)) {
+        release(&mut self.value);
+        if !self.has_history() {
             return;
         }
         let mut stack = Vec::new();
-        op.take_inputs(&mut stack);
+        self.take_history(&mut stack);
         while let Some(t) = stack.pop() {
             if let Ok(mut node) = Rc::try_unwrap(t.0) {
-                let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
-                op.take_inputs(&mut stack);
+                node.take_history(&mut stack);
             }
         }
     }
@@ -362,11 +425,13 @@ impl Tensor {
             return;
         };
         let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
-        release(&mut node.data);
+        let deferred = node.deferred.take();
+        release(&mut node.value);
         *node.grad.get_mut() = None;
         // Dropping the history can release a long chain: each input's own
         // Drop unlinks its part iteratively, so this does not recurse.
         drop(op);
+        drop(deferred);
         let _ = POOL.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut() {
                 if p.len() < POOL_AT_MOST {
@@ -380,10 +445,16 @@ impl Tensor {
 /// A fresh node: a leaf not requiring gradients for `Op::Leaf`, else a
 /// recorded operation.
 fn node_of(data: Data, op: Op) -> Node {
+    node_with(OnceCell::from(data), None, op)
+}
+
+/// A fresh node with a value or a deferred value (see [`node_of`]).
+fn node_with(value: OnceCell<Data>, deferred: Option<Box<Deferred>>, op: Op) -> Node {
     let leaf = matches!(op, Op::Leaf);
     Node {
-        data,
-        grad: RefCell::new(None),
+        value,
+        deferred,
+        grad: Cell::new(None),
         op: RefCell::new(op),
         epoch: Cell::new(0),
         slot: Cell::new(0),
@@ -466,17 +537,28 @@ impl Tensor {
         Tensor(new_node(node_of(data, op)))
     }
 
+    /// A node holding `value` and recording `op`.
+    fn from_value(value: Value, op: Op) -> Tensor {
+        let node = match value {
+            Value::Now(data) => node_of(data, op),
+            Value::Later(d) => node_with(OnceCell::new(), Some(d), op),
+        };
+        Tensor(new_node(node))
+    }
+
     /// The result of a structural operation: records `vjp` when gradients
-    /// are enabled and an input requires them, else a plain leaf.
+    /// are enabled and an input requires them, else a plain leaf. The value
+    /// may be deferred ([`Value::Later`]).
     pub(crate) fn custom(
-        data: Data,
+        value: impl Into<Value>,
         name: &'static str,
         inputs: Vec<Tensor>,
         vjp: impl Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>> + 'static,
     ) -> Tensor {
+        let value = value.into();
         if crate::autograd::is_grad_enabled() && inputs.iter().any(Tensor::is_requires_grad) {
-            Tensor::from_op(
-                data,
+            Tensor::from_value(
+                value,
                 Op::Custom(Box::new(Custom {
                     inputs,
                     vjp: Box::new(vjp),
@@ -484,7 +566,7 @@ impl Tensor {
                 })),
             )
         } else {
-            Tensor::from_data(data)
+            Tensor::from_value(value, Op::Leaf)
         }
     }
 
@@ -494,14 +576,31 @@ impl Tensor {
 
     /// The value, without copying when this handle is the only one.
     pub(crate) fn into_data(mut self) -> Data {
+        self.0.data();
         match Rc::get_mut(&mut self.0) {
-            Some(node) => std::mem::replace(&mut node.data, Data::Scalar(0.0)),
-            None => self.0.data.clone(),
+            Some(node) => node.value.take().expect("computed above"),
+            None => self.0.data().clone(),
         }
     }
 
+    /// The value, computed first if it was deferred.
+    #[inline]
     pub(crate) fn data(&self) -> &Data {
-        &self.0.data
+        self.0.data()
+    }
+
+    /// The value of a 0-d tensor, `None` for an array (one test of the
+    /// value's tag on the hot path of 0-d backward passes).
+    #[inline]
+    pub(crate) fn scalar_value(&self) -> Option<f64> {
+        match self.0.value.get() {
+            Some(Data::Scalar(x)) => Some(*x),
+            Some(Data::Array(_)) => None,
+            None => match self.0.data() {
+                Data::Scalar(x) => Some(*x),
+                Data::Array(_) => None,
+            },
+        }
     }
 
     /// A 0-d tensor.
@@ -645,7 +744,7 @@ impl Tensor {
 
     /// The shape (empty for 0-d).
     pub fn shape(&self) -> &[usize] {
-        self.0.data.shape()
+        self.0.shape()
     }
 
     /// The number of axes.
@@ -660,7 +759,7 @@ impl Tensor {
 
     /// The value of a one-element tensor, an `Err` otherwise.
     pub fn try_item(&self) -> Result<f64> {
-        match &self.0.data {
+        match self.0.data() {
             Data::Scalar(x) => Ok(*x),
             Data::Array(a) if a.len() == 1 => Ok(a.iter().copied().next().unwrap_or(f64::NAN)),
             Data::Array(a) => Err(Error::Invalid(format!(
@@ -680,7 +779,7 @@ impl Tensor {
 
     /// The values in row-major order.
     pub fn to_vec(&self) -> Vec<f64> {
-        match &self.0.data {
+        match self.0.data() {
             Data::Scalar(x) => vec![*x],
             Data::Array(a) => match a.as_slice() {
                 Some(s) => s.to_vec(),
@@ -691,7 +790,7 @@ impl Tensor {
 
     /// A copy of the value as an `ndarray` array.
     pub fn to_ndarray(&self) -> ArrayD<f64> {
-        self.0.data.to_array()
+        self.0.data().to_array()
     }
 
     /// A leaf tensor holding a copy of an `ndarray` array.
@@ -749,17 +848,19 @@ impl Tensor {
     /// The accumulated gradient (leaves, and non-leaves after
     /// [`Tensor::retain_grad`]).
     pub fn grad(&self) -> Option<Tensor> {
-        self.0.grad.borrow().clone()
+        let g = self.0.grad.take();
+        self.0.grad.set(g.clone());
+        g
     }
 
     /// Clears the accumulated gradient.
     pub fn zero_grad(&self) {
-        *self.0.grad.borrow_mut() = None;
+        self.0.grad.set(None);
     }
 
     /// Replaces the accumulated gradient (used by optimizers).
     pub fn set_grad(&self, grad: Option<Tensor>) {
-        *self.0.grad.borrow_mut() = grad;
+        self.0.grad.set(grad);
     }
 
     /// Asks a non-leaf to keep its gradient in `.grad()` during backward.
@@ -771,7 +872,7 @@ impl Tensor {
 
     /// A new leaf with the same value and no history.
     pub fn detach(&self) -> Tensor {
-        Tensor::from_data(self.0.data.clone())
+        Tensor::from_data(self.0.data().clone())
     }
 
     /// Whether an operation on this tensor should be recorded.
@@ -782,7 +883,7 @@ impl Tensor {
 
     /// Maps every element through `f` into a new leaf (no gradient).
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
-        Tensor::from_data(self.0.data.map(f))
+        Tensor::from_data(self.0.data().map(f))
     }
 }
 

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::elementwise::broadcast_shapes;
-use super::{Data, Tensor};
+use super::{Data, Tensor, Value};
 use crate::error::{Error, Result};
 use crate::real::Real;
 
@@ -51,6 +51,19 @@ fn keep_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
         .iter()
         .enumerate()
         .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect()
+}
+
+/// The shape after reducing `axes` (sorted), kept as size 1 if `keepdim`.
+fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
+    if keepdim {
+        return keep_shape(shape, axes);
+    }
+    shape
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !axes.contains(i))
+        .map(|(_, &d)| d)
         .collect()
 }
 
@@ -105,6 +118,24 @@ fn reduce_data(
     Data::from_array(arr)
 }
 
+/// `data` with a new shape of the same size, in row-major order (a new
+/// header over the same buffer when it is contiguous).
+fn reshaped(data: &Data, shape: &[usize]) -> Data {
+    match data {
+        _ if shape.is_empty() => Data::Scalar(data.view().iter().next().copied().unwrap_or(0.0)),
+        Data::Array(a) if a.is_standard_layout() => Data::from_shared(
+            (**a)
+                .clone()
+                .into_shape_with_order(IxDyn(shape))
+                .expect("reshape size"),
+        ),
+        _ => {
+            let v = data.view().iter().copied().collect();
+            Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+        }
+    }
+}
+
 fn nan_max(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         f64::NAN
@@ -138,7 +169,7 @@ impl Tensor {
         let axes: Vec<usize> = (0..self.ndim())
             .filter(|&ax| ax < lead || (shape[ax - lead] == 1 && self.shape()[ax] != 1))
             .collect();
-        let summed = reduce_data(&self.0.data, &axes, true, 0.0, |a, b| a + b);
+        let summed = reduce_data(self.0.data(), &axes, true, 0.0, |a, b| a + b);
         let data = match summed {
             Data::Array(a) if shape.is_empty() => Data::Scalar(a.iter().sum()),
             Data::Array(a) => Data::from_shared(
@@ -172,14 +203,14 @@ impl Tensor {
         if broadcast_shapes(self.shape(), shape).as_deref() != Some(shape) {
             return Err(shape_err("expand", self.shape(), shape));
         }
-        let arr = match self.0.data.as_slice() {
+        let arr = match self.0.data().as_slice() {
             Some(&[v]) => {
                 let n = shape.iter().product();
                 let mut values = super::buffers::take(n);
                 values.resize(n, v);
                 ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values")
             }
-            _ => self.0.data.with_view(|v| {
+            _ => self.0.data().with_view(|v| {
                 v.broadcast(IxDyn(shape))
                     .expect("checked broadcast")
                     .as_standard_layout()
@@ -214,20 +245,12 @@ impl Tensor {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        let data = match &self.0.data {
-            _ if shape.is_empty() => Data::Scalar(self.to_vec()[0]),
-            // Contiguous: a new header over the same buffer.
-            Data::Array(a) if a.is_standard_layout() => Data::from_shared(
-                (**a)
-                    .clone()
-                    .into_shape_with_order(IxDyn(shape))
-                    .expect("reshape size"),
-            ),
-            _ => {
-                let v = self.to_vec();
-                Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
-            }
-        };
+        let target = shape.to_vec();
+        let data = Value::after(
+            || shape.to_vec(),
+            std::slice::from_ref(self),
+            move |inp| reshaped(inp[0].data(), &target),
+        );
         Ok(Tensor::custom(
             data,
             name,
@@ -311,7 +334,7 @@ impl Tensor {
         if axes.iter().enumerate().all(|(i, &a)| i == a) {
             return Ok(self.clone());
         }
-        let arr = self.0.data.with_view(|v| {
+        let arr = self.0.data().with_view(|v| {
             v.permuted_axes(IxDyn(axes))
                 .as_standard_layout()
                 .into_owned()
@@ -385,7 +408,12 @@ impl Tensor {
     /// Sums over `axes` (all axes if empty), keeping them as size 1 if `keepdim`.
     pub fn try_sum_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let ax = norm_axes("sum", axes, self.ndim())?;
-        let data = reduce_data(&self.0.data, &ax, keepdim, 0.0, |a, b| a + b);
+        let axes_ = ax.clone();
+        let data = Value::after(
+            || reduced_shape(self.shape(), &ax, keepdim),
+            std::slice::from_ref(self),
+            move |inp| reduce_data(inp[0].data(), &axes_, keepdim, 0.0, |a, b| a + b),
+        );
         let name = if axes.is_empty() {
             "SumBackward0"
         } else {
@@ -426,7 +454,14 @@ impl Tensor {
         let ax = norm_axes("mean", axes, self.ndim())?;
         let n: usize = ax.iter().map(|&a| self.shape()[a]).product();
         let inv = 1.0 / n as f64;
-        let data = reduce_data(&self.0.data, &ax, keepdim, 0.0, |a, b| a + b).map(|s| s * inv);
+        let axes_ = ax.clone();
+        let data = Value::after(
+            || reduced_shape(self.shape(), &ax, keepdim),
+            std::slice::from_ref(self),
+            move |inp| {
+                reduce_data(inp[0].data(), &axes_, keepdim, 0.0, |a, b| a + b).map(|s| s * inv)
+            },
+        );
         let name = if axes.is_empty() {
             "MeanBackward0"
         } else {
@@ -469,7 +504,7 @@ impl Tensor {
         } else {
             (f64::INFINITY, nan_min)
         };
-        let data = reduce_data(&self.0.data, &ax, keepdim, init, f);
+        let data = reduce_data(self.0.data(), &ax, keepdim, init, f);
         let bname = match (is_max, axes.is_empty()) {
             (true, true) => "MaxBackward1",
             (false, true) => "MinBackward1",
@@ -539,7 +574,7 @@ impl Tensor {
     /// Products over `axes` (all if empty). The gradient is exact with zeros.
     pub fn try_prod_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         let ax = norm_axes("prod", axes, self.ndim())?;
-        let data = reduce_data(&self.0.data, &ax, keepdim, 1.0, |a, b| a * b);
+        let data = reduce_data(self.0.data(), &ax, keepdim, 1.0, |a, b| a * b);
         let name = if axes.is_empty() {
             "ProdBackward0"
         } else {
@@ -594,7 +629,7 @@ impl Tensor {
     /// The indices (as f64) of the largest elements along `axis`.
     pub fn try_argmax_dim(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
         let ax = norm_axis("argmax", axis, self.ndim())?;
-        let arr = self.0.data.to_array();
+        let arr = self.0.data().to_array();
         let mut out = arr.map_axis(Axis(ax), |lane| {
             let mut best: Option<(usize, f64)> = None;
             for (i, &v) in lane.iter().enumerate() {
@@ -624,7 +659,7 @@ impl Tensor {
 
     /// The maximum along `axis` as a constant, 0 where it is not finite.
     fn shift(&self, axis: usize) -> Tensor {
-        let m = reduce_data(&self.0.data, &[axis], true, f64::NEG_INFINITY, nan_max);
+        let m = reduce_data(self.0.data(), &[axis], true, f64::NEG_INFINITY, nan_max);
         Tensor::from_data(m.map(|v| if v.is_finite() { v } else { 0.0 }))
     }
 
@@ -727,19 +762,25 @@ impl Tensor {
     // ----- matmul --------------------------------------------------------------
 
     /// Matrix product of tensors with at least 2 axes, batch axes broadcast.
+    /// The value is deferred: computed when it is first read, never if no
+    /// one reads it (a vector–Jacobian product reads only the inputs).
     fn bmm(&self, rhs: &Tensor) -> Result<Tensor> {
-        let (a, b) = (self.0.data.view(), rhs.0.data.view());
-        let out = super::matmul::bmm(a, false, b, false)
+        let shape = super::matmul::bmm_shape(self.shape(), false, rhs.shape(), false)
             .ok_or_else(|| shape_err("matmul", self.shape(), rhs.shape()))?;
+        let inputs = [self.clone(), rhs.clone()];
+        let value = Value::later(shape, &inputs, |inp| {
+            super::matmul::product(inp[0].data(), false, inp[1].data(), false)
+                .expect("shapes checked")
+        });
         let name = if self.ndim() == 2 && rhs.ndim() == 2 {
             "MmBackward0"
         } else {
             "BmmBackward0"
         };
         Ok(Tensor::custom(
-            Data::from_array(out),
+            value,
             name,
-            vec![self.clone(), rhs.clone()],
+            inputs.to_vec(),
             |g, _, inp, batch| {
                 let (a, b) = (&inp[0], &inp[1]);
                 // Recorded (create_graph) products are tensor operations;
@@ -752,9 +793,9 @@ impl Tensor {
                         let y = if ty { y.t() } else { y.clone() };
                         x.bmm(&y).expect("matmul backward")
                     } else {
-                        let out = super::matmul::bmm(x.0.data.view(), tx, y.0.data.view(), ty)
+                        let out = super::matmul::product(x.data(), tx, y.data(), ty)
                             .expect("matmul backward");
-                        Tensor::from_array(out)
+                        Tensor::from_data(out)
                     }
                 };
                 let ga = a
@@ -844,16 +885,33 @@ impl Tensor {
             )));
         }
         let (m, n) = (self.shape()[0], self.shape()[1]);
-        let value = self
-            .0
-            .data
-            .with_view(|v| (0..m.min(n)).map(|i| v[[i, i]]).sum());
+        let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {
+            Data::Scalar(
+                inp[0]
+                    .data()
+                    .with_view(|v| (0..m.min(n)).map(|i| v[[i, i]]).sum()),
+            )
+        });
         Ok(Tensor::custom(
-            Data::Scalar(value),
+            value,
             "TraceBackward0",
             vec![self.clone()],
             // ∂ tr(M)/∂M is the m×n matrix with ones on the main diagonal.
             move |g, _, _, b| {
+                if !(crate::autograd::is_grad_enabled() && g.is_requires_grad()) {
+                    // Not recorded: g·mask written at once (zeros and the
+                    // diagonal), one pass instead of a mask and a product.
+                    let gs = g.to_vec();
+                    let mut v = super::buffers::filled(gs.len() * m * n, 0.0);
+                    for (block, &s) in v.chunks_exact_mut((m * n).max(1)).zip(&gs) {
+                        block
+                            .iter_mut()
+                            .step_by(n + 1)
+                            .take(m.min(n))
+                            .for_each(|d| *d = s);
+                    }
+                    return vec![Some(super::kernels::from_vec(v, &b.shape(g, &[m, n])))];
+                }
                 let mask = if m == n {
                     Tensor::eye(n)
                 } else {
@@ -891,7 +949,7 @@ impl Tensor {
                 "index {bad} is out of bounds for dimension {axis} with size {len}"
             )));
         }
-        let arr = self.0.data.with_view(|v| {
+        let arr = self.0.data().with_view(|v| {
             if squeeze {
                 v.index_axis(Axis(axis), indices[0]).to_owned()
             } else {
@@ -917,7 +975,7 @@ impl Tensor {
     /// slices added at `indices` along `axis`.
     fn scatter(&self, axis: usize, indices: Rc<[usize]>, squeeze: bool, shape: &[usize]) -> Tensor {
         let mut out = ArrayD::<f64>::zeros(IxDyn(shape));
-        self.0.data.with_view(|g| {
+        self.0.data().with_view(|g| {
             for (k, &i) in indices.iter().enumerate() {
                 let mut dst = out.index_axis_mut(Axis(axis), i);
                 if squeeze {
@@ -1039,7 +1097,7 @@ impl Tensor {
                 return Err(shape_err("cat", first.shape(), t.shape()));
             }
         }
-        let arrays: Vec<ArrayD<f64>> = tensors.iter().map(|t| t.0.data.to_array()).collect();
+        let arrays: Vec<ArrayD<f64>> = tensors.iter().map(|t| t.0.data().to_array()).collect();
         let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
         let out = ndarray::concatenate(Axis(ax), &views)
             .map_err(|e| Error::Invalid(format!("cat: {e}")))?;
