@@ -45,13 +45,14 @@
 
 mod exec;
 mod lower;
+mod scalar;
 mod sweep;
 mod trace;
 
 pub use trace::Traced;
 
 use crate::error::{Error, Result};
-use exec::{run_scalar, Lanes};
+use exec::Lanes;
 use lower::{lower, Code};
 
 /// Records `f` with its gradient with respect to `wrt` (the first `n_wrt`
@@ -174,7 +175,7 @@ impl GradProgram {
             return Err(length_error("gradient entries", n, grad.len()));
         }
         self.regs[..n].copy_from_slice(x);
-        run_scalar(&self.code.code, &mut self.regs);
+        scalar::run(&self.code.scalar, &mut self.regs);
         let outs = &self.code.outputs;
         for (g, &r) in grad.iter_mut().zip(&outs[1..]) {
             *g = self.regs[r as usize];
@@ -408,7 +409,7 @@ impl SampleProgram {
             for (j, col) in columns.iter().enumerate() {
                 self.scalar[np + j] = col[i];
             }
-            run_scalar(&self.code.code, &mut self.scalar);
+            scalar::run(&self.code.scalar, &mut self.scalar);
             for (t, &r) in totals.iter_mut().zip(&self.code.outputs) {
                 *t += self.scalar[r as usize];
             }
