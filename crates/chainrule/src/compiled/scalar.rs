@@ -274,3 +274,168 @@ pub(crate) fn run(code: &[Op], r: &mut [f64]) {
         x = v;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::exec::Lanes;
+    use super::*;
+
+    /// Instr's own semantics: the lane interpreter on one lane (operands
+    /// read from memory, no encoding).
+    fn reference(code: &[Instr], regs: &[f64]) -> Vec<f64> {
+        let mut lanes: Vec<[f64; 1]> = regs.iter().map(|&v| [v]).collect();
+        Lanes {
+            first_input: lanes.len(),
+            regs: &mut lanes,
+            inputs: &[],
+            sums: &mut [],
+            sink: &[],
+        }
+        .run(code);
+        lanes.into_iter().map(|[v]| v).collect()
+    }
+
+    fn encoded(code: &[Instr], regs: &[f64]) -> Vec<f64> {
+        let mut r = regs.to_vec();
+        run(&encode(code), &mut r);
+        r
+    }
+
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+    }
+
+    /// Every form with `n` operands, destination `d`.
+    fn forms() -> Vec<(usize, Box<dyn Fn(Reg, [Reg; 4]) -> Instr>)> {
+        type F = Box<dyn Fn(Reg, [Reg; 4]) -> Instr>;
+        let mut f: Vec<(usize, F)> = vec![
+            (2, Box::new(|d, o| Instr::Add(d, o[0], o[1]))),
+            (2, Box::new(|d, o| Instr::Sub(d, o[0], o[1]))),
+            (2, Box::new(|d, o| Instr::Mul(d, o[0], o[1]))),
+            (2, Box::new(|d, o| Instr::Div(d, o[0], o[1]))),
+            (3, Box::new(|d, o| Instr::MulAdd(d, o[0], o[1], o[2]))),
+            (3, Box::new(|d, o| Instr::MulSub(d, o[0], o[1], o[2]))),
+            (3, Box::new(|d, o| Instr::SubMul(d, o[0], o[1], o[2]))),
+            (3, Box::new(|d, o| Instr::MulMul(d, o[0], o[1], o[2]))),
+            (
+                4,
+                Box::new(|d, o| Instr::MulMulAdd(d, o[0], o[1], o[2], o[3])),
+            ),
+            (
+                4,
+                Box::new(|d, o| Instr::MulMulSub(d, o[0], o[1], o[2], o[3])),
+            ),
+            (1, Box::new(|d, o| Instr::Neg(d, o[0]))),
+            (1, Box::new(|d, o| Instr::Square(d, o[0]))),
+            (1, Box::new(|d, o| Instr::Recip(d, o[0]))),
+            (1, Box::new(|d, o| Instr::Sech2(d, o[0]))),
+            (1, Box::new(|d, o| Instr::TanhSech2(d, d + 1, o[0]))),
+            (1, Box::new(|d, o| Instr::Powi(d, o[0], 3))),
+            (1, Box::new(|d, o| Instr::Powi(d, o[0], -2))),
+        ];
+        for op in [UnaryOp::Sin, UnaryOp::Exp, UnaryOp::Tanh, UnaryOp::Sigmoid] {
+            f.push((1, Box::new(move |d, o| Instr::Unary(op, d, o[0]))));
+        }
+        for op in [BinaryOp::Pow, BinaryOp::Atan2, BinaryOp::Max, BinaryOp::Min] {
+            f.push((2, Box::new(move |d, o| Instr::Binary(op, d, o[0], o[1]))));
+        }
+        f
+    }
+
+    #[test]
+    fn the_previous_result_in_every_operand_position() {
+        // Registers 0..6 hold inputs; the producer writes 6, the consumer
+        // reads it in operand position j and writes 7 (and 8).
+        let regs = [0.7, -1.3, 2.1, 0.4, 1.7, 0.9, 0.0, 0.0, 0.0];
+        for (k, (arity, form)) in forms().iter().enumerate() {
+            for j in 0..*arity {
+                let mut ops = [2, 3, 4, 5];
+                ops[j] = 6;
+                // (A sum, not a product: a product would fuse with a tanh.)
+                let code = [Instr::Add(6, 0, 1), form(7, ops)];
+                let enc = encode(&code);
+                let name = format!("{:?}", enc[1]);
+                let form_name = name.split('(').next().unwrap_or_default();
+                assert!(form_name.contains('X'), "form {k}, operand {j}: {name}");
+                assert!(
+                    same(&encoded(&code, &regs), &reference(&code, &regs)),
+                    "form {k}, operand {j}: {name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_product_and_its_tanh_are_one_instruction() {
+        let regs = [0.7, -1.3, 2.1, 0.0, 0.0, 0.0, 0.0, 0.0];
+        // tanh(r0·r1), then tanh(r4·r2) with r4 passed in x.
+        let code = [
+            Instr::Mul(3, 0, 1),
+            Instr::TanhSech2(4, 5, 3),
+            Instr::Mul(6, 4, 2),
+            Instr::TanhSech2(7, 3, 6),
+        ];
+        let enc = encode(&code);
+        assert_eq!(
+            enc,
+            [
+                Op::MulTanhSech2(3, 4, 5, 0, 1),
+                Op::MulTanhSech2X(6, 7, 3, 2)
+            ]
+        );
+        let r = encoded(&code, &regs);
+        assert!(same(&r, &reference(&code, &regs)));
+        let t = (0.7f64 * -1.3).tanh();
+        assert_eq!(r[4], t);
+        assert_eq!(r[7], (t * 2.1).tanh());
+        assert!((r[5] - (0.7f64 * -1.3).cosh().powi(-2)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn random_programs_match_the_instructions() {
+        // Programs of every form with operands drawn mostly from the last
+        // result (so that `x` carries chains of all kinds), registers
+        // reused, checked against the lane interpreter bit for bit.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % u64::from(m)) as u32
+        };
+        let forms = forms();
+        for _ in 0..200 {
+            let n_regs = 12;
+            let regs: Vec<f64> = (0..n_regs).map(|i| 0.3 + 0.17 * i as f64).collect();
+            let mut code = Vec::new();
+            let mut last = 0;
+            for _ in 0..40 {
+                let (arity, form) = &forms[next(forms.len() as u32) as usize];
+                let mut ops = [0; 4];
+                for o in ops.iter_mut().take(*arity) {
+                    *o = if next(2) == 0 { last } else { next(n_regs) };
+                }
+                // A destination that is not an operand (nor is its pair, for TanhSech2).
+                let d = loop {
+                    let d = next(n_regs - 1);
+                    if !ops[..*arity].contains(&d) && !ops[..*arity].contains(&(d + 1)) {
+                        break d;
+                    }
+                };
+                code.push(form(d, ops));
+                last = d;
+            }
+            assert!(
+                same(&encoded(&code, &regs), &reference(&code, &regs)),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn instructions_stay_small() {
+        assert!(std::mem::size_of::<Op>() <= 24);
+    }
+}
