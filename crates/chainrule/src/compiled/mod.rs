@@ -10,7 +10,10 @@
 //! tape's gradient, computed by straight-line code with no graph, no
 //! allocation and no per-op bookkeeping. The tape is then lowered to a
 //! register program (dead code dropped, a multiply feeding an add fused,
-//! registers reused) and interpreted.
+//! registers reused) and interpreted; the scalar interpreter passes each
+//! result that the next instruction reads in a machine register rather
+//! than through memory, so a serial chain runs at the speed of its
+//! arithmetic.
 //!
 //! - [`value_and_grad`]: f(x) and ∇f(x) for one point at a time
 //!   ([`GradProgram`]), as `jax.jit(jax.value_and_grad(f))`.
@@ -138,14 +141,15 @@ impl GradProgram {
         self.code.n_inputs
     }
 
-    /// How many instructions run per evaluation.
+    /// How many instructions run per evaluation (superinstructions of the
+    /// scalar interpreter counted once).
     pub fn len(&self) -> usize {
-        self.code.code.len()
+        self.code.scalar.len()
     }
 
     /// Whether no instruction runs (the value and gradient are inputs or constants).
     pub fn is_empty(&self) -> bool {
-        self.code.code.is_empty()
+        self.code.scalar.is_empty()
     }
 
     /// How many f64 registers the program uses.
