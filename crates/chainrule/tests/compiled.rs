@@ -272,7 +272,7 @@ fn every_position_chain<T: Real>(v: &[T]) -> T {
 
 #[test]
 fn chains_through_every_operand_position_match_f64_and_the_tape() {
-    let mut program = value_and_grad(3, |v| every_position_chain(v)).unwrap();
+    let mut program = value_and_grad(3, every_position_chain).unwrap();
     for p in [[0.7, 1.3, 1.1], [-0.4, 1.9, 1.6], [1.2, 1.0, 2.0]] {
         let mut g = [0.0; 3];
         let value = program.eval(&p, &mut g);

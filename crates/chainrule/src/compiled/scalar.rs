@@ -307,10 +307,12 @@ mod tests {
             .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
     }
 
-    /// Every form with `n` operands, destination `d`.
-    fn forms() -> Vec<(usize, Box<dyn Fn(Reg, [Reg; 4]) -> Instr>)> {
-        type F = Box<dyn Fn(Reg, [Reg; 4]) -> Instr>;
-        let mut f: Vec<(usize, F)> = vec![
+    /// An instruction of one form, from its destination and operands.
+    type Form = Box<dyn Fn(Reg, [Reg; 4]) -> Instr>;
+
+    /// Every form, with its number of operands.
+    fn forms() -> Vec<(usize, Form)> {
+        let mut f: Vec<(usize, Form)> = vec![
             (2, Box::new(|d, o| Instr::Add(d, o[0], o[1]))),
             (2, Box::new(|d, o| Instr::Sub(d, o[0], o[1]))),
             (2, Box::new(|d, o| Instr::Mul(d, o[0], o[1]))),
