@@ -8,41 +8,8 @@ use chainrule::compiled::{per_sample, value_and_grad, Traced};
 use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
 use proptest::prelude::*;
 
-/// A random formula of three variables, evaluated generically (as f64, on
-/// the tape, or traced).
-#[derive(Clone, Debug)]
-enum Tree {
-    Var(usize),
-    Const(f64),
-    Unary(UnaryOp, Box<Tree>),
-    Binary(BinaryOp, Box<Tree>, Box<Tree>),
-    Powi(Box<Tree>, i32),
-}
-
-impl Tree {
-    fn eval<T: Real>(&self, vars: &[T]) -> T {
-        match self {
-            Tree::Var(i) => vars[*i].clone(),
-            Tree::Const(c) => T::from_f64(*c),
-            Tree::Unary(op, a) => a.eval(vars).unary(*op),
-            Tree::Binary(op, a, b) => a.eval(vars).binary(*op, &b.eval(vars)),
-            Tree::Powi(a, n) => a.eval(vars).powi(*n),
-        }
-    }
-}
-
-fn un(op: UnaryOp, a: Tree) -> Tree {
-    Tree::Unary(op, Box::new(a))
-}
-
-fn bin(op: BinaryOp, a: Tree, b: Tree) -> Tree {
-    Tree::Binary(op, Box::new(a), Box::new(b))
-}
-
-/// 1 + a², a denominator or log argument that stays ≥ 1.
-fn one_plus_square(a: Tree) -> Tree {
-    bin(BinaryOp::Add, Tree::Const(1.0), Tree::Powi(Box::new(a), 2))
-}
+mod common;
+use common::{bin, close, one_plus_square, richardson, tape_gradient, un, Tree};
 
 /// Smooth formulas with moderate values on [-2, 2]³ (no domain edges, no
 /// kinks), shared subexpressions included (a tree reused twice).
@@ -109,37 +76,16 @@ fn smooth_tree() -> impl Strategy<Value = Tree> {
     })
 }
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
-}
-
-/// The tape's gradient of `t` at `p`.
-fn tape_gradient(t: &Tree, p: &[f64; 3]) -> Vec<f64> {
-    let xs: Vec<Tensor> = p
-        .iter()
-        .map(|&v| Tensor::scalar(v).requires_grad())
-        .collect();
-    let y = t.eval(&xs);
-    if !y.is_requires_grad() {
-        return vec![0.0; 3];
-    }
-    y.backward().unwrap();
-    xs.iter()
-        .map(|x| x.grad().map_or(0.0, |g| g.item()))
-        .collect()
-}
-
-/// Central differences with Richardson extrapolation (shares nothing with
-/// the library's derivative code).
+/// ∂t/∂x_i at p by Richardson-extrapolated central differences.
 fn finite_difference(t: &Tree, p: &[f64; 3], i: usize) -> f64 {
-    let at = |h: f64| {
-        let mut q = *p;
-        q[i] += h;
-        t.eval(&q)
-    };
-    let d = |h: f64| (at(h) - at(-h)) / (2.0 * h);
-    let h = 1e-3;
-    (4.0 * d(h / 2.0) - d(h)) / 3.0
+    richardson(
+        |h| {
+            let mut q = *p;
+            q[i] = h;
+            t.eval(&q)
+        },
+        p[i],
+    )
 }
 
 proptest! {
