@@ -9,33 +9,13 @@
 //! 1e-6.
 
 use chainrule::symbolic::{compile, gradient, parse, parse_syntax, Expr};
-use chainrule::{autograd, BinaryOp, Real, Taylor, Tensor, UnaryOp};
+use chainrule::{BinaryOp, Taylor, UnaryOp};
 use proptest::prelude::*;
 
-/// A random formula as a tree, evaluated generically (so the same tree runs
-/// as f64, as duals and as `Expr`).
-#[derive(Clone, Debug)]
-enum Tree {
-    Var(usize),
-    Const(f64),
-    Unary(UnaryOp, Box<Tree>),
-    Binary(BinaryOp, Box<Tree>, Box<Tree>),
-    Powi(Box<Tree>, i32),
-}
+mod common;
+use common::{close, richardson, tape_gradient, Tree};
 
 const VARS: [&str; 3] = ["x", "y", "z"];
-
-impl Tree {
-    fn eval<T: Real>(&self, vars: &[T; 3]) -> T {
-        match self {
-            Tree::Var(i) => vars[*i].clone(),
-            Tree::Const(c) => T::from_f64(*c),
-            Tree::Unary(op, a) => a.eval(vars).unary(*op),
-            Tree::Binary(op, a, b) => a.eval(vars).binary(*op, &b.eval(vars)),
-            Tree::Powi(a, n) => a.eval(vars).powi(*n),
-        }
-    }
-}
 
 /// Formulas of every primitive for the print/parse round trip.
 fn any_tree() -> impl Strategy<Value = Tree> {
@@ -158,20 +138,6 @@ fn symbols() -> [Expr; 3] {
     [Expr::var("x"), Expr::var("y"), Expr::var("z")]
 }
 
-/// Central difference with Richardson extrapolation (independent of the library).
-fn richardson(f: impl Fn(f64) -> f64, x: f64) -> f64 {
-    let d = |h: f64| (f(x + h) - f(x - h)) / (2.0 * h);
-    let h = 2e-3;
-    let (d1, d2, d3) = (d(h), d(h / 2.0), d(h / 4.0));
-    let r1 = (4.0 * d2 - d1) / 3.0;
-    let r2 = (4.0 * d3 - d2) / 3.0;
-    (16.0 * r2 - r1) / 15.0
-}
-
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 10_000, ..ProptestConfig::default() })]
 
@@ -199,17 +165,10 @@ proptest! {
         let value = e.eval(&point).unwrap();
         let direct: f64 = t.eval(&p);
         prop_assert!(close(value, direct, 1e-12), "{} = {} vs {}", e, value, direct);
-        let leaves = p.map(|v| Tensor::scalar(v).requires_grad());
-        let out = t.eval(&leaves);
-        // A constant formula records no graph (PyTorch would refuse it too).
-        let tape = if out.is_requires_grad() {
-            autograd::grad(&[out], &leaves, None, false, false).unwrap()
-        } else {
-            vec![Tensor::scalar(0.0); 3]
-        };
+        let tape = tape_gradient(&t, &p);
         for (k, var) in VARS.iter().enumerate() {
             let d = e.diff(var).eval(&point).unwrap();
-            let reverse = tape[k].item();
+            let reverse = tape[k];
             prop_assert!(close(d, reverse, 1e-12), "d/d{} {}: symbolic {} vs tape {}", var, e, d, reverse);
             let fd = richardson(|h| {
                 let mut q = p;

@@ -527,16 +527,7 @@ fn node_strategy() -> impl Strategy<Value = Node> {
     let leaf = prop_oneof![Just(Node::X), (-2.0..2.0f64).prop_map(Node::Const)];
     leaf.prop_recursive(4, 16, 2, |inner| {
         let unary = proptest::sample::select(unary_ops());
-        let binary = proptest::sample::select(vec![
-            BinaryOp::Add,
-            BinaryOp::Sub,
-            BinaryOp::Mul,
-            BinaryOp::Div,
-            BinaryOp::Pow,
-            BinaryOp::Atan2,
-            BinaryOp::Max,
-            BinaryOp::Min,
-        ]);
+        let binary = proptest::sample::select(BinaryOp::ALL.to_vec());
         prop_oneof![
             (unary, inner.clone()).prop_map(|(op, a)| Node::Unary(op, Box::new(a))),
             (binary, inner.clone(), inner).prop_map(|(op, a, b)| Node::Binary(

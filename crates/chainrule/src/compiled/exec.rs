@@ -1,7 +1,8 @@
-//! The instruction set of compiled programs and its two interpreters: one
-//! over scalar registers, and one over registers of `L` lanes (one sample
-//! per lane) that runs each instruction over all lanes at once, so the
-//! dispatch is paid once per block of samples and the lane loops vectorise.
+//! The instruction set of compiled programs and its interpreter over
+//! registers of `L` lanes (one sample per lane), which runs each instruction
+//! over all lanes at once, so the dispatch is paid once per block of samples
+//! and the lane loops vectorise. The scalar interpreter runs the same
+//! program in an encoding of its own ([`super::scalar`]).
 
 use crate::ops::{BinaryOp, UnaryOp};
 
@@ -93,49 +94,6 @@ pub(crate) fn sech2_given_tanh(u: f64, t: f64) -> f64 {
         (1.0 - t) * (1.0 + t)
     } else {
         sech2(u)
-    }
-}
-
-/// Runs `code` on scalar registers.
-pub(crate) fn run_scalar(code: &[Instr], r: &mut [f64]) {
-    for ins in code {
-        match *ins {
-            Instr::Add(d, a, b) => r[d as usize] = r[a as usize] + r[b as usize],
-            Instr::Sub(d, a, b) => r[d as usize] = r[a as usize] - r[b as usize],
-            Instr::Mul(d, a, b) => r[d as usize] = r[a as usize] * r[b as usize],
-            Instr::Div(d, a, b) => r[d as usize] = r[a as usize] / r[b as usize],
-            Instr::MulAdd(d, a, b, c) => {
-                r[d as usize] = r[a as usize] * r[b as usize] + r[c as usize]
-            }
-            Instr::MulSub(d, a, b, c) => {
-                r[d as usize] = r[a as usize] * r[b as usize] - r[c as usize]
-            }
-            Instr::SubMul(d, a, b, c) => {
-                r[d as usize] = r[c as usize] - r[a as usize] * r[b as usize]
-            }
-            Instr::MulMul(d, a, b, c) => {
-                r[d as usize] = r[a as usize] * r[b as usize] * r[c as usize]
-            }
-            Instr::MulMulAdd(d, a, b, c, e) => {
-                r[d as usize] = r[a as usize] * r[b as usize] + r[c as usize] * r[e as usize]
-            }
-            Instr::MulMulSub(d, a, b, c, e) => {
-                r[d as usize] = r[a as usize] * r[b as usize] - r[c as usize] * r[e as usize]
-            }
-            Instr::Neg(d, a) => r[d as usize] = -r[a as usize],
-            Instr::Square(d, a) => r[d as usize] = r[a as usize] * r[a as usize],
-            Instr::Recip(d, a) => r[d as usize] = 1.0 / r[a as usize],
-            Instr::Sech2(d, a) => r[d as usize] = sech2(r[a as usize]),
-            Instr::TanhSech2(t, s, a) => {
-                let u = r[a as usize];
-                let v = u.tanh();
-                r[t as usize] = v;
-                r[s as usize] = sech2_given_tanh(u, v);
-            }
-            Instr::Powi(d, a, k) => r[d as usize] = r[a as usize].powi(k),
-            Instr::Unary(op, d, a) => r[d as usize] = op.eval(r[a as usize]),
-            Instr::Binary(op, d, a, b) => r[d as usize] = op.eval(r[a as usize], r[b as usize]),
-        }
     }
 }
 
@@ -301,6 +259,7 @@ mod tests {
 
     #[test]
     fn both_interpreters_agree() {
+        use super::super::scalar;
         // r2 = r0·r1 + r0; r3 = sin(r2); r4 = r3 − r0·r1
         let code = [
             Instr::MulAdd(2, 0, 1, 0),
@@ -308,7 +267,7 @@ mod tests {
             Instr::SubMul(4, 0, 1, 3),
         ];
         let mut s = [0.5, 3.0, 0.0, 0.0, 0.0];
-        run_scalar(&code, &mut s);
+        scalar::run(&scalar::encode(&code), &mut s);
         let expected = (0.5f64 * 3.0 + 0.5).sin() - 1.5;
         assert_eq!(s[4], expected);
         // Register 1 is read in place from a row of samples.

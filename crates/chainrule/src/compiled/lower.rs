@@ -2,6 +2,7 @@
 //! a few instructions fused, registers reused once their value is dead.
 
 use super::exec::{Instr, Reg};
+use super::scalar::{self, Op};
 use super::trace::Node;
 use crate::ops::{BinaryOp, UnaryOp};
 
@@ -13,6 +14,8 @@ pub(crate) struct Code {
     pub(crate) n_regs: usize,
     pub(crate) consts: Vec<(Reg, f64)>,
     pub(crate) code: Vec<Instr>,
+    /// `code` encoded for the scalar interpreter ([`scalar::run`]).
+    pub(crate) scalar: Vec<Op>,
     pub(crate) outputs: Vec<Reg>,
     /// For each instruction, the output it alone computes when no other
     /// instruction reads it (so a data pass can add it into that output's
@@ -322,6 +325,7 @@ fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) 
         n_inputs,
         n_regs: next as usize,
         consts,
+        scalar: scalar::encode(&out_code),
         code: out_code,
         outputs: outputs.iter().map(|&o| reg[o as usize]).collect(),
         sink,
@@ -330,7 +334,6 @@ fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) 
 
 #[cfg(test)]
 mod tests {
-    use super::super::exec::run_scalar;
     use super::*;
 
     #[test]
@@ -359,7 +362,7 @@ mod tests {
         for &(k, v) in &code.consts {
             r[k as usize] = v;
         }
-        run_scalar(&code.code, &mut r);
+        scalar::run(&code.scalar, &mut r);
         let m = 0.5f64 * 0.9;
         assert_eq!(r[code.outputs[0] as usize], m.tanh() + 0.5 * 0.1);
         let s = r[code.outputs[1] as usize];

@@ -10,7 +10,10 @@
 //! tape's gradient, computed by straight-line code with no graph, no
 //! allocation and no per-op bookkeeping. The tape is then lowered to a
 //! register program (dead code dropped, a multiply feeding an add fused,
-//! registers reused) and interpreted.
+//! registers reused) and interpreted; the scalar interpreter passes each
+//! result that the next instruction reads in a machine register rather
+//! than through memory, so a serial chain runs at the speed of its
+//! arithmetic.
 //!
 //! - [`value_and_grad`]: f(x) and ∇f(x) for one point at a time
 //!   ([`GradProgram`]), as `jax.jit(jax.value_and_grad(f))`.
@@ -45,13 +48,14 @@
 
 mod exec;
 mod lower;
+mod scalar;
 mod sweep;
 mod trace;
 
 pub use trace::Traced;
 
 use crate::error::{Error, Result};
-use exec::{run_scalar, Lanes};
+use exec::Lanes;
 use lower::{lower, Code};
 
 /// Records `f` with its gradient with respect to `wrt` (the first `n_wrt`
@@ -137,14 +141,15 @@ impl GradProgram {
         self.code.n_inputs
     }
 
-    /// How many instructions run per evaluation.
+    /// How many instructions run per evaluation (superinstructions of the
+    /// scalar interpreter counted once).
     pub fn len(&self) -> usize {
-        self.code.code.len()
+        self.code.scalar.len()
     }
 
     /// Whether no instruction runs (the value and gradient are inputs or constants).
     pub fn is_empty(&self) -> bool {
-        self.code.code.is_empty()
+        self.code.scalar.is_empty()
     }
 
     /// How many f64 registers the program uses.
@@ -174,7 +179,7 @@ impl GradProgram {
             return Err(length_error("gradient entries", n, grad.len()));
         }
         self.regs[..n].copy_from_slice(x);
-        run_scalar(&self.code.code, &mut self.regs);
+        scalar::run(&self.code.scalar, &mut self.regs);
         let outs = &self.code.outputs;
         for (g, &r) in grad.iter_mut().zip(&outs[1..]) {
             *g = self.regs[r as usize];
@@ -408,7 +413,7 @@ impl SampleProgram {
             for (j, col) in columns.iter().enumerate() {
                 self.scalar[np + j] = col[i];
             }
-            run_scalar(&self.code.code, &mut self.scalar);
+            scalar::run(&self.code.scalar, &mut self.scalar);
             for (t, &r) in totals.iter_mut().zip(&self.code.outputs) {
                 *t += self.scalar[r as usize];
             }
