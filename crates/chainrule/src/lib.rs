@@ -28,7 +28,7 @@ pub use error::{Error, Result};
 pub use forward::{Dual, Taylor};
 pub use ops::{BinaryOp, UnaryOp};
 pub use real::Real;
-pub use tensor::Tensor;
+pub use tensor::{DType, Tensor};
 
 /// The README's Rust examples, run as doctests so that they stay true.
 #[cfg(doctest)]

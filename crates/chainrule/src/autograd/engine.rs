@@ -262,9 +262,15 @@ fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
     node.0.grad.set(Some(new));
 }
 
-/// Adds `g` to the slot of `t` if it needs a gradient.
+/// Adds `g` to the slot of `t` if it needs a gradient, cast to `t`'s
+/// dtype (PyTorch's engine does the same: a gradient has its tensor's dtype).
 pub(super) fn push(acc: &mut [Visit], t: &Tensor, g: Tensor) {
     if t.is_requires_grad() {
+        let g = if g.dtype() == t.dtype() {
+            g
+        } else {
+            g.to_dtype(t.dtype())
+        };
         acc[t.0.slot.get() as usize].acc.add(g);
     }
 }

@@ -146,7 +146,8 @@ fn output_grad(out: &Tensor, grad: Option<&Tensor>) -> Result<Tensor> {
                     rhs: out.shape().to_vec(),
                 });
             }
-            Ok(g.clone())
+            // A gradient has its tensor's dtype (as PyTorch casts it).
+            Ok(g.to_dtype(out.dtype()))
         }
         None => {
             if out.numel() != 1 {
@@ -154,7 +155,7 @@ fn output_grad(out: &Tensor, grad: Option<&Tensor>) -> Result<Tensor> {
                     "grad can be implicitly created only for scalar outputs".into(),
                 ));
             }
-            Ok(Tensor::ones(out.shape()))
+            Ok(Tensor::ones(out.shape()).to_dtype(out.dtype()))
         }
     }
 }
@@ -205,7 +206,7 @@ pub fn grad(
     Ok(res
         .into_iter()
         .zip(inputs)
-        .map(|(g, x)| g.unwrap_or_else(|| Tensor::zeros(x.shape())))
+        .map(|(g, x)| g.unwrap_or_else(|| Tensor::zeros(x.shape()).to_dtype(x.dtype())))
         .collect())
 }
 
@@ -270,7 +271,11 @@ pub fn grad_batched(
     }
     let res = run(Pass {
         roots: outputs,
-        grad_outputs: grad_outputs.to_vec(),
+        grad_outputs: grad_outputs
+            .iter()
+            .zip(outputs)
+            .map(|(g, o)| g.to_dtype(o.dtype()))
+            .collect(),
         inputs: Some(inputs),
         retain_graph: retain_graph || create_graph,
         create_graph,
@@ -284,7 +289,7 @@ pub fn grad_batched(
             g.unwrap_or_else(|| {
                 let mut shape = vec![b];
                 shape.extend_from_slice(x.shape());
-                Tensor::zeros(&shape)
+                Tensor::zeros(&shape).to_dtype(x.dtype())
             })
         })
         .collect())

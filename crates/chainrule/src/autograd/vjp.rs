@@ -18,7 +18,8 @@ use super::engine::{push, push_scalar, Acc, Visit};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::rules::{d_binary, d_unary, partial_reads, Reads};
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
-use crate::tensor::{Batch, Data, Op, Tensor};
+use crate::tensor::dtype::Elem;
+use crate::tensor::{Batch, DType, Data, Op, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
 #[inline]
@@ -29,8 +30,22 @@ fn scalar_of(t: &Tensor) -> Option<f64> {
 /// `a + b` for two gradients of one slot, in `a`'s buffer when possible.
 pub(super) fn add_gradients(a: Tensor, b: Tensor) -> Tensor {
     if a.shape() == b.shape() && !a.is_requires_grad() && !b.is_requires_grad() {
-        if let Some(bs) = b.data().as_slice() {
-            return in_place(a, |v| v.iter_mut().zip(bs).for_each(|(u, w)| *u += w));
+        match (a.dtype(), b.dtype()) {
+            (DType::F64, DType::F64) => {
+                if let Some(bs) = b.data().as_slice() {
+                    return in_place(a, |v: &mut [f64]| {
+                        v.iter_mut().zip(bs).for_each(|(u, w)| *u += w)
+                    });
+                }
+            }
+            (DType::F32, DType::F32) => {
+                if let Some(bs) = f32::slice_of(b.data()) {
+                    return in_place(a, |v: &mut [f32]| {
+                        v.iter_mut().zip(bs).for_each(|(u, w)| *u += w)
+                    });
+                }
+            }
+            _ => {}
         }
     }
     a + b
@@ -41,12 +56,35 @@ fn scaled(g: Tensor, c: f64) -> Tensor {
     if c == 1.0 {
         return g;
     }
-    in_place(g, |v| v.iter_mut().for_each(|u| *u *= c))
+    match g.dtype() {
+        DType::F64 => in_place(g, |v: &mut [f64]| v.iter_mut().for_each(|u| *u *= c)),
+        DType::F32 => in_place(g, |v: &mut [f32]| {
+            v.iter_mut().for_each(|u| *u = (f64::from(*u) * c) as f32)
+        }),
+    }
 }
 
 /// `g ⊙ d(x, y, out)` summed down to `target` (the input's shape; the batch
-/// axes of `g` are kept), in one loop where the operands allow.
+/// axes of `g` are kept), in one loop where the operands allow; in `g`'s
+/// dtype.
 fn fused(
+    g: Tensor,
+    out: &Data,
+    x: &Data,
+    y: &Data,
+    target: &[usize],
+    batch: Batch,
+    d: impl Fn(f64, f64, f64) -> f64,
+) -> Tensor {
+    match g.dtype() {
+        DType::F64 => fused_in::<f64>(g, out, x, y, target, batch, d),
+        DType::F32 => fused_in::<f32>(g, out, x, y, target, batch, d),
+    }
+}
+
+/// [`fused`] for a gradient of element type `T` (operands of `T` are read
+/// in place, others through an f64 copy).
+fn fused_in<T: Elem>(
     g: Tensor,
     out: &Data,
     x: &Data,
@@ -58,31 +96,32 @@ fn fused(
     let oshape = out.shape();
     let m: usize = oshape.iter().product();
     let simple = (
-        Operand::of(x, oshape),
-        Operand::of(y, oshape),
-        Operand::of(out, oshape),
+        Operand::<T>::of(x, oshape),
+        Operand::<T>::of(y, oshape),
+        Operand::<T>::of(out, oshape),
     );
     if let (Some(ox), Some(oy), Some(oo)) = simple {
-        if g.data().as_slice().is_some() && m > 0 {
+        if T::slice_of(g.data()).is_some() && m > 0 {
             if target == oshape {
-                return in_place(g, |v| {
+                return in_place(g, |v: &mut [T]| {
                     for chunk in v.chunks_mut(m) {
                         for (j, u) in chunk.iter_mut().enumerate() {
-                            *u *= d(ox.at(j), oy.at(j), oo.at(j));
+                            *u = T::of_f64(u.to_f64() * d(ox.at(j), oy.at(j), oo.at(j)));
                         }
                     }
                 });
             }
             if target.iter().product::<usize>() == 1 {
-                let gs = g.data().as_slice().expect("checked contiguous");
-                let sums: Vec<f64> = gs
+                let gs = T::slice_of(g.data()).expect("checked contiguous");
+                let sums: Vec<T> = gs
                     .chunks(m)
                     .map(|chunk| {
-                        chunk
+                        let s: f64 = chunk
                             .iter()
                             .enumerate()
-                            .map(|(j, &u)| u * d(ox.at(j), oy.at(j), oo.at(j)))
-                            .sum()
+                            .map(|(j, &u)| u.to_f64() * d(ox.at(j), oy.at(j), oo.at(j)))
+                            .sum();
+                        T::of_f64(s)
                     })
                     .collect();
                 return from_vec(sums, &batch.shape(&g, target));
@@ -92,13 +131,15 @@ fn fused(
     // Broadcast inputs: the product over g's shape, then summed down.
     let shape = IxDyn(g.shape());
     let bc = "an input broadcasts to its output";
-    let (xv, yv, ov, gv) = (x.view(), y.view(), out.view(), g.data().view());
-    let r: ArrayD<f64> = Zip::from(&gv)
+    let (xv, yv, ov) = (x.view(), y.view(), out.view());
+    let gd = g.data().cast_ref(T::DTYPE);
+    let gv = T::view_of(&gd).expect("cast to T");
+    let r: ArrayD<T> = Zip::from(&gv)
         .and(&xv.broadcast(shape.clone()).expect(bc))
         .and(&yv.broadcast(shape.clone()).expect(bc))
         .and(&ov.broadcast(shape).expect(bc))
-        .map_collect(|&g, &x, &y, &o| g * d(x, y, o));
-    batch.sum_to(&Tensor::from_ndarray(r), target)
+        .map_collect(|&g, &x, &y, &o| T::of_f64(g.to_f64() * d(x, y, o)));
+    batch.sum_to(&Tensor::from_data(T::wrap(r)), target)
 }
 
 /// A partial that reads only 0-d values (or nothing) as one number.
@@ -106,7 +147,8 @@ fn constant_partial(reads: Reads, x: &Data, y: &Data, out: &Data) -> Option<(f64
     let value = |read: bool, d: &Data| match (read, d) {
         (false, _) => Some(0.0),
         (true, Data::Scalar(v)) => Some(*v),
-        (true, Data::Array(_)) => None,
+        (true, Data::F32(a)) if a.ndim() == 0 => a.iter().next().map(|&v| f64::from(v)),
+        (true, _) => None,
     };
     Some((
         value(reads.x, x)?,
@@ -135,6 +177,14 @@ fn binary_partial(
         let c = if first { dx } else { dy };
         return batch.sum_to(&scaled(g, c), target);
     }
+    // An f64 constant beside f32 values is read as f32, as PyTorch does,
+    // so that the loop reads every operand in place.
+    let as_f32 = |d: &Data| match d {
+        Data::Scalar(c) if g.dtype() == DType::F32 => Some(Data::cast_ref(&Data::Scalar(*c), DType::F32)),
+        _ => None,
+    };
+    let (cx, cy) = (as_f32(x), as_f32(y));
+    let (x, y) = (cx.as_ref().unwrap_or(x), cy.as_ref().unwrap_or(y));
     monomorphic_binary!(op, k => if first {
         fused(g, out, x, y, target, batch, |a, b, o| d_binary::<f64>(k, &a, &b, &o).0)
     } else {

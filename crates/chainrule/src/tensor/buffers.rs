@@ -66,13 +66,6 @@ pub(crate) fn take(len: usize) -> Vec<f64> {
     Vec::with_capacity(len)
 }
 
-/// `f` of each value of `s`, into a reused buffer when large.
-pub(crate) fn collect_map(s: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
-    let mut v = take(s.len());
-    v.extend(s.iter().map(|&x| f(x)));
-    v
-}
-
 /// `len` copies of `value`, in a reused buffer when large.
 pub(crate) fn filled(len: usize, value: f64) -> Vec<f64> {
     let mut v = take(len);

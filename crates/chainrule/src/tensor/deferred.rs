@@ -35,6 +35,8 @@ struct Recipe {
 /// (`None` once it has run).
 pub(crate) struct Deferred {
     shape: Vec<usize>,
+    /// The dtype of the value (the computed value is cast to it).
+    dtype: super::DType,
     recipe: RefCell<Option<Recipe>>,
 }
 
@@ -45,8 +47,10 @@ impl Deferred {
         inputs: Vec<Tensor>,
         compute: impl FnOnce(&[Tensor]) -> Data + 'static,
     ) -> Box<Deferred> {
+        let dtype = super::dtype::promote_all(&inputs);
         Box::new(Deferred {
             shape,
+            dtype,
             recipe: RefCell::new(Some(Recipe {
                 inputs,
                 compute: Box::new(compute),
@@ -57,6 +61,16 @@ impl Deferred {
     /// The shape of the value.
     pub(crate) fn shape(&self) -> &[usize] {
         &self.shape
+    }
+
+    /// The dtype of the value.
+    pub(crate) fn dtype(&self) -> super::DType {
+        self.dtype
+    }
+
+    /// Makes the value of `dtype` (cast once computed, if it is not).
+    pub(crate) fn set_dtype(&mut self, dtype: super::DType) {
+        self.dtype = dtype;
     }
 
     /// Moves the recipe's inputs out (used by `Drop`).
@@ -102,7 +116,10 @@ fn run(node: &Node) {
         .borrow_mut()
         .take()
         .expect("a deferred value is computed once");
-    let value = (recipe.compute)(&recipe.inputs);
+    let mut value = (recipe.compute)(&recipe.inputs);
+    if value.dtype() != d.dtype {
+        value = value.cast(d.dtype);
+    }
     #[cfg(test)]
     COMPUTED.with(|c| c.set(c.get() + 1));
     if node.value.set(value).is_err() {

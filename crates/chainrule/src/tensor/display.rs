@@ -178,6 +178,10 @@ impl fmt::Display for Tensor {
                 tensor_str(&a, indent, summarize, &f)
             })
         };
+        // PyTorch names a dtype other than the default one (ours is f64).
+        if self.dtype() != super::DType::F64 {
+            suffixes.push(format!("dtype={}", self.dtype().torch_name()));
+        }
         if let Some(name) = self.grad_fn() {
             suffixes.push(format!("grad_fn=<{name}>"));
         } else if self.is_requires_grad() {

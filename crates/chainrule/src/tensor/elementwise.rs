@@ -5,8 +5,9 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use ndarray::{ArcArray, ArrayD, IxDyn, Zip};
 
+use super::dtype::Elem;
 use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
-use super::{Data, Op, Tensor};
+use super::{DType, Data, Op, Tensor};
 use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
@@ -38,7 +39,10 @@ pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
-/// `f` applied to the broadcast pair, or a shape `Err` naming `op`.
+/// `f` applied to the broadcast pair, or a shape `Err` naming `op`. Two f32
+/// operands (or an f32 array and an f64 0-d value) give an f32 result
+/// computed by the same loops; other mixes are computed in f64 (promotion,
+/// see `dtype.rs`).
 pub(crate) fn zip_data(
     op: &'static str,
     a: &Data,
@@ -49,48 +53,66 @@ pub(crate) fn zip_data(
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
         (Data::Array(x), Data::Scalar(y)) => Data::from_array(map_slice(x.view(), |v| f(v, *y))),
         (Data::Scalar(x), Data::Array(y)) => Data::from_array(map_slice(y.view(), |v| f(*x, v))),
-        (Data::Array(x), Data::Array(y)) => {
-            if let (true, Some(xs), Some(ys)) = (x.shape() == y.shape(), x.as_slice(), y.as_slice())
-            {
-                let mut v = super::buffers::take(xs.len());
-                v.extend(xs.iter().zip(ys).map(|(&u, &v)| f(u, v)));
-                Data::from_array(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
-            } else if x.shape() == y.shape() {
-                Data::from_array(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))
-            } else if let Some(d) = broadcast_single(x, y, &f) {
-                d
-            } else if let Some(d) = broadcast_rows(x, y, &f) {
-                d
-            } else {
-                let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
-                    op,
-                    lhs: x.shape().to_vec(),
-                    rhs: y.shape().to_vec(),
-                })?;
-                let xv = x.broadcast(IxDyn(&shape)).expect("broadcastable");
-                let yv = y.broadcast(IxDyn(&shape)).expect("broadcastable");
-                Data::from_array(Zip::from(&xv).and(&yv).map_collect(|&u, &v| f(u, v)))
-            }
+        (Data::Array(x), Data::Array(y)) => zip_arrays(op, x, y, &f)?,
+        (Data::F32(x), Data::F32(y)) => zip_arrays(op, x, y, &f)?,
+        (Data::F32(x), Data::Scalar(y)) if x.ndim() > 0 => {
+            f32::wrap(map_slice(x.view(), |v: f32| f(f64::from(v), *y) as f32))
         }
+        (Data::Scalar(x), Data::F32(y)) if y.ndim() > 0 => {
+            f32::wrap(map_slice(y.view(), |v: f32| f(*x, f64::from(v)) as f32))
+        }
+        _ => zip_data(op, &a.cast_ref(DType::F64), &b.cast_ref(DType::F64), f)?,
     })
+}
+
+/// `f` over two arrays of one element type, broadcast.
+fn zip_arrays<T: Elem>(
+    op: &'static str,
+    x: &ArcArray<T, IxDyn>,
+    y: &ArcArray<T, IxDyn>,
+    f: &impl Fn(f64, f64) -> f64,
+) -> Result<Data> {
+    let f = |u: T, v: T| T::of_f64(f(u.to_f64(), v.to_f64()));
+    Ok(
+        if let (true, Some(xs), Some(ys)) = (x.shape() == y.shape(), x.as_slice(), y.as_slice()) {
+            let mut v = T::buffer(xs.len());
+            v.extend(xs.iter().zip(ys).map(|(&u, &v)| f(u, v)));
+            T::wrap(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
+        } else if x.shape() == y.shape() {
+            T::wrap(Zip::from(&**x).and(&**y).map_collect(|&u, &v| f(u, v)))
+        } else if let Some(d) = broadcast_single(x, y, &f) {
+            d
+        } else if let Some(d) = broadcast_rows(x, y, &f) {
+            d
+        } else {
+            let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
+                op,
+                lhs: x.shape().to_vec(),
+                rhs: y.shape().to_vec(),
+            })?;
+            let xv = x.broadcast(IxDyn(&shape)).expect("broadcastable");
+            let yv = y.broadcast(IxDyn(&shape)).expect("broadcastable");
+            T::wrap(Zip::from(&xv).and(&yv).map_collect(|&u, &v| f(u, v)))
+        },
+    )
 }
 
 /// `f` over two arrays where one has a single value and broadcasts to the
 /// other's shape (`g.reshape([1, 1]) * m`): a map with that value.
-fn broadcast_single(
-    x: &ArcArray<f64, IxDyn>,
-    y: &ArcArray<f64, IxDyn>,
-    f: &impl Fn(f64, f64) -> f64,
+fn broadcast_single<T: Elem>(
+    x: &ArcArray<T, IxDyn>,
+    y: &ArcArray<T, IxDyn>,
+    f: &impl Fn(T, T) -> T,
 ) -> Option<Data> {
-    let fits = |one: &ArcArray<f64, IxDyn>, other: &ArcArray<f64, IxDyn>| {
+    let fits = |one: &ArcArray<T, IxDyn>, other: &ArcArray<T, IxDyn>| {
         one.len() == 1 && one.ndim() <= other.ndim()
     };
     if fits(x, y) {
         let u = x.iter().next().copied()?;
-        Some(Data::from_array(map_slice(y.view(), |v| f(u, v))))
+        Some(T::wrap(map_slice(y.view(), |v| f(u, v))))
     } else if fits(y, x) {
         let v = y.iter().next().copied()?;
-        Some(Data::from_array(map_slice(x.view(), |u| f(u, v))))
+        Some(T::wrap(map_slice(x.view(), |u| f(u, v))))
     } else {
         None
     }
@@ -127,10 +149,10 @@ fn repeat_of(small: &[usize], big: &[usize]) -> Option<Repeat> {
 /// `f` over two contiguous arrays where one broadcasts to the other as a
 /// tiled row or as blocks (bias rows, `x - max(x, keepdim)`): one loop over
 /// slices instead of a broadcast iterator.
-fn broadcast_rows(
-    x: &ArcArray<f64, IxDyn>,
-    y: &ArcArray<f64, IxDyn>,
-    f: &impl Fn(f64, f64) -> f64,
+fn broadcast_rows<T: Elem>(
+    x: &ArcArray<T, IxDyn>,
+    y: &ArcArray<T, IxDyn>,
+    f: &impl Fn(T, T) -> T,
 ) -> Option<Data> {
     let (xs, ys) = (x.as_slice()?, y.as_slice()?);
     let big_is_x = broadcast_shapes(x.shape(), y.shape()).as_deref() == Some(x.shape());
@@ -145,8 +167,8 @@ fn broadcast_rows(
     {
         return None;
     }
-    let pair = |b: f64, s: f64| if big_is_x { f(b, s) } else { f(s, b) };
-    let mut v = super::buffers::take(bs.len());
+    let pair = |b: T, s: T| if big_is_x { f(b, s) } else { f(s, b) };
+    let mut v = T::buffer(bs.len());
     match repeat_of(small.shape(), big.shape())? {
         Repeat::Tiled(len) => {
             for chunk in bs.chunks(len) {
@@ -159,7 +181,7 @@ fn broadcast_rows(
             }
         }
     }
-    Some(Data::from_array(
+    Some(T::wrap(
         ArrayD::from_shape_vec(big.raw_dim(), v).expect("same size"),
     ))
 }

@@ -11,6 +11,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
+use super::dtype::Elem;
 use super::{Data, Tensor};
 
 /// Evaluates `$body` with `$op` bound to `$u` as a constant of each arm.
@@ -220,79 +221,83 @@ macro_rules! monomorphic_binary {
 pub(crate) use {monomorphic_binary, monomorphic_unary};
 
 /// An operand of an elementwise loop over a tensor of `m` elements: one
-/// value for all (stride 0) or a contiguous slice of `m` (stride 1).
+/// value for all (stride 0) or a contiguous slice of `m` (stride 1), of
+/// element type `T` (read widened to f64).
 #[derive(Clone, Copy)]
-pub(crate) struct Operand<'a> {
-    values: &'a [f64],
+pub(crate) struct Operand<'a, T = f64> {
+    values: &'a [T],
     stride: usize,
 }
 
-impl<'a> Operand<'a> {
-    /// `d` as an operand of a loop over `shape`, if it is a single value or
-    /// contiguous of exactly that shape (else the caller broadcasts).
-    pub(crate) fn of(d: &'a Data, shape: &[usize]) -> Option<Operand<'a>> {
-        match d {
-            Data::Scalar(x) => Some(Operand {
-                values: std::slice::from_ref(x),
-                stride: 0,
-            }),
-            Data::Array(a) if a.len() == 1 => a.as_slice_memory_order().map(|v| Operand {
+impl<'a, T: Elem> Operand<'a, T> {
+    /// `d` as an operand of a loop over `shape`, if it holds `T` and is a
+    /// single value or contiguous of exactly that shape (else the caller
+    /// broadcasts).
+    pub(crate) fn of(d: &'a Data, shape: &[usize]) -> Option<Operand<'a, T>> {
+        if let Data::Scalar(_) = d {
+            return T::slice_of(d).map(|v| Operand {
                 values: v,
                 stride: 0,
-            }),
-            Data::Array(a) if a.shape() == shape => a.as_slice().map(|v| Operand {
+            });
+        }
+        let a = T::array_of(d)?;
+        if a.len() == 1 {
+            a.as_slice_memory_order().map(|v| Operand {
+                values: v,
+                stride: 0,
+            })
+        } else if a.shape() == shape {
+            a.as_slice().map(|v| Operand {
                 values: v,
                 stride: 1,
-            }),
-            Data::Array(_) => None,
+            })
+        } else {
+            None
         }
     }
 
     #[inline(always)]
     pub(crate) fn at(self, j: usize) -> f64 {
-        self.values[j * self.stride]
+        self.values[j * self.stride].to_f64()
     }
 }
 
-/// `t` with `f` applied to its values (row-major), in its own buffer when
-/// `t` is the only handle to its node and the node the only holder of the
-/// buffer (no allocation at all), else on a copy.
-pub(crate) fn in_place(mut t: Tensor, f: impl FnOnce(&mut [f64])) -> Tensor {
+/// `t` with `f` applied to its values (row-major, as `T`), in its own
+/// buffer when `t` is the only handle to its node, the node the only holder
+/// of the buffer and the buffer of type `T` (no allocation at all), else on
+/// a copy (converted to `T` if it is of the other type).
+pub(crate) fn in_place<T: Elem>(mut t: Tensor, f: impl FnOnce(&mut [T])) -> Tensor {
     t.data();
     if let Some(data) = std::rc::Rc::get_mut(&mut t.0).and_then(|n| n.value.get_mut()) {
-        match data {
-            Data::Scalar(x) => {
-                f(std::slice::from_mut(x));
-                return t;
-            }
-            Data::Array(a) if a.is_standard_layout() && a.is_unique() => {
-                if let Some(s) = a.as_slice_mut() {
-                    f(s);
-                    return t;
-                }
-            }
-            Data::Array(_) => {}
+        if let Some(s) = T::unique_slice_mut(data) {
+            f(s);
+            return t;
         }
     }
     let shape = t.shape().to_vec();
-    let mut v = t.to_vec();
+    let mut v: Vec<T> = match T::view_of(t.data()) {
+        Some(view) => view.iter().copied().collect(),
+        None => t.to_vec().into_iter().map(T::of_f64).collect(),
+    };
     f(&mut v);
     from_vec(v, &shape)
 }
 
 /// A tensor of `shape` from row-major values.
-pub(crate) fn from_vec(v: Vec<f64>, shape: &[usize]) -> Tensor {
-    if shape.is_empty() {
-        return Tensor::scalar(v[0]);
-    }
-    Tensor::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("values fill the shape"))
+pub(crate) fn from_vec<T: Elem>(v: Vec<T>, shape: &[usize]) -> Tensor {
+    Tensor::from_data(T::wrap(
+        ArrayD::from_shape_vec(IxDyn(shape), v).expect("values fill the shape"),
+    ))
 }
 
 /// `f` applied to the values of a contiguous array, a new array.
-pub(crate) fn map_slice(a: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) -> ArrayD<f64> {
+pub(crate) fn map_slice<T: Elem>(a: ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> ArrayD<T> {
     match a.as_slice() {
-        Some(s) => ArrayD::from_shape_vec(a.raw_dim(), super::buffers::collect_map(s, f))
-            .expect("same size"),
+        Some(s) => {
+            let mut v = T::buffer(s.len());
+            v.extend(s.iter().map(|&x| f(x)));
+            ArrayD::from_shape_vec(a.raw_dim(), v).expect("same size")
+        }
         None => a.mapv(f),
     }
 }
@@ -307,14 +312,14 @@ mod tests {
         // Another handle to the node, and another node over the same buffer.
         let same_node = a.clone();
         let same_buffer = a.detach();
-        let doubled = in_place(a, |v| v.iter_mut().for_each(|x| *x *= 2.0));
+        let doubled = in_place(a, |v: &mut [f64]| v.iter_mut().for_each(|x| *x *= 2.0));
         assert_eq!(doubled.to_vec(), vec![2.0, 4.0, 6.0]);
         assert_eq!(same_node.to_vec(), vec![1.0, 2.0, 3.0]);
         assert_eq!(same_buffer.to_vec(), vec![1.0, 2.0, 3.0]);
         // The only handle to an unshared buffer is updated where it is.
         let b = Tensor::from_vec(vec![1.0, 2.0], &[2]).unwrap();
         let ptr = b.data().as_slice().unwrap().as_ptr();
-        let b = in_place(b, |v| v[0] = 5.0);
+        let b = in_place(b, |v: &mut [f64]| v[0] = 5.0);
         assert_eq!(b.data().as_slice().unwrap().as_ptr(), ptr);
         assert_eq!(b.to_vec(), vec![5.0, 2.0]);
     }
@@ -324,9 +329,9 @@ mod tests {
         let s = Data::Scalar(2.0);
         let one = Tensor::from_vec(vec![7.0], &[1]).unwrap();
         let full = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap();
-        assert_eq!(Operand::of(&s, &[3]).map(|o| o.at(2)), Some(2.0));
-        assert_eq!(Operand::of(one.data(), &[3]).map(|o| o.at(2)), Some(7.0));
-        assert_eq!(Operand::of(full.data(), &[3]).map(|o| o.at(2)), Some(3.0));
-        assert!(Operand::of(full.data(), &[2, 3]).is_none());
+        assert_eq!(Operand::<f64>::of(&s, &[3]).map(|o| o.at(2)), Some(2.0));
+        assert_eq!(Operand::<f64>::of(one.data(), &[3]).map(|o| o.at(2)), Some(7.0));
+        assert_eq!(Operand::<f64>::of(full.data(), &[3]).map(|o| o.at(2)), Some(3.0));
+        assert!(Operand::<f64>::of(full.data(), &[2, 3]).is_none());
     }
 }

@@ -19,10 +19,11 @@ use ndarray::{
 };
 
 use super::elementwise::broadcast_shapes;
-use super::Data;
+use super::dtype::Elem;
+use super::{DType, Data};
 
 /// The last two axes of `a` as a matrix view, transposed if `t`.
-fn matrix(a: ArrayViewD<'_, f64>, t: bool) -> ArrayView2<'_, f64> {
+fn matrix<T: Elem>(a: ArrayViewD<'_, T>, t: bool) -> ArrayView2<'_, T> {
     let m = a.into_dimensionality::<Ix2>().expect("2-d");
     if t {
         m.reversed_axes()
@@ -32,7 +33,7 @@ fn matrix(a: ArrayViewD<'_, f64>, t: bool) -> ArrayView2<'_, f64> {
 }
 
 /// The diagonal of a square matrix whose off-diagonal entries are all 0.
-fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
+fn diagonal<T: Elem>(a: &ArrayView2<'_, T>) -> Option<Vec<T>> {
     let n = a.nrows();
     if n != a.ncols() || n < 2 {
         return None;
@@ -43,7 +44,7 @@ fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
     if let Some(s) = a.as_slice().or_else(|| t.as_slice()) {
         // Row by row without early exit inside a row (it vectorises); a
         // dense matrix fails on its first row.
-        let nonzero = |r: &[f64]| r.iter().fold(false, |any, &v| any | (v != 0.0));
+        let nonzero = |r: &[T]| r.iter().fold(false, |any, &v| any | (v != T::zero()));
         for (i, row) in s.chunks_exact(n).enumerate() {
             if nonzero(&row[..i]) || nonzero(&row[i + 1..]) {
                 return None;
@@ -52,7 +53,7 @@ fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
         return Some((0..n).map(|i| s[i * (n + 1)]).collect());
     }
     for (i, row) in a.rows().into_iter().enumerate() {
-        if row.iter().enumerate().any(|(j, &v)| j != i && v != 0.0) {
+        if row.iter().enumerate().any(|(j, &v)| j != i && v != T::zero()) {
             return None;
         }
     }
@@ -60,16 +61,16 @@ fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
 }
 
 /// Whether every value is finite (a loop without early exit, which vectorises).
-fn all_finite(a: &ArrayView2<'_, f64>) -> bool {
+fn all_finite<T: Elem>(a: &ArrayView2<'_, T>) -> bool {
     match a.as_slice_memory_order() {
-        Some(s) => s.iter().fold(true, |ok, v| ok & v.is_finite()),
-        None => a.iter().all(|v| v.is_finite()),
+        Some(s) => s.iter().fold(true, |ok, v| ok & v.to_f64().is_finite()),
+        None => a.iter().all(|v| v.to_f64().is_finite()),
     }
 }
 
 /// Appends `s · row` to `v` (on the slice when the row is contiguous, so
 /// that the loop vectorises).
-fn extend_scaled(v: &mut Vec<f64>, row: ArrayView1<'_, f64>, s: f64) {
+fn extend_scaled<T: Elem>(v: &mut Vec<T>, row: ArrayView1<'_, T>, s: T) {
     match row.as_slice() {
         Some(r) => v.extend(r.iter().map(|&y| s * y)),
         None => v.extend(row.iter().map(|&y| s * y)),
@@ -77,10 +78,13 @@ fn extend_scaled(v: &mut Vec<f64>, row: ArrayView1<'_, f64>, s: f64) {
 }
 
 /// `o += s · row`.
-fn add_scaled(o: &mut [f64], row: ArrayView1<'_, f64>, s: f64) {
+fn add_scaled<T: Elem>(o: &mut [T], row: ArrayView1<'_, T>, s: T) {
     match row.as_slice() {
-        Some(r) => o.iter_mut().zip(r).for_each(|(o, &y)| *o += s * y),
-        None => o.iter_mut().zip(row.iter()).for_each(|(o, &y)| *o += s * y),
+        Some(r) => o.iter_mut().zip(r).for_each(|(o, &y)| *o = *o + s * y),
+        None => o
+            .iter_mut()
+            .zip(row.iter())
+            .for_each(|(o, &y)| *o = *o + s * y),
     }
 }
 
@@ -92,19 +96,19 @@ const TILE: usize = 32;
 /// given by its transpose `xt` (n×m, row-major): in tiles, so that both the
 /// strided reads and the writes stay in cache (a transposed operand read by
 /// rows touches a new cache line and often a new page per value).
-fn transpose_scaled(
-    v: &mut Vec<f64>,
-    xt: &[f64],
+fn transpose_scaled<T: Elem>(
+    v: &mut Vec<T>,
+    xt: &[T],
     m: usize,
     n: usize,
-    s: impl Fn(usize, usize) -> f64,
+    s: impl Fn(usize, usize) -> T,
 ) {
     for i0 in (0..m).step_by(TILE) {
         let rows = TILE.min(m - i0);
         let start = v.len();
         // The block of rows is written by columns: zero it first (it is
         // small and stays in cache until it is filled).
-        v.resize(start + rows * n, 0.0);
+        v.resize(start + rows * n, T::zero());
         let block = &mut v[start..];
         for j in 0..n {
             let column = &xt[j * m + i0..j * m + i0 + rows];
@@ -116,7 +120,7 @@ fn transpose_scaled(
 }
 
 /// `a @ b` (a: m×k, b: k×n) into `out`.
-fn gemm(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>, out: &mut ArrayViewMut2<'_, f64>) {
+fn gemm<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>, out: &mut ArrayViewMut2<'_, T>) {
     out.assign(&gemm_new(a, b));
 }
 
@@ -125,9 +129,9 @@ const SMALL: usize = 4096;
 
 /// `a @ b` of two matrices, a new matrix. Values are written once, in row
 /// order, except for the gemm itself (which needs an initialised output).
-fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
+fn gemm_new<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> Array2<T> {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let mut v = super::buffers::take(m * n);
+    let mut v = T::buffer(m * n);
     // Scaling instead of a product is exact only if the other operand is
     // finite (0 · inf is NaN in the product).
     if let Some(d) = diagonal(a).filter(|_| all_finite(b)) {
@@ -163,17 +167,17 @@ fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
             }
         }
     } else {
-        v.resize(m * n, 0.0);
+        v.resize(m * n, T::zero());
         let mut out = Array2::from_shape_vec((m, n), v).expect("m * n values");
         // As the transposed problem Cᵀ = Bᵀ Aᵀ into Cᵀ's column-major view
         // of the same row-major buffer: matrixmultiply writes a column-major
         // output about 10% faster here (n = 1024, any operand layouts), and
         // the products are the same sums.
         general_mat_mul(
-            1.0,
+            T::one(),
             &b.t(),
             &a.t(),
-            0.0,
+            T::zero(),
             &mut out.view_mut().reversed_axes(),
         );
         return out;
@@ -183,7 +187,7 @@ fn gemm_new(a: &ArrayView2<'_, f64>, b: &ArrayView2<'_, f64>) -> Array2<f64> {
 
 /// Whether a square matrix is the identity (a scan that stops at the first
 /// row that is not the identity's, so a dense matrix costs one row).
-fn is_identity(a: &ArrayView2<'_, f64>) -> bool {
+fn is_identity<T: Elem>(a: &ArrayView2<'_, T>) -> bool {
     let n = a.nrows();
     if n != a.ncols() || n < 2 {
         return false;
@@ -192,27 +196,37 @@ fn is_identity(a: &ArrayView2<'_, f64>) -> bool {
     let t = a.t();
     match a.as_slice().or_else(|| t.as_slice()) {
         Some(s) => s.chunks_exact(n).enumerate().all(|(i, row)| {
-            let zero = |r: &[f64]| r.iter().fold(true, |ok, &v| ok & (v == 0.0));
-            row[i] == 1.0 && zero(&row[..i]) && zero(&row[i + 1..])
+            let zero = |r: &[T]| r.iter().fold(true, |ok, &v| ok & (v == T::zero()));
+            row[i] == T::one() && zero(&row[..i]) && zero(&row[i + 1..])
         }),
         None => a
             .indexed_iter()
-            .all(|((i, j), &v)| v == if i == j { 1.0 } else { 0.0 }),
+            .all(|((i, j), &v)| v == if i == j { T::one() } else { T::zero() }),
     }
 }
 
 /// `op(a)` as a new header over `a`'s buffer (no copy).
-fn shared(a: &ArcArray<f64, IxDyn>, t: bool) -> Data {
+fn shared<T: Elem>(a: &ArcArray<T, IxDyn>, t: bool) -> Data {
     let a = a.clone();
-    Data::from_shared(if t { a.reversed_axes() } else { a })
+    T::wrap_shared(if t { a.reversed_axes() } else { a })
 }
 
 /// `op(a) @ op(b)` of two values, as [`bmm`]. A product of two matrices one
 /// of which is the identity (the seed of a Jacobian, `1 · I` from a trace)
 /// is the other operand itself, a new header over its buffer, when that is
 /// exact: when the other is finite (0 · inf is NaN in the product).
+/// Two f32 operands give an f32 product (sgemm); a mix is computed in f64.
 pub(crate) fn product(a: &Data, ta: bool, b: &Data, tb: bool) -> Option<Data> {
-    if let (Data::Array(x), Data::Array(y)) = (a, b) {
+    match (a.dtype(), b.dtype()) {
+        (DType::F64, DType::F64) => product_in::<f64>(a, ta, b, tb),
+        (DType::F32, DType::F32) => product_in::<f32>(a, ta, b, tb),
+        _ => product_in::<f64>(&a.cast_ref(DType::F64), ta, &b.cast_ref(DType::F64), tb),
+    }
+}
+
+/// [`product`] of two values of element type `T`.
+fn product_in<T: Elem>(a: &Data, ta: bool, b: &Data, tb: bool) -> Option<Data> {
+    if let (Some(x), Some(y)) = (T::array_of(a), T::array_of(b)) {
         if x.ndim() == 2 && y.ndim() == 2 {
             let (xv, yv) = (matrix(x.view(), ta), matrix(y.view(), tb));
             if xv.ncols() != yv.nrows() {
@@ -226,7 +240,8 @@ pub(crate) fn product(a: &Data, ta: bool, b: &Data, tb: bool) -> Option<Data> {
             }
         }
     }
-    bmm(a.view(), ta, b.view(), tb).map(Data::from_array)
+    let (av, bv) = (T::view_of(a)?, T::view_of(b)?);
+    bmm(av, ta, bv, tb).map(T::wrap)
 }
 
 /// The shape of `op(a) @ op(b)` (see [`bmm`]), `None` if the shapes do not fit.
@@ -256,12 +271,12 @@ pub(crate) fn bmm_shape(sa: &[usize], ta: bool, sb: &[usize], tb: bool) -> Optio
 /// `op(a) @ op(b)` for tensors of at least 2 axes with broadcast batch axes,
 /// where `op` transposes the last two axes when its flag is set; `None` if
 /// the shapes do not fit.
-pub(crate) fn bmm(
-    a: ArrayViewD<'_, f64>,
+pub(crate) fn bmm<T: Elem>(
+    a: ArrayViewD<'_, T>,
     ta: bool,
-    b: ArrayViewD<'_, f64>,
+    b: ArrayViewD<'_, T>,
     tb: bool,
-) -> Option<ArrayD<f64>> {
+) -> Option<ArrayD<T>> {
     let (na, nb) = (a.ndim(), b.ndim());
     let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
     let out_shape = bmm_shape(&sa, ta, &sb, tb)?;
@@ -314,12 +329,11 @@ pub(crate) fn bmm(
     fb.extend(&sb[nb - 2..]);
     let av = a.broadcast(IxDyn(&fa))?;
     let bv = b.broadcast(IxDyn(&fb))?;
-    let mut out = ArrayD::from_shape_vec(
-        IxDyn(&out_shape),
-        super::buffers::filled(out_shape.iter().product(), 0.0),
-    )
-    .ok()?;
-    fn at<'v>(v: &ArrayViewD<'v, f64>, batch: &[usize], mut q: usize) -> ArrayViewD<'v, f64> {
+    let len = out_shape.iter().product();
+    let mut zeros = T::buffer(len);
+    zeros.resize(len, T::zero());
+    let mut out = ArrayD::from_shape_vec(IxDyn(&out_shape), zeros).ok()?;
+    fn at<'v, T>(v: &ArrayViewD<'v, T>, batch: &[usize], mut q: usize) -> ArrayViewD<'v, T> {
         let mut coords = vec![0; batch.len()];
         for (c, &d) in coords.iter_mut().zip(batch).rev() {
             *c = q % d;

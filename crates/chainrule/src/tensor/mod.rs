@@ -48,6 +48,7 @@
 pub(crate) mod buffers;
 mod deferred;
 mod display;
+pub(crate) mod dtype;
 mod elementwise;
 pub(crate) mod kernels;
 mod matmul;
@@ -63,6 +64,7 @@ use crate::ops::{BinaryOp, UnaryOp};
 use crate::random::SplitMix64;
 
 pub(crate) use deferred::Deferred;
+pub use dtype::DType;
 
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
@@ -74,6 +76,9 @@ pub(crate) enum Data {
     /// array and a detached copy are new headers over the same values, and
     /// a kernel writing into a buffer no one else holds needs no copy.
     Array(Box<ArcArray<f64, IxDyn>>),
+    /// An f32 tensor of any rank, 0-d included (boxed like `Array`; see
+    /// `dtype.rs` for which kernels read it natively).
+    F32(Box<ArcArray<f32, IxDyn>>),
 }
 
 impl Data {
@@ -99,31 +104,47 @@ impl Data {
         match self {
             Data::Scalar(_) => &[],
             Data::Array(a) => a.shape(),
+            Data::F32(a) => a.shape(),
         }
     }
 
-    /// The value as an n-d array (a copy for arrays, a 0-d array for scalars).
+    /// The value as an f64 n-d array (a copy for arrays, a 0-d array for
+    /// scalars; f32 values widened).
     pub(crate) fn to_array(&self) -> ArrayD<f64> {
         match self {
             Data::Scalar(x) => ArrayD::from_elem(IxDyn(&[]), *x),
             Data::Array(a) => a.as_ref().to_owned(),
+            Data::F32(a) => a.mapv(f64::from),
         }
     }
 
-    /// The values in row-major order, if they are contiguous.
+    /// The f64 values in row-major order, if they are contiguous f64.
     pub(crate) fn as_slice(&self) -> Option<&[f64]> {
         match self {
             Data::Scalar(x) => Some(std::slice::from_ref(x)),
             Data::Array(a) => a.as_slice(),
+            Data::F32(_) => None,
         }
     }
 
-    /// A view of the value as an n-d array (0-d for scalars).
-    pub(crate) fn view(&self) -> ndarray::ArrayViewD<'_, f64> {
+    /// The value as an f64 n-d array: a view, or a widened copy of f32.
+    pub(crate) fn view(&self) -> ndarray::CowArray<'_, f64, IxDyn> {
+        match self {
+            Data::F32(a) => a.mapv(f64::from).into(),
+            _ => self.view_f64().into(),
+        }
+    }
+
+    /// A view of an f64 value (0-d for scalars).
+    ///
+    /// # Panics
+    /// On an f32 value (callers check the dtype).
+    pub(crate) fn view_f64(&self) -> ndarray::ArrayViewD<'_, f64> {
         match self {
             Data::Scalar(x) => ndarray::ArrayView::from_shape(IxDyn(&[]), std::slice::from_ref(x))
                 .expect("a 0-d view of one element"),
             Data::Array(a) => a.view(),
+            Data::F32(_) => unreachable!("view_f64 of an f32 value"),
         }
     }
 
@@ -136,13 +157,19 @@ impl Data {
             )
             .expect("a 0-d view of one element")),
             Data::Array(a) => f(a.view()),
+            Data::F32(a) => f(a.mapv(f64::from).view()),
         }
     }
 
+    /// `f` of every value, in the value's dtype (f32 values are widened
+    /// for `f` and its result rounded, one value at a time).
     pub(crate) fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
             Data::Array(a) => Data::from_array(kernels::map_slice(a.view(), f)),
+            Data::F32(a) => Data::F32(Box::new(
+                kernels::map_slice(a.view(), |x: f32| f(f64::from(x)) as f32).into_shared(),
+            )),
         }
     }
 }
@@ -339,6 +366,16 @@ impl Node {
         }
     }
 
+    /// The dtype, known without computing a deferred value.
+    #[inline]
+    pub(crate) fn dtype(&self) -> DType {
+        match (self.value.get(), &self.deferred) {
+            (Some(d), _) => d.dtype(),
+            (None, Some(d)) => d.dtype(),
+            (None, None) => unreachable!("a node has a value or a recipe"),
+        }
+    }
+
     /// The shape, known without computing a deferred value.
     #[inline]
     pub(crate) fn shape(&self) -> &[usize] {
@@ -464,7 +501,8 @@ fn node_with(value: OnceCell<Data>, deferred: Option<Box<Deferred>>, op: Op) -> 
     }
 }
 
-/// An f64 n-dimensional array that records operations for autograd.
+/// An n-dimensional array of f64 (or f32, see [`DType`]) that records
+/// operations for autograd.
 ///
 /// Cloning is cheap and shares the value and the graph node. Not `Send`.
 #[derive(Clone)]
@@ -555,7 +593,27 @@ impl Tensor {
         inputs: Vec<Tensor>,
         vjp: impl Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>> + 'static,
     ) -> Tensor {
-        let value = value.into();
+        let dtype = dtype::promote_all(&inputs);
+        Tensor::custom_in(value, dtype, name, inputs, vjp)
+    }
+
+    /// [`Tensor::custom`] with a result of `dtype`: a value computed in
+    /// another dtype (an operation without an f32 kernel) is cast to it.
+    pub(crate) fn custom_in(
+        value: impl Into<Value>,
+        dtype: DType,
+        name: &'static str,
+        inputs: Vec<Tensor>,
+        vjp: impl Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>> + 'static,
+    ) -> Tensor {
+        let value = match value.into() {
+            Value::Now(d) if d.dtype() != dtype => Value::Now(d.cast(dtype)),
+            Value::Later(mut d) => {
+                d.set_dtype(dtype);
+                Value::Later(d)
+            }
+            v => v,
+        };
         if crate::autograd::is_grad_enabled() && inputs.iter().any(Tensor::is_requires_grad) {
             Tensor::from_value(
                 value,
@@ -595,10 +653,10 @@ impl Tensor {
     pub(crate) fn scalar_value(&self) -> Option<f64> {
         match self.0.value.get() {
             Some(Data::Scalar(x)) => Some(*x),
-            Some(Data::Array(_)) => None,
+            Some(_) => None,
             None => match self.0.data() {
                 Data::Scalar(x) => Some(*x),
-                Data::Array(_) => None,
+                _ => None,
             },
         }
     }
@@ -762,9 +820,10 @@ impl Tensor {
         match self.0.data() {
             Data::Scalar(x) => Ok(*x),
             Data::Array(a) if a.len() == 1 => Ok(a.iter().copied().next().unwrap_or(f64::NAN)),
-            Data::Array(a) => Err(Error::Invalid(format!(
+            Data::F32(a) if a.len() == 1 => Ok(a.iter().map(|&v| f64::from(v)).next().unwrap_or(f64::NAN)),
+            d => Err(Error::Invalid(format!(
                 "a Tensor with {} elements cannot be converted to a scalar",
-                a.len()
+                d.shape().iter().product::<usize>()
             ))),
         }
     }
@@ -777,7 +836,7 @@ impl Tensor {
         self.try_item().unwrap_or_else(|e| panic!("item: {e}"))
     }
 
-    /// The values in row-major order.
+    /// The values in row-major order (f32 values widened, exactly).
     pub fn to_vec(&self) -> Vec<f64> {
         match self.0.data() {
             Data::Scalar(x) => vec![*x],
@@ -785,10 +844,11 @@ impl Tensor {
                 Some(s) => s.to_vec(),
                 None => a.iter().copied().collect(),
             },
+            Data::F32(a) => a.iter().map(|&v| f64::from(v)).collect(),
         }
     }
 
-    /// A copy of the value as an `ndarray` array.
+    /// A copy of the value as an f64 `ndarray` array (f32 values widened).
     pub fn to_ndarray(&self) -> ArrayD<f64> {
         self.0.data().to_array()
     }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use super::dtype::Elem;
 use super::elementwise::broadcast_shapes;
 use super::{Data, Tensor, Value};
 use crate::error::{Error, Result};
@@ -69,24 +70,25 @@ fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
 
 /// Folds a slice with `f` from `init` in eight interleaved lanes (the ops
 /// folded here are associative: the order is NumPy's kind of pairwise, and
-/// the lanes keep the loop from waiting on one accumulator).
-fn fold_lanes(s: &[f64], init: f64, f: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
+/// the lanes keep the loop from waiting on one accumulator). f32 values are
+/// folded in f64.
+fn fold_lanes<T: Elem>(s: &[T], init: f64, f: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
     let mut lanes = [init; 8];
     let chunks = s.chunks_exact(8);
     let rest = chunks.remainder();
     for c in chunks {
         for (l, &x) in lanes.iter_mut().zip(c) {
-            *l = f(*l, x);
+            *l = f(*l, x.to_f64());
         }
     }
     let mut acc = lanes.iter().fold(init, |a, &l| f(a, l));
     for &x in rest {
-        acc = f(acc, x);
+        acc = f(acc, x.to_f64());
     }
     acc
 }
 
-/// Folds `axes` of `a` with `f` from `init`.
+/// Folds `axes` of `a` with `f` from `init`, in `a`'s dtype.
 fn reduce_data(
     a: &Data,
     axes: &[usize],
@@ -94,17 +96,30 @@ fn reduce_data(
     init: f64,
     f: impl Fn(f64, f64) -> f64 + Copy,
 ) -> Data {
-    let shape = a.shape().to_vec();
+    match a {
+        Data::F32(x) => reduce_in::<f32>(x.view(), axes, keepdim, init, f),
+        _ => reduce_in::<f64>(a.view_f64(), axes, keepdim, init, f),
+    }
+}
+
+/// [`reduce_data`] of a view of element type `T` (folded in f64).
+fn reduce_in<T: Elem>(
+    view: ndarray::ArrayViewD<'_, T>,
+    axes: &[usize],
+    keepdim: bool,
+    init: f64,
+    f: impl Fn(f64, f64) -> f64 + Copy,
+) -> Data {
+    let shape = view.shape().to_vec();
     if !keepdim && axes.len() == shape.len() {
-        return Data::Scalar(match a.as_slice() {
+        return T::scalar(match view.as_slice() {
             Some(s) => fold_lanes(s, init, f),
-            None => a.view().iter().fold(init, |acc, &x| f(acc, x)),
+            None => view.iter().fold(init, |acc, &x| f(acc, x.to_f64())),
         });
     }
-    let view = a.view();
     let mut arr: ArrayD<f64> = match axes.last() {
-        Some(&ax) => view.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x)),
-        None => view.to_owned(),
+        Some(&ax) => view.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x.to_f64())),
+        None => view.mapv(T::to_f64),
     };
     for &ax in axes.iter().rev().skip(1) {
         arr = arr.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x));
@@ -115,13 +130,24 @@ fn reduce_data(
             .into_shape_with_order(IxDyn(&ks))
             .expect("keepdim shape has the same size");
     }
-    Data::from_array(arr)
+    T::from_f64_array(arr)
 }
 
 /// `data` with a new shape of the same size, in row-major order (a new
 /// header over the same buffer when it is contiguous).
 fn reshaped(data: &Data, shape: &[usize]) -> Data {
     match data {
+        Data::F32(a) => {
+            let a = if a.is_standard_layout() {
+                (**a).clone()
+            } else {
+                a.as_standard_layout().into_owned().into_shared()
+            };
+            Data::F32(Box::new(
+                a.into_shape_with_order(IxDyn(shape))
+                    .expect("reshape size"),
+            ))
+        }
         _ if shape.is_empty() => Data::Scalar(data.view().iter().next().copied().unwrap_or(0.0)),
         Data::Array(a) if a.is_standard_layout() => Data::from_shared(
             (**a)
@@ -171,6 +197,10 @@ impl Tensor {
             .collect();
         let summed = reduce_data(self.0.data(), &axes, true, 0.0, |a, b| a + b);
         let data = match summed {
+            Data::F32(a) => Data::F32(Box::new(
+                a.into_shape_with_order(IxDyn(shape))
+                    .expect("sum_to_shape size"),
+            )),
             Data::Array(a) if shape.is_empty() => Data::Scalar(a.iter().sum()),
             Data::Array(a) => Data::from_shared(
                 a.into_shape_with_order(IxDyn(shape))
@@ -203,22 +233,31 @@ impl Tensor {
         if broadcast_shapes(self.shape(), shape).as_deref() != Some(shape) {
             return Err(shape_err("expand", self.shape(), shape));
         }
-        let arr = match self.0.data().as_slice() {
-            Some(&[v]) => {
-                let n = shape.iter().product();
-                let mut values = super::buffers::take(n);
-                values.resize(n, v);
-                ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values")
-            }
-            _ => self.0.data().with_view(|v| {
-                v.broadcast(IxDyn(shape))
+        let data = match self.0.data() {
+            Data::F32(a) => Data::F32(Box::new(
+                a.broadcast(IxDyn(shape))
                     .expect("checked broadcast")
                     .as_standard_layout()
                     .into_owned()
+                    .into_shared(),
+            )),
+            d => Data::from_array(match d.as_slice() {
+                Some(&[v]) => {
+                    let n = shape.iter().product();
+                    let mut values = super::buffers::take(n);
+                    values.resize(n, v);
+                    ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values")
+                }
+                _ => d.with_view(|v| {
+                    v.broadcast(IxDyn(shape))
+                        .expect("checked broadcast")
+                        .as_standard_layout()
+                        .into_owned()
+                }),
             }),
         };
         Ok(Tensor::custom(
-            Data::from_array(arr),
+            data,
             "ExpandBackward0",
             vec![self.clone()],
             |g, _, inp, b| vec![Some(b.sum_to(g, inp[0].shape()))],
