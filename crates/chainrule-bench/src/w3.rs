@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use chainrule::{autograd, Real, Tensor};
+use chainrule::{autograd, DType, Real, Tensor};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, Axis, LinalgScalar, Zip};
 use num_traits::Float;
@@ -162,13 +162,20 @@ pub struct EagerMlp {
 impl EagerMlp {
     /// The network on W3's data (f64).
     pub fn new(data: &W3Data) -> Self {
-        let t2 = |a: &Array2<f64>| Tensor::from_ndarray(a.clone().into_dyn());
-        let t1 = |a: &Array1<f64>| Tensor::from_ndarray(a.clone().into_dyn());
+        EagerMlp::with_dtype(data, DType::F64)
+    }
+
+    /// The network on W3's data in `dtype` (f64 → f32 rounds to nearest, as
+    /// [`Mlp::new`] does).
+    pub fn with_dtype(data: &W3Data, dtype: DType) -> Self {
+        let t2 = |a: &Array2<f64>| Tensor::from_ndarray(a.clone().into_dyn()).to_dtype(dtype);
+        let t1 = |a: &Array1<f64>| Tensor::from_ndarray(a.clone().into_dyn()).to_dtype(dtype);
         let init = [t2(&data.w1), t1(&data.b1), t2(&data.w2), t1(&data.b2)];
         let classes = data.w2.ncols();
         let batch = data.labels.len() as f64;
-        let picks =
-            Tensor::one_hot(&data.labels, classes).expect("labels below classes") * (-1.0 / batch);
+        let picks = (Tensor::one_hot(&data.labels, classes).expect("labels below classes")
+            * (-1.0 / batch))
+            .to_dtype(dtype);
         EagerMlp {
             x: t2(&data.x),
             picks,
@@ -199,11 +206,11 @@ impl EagerMlp {
     }
 }
 
-fn eager_entry() -> Entry {
+fn eager_entry(size: &'static str, dtype: DType) -> Entry {
     Entry::timed(
         "W3",
         "chainrule-eager",
-        "f64",
+        size,
         "s/step",
         format!(
             "the tape: relu(x@W1 + b1)@W2 + b2, log_softmax cross-entropy, backward(), SGD \
@@ -212,8 +219,8 @@ fn eager_entry() -> Entry {
              steps",
             crate::gemm_threads()
         ),
-        || {
-            let mlp = Rc::new(RefCell::new(EagerMlp::new(&w3_data())));
+        move || {
+            let mlp = Rc::new(RefCell::new(EagerMlp::with_dtype(&w3_data(), dtype)));
             let reset = Rc::clone(&mlp);
             Prepared::new(move || mlp.borrow_mut().step())
                 .setup(move || reset.borrow_mut().reset())
@@ -224,7 +231,12 @@ fn eager_entry() -> Entry {
 
 /// W3's implementations.
 pub fn entries(_mode: &Mode) -> Vec<Entry> {
-    vec![entry::<f64>("f64"), entry::<f32>("f32"), eager_entry()]
+    vec![
+        entry::<f64>("f64"),
+        entry::<f32>("f32"),
+        eager_entry("f64", DType::F64),
+        eager_entry("f32", DType::F32),
+    ]
 }
 
 #[cfg(test)]
@@ -317,6 +329,39 @@ mod tests {
         eager.reset();
         let first = eager.step();
         assert!((first - loss(&d, &manual.init)).abs() < 1e-14);
+    }
+
+    #[test]
+    fn eager_f32_steps_agree_with_the_hand_written_f32_steps() {
+        // The same network in f32 on the tape and by hand: f32 tensors all
+        // the way (parameters and gradients), the same losses and updated
+        // parameters up to f32 rounding, and both close to the f64 step.
+        let d = tiny();
+        let mut manual = Mlp::<f32>::new(&d);
+        let mut eager = EagerMlp::with_dtype(&d, DType::F32);
+        let mut exact = Mlp::<f64>::new(&d);
+        for step in 0..3 {
+            let (lm, le, l64) = (manual.step(), eager.step(), exact.step());
+            assert!((lm - le).abs() < 1e-6 * l64, "step {step}: {lm} vs {le}");
+            assert!((le - l64).abs() < 1e-6 * l64, "step {step}: {le} vs {l64}");
+        }
+        for p in &eager.params {
+            assert_eq!(p.dtype(), DType::F32);
+        }
+        let w1 = eager.params[0].to_vec();
+        for (a, b) in w1.iter().zip(manual.params.w1.iter()) {
+            assert!((a - f64::from(*b)).abs() < 1e-6, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn eager_f32_first_loss_on_w3_agrees_with_f64() {
+        let d = w3_data();
+        let first = EagerMlp::new(&d).step();
+        let first32 = EagerMlp::with_dtype(&d, DType::F32).step();
+        let manual32 = Mlp::<f32>::new(&d).step();
+        assert!((first - first32).abs() < 1e-6 * first, "{first} vs {first32}");
+        assert!((manual32 - first32).abs() < 1e-6 * first, "{manual32} vs {first32}");
     }
 
     #[test]
