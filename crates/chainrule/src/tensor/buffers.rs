@@ -12,31 +12,51 @@ use std::cell::RefCell;
 
 /// Smaller buffers are left to the allocator (its own caches serve them).
 pub(crate) const MIN_LEN: usize = 1 << 15;
-/// At most this many values (64 MB) are kept per thread.
-const MAX_TOTAL: usize = 1 << 23;
+/// At most this many bytes (64 MB) are kept per thread.
+const MAX_BYTES: usize = 8 << 23;
 
 #[derive(Default)]
 struct Cache {
-    buffers: Vec<Vec<f64>>,
-    total: usize,
+    f64s: Vec<Vec<f64>>,
+    f32s: Vec<Vec<f32>>,
+    bytes: usize,
 }
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
 }
 
+/// An element type whose buffers are cached (f64 and f32 on separate shelves).
+pub(crate) trait Pooled: Sized {
+    /// This type's buffers in the cache.
+    fn shelf(c: &mut Cache) -> &mut Vec<Vec<Self>>;
+}
+
+impl Pooled for f64 {
+    fn shelf(c: &mut Cache) -> &mut Vec<Vec<f64>> {
+        &mut c.f64s
+    }
+}
+
+impl Pooled for f32 {
+    fn shelf(c: &mut Cache) -> &mut Vec<Vec<f32>> {
+        &mut c.f32s
+    }
+}
+
 /// Keeps `v` for reuse if it is large and there is room.
-pub(crate) fn give(mut v: Vec<f64>) {
+pub(crate) fn give<T: Pooled>(mut v: Vec<T>) {
     let cap = v.capacity();
     if cap < MIN_LEN {
         return;
     }
+    let bytes = cap * std::mem::size_of::<T>();
     v.clear();
     let _ = CACHE.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
-            if c.total + cap <= MAX_TOTAL {
-                c.total += cap;
-                c.buffers.push(v);
+            if c.bytes + bytes <= MAX_BYTES {
+                c.bytes += bytes;
+                T::shelf(&mut c).push(v);
             }
         }
     });
@@ -44,17 +64,17 @@ pub(crate) fn give(mut v: Vec<f64>) {
 
 /// An empty vector with room for `len` values, reusing a cached buffer of
 /// about that size when there is one.
-pub(crate) fn take(len: usize) -> Vec<f64> {
+pub(crate) fn take<T: Pooled>(len: usize) -> Vec<T> {
     if len >= MIN_LEN {
         let found = CACHE
             .try_with(|c| {
                 let mut c = c.try_borrow_mut().ok()?;
-                let i = c
-                    .buffers
+                let shelf = T::shelf(&mut c);
+                let i = shelf
                     .iter()
                     .position(|b| b.capacity() >= len && b.capacity() <= 2 * len)?;
-                let b = c.buffers.swap_remove(i);
-                c.total -= b.capacity();
+                let b = shelf.swap_remove(i);
+                c.bytes -= b.capacity() * std::mem::size_of::<T>();
                 Some(b)
             })
             .ok()
@@ -82,19 +102,25 @@ mod tests {
         let v = vec![1.0; MIN_LEN];
         let ptr = v.as_ptr();
         give(v);
-        let w = take(MIN_LEN);
+        let w: Vec<f64> = take(MIN_LEN);
         assert!(w.is_empty() && w.capacity() >= MIN_LEN);
         assert_eq!(w.as_ptr(), ptr);
         // A buffer more than twice the request is not handed out for it.
         let big = vec![0.0; 4 * MIN_LEN];
         let big_ptr = big.as_ptr();
         give(big);
-        let other = take(MIN_LEN);
+        let other: Vec<f64> = take(MIN_LEN);
         assert_ne!(other.as_ptr(), big_ptr);
-        let reused = take(3 * MIN_LEN);
+        let reused: Vec<f64> = take(3 * MIN_LEN);
         assert_eq!(reused.as_ptr(), big_ptr);
         let small = vec![0.0; 8];
-        give(small);
+        give::<f64>(small);
+        // f32 buffers have a shelf of their own.
+        let f = vec![1.0f32; MIN_LEN];
+        let fptr = f.as_ptr();
+        give(f);
+        let g: Vec<f32> = take(MIN_LEN);
+        assert_eq!(g.as_ptr(), fptr);
         assert_eq!(filled(3, 1.5), vec![1.5; 3]);
     }
 }

@@ -93,7 +93,7 @@ pub(crate) trait Elem: LinalgScalar + PartialOrd + std::fmt::Debug + Send + Sync
     fn view_of(d: &Data) -> Option<ArrayViewD<'_, Self>>;
     /// The values of `d` in row-major order, if it holds this type contiguously.
     fn slice_of(d: &Data) -> Option<&[Self]>;
-    /// An empty vector with room for `len` values (f64 reuses large buffers).
+    /// An empty vector with room for `len` values (reusing a large buffer).
     fn buffer(len: usize) -> Vec<Self>;
     /// A 0-d value.
     fn scalar(v: f64) -> Data;
@@ -186,7 +186,7 @@ impl Elem for f32 {
         Self::array_of(d).and_then(|a| a.as_slice())
     }
     fn buffer(len: usize) -> Vec<f32> {
-        Vec::with_capacity(len)
+        buffers::take(len)
     }
     fn scalar(v: f64) -> Data {
         f32::wrap(ArrayD::from_elem(IxDyn(&[]), v as f32))

@@ -260,6 +260,19 @@ impl<'a, T: Elem> Operand<'a, T> {
     pub(crate) fn at(self, j: usize) -> f64 {
         self.values[j * self.stride].to_f64()
     }
+
+    /// Values `start..start + out.len()` widened into `out`.
+    #[inline]
+    pub(crate) fn widen(self, start: usize, out: &mut [f64]) {
+        if self.stride == 0 {
+            out.fill(self.values[0].to_f64());
+        } else {
+            let values = &self.values[start..start + out.len()];
+            for (o, &v) in out.iter_mut().zip(values) {
+                *o = v.to_f64();
+            }
+        }
+    }
 }
 
 /// `t` with `f` applied to its values (row-major, as `T`), in its own

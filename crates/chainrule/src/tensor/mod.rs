@@ -178,14 +178,16 @@ impl Data {
 /// Inlined: for a 0-d value (W1's every node) it is a tag test.
 #[inline]
 fn release(value: &mut OnceCell<Data>) {
-    if let Some(Data::Array(a)) = value.take() {
-        release_array(*a);
+    match value.take() {
+        Some(Data::Array(a)) => release_array(*a),
+        Some(Data::F32(a)) => release_array(*a),
+        _ => {}
     }
 }
 
 /// Hands a large buffer no one else holds to the buffer cache.
 #[inline(never)]
-fn release_array(a: ArcArray<f64, IxDyn>) {
+fn release_array<T: buffers::Pooled>(a: ArcArray<T, IxDyn>) {
     if a.len() >= buffers::MIN_LEN {
         if let Ok(owned) = a.try_into_owned_nocopy() {
             buffers::give(owned.into_raw_vec_and_offset().0);
