@@ -178,15 +178,24 @@ impl Data {
 /// Inlined: for a 0-d value (W1's every node) it is a tag test.
 #[inline]
 fn release(value: &mut OnceCell<Data>) {
-    match value.take() {
-        Some(Data::Array(a)) => release_array(*a),
-        Some(Data::F32(a)) => release_array(*a),
-        _ => {}
+    if let Some(d) = value.take() {
+        if !matches!(d, Data::Scalar(_)) {
+            release_data(d);
+        }
+    }
+}
+
+/// Hands the buffer of an array value to the buffer cache (see [`release`]).
+#[inline(never)]
+fn release_data(d: Data) {
+    match d {
+        Data::Array(a) => release_array(*a),
+        Data::F32(a) => release_array(*a),
+        Data::Scalar(_) => {}
     }
 }
 
 /// Hands a large buffer no one else holds to the buffer cache.
-#[inline(never)]
 fn release_array<T: buffers::Pooled>(a: ArcArray<T, IxDyn>) {
     if a.len() >= buffers::MIN_LEN {
         if let Ok(owned) = a.try_into_owned_nocopy() {
