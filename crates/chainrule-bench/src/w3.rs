@@ -360,8 +360,14 @@ mod tests {
         let first = EagerMlp::new(&d).step();
         let first32 = EagerMlp::with_dtype(&d, DType::F32).step();
         let manual32 = Mlp::<f32>::new(&d).step();
-        assert!((first - first32).abs() < 1e-6 * first, "{first} vs {first32}");
-        assert!((manual32 - first32).abs() < 1e-6 * first, "{manual32} vs {first32}");
+        assert!(
+            (first - first32).abs() < 1e-6 * first,
+            "{first} vs {first32}"
+        );
+        assert!(
+            (manual32 - first32).abs() < 1e-6 * first,
+            "{manual32} vs {first32}"
+        );
     }
 
     #[test]

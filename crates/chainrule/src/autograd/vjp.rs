@@ -17,8 +17,8 @@ use ndarray::{ArrayD, IxDyn, Zip};
 use super::engine::{push, push_scalar, Acc, Visit};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::rules::{d_binary, d_unary, partial_reads, Reads};
-use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
 use crate::tensor::dtype::Elem;
+use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
 use crate::tensor::{Batch, DType, Data, Op, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
@@ -168,7 +168,8 @@ fn widened_blocks<T: Elem>(
             for (w, &u) in gb.iter_mut().zip(block.iter()) {
                 *w = u.to_f64();
             }
-            for (((w, &x), &y), &o) in gb[..n].iter_mut().zip(&xb[..n]).zip(&yb[..n]).zip(&ob[..n]) {
+            for (((w, &x), &y), &o) in gb[..n].iter_mut().zip(&xb[..n]).zip(&yb[..n]).zip(&ob[..n])
+            {
                 *w *= d(x, y, o);
             }
             for (u, &w) in block.iter_mut().zip(gb.iter()) {
@@ -216,7 +217,9 @@ fn binary_partial(
     // An f64 constant beside f32 values is read as f32, as PyTorch does,
     // so that the loop reads every operand in place.
     let as_f32 = |d: &Data| match d {
-        Data::Scalar(c) if g.dtype() == DType::F32 => Some(Data::cast_ref(&Data::Scalar(*c), DType::F32)),
+        Data::Scalar(c) if g.dtype() == DType::F32 => {
+            Some(Data::cast_ref(&Data::Scalar(*c), DType::F32))
+        }
         _ => None,
     };
     let (cx, cy) = (as_f32(x), as_f32(y));

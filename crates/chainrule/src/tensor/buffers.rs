@@ -15,8 +15,9 @@ pub(crate) const MIN_LEN: usize = 1 << 15;
 /// At most this many bytes (64 MB) are kept per thread.
 const MAX_BYTES: usize = 8 << 23;
 
+/// The cached buffers, one shelf per element type.
 #[derive(Default)]
-struct Cache {
+pub(crate) struct Cache {
     f64s: Vec<Vec<f64>>,
     f32s: Vec<Vec<f32>>,
     bytes: usize,

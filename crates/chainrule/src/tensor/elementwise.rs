@@ -367,8 +367,11 @@ impl Tensor {
                 .map_collect(|&m, &x, &y| if m != 0.0 { x } else { y });
             Data::from_array(out)
         };
-        Ok(Tensor::custom(
+        // The mask does not take part in promotion (PyTorch's is a bool).
+        let dtype = super::dtype::promote_all(&[a.clone(), b.clone()]);
+        Ok(Tensor::custom_in(
             data,
+            dtype,
             "WhereBackward0",
             vec![mask.clone(), a.clone(), b.clone()],
             |g, _out, inp, b| {

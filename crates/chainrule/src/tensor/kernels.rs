@@ -343,8 +343,14 @@ mod tests {
         let one = Tensor::from_vec(vec![7.0], &[1]).unwrap();
         let full = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]).unwrap();
         assert_eq!(Operand::<f64>::of(&s, &[3]).map(|o| o.at(2)), Some(2.0));
-        assert_eq!(Operand::<f64>::of(one.data(), &[3]).map(|o| o.at(2)), Some(7.0));
-        assert_eq!(Operand::<f64>::of(full.data(), &[3]).map(|o| o.at(2)), Some(3.0));
+        assert_eq!(
+            Operand::<f64>::of(one.data(), &[3]).map(|o| o.at(2)),
+            Some(7.0)
+        );
+        assert_eq!(
+            Operand::<f64>::of(full.data(), &[3]).map(|o| o.at(2)),
+            Some(3.0)
+        );
         assert!(Operand::<f64>::of(full.data(), &[2, 3]).is_none());
     }
 }

@@ -18,8 +18,8 @@ use ndarray::{
     ArcArray, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn,
 };
 
-use super::elementwise::broadcast_shapes;
 use super::dtype::Elem;
+use super::elementwise::broadcast_shapes;
 use super::{DType, Data};
 
 /// The last two axes of `a` as a matrix view, transposed if `t`.
@@ -53,7 +53,11 @@ fn diagonal<T: Elem>(a: &ArrayView2<'_, T>) -> Option<Vec<T>> {
         return Some((0..n).map(|i| s[i * (n + 1)]).collect());
     }
     for (i, row) in a.rows().into_iter().enumerate() {
-        if row.iter().enumerate().any(|(j, &v)| j != i && v != T::zero()) {
+        if row
+            .iter()
+            .enumerate()
+            .any(|(j, &v)| j != i && v != T::zero())
+        {
             return None;
         }
     }

@@ -831,7 +831,9 @@ impl Tensor {
         match self.0.data() {
             Data::Scalar(x) => Ok(*x),
             Data::Array(a) if a.len() == 1 => Ok(a.iter().copied().next().unwrap_or(f64::NAN)),
-            Data::F32(a) if a.len() == 1 => Ok(a.iter().map(|&v| f64::from(v)).next().unwrap_or(f64::NAN)),
+            Data::F32(a) if a.len() == 1 => {
+                Ok(a.iter().map(|&v| f64::from(v)).next().unwrap_or(f64::NAN))
+            }
             d => Err(Error::Invalid(format!(
                 "a Tensor with {} elements cannot be converted to a scalar",
                 d.shape().iter().product::<usize>()

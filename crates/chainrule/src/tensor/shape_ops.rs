@@ -144,8 +144,7 @@ fn reshaped(data: &Data, shape: &[usize]) -> Data {
                 a.as_standard_layout().into_owned().into_shared()
             };
             Data::F32(Box::new(
-                a.into_shape_with_order(IxDyn(shape))
-                    .expect("reshape size"),
+                a.into_shape_with_order(IxDyn(shape)).expect("reshape size"),
             ))
         }
         _ if shape.is_empty() => Data::Scalar(data.view().iter().next().copied().unwrap_or(0.0)),
