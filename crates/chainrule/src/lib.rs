@@ -1,9 +1,10 @@
-//! chainrule: automatic and symbolic differentiation in f64.
+//! chainrule: automatic and symbolic differentiation in f64 (tensors in f32 too).
 //!
 //! - [`Real`]: one vocabulary of scalar math, implemented by every engine.
 //! - [`rules`]: the one table of derivative rules that every engine calls.
 //! - [`ops`]: the primitive operations, their names and f64 kernels.
-//! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode.
+//! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode,
+//!   f64 by default or f32 ([`DType`]).
 //! - [`functional`]: JAX-style transforms (`grad`, `jacfwd`, `hessian`, …) that nest.
 //! - [`check`]: finite differences, gradcheck and gradgradcheck.
 //! - [`nn`] and [`optim`]: layers, losses and optimisers, PyTorch-style.

@@ -1,5 +1,6 @@
-//! `Tensor`: f64 n-dimensional arrays with NumPy broadcasting that record
-//! their history for reverse-mode differentiation (see [`crate::autograd`]).
+//! `Tensor`: n-dimensional arrays of f64 (or f32, see [`DType`]) with NumPy
+//! broadcasting that record their history for reverse-mode differentiation
+//! (see [`crate::autograd`]).
 //!
 //! A `Tensor` is a cheap-to-clone handle (`Rc`) to an immutable value plus,
 //! when it was computed from tensors that require gradients while gradients
@@ -10,7 +11,7 @@
 //! so graphs of many scalar operations stay cheap.
 //!
 //! The API, briefly:
-//! - construction: [`Tensor::scalar`], [`Tensor::from_vec`], [`tensor!`](crate::tensor!),
+//! - construction: [`Tensor::scalar`], [`Tensor::from_vec`], [`Tensor::from_vec_f32`], [`tensor!`](crate::tensor!),
 //!   [`Tensor::zeros`], [`Tensor::ones`], [`Tensor::full`], [`Tensor::eye`],
 //!   [`Tensor::arange`], [`Tensor::linspace`], [`Tensor::rand`], [`Tensor::randn`],
 //!   [`Tensor::one_hot`];
@@ -27,6 +28,8 @@
 //!   [`Tensor::get`], [`Tensor::narrow`], [`Tensor::index_select`],
 //!   [`Tensor::cat`], [`Tensor::stack`], and [`Tensor::matmul`] / [`Tensor::dot`] /
 //!   [`Tensor::trace`];
+//! - element type: [`Tensor::dtype`], [`Tensor::to_dtype`], [`Tensor::float`],
+//!   [`Tensor::double`] (PyTorch's promotion rules; see `dtype.rs`);
 //! - autograd flags and results: [`Tensor::requires_grad`], [`Tensor::grad`],
 //!   [`Tensor::backward`] (see [`crate::autograd`]).
 //!
@@ -954,7 +957,8 @@ impl Tensor {
         self.0.requires_grad.get() && crate::autograd::is_grad_enabled()
     }
 
-    /// Maps every element through `f` into a new leaf (no gradient).
+    /// Maps every element through `f` into a new leaf (no gradient), in
+    /// this tensor's dtype (f32 values are widened for `f` and rounded back).
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
         Tensor::from_data(self.0.data().map(f))
     }
