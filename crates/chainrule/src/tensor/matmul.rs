@@ -37,6 +37,9 @@ fn diagonal(a: &ArrayView2<'_, f64>) -> Option<Vec<f64>> {
     if n != a.ncols() || n < 2 {
         return None;
     }
+    if super::identity::is_kept_identity(a) {
+        return Some(vec![1.0; n]);
+    }
     // Diagonality does not change under transposition: scan whichever of
     // a and aᵀ is contiguous, row by row, on slices.
     let t = a.t();
@@ -187,6 +190,9 @@ fn is_identity(a: &ArrayView2<'_, f64>) -> bool {
     let n = a.nrows();
     if n != a.ncols() || n < 2 {
         return false;
+    }
+    if super::identity::is_kept_identity(a) {
+        return true;
     }
     // The identity is symmetric: scan whichever of a and aᵀ is contiguous.
     let t = a.t();
