@@ -38,6 +38,9 @@ fn diagonal<T: Elem>(a: &ArrayView2<'_, T>) -> Option<Vec<T>> {
     if n != a.ncols() || n < 2 {
         return None;
     }
+    if super::identity::is_kept_identity(a) {
+        return Some(vec![T::one(); n]);
+    }
     // Diagonality does not change under transposition: scan whichever of
     // a and aᵀ is contiguous, row by row, on slices.
     let t = a.t();
@@ -195,6 +198,9 @@ fn is_identity<T: Elem>(a: &ArrayView2<'_, T>) -> bool {
     let n = a.nrows();
     if n != a.ncols() || n < 2 {
         return false;
+    }
+    if super::identity::is_kept_identity(a) {
+        return true;
     }
     // The identity is symmetric: scan whichever of a and aᵀ is contiguous.
     let t = a.t();

@@ -53,6 +53,7 @@ mod deferred;
 mod display;
 pub(crate) mod dtype;
 mod elementwise;
+mod identity;
 pub(crate) mod kernels;
 mod matmul;
 mod shape_ops;
@@ -740,11 +741,12 @@ impl Tensor {
         Tensor::ones(self.shape())
     }
 
-    /// The n×n identity matrix.
+    /// The n×n identity matrix. Up to 1448×1448 the last one made on a
+    /// thread is shared (values are copy-on-write), so the identity that
+    /// seeds every Jacobian and Hessian is made once, and matrix products
+    /// recognise it without reading it.
     pub fn eye(n: usize) -> Tensor {
-        let mut v = buffers::filled(n * n, 0.0);
-        v.iter_mut().step_by(n + 1).for_each(|d| *d = 1.0);
-        Tensor::from_vec(v, &[n, n]).expect("n * n values")
+        Tensor::from_data(Data::from_shared(identity::eye(n)))
     }
 
     /// `start, start + step, ...` up to but excluding `end` (1-d); an `Err`

@@ -88,6 +88,31 @@ fn fold_lanes<T: Elem>(s: &[T], init: f64, f: impl Fn(f64, f64) -> f64 + Copy) -
     acc
 }
 
+/// The backward of [`Tensor::total`]: `g` (divided by the count for a
+/// mean) spread over the input's shape. A function, not a closure, so that
+/// its boxed form is zero-sized and recording allocates nothing for it.
+fn total_vjp<const MEAN: bool>(
+    g: &Tensor,
+    _out: &Tensor,
+    inp: &[Tensor],
+    b: super::Batch,
+) -> Vec<Option<Tensor>> {
+    let s = inp[0].shape();
+    // Scaled before it is expanded: n times less work.
+    let g = if MEAN {
+        g * (1.0 / s.iter().product::<usize>() as f64)
+    } else {
+        g.clone()
+    };
+    if b.0 == 0 {
+        return vec![Some(g.expand(s))];
+    }
+    let all: Vec<usize> = (0..s.len()).collect();
+    vec![Some(
+        b.reshape(&g, &keep_shape(s, &all)).expand(&b.shape(&g, s)),
+    )]
+}
+
 /// Folds `axes` of `a` with `f` from `init`, in `a`'s dtype.
 fn reduce_data(
     a: &Data,
@@ -445,6 +470,9 @@ impl Tensor {
 
     /// Sums over `axes` (all axes if empty), keeping them as size 1 if `keepdim`.
     pub fn try_sum_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        if axes.is_empty() && !keepdim {
+            return Ok(self.total(false));
+        }
         let ax = norm_axes("sum", axes, self.ndim())?;
         let axes_ = ax.clone();
         let data = Value::after(
@@ -489,6 +517,9 @@ impl Tensor {
 
     /// Means over `axes` (all if empty).
     pub fn try_mean_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        if axes.is_empty() && !keepdim {
+            return Ok(self.total(true));
+        }
         let ax = norm_axes("mean", axes, self.ndim())?;
         let n: usize = ax.iter().map(|&a| self.shape()[a]).product();
         let inv = 1.0 / n as f64;
@@ -529,6 +560,44 @@ impl Tensor {
     pub fn mean_dim(&self, axes: &[isize], keepdim: bool) -> Tensor {
         self.try_mean_dim(axes, keepdim)
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The sum (or the mean) of all elements, 0-d: the reduction that ends
+    /// almost every loss, with no axis bookkeeping. Its backward closure
+    /// captures nothing (the count comes from the input's shape), so
+    /// recording it allocates only the node's record.
+    fn total(&self, mean: bool) -> Tensor {
+        let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {
+            let d = inp[0].data();
+            let n = d.shape().iter().product::<usize>() as f64;
+            let scaled = |s: f64| if mean { s / n } else { s };
+            match d {
+                // f32 is summed in f64 and rounded once, as `reduce_data`.
+                Data::F32(x) => f32::scalar(scaled(match x.as_slice() {
+                    Some(s) => fold_lanes(s, 0.0, |a, b| a + b),
+                    None => x.iter().fold(0.0, |a, &b| a + f64::from(b)),
+                })),
+                _ => Data::Scalar(scaled(match d.as_slice() {
+                    Some(s) => fold_lanes(s, 0.0, |a, b| a + b),
+                    None => d.view().iter().fold(0.0, |a, &b| a + b),
+                })),
+            }
+        });
+        if mean {
+            Tensor::custom(
+                value,
+                "MeanBackward0",
+                vec![self.clone()],
+                total_vjp::<true>,
+            )
+        } else {
+            Tensor::custom(
+                value,
+                "SumBackward0",
+                vec![self.clone()],
+                total_vjp::<false>,
+            )
+        }
     }
 
     fn extremum(&self, axes: &[isize], keepdim: bool, is_max: bool) -> Result<Tensor> {
