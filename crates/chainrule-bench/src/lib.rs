@@ -26,11 +26,61 @@ pub mod w7;
 
 pub use registry::{entries, Entry, Mode, Prepared};
 
-/// Threads of the gemm (matrixmultiply reads `MATMUL_NUM_THREADS`, default 1);
-/// the binary sets it to the machine's cores unless it is set.
+/// Threads of the gemm: chainrule's (`CHAINRULE_NUM_THREADS`, default the
+/// machine's cores), which the hand-written code uses too.
 pub fn gemm_threads() -> usize {
-    std::env::var("MATMUL_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .map_or(1, |n| n.max(1))
+    chainrule::tensor::matmul_threads()
+}
+
+/// `c = a @ b`, or `c += a @ b` if `accumulate`, by the `gemm` crate on
+/// [`gemm_threads`] threads: the hand-written baselines' matrix product, the
+/// same kernel as chainrule's matmul.
+pub fn gemm<T: 'static + Copy + num_traits::Zero + num_traits::One>(
+    a: &ndarray::ArrayView2<'_, T>,
+    b: &ndarray::ArrayView2<'_, T>,
+    c: &mut ndarray::ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    assert!(b.nrows() == k && c.dim() == (m, n), "gemm: shapes");
+    let (sa, sb, sc) = (a.strides(), b.strides(), c.strides().to_vec());
+    let parallelism = match gemm_threads() {
+        1 => ::gemm::Parallelism::None,
+        t => ::gemm::Parallelism::Rayon(t),
+    };
+    // SAFETY: pointers and element strides are the views' own; c is
+    // borrowed mutably and read only when accumulating.
+    unsafe {
+        ::gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            sc[1],
+            sc[0],
+            accumulate,
+            a.as_ptr(),
+            sa[1],
+            sa[0],
+            b.as_ptr(),
+            sb[1],
+            sb[0],
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// `a @ b`, a new matrix, by [`gemm`].
+pub fn matmul<T: 'static + Copy + num_traits::Zero + num_traits::One>(
+    a: &ndarray::ArrayView2<'_, T>,
+    b: &ndarray::ArrayView2<'_, T>,
+) -> ndarray::Array2<T> {
+    let mut c = ndarray::Array2::zeros((a.nrows(), b.ncols()));
+    gemm(a, b, &mut c.view_mut(), false);
+    c
 }

@@ -17,7 +17,7 @@ const USAGE: &str = "usage: chainrule-bench [--workload W1|W2|W3|W4|W5|W6|W7|all
   --quick        3 repetitions of at least 0.02 s instead of 7 of at least 0.2 s
   --smoke        1 repetition of 1 call and smaller sizes where slow: checks that it runs
   --impl A,B     only these implementations (default: all)
-  --threads N    gemm threads (sets MATMUL_NUM_THREADS; default: the machine's cores)
+  --threads N    gemm threads (sets CHAINRULE_NUM_THREADS; default: the machine's cores)
   --list         print the registry (workload, impl, size, unit) and exit";
 
 struct Options {
@@ -82,11 +82,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Before the first gemm: matrixmultiply reads it once.
-    if options.threads.is_some() || std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = options.threads.unwrap_or(cores).max(1);
-        std::env::set_var("MATMUL_NUM_THREADS", threads.to_string());
+    // Before the first gemm: chainrule reads it once.
+    if let Some(threads) = options.threads {
+        std::env::set_var("CHAINRULE_NUM_THREADS", threads.max(1).to_string());
     }
     let all = entries(&options.mode);
     let selected: Vec<_> = all

@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use chainrule::{autograd, DType, Real, Tensor};
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, Axis, LinalgScalar, Zip};
 use num_traits::Float;
 
@@ -80,17 +79,22 @@ impl<T: LinalgScalar + Float> Mlp<T> {
     /// One training step: forward, loss, backward by hand, SGD. Returns the loss
     /// before the update (accumulated in f64 over the batch).
     pub fn step(&mut self) -> f64 {
-        let (zero, one) = (T::zero(), T::one());
+        let zero = T::zero();
         let p = &mut self.params;
         let g = &mut self.grads;
         // Forward: z1 = x W1 + b1, a1 = relu(z1), logits = a1 W2 + b2.
         self.z1.assign(&p.b1);
-        general_mat_mul(one, &self.x, &p.w1, one, &mut self.z1);
+        crate::gemm(&self.x.view(), &p.w1.view(), &mut self.z1.view_mut(), true);
         Zip::from(&mut self.a1)
             .and(&self.z1)
             .for_each(|a, &z| *a = z.max(zero));
         self.logits.assign(&p.b2);
-        general_mat_mul(one, &self.a1, &p.w2, one, &mut self.logits);
+        crate::gemm(
+            &self.a1.view(),
+            &p.w2.view(),
+            &mut self.logits.view_mut(),
+            true,
+        );
         // Softmax cross-entropy; the logits become d loss / d logits.
         let batch = self.labels.len();
         let inv_batch = T::from(1.0 / batch as f64).unwrap_or_else(T::nan);
@@ -108,13 +112,13 @@ impl<T: LinalgScalar + Float> Mlp<T> {
         let dlogits = &self.logits;
         // Backward: dW2 = a1ᵀ dlogits, db2 = Σ rows, dz1 = (dlogits W2ᵀ) ⊙ [z1 > 0],
         // dW1 = xᵀ dz1, db1 = Σ rows.
-        general_mat_mul(one, &self.a1.t(), dlogits, zero, &mut g.w2);
+        crate::gemm(&self.a1.t(), &dlogits.view(), &mut g.w2.view_mut(), false);
         g.b2.assign(&dlogits.sum_axis(Axis(0)));
-        general_mat_mul(one, dlogits, &p.w2.t(), zero, &mut self.dz1);
+        crate::gemm(&dlogits.view(), &p.w2.t(), &mut self.dz1.view_mut(), false);
         Zip::from(&mut self.dz1)
             .and(&self.z1)
             .for_each(|d, &z| *d = if z > zero { *d } else { zero });
-        general_mat_mul(one, &self.x.t(), &self.dz1, zero, &mut g.w1);
+        crate::gemm(&self.x.t(), &self.dz1.view(), &mut g.w1.view_mut(), false);
         g.b1.assign(&self.dz1.sum_axis(Axis(0)));
         // SGD.
         let lr = T::from(LR).unwrap_or_else(T::nan);
@@ -134,7 +138,7 @@ fn entry<T: LinalgScalar + Float>(size: &'static str) -> Entry {
         "s/step",
         format!(
             "hand-written forward, softmax cross-entropy, backward and SGD into preallocated \
-             buffers; matrixmultiply gemm with {} thread(s); check is the loss of the first \
+             buffers; the gemm crate's gemm with {} thread(s); check is the loss of the first \
              step; each repetition restarts from the initial parameters and makes up to \
              {STEPS_PER_REP} steps",
             crate::gemm_threads()

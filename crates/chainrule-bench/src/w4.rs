@@ -26,7 +26,7 @@ pub fn quadratic(a: &Array2<f64>) -> Array2<f64> {
 
 /// AᵀA, the least-squares Hessian (one gemm).
 pub fn least_squares(a: &Array2<f64>) -> Array2<f64> {
-    a.t().dot(a)
+    crate::matmul(&a.t(), &a.view())
 }
 
 /// σ(1 − σ)·aaᵀ with a = (row 0 of A)/n and σ = σ(⟨a, x⟩), the logistic Hessian.
@@ -123,7 +123,7 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
         let (n, smoke_note) = mode.size(real, smoke, "n");
         for name in FUNCTIONS {
             let note = format!(
-                "closed form, a new n x n matrix per call (gemm: matrixmultiply, {} thread(s))",
+                "closed form, a new n x n matrix per call (gemm: the gemm crate, {} thread(s))",
                 crate::gemm_threads()
             );
             entries.push(Entry::try_timed(

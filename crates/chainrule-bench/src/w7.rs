@@ -11,7 +11,7 @@ use crate::registry::{Entry, Mode, Prepared};
 
 /// The closed form AᵀBᵀ: one gemm on transposed views (no copies), a new matrix.
 pub fn gradient(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
-    a.t().dot(&b.t())
+    crate::matmul(&a.t(), &b.t())
 }
 
 /// The gradient on the tape, as peers.py's torch line:
@@ -54,7 +54,7 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
         .map(|(real, smoke)| {
             let (n, smoke_note) = mode.size(real, smoke, "n");
             let note = format!(
-                "closed form A^T B^T (gemm: matrixmultiply, {} thread(s))",
+                "closed form A^T B^T (gemm: the gemm crate, {} thread(s))",
                 crate::gemm_threads()
             );
             Entry::timed(

@@ -6,7 +6,7 @@
 //!   storage directly: elementwise operations with broadcasting (each value
 //!   widened to f64 in a register, the result rounded once: for `+ − · /`
 //!   that is the correctly rounded f32 result), reductions, the fused
-//!   elementwise backward and the matrix product (matrixmultiply's sgemm).
+//!   elementwise backward and the matrix product (the `gemm` crate's f32 kernel).
 //! - Any other operation reads an f32 value through an f64 copy and its
 //!   result is rounded to f32 where the operation is made
 //!   ([`Tensor::custom`]): correct values, slower.

@@ -11,9 +11,9 @@
 //!   Hessian, `g · I` from a trace) makes the product a scaling of rows or
 //!   columns: found by a scan that stops at the first non-zero off the
 //!   diagonal, so a dense operand costs one comparison.
-//! - The gemm is matrixmultiply's (ndarray's), threaded across the cores.
+//! - The gemm is the `gemm` crate's (AVX-512 kernels where the machine has
+//!   them), on [`threads`] threads.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{
     ArcArray, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn,
 };
@@ -131,6 +131,57 @@ fn gemm<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>, out: &mut ArrayVi
     out.assign(&gemm_new(a, b));
 }
 
+/// Threads for a large matrix product: `CHAINRULE_NUM_THREADS` if set,
+/// else the machine's cores (read once).
+pub fn threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("CHAINRULE_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    })
+}
+
+/// `out = a @ b` into a row-major m×n buffer, by the `gemm` crate (which
+/// splits the work across [`threads`] only when it is large enough).
+fn gemm_into<T: Elem>(out: &mut [T], a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    assert!(out.len() == m * n && b.nrows() == k, "gemm_into: shapes");
+    let (sa, sb) = (a.strides(), b.strides());
+    let parallelism = match threads() {
+        1 => gemm::Parallelism::None,
+        t => gemm::Parallelism::Rayon(t),
+    };
+    // SAFETY: the pointers and element strides describe the three matrices
+    // exactly as the views do (`out` is m×n row-major, written only here),
+    // and `read_dst = false` means its old values are never read.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            sa[1],
+            sa[0],
+            b.as_ptr(),
+            sb[1],
+            sb[0],
+            T::zero(),
+            T::one(),
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
 /// Products of at most this many multiply-adds skip the gemm's packing.
 const SMALL: usize = 4096;
 
@@ -175,19 +226,7 @@ fn gemm_new<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> Array2<T> 
         }
     } else {
         v.resize(m * n, T::zero());
-        let mut out = Array2::from_shape_vec((m, n), v).expect("m * n values");
-        // As the transposed problem Cᵀ = Bᵀ Aᵀ into Cᵀ's column-major view
-        // of the same row-major buffer: matrixmultiply writes a column-major
-        // output about 10% faster here (n = 1024, any operand layouts), and
-        // the products are the same sums.
-        general_mat_mul(
-            T::one(),
-            &b.t(),
-            &a.t(),
-            T::zero(),
-            &mut out.view_mut().reversed_axes(),
-        );
-        return out;
+        gemm_into(&mut v, a, b);
     }
     Array2::from_shape_vec((m, n), v).expect("m * n values")
 }
