@@ -7,6 +7,7 @@ use ndarray::{ArcArray, ArrayD, IxDyn, Zip};
 
 use super::dtype::Elem;
 use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
+use super::small;
 use super::{DType, Data, Op, Tensor};
 use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
@@ -51,9 +52,19 @@ pub(crate) fn zip_data(
 ) -> Result<Data> {
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
-        (Data::Array(x), Data::Scalar(y)) => Data::from_array(map_slice(x.view(), |v| f(v, *y))),
-        (Data::Scalar(x), Data::Array(y)) => Data::from_array(map_slice(y.view(), |v| f(*x, v))),
-        (Data::Array(x), Data::Array(y)) => zip_arrays(op, x, y, &f)?,
+        (Data::Array(x), Data::Scalar(y)) => small_map(x, |v| f(v, *y)),
+        (Data::Scalar(x), Data::Array(y)) => small_map(y, |v| f(*x, v)),
+        (Data::Array(x), Data::Array(y)) => {
+            match (x.shape() == y.shape(), x.as_slice(), y.as_slice()) {
+                (true, Some(xs), Some(ys)) => small::array_with(x.shape(), |o| {
+                    for ((o, &u), &v) in o.iter_mut().zip(xs).zip(ys) {
+                        *o = f(u, v);
+                    }
+                }),
+                _ => None,
+            }
+            .map_or_else(|| zip_arrays(op, x, y, &f), Ok)?
+        }
         (Data::F32(x), Data::F32(y)) => zip_arrays(op, x, y, &f)?,
         (Data::F32(x), Data::Scalar(y)) if x.ndim() > 0 => {
             f32::wrap(map_slice(x.view(), |v: f32| f(f64::from(v), *y) as f32))
@@ -63,6 +74,18 @@ pub(crate) fn zip_data(
         }
         _ => zip_data(op, &a.cast_ref(DType::F64), &b.cast_ref(DType::F64), f)?,
     })
+}
+
+/// `f` of every value of an f64 array, in a kept small array when there is
+/// one of its shape (see `small.rs`).
+fn small_map(x: &ArcArray<f64, IxDyn>, f: impl Fn(f64) -> f64) -> Data {
+    match x.as_slice() {
+        Some(s) => small::array_with(x.shape(), |o| {
+            o.iter_mut().zip(s).for_each(|(o, &v)| *o = f(v));
+        })
+        .unwrap_or_else(|| Data::from_array(map_slice(x.view(), f))),
+        None => Data::from_array(map_slice(x.view(), f)),
+    }
 }
 
 /// `f` over two arrays of one element type, broadcast.

@@ -57,6 +57,7 @@ mod identity;
 pub(crate) mod kernels;
 mod matmul;
 mod shape_ops;
+mod small;
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -171,7 +172,13 @@ impl Data {
     pub(crate) fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
-            Data::Array(a) => Data::from_array(kernels::map_slice(a.view(), f)),
+            Data::Array(a) => match a.as_slice() {
+                Some(s) => small::array_with(a.shape(), |o| {
+                    o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x));
+                })
+                .unwrap_or_else(|| Data::from_array(kernels::map_slice(a.view(), f))),
+                None => Data::from_array(kernels::map_slice(a.view(), f)),
+            },
             Data::F32(a) => Data::F32(Box::new(
                 kernels::map_slice(a.view(), |x: f32| f(f64::from(x)) as f32).into_shared(),
             )),
@@ -194,7 +201,11 @@ fn release(value: &mut OnceCell<Data>) {
 #[inline(never)]
 fn release_data(d: Data) {
     match d {
-        Data::Array(a) => release_array(*a),
+        Data::Array(a) => {
+            if let Some(a) = small::keep(a) {
+                release_array(*a);
+            }
+        }
         Data::F32(a) => release_array(*a),
         Data::Scalar(_) => {}
     }

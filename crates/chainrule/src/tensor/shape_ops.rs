@@ -265,20 +265,22 @@ impl Tensor {
                     .into_owned()
                     .into_shared(),
             )),
-            d => Data::from_array(match d.as_slice() {
-                Some(&[v]) => {
+            d => match d.as_slice() {
+                Some(&[v]) => super::small::array_with(shape, |o| o.fill(v)).unwrap_or_else(|| {
                     let n = shape.iter().product();
                     let mut values = super::buffers::take(n);
                     values.resize(n, v);
-                    ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values")
-                }
-                _ => d.with_view(|v| {
+                    Data::from_array(
+                        ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values"),
+                    )
+                }),
+                _ => Data::from_array(d.with_view(|v| {
                     v.broadcast(IxDyn(shape))
                         .expect("checked broadcast")
                         .as_standard_layout()
                         .into_owned()
-                }),
-            }),
+                })),
+            },
         };
         Ok(Tensor::custom(
             data,
