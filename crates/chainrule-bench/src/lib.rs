@@ -44,9 +44,10 @@ pub fn gemm<T: 'static + Copy + num_traits::Zero + num_traits::One>(
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     assert!(b.nrows() == k && c.dim() == (m, n), "gemm: shapes");
     let (sa, sb, sc) = (a.strides(), b.strides(), c.strides().to_vec());
+    // As chainrule's matmul: threads only for products of 256³ or more.
     let parallelism = match gemm_threads() {
-        1 => ::gemm::Parallelism::None,
-        t => ::gemm::Parallelism::Rayon(t),
+        t if t > 1 && m * n * k >= 1 << 24 => ::gemm::Parallelism::Rayon(t),
+        _ => ::gemm::Parallelism::None,
     };
     // SAFETY: pointers and element strides are the views' own; c is
     // borrowed mutably and read only when accumulating.
