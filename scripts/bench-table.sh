@@ -7,6 +7,9 @@
 #
 #   scripts/bench-table.sh [W1 W2 ...]      (default: W1 to W7)
 #
+# Naming workloads re-measures just those: their old lines are replaced and
+# the others kept.
+#
 #   CHAINRULE_PEERS   the peers' venv (default ~/.cache/chainrule-peers; see
 #                     ../shared/bench/setup-peers.sh)
 #   CHAINRULE_SHARED  the shared folder (default ../shared beside the repository)
@@ -23,9 +26,16 @@ workloads=("$@")
 cargo build --release -q -p chainrule-bench --manifest-path "$root/Cargo.toml"
 bench="$root/target/release/chainrule-bench"
 mkdir -p "$out"
-: > "$out/ours.jsonl"
-: > "$out/peers.jsonl"
+if [ $# -eq 0 ]; then
+    : > "$out/ours.jsonl"
+    : > "$out/peers.jsonl"
+fi
 for w in "${workloads[@]}"; do
+    for f in ours peers; do
+        touch "$out/$f.jsonl"
+        grep -v "\"workload\": \"$w\"" "$out/$f.jsonl" > "$out/$f.tmp" || true
+        mv "$out/$f.tmp" "$out/$f.jsonl"
+    done
     echo "== $w" >&2
     "$bench" --workload "$w" | grep '^{' >> "$out/ours.jsonl"
     "$python" "$shared/bench/peers.py" --workload "$w" | grep '^{' >> "$out/peers.jsonl"
