@@ -254,7 +254,11 @@ impl Tensor {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        if broadcast_shapes(self.shape(), shape).as_deref() != Some(shape) {
+        // A 0-d tensor broadcasts to every shape (no shape to compute: the
+        // mean's backward expands its 0-d gradient in every training step).
+        if !self.shape().is_empty()
+            && broadcast_shapes(self.shape(), shape).as_deref() != Some(shape)
+        {
             return Err(shape_err("expand", self.shape(), shape));
         }
         let data = match self.0.data() {
@@ -282,6 +286,10 @@ impl Tensor {
                 })),
             },
         };
+        if !(crate::autograd::is_grad_enabled() && self.is_requires_grad()) {
+            // Not recorded: no list of inputs to make.
+            return Ok(Tensor::from_data(data));
+        }
         Ok(Tensor::custom(
             data,
             "ExpandBackward0",
