@@ -32,52 +32,13 @@ pub fn gemm_threads() -> usize {
     chainrule::tensor::matmul_threads()
 }
 
-/// `c = a @ b`, or `c += a @ b` if `accumulate`, by the `gemm` crate on
-/// [`gemm_threads`] threads: the hand-written baselines' matrix product, the
-/// same kernel as chainrule's matmul.
-pub fn gemm<T: 'static + Copy + num_traits::Zero + num_traits::One>(
-    a: &ndarray::ArrayView2<'_, T>,
-    b: &ndarray::ArrayView2<'_, T>,
-    c: &mut ndarray::ArrayViewMut2<'_, T>,
-    accumulate: bool,
-) {
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    assert!(b.nrows() == k && c.dim() == (m, n), "gemm: shapes");
-    let (sa, sb, sc) = (a.strides(), b.strides(), c.strides().to_vec());
-    // As chainrule's matmul: threads only for products of 256³ or more.
-    let parallelism = match gemm_threads() {
-        t if t > 1 && m * n * k >= 1 << 24 => ::gemm::Parallelism::Rayon(t),
-        _ => ::gemm::Parallelism::None,
-    };
-    // SAFETY: pointers and element strides are the views' own; c is
-    // borrowed mutably and read only when accumulating.
-    unsafe {
-        ::gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            sc[1],
-            sc[0],
-            accumulate,
-            a.as_ptr(),
-            sa[1],
-            sa[0],
-            b.as_ptr(),
-            sb[1],
-            sb[0],
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
-}
+/// `c = a @ b`, or `c += a @ b` if `accumulate`: chainrule's own gemm
+/// ([`chainrule::tensor::gemm`]), so the hand-written baselines multiply
+/// matrices exactly as the tape does.
+pub use chainrule::tensor::gemm;
 
 /// `a @ b`, a new matrix, by [`gemm`].
-pub fn matmul<T: 'static + Copy + num_traits::Zero + num_traits::One>(
+pub fn matmul<T: ndarray::LinalgScalar>(
     a: &ndarray::ArrayView2<'_, T>,
     b: &ndarray::ArrayView2<'_, T>,
 ) -> ndarray::Array2<T> {

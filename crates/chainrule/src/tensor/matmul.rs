@@ -126,8 +126,12 @@ fn transpose_scaled<T: Elem>(
     }
 }
 
-/// `a @ b` (a: m×k, b: k×n) into `out`.
-fn gemm<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>, out: &mut ArrayViewMut2<'_, T>) {
+/// `a @ b` (a: m×k, b: k×n) into `out`, through [`gemm_new`]'s paths.
+fn product_into<T: Elem>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    out: &mut ArrayViewMut2<'_, T>,
+) {
     out.assign(&gemm_new(a, b));
 }
 
@@ -147,37 +151,66 @@ pub fn threads() -> usize {
 /// Products of at least this many multiply-adds (256³) run on [`threads`].
 const PARALLEL_WORK: usize = 1 << 24;
 
-/// `out = a @ b` into a row-major m×n buffer, by the `gemm` crate (on
-/// [`threads`] threads when the product is large).
-fn gemm_into<T: Elem>(out: &mut [T], a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) {
+/// `c = a @ b`, or `c += a @ b` if `accumulate`, for f32 or f64 matrix
+/// views of any strides: the gemm behind [`Tensor::matmul`](super::Tensor::matmul)
+/// (the `gemm` crate, on [`threads`] threads when the product has at least
+/// 256³ multiply-adds), for code that multiplies its own arrays the same way.
+///
+/// # Panics
+/// If the shapes do not fit (`a` m×k, `b` k×n, `c` m×n) or the element type
+/// is neither f32 nor f64.
+///
+/// ```
+/// use chainrule::tensor::gemm;
+/// use ndarray::array;
+/// let (a, b) = (array![[1.0, 2.0], [3.0, 4.0]], array![[1.0], [1.0]]);
+/// let mut c = array![[10.0], [20.0]];
+/// gemm(&a.view(), &b.view(), &mut c.view_mut(), true);
+/// assert_eq!(c, array![[13.0], [27.0]]);
+/// ```
+pub fn gemm<T: ndarray::LinalgScalar>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+    accumulate: bool,
+) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    assert!(out.len() == m * n && b.nrows() == k, "gemm_into: shapes");
+    assert!(
+        b.nrows() == k && c.dim() == (m, n),
+        "gemm: shapes do not fit"
+    );
+    let is = |t: std::any::TypeId| t == std::any::TypeId::of::<T>();
+    assert!(
+        is(std::any::TypeId::of::<f64>()) || is(std::any::TypeId::of::<f32>()),
+        "gemm: f32 or f64 only"
+    );
     let (sa, sb) = (a.strides(), b.strides());
+    let (cr, cc) = (c.strides()[0], c.strides()[1]);
     // Threads pay off only for large products: at 100×100×100 two rayon
     // threads took 4x as long as one here; at W3's 128×784×256, 20% less.
     let parallelism = match threads() {
-        t if t > 1 && m * n * k >= PARALLEL_WORK => gemm::Parallelism::Rayon(t),
-        _ => gemm::Parallelism::None,
+        t if t > 1 && m * n * k >= PARALLEL_WORK => ::gemm::Parallelism::Rayon(t),
+        _ => ::gemm::Parallelism::None,
     };
-    // SAFETY: the pointers and element strides describe the three matrices
-    // exactly as the views do (`out` is m×n row-major, written only here),
-    // and `read_dst = false` means its old values are never read.
+    // SAFETY: the pointers and element strides are the views' own, `c` is
+    // borrowed mutably (and read only when accumulating), and the element
+    // type is one the gemm crate implements (checked above).
     unsafe {
-        gemm::gemm(
+        ::gemm::gemm(
             m,
             n,
             k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
+            c.as_mut_ptr(),
+            cc,
+            cr,
+            accumulate,
             a.as_ptr(),
             sa[1],
             sa[0],
             b.as_ptr(),
             sb[1],
             sb[0],
-            T::zero(),
+            T::one(),
             T::one(),
             false,
             false,
@@ -185,6 +218,12 @@ fn gemm_into<T: Elem>(out: &mut [T], a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T
             parallelism,
         );
     }
+}
+
+/// `out = a @ b` into a row-major m×n buffer (see [`gemm`]).
+fn gemm_into<T: Elem>(out: &mut [T], a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) {
+    let mut c = ArrayViewMut2::from_shape((a.nrows(), b.ncols()), out).expect("m * n values");
+    gemm(a, b, &mut c, false);
 }
 
 /// Products of at most this many multiply-adds skip the gemm's packing.
@@ -402,7 +441,7 @@ pub(crate) fn bmm<T: Elem>(
     {
         let mut out3 = out.view_mut().into_shape_with_order((p, m, n)).ok()?;
         for (q, mut o) in out3.outer_iter_mut().enumerate() {
-            gemm(
+            product_into(
                 &matrix(at(&av, &batch, q), ta),
                 &matrix(at(&bv, &batch, q), tb),
                 &mut o,

@@ -70,7 +70,7 @@ use crate::random::SplitMix64;
 
 pub(crate) use deferred::Deferred;
 pub use dtype::DType;
-pub use matmul::threads as matmul_threads;
+pub use matmul::{gemm, threads as matmul_threads};
 
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
