@@ -1,10 +1,11 @@
 //! Elementwise operations: the `Real` implementation, operators with
-//! broadcasting, comparisons and `where_`.
+//! broadcasting and comparisons.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use ndarray::{ArcArray, ArrayD, IxDyn, Zip};
 
+use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
 use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
 use super::small;
@@ -13,32 +14,6 @@ use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::Real;
-
-/// The NumPy broadcast of two shapes, `None` if they are incompatible.
-pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
-    let n = a.len().max(b.len());
-    let mut out = vec![0; n];
-    for i in 0..n {
-        let da = if i + a.len() >= n {
-            a[i + a.len() - n]
-        } else {
-            1
-        };
-        let db = if i + b.len() >= n {
-            b[i + b.len() - n]
-        } else {
-            1
-        };
-        out[i] = if da == db || db == 1 {
-            da
-        } else if da == 1 {
-            db
-        } else {
-            return None;
-        };
-    }
-    Some(out)
-}
 
 /// `f` applied to the broadcast pair, or a shape `Err` naming `op`. Two f32
 /// operands (or an f32 array and an f64 0-d value) give an f32 result
@@ -360,62 +335,6 @@ impl Tensor {
     /// If the shapes do not broadcast.
     pub fn eq(&self, rhs: &Tensor) -> Tensor {
         self.try_eq(rhs).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// `a` where `mask ≠ 0`, else `b`, all three broadcast together;
-    /// differentiable in `a` and `b`.
-    pub fn try_where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
-        let shape = broadcast_shapes(mask.shape(), a.shape())
-            .and_then(|s| broadcast_shapes(&s, b.shape()))
-            .ok_or_else(|| Error::Shape {
-                op: "where",
-                lhs: broadcast_shapes(mask.shape(), a.shape())
-                    .unwrap_or_else(|| mask.shape().to_vec()),
-                rhs: b.shape().to_vec(),
-            })?;
-        let data = if shape.is_empty() {
-            Data::Scalar(if mask.item() != 0.0 {
-                a.item()
-            } else {
-                b.item()
-            })
-        } else {
-            let m = mask.0.data().to_array();
-            let av = a.0.data().to_array();
-            let bv = b.0.data().to_array();
-            let d = IxDyn(&shape);
-            let out: ArrayD<f64> = Zip::from(&m.broadcast(d.clone()).expect("broadcast"))
-                .and(&av.broadcast(d.clone()).expect("broadcast"))
-                .and(&bv.broadcast(d).expect("broadcast"))
-                .map_collect(|&m, &x, &y| if m != 0.0 { x } else { y });
-            Data::from_array(out)
-        };
-        // The mask does not take part in promotion (PyTorch's is a bool).
-        let dtype = super::dtype::promote_all(&[a.clone(), b.clone()]);
-        Ok(Tensor::custom_in(
-            data,
-            dtype,
-            "WhereBackward0",
-            vec![mask.clone(), a.clone(), b.clone()],
-            |g, _out, inp, b| {
-                let zero = Tensor::scalar(0.0);
-                let ga = inp[1]
-                    .is_requires_grad()
-                    .then(|| b.sum_to(&Tensor::where_(&inp[0], g, &zero), inp[1].shape()));
-                let gb = inp[2]
-                    .is_requires_grad()
-                    .then(|| b.sum_to(&Tensor::where_(&inp[0], &zero, g), inp[2].shape()));
-                vec![None, ga, gb]
-            },
-        ))
-    }
-
-    /// `a` where `mask ≠ 0`, else `b` (see [`Tensor::try_where_`]).
-    ///
-    /// # Panics
-    /// If the three shapes do not broadcast.
-    pub fn where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
-        Tensor::try_where_(mask, a, b).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 

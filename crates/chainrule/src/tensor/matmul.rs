@@ -1,5 +1,6 @@
-//! The matrix-product kernel behind [`Tensor::matmul`](super::Tensor::matmul)
-//! and its vector–Jacobian products.
+//! The matrix product: [`Tensor::matmul`] (`torch.matmul`'s rules),
+//! [`Tensor::dot`] and [`Tensor::trace`], and the kernel behind them and
+//! their vector–Jacobian products.
 //!
 //! - Transposed operands are strided views (`ta`, `tb`), never copies: the
 //!   backward of `a @ b` is `g @ bᵀ` and `aᵀ @ g` on the saved values.
@@ -18,9 +19,11 @@ use ndarray::{
     ArcArray, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn,
 };
 
+use super::axes::shape_err;
+use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
-use super::elementwise::broadcast_shapes;
-use super::{DType, Data};
+use super::{DType, Data, Tensor, Value};
+use crate::error::{Error, Result};
 
 /// The last two axes of `a` as a matrix view, transposed if `t`.
 fn matrix<T: Elem>(a: ArrayViewD<'_, T>, t: bool) -> ArrayView2<'_, T> {
@@ -451,9 +454,184 @@ pub(crate) fn bmm<T: Elem>(
     Some(out)
 }
 
+// ----- the front end: Tensor::matmul, dot and trace -----------------------
+
+impl Tensor {
+    /// Matrix product of tensors with at least 2 axes, batch axes broadcast.
+    /// The value is deferred: computed when it is first read, never if no
+    /// one reads it (a vector–Jacobian product reads only the inputs).
+    fn bmm(&self, rhs: &Tensor) -> Result<Tensor> {
+        let shape = bmm_shape(self.shape(), false, rhs.shape(), false)
+            .ok_or_else(|| shape_err("matmul", self.shape(), rhs.shape()))?;
+        let inputs = [self.clone(), rhs.clone()];
+        let value = Value::later(shape, &inputs, |inp| {
+            product(inp[0].data(), false, inp[1].data(), false).expect("shapes checked")
+        });
+        let name = if self.ndim() == 2 && rhs.ndim() == 2 {
+            "MmBackward0"
+        } else {
+            "BmmBackward0"
+        };
+        Ok(Tensor::custom(
+            value,
+            name,
+            inputs.to_vec(),
+            |g, _, inp, batch| {
+                let (a, b) = (&inp[0], &inp[1]);
+                // Recorded (create_graph) products are tensor operations;
+                // otherwise the kernel reads the transposes as strided views.
+                let record = crate::autograd::is_grad_enabled()
+                    && (g.is_requires_grad() || a.is_requires_grad() || b.is_requires_grad());
+                let product = |x: &Tensor, tx: bool, y: &Tensor, ty: bool| {
+                    if record {
+                        let x = if tx { x.t() } else { x.clone() };
+                        let y = if ty { y.t() } else { y.clone() };
+                        x.bmm(&y).expect("matmul backward")
+                    } else {
+                        let out = product(x.data(), tx, y.data(), ty).expect("matmul backward");
+                        Tensor::from_data(out)
+                    }
+                };
+                let ga = a
+                    .is_requires_grad()
+                    .then(|| batch.sum_to(&product(g, false, b, true), a.shape()));
+                let gb = b
+                    .is_requires_grad()
+                    .then(|| batch.sum_to(&product(a, true, g, false), b.shape()));
+                vec![ga, gb]
+            },
+        ))
+    }
+
+    /// The matrix product with `torch.matmul`'s rules: 1-d·1-d is a dot
+    /// product, a 1-d operand is promoted to a row (left) or a column
+    /// (right) and the axis removed again, batch axes broadcast.
+    pub fn try_matmul(&self, rhs: &Tensor) -> Result<Tensor> {
+        let (na, nb) = (self.ndim(), rhs.ndim());
+        if na == 0 || nb == 0 {
+            return Err(shape_err("matmul", self.shape(), rhs.shape()));
+        }
+        let a = if na == 1 {
+            self.try_unsqueeze(0)?
+        } else {
+            self.clone()
+        };
+        let b = if nb == 1 {
+            rhs.try_unsqueeze(-1)?
+        } else {
+            rhs.clone()
+        };
+        let out = a
+            .bmm(&b)
+            .map_err(|_| shape_err("matmul", self.shape(), rhs.shape()))?;
+        let mut shape = out.shape().to_vec();
+        let nd = shape.len();
+        if nb == 1 {
+            shape.remove(nd - 1);
+        }
+        if na == 1 {
+            shape.remove(shape.len() - 1 - usize::from(nb != 1));
+        }
+        if shape.as_slice() == out.shape() {
+            Ok(out)
+        } else {
+            out.try_reshape(&shape)
+        }
+    }
+
+    /// The matrix product (see [`Tensor::try_matmul`]).
+    ///
+    /// # Panics
+    /// If the shapes do not fit; the message names both shapes.
+    pub fn matmul(&self, rhs: &Tensor) -> Tensor {
+        self.try_matmul(rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The dot product of two 1-d tensors of equal length.
+    pub fn try_dot(&self, rhs: &Tensor) -> Result<Tensor> {
+        if self.ndim() != 1 || rhs.ndim() != 1 || self.shape() != rhs.shape() {
+            return Err(shape_err("dot", self.shape(), rhs.shape()));
+        }
+        self.try_matmul(rhs)
+    }
+
+    /// The dot product of two 1-d tensors.
+    ///
+    /// # Panics
+    /// If they are not 1-d of equal length.
+    pub fn dot(&self, rhs: &Tensor) -> Tensor {
+        self.try_dot(rhs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The sum of the main diagonal of a matrix (0-d), as `torch.trace`
+    /// (a non-square matrix sums its `min(m, n)` diagonal entries); an
+    /// `Err` if the tensor is not 2-d.
+    ///
+    /// ```
+    /// use chainrule::tensor;
+    /// assert_eq!(tensor![[1.0, 2.0], [3.0, 4.0]].try_trace().unwrap().item(), 5.0);
+    /// ```
+    pub fn try_trace(&self) -> Result<Tensor> {
+        if self.ndim() != 2 {
+            return Err(Error::Invalid(format!(
+                "trace: expected a matrix (2-d tensor), got shape {:?}",
+                self.shape()
+            )));
+        }
+        let (m, n) = (self.shape()[0], self.shape()[1]);
+        let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {
+            Data::Scalar(
+                inp[0]
+                    .data()
+                    .with_view(|v| (0..m.min(n)).map(|i| v[[i, i]]).sum()),
+            )
+        });
+        Ok(Tensor::custom(
+            value,
+            "TraceBackward0",
+            vec![self.clone()],
+            // ∂ tr(M)/∂M is the m×n matrix with ones on the main diagonal.
+            move |g, _, _, b| {
+                if !(crate::autograd::is_grad_enabled() && g.is_requires_grad()) {
+                    // Not recorded: g·mask written at once (zeros and the
+                    // diagonal), one pass instead of a mask and a product.
+                    let gs = g.to_vec();
+                    let mut v = super::buffers::filled(gs.len() * m * n, 0.0);
+                    for (block, &s) in v.chunks_exact_mut((m * n).max(1)).zip(&gs) {
+                        block
+                            .iter_mut()
+                            .step_by(n + 1)
+                            .take(m.min(n))
+                            .for_each(|d| *d = s);
+                    }
+                    return vec![Some(super::kernels::from_vec(v, &b.shape(g, &[m, n])))];
+                }
+                let mask = if m == n {
+                    Tensor::eye(n)
+                } else {
+                    Tensor::from_array(ndarray::ArrayD::from_shape_fn(
+                        ndarray::IxDyn(&[m, n]),
+                        |i| if i[0] == i[1] { 1.0 } else { 0.0 },
+                    ))
+                };
+                vec![Some(b.reshape(g, &[1, 1]) * mask)]
+            },
+        ))
+    }
+
+    /// The trace of a matrix (see [`Tensor::try_trace`]).
+    ///
+    /// # Panics
+    /// If the tensor is not 2-d; the message names its shape.
+    pub fn trace(&self) -> Tensor {
+        self.try_trace().unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tensor;
     use ndarray::array;
 
     /// The product by the definition, Σ_k a_ik b_kj, for reference.
@@ -595,5 +773,28 @@ mod tests {
             }
         }
         assert!(bmm(a3.view(), false, a3.view(), false).is_none());
+    }
+
+    #[test]
+    fn matmul_shapes() {
+        let a = tensor![[1.0, 2.0], [3.0, 4.0]];
+        let v = tensor![1.0, 1.0];
+        assert_eq!(a.matmul(&a).to_vec(), vec![7.0, 10.0, 15.0, 22.0]);
+        assert_eq!(a.matmul(&v).to_vec(), vec![3.0, 7.0]);
+        assert_eq!(v.matmul(&a).to_vec(), vec![4.0, 6.0]);
+        assert_eq!(v.dot(&v).item(), 2.0);
+        let b = Tensor::stack(&[a.clone(), a.clone(), a.clone()], 0);
+        assert_eq!(b.shape(), &[3, 2, 2]);
+        let c = b.matmul(&a);
+        assert_eq!(c.shape(), &[3, 2, 2]);
+        assert_eq!(c.get(&[2]).to_vec(), vec![7.0, 10.0, 15.0, 22.0]);
+        let e = a
+            .try_matmul(&tensor![1.0, 2.0, 3.0])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("matmul") && e.contains("[2, 2]") && e.contains("[3]"),
+            "{e}"
+        );
     }
 }

@@ -48,16 +48,22 @@
 //! assert_eq!(m.shape(), &[2, 2]);
 //! ```
 
+mod axes;
+mod broadcast;
 pub(crate) mod buffers;
 mod deferred;
 mod display;
 pub(crate) mod dtype;
 mod elementwise;
 mod identity;
+mod index;
+mod join;
 pub(crate) mod kernels;
+mod layout;
 mod matmul;
-mod shape_ops;
+mod reduce;
 mod small;
+mod softmax;
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;

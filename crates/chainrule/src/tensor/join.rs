@@ -1,0 +1,95 @@
+//! Joining: [`Tensor::cat`] along an existing axis and [`Tensor::stack`]
+//! along a new one.
+
+use ndarray::{ArrayD, Axis};
+
+use super::axes::{norm_axis, shape_err};
+use super::{Data, Tensor};
+use crate::error::{Error, Result};
+
+impl Tensor {
+    /// Concatenates tensors along an existing `axis`.
+    pub fn try_cat(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
+        let first = tensors
+            .first()
+            .ok_or_else(|| Error::Invalid("cat: expected a non-empty list of tensors".into()))?;
+        let ax = norm_axis("cat", axis, first.ndim())?;
+        for t in &tensors[1..] {
+            let ok = t.ndim() == first.ndim()
+                && t.shape()
+                    .iter()
+                    .zip(first.shape())
+                    .enumerate()
+                    .all(|(i, (a, b))| i == ax || a == b);
+            if !ok {
+                return Err(shape_err("cat", first.shape(), t.shape()));
+            }
+        }
+        let arrays: Vec<ArrayD<f64>> = tensors.iter().map(|t| t.0.data().to_array()).collect();
+        let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+        let out = ndarray::concatenate(Axis(ax), &views)
+            .map_err(|e| Error::Invalid(format!("cat: {e}")))?;
+        let lens: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
+        Ok(Tensor::custom(
+            Data::from_array(out),
+            "CatBackward0",
+            tensors.to_vec(),
+            move |g, _, inp, b| {
+                let mut offset = 0;
+                lens.iter()
+                    .zip(inp)
+                    .map(|(&len, t)| {
+                        let piece = t
+                            .is_requires_grad()
+                            .then(|| g.narrow(b.axis(ax) as isize, offset, len));
+                        offset += len;
+                        piece
+                    })
+                    .collect()
+            },
+        ))
+    }
+
+    /// Concatenates along `axis`.
+    ///
+    /// # Panics
+    /// If the list is empty or the shapes differ off `axis`.
+    pub fn cat(tensors: &[Tensor], axis: isize) -> Tensor {
+        Tensor::try_cat(tensors, axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Stacks tensors of equal shape along a new `axis`.
+    pub fn try_stack(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
+        let first = tensors
+            .first()
+            .ok_or_else(|| Error::Invalid("stack: expected a non-empty list of tensors".into()))?;
+        if let Some(t) = tensors.iter().find(|t| t.shape() != first.shape()) {
+            return Err(shape_err("stack", first.shape(), t.shape()));
+        }
+        let parts = tensors
+            .iter()
+            .map(|t| t.try_unsqueeze(axis))
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::try_cat(&parts, axis)
+    }
+
+    /// Stacks along a new `axis`.
+    ///
+    /// # Panics
+    /// If the list is empty or the shapes differ.
+    pub fn stack(tensors: &[Tensor], axis: isize) -> Tensor {
+        Tensor::try_stack(tensors, axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn cat_and_stack() {
+        let x = Tensor::arange(0.0, 6.0, 1.0).unwrap().reshape(&[2, 3]);
+        assert_eq!(Tensor::cat(&[x.clone(), x.clone()], 0).shape(), &[4, 3]);
+        assert_eq!(Tensor::stack(&[x.clone(), x], 1).shape(), &[2, 2, 3]);
+    }
+}

@@ -1,0 +1,212 @@
+//! Layout: the same values in another shape or axis order ([`Tensor::reshape`],
+//! [`Tensor::unsqueeze`], [`Tensor::squeeze`], [`Tensor::permute`],
+//! [`Tensor::transpose`], [`Tensor::t`]).
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::axes::{norm_axis, shape_err};
+use super::{Data, Tensor, Value};
+use crate::error::{Error, Result};
+
+/// `data` with a new shape of the same size, in row-major order (a new
+/// header over the same buffer when it is contiguous).
+fn reshaped(data: &Data, shape: &[usize]) -> Data {
+    match data {
+        Data::F32(a) => {
+            let a = if a.is_standard_layout() {
+                (**a).clone()
+            } else {
+                a.as_standard_layout().into_owned().into_shared()
+            };
+            Data::F32(Box::new(
+                a.into_shape_with_order(IxDyn(shape)).expect("reshape size"),
+            ))
+        }
+        _ if shape.is_empty() => Data::Scalar(data.view().iter().next().copied().unwrap_or(0.0)),
+        Data::Array(a) if a.is_standard_layout() => Data::from_shared(
+            (**a)
+                .clone()
+                .into_shape_with_order(IxDyn(shape))
+                .expect("reshape size"),
+        ),
+        _ => {
+            let v = data.view().iter().copied().collect();
+            Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
+        }
+    }
+}
+
+impl Tensor {
+    fn reshape_named(&self, shape: &[usize], name: &'static str) -> Result<Tensor> {
+        if shape.iter().product::<usize>() != self.numel() {
+            return Err(shape_err("reshape", self.shape(), shape));
+        }
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
+        let target = shape.to_vec();
+        let data = Value::after(
+            || shape.to_vec(),
+            std::slice::from_ref(self),
+            move |inp| reshaped(inp[0].data(), &target),
+        );
+        Ok(Tensor::custom(
+            data,
+            name,
+            vec![self.clone()],
+            |g, _, inp, b| vec![Some(b.reshape(g, inp[0].shape()))],
+        ))
+    }
+
+    /// The same values in row-major order with a new shape of equal size.
+    pub fn try_reshape(&self, shape: &[usize]) -> Result<Tensor> {
+        self.reshape_named(shape, "ViewBackward0")
+    }
+
+    /// [`Tensor::try_reshape`], panicking on a size mismatch.
+    ///
+    /// # Panics
+    /// If the sizes differ.
+    pub fn reshape(&self, shape: &[usize]) -> Tensor {
+        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A 1-d view of all elements.
+    pub fn flatten(&self) -> Tensor {
+        self.reshape(&[self.numel()])
+    }
+
+    /// Inserts an axis of size 1 at `axis` (−1 appends).
+    pub fn try_unsqueeze(&self, axis: isize) -> Result<Tensor> {
+        let ax = norm_axis("unsqueeze", axis, self.ndim() + 1)?;
+        let mut s = self.shape().to_vec();
+        s.insert(ax, 1);
+        self.reshape_named(&s, "UnsqueezeBackward0")
+    }
+
+    /// Inserts an axis of size 1.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn unsqueeze(&self, axis: isize) -> Tensor {
+        self.try_unsqueeze(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Removes the axis `axis` if it has size 1 (else returns `self`);
+    /// `None` removes every axis of size 1.
+    pub fn try_squeeze(&self, axis: Option<isize>) -> Result<Tensor> {
+        let s: Vec<usize> = match axis {
+            None => self.shape().iter().copied().filter(|&d| d != 1).collect(),
+            Some(a) => {
+                let ax = norm_axis("squeeze", a, self.ndim())?;
+                let mut s = self.shape().to_vec();
+                if s[ax] == 1 {
+                    s.remove(ax);
+                }
+                s
+            }
+        };
+        self.reshape_named(&s, "SqueezeBackward0")
+    }
+
+    /// Removes axes of size 1 (see [`Tensor::try_squeeze`]).
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn squeeze(&self, axis: Option<isize>) -> Tensor {
+        self.try_squeeze(axis).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn permute_named(&self, axes: &[usize], name: &'static str) -> Result<Tensor> {
+        let n = self.ndim();
+        let mut seen = vec![false; n];
+        if axes.len() != n
+            || axes
+                .iter()
+                .any(|&a| a >= n || std::mem::replace(&mut seen[a], true))
+        {
+            return Err(Error::Invalid(format!(
+                "permute: {axes:?} is not a permutation of the {n} dimensions of shape {:?}",
+                self.shape()
+            )));
+        }
+        if axes.iter().enumerate().all(|(i, &a)| i == a) {
+            return Ok(self.clone());
+        }
+        let arr = self.0.data().with_view(|v| {
+            v.permuted_axes(IxDyn(axes))
+                .as_standard_layout()
+                .into_owned()
+        });
+        let mut inverse = vec![0; n];
+        for (i, &a) in axes.iter().enumerate() {
+            inverse[a] = i;
+        }
+        Ok(Tensor::custom(
+            Data::from_array(arr),
+            name,
+            vec![self.clone()],
+            move |g, _, _, b| {
+                let batched: Vec<usize> =
+                    (0..b.0).chain(inverse.iter().map(|&a| b.axis(a))).collect();
+                vec![Some(g.permute(&batched))]
+            },
+        ))
+    }
+
+    /// Reorders the axes: output axis i is input axis `axes[i]`.
+    pub fn try_permute(&self, axes: &[usize]) -> Result<Tensor> {
+        self.permute_named(axes, "PermuteBackward0")
+    }
+
+    /// Reorders the axes.
+    ///
+    /// # Panics
+    /// If `axes` is not a permutation.
+    pub fn permute(&self, axes: &[usize]) -> Tensor {
+        self.try_permute(axes).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Swaps two axes.
+    pub fn try_transpose(&self, a: isize, b: isize) -> Result<Tensor> {
+        let n = self.ndim();
+        let a = norm_axis("transpose", a, n)?;
+        let b = norm_axis("transpose", b, n)?;
+        let mut p: Vec<usize> = (0..n).collect();
+        p.swap(a, b);
+        self.permute_named(&p, "TransposeBackward0")
+    }
+
+    /// Swaps two axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    pub fn transpose(&self, a: isize, b: isize) -> Tensor {
+        self.try_transpose(a, b).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The transpose of a matrix (0-d and 1-d tensors are returned as is).
+    pub fn t(&self) -> Tensor {
+        if self.ndim() < 2 {
+            return self.clone();
+        }
+        let n = self.ndim();
+        let mut p: Vec<usize> = (0..n).collect();
+        p.swap(n - 2, n - 1);
+        self.permute_named(&p, "TBackward0")
+            .expect("swapping the last two axes is a permutation")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Tensor;
+
+    #[test]
+    fn layout_ops() {
+        let x = Tensor::arange(0.0, 6.0, 1.0).unwrap().reshape(&[2, 3]);
+        assert_eq!(x.t().to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        assert_eq!(x.unsqueeze(0).shape(), &[1, 2, 3]);
+        assert_eq!(x.unsqueeze(0).squeeze(None).shape(), &[2, 3]);
+    }
+}

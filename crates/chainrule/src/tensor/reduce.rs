@@ -1,0 +1,458 @@
+//! Reductions over all elements or given axes, with keepdim: sums, means,
+//! extrema, products and argmax.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use super::axes::{norm_axes, norm_axis};
+use super::dtype::Elem;
+use super::{Data, Tensor, Value};
+use crate::error::{Error, Result};
+
+/// The shape after reducing `axes` with keepdim.
+pub(super) fn keep_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
+    shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if axes.contains(&i) { 1 } else { d })
+        .collect()
+}
+
+/// The shape after reducing `axes` (sorted), kept as size 1 if `keepdim`.
+fn reduced_shape(shape: &[usize], axes: &[usize], keepdim: bool) -> Vec<usize> {
+    if keepdim {
+        return keep_shape(shape, axes);
+    }
+    shape
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !axes.contains(i))
+        .map(|(_, &d)| d)
+        .collect()
+}
+
+/// Folds a slice with `f` from `init` in eight interleaved lanes (the ops
+/// folded here are associative: the order is NumPy's kind of pairwise, and
+/// the lanes keep the loop from waiting on one accumulator). f32 values are
+/// folded in f64.
+fn fold_lanes<T: Elem>(s: &[T], init: f64, f: impl Fn(f64, f64) -> f64 + Copy) -> f64 {
+    let mut lanes = [init; 8];
+    let chunks = s.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, &x) in lanes.iter_mut().zip(c) {
+            *l = f(*l, x.to_f64());
+        }
+    }
+    let mut acc = lanes.iter().fold(init, |a, &l| f(a, l));
+    for &x in rest {
+        acc = f(acc, x.to_f64());
+    }
+    acc
+}
+
+/// The backward of [`Tensor::total`]: `g` (divided by the count for a
+/// mean) spread over the input's shape. A function, not a closure, so that
+/// its boxed form is zero-sized and recording allocates nothing for it.
+fn total_vjp<const MEAN: bool>(
+    g: &Tensor,
+    _out: &Tensor,
+    inp: &[Tensor],
+    b: super::Batch,
+) -> Vec<Option<Tensor>> {
+    let s = inp[0].shape();
+    // Scaled before it is expanded: n times less work.
+    let g = if MEAN {
+        g * (1.0 / s.iter().product::<usize>() as f64)
+    } else {
+        g.clone()
+    };
+    if b.0 == 0 {
+        return vec![Some(g.expand(s))];
+    }
+    let all: Vec<usize> = (0..s.len()).collect();
+    vec![Some(
+        b.reshape(&g, &keep_shape(s, &all)).expand(&b.shape(&g, s)),
+    )]
+}
+
+/// Folds `axes` of `a` with `f` from `init`, in `a`'s dtype.
+pub(super) fn reduce_data(
+    a: &Data,
+    axes: &[usize],
+    keepdim: bool,
+    init: f64,
+    f: impl Fn(f64, f64) -> f64 + Copy,
+) -> Data {
+    match a {
+        Data::F32(x) => reduce_in::<f32>(x.view(), axes, keepdim, init, f),
+        _ => reduce_in::<f64>(a.view_f64(), axes, keepdim, init, f),
+    }
+}
+
+/// [`reduce_data`] of a view of element type `T` (folded in f64).
+fn reduce_in<T: Elem>(
+    view: ndarray::ArrayViewD<'_, T>,
+    axes: &[usize],
+    keepdim: bool,
+    init: f64,
+    f: impl Fn(f64, f64) -> f64 + Copy,
+) -> Data {
+    let shape = view.shape().to_vec();
+    if !keepdim && axes.len() == shape.len() {
+        return T::scalar(match view.as_slice() {
+            Some(s) => fold_lanes(s, init, f),
+            None => view.iter().fold(init, |acc, &x| f(acc, x.to_f64())),
+        });
+    }
+    let mut arr: ArrayD<f64> = match axes.last() {
+        Some(&ax) => view.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x.to_f64())),
+        None => view.mapv(T::to_f64),
+    };
+    for &ax in axes.iter().rev().skip(1) {
+        arr = arr.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x));
+    }
+    if keepdim {
+        let ks = keep_shape(&shape, axes);
+        arr = arr
+            .into_shape_with_order(IxDyn(&ks))
+            .expect("keepdim shape has the same size");
+    }
+    T::from_f64_array(arr)
+}
+
+pub(super) fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+fn nan_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
+}
+
+impl Tensor {
+    /// The sum of all elements (0-d).
+    pub fn sum(&self) -> Tensor {
+        self.sum_dim(&[], false)
+    }
+
+    /// Sums over `axes` (all axes if empty), keeping them as size 1 if `keepdim`.
+    pub fn try_sum_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        if axes.is_empty() && !keepdim {
+            return Ok(self.total(false));
+        }
+        let ax = norm_axes("sum", axes, self.ndim())?;
+        let axes_ = ax.clone();
+        let data = Value::after(
+            || reduced_shape(self.shape(), &ax, keepdim),
+            std::slice::from_ref(self),
+            move |inp| reduce_data(inp[0].data(), &axes_, keepdim, 0.0, |a, b| a + b),
+        );
+        let name = if axes.is_empty() {
+            "SumBackward0"
+        } else {
+            "SumBackward1"
+        };
+        Ok(Tensor::custom(
+            data,
+            name,
+            vec![self.clone()],
+            move |g, _, inp, b| {
+                let s = inp[0].shape();
+                if b.0 == 0 && g.ndim() == 0 {
+                    return vec![Some(g.expand(s))];
+                }
+                vec![Some(
+                    b.reshape(g, &keep_shape(s, &ax)).expand(&b.shape(g, s)),
+                )]
+            },
+        ))
+    }
+
+    /// Sums over axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    pub fn sum_dim(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.try_sum_dim(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The mean of all elements (0-d).
+    pub fn mean(&self) -> Tensor {
+        self.mean_dim(&[], false)
+    }
+
+    /// Means over `axes` (all if empty).
+    pub fn try_mean_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        if axes.is_empty() && !keepdim {
+            return Ok(self.total(true));
+        }
+        let ax = norm_axes("mean", axes, self.ndim())?;
+        let n: usize = ax.iter().map(|&a| self.shape()[a]).product();
+        let inv = 1.0 / n as f64;
+        let axes_ = ax.clone();
+        let data = Value::after(
+            || reduced_shape(self.shape(), &ax, keepdim),
+            std::slice::from_ref(self),
+            move |inp| {
+                reduce_data(inp[0].data(), &axes_, keepdim, 0.0, |a, b| a + b).map(|s| s * inv)
+            },
+        );
+        let name = if axes.is_empty() {
+            "MeanBackward0"
+        } else {
+            "MeanBackward1"
+        };
+        Ok(Tensor::custom(
+            data,
+            name,
+            vec![self.clone()],
+            move |g, _, inp, b| {
+                // Scaled before it is expanded: n times less work.
+                let s = inp[0].shape();
+                let g = if b.0 == 0 && g.ndim() == 0 {
+                    g * inv
+                } else {
+                    b.reshape(g, &keep_shape(s, &ax)) * inv
+                };
+                vec![Some(g.expand(&b.shape(&g, s)))]
+            },
+        ))
+    }
+
+    /// Means over axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    pub fn mean_dim(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.try_mean_dim(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The sum (or the mean) of all elements, 0-d: the reduction that ends
+    /// almost every loss, with no axis bookkeeping. Its backward closure
+    /// captures nothing (the count comes from the input's shape), so
+    /// recording it allocates only the node's record.
+    fn total(&self, mean: bool) -> Tensor {
+        let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {
+            let d = inp[0].data();
+            let n = d.shape().iter().product::<usize>() as f64;
+            let scaled = |s: f64| if mean { s / n } else { s };
+            match d {
+                // f32 is summed in f64 and rounded once, as `reduce_data`.
+                Data::F32(x) => f32::scalar(scaled(match x.as_slice() {
+                    Some(s) => fold_lanes(s, 0.0, |a, b| a + b),
+                    None => x.iter().fold(0.0, |a, &b| a + f64::from(b)),
+                })),
+                _ => Data::Scalar(scaled(match d.as_slice() {
+                    Some(s) => fold_lanes(s, 0.0, |a, b| a + b),
+                    None => d.view().iter().fold(0.0, |a, &b| a + b),
+                })),
+            }
+        });
+        if mean {
+            Tensor::custom(
+                value,
+                "MeanBackward0",
+                vec![self.clone()],
+                total_vjp::<true>,
+            )
+        } else {
+            Tensor::custom(
+                value,
+                "SumBackward0",
+                vec![self.clone()],
+                total_vjp::<false>,
+            )
+        }
+    }
+
+    fn extremum(&self, axes: &[isize], keepdim: bool, is_max: bool) -> Result<Tensor> {
+        let name = if is_max { "amax" } else { "amin" };
+        if self.numel() == 0 {
+            return Err(Error::Invalid(format!("{name}: the tensor is empty")));
+        }
+        let ax = norm_axes(name, axes, self.ndim())?;
+        let (init, f): (f64, fn(f64, f64) -> f64) = if is_max {
+            (f64::NEG_INFINITY, nan_max)
+        } else {
+            (f64::INFINITY, nan_min)
+        };
+        let data = reduce_data(self.0.data(), &ax, keepdim, init, f);
+        let bname = match (is_max, axes.is_empty()) {
+            (true, true) => "MaxBackward1",
+            (false, true) => "MinBackward1",
+            (true, false) => "AmaxBackward0",
+            (false, false) => "AminBackward0",
+        };
+        Ok(Tensor::custom(
+            data,
+            bname,
+            vec![self.clone()],
+            move |g, out, inp, b| {
+                // The gradient is shared evenly among tied extrema, as PyTorch's amax.
+                let s = inp[0].shape();
+                let ks = keep_shape(s, &ax);
+                let mask = inp[0].eq(&out.detach().reshape(&ks));
+                let count = mask.sum_dim(&ax.iter().map(|&a| a as isize).collect::<Vec<_>>(), true);
+                vec![Some(
+                    b.reshape(g, &ks).expand(&b.shape(g, s)) * (mask / count),
+                )]
+            },
+        ))
+    }
+
+    /// The largest element (0-d); NaN if any element is NaN.
+    pub fn max_all(&self) -> Tensor {
+        self.amax(&[], false)
+    }
+
+    /// The smallest element (0-d); NaN if any element is NaN.
+    pub fn min_all(&self) -> Tensor {
+        self.amin(&[], false)
+    }
+
+    /// Maximum over `axes` (all if empty); ties share the gradient.
+    pub fn try_amax(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.extremum(axes, keepdim, true)
+    }
+
+    /// Maximum over axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range or the tensor is empty.
+    pub fn amax(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.try_amax(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Minimum over `axes` (all if empty); ties share the gradient.
+    pub fn try_amin(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.extremum(axes, keepdim, false)
+    }
+
+    /// Minimum over axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range or the tensor is empty.
+    pub fn amin(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.try_amin(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The product of all elements (0-d).
+    pub fn prod(&self) -> Tensor {
+        self.prod_dim(&[], false)
+    }
+
+    /// Products over `axes` (all if empty). The gradient is exact with zeros.
+    pub fn try_prod_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        let ax = norm_axes("prod", axes, self.ndim())?;
+        let data = reduce_data(self.0.data(), &ax, keepdim, 1.0, |a, b| a * b);
+        let name = if axes.is_empty() {
+            "ProdBackward0"
+        } else {
+            "ProdBackward1"
+        };
+        Ok(Tensor::custom(
+            data,
+            name,
+            vec![self.clone()],
+            move |g, _, inp, b| {
+                let x = &inp[0];
+                let s = x.shape();
+                let ks = keep_shape(s, &ax);
+                let iax: Vec<isize> = ax.iter().map(|&a| a as isize).collect();
+                let zero = Tensor::scalar(0.0);
+                let is_zero = x.eq(&zero);
+                // Product of the others: prod/x off zeros; at a lone zero the
+                // product of the non-zeros; 0 at zeros when there are several.
+                let x_nz = Tensor::where_(&is_zero, &Tensor::scalar(1.0), x);
+                let prod_nz = x_nz.prod_dim(&iax, true);
+                let zeros = is_zero.sum_dim(&iax, true);
+                let lone = Tensor::where_(&zeros.eq(&Tensor::scalar(1.0)), &prod_nz, &zero);
+                let off = Tensor::where_(&zeros.eq(&zero), &(prod_nz / &x_nz), &zero);
+                let others = Tensor::where_(&is_zero, &lone.expand(s), &off.expand(s));
+                vec![Some(b.reshape(g, &ks).expand(&b.shape(g, s)) * others)]
+            },
+        ))
+    }
+
+    /// Products over axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range.
+    pub fn prod_dim(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.try_prod_dim(axes, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The flat (row-major) index of the largest element, the first on ties
+    /// and a NaN if any; `None` for an empty tensor.
+    pub fn argmax(&self) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, v) in self.to_vec().into_iter().enumerate() {
+            match best {
+                Some((_, b)) if b.is_nan() || !(v > b || v.is_nan()) => {}
+                _ => best = Some((i, v)),
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    /// The indices (as f64) of the largest elements along `axis`.
+    pub fn try_argmax_dim(&self, axis: isize, keepdim: bool) -> Result<Tensor> {
+        let ax = norm_axis("argmax", axis, self.ndim())?;
+        let arr = self.0.data().to_array();
+        let mut out = arr.map_axis(Axis(ax), |lane| {
+            let mut best: Option<(usize, f64)> = None;
+            for (i, &v) in lane.iter().enumerate() {
+                match best {
+                    Some((_, b)) if b.is_nan() || !(v > b || v.is_nan()) => {}
+                    _ => best = Some((i, v)),
+                }
+            }
+            best.map_or(0.0, |(i, _)| i as f64)
+        });
+        if keepdim {
+            out = out.insert_axis(Axis(ax));
+        }
+        Ok(Tensor::from_array(out))
+    }
+
+    /// The indices of the largest elements along `axis`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    pub fn argmax_dim(&self, axis: isize, keepdim: bool) -> Tensor {
+        self.try_argmax_dim(axis, keepdim)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tensor;
+
+    #[test]
+    fn reductions() {
+        let x = tensor![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        assert_eq!(x.sum().item(), 21.0);
+        assert_eq!(x.sum_dim(&[0], false).to_vec(), vec![5.0, 7.0, 9.0]);
+        assert_eq!(x.sum_dim(&[1], true).shape(), &[2, 1]);
+        assert_eq!(x.mean_dim(&[-1], false).to_vec(), vec![2.0, 5.0]);
+        assert_eq!(x.amax(&[1], false).to_vec(), vec![3.0, 6.0]);
+        assert_eq!(x.min_all().item(), 1.0);
+        assert_eq!(x.prod().item(), 720.0);
+        assert_eq!(x.argmax(), Some(5));
+        assert_eq!(x.argmax_dim(0, false).to_vec(), vec![1.0, 1.0, 1.0]);
+        assert!(x.try_sum_dim(&[2], false).is_err());
+    }
+}
