@@ -15,10 +15,10 @@
 
 use std::cell::Cell;
 
+use super::graph::{set_grad_enabled, Batch, Op};
 use super::vjp::vjp;
-use super::{set_grad_enabled, EPOCH};
 use crate::error::{Error, Result};
-use crate::tensor::{Batch, Op, Tensor};
+use crate::tensor::Tensor;
 
 /// A gradient slot: empty, a plain f64 (0-d fast path) or a tensor.
 #[derive(Default)]
@@ -77,6 +77,9 @@ const KEEP_AT_MOST: usize = 1 << 20;
 
 thread_local! {
     static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
+    /// The number of the last backward pass (a node's `epoch` says which
+    /// pass last visited it).
+    static EPOCH: Cell<u64> = const { Cell::new(0) };
 }
 
 fn next_epoch() -> u64 {
@@ -85,19 +88,6 @@ fn next_epoch() -> u64 {
         e.set(v);
         v
     })
-}
-
-/// Calls `f` on each input of `op`.
-fn for_each_input(op: &Op, mut f: impl FnMut(&Tensor)) {
-    match op {
-        Op::Leaf | Op::Freed(_) => {}
-        Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => f(a),
-        Op::Binary(_, a, b) => {
-            f(a);
-            f(b);
-        }
-        Op::Custom(c) => c.inputs.iter().for_each(f),
-    }
 }
 
 const FREED: &str = "Trying to backward through the graph a second time (or directly \
@@ -145,7 +135,7 @@ fn order_graph(roots: &[Tensor], epoch: u64, scratch: &mut Scratch) -> Result<()
             return Err(Error::Autograd(FREED.into()));
         }
         stack.push((t.clone(), true));
-        for_each_input(&op, |i| {
+        op.for_each_input(|i| {
             if i.is_requires_grad() && i.0.epoch.get() != epoch {
                 stack.push((i.clone(), false));
             }

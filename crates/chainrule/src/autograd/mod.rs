@@ -32,69 +32,18 @@
 //! ```
 
 mod engine;
+pub(crate) mod graph;
 mod vjp;
 
-use std::cell::Cell;
-
 use engine::{run, Pass};
+use graph::Batch;
+
+pub use graph::{
+    enable_grad, is_grad_enabled, no_grad, no_grad_scope, set_grad_enabled, GradModeGuard,
+};
 
 use crate::error::{Error, Result};
-use crate::tensor::{Batch, Tensor};
-
-thread_local! {
-    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
-    static EPOCH: Cell<u64> = const { Cell::new(0) };
-}
-
-/// Whether operations are being recorded on this thread.
-#[inline]
-pub fn is_grad_enabled() -> bool {
-    GRAD_ENABLED.with(Cell::get)
-}
-
-/// Restores the previous gradient mode when dropped.
-#[must_use = "the mode is restored when the guard is dropped"]
-pub struct GradModeGuard {
-    prev: bool,
-}
-
-impl Drop for GradModeGuard {
-    fn drop(&mut self) {
-        GRAD_ENABLED.with(|g| g.set(self.prev));
-    }
-}
-
-/// Sets whether operations are recorded until the guard is dropped.
-pub fn set_grad_enabled(enabled: bool) -> GradModeGuard {
-    let prev = GRAD_ENABLED.with(|g| g.replace(enabled));
-    GradModeGuard { prev }
-}
-
-/// Stops recording until the guard is dropped (`with torch.no_grad():`).
-///
-/// ```
-/// use chainrule::{autograd, Tensor};
-/// let x = Tensor::scalar(2.0).requires_grad();
-/// let y = {
-///     let _g = autograd::no_grad();
-///     &x * 2.0
-/// };
-/// assert!(!y.is_requires_grad());
-/// ```
-pub fn no_grad() -> GradModeGuard {
-    set_grad_enabled(false)
-}
-
-/// Runs `f` without recording.
-pub fn no_grad_scope<R>(f: impl FnOnce() -> R) -> R {
-    let _guard = no_grad();
-    f()
-}
-
-/// Turns recording back on until the guard is dropped.
-pub fn enable_grad() -> GradModeGuard {
-    set_grad_enabled(true)
-}
+use crate::tensor::Tensor;
 
 /// Options of [`Tensor::backward_opts`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -15,11 +15,12 @@
 use ndarray::{ArrayD, IxDyn, Zip};
 
 use super::engine::{push, push_scalar, Acc, Visit};
+use super::graph::{Batch, Custom, Op};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::rules::{d_binary, d_unary, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
-use crate::tensor::{Batch, DType, Data, Op, Tensor};
+use crate::tensor::{DType, Data, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
 #[inline]
@@ -334,13 +335,7 @@ pub(super) fn vjp(
     }
 }
 
-fn custom_vjp(
-    c: &crate::tensor::Custom,
-    out: &Tensor,
-    g: &Tensor,
-    batch: Batch,
-    acc: &mut [Visit],
-) {
+fn custom_vjp(c: &Custom, out: &Tensor, g: &Tensor, batch: Batch, acc: &mut [Visit]) {
     let grads = (c.vjp)(g, out, &c.inputs, batch);
     for (x, gx) in c.inputs.iter().zip(grads) {
         if let Some(gx) = gx {

@@ -70,8 +70,8 @@ use std::rc::Rc;
 
 use ndarray::{ArcArray, ArrayD, IxDyn};
 
+use crate::autograd::graph::{Batch, Custom, Op};
 use crate::error::{Error, Result};
-use crate::ops::{BinaryOp, UnaryOp};
 use crate::random::SplitMix64;
 
 pub(crate) use deferred::Deferred;
@@ -237,130 +237,6 @@ pub(crate) enum Value {
 impl From<Data> for Value {
     fn from(data: Data) -> Value {
         Value::Now(data)
-    }
-}
-
-/// A node's record of how it was computed.
-pub(crate) enum Op {
-    /// A leaf: made by a constructor, by `detach`, or without gradients.
-    Leaf,
-    /// A non-leaf whose saved inputs were released by a backward pass; it
-    /// keeps the name of its backward function.
-    Freed(&'static str),
-    /// An elementwise function of one tensor.
-    Unary(UnaryOp, Tensor),
-    /// An elementwise function of two tensors (broadcast).
-    Binary(BinaryOp, Tensor, Tensor),
-    /// `tensor op constant`.
-    ScalarRhs(BinaryOp, Tensor, f64),
-    /// `constant op tensor`.
-    ScalarLhs(BinaryOp, f64, Tensor),
-    /// A structural operation with its own vector–Jacobian product.
-    Custom(Box<Custom>),
-}
-
-/// The vector–Jacobian product of a structural operation: given the output
-/// gradient, the output, the inputs and the batch axes of the gradient, the
-/// gradient of each input (`None` when it needs none).
-///
-/// With [`Batch`] of `k` axes the output gradient has `k` extra leading axes
-/// (a batch of cotangents, see [`crate::autograd::grad_batched`]) and so must
-/// every returned gradient; rules written with broadcasting and negative axes
-/// need no change, the others use [`Batch`]'s helpers.
-pub(crate) type VjpFn = dyn Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>>;
-
-/// A structural operation: its inputs, its vector–Jacobian product and its
-/// PyTorch name.
-pub(crate) struct Custom {
-    pub(crate) inputs: Vec<Tensor>,
-    pub(crate) vjp: Box<VjpFn>,
-    pub(crate) name: &'static str,
-}
-
-/// The number of leading batch axes of a cotangent in a backward pass (0 in
-/// an ordinary pass), with the shape helpers a vector–Jacobian product needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Batch(pub(crate) usize);
-
-impl Batch {
-    /// `shape` with the batch axes of `g` in front.
-    pub(crate) fn shape(self, g: &Tensor, shape: &[usize]) -> Vec<usize> {
-        let mut s = g.shape()[..self.0].to_vec();
-        s.extend_from_slice(shape);
-        s
-    }
-
-    /// An axis of the unbatched tensor as an axis of the batched one.
-    pub(crate) fn axis(self, axis: usize) -> usize {
-        axis + self.0
-    }
-
-    /// `g.reshape(shape)` keeping the batch axes.
-    pub(crate) fn reshape(self, g: &Tensor, shape: &[usize]) -> Tensor {
-        g.reshape(&self.shape(g, shape))
-    }
-
-    /// `g.sum_to_shape(shape)` keeping the batch axes: the gradient of an
-    /// input of shape `shape` broadcast to `g`'s (unbatched) shape.
-    pub(crate) fn sum_to(self, g: &Tensor, shape: &[usize]) -> Tensor {
-        if self.0 == 0 {
-            return g.sum_to_shape(shape);
-        }
-        let inner = g.ndim() - self.0;
-        if inner == shape.len() {
-            return g.sum_to_shape(&self.shape(g, shape));
-        }
-        // Pad `shape` with ones to the unbatched rank so that the batch axes
-        // line up, sum, then drop the padding.
-        let mut padded = vec![1; inner - shape.len()];
-        padded.extend_from_slice(shape);
-        self.reshape(&g.sum_to_shape(&self.shape(g, &padded)), shape)
-    }
-
-    /// `g.expand(shape)` keeping the batch axes (the adjoint of [`Batch::sum_to`]).
-    pub(crate) fn expand(self, g: &Tensor, shape: &[usize]) -> Tensor {
-        if self.0 == 0 {
-            return g.expand(shape);
-        }
-        let inner = g.ndim() - self.0;
-        let g = if inner < shape.len() {
-            let mut padded = vec![1; shape.len() - inner];
-            padded.extend_from_slice(&g.shape()[self.0..]);
-            self.reshape(g, &padded)
-        } else {
-            g.clone()
-        };
-        g.expand(&self.shape(&g, shape))
-    }
-}
-
-impl Op {
-    /// PyTorch's name of this node's backward function; `None` for a leaf.
-    pub(crate) fn name(&self) -> Option<&'static str> {
-        Some(match self {
-            Op::Leaf => return None,
-            Op::Freed(name) => name,
-            Op::Unary(u, _) => u.backward_name(),
-            Op::Binary(b, _, _) => b.backward_name(),
-            Op::ScalarRhs(BinaryOp::Pow, _, _) => "PowBackward0",
-            Op::ScalarRhs(b, _, _) => b.backward_name(),
-            Op::ScalarLhs(BinaryOp::Sub, _, _) => "RsubBackward1",
-            Op::ScalarLhs(b, _, _) => b.backward_name(),
-            Op::Custom(c) => c.name,
-        })
-    }
-
-    /// Moves the input tensors out (used by `Drop`).
-    fn take_inputs(self, out: &mut Vec<Tensor>) {
-        match self {
-            Op::Leaf | Op::Freed(_) => {}
-            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => out.push(a),
-            Op::Binary(_, a, b) => {
-                out.push(a);
-                out.push(b);
-            }
-            Op::Custom(c) => out.extend(c.inputs),
-        }
     }
 }
 

@@ -6,6 +6,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use super::axes::{norm_axes, norm_axis};
 use super::dtype::Elem;
 use super::{Data, Tensor, Value};
+use crate::autograd::graph::Batch;
 use crate::error::{Error, Result};
 
 /// The shape after reducing `axes` with keepdim.
@@ -57,7 +58,7 @@ fn total_vjp<const MEAN: bool>(
     g: &Tensor,
     _out: &Tensor,
     inp: &[Tensor],
-    b: super::Batch,
+    b: Batch,
 ) -> Vec<Option<Tensor>> {
     let s = inp[0].shape();
     // Scaled before it is expanded: n times less work.
