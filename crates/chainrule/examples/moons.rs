@@ -11,9 +11,10 @@ use std::error::Error;
 use std::time::Instant;
 
 use chainrule::autograd;
-use chainrule::nn::{accuracy, data::two_moons, train_classifier, Module, Sequential, Tanh};
+use chainrule::nn::{accuracy, data::two_moons, Module, Sequential, Tanh};
 use chainrule::optim::{Adam, AdamConfig};
 use chainrule::random::SplitMix64;
+use chainrule::train::train_classifier;
 use chainrule::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
@@ -101,7 +102,7 @@ fn plot(
     model: &dyn Module,
     x: &Tensor,
     labels: &[usize],
-    history: &[chainrule::nn::EpochStats],
+    history: &[chainrule::train::EpochStats],
     final_accuracy: f64,
 ) -> Result<(), Box<dyn Error>> {
     plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)

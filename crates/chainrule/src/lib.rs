@@ -7,7 +7,8 @@
 //!   f64 by default or f32 ([`DType`]).
 //! - [`functional`]: JAX-style transforms (`grad`, `jacfwd`, `hessian`, …) that nest.
 //! - [`check`]: finite differences, gradcheck and gradgradcheck.
-//! - [`nn`] and [`optim`]: layers, losses and optimisers, PyTorch-style.
+//! - [`nn`] and [`optim`]: layers, losses and optimisers, PyTorch-style;
+//!   [`train`]: the training loop that joins them.
 #![deny(missing_docs)]
 
 pub mod autograd;
@@ -24,6 +25,7 @@ pub mod real;
 pub mod rules;
 pub mod symbolic;
 pub mod tensor;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use forward::{Dual, Taylor};

@@ -3,9 +3,10 @@
 //! `train_classifier`).
 
 use chainrule::autograd;
-use chainrule::nn::{accuracy, data::two_moons, train_classifier, Module, Sequential, Tanh};
+use chainrule::nn::{accuracy, data::two_moons, Module, Sequential, Tanh};
 use chainrule::optim::{Adam, AdamConfig};
 use chainrule::random::SplitMix64;
+use chainrule::train::train_classifier;
 
 #[test]
 fn two_layer_network_learns_two_moons() {

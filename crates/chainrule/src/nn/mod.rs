@@ -1,4 +1,4 @@
-//! Layers, activations, losses and a training loop, PyTorch-style, on
+//! Layers, activations and losses, PyTorch-style, on
 //! [`Tensor`](crate::Tensor) and its reverse mode.
 //!
 //! - [`Module`]: `forward` and `parameters`; [`Linear`], [`Sequential`] and
@@ -7,8 +7,9 @@
 //!   installs a new leaf in it (tensor values are immutable).
 //! - [`loss`]: `mse`, `cross_entropy` (from logits), `nll`,
 //!   `binary_cross_entropy_with_logits`, each the mean over the batch.
-//! - [`train_classifier`] and [`accuracy`]: the full-batch loop of the moons
-//!   example; [`data::two_moons`]: its data set.
+//! - [`accuracy`] of a classifier's logits; [`data::two_moons`]: the moons
+//!   example's data set (its training loop is
+//!   [`train::train_classifier`](crate::train::train_classifier)).
 //!
 //! Initialisation is seeded ([`Linear::new`] draws from a
 //! [`SplitMix64`](crate::random::SplitMix64)), so a run gives the same
@@ -36,12 +37,12 @@ mod activation;
 pub mod data;
 mod linear;
 pub mod loss;
+mod metrics;
 mod module;
 mod parameter;
-mod train;
 
 pub use activation::{ReLU, Sigmoid, Softplus, Tanh};
 pub use linear::Linear;
+pub use metrics::accuracy;
 pub use module::{Module, Sequential};
 pub use parameter::Parameter;
-pub use train::{accuracy, train_classifier, EpochStats};

@@ -1,40 +1,13 @@
-//! The full-batch training loop of a classifier and its accuracy, shared by
-//! the examples and the tests.
+//! The full-batch training loop of a classifier, shared by the moons
+//! example and its test: a [`Module`] from [`crate::nn`] stepped by an
+//! [`Optimizer`] from [`crate::optim`] (kept out of both, so that neither
+//! imports the other).
 
-use super::loss::cross_entropy;
-use super::Module;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::nn::loss::cross_entropy;
+use crate::nn::{accuracy, Module};
 use crate::optim::Optimizer;
 use crate::tensor::Tensor;
-
-/// The fraction of rows of `logits` (`[N, C]`) whose largest entry is at
-/// the label's index (the first on ties).
-///
-/// ```
-/// use chainrule::nn::accuracy;
-/// use chainrule::tensor;
-/// let logits = tensor![[2.0, 1.0], [0.0, 3.0], [5.0, -1.0], [0.5, 0.4]];
-/// assert_eq!(accuracy(&logits, &[0, 1, 1, 0]).unwrap(), 0.75);
-/// ```
-pub fn accuracy(logits: &Tensor, labels: &[usize]) -> Result<f64> {
-    if logits.ndim() != 2 || logits.shape()[0] != labels.len() {
-        return Err(Error::Shape {
-            op: "accuracy: logits [batch, classes] and labels",
-            lhs: logits.shape().to_vec(),
-            rhs: vec![labels.len()],
-        });
-    }
-    if labels.is_empty() {
-        return Err(Error::Invalid("accuracy: no samples".into()));
-    }
-    let predicted = logits.try_argmax_dim(1, false)?.to_vec();
-    let hits = predicted
-        .iter()
-        .zip(labels)
-        .filter(|&(&p, &l)| p as usize == l)
-        .count();
-    Ok(hits as f64 / labels.len() as f64)
-}
 
 /// What one epoch of [`train_classifier`] measured.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,10 +26,11 @@ pub struct EpochStats {
 /// Returns them all.
 ///
 /// ```
-/// use chainrule::nn::{train_classifier, Linear, Module};
+/// use chainrule::nn::{Linear, Module};
 /// use chainrule::optim::{Sgd, SgdConfig};
 /// use chainrule::random::SplitMix64;
 /// use chainrule::tensor;
+/// use chainrule::train::train_classifier;
 /// let x = tensor![[-1.0], [-0.5], [0.5], [1.0]];
 /// let model = Linear::new(1, 2, &mut SplitMix64::new(0));
 /// let mut opt = Sgd::new(model.parameters(), SgdConfig { lr: 0.5, ..Default::default() }).unwrap();
