@@ -13,6 +13,7 @@ mod engine;
 mod error;
 mod fd;
 mod json;
+mod outcome;
 mod point;
 mod table;
 mod tour;
@@ -22,22 +23,7 @@ use std::io::Write;
 
 use crate::args::{Command, Parsed};
 use crate::error::{one_line, CliError, CliResult};
-
-/// What a command produced: text for stdout and the exit code (0, or 1 when
-/// `check` or `tour` found a disagreement).
-pub struct Outcome {
-    /// Everything to print on stdout.
-    pub stdout: String,
-    /// The process exit code.
-    pub code: i32,
-}
-
-impl Outcome {
-    /// A successful result.
-    pub fn ok(stdout: String) -> Self {
-        Outcome { stdout, code: 0 }
-    }
-}
+use crate::outcome::Outcome;
 
 /// Stack size of the thread that does the work: generous, as a last line of
 /// defence (deep inputs are refused by the parser's nesting limit anyway).
