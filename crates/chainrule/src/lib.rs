@@ -17,6 +17,7 @@ pub mod compiled;
 pub mod error;
 pub mod forward;
 pub mod functional;
+mod macros;
 pub mod nn;
 pub mod ops;
 pub mod optim;

@@ -7,6 +7,7 @@ use super::axes::shape_err;
 use super::reduce::reduce_data;
 use super::{Data, Tensor};
 use crate::error::Result;
+use crate::macros::panicking;
 
 /// The NumPy broadcast of two shapes, `None` if they are incompatible.
 pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
@@ -70,13 +71,12 @@ impl Tensor {
         ))
     }
 
-    /// [`Tensor::try_sum_to_shape`], panicking on a mismatch.
-    ///
-    /// # Panics
-    /// If `shape` does not broadcast to this tensor's shape.
-    pub fn sum_to_shape(&self, shape: &[usize]) -> Tensor {
-        self.try_sum_to_shape(shape)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// [`Tensor::try_sum_to_shape`], panicking on a mismatch.
+        ///
+        /// # Panics
+        /// If `shape` does not broadcast to this tensor's shape.
+        pub fn sum_to_shape(&self, shape: &[usize]) -> Tensor = try_sum_to_shape;
     }
 
     /// Broadcasts to `shape` (NumPy rules); an `Err` if it cannot.
@@ -128,12 +128,12 @@ impl Tensor {
         ))
     }
 
-    /// Broadcasts to `shape`.
-    ///
-    /// # Panics
-    /// If this shape does not broadcast to `shape`.
-    pub fn expand(&self, shape: &[usize]) -> Tensor {
-        self.try_expand(shape).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Broadcasts to `shape`.
+        ///
+        /// # Panics
+        /// If this shape does not broadcast to `shape`.
+        pub fn expand(&self, shape: &[usize]) -> Tensor = try_expand;
     }
 
     /// Alias of [`Tensor::expand`].

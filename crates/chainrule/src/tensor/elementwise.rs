@@ -13,6 +13,7 @@ use super::{DType, Data, Tensor};
 use crate::autograd::graph::Op;
 use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
+use crate::macros::panicking;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::Real;
 
@@ -226,12 +227,12 @@ impl Tensor {
         )
     }
 
-    /// [`Tensor::try_binary`], panicking on a shape mismatch.
-    ///
-    /// # Panics
-    /// If the shapes do not broadcast; the message names the op and both shapes.
-    pub fn binary_op(&self, op: BinaryOp, rhs: &Tensor) -> Tensor {
-        self.try_binary(op, rhs).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// [`Tensor::try_binary`], panicking on a shape mismatch.
+        ///
+        /// # Panics
+        /// If the shapes do not broadcast; the message names the op and both shapes.
+        pub fn binary_op(&self, op: BinaryOp, rhs: &Tensor) -> Tensor = try_binary;
     }
 
     /// `self op c` for a constant `c` (no node for the constant).
@@ -302,40 +303,32 @@ impl Tensor {
     pub fn try_eq(&self, rhs: &Tensor) -> Result<Tensor> {
         self.compare("eq", rhs, |x, y| x == y)
     }
-    /// 1 where `self > rhs`, else 0.
-    ///
-    /// # Panics
-    /// If the shapes do not broadcast.
-    pub fn gt(&self, rhs: &Tensor) -> Tensor {
-        self.try_gt(rhs).unwrap_or_else(|e| panic!("{e}"))
-    }
-    /// 1 where `self < rhs`, else 0.
-    ///
-    /// # Panics
-    /// If the shapes do not broadcast.
-    pub fn lt(&self, rhs: &Tensor) -> Tensor {
-        self.try_lt(rhs).unwrap_or_else(|e| panic!("{e}"))
-    }
-    /// 1 where `self ≥ rhs`, else 0.
-    ///
-    /// # Panics
-    /// If the shapes do not broadcast.
-    pub fn ge(&self, rhs: &Tensor) -> Tensor {
-        self.try_ge(rhs).unwrap_or_else(|e| panic!("{e}"))
-    }
-    /// 1 where `self ≤ rhs`, else 0.
-    ///
-    /// # Panics
-    /// If the shapes do not broadcast.
-    pub fn le(&self, rhs: &Tensor) -> Tensor {
-        self.try_le(rhs).unwrap_or_else(|e| panic!("{e}"))
-    }
-    /// 1 where `self == rhs`, else 0.
-    ///
-    /// # Panics
-    /// If the shapes do not broadcast.
-    pub fn eq(&self, rhs: &Tensor) -> Tensor {
-        self.try_eq(rhs).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// 1 where `self > rhs`, else 0.
+        ///
+        /// # Panics
+        /// If the shapes do not broadcast.
+        pub fn gt(&self, rhs: &Tensor) -> Tensor = try_gt;
+        /// 1 where `self < rhs`, else 0.
+        ///
+        /// # Panics
+        /// If the shapes do not broadcast.
+        pub fn lt(&self, rhs: &Tensor) -> Tensor = try_lt;
+        /// 1 where `self ≥ rhs`, else 0.
+        ///
+        /// # Panics
+        /// If the shapes do not broadcast.
+        pub fn ge(&self, rhs: &Tensor) -> Tensor = try_ge;
+        /// 1 where `self ≤ rhs`, else 0.
+        ///
+        /// # Panics
+        /// If the shapes do not broadcast.
+        pub fn le(&self, rhs: &Tensor) -> Tensor = try_le;
+        /// 1 where `self == rhs`, else 0.
+        ///
+        /// # Panics
+        /// If the shapes do not broadcast.
+        pub fn eq(&self, rhs: &Tensor) -> Tensor = try_eq;
     }
 }
 

@@ -10,6 +10,7 @@ use super::axes::norm_axis;
 use super::broadcast::broadcast_shapes;
 use super::{Data, Tensor};
 use crate::error::{Error, Result};
+use crate::macros::panicking;
 
 impl Tensor {
     /// Picks `indices` along `axis`; with `squeeze` (one index) the axis is removed.
@@ -86,13 +87,12 @@ impl Tensor {
         self.gather(ax, Rc::from([index]), true, "SelectBackward0")
     }
 
-    /// The slice at `index` along `axis`.
-    ///
-    /// # Panics
-    /// If `axis` or `index` is out of range.
-    pub fn select(&self, axis: isize, index: usize) -> Tensor {
-        self.try_select(axis, index)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// The slice at `index` along `axis`.
+        ///
+        /// # Panics
+        /// If `axis` or `index` is out of range.
+        pub fn select(&self, axis: isize, index: usize) -> Tensor = try_select;
     }
 
     /// `x[i][j]...`: the sub-tensor (0-d when every axis is indexed).
@@ -111,12 +111,12 @@ impl Tensor {
         Ok(t)
     }
 
-    /// `x[i][j]...` (see [`Tensor::try_get`]).
-    ///
-    /// # Panics
-    /// If an index is out of bounds.
-    pub fn get(&self, index: &[usize]) -> Tensor {
-        self.try_get(index).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// `x[i][j]...` (see [`Tensor::try_get`]).
+        ///
+        /// # Panics
+        /// If an index is out of bounds.
+        pub fn get(&self, index: &[usize]) -> Tensor = try_get;
     }
 
     /// Elements `start..start + len` along `axis` (`x[start:start+len]`).
@@ -133,13 +133,12 @@ impl Tensor {
         self.gather(ax, idx, false, "SliceBackward0")
     }
 
-    /// Elements `start..start + len` along `axis`.
-    ///
-    /// # Panics
-    /// If the range exceeds the axis.
-    pub fn narrow(&self, axis: isize, start: usize, len: usize) -> Tensor {
-        self.try_narrow(axis, start, len)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Elements `start..start + len` along `axis`.
+        ///
+        /// # Panics
+        /// If the range exceeds the axis.
+        pub fn narrow(&self, axis: isize, start: usize, len: usize) -> Tensor = try_narrow;
     }
 
     /// The slices at `indices` along `axis`, in that order (repeats allowed).
@@ -148,13 +147,12 @@ impl Tensor {
         self.gather(ax, Rc::from(indices), false, "IndexSelectBackward0")
     }
 
-    /// The slices at `indices` along `axis`.
-    ///
-    /// # Panics
-    /// If an axis or index is out of range.
-    pub fn index_select(&self, axis: isize, indices: &[usize]) -> Tensor {
-        self.try_index_select(axis, indices)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// The slices at `indices` along `axis`.
+        ///
+        /// # Panics
+        /// If an axis or index is out of range.
+        pub fn index_select(&self, axis: isize, indices: &[usize]) -> Tensor = try_index_select;
     }
 
     /// `a` where `mask ≠ 0`, else `b`, all three broadcast together;
@@ -205,12 +203,12 @@ impl Tensor {
         ))
     }
 
-    /// `a` where `mask ≠ 0`, else `b` (see [`Tensor::try_where_`]).
-    ///
-    /// # Panics
-    /// If the three shapes do not broadcast.
-    pub fn where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
-        Tensor::try_where_(mask, a, b).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// `a` where `mask ≠ 0`, else `b` (see [`Tensor::try_where_`]).
+        ///
+        /// # Panics
+        /// If the three shapes do not broadcast.
+        pub fn where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Tensor = try_where_;
     }
 }
 

@@ -6,6 +6,7 @@ use ndarray::{ArrayD, Axis};
 use super::axes::{norm_axis, shape_err};
 use super::{Data, Tensor};
 use crate::error::{Error, Result};
+use crate::macros::panicking;
 
 impl Tensor {
     /// Concatenates tensors along an existing `axis`.
@@ -50,12 +51,12 @@ impl Tensor {
         ))
     }
 
-    /// Concatenates along `axis`.
-    ///
-    /// # Panics
-    /// If the list is empty or the shapes differ off `axis`.
-    pub fn cat(tensors: &[Tensor], axis: isize) -> Tensor {
-        Tensor::try_cat(tensors, axis).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Concatenates along `axis`.
+        ///
+        /// # Panics
+        /// If the list is empty or the shapes differ off `axis`.
+        pub fn cat(tensors: &[Tensor], axis: isize) -> Tensor = try_cat;
     }
 
     /// Stacks tensors of equal shape along a new `axis`.
@@ -73,12 +74,12 @@ impl Tensor {
         Tensor::try_cat(&parts, axis)
     }
 
-    /// Stacks along a new `axis`.
-    ///
-    /// # Panics
-    /// If the list is empty or the shapes differ.
-    pub fn stack(tensors: &[Tensor], axis: isize) -> Tensor {
-        Tensor::try_stack(tensors, axis).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Stacks along a new `axis`.
+        ///
+        /// # Panics
+        /// If the list is empty or the shapes differ.
+        pub fn stack(tensors: &[Tensor], axis: isize) -> Tensor = try_stack;
     }
 }
 

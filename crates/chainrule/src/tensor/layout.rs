@@ -7,6 +7,7 @@ use ndarray::{ArrayD, IxDyn};
 use super::axes::{norm_axis, shape_err};
 use super::{Data, Tensor, Value};
 use crate::error::{Error, Result};
+use crate::macros::panicking;
 
 /// `data` with a new shape of the same size, in row-major order (a new
 /// header over the same buffer when it is contiguous).
@@ -63,12 +64,12 @@ impl Tensor {
         self.reshape_named(shape, "ViewBackward0")
     }
 
-    /// [`Tensor::try_reshape`], panicking on a size mismatch.
-    ///
-    /// # Panics
-    /// If the sizes differ.
-    pub fn reshape(&self, shape: &[usize]) -> Tensor {
-        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// [`Tensor::try_reshape`], panicking on a size mismatch.
+        ///
+        /// # Panics
+        /// If the sizes differ.
+        pub fn reshape(&self, shape: &[usize]) -> Tensor = try_reshape;
     }
 
     /// A 1-d view of all elements.
@@ -84,12 +85,12 @@ impl Tensor {
         self.reshape_named(&s, "UnsqueezeBackward0")
     }
 
-    /// Inserts an axis of size 1.
-    ///
-    /// # Panics
-    /// If `axis` is out of range.
-    pub fn unsqueeze(&self, axis: isize) -> Tensor {
-        self.try_unsqueeze(axis).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Inserts an axis of size 1.
+        ///
+        /// # Panics
+        /// If `axis` is out of range.
+        pub fn unsqueeze(&self, axis: isize) -> Tensor = try_unsqueeze;
     }
 
     /// Removes the axis `axis` if it has size 1 (else returns `self`);
@@ -109,12 +110,12 @@ impl Tensor {
         self.reshape_named(&s, "SqueezeBackward0")
     }
 
-    /// Removes axes of size 1 (see [`Tensor::try_squeeze`]).
-    ///
-    /// # Panics
-    /// If `axis` is out of range.
-    pub fn squeeze(&self, axis: Option<isize>) -> Tensor {
-        self.try_squeeze(axis).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Removes axes of size 1 (see [`Tensor::try_squeeze`]).
+        ///
+        /// # Panics
+        /// If `axis` is out of range.
+        pub fn squeeze(&self, axis: Option<isize>) -> Tensor = try_squeeze;
     }
 
     fn permute_named(&self, axes: &[usize], name: &'static str) -> Result<Tensor> {
@@ -159,12 +160,12 @@ impl Tensor {
         self.permute_named(axes, "PermuteBackward0")
     }
 
-    /// Reorders the axes.
-    ///
-    /// # Panics
-    /// If `axes` is not a permutation.
-    pub fn permute(&self, axes: &[usize]) -> Tensor {
-        self.try_permute(axes).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Reorders the axes.
+        ///
+        /// # Panics
+        /// If `axes` is not a permutation.
+        pub fn permute(&self, axes: &[usize]) -> Tensor = try_permute;
     }
 
     /// Swaps two axes.
@@ -177,12 +178,12 @@ impl Tensor {
         self.permute_named(&p, "TransposeBackward0")
     }
 
-    /// Swaps two axes.
-    ///
-    /// # Panics
-    /// If an axis is out of range.
-    pub fn transpose(&self, a: isize, b: isize) -> Tensor {
-        self.try_transpose(a, b).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Swaps two axes.
+        ///
+        /// # Panics
+        /// If an axis is out of range.
+        pub fn transpose(&self, a: isize, b: isize) -> Tensor = try_transpose;
     }
 
     /// The transpose of a matrix (0-d and 1-d tensors are returned as is).

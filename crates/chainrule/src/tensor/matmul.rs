@@ -24,6 +24,7 @@ use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
 use super::{DType, Data, Tensor, Value};
 use crate::error::{Error, Result};
+use crate::macros::panicking;
 
 /// The last two axes of `a` as a matrix view, transposed if `t`.
 fn matrix<T: Elem>(a: ArrayViewD<'_, T>, t: bool) -> ArrayView2<'_, T> {
@@ -539,12 +540,12 @@ impl Tensor {
         }
     }
 
-    /// The matrix product (see [`Tensor::try_matmul`]).
-    ///
-    /// # Panics
-    /// If the shapes do not fit; the message names both shapes.
-    pub fn matmul(&self, rhs: &Tensor) -> Tensor {
-        self.try_matmul(rhs).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// The matrix product (see [`Tensor::try_matmul`]).
+        ///
+        /// # Panics
+        /// If the shapes do not fit; the message names both shapes.
+        pub fn matmul(&self, rhs: &Tensor) -> Tensor = try_matmul;
     }
 
     /// The dot product of two 1-d tensors of equal length.
@@ -555,12 +556,12 @@ impl Tensor {
         self.try_matmul(rhs)
     }
 
-    /// The dot product of two 1-d tensors.
-    ///
-    /// # Panics
-    /// If they are not 1-d of equal length.
-    pub fn dot(&self, rhs: &Tensor) -> Tensor {
-        self.try_dot(rhs).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// The dot product of two 1-d tensors.
+        ///
+        /// # Panics
+        /// If they are not 1-d of equal length.
+        pub fn dot(&self, rhs: &Tensor) -> Tensor = try_dot;
     }
 
     /// The sum of the main diagonal of a matrix (0-d), as `torch.trace`
@@ -619,12 +620,12 @@ impl Tensor {
         ))
     }
 
-    /// The trace of a matrix (see [`Tensor::try_trace`]).
-    ///
-    /// # Panics
-    /// If the tensor is not 2-d; the message names its shape.
-    pub fn trace(&self) -> Tensor {
-        self.try_trace().unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// The trace of a matrix (see [`Tensor::try_trace`]).
+        ///
+        /// # Panics
+        /// If the tensor is not 2-d; the message names its shape.
+        pub fn trace(&self) -> Tensor = try_trace;
     }
 }
 

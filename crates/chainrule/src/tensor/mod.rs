@@ -72,6 +72,7 @@ use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::autograd::graph::{Batch, Custom, Op};
 use crate::error::{Error, Result};
+use crate::macros::panicking;
 use crate::random::SplitMix64;
 
 pub(crate) use deferred::Deferred;
@@ -740,12 +741,12 @@ impl Tensor {
         }
     }
 
-    /// The value of a one-element tensor.
-    ///
-    /// # Panics
-    /// If the tensor has more or fewer than one element (see [`Tensor::try_item`]).
-    pub fn item(&self) -> f64 {
-        self.try_item().unwrap_or_else(|e| panic!("item: {e}"))
+    panicking! {
+        /// The value of a one-element tensor.
+        ///
+        /// # Panics
+        /// If the tensor has more or fewer than one element (see [`Tensor::try_item`]).
+        pub fn item(&self) -> f64 = try_item, "item";
     }
 
     /// The values in row-major order (f32 values widened, exactly).

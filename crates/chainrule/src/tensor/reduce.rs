@@ -8,6 +8,7 @@ use super::dtype::Elem;
 use super::{Data, Tensor, Value};
 use crate::autograd::graph::Batch;
 use crate::error::{Error, Result};
+use crate::macros::panicking;
 
 /// The shape after reducing `axes` with keepdim.
 pub(super) fn keep_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
@@ -176,13 +177,12 @@ impl Tensor {
         ))
     }
 
-    /// Sums over axes.
-    ///
-    /// # Panics
-    /// If an axis is out of range.
-    pub fn sum_dim(&self, axes: &[isize], keepdim: bool) -> Tensor {
-        self.try_sum_dim(axes, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Sums over axes.
+        ///
+        /// # Panics
+        /// If an axis is out of range.
+        pub fn sum_dim(&self, axes: &[isize], keepdim: bool) -> Tensor = try_sum_dim;
     }
 
     /// The mean of all elements (0-d).
@@ -228,13 +228,12 @@ impl Tensor {
         ))
     }
 
-    /// Means over axes.
-    ///
-    /// # Panics
-    /// If an axis is out of range.
-    pub fn mean_dim(&self, axes: &[isize], keepdim: bool) -> Tensor {
-        self.try_mean_dim(axes, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Means over axes.
+        ///
+        /// # Panics
+        /// If an axis is out of range.
+        pub fn mean_dim(&self, axes: &[isize], keepdim: bool) -> Tensor = try_mean_dim;
     }
 
     /// The sum (or the mean) of all elements, 0-d: the reduction that ends
@@ -325,13 +324,12 @@ impl Tensor {
         self.extremum(axes, keepdim, true)
     }
 
-    /// Maximum over axes.
-    ///
-    /// # Panics
-    /// If an axis is out of range or the tensor is empty.
-    pub fn amax(&self, axes: &[isize], keepdim: bool) -> Tensor {
-        self.try_amax(axes, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Maximum over axes.
+        ///
+        /// # Panics
+        /// If an axis is out of range or the tensor is empty.
+        pub fn amax(&self, axes: &[isize], keepdim: bool) -> Tensor = try_amax;
     }
 
     /// Minimum over `axes` (all if empty); ties share the gradient.
@@ -339,13 +337,12 @@ impl Tensor {
         self.extremum(axes, keepdim, false)
     }
 
-    /// Minimum over axes.
-    ///
-    /// # Panics
-    /// If an axis is out of range or the tensor is empty.
-    pub fn amin(&self, axes: &[isize], keepdim: bool) -> Tensor {
-        self.try_amin(axes, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Minimum over axes.
+        ///
+        /// # Panics
+        /// If an axis is out of range or the tensor is empty.
+        pub fn amin(&self, axes: &[isize], keepdim: bool) -> Tensor = try_amin;
     }
 
     /// The product of all elements (0-d).
@@ -386,13 +383,12 @@ impl Tensor {
         ))
     }
 
-    /// Products over axes.
-    ///
-    /// # Panics
-    /// If an axis is out of range.
-    pub fn prod_dim(&self, axes: &[isize], keepdim: bool) -> Tensor {
-        self.try_prod_dim(axes, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Products over axes.
+        ///
+        /// # Panics
+        /// If an axis is out of range.
+        pub fn prod_dim(&self, axes: &[isize], keepdim: bool) -> Tensor = try_prod_dim;
     }
 
     /// The flat (row-major) index of the largest element, the first on ties
@@ -428,13 +424,12 @@ impl Tensor {
         Ok(Tensor::from_array(out))
     }
 
-    /// The indices of the largest elements along `axis`.
-    ///
-    /// # Panics
-    /// If `axis` is out of range.
-    pub fn argmax_dim(&self, axis: isize, keepdim: bool) -> Tensor {
-        self.try_argmax_dim(axis, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// The indices of the largest elements along `axis`.
+        ///
+        /// # Panics
+        /// If `axis` is out of range.
+        pub fn argmax_dim(&self, axis: isize, keepdim: bool) -> Tensor = try_argmax_dim;
     }
 }
 

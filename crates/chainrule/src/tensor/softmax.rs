@@ -6,6 +6,7 @@ use super::axes::norm_axis;
 use super::reduce::{keep_shape, nan_max, reduce_data};
 use super::Tensor;
 use crate::error::Result;
+use crate::macros::panicking;
 use crate::real::Real;
 
 impl Tensor {
@@ -37,12 +38,12 @@ impl Tensor {
         ))
     }
 
-    /// Softmax along `axis`.
-    ///
-    /// # Panics
-    /// If `axis` is out of range.
-    pub fn softmax(&self, axis: isize) -> Tensor {
-        self.try_softmax(axis).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Softmax along `axis`.
+        ///
+        /// # Panics
+        /// If `axis` is out of range.
+        pub fn softmax(&self, axis: isize) -> Tensor = try_softmax;
     }
 
     /// x − log Σ exp(x) along `axis`, computed stably.
@@ -66,12 +67,12 @@ impl Tensor {
         ))
     }
 
-    /// Log-softmax along `axis`.
-    ///
-    /// # Panics
-    /// If `axis` is out of range.
-    pub fn log_softmax(&self, axis: isize) -> Tensor {
-        self.try_log_softmax(axis).unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// Log-softmax along `axis`.
+        ///
+        /// # Panics
+        /// If `axis` is out of range.
+        pub fn log_softmax(&self, axis: isize) -> Tensor = try_log_softmax;
     }
 
     /// log Σ exp(x) along `axis`, computed stably.
@@ -102,13 +103,12 @@ impl Tensor {
         ))
     }
 
-    /// logsumexp along `axis`.
-    ///
-    /// # Panics
-    /// If `axis` is out of range.
-    pub fn logsumexp(&self, axis: isize, keepdim: bool) -> Tensor {
-        self.try_logsumexp(axis, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+    panicking! {
+        /// logsumexp along `axis`.
+        ///
+        /// # Panics
+        /// If `axis` is out of range.
+        pub fn logsumexp(&self, axis: isize, keepdim: bool) -> Tensor = try_logsumexp;
     }
 }
 
