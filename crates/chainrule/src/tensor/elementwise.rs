@@ -108,11 +108,12 @@ fn zip_arrays<T: Elem>(
         } else if let Some(d) = broadcast_rows(x, y, &f) {
             d
         } else {
-            let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::Shape {
-                op,
-                lhs: x.shape().to_vec(),
-                rhs: y.shape().to_vec(),
-            })?;
+            let shape =
+                broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::ShapeMismatch {
+                    op,
+                    left: x.shape().to_vec(),
+                    right: y.shape().to_vec(),
+                })?;
             let xv = x.broadcast(IxDyn(&shape)).expect("broadcastable");
             let yv = y.broadcast(IxDyn(&shape)).expect("broadcastable");
             T::wrap(Zip::from(&xv).and(&yv).map_collect(|&u, &v| f(u, v)))
@@ -367,11 +368,11 @@ impl Tensor {
     pub fn try_where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let shape = broadcast_shapes(mask.shape(), a.shape())
             .and_then(|s| broadcast_shapes(&s, b.shape()))
-            .ok_or_else(|| Error::Shape {
+            .ok_or_else(|| Error::ShapeMismatch {
                 op: "where",
-                lhs: broadcast_shapes(mask.shape(), a.shape())
+                left: broadcast_shapes(mask.shape(), a.shape())
                     .unwrap_or_else(|| mask.shape().to_vec()),
-                rhs: b.shape().to_vec(),
+                right: b.shape().to_vec(),
             })?;
         let data = if shape.is_empty() {
             Data::Scalar(if mask.item() != 0.0 {

@@ -14,26 +14,24 @@ use crate::real::Real;
 
 /// A shape error for `op`.
 fn shape_err(op: &'static str, lhs: &[usize], rhs: &[usize]) -> Error {
-    Error::Shape {
+    Error::ShapeMismatch {
         op,
-        lhs: lhs.to_vec(),
-        rhs: rhs.to_vec(),
+        left: lhs.to_vec(),
+        right: rhs.to_vec(),
     }
 }
 
 /// `axis` (negative counts from the end) as an index below `ndim`.
-fn norm_axis(op: &str, axis: isize, ndim: usize) -> Result<usize> {
+fn norm_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usize> {
     let a = if axis < 0 { axis + ndim as isize } else { axis };
     if a < 0 || a as usize >= ndim {
-        return Err(Error::Invalid(format!(
-            "{op}: dimension {axis} out of range for a tensor with {ndim} dimensions"
-        )));
+        return Err(Error::AxisOutOfRange { op, axis, ndim });
     }
     Ok(a as usize)
 }
 
 /// Sorted, deduplicated axes; an empty list means every axis.
-fn norm_axes(op: &str, axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
+fn norm_axes(op: &'static str, axes: &[isize], ndim: usize) -> Result<Vec<usize>> {
     if axes.is_empty() {
         return Ok((0..ndim).collect());
     }
@@ -399,10 +397,10 @@ impl Tensor {
                 .iter()
                 .any(|&a| a >= n || std::mem::replace(&mut seen[a], true))
         {
-            return Err(Error::Invalid(format!(
-                "permute: {axes:?} is not a permutation of the {n} dimensions of shape {:?}",
-                self.shape()
-            )));
+            return Err(Error::NotAPermutation {
+                axes: axes.to_vec(),
+                shape: self.shape().to_vec(),
+            });
         }
         if axes.iter().enumerate().all(|(i, &a)| i == a) {
             return Ok(self.clone());
@@ -613,7 +611,7 @@ impl Tensor {
     fn extremum(&self, axes: &[isize], keepdim: bool, is_max: bool) -> Result<Tensor> {
         let name = if is_max { "amax" } else { "amin" };
         if self.numel() == 0 {
-            return Err(Error::Invalid(format!("{name}: the tensor is empty")));
+            return Err(Error::EmptyTensor { op: name });
         }
         let ax = norm_axes(name, axes, self.ndim())?;
         let (init, f): (f64, fn(f64, f64) -> f64) = if is_max {
@@ -996,10 +994,11 @@ impl Tensor {
     /// ```
     pub fn try_trace(&self) -> Result<Tensor> {
         if self.ndim() != 2 {
-            return Err(Error::Invalid(format!(
-                "trace: expected a matrix (2-d tensor), got shape {:?}",
-                self.shape()
-            )));
+            return Err(Error::WrongRank {
+                op: "trace",
+                expected: "a matrix (2-d tensor)",
+                shape: self.shape().to_vec(),
+            });
         }
         let (m, n) = (self.shape()[0], self.shape()[1]);
         let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {
@@ -1062,9 +1061,11 @@ impl Tensor {
     ) -> Result<Tensor> {
         let len = self.shape()[axis];
         if let Some(&bad) = indices.iter().find(|&&i| i >= len) {
-            return Err(Error::Invalid(format!(
-                "index {bad} is out of bounds for dimension {axis} with size {len}"
-            )));
+            return Err(Error::IndexOutOfRange {
+                index: bad,
+                axis,
+                size: len,
+            });
         }
         let arr = self.0.data().with_view(|v| {
             if squeeze {
@@ -1138,11 +1139,10 @@ impl Tensor {
     /// `x[i][j]...`: the sub-tensor (0-d when every axis is indexed).
     pub fn try_get(&self, index: &[usize]) -> Result<Tensor> {
         if index.len() > self.ndim() {
-            return Err(Error::Invalid(format!(
-                "too many indices ({}) for a tensor of dimension {}",
-                index.len(),
-                self.ndim()
-            )));
+            return Err(Error::TooManyIndices {
+                count: index.len(),
+                ndim: self.ndim(),
+            });
         }
         let mut t = self.clone();
         for &i in index {
@@ -1164,10 +1164,13 @@ impl Tensor {
         let ax = norm_axis("narrow", axis, self.ndim())?;
         let size = self.shape()[ax];
         if start.checked_add(len).is_none_or(|end| end > size) {
-            return Err(Error::Invalid(format!(
-                "narrow: {start}..{} exceeds dimension {ax} of size {size}",
-                start.saturating_add(len)
-            )));
+            return Err(Error::RangeOutOfRange {
+                op: "narrow",
+                start,
+                end: start.saturating_add(len),
+                axis: ax,
+                size,
+            });
         }
         let idx: Rc<[usize]> = (start..start + len).collect();
         self.gather(ax, idx, false, "SliceBackward0")
@@ -1199,9 +1202,7 @@ impl Tensor {
 
     /// Concatenates tensors along an existing `axis`.
     pub fn try_cat(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
-        let first = tensors
-            .first()
-            .ok_or_else(|| Error::Invalid("cat: expected a non-empty list of tensors".into()))?;
+        let first = tensors.first().ok_or(Error::EmptyList { op: "cat" })?;
         let ax = norm_axis("cat", axis, first.ndim())?;
         for t in &tensors[1..] {
             let ok = t.ndim() == first.ndim()
@@ -1216,8 +1217,14 @@ impl Tensor {
         }
         let arrays: Vec<ArrayD<f64>> = tensors.iter().map(|t| t.0.data().to_array()).collect();
         let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
-        let out = ndarray::concatenate(Axis(ax), &views)
-            .map_err(|e| Error::Invalid(format!("cat: {e}")))?;
+        // The shapes agree off `ax`, so only the size can fail.
+        let out = ndarray::concatenate(Axis(ax), &views).map_err(|_| {
+            let mut shape = first.shape().to_vec();
+            shape[ax] = tensors
+                .iter()
+                .fold(0, |n, t| n.saturating_add(t.shape()[ax]));
+            Error::ShapeOverflow { op: "cat", shape }
+        })?;
         let lens: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
         Ok(Tensor::custom(
             Data::from_array(out),
@@ -1249,9 +1256,7 @@ impl Tensor {
 
     /// Stacks tensors of equal shape along a new `axis`.
     pub fn try_stack(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
-        let first = tensors
-            .first()
-            .ok_or_else(|| Error::Invalid("stack: expected a non-empty list of tensors".into()))?;
+        let first = tensors.first().ok_or(Error::EmptyList { op: "stack" })?;
         if let Some(t) = tensors.iter().find(|t| t.shape() != first.shape()) {
             return Err(shape_err("stack", first.shape(), t.shape()));
         }
