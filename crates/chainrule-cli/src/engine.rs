@@ -32,27 +32,14 @@ pub struct Parsed {
 
 /// Parses an expression; `what` names it in errors (`the expression`, `--analytic`).
 pub fn parse(src: &str, what: &str) -> CliResult<Parsed> {
+    // The library's grammar is the CLI's: names are ASCII letters, digits
+    // and '_' (x1, theta, w_2).
     let syntax = parse_syntax(src).map_err(|e| match e {
-        chainrule::Error::Parse { message, column } => {
-            CliError::new(format!("{what}: {message} at column {column}"))
+        chainrule::Error::Parse { kind, span } => {
+            CliError::new(format!("{what}: {kind} at column {}", span.start))
         }
         other => CliError::new(format!("{what}: {other}")),
     })?;
-    // The grammar's names are ASCII letters, digits and '_' (x1, theta, w_2).
-    for n in &syntax.nodes {
-        if let SyntaxKind::Variable(v) = &n.kind {
-            if let Some((i, c)) = v
-                .chars()
-                .enumerate()
-                .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
-            {
-                return Err(CliError::new(format!(
-                    "{what}: unexpected character '{c}' at column {}",
-                    n.span.start + i
-                )));
-            }
-        }
-    }
     let variables = syntax.variables();
     Ok(Parsed { syntax, variables })
 }

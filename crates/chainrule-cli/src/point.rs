@@ -117,13 +117,9 @@ impl Point {
     }
 }
 
-/// Whether `name` is a valid variable name: a letter or `_`, then letters,
-/// digits or `_`.
-pub fn is_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
+/// Whether `name` is a valid variable name: the expression grammar's names
+/// (an ASCII letter or `_`, then ASCII letters, digits or `_`).
+pub use chainrule::symbolic::is_name;
 
 /// Parses a number as written in a point: anything Rust reads as an f64
 /// (`-3`, `2.5`, `1e-3`, `.5`, `inf`), and the constants `pi` and `e`

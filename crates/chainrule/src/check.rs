@@ -126,9 +126,7 @@ pub fn numerical_jacobian(
     eps: f64,
 ) -> Result<Vec<Tensor>> {
     if !(eps > 0.0 && eps.is_finite()) {
-        return Err(Error::Invalid(format!(
-            "finite-difference step {eps} is not positive"
-        )));
+        return Err(Error::InvalidStep { value: eps });
     }
     let n_out = {
         let xs: Vec<Tensor> = inputs.iter().map(|t| t.detach().requires_grad()).collect();
@@ -170,9 +168,10 @@ pub fn finite_difference(
     let xs: Vec<Tensor> = inputs.iter().map(Tensor::detach).collect();
     let n_out = autograd::no_grad_scope(|| f(&xs).numel());
     if n_out != 1 {
-        return Err(Error::Invalid(format!(
-            "finite_difference: the function has {n_out} outputs; use numerical_jacobian"
-        )));
+        return Err(Error::NonScalarFunction {
+            op: "finite_difference",
+            outputs: n_out,
+        });
     }
     let mut grads = Vec::with_capacity(inputs.len());
     for (i, x) in inputs.iter().enumerate() {

@@ -54,7 +54,7 @@ fn linear_forward_is_x_w_transposed_plus_b_on_any_batch_shape() {
     // Input with the wrong number of features, or a scalar: an Err.
     assert!(matches!(
         layer.forward(&tensor![1.0, 2.0, 3.0]),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(layer.forward(&Tensor::scalar(1.0)).is_err());
     // Weights that do not fit together: an Err.

@@ -136,7 +136,7 @@ fn bad_shapes_and_targets_are_errors() {
     let logits = tensor![[1.0, 2.0], [3.0, 4.0]];
     assert!(matches!(
         cross_entropy(&logits, &[0]),
-        Err(Error::Shape { .. })
+        Err(Error::ShapeMismatch { .. })
     ));
     assert!(cross_entropy(&logits, &[0, 2]).is_err());
     assert!(cross_entropy(&Tensor::zeros(&[2, 2, 2]), &[0, 0]).is_err());

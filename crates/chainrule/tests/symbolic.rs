@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use chainrule::error::{ParseErrorKind, Token};
 use chainrule::symbolic::{compile, count_ops, gradient, hessian, jacobian, parse, parse_syntax};
-use chainrule::symbolic::{Expr, SyntaxKind};
+use chainrule::symbolic::{is_name, Expr, Span, SyntaxKind};
 use chainrule::{BinaryOp, Error, Real, UnaryOp};
 
 fn point(pairs: &[(&str, f64)]) -> HashMap<String, f64> {
@@ -228,34 +229,150 @@ fn latex_and_bindings() {
 
 #[test]
 fn parse_errors_name_the_token_and_column() {
-    let cases: [(&str, &str, usize); 12] = [
-        ("", "empty expression", 1),
-        ("2x", "missing operator before 'x'", 2),
-        ("x + foo(2)", "unknown function 'foo'", 5),
-        ("atan2(1)", "'atan2' takes 2 arguments, got 1", 1),
-        ("sin(x, y)", "'sin' takes 1 argument, got 2", 1),
-        ("x +", "unexpected end of input", 4),
-        ("(x + 1", "unclosed '('", 1),
-        ("x + 1)", "unmatched ')'", 6),
-        ("x $ y", "unexpected character '$'", 3),
-        ("x * * y", "unexpected '*'", 5),
-        ("sin + 1", "function 'sin' needs '('", 1),
-        ("log()", "'log' takes 1 or 2 arguments, got 0", 1),
+    use ParseErrorKind as K;
+    let name = |s: &str| s.to_string();
+    let arity = |n: &str, min, max, got| K::Arity {
+        name: name(n),
+        min,
+        max,
+        got,
+    };
+    let cases: [(&str, ParseErrorKind, &str, usize); 16] = [
+        ("", K::Empty, "empty expression", 1),
+        (
+            "2x",
+            K::MissingOperator {
+                before: Token::Name { text: name("x") },
+            },
+            "missing operator before 'x' (implicit multiplication is not allowed)",
+            2,
+        ),
+        (
+            "x + foo(2)",
+            K::UnknownFunction { name: name("foo") },
+            "unknown function 'foo'",
+            5,
+        ),
+        (
+            "atan2(1)",
+            arity("atan2", 2, 2, 1),
+            "'atan2' takes 2 arguments, got 1",
+            1,
+        ),
+        (
+            "sin(x, y)",
+            arity("sin", 1, 1, 2),
+            "'sin' takes 1 argument, got 2",
+            1,
+        ),
+        ("x +", K::UnexpectedEnd, "unexpected end of input", 4),
+        ("(x + 1", K::Unclosed, "unclosed '('", 1),
+        (
+            "x + 1)",
+            K::Unmatched {
+                found: Token::RightParen,
+            },
+            "unmatched ')'",
+            6,
+        ),
+        (
+            "x $ y",
+            K::UnexpectedChar { found: '$' },
+            "unexpected character '$'",
+            3,
+        ),
+        (
+            "x * * y",
+            K::UnexpectedToken {
+                found: Token::Operator { op: '*' },
+            },
+            "unexpected '*'",
+            5,
+        ),
+        (
+            "sin + 1",
+            K::MissingArguments { name: name("sin") },
+            "function 'sin' needs '(' and arguments",
+            1,
+        ),
+        (
+            "log()",
+            arity("log", 1, 2, 0),
+            "'log' takes 1 or 2 arguments, got 0",
+            1,
+        ),
+        (
+            "(x, y)",
+            K::CommaOutsideCall,
+            "unexpected ',' outside a function call",
+            3,
+        ),
+        (
+            "x ** ** y",
+            K::UnexpectedToken {
+                found: Token::Operator { op: '^' },
+            },
+            "unexpected '^'",
+            6,
+        ),
+        // Names are ASCII, as the command line's grammar says.
+        (
+            "x² + 3*x",
+            K::UnexpectedChar { found: '²' },
+            "unexpected character '²'",
+            2,
+        ),
+        (
+            "2*π",
+            K::UnexpectedChar { found: 'π' },
+            "unexpected character 'π'",
+            3,
+        ),
     ];
-    for (src, msg, col) in cases {
+    for (src, kind, msg, col) in cases {
         match parse(src) {
-            Err(Error::Parse { message, column }) => {
-                assert!(message.contains(msg), "{src:?}: {message}");
-                assert_eq!(column, col, "{src:?}: {message}");
+            Err(e @ Error::Parse { .. }) => {
+                assert_eq!(e.to_string(), format!("{msg} at column {col}"), "{src:?}");
+                assert_eq!(e.column(), Some(col), "{src:?}");
+                assert!(
+                    matches!(&e, Error::Parse { kind: k, .. } if *k == kind),
+                    "{src:?}: {e:?}"
+                );
             }
             other => panic!("{src:?} gave {other:?}"),
         }
     }
     let deep = format!("{}x{}", "(".repeat(1001), ")".repeat(1001));
     match parse(&deep) {
-        Err(Error::Parse { message, .. }) => assert!(message.contains("nesting deeper than 1000")),
+        Err(e @ Error::Parse { .. }) => {
+            assert!(matches!(
+                e,
+                Error::Parse {
+                    kind: K::NestingTooDeep { limit: 1000 },
+                    ..
+                }
+            ));
+            assert!(e.to_string().contains("nesting deeper than 1000"));
+        }
         other => panic!("deep nesting gave {other:?}"),
     }
+    // A syntax error comes before a non-ASCII name, as on the command line.
+    assert!(matches!(
+        parse("é + )"),
+        Err(Error::Parse {
+            kind: K::UnexpectedToken { .. },
+            ..
+        })
+    ));
+    // Spans cover the offending token.
+    assert!(matches!(
+        parse("x + foo(2)"),
+        Err(Error::Parse {
+            span: Span { start: 5, end: 8 },
+            ..
+        })
+    ));
+    assert!(is_name("w_2") && is_name("_x") && !is_name("x²") && !is_name("2x"));
     let ok = format!("{}x{}", "(".repeat(500), ")".repeat(500));
     assert_eq!(parse(&ok).unwrap(), Expr::var("x"));
     assert!(parse(&"-".repeat(5000).to_string()).is_err());
@@ -303,7 +420,17 @@ fn syntax_keeps_the_expression_as_written() {
     let missing = parse_syntax("x + y")
         .unwrap()
         .eval::<f64>(|n| (n == "x").then_some(1.0));
-    assert!(matches!(missing, Err(Error::Variable(m)) if m.contains("'y'")));
+    assert_eq!(
+        missing,
+        Err(Error::UnboundVariable {
+            name: "y".into(),
+            span: Some(Span { start: 5, end: 6 }),
+        })
+    );
+    assert_eq!(
+        missing.unwrap_err().to_string(),
+        "no value for variable 'y'"
+    );
 }
 
 #[test]

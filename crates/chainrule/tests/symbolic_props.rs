@@ -226,8 +226,10 @@ proptest! {
                     prop_assert_eq!(parse(&text).ok(), Some(e), "{} printed as {}", src, text);
                 }
             }
-            Err(chainrule::Error::Parse { column, message }) => {
-                prop_assert!(column >= 1 && column <= src.chars().count() + 1, "{}: {}", message, column);
+            Err(chainrule::Error::Parse { kind, span }) => {
+                let column = span.start;
+                prop_assert!(column >= 1 && column <= src.chars().count() + 1, "{}: {}", kind, column);
+                prop_assert!(span.end >= span.start, "{}: {:?}", kind, span);
             }
             Err(other) => prop_assert!(false, "{:?}", other),
         }

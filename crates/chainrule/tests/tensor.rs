@@ -32,10 +32,10 @@ fn literals_and_constructors() {
     );
     assert_eq!(
         Tensor::from_vec(vec![1.0, 2.0, 3.0], &[2, 2]).unwrap_err(),
-        Error::Shape {
+        Error::ShapeMismatch {
             op: "from_vec",
-            lhs: vec![3],
-            rhs: vec![2, 2]
+            left: vec![3],
+            right: vec![2, 2]
         }
     );
 }

@@ -90,12 +90,6 @@ fn next_epoch() -> u64 {
     })
 }
 
-const FREED: &str = "Trying to backward through the graph a second time (or directly \
-access saved tensors after they have already been freed). Saved intermediate values of \
-the graph are freed when you call backward() or autograd::grad(). Specify \
-retain_graph=true if you need to backward through the graph a second time or if you \
-need to access saved tensors after calling backward.";
-
 /// What a backward pass is asked to do.
 pub(super) struct Pass<'a> {
     pub(super) roots: &'a [Tensor],
@@ -132,7 +126,7 @@ fn order_graph(roots: &[Tensor], epoch: u64, scratch: &mut Scratch) -> Result<()
         if matches!(*op, Op::Freed(_)) {
             drop(op);
             stack.clear();
-            return Err(Error::Autograd(FREED.into()));
+            return Err(Error::FreedGraph);
         }
         stack.push((t.clone(), true));
         op.for_each_input(|i| {
@@ -150,9 +144,7 @@ fn order_graph(roots: &[Tensor], epoch: u64, scratch: &mut Scratch) -> Result<()
 pub(super) fn run(pass: Pass<'_>) -> Result<Vec<Option<Tensor>>> {
     for (i, r) in pass.roots.iter().enumerate() {
         if !r.is_requires_grad() {
-            return Err(Error::Autograd(format!(
-                "element {i} of tensors does not require grad and does not have a grad_fn"
-            )));
+            return Err(Error::NoGradFn { index: i });
         }
     }
     let epoch = next_epoch();

@@ -89,10 +89,10 @@ fn output_grad(out: &Tensor, grad: Option<&Tensor>) -> Result<Tensor> {
     match grad {
         Some(g) => {
             if g.shape() != out.shape() {
-                return Err(Error::Shape {
+                return Err(Error::ShapeMismatch {
                     op: "backward: grad_output and output",
-                    lhs: g.shape().to_vec(),
-                    rhs: out.shape().to_vec(),
+                    left: g.shape().to_vec(),
+                    right: out.shape().to_vec(),
                 });
             }
             // A gradient has its tensor's dtype (as PyTorch casts it).
@@ -100,9 +100,9 @@ fn output_grad(out: &Tensor, grad: Option<&Tensor>) -> Result<Tensor> {
         }
         None => {
             if out.numel() != 1 {
-                return Err(Error::Autograd(
-                    "grad can be implicitly created only for scalar outputs".into(),
-                ));
+                return Err(Error::ImplicitGradOfNonScalar {
+                    shape: out.shape().to_vec(),
+                });
             }
             Ok(Tensor::ones(out.shape()).to_dtype(out.dtype()))
         }
@@ -127,17 +127,19 @@ pub fn grad(
 ) -> Result<Vec<Tensor>> {
     if let Some(go) = grad_outputs {
         if go.len() != outputs.len() {
-            return Err(Error::Autograd(format!(
-                "grad: {} grad_outputs for {} outputs",
-                go.len(),
-                outputs.len()
-            )));
+            return Err(Error::LengthMismatch {
+                op: "grad",
+                what: "grad_outputs (one per output)",
+                expected: outputs.len(),
+                got: go.len(),
+            });
         }
     }
     if let Some(i) = inputs.iter().position(|t| !t.is_requires_grad()) {
-        return Err(Error::Autograd(format!(
-            "grad: input {i} does not require grad"
-        )));
+        return Err(Error::InputDoesNotRequireGrad {
+            op: "grad",
+            index: i,
+        });
     }
     let gs = outputs
         .iter()
@@ -194,16 +196,18 @@ pub fn grad_batched(
     retain_graph: bool,
 ) -> Result<Vec<Tensor>> {
     if grad_outputs.len() != outputs.len() {
-        return Err(Error::Autograd(format!(
-            "grad_batched: {} grad_outputs for {} outputs",
-            grad_outputs.len(),
-            outputs.len()
-        )));
+        return Err(Error::LengthMismatch {
+            op: "grad_batched",
+            what: "grad_outputs (one per output)",
+            expected: outputs.len(),
+            got: grad_outputs.len(),
+        });
     }
     if let Some(i) = inputs.iter().position(|t| !t.is_requires_grad()) {
-        return Err(Error::Autograd(format!(
-            "grad_batched: input {i} does not require grad"
-        )));
+        return Err(Error::InputDoesNotRequireGrad {
+            op: "grad_batched",
+            index: i,
+        });
     }
     let batch = grad_outputs
         .first()
@@ -211,10 +215,10 @@ pub fn grad_batched(
     for (o, g) in outputs.iter().zip(grad_outputs) {
         let ok = g.shape().first().copied() == batch && &g.shape()[1..] == o.shape();
         if !ok {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 op: "grad_batched: grad_output (batch axis first) and output",
-                lhs: g.shape().to_vec(),
-                rhs: o.shape().to_vec(),
+                left: g.shape().to_vec(),
+                right: o.shape().to_vec(),
             });
         }
     }

@@ -71,9 +71,7 @@ fn compile_with_gradient(
         let y = f(inputs);
         let n_primal = trace::len();
         if !y.is_on_active_tape() {
-            return Err(Error::Invalid(
-                "compiled: the traced function returned a value of another trace".into(),
-            ));
+            return Err(Error::ForeignTraceValue);
         }
         let (grads, partial) = sweep::adjoints(y, &inputs[..n_wrt]);
         let zero = Traced::constant(0.0);
@@ -85,8 +83,13 @@ fn compile_with_gradient(
     Ok(lower(&tape.nodes, n_inputs, n_primal, &partial, &outputs))
 }
 
-fn length_error(what: &str, expected: usize, got: usize) -> Error {
-    Error::Invalid(format!("compiled: {what}: expected {expected}, got {got}"))
+fn length_error(what: &'static str, expected: usize, got: usize) -> Error {
+    Error::LengthMismatch {
+        op: "compiled",
+        what,
+        expected,
+        got,
+    }
 }
 
 /// A compiled value and gradient of a function of `n` inputs (made by
@@ -101,9 +104,9 @@ pub struct GradProgram {
 /// and gradient into a [`GradProgram`].
 ///
 /// # Errors
-/// [`Error::Invalid`] if a trace is already active on this thread or if `f`
-/// returns a value that it did not compute from its inputs (one of another
-/// trace).
+/// [`Error::NestedTrace`] if a trace is already active on this thread, or
+/// [`Error::ForeignTraceValue`] if `f` returns a value that it did not
+/// compute from its inputs (one of another trace).
 ///
 /// ```
 /// use chainrule::compiled::value_and_grad;
@@ -344,8 +347,8 @@ impl SampleProgram {
     /// (one slice per field, all of one length); the data is read in place.
     ///
     /// # Errors
-    /// [`Error::Invalid`] if `params`, `columns` or `grad` have the wrong
-    /// number of entries or the columns differ in length.
+    /// [`Error::LengthMismatch`] if `params`, `columns` or `grad` have the
+    /// wrong number of entries or the columns differ in length.
     pub fn sum_value_and_grad(
         &mut self,
         params: &[f64],

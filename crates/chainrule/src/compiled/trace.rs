@@ -85,14 +85,12 @@ impl Drop for Active {
 /// reverse sweep does) before returning.
 ///
 /// # Errors
-/// [`Error::Invalid`] if a trace is already active on this thread (traces
-/// do not nest).
+/// [`Error::NestedTrace`] if a trace is already active on this thread
+/// (traces do not nest).
 pub(crate) fn record<R>(n_inputs: usize, f: impl FnOnce(&[Traced]) -> R) -> Result<(R, Tape)> {
     let busy = TAPE.with(|t| t.borrow().is_some());
     if busy {
-        return Err(Error::Invalid(
-            "compiled: a trace is already active on this thread (traces do not nest)".into(),
-        ));
+        return Err(Error::NestedTrace);
     }
     let generation = GENERATION.with(|g| {
         let next = g.get().wrapping_add(1);

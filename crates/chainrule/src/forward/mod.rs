@@ -81,7 +81,7 @@ pub fn value_and_derivative<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> (
 /// Inputs whose tangent `vᵢ` is exactly 0 enter as constants.
 ///
 /// # Errors
-/// [`Error::Shape`] when `x` and `v` differ in length.
+/// [`Error::ShapeMismatch`] when `x` and `v` differ in length.
 ///
 /// ```
 /// use chainrule::forward::jvp;
@@ -97,10 +97,10 @@ where
     F: Fn(&[Dual<f64>]) -> Vec<Dual<f64>>,
 {
     if x.len() != v.len() {
-        return Err(Error::Shape {
+        return Err(Error::ShapeMismatch {
             op: "jvp",
-            lhs: vec![x.len()],
-            rhs: vec![v.len()],
+            left: vec![x.len()],
+            right: vec![v.len()],
         });
     }
     let inputs: Vec<Dual<f64>> = x
@@ -121,7 +121,7 @@ where
 /// one forward pass per input.
 ///
 /// # Errors
-/// [`Error::Shape`] when `f` returns outputs of different lengths on
+/// [`Error::ShapeMismatch`] when `f` returns outputs of different lengths on
 /// different passes.
 ///
 /// ```
@@ -144,10 +144,10 @@ where
         inputs[j] = Dual::constant(x[j]);
         let rows = rows.get_or_insert_with(|| vec![vec![0.0; x.len()]; out.len()]);
         if rows.len() != out.len() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 op: "jacobian",
-                lhs: vec![rows.len()],
-                rhs: vec![out.len()],
+                left: vec![rows.len()],
+                right: vec![out.len()],
             });
         }
         for (row, o) in rows.iter_mut().zip(&out) {

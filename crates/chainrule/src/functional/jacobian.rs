@@ -227,10 +227,10 @@ where
     F: Fn(&Tensor) -> Tensor,
 {
     if v.shape() != x.shape() {
-        return Err(Error::Shape {
+        return Err(Error::ShapeMismatch {
             op: "jvp: tangent and point",
-            lhs: v.shape().to_vec(),
-            rhs: x.shape().to_vec(),
+            left: v.shape().to_vec(),
+            right: x.shape().to_vec(),
         });
     }
     let call = Call::enter(&[x, v]);

@@ -21,10 +21,10 @@ pub(crate) fn vjp_one(
     create_graph: bool,
 ) -> Result<Tensor> {
     if cotangent.shape() != output.shape() {
-        return Err(Error::Shape {
+        return Err(Error::ShapeMismatch {
             op: "vjp: cotangent and output",
-            lhs: cotangent.shape().to_vec(),
-            rhs: output.shape().to_vec(),
+            left: cotangent.shape().to_vec(),
+            right: output.shape().to_vec(),
         });
     }
     if !output.is_requires_grad() {
@@ -54,10 +54,10 @@ pub(crate) fn vjp_rows(
 ) -> Result<Tensor> {
     let n = cotangents.shape().first().copied().unwrap_or(0);
     if cotangents.ndim() == 0 || cotangents.shape()[1..] != *output.shape() {
-        return Err(Error::Shape {
+        return Err(Error::ShapeMismatch {
             op: "vjp_rows: cotangents and [n] ++ output",
-            lhs: cotangents.shape().to_vec(),
-            rhs: output.shape().to_vec(),
+            left: cotangents.shape().to_vec(),
+            right: output.shape().to_vec(),
         });
     }
     if n == 0 || !output.is_requires_grad() {

@@ -6,21 +6,20 @@ use crate::error::{Error, Result};
 use crate::Tensor;
 
 /// An `Err` unless `y` is a scalar (0-d), as JAX requires of `grad`.
-fn check_scalar(what: &str, y: &Tensor) -> Result<()> {
+fn check_scalar(what: &'static str, y: &Tensor) -> Result<()> {
     if y.ndim() == 0 {
         Ok(())
     } else {
-        Err(Error::Invalid(format!(
-            "{what}: the function must return a scalar (0-d tensor), but it returned shape \
-             {:?}; reduce it (e.g. `.sum()`) or use jacrev/vjp for non-scalar outputs",
-            y.shape()
-        )))
+        Err(Error::NonScalarOutput {
+            op: what,
+            shape: y.shape().to_vec(),
+        })
     }
 }
 
 /// (f(x), ∇f(x)) for a scalar `f`, recorded when a caller may differentiate it.
 fn value_and_grad_at(
-    what: &str,
+    what: &'static str,
     f: &dyn Fn(&Tensor) -> Tensor,
     x: &Tensor,
 ) -> Result<(Tensor, Tensor)> {
@@ -233,10 +232,10 @@ where
 {
     move |x, v| {
         if v.shape() != x.shape() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 op: "hvp: vector and point",
-                lhs: v.shape().to_vec(),
-                rhs: x.shape().to_vec(),
+                left: v.shape().to_vec(),
+                right: x.shape().to_vec(),
             });
         }
         let call = Call::enter(&[x, v]);

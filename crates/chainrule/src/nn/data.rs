@@ -24,9 +24,7 @@ use crate::tensor::Tensor;
 /// ```
 pub fn two_moons(n: usize, noise: f64, seed: u64) -> Result<(Tensor, Vec<usize>)> {
     if !(noise >= 0.0 && noise.is_finite()) {
-        return Err(Error::Invalid(format!(
-            "two_moons: the noise level {noise} is not a finite non-negative number"
-        )));
+        return Err(Error::InvalidNoise { value: noise });
     }
     let n_upper = n / 2;
     let n_lower = n - n_upper;

@@ -64,18 +64,19 @@ impl Linear {
     /// an `Err` if the shapes do not fit together.
     pub fn from_tensors(weight: Tensor, bias: Option<Tensor>) -> Result<Linear> {
         if weight.ndim() != 2 {
-            return Err(Error::Invalid(format!(
-                "Linear: the weight must be 2-d [out_features, in_features], not {:?}",
-                weight.shape()
-            )));
+            return Err(Error::WrongRank {
+                op: "Linear",
+                expected: "a 2-d weight [out_features, in_features]",
+                shape: weight.shape().to_vec(),
+            });
         }
         let (out_features, in_features) = (weight.shape()[0], weight.shape()[1]);
         if let Some(b) = &bias {
             if b.shape() != [out_features] {
-                return Err(Error::Shape {
+                return Err(Error::ShapeMismatch {
                     op: "Linear: weight and bias",
-                    lhs: weight.shape().to_vec(),
-                    rhs: b.shape().to_vec(),
+                    left: weight.shape().to_vec(),
+                    right: b.shape().to_vec(),
                 });
             }
         }
@@ -112,10 +113,10 @@ impl Module for Linear {
     /// `input` of shape `[..., in_features]` to `[..., out_features]`.
     fn forward(&self, input: &Tensor) -> Result<Tensor> {
         if input.shape().last() != Some(&self.in_features) {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 op: "Linear: input and weight",
-                lhs: input.shape().to_vec(),
-                rhs: self.weight.shape(),
+                left: input.shape().to_vec(),
+                right: self.weight.shape(),
             });
         }
         let y = input.try_matmul(&self.weight.value().t())?;

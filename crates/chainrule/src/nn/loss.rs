@@ -15,10 +15,10 @@ fn same_shape(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
     if a.shape() == b.shape() {
         Ok(())
     } else {
-        Err(Error::Shape {
+        Err(Error::ShapeMismatch {
             op,
-            lhs: a.shape().to_vec(),
-            rhs: b.shape().to_vec(),
+            left: a.shape().to_vec(),
+            right: b.shape().to_vec(),
         })
     }
 }
@@ -48,25 +48,30 @@ fn batch_and_classes(
         [c] => (1, *c),
         [n, c] => (*n, *c),
         s => {
-            return Err(Error::Invalid(format!(
-                "{op}: expected scores of shape [batch, classes] or [classes], got {s:?}"
-            )))
+            return Err(Error::WrongRank {
+                op,
+                expected: "scores of shape [batch, classes] or [classes]",
+                shape: s.to_vec(),
+            })
         }
     };
     if targets.len() != n {
-        return Err(Error::Shape {
+        return Err(Error::ShapeMismatch {
             op,
-            lhs: scores.shape().to_vec(),
-            rhs: vec![targets.len()],
+            left: scores.shape().to_vec(),
+            right: vec![targets.len()],
         });
     }
     if n == 0 {
-        return Err(Error::Invalid(format!("{op}: the batch is empty")));
+        return Err(Error::EmptyBatch { op });
     }
     if let Some((i, &t)) = targets.iter().enumerate().find(|&(_, &t)| t >= c) {
-        return Err(Error::Invalid(format!(
-            "{op}: target {t} of sample {i} is not below the number of classes {c}"
-        )));
+        return Err(Error::ClassOutOfRange {
+            op,
+            label: t,
+            sample: i,
+            classes: c,
+        });
     }
     Ok((n, c))
 }

@@ -14,14 +14,14 @@ use crate::tensor::Tensor;
 /// ```
 pub fn accuracy(logits: &Tensor, labels: &[usize]) -> Result<f64> {
     if logits.ndim() != 2 || logits.shape()[0] != labels.len() {
-        return Err(Error::Shape {
+        return Err(Error::ShapeMismatch {
             op: "accuracy: logits [batch, classes] and labels",
-            lhs: logits.shape().to_vec(),
-            rhs: vec![labels.len()],
+            left: logits.shape().to_vec(),
+            right: vec![labels.len()],
         });
     }
     if labels.is_empty() {
-        return Err(Error::Invalid("accuracy: no samples".into()));
+        return Err(Error::EmptyBatch { op: "accuracy" });
     }
     let predicted = logits.try_argmax_dim(1, false)?.to_vec();
     let hits = predicted

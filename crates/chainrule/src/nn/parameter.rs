@@ -66,10 +66,10 @@ impl Parameter {
     pub fn set(&self, value: &Tensor) -> Result<()> {
         let shape = self.shape();
         if value.shape() != shape.as_slice() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 op: "Parameter::set: value and parameter",
-                lhs: value.shape().to_vec(),
-                rhs: shape,
+                left: value.shape().to_vec(),
+                right: shape,
             });
         }
         self.replace(value.detach());

@@ -79,9 +79,7 @@ impl Adam {
         check_at_least("weight_decay", config.weight_decay, 0.0)?;
         for (i, b) in [config.betas.0, config.betas.1].into_iter().enumerate() {
             if !(0.0..1.0).contains(&b) {
-                return Err(Error::Invalid(format!(
-                    "Invalid beta parameter at index {i}: {b}"
-                )));
+                return Err(Error::InvalidBeta { index: i, value: b });
             }
         }
         distinct(&params)?;

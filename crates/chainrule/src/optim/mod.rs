@@ -72,10 +72,10 @@ pub(crate) fn value_and_grad(op: &'static str, p: &Parameter) -> Result<Option<(
     let Some(g) = p.grad() else { return Ok(None) };
     let w = p.value();
     if g.shape() != w.shape() {
-        return Err(Error::Shape {
+        return Err(Error::ShapeMismatch {
             op,
-            lhs: w.shape().to_vec(),
-            rhs: g.shape().to_vec(),
+            left: w.shape().to_vec(),
+            right: g.shape().to_vec(),
         });
     }
     Ok(Some((w, g)))
@@ -86,19 +86,20 @@ pub(crate) fn value_and_grad(op: &'static str, p: &Parameter) -> Result<Option<(
 pub(crate) fn distinct(params: &[Parameter]) -> Result<()> {
     for (i, p) in params.iter().enumerate() {
         if params[..i].iter().any(|q| q.same(p)) {
-            return Err(Error::Invalid(format!(
-                "optimizer: parameter {i} appears more than once in the list"
-            )));
+            return Err(Error::DuplicateParameter { index: i });
         }
     }
     Ok(())
 }
 
 /// An `Err` unless `v` is a finite number of at least `lo`.
-pub(crate) fn check_at_least(what: &str, v: f64, lo: f64) -> Result<()> {
+pub(crate) fn check_at_least(what: &'static str, v: f64, lo: f64) -> Result<()> {
     if v.is_finite() && v >= lo {
         Ok(())
     } else {
-        Err(Error::Invalid(format!("Invalid {what} value: {v}")))
+        Err(Error::InvalidHyperparameter {
+            name: what,
+            value: v,
+        })
     }
 }

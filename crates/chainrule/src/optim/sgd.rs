@@ -73,9 +73,7 @@ impl Sgd {
         check_at_least("dampening", config.dampening, 0.0)?;
         check_at_least("weight_decay", config.weight_decay, 0.0)?;
         if config.nesterov && (config.momentum <= 0.0 || config.dampening != 0.0) {
-            return Err(Error::Invalid(
-                "Nesterov momentum requires a momentum and zero dampening".into(),
-            ));
+            return Err(Error::NesterovMomentum);
         }
         distinct(&params)?;
         let n = params.len();

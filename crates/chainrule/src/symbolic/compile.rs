@@ -412,9 +412,10 @@ impl Builder {
             Node::Num(n) => self.constant(n.to_f64()),
             Node::Const(c) => self.constant(c.value()),
             Node::Sym(s) => {
-                return Err(Error::Variable(format!(
-                    "variable '{s}' is not among the inputs"
-                )))
+                return Err(Error::UnboundVariable {
+                    name: s.to_string(),
+                    span: None,
+                })
             }
             Node::Add(ts) => {
                 let mut acc: Option<Reg> = None;
@@ -543,14 +544,17 @@ impl Program {
 
     /// [`Program::eval`] that reports wrong lengths as an error.
     pub fn try_eval(&mut self, inputs: &[f64], out: &mut [f64]) -> Result<()> {
-        if inputs.len() != self.n_inputs || out.len() != self.outputs.len() {
-            return Err(Error::Invalid(format!(
-                "program takes {} inputs and {} outputs, got {} and {}",
-                self.n_inputs,
-                self.outputs.len(),
-                inputs.len(),
-                out.len()
-            )));
+        let lengths = [
+            ("inputs", self.n_inputs, inputs.len()),
+            ("outputs", self.outputs.len(), out.len()),
+        ];
+        if let Some(&(what, expected, got)) = lengths.iter().find(|(_, e, g)| e != g) {
+            return Err(Error::LengthMismatch {
+                op: "Program::eval",
+                what,
+                expected,
+                got,
+            });
         }
         let r = &mut self.regs;
         r[..inputs.len()].copy_from_slice(inputs);

@@ -39,8 +39,10 @@ impl Expr {
                 match e.node() {
                     Node::Num(n) => T::from_f64(n.to_f64()),
                     Node::Const(c) => T::from_f64(c.value()),
-                    Node::Sym(s) => env(&s)
-                        .ok_or_else(|| Error::Variable(format!("no value for variable '{s}'")))?,
+                    Node::Sym(s) => env(&s).ok_or_else(|| Error::UnboundVariable {
+                        name: s.to_string(),
+                        span: None,
+                    })?,
                     Node::Add(ts) => {
                         let mut acc = get(&ts[0]);
                         for t in &ts[1..] {

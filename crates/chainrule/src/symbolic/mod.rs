@@ -67,7 +67,7 @@ pub use compile::{compile, Program};
 pub use diff::{gradient, hessian, jacobian};
 pub use expr::{with_fresh_arena, Constant, Expr, Node};
 pub use num::Num;
-pub use parse::{parse, parse_syntax, Span, Syntax, SyntaxKind, SyntaxNode, MAX_NESTING};
+pub use parse::{is_name, parse, parse_syntax, Span, Syntax, SyntaxKind, SyntaxNode, MAX_NESTING};
 
 impl Expr {
     /// The number of operation nodes of this formula (every node that is not

@@ -9,12 +9,17 @@
 //! Conventions: `x^3` with an integer literal exponent (or `x^-3`) becomes
 //! `Powi(3)` (`Powi(-3)`), any other exponent `Pow`; `log(x, b)` becomes
 //! `ln x / ln b`; `e` and `pi` are constants; division and subtraction stay
-//! binary `Div` and `Sub`; `-x` is `Neg`.
+//! binary `Div` and `Sub`; `-x` is `Neg`. Names are ASCII letters, digits
+//! and `_`, not starting with a digit ([`is_name`]), as the command line's
+//! grammar says.
+//!
+//! Errors are [`Error::Parse`] with a [`ParseErrorKind`] and the
+//! [`Span`] of the offending token.
 
 use super::expr::{Constant, Expr};
 use super::num::Num;
 use super::simplify;
-use crate::error::{Error, Result};
+use crate::error::{Error, ParseErrorKind, Result, Token};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::Real;
 
@@ -81,8 +86,10 @@ impl Syntax {
             let v = match &n.kind {
                 SyntaxKind::Number { value, .. } => T::from_f64(*value),
                 SyntaxKind::Constant(c) => T::from_f64(c.value()),
-                SyntaxKind::Variable(name) => env(name)
-                    .ok_or_else(|| Error::Variable(format!("no value for variable '{name}'")))?,
+                SyntaxKind::Variable(name) => env(name).ok_or_else(|| Error::UnboundVariable {
+                    name: name.clone(),
+                    span: Some(n.span),
+                })?,
                 SyntaxKind::Unary(op, a) => vals[*a].unary(*op),
                 SyntaxKind::Binary(op, a, b) => vals[*a].binary(*op, &vals[*b]),
             };
@@ -123,22 +130,47 @@ enum Tok {
     Comma,
 }
 
-fn describe(t: &Tok) -> String {
+/// The token as an error names it.
+fn describe(t: &Tok) -> Token {
     match t {
-        Tok::Num(_, s) | Tok::Name(s) => format!("'{s}'"),
-        Tok::Op('^') => "'^'".into(),
-        Tok::Op(c) => format!("'{c}'"),
-        Tok::LParen => "'('".into(),
-        Tok::RParen => "')'".into(),
-        Tok::Comma => "','".into(),
+        Tok::Num(_, s) => Token::Number { text: s.clone() },
+        Tok::Name(s) => Token::Name { text: s.clone() },
+        Tok::Op(c) => Token::Operator { op: *c },
+        Tok::LParen => Token::LeftParen,
+        Tok::RParen => Token::RightParen,
+        Tok::Comma => Token::Comma,
     }
 }
 
-fn err(message: impl Into<String>, column: usize) -> Error {
+/// A parse error of `kind` at columns `start..end`.
+fn err(kind: ParseErrorKind, start: usize, end: usize) -> Error {
     Error::Parse {
-        message: message.into(),
-        column,
+        kind,
+        span: Span { start, end },
     }
+}
+
+/// Whether `name` is a name of the grammar (a variable, constant or
+/// function): an ASCII letter or `_`, then ASCII letters, digits or `_`.
+///
+/// ```
+/// use chainrule::symbolic::is_name;
+/// assert!(is_name("x1") && is_name("_w_2") && is_name("theta"));
+/// assert!(!is_name("1x") && !is_name("x²") && !is_name("π") && !is_name(""));
+/// ```
+pub fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The first character of a name token that is not an ASCII letter, digit
+/// or `_`, with its column.
+fn foreign_char(name: &str, column: usize) -> Option<(char, usize)> {
+    name.chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map(|(i, c)| (c, column + i))
 }
 
 /// Splits `src` into tokens with their 1-based columns (start, end).
@@ -174,9 +206,13 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize, usize)>> {
                 }
             }
             let text: String = chars[start..i].iter().collect();
-            let value: f64 = text
-                .parse()
-                .map_err(|_| err(format!("malformed number '{text}'"), start + 1))?;
+            let value: f64 = text.parse().map_err(|_| {
+                err(
+                    ParseErrorKind::MalformedNumber { text: text.clone() },
+                    start + 1,
+                    i + 1,
+                )
+            })?;
             toks.push((Tok::Num(value, text), start + 1, i + 1));
             continue;
         }
@@ -203,7 +239,13 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize, usize)>> {
             '(' => Tok::LParen,
             ')' => Tok::RParen,
             ',' => Tok::Comma,
-            _ => return Err(err(format!("unexpected character '{c}'"), start + 1)),
+            _ => {
+                return Err(err(
+                    ParseErrorKind::UnexpectedChar { found: c },
+                    start + 1,
+                    start + 2,
+                ))
+            }
         };
         i += 1;
         toks.push((tok, start + 1, i + 1));
@@ -216,8 +258,8 @@ enum Pending {
     Bin(BinaryOp),
     Neg(usize),
     Paren(usize),
-    /// A function call: name, column, commas seen + 1.
-    Call(String, usize, usize),
+    /// A function call: name, the name's span, commas seen + 1.
+    Call(String, Span, usize),
 }
 
 fn prec(p: &Pending) -> u8 {
@@ -316,7 +358,7 @@ fn function(name: &str) -> Option<FnKind> {
 pub fn parse_syntax(src: &str) -> Result<Syntax> {
     let toks = tokenize(src)?;
     if toks.is_empty() {
-        return Err(err("empty expression", 1));
+        return Err(err(ParseErrorKind::Empty, 1, 1));
     }
     let end_col = src.chars().count() + 1;
     let mut b = Builder {
@@ -329,16 +371,20 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
     while i < toks.len() {
         let (tok, col, end) = toks[i].clone();
         if stack.len() > MAX_NESTING {
-            return Err(err(format!("nesting deeper than {MAX_NESTING}"), col));
+            return Err(err(
+                ParseErrorKind::NestingTooDeep { limit: MAX_NESTING },
+                col,
+                end,
+            ));
         }
         let is_operand_start = matches!(tok, Tok::Num(..) | Tok::Name(_) | Tok::LParen);
         if is_operand_start && !expect_operand {
             return Err(err(
-                format!(
-                    "missing operator before {} (implicit multiplication is not allowed)",
-                    describe(&tok)
-                ),
+                ParseErrorKind::MissingOperator {
+                    before: describe(&tok),
+                },
                 col,
+                end,
             ));
         }
         match tok {
@@ -351,23 +397,20 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                 let call = matches!(toks.get(i + 1), Some((Tok::LParen, ..)));
                 if call {
                     if function(&name).is_none() {
-                        return Err(err(format!("unknown function '{name}'"), col));
+                        return Err(err(ParseErrorKind::UnknownFunction { name }, col, end));
                     }
-                    stack.push(Pending::Call(name, col, 1));
+                    stack.push(Pending::Call(name, Span { start: col, end }, 1));
                     i += 2;
-                    if matches!(toks.get(i), Some((Tok::RParen, ..))) {
-                        let Some(Pending::Call(name, col, _)) = stack.pop() else {
+                    if let Some(&(Tok::RParen, _, close)) = toks.get(i) {
+                        let Some(Pending::Call(name, span, _)) = stack.pop() else {
                             unreachable!()
                         };
-                        return Err(arity_error(&name, 0, col));
+                        return Err(arity_error(name, 0, span.start, close));
                     }
                     continue;
                 }
                 if function(&name).is_some() {
-                    return Err(err(
-                        format!("function '{name}' needs '(' and arguments"),
-                        col,
-                    ));
+                    return Err(err(ParseErrorKind::MissingArguments { name }, col, end));
                 }
                 let kind = match name.as_str() {
                     "pi" => SyntaxKind::Constant(Constant::Pi),
@@ -384,7 +427,13 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                     if c == '-' {
                         stack.push(Pending::Neg(col));
                     } else {
-                        return Err(err(format!("unexpected {}", describe(&Tok::Op(c))), col));
+                        return Err(err(
+                            ParseErrorKind::UnexpectedToken {
+                                found: describe(&Tok::Op(c)),
+                            },
+                            col,
+                            end,
+                        ));
                     }
                 } else {
                     let op = match c {
@@ -411,23 +460,35 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
             }
             Tok::Comma | Tok::RParen => {
                 if expect_operand {
-                    return Err(err(format!("unexpected {}", describe(&tok)), col));
+                    return Err(err(
+                        ParseErrorKind::UnexpectedToken {
+                            found: describe(&tok),
+                        },
+                        col,
+                        end,
+                    ));
                 }
                 loop {
                     match stack.pop() {
                         None => {
-                            return Err(err(format!("unmatched {}", describe(&tok)), col));
+                            return Err(err(
+                                ParseErrorKind::Unmatched {
+                                    found: describe(&tok),
+                                },
+                                col,
+                                end,
+                            ));
                         }
                         Some(Pending::Paren(_)) if tok == Tok::RParen => break,
                         Some(Pending::Paren(_)) => {
-                            return Err(err("unexpected ',' outside a function call", col));
+                            return Err(err(ParseErrorKind::CommaOutsideCall, col, end));
                         }
-                        Some(Pending::Call(name, fcol, argc)) => {
+                        Some(Pending::Call(name, fspan, argc)) => {
                             if tok == Tok::Comma {
-                                stack.push(Pending::Call(name, fcol, argc + 1));
+                                stack.push(Pending::Call(name, fspan, argc + 1));
                                 expect_operand = true;
                             } else {
-                                finish_call(&mut b, &name, fcol, argc, end)?;
+                                finish_call(&mut b, name, fspan.start, argc, end)?;
                             }
                             break;
                         }
@@ -439,32 +500,55 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
         i += 1;
     }
     if expect_operand {
-        return Err(err("unexpected end of input", end_col));
+        return Err(err(ParseErrorKind::UnexpectedEnd, end_col, end_col));
     }
     while let Some(p) = stack.pop() {
         match p {
-            Pending::Paren(col) | Pending::Call(_, col, _) => {
-                return Err(err("unclosed '('", col));
+            Pending::Paren(col) => return Err(err(ParseErrorKind::Unclosed, col, col + 1)),
+            Pending::Call(_, span, _) => {
+                return Err(err(ParseErrorKind::Unclosed, span.start, span.end + 1))
             }
             p => b.apply(p),
         }
     }
+    // Names are ASCII letters, digits and '_' (`x1`, `theta`, `w_2`): a name
+    // with any other letter (`x²`, `π`, `é`) is refused here, once the rest
+    // has parsed, so that an expression with several faults reports the same
+    // first one as the command line always did.
+    let foreign = toks.iter().find_map(|(t, col, _)| match t {
+        Tok::Name(s) => foreign_char(s, *col),
+        _ => None,
+    });
+    if let Some((found, col)) = foreign {
+        return Err(err(ParseErrorKind::UnexpectedChar { found }, col, col + 1));
+    }
     Ok(Syntax { nodes: b.nodes })
 }
 
-fn arity_error(name: &str, got: usize, col: usize) -> Error {
-    let takes = match function(name) {
-        Some(FnKind::Log) => "1 or 2 arguments",
-        Some(FnKind::Binary(_)) => "2 arguments",
-        _ => "1 argument",
+/// A call `name(...)` at columns `start..end` with `got` arguments that the
+/// function does not take.
+fn arity_error(name: String, got: usize, start: usize, end: usize) -> Error {
+    let (min, max) = match function(&name) {
+        Some(FnKind::Log) => (1, 2),
+        Some(FnKind::Binary(_)) => (2, 2),
+        _ => (1, 1),
     };
-    err(format!("'{name}' takes {takes}, got {got}"), col)
+    err(
+        ParseErrorKind::Arity {
+            name,
+            min,
+            max,
+            got,
+        },
+        start,
+        end,
+    )
 }
 
 /// Emits the node(s) of a finished call `name(args)`.
-fn finish_call(b: &mut Builder, name: &str, col: usize, argc: usize, end: usize) -> Result<()> {
+fn finish_call(b: &mut Builder, name: String, col: usize, argc: usize, end: usize) -> Result<()> {
     let span = Span { start: col, end };
-    let kind = function(name).expect("checked when the call was opened");
+    let kind = function(&name).expect("checked when the call was opened");
     match (kind, argc) {
         (kind @ (FnKind::Unary(_) | FnKind::Log), 1) => {
             let op = match kind {
@@ -489,7 +573,7 @@ fn finish_call(b: &mut Builder, name: &str, col: usize, argc: usize, end: usize)
             let n = b.push(SyntaxKind::Binary(BinaryOp::Div, lx, lb), span);
             b.operands.push(n);
         }
-        _ => return Err(arity_error(name, argc, col)),
+        _ => return Err(arity_error(name, argc, col, end)),
     }
     Ok(())
 }

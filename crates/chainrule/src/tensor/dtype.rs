@@ -293,14 +293,17 @@ impl Tensor {
     pub fn from_vec_f32(data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
         let n: usize = shape.iter().product();
         if n != data.len() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 op: "from_vec_f32",
-                lhs: vec![data.len()],
-                rhs: shape.to_vec(),
+                left: vec![data.len()],
+                right: shape.to_vec(),
             });
         }
-        let a = ArrayD::from_shape_vec(IxDyn(shape), data)
-            .map_err(|e| Error::Invalid(format!("from_vec_f32: {e}")))?;
+        // The length matches, so only the size can fail.
+        let a = ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|_| Error::ShapeOverflow {
+            op: "from_vec_f32",
+            shape: shape.to_vec(),
+        })?;
         Ok(Tensor::from_data(f32::wrap(a)))
     }
 

@@ -23,9 +23,11 @@ impl Tensor {
     ) -> Result<Tensor> {
         let len = self.shape()[axis];
         if let Some(&bad) = indices.iter().find(|&&i| i >= len) {
-            return Err(Error::Invalid(format!(
-                "index {bad} is out of bounds for dimension {axis} with size {len}"
-            )));
+            return Err(Error::IndexOutOfRange {
+                index: bad,
+                axis,
+                size: len,
+            });
         }
         let arr = self.0.data().with_view(|v| {
             if squeeze {
@@ -98,11 +100,10 @@ impl Tensor {
     /// `x[i][j]...`: the sub-tensor (0-d when every axis is indexed).
     pub fn try_get(&self, index: &[usize]) -> Result<Tensor> {
         if index.len() > self.ndim() {
-            return Err(Error::Invalid(format!(
-                "too many indices ({}) for a tensor of dimension {}",
-                index.len(),
-                self.ndim()
-            )));
+            return Err(Error::TooManyIndices {
+                count: index.len(),
+                ndim: self.ndim(),
+            });
         }
         let mut t = self.clone();
         for &i in index {
@@ -124,10 +125,13 @@ impl Tensor {
         let ax = norm_axis("narrow", axis, self.ndim())?;
         let size = self.shape()[ax];
         if start.checked_add(len).is_none_or(|end| end > size) {
-            return Err(Error::Invalid(format!(
-                "narrow: {start}..{} exceeds dimension {ax} of size {size}",
-                start.saturating_add(len)
-            )));
+            return Err(Error::RangeOutOfRange {
+                op: "narrow",
+                start,
+                end: start.saturating_add(len),
+                axis: ax,
+                size,
+            });
         }
         let idx: Rc<[usize]> = (start..start + len).collect();
         self.gather(ax, idx, false, "SliceBackward0")
@@ -160,11 +164,11 @@ impl Tensor {
     pub fn try_where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let shape = broadcast_shapes(mask.shape(), a.shape())
             .and_then(|s| broadcast_shapes(&s, b.shape()))
-            .ok_or_else(|| Error::Shape {
+            .ok_or_else(|| Error::ShapeMismatch {
                 op: "where",
-                lhs: broadcast_shapes(mask.shape(), a.shape())
+                left: broadcast_shapes(mask.shape(), a.shape())
                     .unwrap_or_else(|| mask.shape().to_vec()),
-                rhs: b.shape().to_vec(),
+                right: b.shape().to_vec(),
             })?;
         let data = if shape.is_empty() {
             Data::Scalar(if mask.item() != 0.0 {

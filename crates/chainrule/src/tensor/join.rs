@@ -13,7 +13,7 @@ impl Tensor {
     pub fn try_cat(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
         let first = tensors
             .first()
-            .ok_or_else(|| Error::Invalid("cat: expected a non-empty list of tensors".into()))?;
+            .ok_or(Error::EmptyList { op: "cat" })?;
         let ax = norm_axis("cat", axis, first.ndim())?;
         for t in &tensors[1..] {
             let ok = t.ndim() == first.ndim()
@@ -29,7 +29,14 @@ impl Tensor {
         let arrays: Vec<ArrayD<f64>> = tensors.iter().map(|t| t.0.data().to_array()).collect();
         let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
         let out = ndarray::concatenate(Axis(ax), &views)
-            .map_err(|e| Error::Invalid(format!("cat: {e}")))?;
+            // The shapes agree off `ax`, so only the size can fail.
+            .map_err(|_| {
+                let mut shape = first.shape().to_vec();
+                shape[ax] = tensors
+                    .iter()
+                    .fold(0, |n, t| n.saturating_add(t.shape()[ax]));
+                Error::ShapeOverflow { op: "cat", shape }
+            })?;
         let lens: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
         Ok(Tensor::custom(
             Data::from_array(out),
@@ -63,7 +70,7 @@ impl Tensor {
     pub fn try_stack(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
         let first = tensors
             .first()
-            .ok_or_else(|| Error::Invalid("stack: expected a non-empty list of tensors".into()))?;
+            .ok_or(Error::EmptyList { op: "stack" })?;
         if let Some(t) = tensors.iter().find(|t| t.shape() != first.shape()) {
             return Err(shape_err("stack", first.shape(), t.shape()));
         }

@@ -126,10 +126,10 @@ impl Tensor {
                 .iter()
                 .any(|&a| a >= n || std::mem::replace(&mut seen[a], true))
         {
-            return Err(Error::Invalid(format!(
-                "permute: {axes:?} is not a permutation of the {n} dimensions of shape {:?}",
-                self.shape()
-            )));
+            return Err(Error::NotAPermutation {
+                axes: axes.to_vec(),
+                shape: self.shape().to_vec(),
+            });
         }
         if axes.iter().enumerate().all(|(i, &a)| i == a) {
             return Ok(self.clone());

@@ -574,10 +574,11 @@ impl Tensor {
     /// ```
     pub fn try_trace(&self) -> Result<Tensor> {
         if self.ndim() != 2 {
-            return Err(Error::Invalid(format!(
-                "trace: expected a matrix (2-d tensor), got shape {:?}",
-                self.shape()
-            )));
+            return Err(Error::WrongRank {
+                op: "trace",
+                expected: "a matrix (2-d tensor)",
+                shape: self.shape().to_vec(),
+            });
         }
         let (m, n) = (self.shape()[0], self.shape()[1]);
         let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {

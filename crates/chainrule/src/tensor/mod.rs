@@ -581,17 +581,20 @@ impl Tensor {
     pub fn from_vec(data: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
         let n: usize = shape.iter().product();
         if n != data.len() {
-            return Err(Error::Shape {
+            return Err(Error::ShapeMismatch {
                 op: "from_vec",
-                lhs: vec![data.len()],
-                rhs: shape.to_vec(),
+                left: vec![data.len()],
+                right: shape.to_vec(),
             });
         }
         if shape.is_empty() {
             return Ok(Tensor::scalar(data[0]));
         }
-        let a = ArrayD::from_shape_vec(IxDyn(shape), data)
-            .map_err(|e| Error::Invalid(format!("from_vec: {e}")))?;
+        // The length matches, so only the size can fail.
+        let a = ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|_| Error::ShapeOverflow {
+            op: "from_vec",
+            shape: shape.to_vec(),
+        })?;
         Ok(Tensor::from_array(a))
     }
 
@@ -648,9 +651,7 @@ impl Tensor {
     /// if `step` is zero or not finite.
     pub fn arange(start: f64, end: f64, step: f64) -> Result<Tensor> {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
-            return Err(Error::Invalid(format!(
-                "arange: invalid range {start}..{end} step {step}"
-            )));
+            return Err(Error::InvalidRange { start, end, step });
         }
         let n = ((end - start) / step).ceil().max(0.0) as usize;
         let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
@@ -689,10 +690,13 @@ impl Tensor {
     /// One row per label with a 1 in column `label` (shape `[labels.len(),
     /// classes]`); an `Err` if a label is not below `classes`.
     pub fn one_hot(labels: &[usize], classes: usize) -> Result<Tensor> {
-        if let Some(&bad) = labels.iter().find(|&&l| l >= classes) {
-            return Err(Error::Invalid(format!(
-                "one_hot: label {bad} is not below the number of classes {classes}"
-            )));
+        if let Some((sample, &label)) = labels.iter().enumerate().find(|&(_, &l)| l >= classes) {
+            return Err(Error::ClassOutOfRange {
+                op: "one_hot",
+                label,
+                sample,
+                classes,
+            });
         }
         let mut v = vec![0.0; labels.len() * classes];
         for (i, &l) in labels.iter().enumerate() {
@@ -734,10 +738,9 @@ impl Tensor {
             Data::F32(a) if a.len() == 1 => {
                 Ok(a.iter().map(|&v| f64::from(v)).next().unwrap_or(f64::NAN))
             }
-            d => Err(Error::Invalid(format!(
-                "a Tensor with {} elements cannot be converted to a scalar",
-                d.shape().iter().product::<usize>()
-            ))),
+            d => Err(Error::NotAScalar {
+                numel: d.shape().iter().product::<usize>(),
+            }),
         }
     }
 
@@ -794,9 +797,7 @@ impl Tensor {
             if flag {
                 return Ok(self);
             }
-            return Err(Error::Autograd(
-                "you can only change requires_grad flags of leaf variables".into(),
-            ));
+            return Err(Error::NotALeaf);
         }
         self.0.requires_grad.set(flag);
         Ok(self)

@@ -277,7 +277,7 @@ impl Tensor {
     fn extremum(&self, axes: &[isize], keepdim: bool, is_max: bool) -> Result<Tensor> {
         let name = if is_max { "amax" } else { "amin" };
         if self.numel() == 0 {
-            return Err(Error::Invalid(format!("{name}: the tensor is empty")));
+            return Err(Error::EmptyTensor { op: name });
         }
         let ax = norm_axes(name, axes, self.ndim())?;
         let (init, f): (f64, fn(f64, f64) -> f64) = if is_max {
