@@ -69,7 +69,16 @@ pub fn eager(k: usize, x: f64) -> Result<f64, chainrule::Error> {
     let x = Tensor::scalar(x).requires_grad();
     let mut y = x.tanh();
     for _ in 0..k {
-        y = autograd::grad(&[y], std::slice::from_ref(&x), None, true, true)?.remove(0);
+        y = autograd::grad(
+            &[y],
+            std::slice::from_ref(&x),
+            None,
+            autograd::GradOptions {
+                retain_graph: true,
+                create_graph: true,
+            },
+        )?
+        .remove(0);
     }
     y.try_item()
 }

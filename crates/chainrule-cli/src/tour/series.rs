@@ -128,7 +128,15 @@ fn tanh_fourth_reverse(x: f64) -> f64 {
     let xt = Tensor::scalar(x).requires_grad();
     let mut y = xt.tanh();
     for _ in 0..4 {
-        let g = autograd::grad(&[y], std::slice::from_ref(&xt), None, true, true);
+        let g = autograd::grad(
+            &[y],
+            std::slice::from_ref(&xt),
+            None,
+            autograd::GradOptions {
+                retain_graph: true,
+                create_graph: true,
+            },
+        );
         y = match g {
             Ok(mut g) => g.remove(0),
             Err(_) => return f64::NAN,

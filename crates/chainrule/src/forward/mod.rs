@@ -259,7 +259,11 @@ where
 /// let c = taylor_coefficients_at(|x| 1.0 / (1.0 - x), 0.0, 4);
 /// assert_eq!(c, vec![1.0; 5]);
 /// ```
-pub fn taylor_coefficients_at<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> Vec<T> {
+pub fn taylor_coefficients_at<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(
+    f: F,
+    x: T,
+    k: usize,
+) -> Vec<T> {
     let mut c = f(Taylor::variable(x, k)).into_coeffs();
     c.resize_with(k + 1, || T::from_f64(0.0));
     c
