@@ -43,7 +43,7 @@ pub fn chain<T: Real>(k: usize, x: T, w: T) -> T {
 
 /// The chain traced once and compiled with its gradient (inputs x, w).
 pub fn compile(k: usize) -> Result<GradProgram, chainrule::Error> {
-    compiled::value_and_grad(2, |v| chain(k, v[0], v[1]))
+    compiled::grad_program(2, |v| chain(k, v[0], v[1]))
 }
 
 /// The chain on the tape, as a PyTorch user writes it: 0-d tensors, the
@@ -69,7 +69,7 @@ pub fn entries(_mode: &Mode) -> Vec<Entry> {
             "chainrule-compiled",
             size.clone(),
             "ns/op",
-            "compiled::value_and_grad: the chain traced once (generic code on Traced values) \
+            "compiled::grad_program: the chain traced once (generic code on Traced values) \
              into one flat program, forward then adjoint instructions (partials from the rules \
              table), replayed; s/compile is the tracing, reverse sweep and lowering",
             || {

@@ -101,9 +101,17 @@ pub fn eager_rows(name: &str, d: &EagerData) -> Option<Tensor> {
     let x = d.x.detach().requires_grad();
     let f = eager_function(name, &x, d)?;
     let grad = |outputs: &[Tensor], seed: Option<&[Tensor]>, create: bool| {
-        autograd::grad(outputs, std::slice::from_ref(&x), seed, create, true)
-            .expect("f and its gradient depend on x")
-            .remove(0)
+        autograd::grad(
+            outputs,
+            std::slice::from_ref(&x),
+            seed,
+            autograd::GradOptions {
+                retain_graph: true,
+                create_graph: create,
+            },
+        )
+        .expect("f and its gradient depend on x")
+        .remove(0)
     };
     let g = grad(&[f], None, true);
     let n = x.numel();

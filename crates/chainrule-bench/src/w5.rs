@@ -60,7 +60,7 @@ fn to_f64(p: &[i128]) -> Vec<f64> {
 
 /// d^k/dx^k tanh at `x` by one pass of truncated Taylor series.
 pub fn taylor(k: usize, x: f64) -> f64 {
-    forward::nth_derivative(|t| t.tanh(), x, k)
+    forward::nth_derivative_at(|t| t.tanh(), x, k)
 }
 
 /// d^k/dx^k tanh at `x` by k nested reverse-mode gradients of 0-d tensors,
@@ -69,7 +69,16 @@ pub fn eager(k: usize, x: f64) -> Result<f64, chainrule::Error> {
     let x = Tensor::scalar(x).requires_grad();
     let mut y = x.tanh();
     for _ in 0..k {
-        y = autograd::grad(&[y], std::slice::from_ref(&x), None, true, true)?.remove(0);
+        y = autograd::grad(
+            &[y],
+            std::slice::from_ref(&x),
+            None,
+            autograd::GradOptions {
+                retain_graph: true,
+                create_graph: true,
+            },
+        )?
+        .remove(0);
     }
     y.try_item()
 }
@@ -96,7 +105,7 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
             size.clone(),
             "s/eval",
             format!(
-                "forward::nth_derivative of tanh: one pass of truncated Taylor series of \
+                "forward::nth_derivative_at of tanh: one pass of truncated Taylor series of \
                  order {k}, no formula, no compile step"
             ),
             move || Prepared::new(move || taylor(black_box(k), black_box(X))),

@@ -2,7 +2,7 @@
 //! m = 50, at x_i = 0.1·i. chainrule-manual is the hand-written gradient
 //! (numbers, no formulas): only the `s/eval` line. Check: ∂f/∂x_1.
 //!
-//! `chainrule-symbolic`: the 50 gradient formulas (`symbolic::gradient` of f
+//! `chainrule-symbolic`: the 50 gradient formulas (`symbolic::gradient_formula` of f
 //! traced into an `Expr`), timed in a fresh formula arena per call, and
 //! their size; `chainrule-compiled`: those formulas compiled to one register
 //! program (`symbolic::compile`) and evaluated at the point.
@@ -56,10 +56,10 @@ pub fn f_generic<T: Real>(x: &[T]) -> T {
 }
 
 /// The m gradient formulas of f: f traced into an [`Expr`], then
-/// `symbolic::gradient` with respect to x1 … x_m.
+/// `symbolic::gradient_formula` with respect to x1 … x_m.
 pub fn gradient_formulas(names: &[String]) -> Vec<Expr> {
     let xs: Vec<Expr> = names.iter().map(|n| Expr::var(n)).collect();
-    symbolic::gradient(&f_generic(&xs), names)
+    symbolic::gradient_formula(&f_generic(&xs), names)
 }
 
 /// The value of ∂f/∂x_1 from its formula at the W6 point (the check).
@@ -93,7 +93,7 @@ pub fn entries(_mode: &Mode) -> Vec<Entry> {
             size.clone(),
             "s/gradient-formula",
             "the 50 formulas d f/d x_i (f traced into an Expr from generic code, then \
-             symbolic::gradient), each call in a fresh formula arena \
+             symbolic::gradient_formula), each call in a fresh formula arena \
              (symbolic::with_fresh_arena: nothing interned before, as a first call); the call \
              includes building f (about 300 nodes) and evaluating d f/d x_1 for the check",
             || {

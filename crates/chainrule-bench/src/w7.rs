@@ -19,7 +19,7 @@ pub fn gradient(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
 pub fn eager(a: &Tensor, x: &Tensor, b: &Tensor) -> Tensor {
     let x = x.detach().requires_grad();
     let t = a.matmul(&x).matmul(b).trace();
-    autograd::grad(&[t], &[x], None, false, false)
+    autograd::grad(&[t], &[x], None, autograd::GradOptions::default())
         .expect("the trace depends on X")
         .remove(0)
 }

@@ -9,8 +9,9 @@
 //! - symbolic: `Expr::diff`, printed and evaluated,
 //! - finite differences: the Syntax evaluated in f64.
 
+use chainrule::autograd::{self, GradOptions};
 use chainrule::symbolic::{parse_syntax, Expr, Syntax, SyntaxKind};
-use chainrule::{autograd, Taylor, Tensor, UnaryOp};
+use chainrule::{Taylor, Tensor, UnaryOp};
 
 use crate::error::{quote, CliError, CliResult};
 use crate::point::{is_name, Point};
@@ -113,11 +114,27 @@ impl Parsed {
         if leaves.is_empty() || !y.is_requires_grad() {
             return Ok((value, vec![0.0; n], vec![vec![0.0; n]; n]));
         }
-        let g = autograd::grad(&[y], &leaves, None, true, true)?;
+        let g = autograd::grad(
+            &[y],
+            &leaves,
+            None,
+            GradOptions {
+                retain_graph: true,
+                create_graph: true,
+            },
+        )?;
         let mut hess = Vec::with_capacity(n);
         for gi in &g {
             if gi.is_requires_grad() {
-                let row = autograd::grad(std::slice::from_ref(gi), &leaves, None, false, true)?;
+                let row = autograd::grad(
+                    std::slice::from_ref(gi),
+                    &leaves,
+                    None,
+                    GradOptions {
+                        retain_graph: true,
+                        ..Default::default()
+                    },
+                )?;
                 hess.push(row.iter().map(Tensor::item).collect());
             } else {
                 // This partial does not depend on any variable: its row is 0.

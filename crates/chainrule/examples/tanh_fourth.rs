@@ -6,7 +6,7 @@
 //!
 //! Run: `cargo run --release --example tanh_fourth`
 
-use chainrule::forward::{derivative as forward_derivative, Dual};
+use chainrule::forward::{derivative_at, Dual};
 use chainrule::functional::{derivative, grad};
 use chainrule::{Real, Tensor};
 
@@ -14,14 +14,14 @@ fn tanh<T: Real>(x: T) -> T {
     x.tanh()
 }
 
-/// d⁴/dx⁴ tanh by nesting forward-mode `derivative` four times
+/// d⁴/dx⁴ tanh by nesting forward-mode `derivative_at` four times
 /// (`Dual<Dual<Dual<Dual<f64>>>>`).
 fn nested_dual_fourth(x: f64) -> f64 {
-    forward_derivative(
+    derivative_at(
         |a: Dual<f64>| {
-            forward_derivative(
+            derivative_at(
                 |b: Dual<Dual<f64>>| {
-                    forward_derivative(|c: Dual<Dual<Dual<f64>>>| forward_derivative(tanh, c), b)
+                    derivative_at(|c: Dual<Dual<Dual<f64>>>| derivative_at(tanh, c), b)
                 },
                 a,
             )

@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo run --release --example taylor_cos`
 
-use chainrule::forward::derivative;
+use chainrule::forward::derivative_at;
 use chainrule::functional::grad;
 use chainrule::{Real, Tensor};
 
@@ -33,7 +33,7 @@ fn main() {
     );
     for x in [0.0, 0.5, 1.0, 2.0, 3.0, -1.5] {
         let by_grad = reverse(&Tensor::scalar(x)).item();
-        let by_dual = derivative(taylor_cosine, x);
+        let by_dual = derivative_at(taylor_cosine, x);
         let exact = -f64::sin(x);
         println!(
             "{x:>6}  {by_grad:>22.16}  {by_dual:>22.16}  {exact:>22.16}  {:>10.2e}  {:>10.2e}",

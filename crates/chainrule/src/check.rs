@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use crate::autograd;
+use crate::autograd::{self, GradOptions};
 use crate::error::{Error, Result};
 use crate::random::SplitMix64;
 use crate::tensor::Tensor;
@@ -208,7 +208,15 @@ pub fn analytical_jacobian(
             let mut onehot = vec![0.0; n_out];
             onehot[j] = 1.0;
             let v = Tensor::from_vec(onehot, out.shape())?;
-            let gs = autograd::grad(std::slice::from_ref(&out), &xs, Some(&[v]), false, true)?;
+            let gs = autograd::grad(
+                std::slice::from_ref(&out),
+                &xs,
+                Some(&[v]),
+                GradOptions {
+                    retain_graph: true,
+                    ..Default::default()
+                },
+            )?;
             for (r, g) in rows.iter_mut().zip(gs) {
                 let n_in = g.numel();
                 r[j * n_in..(j + 1) * n_in].copy_from_slice(&g.to_vec());
@@ -291,8 +299,16 @@ pub fn gradgradcheck(
             let total = xs.iter().map(Tensor::numel).sum();
             return Tensor::zeros(&[total]);
         }
-        let gs = autograd::grad(&[out], xs, Some(std::slice::from_ref(&v)), true, true)
-            .expect("shapes and flags were checked");
+        let gs = autograd::grad(
+            &[out],
+            xs,
+            Some(std::slice::from_ref(&v)),
+            GradOptions {
+                retain_graph: true,
+                create_graph: true,
+            },
+        )
+        .expect("shapes and flags were checked");
         let flat: Vec<Tensor> = gs.iter().map(Tensor::flatten).collect();
         Tensor::cat(&flat, 0)
     };

@@ -1,6 +1,6 @@
 //! Autograd semantics (PyTorch's), higher derivatives and robustness.
 
-use chainrule::autograd::{self, BackwardOptions};
+use chainrule::autograd::{self, GradOptions};
 use chainrule::{tensor, Error, Real, Tensor};
 
 #[test]
@@ -43,7 +43,7 @@ fn a_freed_graph_cannot_be_walked_twice() {
     );
     // With retain_graph it can.
     let y = x.exp() * &x;
-    let keep = BackwardOptions {
+    let keep = GradOptions {
         retain_graph: true,
         create_graph: false,
     };
@@ -125,7 +125,13 @@ fn grad_leaves_dot_grad_alone_and_zero_fills_unused_inputs() {
     let x = tensor![1.0, 2.0].requires_grad();
     let unused = tensor!([[5.0, 6.0]]).requires_grad();
     let y = (&x * &x).sum();
-    let g = autograd::grad(&[y], &[x.clone(), unused.clone()], None, false, false).unwrap();
+    let g = autograd::grad(
+        &[y],
+        &[x.clone(), unused.clone()],
+        None,
+        GradOptions::default(),
+    )
+    .unwrap();
     assert_eq!(g[0].to_vec(), vec![2.0, 4.0]);
     assert_eq!(g[1].shape(), &[1, 2]);
     assert_eq!(g[1].to_vec(), vec![0.0, 0.0]);
@@ -133,7 +139,7 @@ fn grad_leaves_dot_grad_alone_and_zero_fills_unused_inputs() {
     // An input that does not require grad is an error.
     let c = tensor![1.0];
     let y = (&x * 2.0).sum();
-    assert!(autograd::grad(&[y], &[c], None, false, false).is_err());
+    assert!(autograd::grad(&[y], &[c], None, GradOptions::default()).is_err());
 }
 
 #[test]
@@ -141,7 +147,7 @@ fn grad_with_respect_to_an_intermediate() {
     let x = Tensor::scalar(0.3).requires_grad();
     let u = x.sin();
     let y = u.powi(3);
-    let g = autograd::grad(&[y], &[u.clone(), x.clone()], None, false, false).unwrap();
+    let g = autograd::grad(&[y], &[u.clone(), x.clone()], None, GradOptions::default()).unwrap();
     let s = 0.3f64.sin();
     assert!((g[0].item() - 3.0 * s * s).abs() < 1e-15);
     assert!((g[1].item() - 3.0 * s * s * 0.3f64.cos()).abs() < 1e-15);
@@ -166,9 +172,17 @@ fn fourth_derivative_of_tanh_by_nested_grad() {
     let mut ds = Vec::new();
     for order in 0..4 {
         let create = order < 3;
-        y = autograd::grad(&[y], std::slice::from_ref(&x), None, create, false)
-            .unwrap()
-            .remove(0);
+        y = autograd::grad(
+            &[y],
+            std::slice::from_ref(&x),
+            None,
+            GradOptions {
+                create_graph: create,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .remove(0);
         ds.push(y.item());
     }
     let exact = tanh_derivatives(0.5);
@@ -192,7 +206,7 @@ fn higher_order_on_arrays_and_backward_create_graph() {
     let f = (x.powi(3) * x.sin()).sum();
     f.backward_opts(
         None,
-        BackwardOptions {
+        GradOptions {
             retain_graph: false,
             create_graph: true,
         },
@@ -200,7 +214,13 @@ fn higher_order_on_arrays_and_backward_create_graph() {
     .unwrap();
     let g = x.grad().unwrap();
     assert!(g.is_requires_grad());
-    let h = autograd::grad(&[g.sum()], std::slice::from_ref(&x), None, false, false).unwrap();
+    let h = autograd::grad(
+        &[g.sum()],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions::default(),
+    )
+    .unwrap();
     for (i, &v) in xv.iter().enumerate() {
         let d2 = 6.0 * v * v.sin() + 6.0 * v * v * v.cos() - v.powi(3) * v.sin();
         assert!((h[0].to_vec()[i] - d2).abs() < 1e-14);
@@ -213,15 +233,31 @@ fn hessian_of_a_quadratic_form_through_matmul() {
     let a = tensor![[1.0, 2.0], [0.0, 3.0]];
     let x = tensor![0.5, -1.0].requires_grad();
     let f = 0.5 * x.matmul(&a).dot(&x);
-    let g = autograd::grad(&[f], std::slice::from_ref(&x), None, true, false)
-        .unwrap()
-        .remove(0);
+    let g = autograd::grad(
+        &[f],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions {
+            create_graph: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .remove(0);
     // (A + Aᵀ)/2 = [[1, 1], [1, 3]] times (0.5, −1).
     assert_eq!(g.to_vec(), vec![-0.5, -2.5]);
     let mut rows = Vec::new();
     for i in 0..2 {
-        let r =
-            autograd::grad(&[g.get(&[i])], std::slice::from_ref(&x), None, false, true).unwrap();
+        let r = autograd::grad(
+            &[g.get(&[i])],
+            std::slice::from_ref(&x),
+            None,
+            GradOptions {
+                retain_graph: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         rows.extend(r[0].to_vec());
     }
     assert_eq!(rows, vec![1.0, 1.0, 1.0, 3.0]);
@@ -294,8 +330,10 @@ fn argument_errors_are_results() {
         std::slice::from_ref(&y),
         std::slice::from_ref(&x),
         Some(&two),
-        false,
-        true
+        GradOptions {
+            retain_graph: true,
+            ..Default::default()
+        }
     )
     .is_err());
     let bad = [Tensor::ones(&[3])];
@@ -303,12 +341,14 @@ fn argument_errors_are_results() {
         std::slice::from_ref(&y),
         std::slice::from_ref(&x),
         Some(&bad),
-        false,
-        true
+        GradOptions {
+            retain_graph: true,
+            ..Default::default()
+        }
     )
     .is_err());
     // The graph is intact after those errors.
-    let g = autograd::grad(&[y], std::slice::from_ref(&x), None, false, false).unwrap();
+    let g = autograd::grad(&[y], std::slice::from_ref(&x), None, GradOptions::default()).unwrap();
     assert_eq!(g[0].to_vec(), vec![2.0, 4.0]);
 }
 
@@ -338,7 +378,7 @@ fn backward_with_create_graph_gives_a_differentiable_vjp() {
     let y = x.powi(2);
     y.backward_opts(
         Some(&tensor![1.0, 2.0]),
-        BackwardOptions {
+        GradOptions {
             retain_graph: false,
             create_graph: true,
         },
@@ -346,7 +386,13 @@ fn backward_with_create_graph_gives_a_differentiable_vjp() {
     .unwrap();
     let gx = x.grad().unwrap();
     assert_eq!(gx.to_vec(), vec![1.0, -6.0]);
-    let h = autograd::grad(&[gx.sum()], std::slice::from_ref(&x), None, false, false).unwrap();
+    let h = autograd::grad(
+        &[gx.sum()],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions::default(),
+    )
+    .unwrap();
     assert_eq!(h[0].to_vec(), vec![2.0, 4.0]);
 }
 

@@ -2,8 +2,9 @@
 //! pass) against one pass per output element, for every operation, and
 //! Hessians against closed forms.
 
+use chainrule::autograd::{self, GradOptions};
 use chainrule::check::analytical_jacobian;
-use chainrule::{autograd, tensor, Real, Tensor};
+use chainrule::{tensor, Real, Tensor};
 
 /// The Jacobian of `f` at `inputs` in one batched pass (identity seed),
 /// each as `[outputs, input elements]`.
@@ -14,7 +15,7 @@ fn batched_jacobian(f: &dyn Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) -> Vec<T
     let mut seed_shape = vec![m];
     seed_shape.extend_from_slice(out.shape());
     let seed = Tensor::eye(m).reshape(&seed_shape);
-    let gs = autograd::grad_batched(&[out], &xs, &[seed], false, false).unwrap();
+    let gs = autograd::grad_batched(&[out], &xs, &[seed], GradOptions::default()).unwrap();
     gs.into_iter()
         .zip(&xs)
         .map(|(g, x)| {
@@ -53,16 +54,26 @@ fn check(name: &str, f: impl Fn(&[Tensor]) -> Tensor + Copy, inputs: &[Tensor], 
     let out = f(&xs);
     let w = Tensor::linspace(0.5, 1.5, out.numel()).reshape(out.shape());
     let s = (out * w).sum();
-    let g = autograd::grad(&[s], std::slice::from_ref(&x), None, true, false)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let g = autograd::grad(
+        &[s],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions {
+            create_graph: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
     let n = x.numel();
     let flat = g[0].reshape(&[n]);
     let batched = autograd::grad_batched(
         std::slice::from_ref(&flat),
         std::slice::from_ref(&x),
         &[Tensor::eye(n)],
-        false,
-        true,
+        GradOptions {
+            retain_graph: true,
+            ..Default::default()
+        },
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     let rows: Vec<Tensor> = (0..n)
@@ -72,8 +83,10 @@ fn check(name: &str, f: impl Fn(&[Tensor]) -> Tensor + Copy, inputs: &[Tensor], 
                 std::slice::from_ref(&flat),
                 std::slice::from_ref(&x),
                 Some(&[e]),
-                false,
-                true,
+                GradOptions {
+                    retain_graph: true,
+                    ..Default::default()
+                },
             )
             .unwrap();
             r[0].reshape(&[n])
@@ -226,8 +239,17 @@ fn hessians_in_one_pass_equal_closed_forms() {
     let x = tensor![0.2, -0.4, 0.9].requires_grad();
     let xs = std::slice::from_ref(&x);
     let hessian = |f: Tensor| {
-        let g = autograd::grad(&[f], xs, None, true, false).unwrap();
-        autograd::grad_batched(&g, xs, &[Tensor::eye(3)], false, false)
+        let g = autograd::grad(
+            &[f],
+            xs,
+            None,
+            GradOptions {
+                create_graph: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        autograd::grad_batched(&g, xs, &[Tensor::eye(3)], GradOptions::default())
             .unwrap()
             .remove(0)
     };
@@ -250,9 +272,27 @@ fn batched_results_are_differentiable_with_create_graph() {
     // H = diag(6x), itself differentiable: Σ H = 6 Σ x has gradient 6.
     let x = tensor![0.5, -1.0, 2.0].requires_grad();
     let xs = std::slice::from_ref(&x);
-    let g = autograd::grad(&[x.powi(3).sum()], xs, None, true, false).unwrap();
-    let h = autograd::grad_batched(&g, xs, &[Tensor::eye(3)], true, false).unwrap();
-    let d = autograd::grad(&[h[0].sum()], xs, None, false, false).unwrap();
+    let g = autograd::grad(
+        &[x.powi(3).sum()],
+        xs,
+        None,
+        GradOptions {
+            create_graph: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let h = autograd::grad_batched(
+        &g,
+        xs,
+        &[Tensor::eye(3)],
+        GradOptions {
+            create_graph: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let d = autograd::grad(&[h[0].sum()], xs, None, GradOptions::default()).unwrap();
     assert_eq!(d[0].to_vec(), vec![6.0, 6.0, 6.0]);
 }
 
@@ -265,15 +305,17 @@ fn unused_inputs_get_batched_zeros_and_shapes_are_checked() {
         std::slice::from_ref(&y),
         &[x.clone(), u.clone()],
         &[Tensor::ones(&[4, 2])],
-        false,
-        true,
+        GradOptions {
+            retain_graph: true,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(g[0].shape(), &[4, 2]);
     assert_eq!(g[0].to_vec()[2], 1f64.exp());
     assert_eq!(g[1].shape(), &[4]);
     assert_eq!(g[1].to_vec(), vec![0.0; 4]);
-    let e = autograd::grad_batched(&[y], &[x], &[Tensor::ones(&[2])], false, false)
+    let e = autograd::grad_batched(&[y], &[x], &[Tensor::ones(&[2])], GradOptions::default())
         .unwrap_err()
         .to_string();
     assert!(e.contains("grad_batched"), "{e}");

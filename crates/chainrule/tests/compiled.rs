@@ -4,7 +4,7 @@
 //! formulas; the fused per-sample data pass equal to summing one sample at
 //! a time; deep chains without recursion; errors.
 
-use chainrule::compiled::{per_sample, value_and_grad, Traced};
+use chainrule::compiled::{grad_program, per_sample, Traced};
 use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
 use proptest::prelude::*;
 
@@ -96,7 +96,7 @@ proptest! {
         t in smooth_tree(),
         p in proptest::array::uniform3(-2.0f64..2.0),
     ) {
-        let mut program = value_and_grad(3, |v| t.eval(v)).unwrap();
+        let mut program = grad_program(3, |v| t.eval(v)).unwrap();
         let mut g = [0.0; 3];
         let value = program.eval(&p, &mut g);
         // The same operations in the same order: the same number.
@@ -121,7 +121,7 @@ proptest! {
     ) {
         // Variables 0 and 1 are parameters, variable 2 the sample.
         let mut fused = per_sample(2, 1, |w, s| t.eval(&[w[0], w[1], s[0]])).unwrap();
-        let mut one = value_and_grad(3, |v| t.eval(v)).unwrap();
+        let mut one = grad_program(3, |v| t.eval(v)).unwrap();
         let (mut value, mut grad) = (0.0, [0.0; 2]);
         for &x in &data {
             let mut g = [0.0; 3];
@@ -162,7 +162,7 @@ fn chain_by_hand(k: usize, x: f64, w: f64) -> (f64, f64, f64) {
 #[test]
 fn a_100000_op_chain_compiles_and_replays_without_recursion() {
     let k = 25_000;
-    let mut program = value_and_grad(2, |v| {
+    let mut program = grad_program(2, |v| {
         let (mut h, w) = (v[0], v[1]);
         for _ in 0..k {
             h = (h * w).tanh() + h * 0.1;
@@ -218,7 +218,7 @@ fn every_position_chain<T: Real>(v: &[T]) -> T {
 
 #[test]
 fn chains_through_every_operand_position_match_f64_and_the_tape() {
-    let mut program = value_and_grad(3, every_position_chain).unwrap();
+    let mut program = grad_program(3, every_position_chain).unwrap();
     for p in [[0.7, 1.3, 1.1], [-0.4, 1.9, 1.6], [1.2, 1.0, 2.0]] {
         let mut g = [0.0; 3];
         let value = program.eval(&p, &mut g);
@@ -250,11 +250,11 @@ fn chains_through_every_operand_position_match_f64_and_the_tape() {
 #[test]
 fn kinks_follow_the_rules_table() {
     // relu'(0) = 0, |x|'(0) = 0, max and min give a tie to the first argument.
-    let mut p = value_and_grad(2, |v| v[0].relu() + v[1].abs() + v[0].max(&v[1]) * 10.0).unwrap();
+    let mut p = grad_program(2, |v| v[0].relu() + v[1].abs() + v[0].max(&v[1]) * 10.0).unwrap();
     let mut g = [0.0; 2];
     assert_eq!(p.eval(&[0.0, 0.0], &mut g), 0.0);
     assert_eq!(g, [10.0, 0.0]);
-    let mut p = value_and_grad(2, |v| v[0].min(&v[1])).unwrap();
+    let mut p = grad_program(2, |v| v[0].min(&v[1])).unwrap();
     p.eval(&[1.0, 1.0], &mut g);
     assert_eq!(g, [1.0, 0.0]);
     p.eval(&[2.0, 1.0], &mut g);
@@ -263,12 +263,12 @@ fn kinks_follow_the_rules_table() {
 
 #[test]
 fn constants_and_unused_inputs_have_zero_gradients() {
-    let mut p = value_and_grad(3, |v| v[1].sin() * 2.0 + Traced::from_f64(5.0)).unwrap();
+    let mut p = grad_program(3, |v| v[1].sin() * 2.0 + Traced::from_f64(5.0)).unwrap();
     let mut g = [7.0; 3];
     let y = p.eval(&[1.0, 0.5, -3.0], &mut g);
     assert_eq!(y, 0.5f64.sin() * 2.0 + 5.0);
     assert_eq!(g, [0.0, 0.5f64.cos() * 2.0, 0.0]);
-    let mut c = value_and_grad(1, |_| Traced::from_f64(2.5)).unwrap();
+    let mut c = grad_program(1, |_| Traced::from_f64(2.5)).unwrap();
     let mut g = [1.0];
     assert_eq!(c.eval(&[9.0], &mut g), 2.5);
     assert_eq!(g, [0.0]);
@@ -278,7 +278,7 @@ fn constants_and_unused_inputs_have_zero_gradients() {
 #[test]
 fn sech2_stays_accurate_in_the_tails() {
     // d/dx tanh(x) at 20 is sech²(20) ≈ 1.7e-17, not 1 − tanh² = 0.
-    let mut p = value_and_grad(1, |v| v[0].tanh()).unwrap();
+    let mut p = grad_program(1, |v| v[0].tanh()).unwrap();
     let mut g = [0.0];
     for x in [0.0, 0.3, -0.7, 3.0, 20.0, -20.0] {
         p.eval(&[x], &mut g);
@@ -316,7 +316,7 @@ fn least_squares_over_blocks_tails_and_threads() {
 
 #[test]
 fn wrong_lengths_and_misuse_are_errors() {
-    let mut p = value_and_grad(2, |v| v[0] * v[1]).unwrap();
+    let mut p = grad_program(2, |v| v[0] * v[1]).unwrap();
     assert!(p.try_eval(&[1.0], &mut [0.0; 2]).is_err());
     assert!(p.try_eval(&[1.0, 2.0], &mut [0.0; 3]).is_err());
     let mut s = per_sample(1, 2, |w, d| w[0] * d[0] + d[1]).unwrap();
@@ -329,19 +329,19 @@ fn wrong_lengths_and_misuse_are_errors() {
         .sum_value_and_grad(&[], &[&[1.0], &[1.0]], &mut g)
         .is_err());
     // Traces do not nest.
-    let nested = value_and_grad(1, |v| {
-        assert!(value_and_grad(1, |u| u[0]).is_err());
+    let nested = grad_program(1, |v| {
+        assert!(grad_program(1, |u| u[0]).is_err());
         v[0]
     });
     assert!(nested.is_ok());
     // A value of a finished trace is refused, and panics when used.
     let mut leaked = None;
-    value_and_grad(1, |v| {
+    grad_program(1, |v| {
         leaked = Some(v[0]);
         v[0]
     })
     .unwrap();
     let leaked = leaked.unwrap();
-    assert!(value_and_grad(1, |_| leaked).is_err());
+    assert!(grad_program(1, |_| leaked).is_err());
     assert!(std::panic::catch_unwind(move || leaked.sin()).is_err());
 }

@@ -2,7 +2,8 @@
 //! PyTorch's promotion rules, the dtype of gradients, and an f32 training
 //! step against the f64 one.
 
-use chainrule::{autograd, tensor, DType, Real, Tensor};
+use chainrule::autograd::{self, GradOptions};
+use chainrule::{tensor, DType, Real, Tensor};
 
 /// Distance in units of the last place of `b` as an f32.
 fn ulps(a: f64, b: f64) -> f64 {
@@ -204,7 +205,7 @@ fn gradients_have_the_dtype_of_their_tensor() {
     // Through an explicit cast both ways.
     let y = tensor![0.1, 0.2].requires_grad();
     let l = (y.float() * 3.0).double().sum();
-    let gy = autograd::grad(&[l], std::slice::from_ref(&y), None, false, false)
+    let gy = autograd::grad(&[l], std::slice::from_ref(&y), None, GradOptions::default())
         .unwrap()
         .remove(0);
     assert_eq!(gy.dtype(), DType::F64);
@@ -226,8 +227,7 @@ fn gradients_have_the_dtype_of_their_tensor() {
         &[w],
         std::slice::from_ref(&v),
         Some(&[tensor![1.0, 0.5]]),
-        false,
-        false,
+        GradOptions::default(),
     )
     .unwrap();
     assert_eq!(g[0].dtype(), DType::F32);
@@ -236,7 +236,16 @@ fn gradients_have_the_dtype_of_their_tensor() {
     let unused = Tensor::from_vec_f32(vec![1.0], &[1])
         .unwrap()
         .requires_grad();
-    let g = autograd::grad(&[(&v * &v).sum()], &[unused], None, false, true).unwrap();
+    let g = autograd::grad(
+        &[(&v * &v).sum()],
+        &[unused],
+        None,
+        GradOptions {
+            retain_graph: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(g[0].dtype(), DType::F32);
 }
 
@@ -247,22 +256,45 @@ fn grad_of_grad_in_f32() {
         .unwrap()
         .requires_grad();
     let y = x.powi(3).sum();
-    let g = autograd::grad(&[y], std::slice::from_ref(&x), None, true, false).unwrap();
+    let g = autograd::grad(
+        &[y],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions {
+            create_graph: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(g[0].dtype(), DType::F32);
     assert_eq!(g[0].to_vec(), vec![6.75, 0.75]);
-    let h = autograd::grad(&[g[0].sum()], std::slice::from_ref(&x), None, false, false).unwrap();
+    let h = autograd::grad(
+        &[g[0].sum()],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions::default(),
+    )
+    .unwrap();
     assert_eq!(h[0].dtype(), DType::F32);
     assert_eq!(h[0].to_vec(), vec![9.0, -3.0]);
     // And through the transforms: grad of tanh twice, against the closed
     // form −2 tanh(x) sech²(x), within f32 rounding.
     let t = Tensor::scalar(0.5).float().requires_grad();
-    let d1 = autograd::grad(&[t.tanh()], std::slice::from_ref(&t), None, true, false).unwrap();
+    let d1 = autograd::grad(
+        &[t.tanh()],
+        std::slice::from_ref(&t),
+        None,
+        GradOptions {
+            create_graph: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let d2 = autograd::grad(
         &[d1[0].clone()],
         std::slice::from_ref(&t),
         None,
-        false,
-        false,
+        GradOptions::default(),
     )
     .unwrap();
     assert_eq!(d2[0].dtype(), DType::F32);
@@ -277,7 +309,8 @@ fn grad_of_grad_in_f32() {
         .unwrap()
         .requires_grad();
     let out = &z * &z;
-    let jac = autograd::grad_batched(&[out], &[z], &[Tensor::eye(2)], false, false).unwrap();
+    let jac =
+        autograd::grad_batched(&[out], &[z], &[Tensor::eye(2)], GradOptions::default()).unwrap();
     assert_eq!(jac[0].dtype(), DType::F32);
     assert_eq!(jac[0].to_vec(), vec![2.0, 0.0, 0.0, 4.0]);
 }

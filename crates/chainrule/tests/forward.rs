@@ -2,7 +2,7 @@
 //! Hessians, nesting without perturbation confusion, and edge cases.
 
 use chainrule::forward::{
-    derivative, gradient, hessian, jacobian, jvp, value_and_derivative, Dual,
+    derivative_at, gradient_at, hessian_at, jacobian_at, jvp_at, value_and_derivative_at, Dual,
 };
 use chainrule::{BinaryOp, Error, Real, UnaryOp};
 
@@ -31,14 +31,14 @@ fn first_derivatives_of_every_op_match_finite_differences() {
             .chain([UnaryOp::Neg, UnaryOp::Powi(3), UnaryOp::Powi(-2)]);
     for op in ops {
         let x = point(op);
-        let d = derivative(|t| t.unary(op), x);
+        let d = derivative_at(|t| t.unary(op), x);
         let n = fd(|t| op.eval(t), x);
         assert!(close(d, n, 1e-8), "{op:?}: {d} vs {n}");
     }
     for op in BinaryOp::ALL {
         let (x, y) = (0.7, 1.3);
-        let dx = derivative(|t| t.binary(op, &Dual::constant(y)), x);
-        let dy = derivative(|t| Dual::constant(x).binary(op, &t), y);
+        let dx = derivative_at(|t| t.binary(op, &Dual::constant(y)), x);
+        let dy = derivative_at(|t| Dual::constant(x).binary(op, &t), y);
         assert!(close(dx, fd(|t| op.eval(t, y), x), 1e-8), "{op:?} dx");
         assert!(close(dy, fd(|t| op.eval(x, t), y), 1e-8), "{op:?} dy");
     }
@@ -65,9 +65,9 @@ fn no_perturbation_confusion() {
     // d/dx [x · d/dy (x + y)] at y = 1: the inner derivative is 1 for every
     // x, so the answer is 1 (a confused implementation gives 2).
     for x0 in [-1.0, 0.0, 3.0] {
-        let d = derivative(
+        let d = derivative_at(
             |x: Dual<f64>| {
-                let inner = derivative(
+                let inner = derivative_at(
                     |y: Dual<Dual<f64>>| Dual::constant(x) + y,
                     Dual::constant(1.0),
                 );
@@ -78,8 +78,8 @@ fn no_perturbation_confusion() {
         assert_eq!(d, 1.0);
     }
     // d/dx [x · d/dy (x · y)] = d/dx x² = 2x.
-    let d = derivative(
-        |x: Dual<f64>| x * derivative(|y| Dual::constant(x) * y, Dual::constant(1.0)),
+    let d = derivative_at(
+        |x: Dual<f64>| x * derivative_at(|y| Dual::constant(x) * y, Dual::constant(1.0)),
         3.0,
     );
     assert_eq!(d, 6.0);
@@ -93,13 +93,13 @@ fn cube_plus_sin<T: Real>(x: T) -> T {
 fn nested_derivatives_of_a_generic_function() {
     // f = x³ + sin x: f' = 3x² + cos x, f'' = 6x − sin x, f''' = 6 − cos x.
     let x = 0.8_f64;
-    let d1 = derivative(cube_plus_sin, x);
-    let d2 = derivative(|t| derivative(cube_plus_sin, t), x);
-    let d3 = derivative(|s| derivative(|t| derivative(cube_plus_sin, t), s), x);
+    let d1 = derivative_at(cube_plus_sin, x);
+    let d2 = derivative_at(|t| derivative_at(cube_plus_sin, t), x);
+    let d3 = derivative_at(|s| derivative_at(|t| derivative_at(cube_plus_sin, t), s), x);
     assert!(close(d1, 3.0 * x * x + x.cos(), 1e-15));
     assert!(close(d2, 6.0 * x - x.sin(), 1e-15));
     assert!(close(d3, 6.0 - x.cos(), 1e-15));
-    let (v, d) = value_and_derivative(cube_plus_sin, x);
+    let (v, d) = value_and_derivative_at(cube_plus_sin, x);
     assert_eq!(v, cube_plus_sin(x));
     assert_eq!(d, d1);
 }
@@ -109,7 +109,7 @@ fn jacobian_of_polar_to_cartesian() {
     // (r, θ) ↦ (r cos θ, r sin θ): J = [[cos θ, −r sin θ], [sin θ, r cos θ]].
     let f = |z: &[Dual]| vec![z[0] * z[1].cos(), z[0] * z[1].sin()];
     let (r, th) = (2.0_f64, 0.6_f64);
-    let j = jacobian(f, &[r, th]).unwrap();
+    let j = jacobian_at(f, &[r, th]).unwrap();
     let want = [[th.cos(), -r * th.sin()], [th.sin(), r * th.cos()]];
     for i in 0..2 {
         for k in 0..2 {
@@ -118,7 +118,7 @@ fn jacobian_of_polar_to_cartesian() {
     }
     // jvp is J·v.
     let v = [0.3, -1.1];
-    let (y, t) = jvp(f, &[r, th], &v).unwrap();
+    let (y, t) = jvp_at(f, &[r, th], &v).unwrap();
     assert!(close(y[0], r * th.cos(), 1e-15));
     for i in 0..2 {
         let jv = want[i][0] * v[0] + want[i][1] * v[1];
@@ -129,11 +129,8 @@ fn jacobian_of_polar_to_cartesian() {
 #[test]
 fn jvp_rejects_mismatched_lengths() {
     let f = |z: &[Dual]| z.to_vec();
-    let err = jvp(f, &[1.0, 2.0], &[1.0]).unwrap_err();
-    assert!(
-        matches!(err, Error::ShapeMismatch { op: "jvp", .. }),
-        "{err}"
-    );
+    let err = jvp_at(f, &[1.0, 2.0], &[1.0]).unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { op: "jvp", .. }), "{err}");
 }
 
 #[test]
@@ -146,10 +143,10 @@ fn jacobian_rejects_outputs_of_varying_length() {
             vec![z[0], z[1]]
         }
     };
-    assert!(jacobian(f, &[1.0, 2.0]).is_err());
+    assert!(jacobian_at(f, &[1.0, 2.0]).is_err());
     // No inputs: one empty row per output.
     let g = |_: &[Dual]| vec![Dual::constant(1.0); 3];
-    assert_eq!(jacobian(g, &[]).unwrap(), vec![Vec::<f64>::new(); 3]);
+    assert_eq!(jacobian_at(g, &[]).unwrap(), vec![Vec::<f64>::new(); 3]);
 }
 
 fn quadratic<T: Real>(x: &[T]) -> T {
@@ -173,12 +170,12 @@ fn quadratic_form_gradient_and_hessian() {
     let a = [[4.0, 1.0, 0.0], [1.0, 3.0, -1.0], [0.0, -1.0, 2.0]];
     let b = [1.0, -2.0, 0.5];
     let x = [0.5, -1.0, 2.0];
-    let g = gradient(quadratic, &x);
+    let g = gradient_at(quadratic, &x);
     for i in 0..3 {
         let want: f64 = (0..3).map(|j| a[i][j] * x[j]).sum::<f64>() + b[i];
         assert!(close(g[i], want, 1e-15), "g[{i}]");
     }
-    let h = hessian(quadratic, &x);
+    let h = hessian_at(quadratic, &x);
     for i in 0..3 {
         for j in 0..3 {
             assert!(close(h[i][j], a[i][j], 1e-15), "H[{i}][{j}]");
@@ -203,8 +200,8 @@ fn logistic_gradient_and_hessian() {
     let x = [0.3, 0.1, -0.4];
     let z: f64 = a.iter().zip(&x).map(|(p, q)| p * q).sum();
     let s = 1.0 / (1.0 + (-z).exp());
-    let g = gradient(logistic_loss, &x);
-    let h = hessian(logistic_loss, &x);
+    let g = gradient_at(logistic_loss, &x);
+    let h = hessian_at(logistic_loss, &x);
     for i in 0..3 {
         assert!(close(g[i], s * a[i], 1e-15), "g[{i}]");
         for j in 0..3 {
@@ -219,23 +216,23 @@ fn logistic_gradient_and_hessian() {
 #[test]
 fn edge_cases_follow_the_rules_and_ieee() {
     // relu'(0) = 0, abs'(0) = 0, ties of max/min go to the first argument.
-    assert_eq!(derivative(|x| x.relu(), 0.0), 0.0);
-    assert_eq!(derivative(|x| x.abs(), 0.0), 0.0);
-    assert_eq!(derivative(|x| x.max(&Dual::constant(1.0)), 1.0), 1.0);
-    assert_eq!(derivative(|x| Dual::constant(1.0).min(&x), 1.0), 0.0);
-    assert_eq!(derivative(|x| x.step() + x.sign(), 0.0), 0.0);
+    assert_eq!(derivative_at(|x| x.relu(), 0.0), 0.0);
+    assert_eq!(derivative_at(|x| x.abs(), 0.0), 0.0);
+    assert_eq!(derivative_at(|x| x.max(&Dual::constant(1.0)), 1.0), 1.0);
+    assert_eq!(derivative_at(|x| Dual::constant(1.0).min(&x), 1.0), 0.0);
+    assert_eq!(derivative_at(|x| x.step() + x.sign(), 0.0), 0.0);
     // log at 0: value −inf, derivative +inf; no panic anywhere.
     let y = Dual::variable(0.0).ln();
     assert_eq!(y.into_parts(), (f64::NEG_INFINITY, f64::INFINITY));
-    assert!(derivative(|x| x.sqrt(), 0.0).is_infinite());
+    assert!(derivative_at(|x| x.sqrt(), 0.0).is_infinite());
     // Outside the domain the value is NaN; the tangent is the rule's
     // 1/x, as PyTorch's LogBackward0 gives.
-    let (v, d) = value_and_derivative(|x| x.ln(), -1.0);
+    let (v, d) = value_and_derivative_at(|x| x.ln(), -1.0);
     assert!(v.is_nan());
     assert_eq!(d, -1.0);
-    assert!(derivative(|x| x.acosh(), 0.5).is_nan());
+    assert!(derivative_at(|x| x.acosh(), 0.5).is_nan());
     // 0/0 stays NaN.
-    assert!(derivative(|x| x / x, 0.0).is_nan());
+    assert!(derivative_at(|x| x / x, 0.0).is_nan());
 }
 
 #[test]
@@ -253,8 +250,8 @@ fn second_derivatives_by_nesting_match_closed_forms() {
             UnaryOp::Acosh => 1.7,
             _ => x,
         };
-        let d2 = derivative(|t| derivative(|s| s.unary(op), t), x);
-        let n = fd(|t| derivative(|s| s.unary(op), t), x);
+        let d2 = derivative_at(|t| derivative_at(|s| s.unary(op), t), x);
+        let n = fd(|t| derivative_at(|s| s.unary(op), t), x);
         assert!(close(d2, n, 1e-7), "{op:?}: {d2} vs {n}");
     }
 }

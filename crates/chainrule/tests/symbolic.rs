@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chainrule::error::{ParseErrorKind, Token};
-use chainrule::symbolic::{compile, count_ops, gradient, hessian, jacobian, parse, parse_syntax};
+use chainrule::symbolic::{
+    compile, count_ops, gradient_formula, hessian_formula, jacobian_formula, parse, parse_syntax,
+};
 use chainrule::symbolic::{is_name, Expr, Span, SyntaxKind};
 use chainrule::{BinaryOp, Error, Real, UnaryOp};
 
@@ -21,7 +23,7 @@ fn seed_003_gradient_formulas_and_values() {
     // f = x1**2 + 3*x1*x2 + x2**2; SymPy prints 2*x1 + 3*x2 and 3*x1 + 2*x2,
     // and both equal 13 and 12 at (2, 3) (PyTorch's printed gradients).
     let f = p("x1**2 + 3*x1*x2 + x2**2");
-    let g = gradient(&f, &["x1", "x2"]);
+    let g = gradient_formula(&f, &["x1", "x2"]);
     assert_eq!(g[0].to_string(), "2*x1 + 3*x2");
     assert_eq!(g[1].to_string(), "3*x1 + 2*x2");
     let at = point(&[("x1", 2.0), ("x2", 3.0)]);
@@ -446,12 +448,12 @@ fn eval_errors_and_substitution() {
 #[test]
 fn hessian_and_jacobian() {
     let f = p("x^2*y + sin(y)");
-    let h = hessian(&f, &["x", "y"]);
+    let h = hessian_formula(&f, &["x", "y"]);
     assert_eq!(h[0][0], p("2*y"));
     assert_eq!(h[0][1], p("2*x"));
     assert_eq!(h[1][0], p("2*x"));
     assert_eq!(h[1][1], p("-sin(y)"));
-    let j = jacobian(&[p("x*y"), p("x + y^2")], &["x", "y"]);
+    let j = jacobian_formula(&[p("x*y"), p("x + y^2")], &["x", "y"]);
     assert_eq!(j[0], [p("y"), p("x")]);
     assert_eq!(j[1], [p("1"), p("2*y")]);
     assert_eq!(p("x^5").diff_n("x", 3), p("60*x^2"));
@@ -461,7 +463,7 @@ fn hessian_and_jacobian() {
 #[test]
 fn compiled_program_matches_eval() {
     let f = p("sin(x*y)*exp(x)/(1 + y^2) - x/y + sqrt(x) - 2*x^-3 + atan2(x, y)");
-    let g = gradient(&f, &["x", "y"]);
+    let g = gradient_formula(&f, &["x", "y"]);
     let mut prog = compile(&[f, g[0], g[1]], &["x", "y"]).unwrap();
     let mut out = [0.0; 3];
     for (x, y) in [(0.7, 1.3), (2.0, -0.5), (0.1, 3.0)] {
@@ -493,7 +495,7 @@ fn w6_gradient_is_small_and_right() {
     }
     let f = Expr::sum(terms);
     let vars: Vec<&str> = names.iter().map(String::as_str).collect();
-    let g = gradient(&f, &vars);
+    let g = gradient_formula(&f, &vars);
     // SymPy's 50 formulas have 1,422 non-leaf tree nodes.
     let ops = count_ops(&g);
     assert!(ops <= 1422, "{ops} operation nodes");
@@ -552,7 +554,7 @@ fn w6_rough_timing() {
     };
     let f = build();
     let t = Instant::now();
-    let g = gradient(&f, &vars);
+    let g = gradient_formula(&f, &vars);
     let first = t.elapsed();
     let reps: u32 = std::env::var("W6_REPS")
         .ok()
@@ -560,7 +562,7 @@ fn w6_rough_timing() {
         .unwrap_or(20);
     let t = Instant::now();
     for _ in 0..reps {
-        std::hint::black_box(gradient(&f, &vars));
+        std::hint::black_box(gradient_formula(&f, &vars));
     }
     let again = t.elapsed() / reps;
     let t = Instant::now();

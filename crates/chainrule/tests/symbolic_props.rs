@@ -8,7 +8,7 @@
 //! with Richardson extrapolation, which share nothing with the library, to
 //! 1e-6.
 
-use chainrule::symbolic::{compile, gradient, parse, parse_syntax, Expr};
+use chainrule::symbolic::{compile, gradient_formula, parse, parse_syntax, Expr};
 use chainrule::{BinaryOp, Taylor, UnaryOp};
 use proptest::prelude::*;
 
@@ -195,7 +195,7 @@ proptest! {
         let exprs: Vec<Expr> = ts.iter().map(|t| t.eval(&symbols())).collect();
         let mut all = exprs.clone();
         for e in &exprs {
-            all.extend(gradient(e, &VARS));
+            all.extend(gradient_formula(e, &VARS));
         }
         let mut prog = compile(&all, &VARS).unwrap();
         let mut out = vec![0.0; all.len()];

@@ -2,7 +2,7 @@
 //! and on random compositions of primitives (where nested reverse mode,
 //! `functional::grad`, joins in).
 
-use chainrule::forward::{derivatives, nth_derivative, taylor_coefficients, Dual, Taylor};
+use chainrule::forward::{derivatives_at, nth_derivative_at, taylor_coefficients_at, Dual, Taylor};
 use chainrule::functional::{self, grad};
 use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
 use proptest::prelude::*;
@@ -24,10 +24,10 @@ fn assert_close(got: f64, want: f64, scale: f64, tol: f64, what: &str) {
 }
 
 /// f, f', …, f⁽ᴷ⁾ at x by Taylor mode both ways: one pass of order K
-/// (`forward::derivatives`), and one pass of order k for each k
+/// (`forward::derivatives_at`), and one pass of order k for each k
 /// (`functional::derivative(f, k)`).
 fn both_ways(f: impl Fn(Taylor) -> Taylor, x: f64) -> [Vec<f64>; 2] {
-    let one_pass = derivatives(&f, x, K);
+    let one_pass = derivatives_at(&f, x, K);
     let per_order = (0..=K).map(|k| functional::derivative(&f, k)(x)).collect();
     [one_pass, per_order]
 }
@@ -83,7 +83,7 @@ fn geometric_derivatives_to_30() {
 #[test]
 fn atan_maclaurin_to_30() {
     // atan x = Σ (−1)^m x^(2m+1)/(2m+1).
-    let c = taylor_coefficients(|t| t.atan(), 0.0, K);
+    let c = taylor_coefficients_at(|t| t.atan(), 0.0, K);
     for (k, ck) in c.iter().enumerate() {
         let want = if k % 2 == 1 {
             let m = (k - 1) / 2;
@@ -137,7 +137,7 @@ fn tanh_maclaurin_to_30_from_tangent_numbers() {
     let t = tangent_numbers(15);
     assert_eq!(&t[1..6], &[1, 2, 16, 272, 7936]);
     // tanh⁽²ⁿ⁻¹⁾(0) = (−1)^(n−1) Tₙ; the even coefficients vanish.
-    let c = taylor_coefficients(|x| x.tanh(), 0.0, K);
+    let c = taylor_coefficients_at(|x| x.tanh(), 0.0, K);
     for (k, ck) in c.iter().enumerate() {
         if k % 2 == 0 {
             assert!(ck.abs() < 1e-15, "tanh c{k} = {ck}");
@@ -218,7 +218,7 @@ fn tanh_derivatives_to_30_at_atanh_half() {
 
 #[test]
 fn tanh_fourth_derivative_at_half() {
-    let d = derivatives(|t| t.tanh(), 0.5, 4);
+    let d = derivatives_at(|t| t.tanh(), 0.5, 4);
     let t = 0.5f64.tanh();
     let closed = 24.0 * t.powi(5) - 40.0 * t.powi(3) + 16.0 * t;
     assert!((d[4] - 3.952_219_563_724_582_5).abs() < 1e-13, "{}", d[4]);
@@ -231,21 +231,21 @@ fn tails_keep_relative_accuracy() {
     // tanh⁽ᵏ⁾ x = −2(−2)^k e^(−2x) (1 + O(2^k e^(−2x))): at x = 20 the
     // correction is below 1e-15. `1 − y²` would give 0 for all of them.
     let x = 20.0_f64;
-    let d = derivatives(|t| t.tanh(), x, 8);
+    let d = derivatives_at(|t| t.tanh(), x, 8);
     for (k, dk) in d.iter().enumerate().skip(1) {
         let want = -2.0 * (-2.0f64).powi(k as i32) * (-2.0 * x).exp();
         assert_close(*dk, want, 0.0, 1e-13, &format!("tanh^({k})(20)"));
     }
     // σ(x) = 1 − e^(−x) + e^(−2x) − …: σ⁽ᵏ⁾(40) = (−1)^(k+1) e^(−40) (1 + O(2^k e^(−40))).
     let x = 40.0_f64;
-    let d = derivatives(|t| t.sigmoid(), x, 8);
+    let d = derivatives_at(|t| t.sigmoid(), x, 8);
     for (k, dk) in d.iter().enumerate().skip(1) {
         let sign = if k % 2 == 1 { 1.0 } else { -1.0 };
         let want = sign * (-x).exp();
         assert_close(*dk, want, 0.0, 1e-13, &format!("sigmoid^({k})(40)"));
     }
     // softplus' = σ: softplus⁽ᵏ⁾(−40) = e^(−40)(1 + O(2^k e^(−40))) for k ≥ 1.
-    let d = derivatives(|t| t.softplus(), -40.0, 6);
+    let d = derivatives_at(|t| t.softplus(), -40.0, 6);
     for (k, dk) in d.iter().enumerate().skip(1) {
         assert_close(
             *dk,
@@ -260,8 +260,8 @@ fn tails_keep_relative_accuracy() {
 #[test]
 fn nth_derivative_is_the_last_of_derivatives() {
     // d³/dx³ x⁵ = 60x² at 2 = 240, d⁶/dx⁶ x⁵ = 0.
-    assert_eq!(nth_derivative(|x| x.powi(5), 2.0, 3), 240.0);
-    assert_eq!(nth_derivative(|x| x.powi(5), 2.0, 6), 0.0);
+    assert_eq!(nth_derivative_at(|x| x.powi(5), 2.0, 3), 240.0);
+    assert_eq!(nth_derivative_at(|x| x.powi(5), 2.0, 6), 0.0);
 }
 
 // ---------------------------------------------------------------------------
@@ -297,7 +297,7 @@ where
     F4: Fn(D4) -> D4,
     FT: Fn(Taylor<f64>) -> Taylor<f64>,
 {
-    (unseed4(&f4(seed4(x))), derivatives(ft, x, 4))
+    (unseed4(&f4(seed4(x))), derivatives_at(ft, x, 4))
 }
 
 fn compare(dual: &[f64; 5], taylor: &[f64], tol: f64, what: &str) {
@@ -412,29 +412,29 @@ fn atan2_in_every_quadrant_matches_nested_duals() {
 #[test]
 fn kinks_follow_the_rules_table() {
     // relu'(0) = 0, abs'(0) = 0, max ties go to the first argument.
-    let relu = derivatives(|x| x.relu(), 0.0, 3);
+    let relu = derivatives_at(|x| x.relu(), 0.0, 3);
     assert_eq!(relu, vec![0.0, 0.0, 0.0, 0.0]);
-    let abs = derivatives(|x| x.abs(), 0.0, 3);
+    let abs = derivatives_at(|x| x.abs(), 0.0, 3);
     assert_eq!(abs, vec![0.0, 0.0, 0.0, 0.0]);
-    let relu = derivatives(|x| (x * 2.0).relu(), 1.0, 2);
+    let relu = derivatives_at(|x| (x * 2.0).relu(), 1.0, 2);
     assert_eq!(relu, vec![2.0, 2.0, 0.0]);
-    let max = derivatives(|x| x.max(&(x.clone() * 2.0 - 1.0)), 1.0, 2);
+    let max = derivatives_at(|x| x.max(&(x.clone() * 2.0 - 1.0)), 1.0, 2);
     assert_eq!(max, vec![1.0, 1.0, 0.0]);
-    let step = derivatives(|x| (x.clone() * 3.0).step() + x.sign(), 0.5, 3);
+    let step = derivatives_at(|x| (x.clone() * 3.0).step() + x.sign(), 0.5, 3);
     assert_eq!(step, vec![2.0, 0.0, 0.0, 0.0]);
 }
 
 #[test]
 fn undefined_values_are_ieee_not_panics() {
-    let c = taylor_coefficients(|x| x.ln(), 0.0, 3);
+    let c = taylor_coefficients_at(|x| x.ln(), 0.0, 3);
     assert_eq!(c[0], f64::NEG_INFINITY);
     assert!(c[1..].iter().all(|v| v.is_infinite() || v.is_nan()));
-    let c = taylor_coefficients(|x| x.sqrt(), 0.0, 3);
+    let c = taylor_coefficients_at(|x| x.sqrt(), 0.0, 3);
     assert_eq!(c[0], 0.0);
     assert!(c[1].is_infinite());
-    let c = taylor_coefficients(|x| x.asin(), 2.0, 2);
+    let c = taylor_coefficients_at(|x| x.asin(), 2.0, 2);
     assert!(c.iter().all(|v| v.is_nan()));
-    let c = taylor_coefficients(|x| 1.0 / x, 0.0, 2);
+    let c = taylor_coefficients_at(|x| 1.0 / x, 0.0, 2);
     assert!(c[0].is_infinite());
 }
 
@@ -448,7 +448,7 @@ fn constants_cost_one_coefficient() {
     assert_eq!(y.order(), 7);
     // A function that ignores its input still yields k + 1 coefficients.
     assert_eq!(
-        taylor_coefficients(|_| Taylor::from_f64(5.0), 1.0, 3),
+        taylor_coefficients_at(|_| Taylor::from_f64(5.0), 1.0, 3),
         vec![5.0, 0.0, 0.0, 0.0]
     );
 }
@@ -458,7 +458,7 @@ fn taylor_of_taylor_and_of_duals() {
     // Taylor<Dual<f64>>: d/da of the 3rd derivative of exp(a·x) at x = 0,
     // i.e. d/da a³ = 3a².
     let a = Dual::variable(2.0);
-    let d = derivatives(|x| (x * Taylor::constant(a)).exp(), Dual::constant(0.0), 3);
+    let d = derivatives_at(|x| (x * Taylor::constant(a)).exp(), Dual::constant(0.0), 3);
     assert_eq!(d[3].value(), 8.0);
     assert_eq!(d[3].tangent(), 12.0);
 }
@@ -557,7 +557,7 @@ proptest! {
     fn random_compositions_agree_to_order_4(node in node_strategy(), x in -1.5..1.5f64) {
         let dual = unseed4(&eval(&node, &seed4(x)));
         prop_assume!(dual.iter().all(|v| v.is_finite() && v.abs() < 1e8));
-        let taylor = derivatives(|t| eval(&node, &t), x, 4);
+        let taylor = derivatives_at(|t| eval(&node, &t), x, 4);
         let reverse = nested_grads(&node, x);
         let scale = dual.iter().fold(1.0f64, |m, v| m.max(v.abs()));
         for k in 0..5 {

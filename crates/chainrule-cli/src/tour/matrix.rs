@@ -3,7 +3,7 @@
 //! (reverse over reverse with `create_graph` for the Hessians) and central
 //! finite differences, on random matrices (SplitMix64, fixed seeds).
 
-use chainrule::autograd;
+use chainrule::autograd::{self, GradOptions};
 use chainrule::random::SplitMix64;
 use chainrule::{Real, Tensor};
 
@@ -89,8 +89,10 @@ fn reverse_hessian(f: &dyn Fn(&Tensor) -> Tensor, x: &[f64]) -> (f64, Vec<f64>, 
         std::slice::from_ref(&y),
         std::slice::from_ref(&xt),
         None,
-        true,
-        true,
+        GradOptions {
+            retain_graph: true,
+            create_graph: true,
+        },
     )
     .expect("gradient of a scalar")
     .remove(0);
@@ -101,10 +103,18 @@ fn reverse_hessian(f: &dyn Fn(&Tensor) -> Tensor, x: &[f64]) -> (f64, Vec<f64>, 
                 // This gradient entry does not depend on x: its row is zero.
                 return vec![0.0; n];
             }
-            autograd::grad(&[gi], std::slice::from_ref(&xt), None, false, true)
-                .expect("second backward pass")
-                .remove(0)
-                .to_vec()
+            autograd::grad(
+                &[gi],
+                std::slice::from_ref(&xt),
+                None,
+                GradOptions {
+                    retain_graph: true,
+                    ..Default::default()
+                },
+            )
+            .expect("second backward pass")
+            .remove(0)
+            .to_vec()
         })
         .collect();
     (y.item(), g.to_vec(), hess)
@@ -192,10 +202,15 @@ fn trace() -> Section {
     let f = move |x: &Tensor| (at.matmul(x).matmul(&bt) * &eye).sum();
     let xt = tensor_of(&x).requires_grad();
     let y = f(&xt);
-    let grad = autograd::grad(&[y], std::slice::from_ref(&xt), None, false, false)
-        .expect("gradient of a scalar")
-        .remove(0)
-        .to_vec();
+    let grad = autograd::grad(
+        &[y],
+        std::slice::from_ref(&xt),
+        None,
+        GradOptions::default(),
+    )
+    .expect("gradient of a scalar")
+    .remove(0)
+    .to_vec();
     let grad = reshape(&grad, m);
     let analytic = matmul(&transpose(&a), &transpose(&b));
     let fd = reshape(&fd_gradient(&f, &x.concat(), &[n, m]), m);

@@ -128,7 +128,15 @@ fn tanh_fourth_reverse(x: f64) -> f64 {
     let xt = Tensor::scalar(x).requires_grad();
     let mut y = xt.tanh();
     for _ in 0..4 {
-        let g = autograd::grad(&[y], std::slice::from_ref(&xt), None, true, true);
+        let g = autograd::grad(
+            &[y],
+            std::slice::from_ref(&xt),
+            None,
+            autograd::GradOptions {
+                retain_graph: true,
+                create_graph: true,
+            },
+        );
         y = match g {
             Ok(mut g) => g.remove(0),
             Err(_) => return f64::NAN,
@@ -156,7 +164,7 @@ pub fn tanh_fourth() -> CliResult<Section> {
     for &x in &points {
         let tt = x.tanh();
         let closed = 24.0 * tt.powi(5) - 40.0 * tt.powi(3) + 16.0 * tt;
-        let taylor = forward::derivatives(|v| v.tanh(), x, 4)[4];
+        let taylor = forward::derivatives_at(|v| v.tanh(), x, 4)[4];
         let reverse = tanh_fourth_reverse(x);
         let symbolic = crate::engine::eval_text(&formula, &[("x", x)])?;
         let name = num_text(x);

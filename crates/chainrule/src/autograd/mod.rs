@@ -22,11 +22,13 @@
 //!   (PyTorch would need `allow_unused=True` and return `None`).
 //!
 //! ```
-//! use chainrule::{autograd, Real, Tensor};
+//! use chainrule::autograd::{self, GradOptions};
+//! use chainrule::{Real, Tensor};
 //! let x = Tensor::scalar(0.5).requires_grad();
 //! let y = x.tanh();
-//! let dy = autograd::grad(&[y], &[x.clone()], None, true, false).unwrap();
-//! let d2y = autograd::grad(&dy, &[x], None, false, false).unwrap();
+//! let create = GradOptions { create_graph: true, ..Default::default() };
+//! let dy = autograd::grad(&[y], &[x.clone()], None, create).unwrap();
+//! let d2y = autograd::grad(&dy, &[x], None, GradOptions::default()).unwrap();
 //! let s = 1.0 / 0.5f64.cosh().powi(2);
 //! assert!((d2y[0].item() - (-2.0 * 0.5f64.tanh() * s)).abs() < 1e-15);
 //! ```
@@ -45,9 +47,13 @@ pub use graph::{
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
-/// Options of [`Tensor::backward_opts`].
+/// The flags of [`grad`], [`grad_batched`] and [`Tensor::backward_opts`]:
+/// PyTorch's keyword arguments of the same names, named here too, so that
+/// a call reads `GradOptions { create_graph: true, ..Default::default() }`
+/// rather than two positional booleans. The default is PyTorch's: the graph
+/// is freed after the pass and the pass is not recorded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BackwardOptions {
+pub struct GradOptions {
     /// Keep the graph's saved inputs so that it can be walked again
     /// (implied by `create_graph`, as in PyTorch).
     pub retain_graph: bool,
@@ -61,16 +67,16 @@ impl Tensor {
     /// implicitly created only for scalar outputs"): use
     /// [`Tensor::backward_with`].
     pub fn backward(&self) -> Result<()> {
-        self.backward_opts(None, BackwardOptions::default())
+        self.backward_opts(None, GradOptions::default())
     }
 
     /// Backpropagates the output gradient `grad` (same shape as `self`).
     pub fn backward_with(&self, grad: &Tensor) -> Result<()> {
-        self.backward_opts(Some(grad), BackwardOptions::default())
+        self.backward_opts(Some(grad), GradOptions::default())
     }
 
     /// Backpropagates with explicit options.
-    pub fn backward_opts(&self, grad: Option<&Tensor>, opts: BackwardOptions) -> Result<()> {
+    pub fn backward_opts(&self, grad: Option<&Tensor>, opts: GradOptions) -> Result<()> {
         let g = output_grad(self, grad)?;
         run(Pass {
             roots: std::slice::from_ref(self),
@@ -111,54 +117,29 @@ fn output_grad(out: &Tensor, grad: Option<&Tensor>) -> Result<Tensor> {
 
 /// The gradients of `outputs` (weighted by `grad_outputs`, ones by default
 /// for one-element outputs) with respect to `inputs`, without touching any
-/// `.grad`. An input the outputs do not depend on gets zeros of its shape
-/// (as JAX does; PyTorch would need `allow_unused=True` and give `None`).
-/// Every input must require gradients and every output must have been
-/// computed from one (else an `Err`, as in PyTorch).
-/// With `create_graph` the results are themselves differentiable;
-/// `retain_graph` keeps the graph for another pass (implied by
-/// `create_graph`).
+/// `.grad`: PyTorch's `torch.autograd.grad`. An input the outputs do not
+/// depend on gets zeros of its shape (as JAX does; PyTorch would need
+/// `allow_unused=True` and give `None`). Every input must require gradients
+/// and every output must have been computed from one (else an `Err`, as in
+/// PyTorch). With `opts.create_graph` the results are themselves
+/// differentiable; `opts.retain_graph` keeps the graph for another pass
+/// (implied by `create_graph`).
+///
+/// (`grad` here is PyTorch's; the JAX-style transform `grad(f)`, which
+/// returns the function ∇f, is [`functional::grad`](crate::functional::grad).)
 pub fn grad(
     outputs: &[Tensor],
     inputs: &[Tensor],
     grad_outputs: Option<&[Tensor]>,
-    create_graph: bool,
-    retain_graph: bool,
+    opts: GradOptions,
 ) -> Result<Vec<Tensor>> {
-    if let Some(go) = grad_outputs {
-        if go.len() != outputs.len() {
-            return Err(Error::LengthMismatch {
-                op: "grad",
-                what: "grad_outputs (one per output)",
-                expected: outputs.len(),
-                got: go.len(),
-            });
-        }
-    }
-    if let Some(i) = inputs.iter().position(|t| !t.is_requires_grad()) {
-        return Err(Error::InputDoesNotRequireGrad {
-            op: "grad",
-            index: i,
-        });
-    }
+    check_arguments("grad", outputs, inputs, grad_outputs.map(<[Tensor]>::len))?;
     let gs = outputs
         .iter()
         .enumerate()
         .map(|(i, o)| output_grad(o, grad_outputs.map(|g| &g[i])))
         .collect::<Result<Vec<_>>>()?;
-    let res = run(Pass {
-        roots: outputs,
-        grad_outputs: gs,
-        inputs: Some(inputs),
-        retain_graph: retain_graph || create_graph,
-        create_graph,
-        batch: Batch(0),
-    })?;
-    Ok(res
-        .into_iter()
-        .zip(inputs)
-        .map(|(g, x)| g.unwrap_or_else(|| Tensor::zeros(x.shape()).to_dtype(x.dtype())))
-        .collect())
+    gradients(outputs, inputs, gs, opts, None)
 }
 
 /// [`grad`] for a batch of output gradients at once, as PyTorch's
@@ -174,12 +155,14 @@ pub fn grad(
 /// over the graph of a gradient (made with `create_graph`) a whole Hessian:
 ///
 /// ```
-/// use chainrule::{autograd, tensor, Real, Tensor};
+/// use chainrule::autograd::{self, GradOptions};
+/// use chainrule::{tensor, Real, Tensor};
 /// let x = tensor![1.0, 2.0].requires_grad();
 /// // f = x0² x1 + sin x1; ∇f = (2 x0 x1, x0² + cos x1).
 /// let f = (x.get(&[0]).powi(2) * x.get(&[1]) + x.get(&[1]).sin()).sum();
-/// let g = autograd::grad(&[f], &[x.clone()], None, true, false).unwrap();
-/// let h = autograd::grad_batched(&g, &[x], &[Tensor::eye(2)], false, false).unwrap();
+/// let create = GradOptions { create_graph: true, ..Default::default() };
+/// let g = autograd::grad(&[f], &[x.clone()], None, create).unwrap();
+/// let h = autograd::grad_batched(&g, &[x], &[Tensor::eye(2)], GradOptions::default()).unwrap();
 /// let expected = [2.0 * 2.0, 2.0 * 1.0, 2.0 * 1.0, -(2f64.sin())];
 /// for (a, b) in h[0].to_vec().iter().zip(expected) {
 ///     assert!((a - b).abs() < 1e-15);
@@ -192,23 +175,9 @@ pub fn grad_batched(
     outputs: &[Tensor],
     inputs: &[Tensor],
     grad_outputs: &[Tensor],
-    create_graph: bool,
-    retain_graph: bool,
+    opts: GradOptions,
 ) -> Result<Vec<Tensor>> {
-    if grad_outputs.len() != outputs.len() {
-        return Err(Error::LengthMismatch {
-            op: "grad_batched",
-            what: "grad_outputs (one per output)",
-            expected: outputs.len(),
-            got: grad_outputs.len(),
-        });
-    }
-    if let Some(i) = inputs.iter().position(|t| !t.is_requires_grad()) {
-        return Err(Error::InputDoesNotRequireGrad {
-            op: "grad_batched",
-            index: i,
-        });
-    }
+    check_arguments("grad_batched", outputs, inputs, Some(grad_outputs.len()))?;
     let batch = grad_outputs
         .first()
         .and_then(|g| g.shape().first().copied());
@@ -222,25 +191,64 @@ pub fn grad_batched(
             });
         }
     }
+    let gs = grad_outputs
+        .iter()
+        .zip(outputs)
+        .map(|(g, o)| g.to_dtype(o.dtype()))
+        .collect();
+    gradients(outputs, inputs, gs, opts, Some(batch.unwrap_or(0)))
+}
+
+/// The checks [`grad`] and [`grad_batched`] share (`op` names the caller in
+/// the message): as many output gradients as outputs, when given, and
+/// every input tracked.
+fn check_arguments(
+    op: &'static str,
+    outputs: &[Tensor],
+    inputs: &[Tensor],
+    n_grad_outputs: Option<usize>,
+) -> Result<()> {
+    if let Some(n) = n_grad_outputs {
+        if n != outputs.len() {
+            return Err(Error::LengthMismatch {
+                op,
+                what: "grad_outputs (one per output)",
+                expected: outputs.len(),
+                got: n,
+            });
+        }
+    }
+    if let Some(i) = inputs.iter().position(|t| !t.is_requires_grad()) {
+        return Err(Error::InputDoesNotRequireGrad { op, index: i });
+    }
+    Ok(())
+}
+
+/// The one backward pass behind [`grad`] and [`grad_batched`]: from
+/// `outputs` with the (checked) output gradients to `inputs`, with a
+/// leading batch axis of length `batch` on every gradient when `Some`. An
+/// input the pass does not reach gets zeros of its (batched) shape.
+fn gradients(
+    outputs: &[Tensor],
+    inputs: &[Tensor],
+    grad_outputs: Vec<Tensor>,
+    opts: GradOptions,
+    batch: Option<usize>,
+) -> Result<Vec<Tensor>> {
     let res = run(Pass {
         roots: outputs,
-        grad_outputs: grad_outputs
-            .iter()
-            .zip(outputs)
-            .map(|(g, o)| g.to_dtype(o.dtype()))
-            .collect(),
+        grad_outputs,
         inputs: Some(inputs),
-        retain_graph: retain_graph || create_graph,
-        create_graph,
-        batch: Batch(1),
+        retain_graph: opts.retain_graph || opts.create_graph,
+        create_graph: opts.create_graph,
+        batch: Batch(usize::from(batch.is_some())),
     })?;
-    let b = batch.unwrap_or(0);
     Ok(res
         .into_iter()
         .zip(inputs)
         .map(|(g, x)| {
             g.unwrap_or_else(|| {
-                let mut shape = vec![b];
+                let mut shape: Vec<usize> = batch.into_iter().collect();
                 shape.extend_from_slice(x.shape());
                 Tensor::zeros(&shape).to_dtype(x.dtype())
             })
@@ -269,7 +277,7 @@ mod tests {
         let y = &x * &x;
         y.backward_opts(
             None,
-            BackwardOptions {
+            GradOptions {
                 retain_graph: true,
                 create_graph: false,
             },
@@ -295,7 +303,7 @@ mod tests {
         assert!(weak.upgrade().is_some());
         y.backward_opts(
             None,
-            BackwardOptions {
+            GradOptions {
                 retain_graph: true,
                 create_graph: false,
             },

@@ -15,7 +15,7 @@
 //! than through memory, so a serial chain runs at the speed of its
 //! arithmetic.
 //!
-//! - [`value_and_grad`]: f(x) and ∇f(x) for one point at a time
+//! - [`grad_program`]: f(x) and ∇f(x) for one point at a time
 //!   ([`GradProgram`]), as `jax.jit(jax.value_and_grad(f))`.
 //! - [`per_sample`]: a loss written for one sample, `f(params; data_i)`,
 //!   compiled with its gradient with respect to the parameters, and run
@@ -30,7 +30,7 @@
 //! fn f<T: Real>(x: &[T]) -> T {
 //!     (x[0].clone() * x[1].clone()).sin() + x[0].square()
 //! }
-//! let mut program = compiled::value_and_grad(2, |x| f(x)).unwrap();
+//! let mut program = compiled::grad_program(2, |x| f(x)).unwrap();
 //! let mut grad = [0.0; 2];
 //! let value = program.eval(&[0.5, 2.0], &mut grad);
 //! // The same operations in the same order as f on f64: the same value.
@@ -43,7 +43,7 @@
 //! Functions are traced, not analysed: `Traced` holds no number, so the
 //! traced function cannot branch on values (`relu`, `abs`, `max` and
 //! friends are operations, and their kinks follow the rules table). A
-//! trace is active only while [`value_and_grad`] or [`per_sample`] runs the
+//! trace is active only while [`grad_program`] or [`per_sample`] runs the
 //! closure; a `Traced` used outside it panics, and traces do not nest.
 
 mod exec;
@@ -93,7 +93,7 @@ fn length_error(what: &'static str, expected: usize, got: usize) -> Error {
 }
 
 /// A compiled value and gradient of a function of `n` inputs (made by
-/// [`value_and_grad`]). Evaluation allocates nothing.
+/// [`grad_program`]). Evaluation allocates nothing.
 #[derive(Clone, Debug)]
 pub struct GradProgram {
     code: Code,
@@ -101,7 +101,9 @@ pub struct GradProgram {
 }
 
 /// Traces `f` (a function of `n_inputs` values) once and compiles its value
-/// and gradient into a [`GradProgram`].
+/// and gradient into a [`GradProgram`]: the program, to run at many points
+/// (`jax.jit(jax.value_and_grad(f))`; the uncompiled transform on tensors is
+/// [`functional::value_and_grad`](crate::functional::value_and_grad)).
 ///
 /// # Errors
 /// [`Error::NestedTrace`] if a trace is already active on this thread, or
@@ -109,10 +111,10 @@ pub struct GradProgram {
 /// compute from its inputs (one of another trace).
 ///
 /// ```
-/// use chainrule::compiled::value_and_grad;
+/// use chainrule::compiled::grad_program;
 /// use chainrule::Real;
 /// // W1's chain: h ← tanh(h·w) + 0.1·h, three times, from h = x.
-/// let mut p = value_and_grad(2, |v| {
+/// let mut p = grad_program(2, |v| {
 ///     let (mut h, w) = (v[0], v[1]);
 ///     for _ in 0..3 {
 ///         h = (h * w).tanh() + h * 0.1;
@@ -126,7 +128,7 @@ pub struct GradProgram {
 /// assert_eq!(h, by_hand);
 /// assert!(g[0] > 0.0 && g[1] > 0.0);
 /// ```
-pub fn value_and_grad<F>(n_inputs: usize, f: F) -> Result<GradProgram>
+pub fn grad_program<F>(n_inputs: usize, f: F) -> Result<GradProgram>
 where
     F: FnOnce(&[Traced]) -> Traced,
 {
@@ -220,7 +222,7 @@ pub struct SampleProgram {
 /// its gradient with respect to the parameters into a [`SampleProgram`].
 ///
 /// # Errors
-/// As [`value_and_grad`].
+/// As [`grad_program`].
 ///
 /// ```
 /// use chainrule::compiled::per_sample;

@@ -46,7 +46,7 @@ thread_local! {
     static GENERATION: Cell<u32> = const { Cell::new(0) };
 }
 
-/// A value of a function being traced (by [`value_and_grad`](super::value_and_grad)
+/// A value of a function being traced (by [`grad_program`](super::grad_program)
 /// or [`per_sample`](super::per_sample)): a handle to a node of the active tape.
 ///
 /// `Traced` implements [`Real`], so a function written once, generic over

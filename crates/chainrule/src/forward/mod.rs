@@ -2,14 +2,24 @@
 //! derivatives and Jacobians, nested duals for Hessians, and truncated
 //! Taylor series ([`Taylor`]) for the k-th derivative in O(k²).
 //!
+//! **Names.** Every function here evaluates at a point and returns numbers,
+//! and its name ends in `_at`: [`derivative_at`] is f′(x), [`hessian_at`]
+//! the matrix ∇²f(x), [`derivatives_at`] the list f(x), f′(x), …, f⁽ᵏ⁾(x).
+//! The unsuffixed names (`grad`, `jacobian`, `hessian`, `jvp`,
+//! `derivative`, …) belong to [`crate::functional`], the JAX-style
+//! transforms that take a function and return a function
+//! (`functional::derivative(f, k)` is x ↦ f⁽ᵏ⁾(x)); the formulas of a
+//! gradient, Jacobian or Hessian are [`crate::symbolic`]'s
+//! `gradient_formula`, `jacobian_formula` and `hessian_formula`.
+//!
 //! Functions to differentiate are plain closures over the engine's number
 //! type. A function written once, generic over [`Real`], serves every
 //! level: pass the generic function item and the compiler picks the type
-//! (`gradient(f, &x)` runs `f::<Dual<f64>>`, `hessian(f, &x)` runs
+//! (`gradient_at(f, &x)` runs `f::<Dual<f64>>`, `hessian_at(f, &x)` runs
 //! `f::<Dual<Dual<f64>>>`).
 //!
 //! ```
-//! use chainrule::forward::{derivative, derivatives, hessian};
+//! use chainrule::forward::{derivative_at, derivatives_at, hessian_at};
 //! use chainrule::Real;
 //!
 //! fn rosenbrock<T: Real>(x: &[T]) -> T {
@@ -17,24 +27,24 @@
 //!     let b = x[1].clone() - x[0].square();
 //!     a.square() + b.square() * 100.0
 //! }
-//! let h = hessian(rosenbrock, &[1.0, 1.0]);
+//! let h = hessian_at(rosenbrock, &[1.0, 1.0]);
 //! assert_eq!(h, vec![vec![802.0, -400.0], vec![-400.0, 200.0]]);
 //!
-//! assert_eq!(derivative(|x| x * x * x, 2.0), 12.0);
-//! let d = derivatives(|x| x.exp(), 0.0, 3);
+//! assert_eq!(derivative_at(|x| x * x * x, 2.0), 12.0);
+//! let d = derivatives_at(|x| x.exp(), 0.0, 3);
 //! assert_eq!(d, vec![1.0; 4]);
 //! ```
 //!
-//! **Nested derivatives and perturbation confusion.** [`derivative`] is
+//! **Nested derivatives and perturbation confusion.** [`derivative_at`] is
 //! generic over the number type, so derivatives nest; each level is its
 //! own Rust type, and a variable of an outer level enters an inner
 //! function only through [`Dual::constant`]:
 //!
 //! ```
-//! use chainrule::forward::{derivative, Dual};
+//! use chainrule::forward::{derivative_at, Dual};
 //! // d/dx [x · d/dy (x + y)] at y = 1 is 1 (not 2).
-//! let d = derivative(
-//!     |x: Dual<f64>| x * derivative(|y| Dual::constant(x) + y, Dual::constant(1.0)),
+//! let d = derivative_at(
+//!     |x: Dual<f64>| x * derivative_at(|y| Dual::constant(x) + y, Dual::constant(1.0)),
 //!     3.0,
 //! );
 //! assert_eq!(d, 1.0);
@@ -49,34 +59,37 @@ pub use taylor::Taylor;
 use crate::error::{Error, Result};
 use crate::real::Real;
 
-/// f'(x) for a function of one variable, by one forward pass.
+/// f'(x), the number, for a function of one variable, by one forward pass
+/// (the transform x ↦ f⁽ᵏ⁾(x) is [`functional::derivative`](crate::functional::derivative)).
 ///
 /// Generic over the number type `T`, so derivatives nest
-/// (`derivative(|x| derivative(f, x), x)` with `f` generic); see the
+/// (`derivative_at(|x| derivative_at(f, x), x)` with `f` generic); see the
 /// module docs for how an outer variable is lifted into an inner level.
 ///
 /// ```
-/// use chainrule::forward::derivative;
+/// use chainrule::forward::derivative_at;
 /// use chainrule::Real;
-/// let d = derivative(|x| x.sin() * x, 1.0);
+/// let d = derivative_at(|x| x.sin() * x, 1.0);
 /// assert!((d - (1f64.cos() + 1f64.sin())).abs() < 1e-15);
 /// ```
-pub fn derivative<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
+pub fn derivative_at<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> T {
     f(Dual::variable(x)).tangent()
 }
 
-/// (f(x), f'(x)) for a function of one variable, by one forward pass.
+/// (f(x), f'(x)), the numbers, for a function of one variable, by one forward pass.
 ///
 /// ```
-/// use chainrule::forward::value_and_derivative;
+/// use chainrule::forward::value_and_derivative_at;
 /// use chainrule::Real;
-/// assert_eq!(value_and_derivative(|x| x.exp(), 0.0), (1.0, 1.0));
+/// assert_eq!(value_and_derivative_at(|x| x.exp(), 0.0), (1.0, 1.0));
 /// ```
-pub fn value_and_derivative<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> (T, T) {
+pub fn value_and_derivative_at<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> (T, T) {
     f(Dual::variable(x)).into_parts()
 }
 
-/// The Jacobian–vector product: (f(x), J_f(x)·v) by one forward pass.
+/// The Jacobian–vector product (f(x), J_f(x)·v) of a function of `f64`s
+/// written over [`Dual`], by one forward pass (on tensors:
+/// [`functional::jvp`](crate::functional::jvp)).
 ///
 /// Inputs whose tangent `vᵢ` is exactly 0 enter as constants.
 ///
@@ -84,15 +97,15 @@ pub fn value_and_derivative<T: Real, F: Fn(Dual<T>) -> Dual<T>>(f: F, x: T) -> (
 /// [`Error::ShapeMismatch`] when `x` and `v` differ in length.
 ///
 /// ```
-/// use chainrule::forward::jvp;
+/// use chainrule::forward::jvp_at;
 /// use chainrule::Real;
 /// // f(x, y) = (x·y, sin x); J·(1, 2) = (y + 2x, cos x)
 /// let f = |z: &[chainrule::forward::Dual]| vec![z[0] * z[1], z[0].sin()];
-/// let (y, t) = jvp(f, &[0.5, 3.0], &[1.0, 2.0]).unwrap();
+/// let (y, t) = jvp_at(f, &[0.5, 3.0], &[1.0, 2.0]).unwrap();
 /// assert_eq!(y, vec![1.5, 0.5f64.sin()]);
 /// assert_eq!(t, vec![4.0, 0.5f64.cos()]);
 /// ```
-pub fn jvp<F>(f: F, x: &[f64], v: &[f64]) -> Result<(Vec<f64>, Vec<f64>)>
+pub fn jvp_at<F>(f: F, x: &[f64], v: &[f64]) -> Result<(Vec<f64>, Vec<f64>)>
 where
     F: Fn(&[Dual<f64>]) -> Vec<Dual<f64>>,
 {
@@ -117,22 +130,23 @@ where
     Ok(f(&inputs).into_iter().map(Dual::into_parts).unzip())
 }
 
-/// The Jacobian `J[i][j] = ∂fᵢ/∂xⱼ` (row-major: one row per output), by
-/// one forward pass per input.
+/// The Jacobian matrix `J[i][j] = ∂fᵢ/∂xⱼ` at `x` (row-major: one row per
+/// output), by one forward pass per input (the transform on tensors is
+/// [`functional::jacobian`](crate::functional::jacobian)).
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] when `f` returns outputs of different lengths on
 /// different passes.
 ///
 /// ```
-/// use chainrule::forward::{jacobian, Dual};
+/// use chainrule::forward::{jacobian_at, Dual};
 /// use chainrule::Real;
 /// // f(x, y) = (x·y, x + y, exp y)
 /// let f = |z: &[Dual]| vec![z[0] * z[1], z[0] + z[1], z[1].exp()];
-/// let j = jacobian(f, &[2.0, 0.0]).unwrap();
+/// let j = jacobian_at(f, &[2.0, 0.0]).unwrap();
 /// assert_eq!(j, vec![vec![0.0, 2.0], vec![1.0, 1.0], vec![0.0, 1.0]]);
 /// ```
-pub fn jacobian<F>(f: F, x: &[f64]) -> Result<Vec<Vec<f64>>>
+pub fn jacobian_at<F>(f: F, x: &[f64]) -> Result<Vec<Vec<f64>>>
 where
     F: Fn(&[Dual<f64>]) -> Vec<Dual<f64>>,
 {
@@ -161,16 +175,18 @@ where
     }
 }
 
-/// The gradient of a scalar function, by one forward pass per input.
+/// The gradient ∇f(x), the numbers, of a scalar function, by one forward
+/// pass per input (the transform on tensors is
+/// [`functional::grad`](crate::functional::grad)).
 ///
 /// ```
-/// use chainrule::forward::{gradient, Dual};
+/// use chainrule::forward::{gradient_at, Dual};
 /// use chainrule::Real;
 /// // f(x, y) = x²·y: ∇f = (2xy, x²)
-/// let g = gradient(|z: &[Dual]| z[0].square() * z[1], &[3.0, 2.0]);
+/// let g = gradient_at(|z: &[Dual]| z[0].square() * z[1], &[3.0, 2.0]);
 /// assert_eq!(g, vec![12.0, 9.0]);
 /// ```
-pub fn gradient<F>(f: F, x: &[f64]) -> Vec<f64>
+pub fn gradient_at<F>(f: F, x: &[f64]) -> Vec<f64>
 where
     F: Fn(&[Dual<f64>]) -> Dual<f64>,
 {
@@ -185,7 +201,9 @@ where
         .collect()
 }
 
-/// The Hessian `H[i][j] = ∂²f/∂xᵢ∂xⱼ` of a scalar function by nested duals
+/// The Hessian matrix `H[i][j] = ∂²f/∂xᵢ∂xⱼ` at `x`, the numbers (the
+/// transform on tensors is [`functional::hessian`](crate::functional::hessian)),
+/// of a scalar function by nested duals
 /// (`Dual<Dual<f64>>`, forward over forward): one pass per pair `i ≤ j`,
 /// the lower triangle mirrored.
 ///
@@ -193,17 +211,17 @@ where
 /// compiler instantiates it at `Dual<Dual<f64>>`.
 ///
 /// ```
-/// use chainrule::forward::hessian;
+/// use chainrule::forward::hessian_at;
 /// use chainrule::Real;
 /// // f(x, y) = x²y + sin y
 /// fn f<T: Real>(z: &[T]) -> T {
 ///     z[0].square() * z[1].clone() + z[1].sin()
 /// }
-/// let h = hessian(f, &[1.0, 0.5]);
+/// let h = hessian_at(f, &[1.0, 0.5]);
 /// assert_eq!(h[0], vec![1.0, 2.0]);
 /// assert_eq!(h[1], vec![2.0, -0.5f64.sin()]);
 /// ```
-pub fn hessian<F>(f: F, x: &[f64]) -> Vec<Vec<f64>>
+pub fn hessian_at<F>(f: F, x: &[f64]) -> Vec<Vec<f64>>
 where
     F: Fn(&[Dual<Dual<f64>>]) -> Dual<Dual<f64>>,
 {
@@ -231,36 +249,40 @@ where
     h
 }
 
-/// The Taylor coefficients `c₀ … c_k` (`cᵢ = f⁽ⁱ⁾(x)/i!`) of `f` at `x`,
+/// The Taylor coefficients `c₀ … c_k` (`cᵢ = f⁽ⁱ⁾(x)/i!`) of `f` at `x`, the numbers,
 /// by one pass of truncated Taylor series.
 ///
 /// ```
-/// use chainrule::forward::taylor_coefficients;
+/// use chainrule::forward::taylor_coefficients_at;
 /// use chainrule::Real;
 /// // 1/(1 − x) at 0: 1, 1, 1, …
-/// let c = taylor_coefficients(|x| 1.0 / (1.0 - x), 0.0, 4);
+/// let c = taylor_coefficients_at(|x| 1.0 / (1.0 - x), 0.0, 4);
 /// assert_eq!(c, vec![1.0; 5]);
 /// ```
-pub fn taylor_coefficients<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> Vec<T> {
+pub fn taylor_coefficients_at<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(
+    f: F,
+    x: T,
+    k: usize,
+) -> Vec<T> {
     let mut c = f(Taylor::variable(x, k)).into_coeffs();
     c.resize_with(k + 1, || T::from_f64(0.0));
     c
 }
 
-/// The derivatives `f(x), f'(x), …, f⁽ᵏ⁾(x)` by one pass of truncated
+/// The derivatives `f(x), f'(x), …, f⁽ᵏ⁾(x)`, the numbers, by one pass of truncated
 /// Taylor series: O(k²) work per operation.
 ///
 /// ```
-/// use chainrule::forward::derivatives;
+/// use chainrule::forward::derivatives_at;
 /// use chainrule::Real;
 /// // tanh'''' at 0.5 = 24t⁵ − 40t³ + 16t with t = tanh 0.5
-/// let d = derivatives(|x| x.tanh(), 0.5, 4);
+/// let d = derivatives_at(|x| x.tanh(), 0.5, 4);
 /// let t = 0.5f64.tanh();
 /// let exact = 24.0 * t.powi(5) - 40.0 * t.powi(3) + 16.0 * t;
 /// assert!((d[4] - exact).abs() < 1e-14);
 /// ```
-pub fn derivatives<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> Vec<T> {
-    let mut c = taylor_coefficients(f, x, k);
+pub fn derivatives_at<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> Vec<T> {
+    let mut c = taylor_coefficients_at(f, x, k);
     let mut factorial = 1.0;
     for (i, ci) in c.iter_mut().enumerate().skip(1) {
         factorial *= i as f64;
@@ -269,15 +291,16 @@ pub fn derivatives<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize)
     c
 }
 
-/// The k-th derivative `f⁽ᵏ⁾(x)` alone, by one pass of truncated Taylor
-/// series (as [`derivatives`], keeping only the last entry).
+/// The k-th derivative `f⁽ᵏ⁾(x)` alone, the number, by one pass of truncated
+/// Taylor series (as [`derivatives_at`], keeping only the last entry; the
+/// transform x ↦ f⁽ᵏ⁾(x) is [`functional::derivative`](crate::functional::derivative)).
 ///
 /// ```
-/// use chainrule::forward::nth_derivative;
+/// use chainrule::forward::nth_derivative_at;
 /// use chainrule::Real;
 /// // d⁵/dx⁵ sin at 0 = cos 0 = 1
-/// assert_eq!(nth_derivative(|x| x.sin(), 0.0, 5), 1.0);
+/// assert_eq!(nth_derivative_at(|x| x.sin(), 0.0, 5), 1.0);
 /// ```
-pub fn nth_derivative<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> T {
+pub fn nth_derivative_at<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usize) -> T {
     f(Taylor::variable(x, k)).derivative(k)
 }

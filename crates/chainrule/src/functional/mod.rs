@@ -8,6 +8,18 @@
 //! scalars (0-d), vectors or matrices: a gradient has the shape of its
 //! input and a Jacobian the shape `output.shape ++ input.shape`.
 //!
+//! These are the transforms' names, one meaning each, as in JAX: `grad(f)`
+//! is the function ∇f, `hessian(f)` the function ∇²f, `derivative(f, k)`
+//! the function f⁽ᵏ⁾. The same quantities as numbers at a point, over
+//! [`Dual`](crate::Dual) or [`Taylor`](crate::Taylor) numbers, are
+//! [`crate::forward`]'s `*_at` functions ([`forward::derivative_at`](crate::forward::derivative_at)
+//! is f′(x), [`forward::hessian_at`](crate::forward::hessian_at) the matrix ∇²f(x)); as
+//! formulas, [`crate::symbolic`]'s `*_formula` functions; compiled to a
+//! program, [`compiled::grad_program`](crate::compiled::grad_program).
+//! [`autograd::grad`](crate::autograd::grad) is PyTorch's
+//! `torch.autograd.grad`: gradients of recorded outputs with respect to
+//! recorded inputs, not a transform.
+//!
 //! ```
 //! use chainrule::functional::{grad, hessian, jacfwd, jacrev};
 //! use chainrule::{tensor, Real, Tensor};

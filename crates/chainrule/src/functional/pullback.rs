@@ -8,7 +8,7 @@
 
 use std::slice::from_ref;
 
-use crate::autograd;
+use crate::autograd::{self, GradOptions};
 use crate::error::{Error, Result};
 use crate::Tensor;
 
@@ -36,8 +36,10 @@ pub(crate) fn vjp_one(
         from_ref(output),
         from_ref(input),
         Some(from_ref(cotangent)),
-        create_graph,
-        true,
+        GradOptions {
+            retain_graph: true,
+            create_graph,
+        },
     )?;
     Ok(g.into_iter().next().expect("one input, one gradient"))
 }
@@ -68,8 +70,10 @@ pub(crate) fn vjp_rows(
         from_ref(output),
         from_ref(input),
         from_ref(cotangents),
-        create_graph,
-        true,
+        GradOptions {
+            retain_graph: true,
+            create_graph,
+        },
     )?;
     Ok(g.into_iter().next().expect("one input, one gradient"))
 }

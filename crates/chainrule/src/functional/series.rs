@@ -1,10 +1,11 @@
 //! The k-th derivative by Taylor mode.
 
-use crate::forward::{nth_derivative, Taylor};
+use crate::forward::{nth_derivative_at, Taylor};
 use crate::real::Real;
 
-/// The k-th derivative: `derivative(f, k)` is `x ↦ f⁽ᵏ⁾(x)`, for a
-/// function written generically over [`Real`].
+/// The k-th derivative as a transform: `derivative(f, k)` is the function
+/// `x ↦ f⁽ᵏ⁾(x)`, for a function written generically over [`Real`] (the
+/// number f′(x) is [`forward::derivative_at`](crate::forward::derivative_at)).
 ///
 /// One pass of truncated Taylor series ([`Taylor`]) of order `k`: every
 /// primitive maps coefficients by a recurrence, so the k-th derivative
@@ -36,5 +37,5 @@ where
     T: Real,
     F: Fn(Taylor<T>) -> Taylor<T>,
 {
-    move |x| nth_derivative(&f, x, k)
+    move |x| nth_derivative_at(&f, x, k)
 }

@@ -204,15 +204,21 @@ impl Expr {
     }
 }
 
-/// ∂expr/∂v for each v in `vars` (`&[&str]`, `&[String]`, ...).
-pub fn gradient<S: AsRef<str>>(expr: &Expr, vars: &[S]) -> Vec<Expr> {
+/// The gradient as formulas: ∂expr/∂v for each v in `vars` (`&[&str]`,
+/// `&[String]`, ...). The gradient as numbers is
+/// [`forward::gradient_at`](crate::forward::gradient_at); the transform on tensors
+/// [`functional::grad`](crate::functional::grad).
+pub fn gradient_formula<S: AsRef<str>>(expr: &Expr, vars: &[S]) -> Vec<Expr> {
     let plan = Plan::new(&[*expr]);
     vars.iter().map(|v| plan.diff(v.as_ref())[0]).collect()
 }
 
-/// The matrix of second derivatives, rows and columns in `vars` order.
-pub fn hessian<S: AsRef<str>>(expr: &Expr, vars: &[S]) -> Vec<Vec<Expr>> {
-    let g = gradient(expr, vars);
+/// The Hessian as formulas: the matrix of second derivatives, rows and
+/// columns in `vars` order (as numbers:
+/// [`forward::hessian_at`](crate::forward::hessian_at); the transform on tensors
+/// [`functional::hessian`](crate::functional::hessian)).
+pub fn hessian_formula<S: AsRef<str>>(expr: &Expr, vars: &[S]) -> Vec<Vec<Expr>> {
+    let g = gradient_formula(expr, vars);
     let n = vars.len();
     let plan = Plan::new(&g);
     let mut h = vec![vec![num(Num::ZERO); n]; n];
@@ -224,8 +230,10 @@ pub fn hessian<S: AsRef<str>>(expr: &Expr, vars: &[S]) -> Vec<Vec<Expr>> {
     h
 }
 
-/// The Jacobian: row i holds ∂`exprs[i]`/∂`vars[j]` for each j.
-pub fn jacobian<S: AsRef<str>>(exprs: &[Expr], vars: &[S]) -> Vec<Vec<Expr>> {
+/// The Jacobian as formulas: row i holds ∂`exprs[i]`/∂`vars[j]` for each j
+/// (as numbers: [`forward::jacobian_at`](crate::forward::jacobian_at); the
+/// transform on tensors [`functional::jacobian`](crate::functional::jacobian)).
+pub fn jacobian_formula<S: AsRef<str>>(exprs: &[Expr], vars: &[S]) -> Vec<Vec<Expr>> {
     let plan = Plan::new(exprs);
     let cols: Vec<Vec<Expr>> = vars.iter().map(|v| plan.diff(v.as_ref())).collect();
     (0..exprs.len())

@@ -1,14 +1,14 @@
 //! Symbolic differentiation: formulas as a hash-consed DAG ([`Expr`]), a
 //! parser for the CLI grammar ([`parse`], [`parse_syntax`]), derivatives
-//! through the one rules table ([`Expr::diff`], [`gradient`], [`hessian`],
-//! [`jacobian`]), a canonical form applied as formulas are built, printers
+//! through the one rules table ([`Expr::diff`], [`gradient_formula`],
+//! [`hessian_formula`], [`jacobian_formula`]), a canonical form applied as formulas are built, printers
 //! (text that parses back, LaTeX, `where` bindings), evaluation at a point
 //! or with any [`Real`](crate::Real), and compilation to a flat program.
 //!
 //! ```
-//! use chainrule::symbolic::{parse, gradient};
+//! use chainrule::symbolic::{gradient_formula, parse};
 //! let f = parse("x1^2 + 3*x1*x2 + x2^2").unwrap();
-//! let g = gradient(&f, &["x1", "x2"]);
+//! let g = gradient_formula(&f, &["x1", "x2"]);
 //! assert_eq!(g[0].to_string(), "2*x1 + 3*x2");
 //! assert_eq!(g[1].to_string(), "3*x1 + 2*x2");
 //! ```
@@ -64,7 +64,7 @@ mod print;
 mod simplify;
 
 pub use compile::{compile, Program};
-pub use diff::{gradient, hessian, jacobian};
+pub use diff::{gradient_formula, hessian_formula, jacobian_formula};
 pub use expr::{with_fresh_arena, Constant, Expr, Node};
 pub use num::Num;
 pub use parse::{is_name, parse, parse_syntax, Span, Syntax, SyntaxKind, SyntaxNode, MAX_NESTING};

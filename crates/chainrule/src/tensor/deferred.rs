@@ -188,7 +188,7 @@ impl super::Value {
 #[cfg(test)]
 mod tests {
     use super::computed;
-    use crate::autograd;
+    use crate::autograd::{self, GradOptions};
     use crate::real::Real;
     use crate::tensor::Tensor;
 
@@ -233,7 +233,8 @@ mod tests {
         let axb = ax.matmul(&b);
         let t = axb.trace();
         assert_eq!((ax.shape(), t.shape()), (&[n, n][..], &[][..]));
-        let g = autograd::grad(std::slice::from_ref(&t), &[x], None, false, false).unwrap();
+        let g =
+            autograd::grad(std::slice::from_ref(&t), &[x], None, GradOptions::default()).unwrap();
         let expected = product(&transpose(&av, n, n), &transpose(&bv, n, n), n, n, n);
         assert_eq!(g[0].to_vec(), expected);
         assert!(!ax.is_computed() && !axb.is_computed() && !t.is_computed());
@@ -307,8 +308,7 @@ mod tests {
             std::slice::from_ref(&s),
             std::slice::from_ref(&x),
             None,
-            false,
-            false,
+            GradOptions::default(),
         )
         .unwrap();
         assert_eq!(g[0].to_vec(), vec![1.0; 4]);
@@ -329,14 +329,23 @@ mod tests {
         let x = Tensor::from_vec(xv.clone(), &[n]).unwrap().requires_grad();
         let ax = a.matmul(&x);
         let f = ax.powi(2).sum();
-        let g = autograd::grad(&[f], std::slice::from_ref(&x), None, true, false).unwrap();
+        let g = autograd::grad(
+            &[f],
+            std::slice::from_ref(&x),
+            None,
+            GradOptions {
+                create_graph: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let ata = product(&transpose(&av, m, n), &av, n, m, n);
         let grad: Vec<f64> = product(&ata, &xv, n, n, 1)
             .iter()
             .map(|v| 2.0 * v)
             .collect();
         assert_eq!(g[0].to_vec(), grad);
-        let h1 = autograd::grad(&[g[0].sum()], &[x], None, false, false).unwrap();
+        let h1 = autograd::grad(&[g[0].sum()], &[x], None, GradOptions::default()).unwrap();
         let row_sums: Vec<f64> = ata.chunks(n).map(|r| 2.0 * r.iter().sum::<f64>()).collect();
         assert_eq!(h1[0].to_vec(), row_sums);
     }

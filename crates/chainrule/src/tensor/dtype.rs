@@ -307,11 +307,6 @@ impl Tensor {
         Ok(Tensor::from_data(f32::wrap(a)))
     }
 
-    /// A leaf tensor holding an f32 `ndarray` array.
-    pub fn from_ndarray_f32(a: ArrayD<f32>) -> Tensor {
-        Tensor::from_data(f32::wrap(a))
-    }
-
     /// The values in row-major order as f32 (rounded to nearest from f64).
     pub fn to_vec_f32(&self) -> Vec<f32> {
         match self.0.data() {

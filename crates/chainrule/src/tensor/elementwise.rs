@@ -457,7 +457,7 @@ mod tests {
         ];
         let b = big.to_vec();
         for s in &smalls {
-            let sv = s.to_ndarray();
+            let sv = s.0.data().to_array();
             let sb = sv.broadcast(IxDyn(&[2, 3, 4])).unwrap();
             let expected: Vec<f64> = b.iter().zip(sb.iter()).map(|(x, y)| x - 10.0 * y).collect();
             let mirrored: Vec<f64> = b.iter().zip(sb.iter()).map(|(x, y)| 10.0 * y - x).collect();

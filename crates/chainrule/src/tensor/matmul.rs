@@ -159,19 +159,12 @@ const PARALLEL_WORK: usize = 1 << 24;
 /// views of any strides: the gemm behind [`Tensor::matmul`](super::Tensor::matmul)
 /// (the `gemm` crate, on [`threads`] threads when the product has at least
 /// 256³ multiply-adds), for code that multiplies its own arrays the same way.
+/// Public as `chainrule::tensor::gemm` only with the `internals` feature
+/// (the storage type is not part of the API).
 ///
 /// # Panics
 /// If the shapes do not fit (`a` m×k, `b` k×n, `c` m×n) or the element type
 /// is neither f32 nor f64.
-///
-/// ```
-/// use chainrule::tensor::gemm;
-/// use ndarray::array;
-/// let (a, b) = (array![[1.0, 2.0], [3.0, 4.0]], array![[1.0], [1.0]]);
-/// let mut c = array![[10.0], [20.0]];
-/// gemm(&a.view(), &b.view(), &mut c.view_mut(), true);
-/// assert_eq!(c, array![[13.0], [27.0]]);
-/// ```
 pub fn gemm<T: ndarray::LinalgScalar>(
     a: &ArrayView2<'_, T>,
     b: &ArrayView2<'_, T>,
@@ -646,6 +639,16 @@ mod tests {
     fn filled(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
         let mut g = crate::random::SplitMix64::new(seed);
         Array2::from_shape_fn((rows, cols), |_| g.next_f64() - 0.5)
+    }
+
+    #[test]
+    fn gemm_writes_or_accumulates() {
+        let (a, b) = (array![[1.0, 2.0], [3.0, 4.0]], array![[1.0], [1.0]]);
+        let mut c = array![[10.0], [20.0]];
+        gemm(&a.view(), &b.view(), &mut c.view_mut(), true);
+        assert_eq!(c, array![[13.0], [27.0]]);
+        gemm(&a.view(), &b.view(), &mut c.view_mut(), false);
+        assert_eq!(c, array![[3.0], [7.0]]);
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub(crate) mod dtype;
 mod elementwise;
 mod identity;
 mod index;
+#[cfg(feature = "internals")]
+mod internals;
 mod join;
 pub(crate) mod kernels;
 mod layout;
@@ -77,7 +79,9 @@ use crate::random::SplitMix64;
 
 pub(crate) use deferred::Deferred;
 pub use dtype::DType;
-pub use matmul::{gemm, threads as matmul_threads};
+#[cfg(feature = "internals")]
+pub use matmul::gemm;
+pub use matmul::threads as matmul_threads;
 
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
@@ -762,16 +766,6 @@ impl Tensor {
             },
             Data::F32(a) => a.iter().map(|&v| f64::from(v)).collect(),
         }
-    }
-
-    /// A copy of the value as an f64 `ndarray` array (f32 values widened).
-    pub fn to_ndarray(&self) -> ArrayD<f64> {
-        self.0.data().to_array()
-    }
-
-    /// A leaf tensor holding a copy of an `ndarray` array.
-    pub fn from_ndarray(a: ArrayD<f64>) -> Tensor {
-        Tensor::from_array(a)
     }
 
     /// Whether `self` and `other` are the same tensor (same node).
