@@ -249,6 +249,84 @@ pub enum Error {
     #[error("compiled: the traced function returned a value of another trace")]
     ForeignTraceValue,
 
+    // ----- matrix expressions (chainrule::matrix) ------------------------------
+    /// Two sizes of a matrix expression that must agree and do not.
+    #[error("{op}: size {left} does not agree with size {right} at column {}", span.start)]
+    MatrixSizeMismatch {
+        /// The operation, as in `*` or `+`.
+        op: &'static str,
+        /// The first size, as the `names` field shows it or described (`rows of A`).
+        left: String,
+        /// The second size.
+        right: String,
+        /// Where.
+        span: Span,
+    },
+    /// An operand of a kind the operation does not take (`tr` of a vector).
+    #[error("{op} takes {expected}, not a {found}, at column {}", span.start)]
+    MatrixOperand {
+        /// The operation, as in `tr`.
+        op: &'static str,
+        /// What it takes, as in `a square matrix`.
+        expected: &'static str,
+        /// The kind it was given (`vector`).
+        found: &'static str,
+        /// Where the operand is.
+        span: Span,
+    },
+    /// A name declared twice in a declaration list.
+    #[error("'{name}' is declared twice at column {}", span.start)]
+    MatrixDuplicateDeclaration {
+        /// The name.
+        name: String,
+        /// Where the second declaration is.
+        span: Span,
+    },
+    /// A derivative that would be a tensor of three or more axes.
+    #[error(
+        "the derivative of a {of} with respect to a {wrt} is a tensor of {axes} axes, \
+         which has no matrix form"
+    )]
+    MatrixTooManyAxes {
+        /// The kind of the expression.
+        of: &'static str,
+        /// The kind of the variable.
+        wrt: &'static str,
+        /// How many axes the derivative has.
+        axes: usize,
+    },
+    /// A Hessian of a non-scalar expression, or with respect to a matrix.
+    #[error(
+        "a Hessian needs a scalar expression and a scalar or vector variable, \
+         not a {of} and a {wrt}"
+    )]
+    MatrixHessian {
+        /// The kind of the expression.
+        of: &'static str,
+        /// The kind of the variable.
+        wrt: &'static str,
+    },
+    /// Differentiation with respect to a name the expression does not have.
+    #[error("'{name}' does not occur in the expression")]
+    MatrixUnknownName {
+        /// The name.
+        name: String,
+    },
+    /// A value given for a name of a matrix expression that does not fit it.
+    #[error("'{name}': {problem}")]
+    MatrixValue {
+        /// The name.
+        name: String,
+        /// What is wrong.
+        problem: ValueProblem,
+    },
+    /// A size that no value gives (an `I` or `ones(n)` whose size is unknown).
+    #[error("no value gives the size {size}")]
+    MatrixUnboundSize {
+        /// The size's name.
+        size: String,
+    },
+
     // ----- hyperparameters -----------------------------------------------------
     /// An optimiser hyperparameter that is negative or not finite.
     #[error("Invalid {name} value: {value}")]
@@ -296,6 +374,9 @@ impl Error {
         match self {
             Error::Parse { span, .. } => Some(*span),
             Error::UnboundVariable { span, .. } => *span,
+            Error::MatrixSizeMismatch { span, .. }
+            | Error::MatrixOperand { span, .. }
+            | Error::MatrixDuplicateDeclaration { span, .. } => Some(*span),
             _ => None,
         }
     }
@@ -411,6 +492,56 @@ impl fmt::Display for ParseErrorKind {
                 }
             }
             ParseErrorKind::NestingTooDeep { limit } => write!(f, "nesting deeper than {limit}"),
+        }
+    }
+}
+
+/// What is wrong with a value given for a name of a matrix expression
+/// (see [`Error::MatrixValue`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ValueProblem {
+    /// No value was given for the name.
+    Missing,
+    /// A value was given for a name the expression does not have.
+    Extra,
+    /// A value of another kind (a vector for a matrix).
+    WrongKind {
+        /// The kind declared or inferred.
+        expected: &'static str,
+        /// The shape of the value given.
+        got: Vec<usize>,
+    },
+    /// A value whose size disagrees with another value's for the same size.
+    SizeDisagrees {
+        /// The size's name.
+        size: String,
+        /// Its value from an earlier name.
+        expected: usize,
+        /// Its value here.
+        got: usize,
+    },
+    /// A matrix declared symmetric whose value is not.
+    Asymmetric,
+    /// A value that is not a number, or a ragged list.
+    Malformed,
+}
+
+impl fmt::Display for ValueProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueProblem::Missing => f.write_str("no value given"),
+            ValueProblem::Extra => f.write_str("not a name of the expression"),
+            ValueProblem::WrongKind { expected, got } => {
+                write!(f, "expected a {expected}, got a value of shape {got:?}")
+            }
+            ValueProblem::SizeDisagrees {
+                size,
+                expected,
+                got,
+            } => write!(f, "size {size} is {got} here but {expected} elsewhere"),
+            ValueProblem::Asymmetric => f.write_str("declared symmetric, but the value is not"),
+            ValueProblem::Malformed => f.write_str("not a number, or a list of numbers, or a list of equal-length lists"),
         }
     }
 }

@@ -7,6 +7,7 @@
 //!   f64 by default or f32 ([`DType`]).
 //! - [`functional`]: JAX-style transforms (`grad`, `jacfwd`, `hessian`, …) that nest.
 //! - [`check`]: finite differences, gradcheck and gradgradcheck.
+//! - [`matrix`]: matrix calculus, derivatives as formulas in matrix notation.
 //! - [`nn`] and [`optim`]: layers, losses and optimisers, PyTorch-style;
 //!   [`train`]: the training loop that joins them.
 #![deny(missing_docs)]
@@ -18,6 +19,7 @@ pub mod error;
 pub mod forward;
 pub mod functional;
 mod macros;
+pub mod matrix;
 pub mod nn;
 pub mod ops;
 pub mod optim;
