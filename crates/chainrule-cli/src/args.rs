@@ -15,6 +15,7 @@ Examples:
   chainrule check \"x*sin(x)\" --analytic \"sin(x) + x*cos(x)\" --at x=1
   chainrule explain \"1/(1+exp(-x))\" --at x=2
   chainrule graph \"1/(1+exp(-x))\" --at x=2 -o sigmoid.svg
+  chainrule matrix \"tr(A*X*B)\" --wrt X
   chainrule grad -- \"-x^2\" --at x=1        (an expression that begins with '-' goes after --)";
 
 /// chainrule: derivatives you can check. Reverse-mode autodiff, Taylor mode,
@@ -62,6 +63,12 @@ pub enum Command {
         after_help = "Example:\n  chainrule graph \"1/(1+exp(-x))\" --at x=2 -o sigmoid.svg\n  chainrule graph \"x*y + sin(x)\" --at x=1,y=2 -o graph.dot"
     )]
     Graph(GraphArgs),
+    /// The derivative of a matrix expression as a formula in matrix notation
+    /// (and its Hessian), checked against reverse-mode autodiff.
+    #[command(
+        after_help = "Example:\n  chainrule matrix \"tr(A*X*B)\" --wrt X\n  chainrule matrix \"1/2*x'*A*x + b'*x + c\" --wrt x --let \"c: scalar\" --hessian\n  chainrule matrix \"log(1 + exp(a'*x))\" --wrt x --at '{\"a\": [1, 2], \"x\": [0.5, -1]}' --json"
+    )]
+    Matrix(MatrixArgs),
     /// Walks through every seed exercise: analytic, autodiff, symbolic, finite differences.
     #[command(after_help = "Example:\n  chainrule tour\n  chainrule tour --json")]
     Tour(TourArgs),
@@ -168,6 +175,31 @@ pub struct GraphArgs {
     pub json: bool,
 }
 
+/// Arguments of `matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// The expression (the matrix grammar of CLI.md); put it after `--` if it begins with '-'.
+    pub expr: Option<String>,
+    /// The name to differentiate by (may be left out when there is only one).
+    #[arg(long, value_name = "NAME")]
+    pub wrt: Option<String>,
+    /// Declarations: "A: n x n symmetric, x: n, c: scalar".
+    #[arg(long = "let", value_name = "DECLS")]
+    pub let_: Option<String>,
+    /// Also the Hessian (a scalar expression; a scalar or vector --wrt).
+    #[arg(long)]
+    pub hessian: bool,
+    /// Values as one JSON object: {"A": [[1, 2], [3, 4]], "x": [1, -1], "c": 3}.
+    #[arg(long, value_name = "JSON")]
+    pub at: Option<String>,
+    /// Print the formulas as LaTeX.
+    #[arg(long)]
+    pub latex: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `tour`.
 #[derive(Debug, Args)]
 pub struct TourArgs {
@@ -222,6 +254,7 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
             Command::Taylor(a) => &mut a.expr,
             Command::Check(a) => &mut a.expr,
             Command::Graph(a) => &mut a.expr,
+            Command::Matrix(a) => &mut a.expr,
             Command::Tour(_) => {
                 return Err(CliError::new("'tour' takes no expression"));
             }
@@ -301,7 +334,7 @@ mod tests {
     #[test]
     fn help_is_printed_not_an_error() {
         for sub in [
-            "grad", "hessian", "diff", "taylor", "check", "explain", "graph", "tour",
+            "grad", "hessian", "diff", "taylor", "check", "explain", "graph", "matrix", "tour",
         ] {
             match run(&[sub, "--help"]) {
                 Ok(Parsed::Print(text)) => assert!(text.contains("Example"), "{sub}: {text}"),

@@ -101,6 +101,7 @@ fn dispatch(command: Command) -> CliResult<Outcome> {
         Command::Check(a) => cmd::check::run(&a),
         Command::Explain(a) => cmd::explain::run(&a),
         Command::Graph(a) => cmd::graph::run(&a),
+        Command::Matrix(a) => cmd::matrix::run(&a),
         Command::Tour(a) => tour::run(a.json),
     }
 }

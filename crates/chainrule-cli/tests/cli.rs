@@ -384,6 +384,11 @@ fn tour_cases() {
 }
 
 #[test]
+fn matrix_cases() {
+    run_file("matrix.toml");
+}
+
+#[test]
 fn error_cases() {
     run_file("errors.toml");
 }
@@ -391,7 +396,7 @@ fn error_cases() {
 #[test]
 fn help_for_every_command() {
     for sub in [
-        "grad", "hessian", "diff", "taylor", "check", "explain", "graph", "tour",
+        "grad", "hessian", "diff", "taylor", "check", "explain", "graph", "matrix", "tour",
     ] {
         let (code, out, err) = run(&[sub.to_string(), "--help".to_string()]);
         assert_eq!(code, 0, "{sub} --help: {err}");

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod grad;
 pub mod graph;
 pub mod hessian;
+pub mod matrix;
 pub mod taylor;
 
 use crate::json::{num_text, Json};

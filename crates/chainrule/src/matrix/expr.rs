@@ -388,6 +388,23 @@ pub fn mul(a: &Expr, b: &Expr) -> Expr {
         if matches!(a.node(), Identity) {
             return b.clone();
         }
+        // X*inv(X) = inv(X)*X = I, also at the ends of products.
+        let inverse = |p: &Expr, q: &Expr| {
+            matches!(p.node(), Inv(x) if x == q) || matches!(q.node(), Inv(x) if x == p)
+        };
+        if inverse(a, b) {
+            return Expr::identity(a.shape().rows.clone());
+        }
+        if let Mul(b1, b2) = b.node() {
+            if !b1.is_scalar() && inverse(a, b1) {
+                return b2.clone();
+            }
+        }
+        if let Mul(a1, a2) = a.node() {
+            if !a1.is_scalar() && inverse(a2, b) {
+                return a1.clone();
+            }
+        }
         if matches!(b.node(), Identity) {
             return a.clone();
         }
@@ -549,6 +566,14 @@ pub fn inv(a: &Expr) -> Expr {
     match a.node() {
         Node::Inv(x) => x.clone(),
         Node::Identity => a.clone(),
+        // inv(P*Q) = inv(Q)*inv(P) when both are square.
+        Node::Mul(p, q)
+            if !p.is_scalar()
+                && p.shape().rows == p.shape().cols
+                && q.shape().rows == q.shape().cols =>
+        {
+            mul(&inv(q), &inv(p))
+        }
         _ => Expr::raw(Node::Inv(a.clone()), a.shape().clone()),
     }
 }

@@ -321,6 +321,25 @@ pub(crate) fn eliminate_deltas(m: &mut Mono, free: &[Ix], dims: &[Dim]) {
             } else {
                 continue;
             };
+            let elsewhere = |i: Ix| {
+                m.factors
+                    .iter()
+                    .enumerate()
+                    .any(|(q, f)| q != p && f.idx.contains(&i))
+            };
+            if !elsewhere(from) {
+                // Σ_from δ(from, to) = 1 for every `to`.
+                if elsewhere(to) {
+                    m.factors.remove(p);
+                } else {
+                    m.factors[p] = Factor {
+                        e: Expr::ones(dims[to].clone()),
+                        idx: vec![to],
+                    };
+                }
+                changed = true;
+                break;
+            }
             m.factors.remove(p);
             for f in &mut m.factors {
                 for i in &mut f.idx {

@@ -26,6 +26,8 @@ fn terms(e: &Expr, c: f64, out: &mut Vec<(f64, Expr)>) {
 /// The factors of a product, in order (scaling and matrix products alike).
 fn chain(e: &Expr, out: &mut Vec<Expr>) {
     match e.node() {
+        // A scalar made of non-scalars (u'*v) is one factor.
+        Node::Mul(a, _) if e.is_scalar() && !a.is_scalar() => out.push(e.clone()),
         Node::Mul(a, b) => {
             chain(a, out);
             chain(b, out);
@@ -42,10 +44,41 @@ fn product(fs: &[Expr]) -> Expr {
     r
 }
 
+/// `P*inv(P)` and `inv(P)*P` next to each other in a product are `I`.
+fn cancel_inverses(e: &Expr) -> Expr {
+    if !matches!(e.node(), Node::Mul(..)) {
+        return e.clone();
+    }
+    let mut fs = Vec::new();
+    chain(e, &mut fs);
+    let inverse = |p: &Expr, q: &Expr| {
+        !p.is_scalar()
+            && (matches!(p.node(), Node::Inv(x) if x == q)
+                || matches!(q.node(), Node::Inv(x) if x == p))
+    };
+    let mut changed = false;
+    let mut i = 0;
+    while i + 1 < fs.len() {
+        if inverse(&fs[i], &fs[i + 1]) && fs.len() > 2 {
+            fs.drain(i..i + 2);
+            changed = true;
+            i = i.saturating_sub(1);
+        } else {
+            i += 1;
+        }
+    }
+    if changed {
+        product(&fs)
+    } else {
+        e.clone()
+    }
+}
+
 /// Simplifies every sum in `e`, bottom up.
 pub fn simplify(e: &Expr) -> Expr {
     let kids: Vec<Expr> = e.children().iter().map(simplify).collect();
     let e = if kids.is_empty() { e.clone() } else { e.with_children(&kids) };
+    let e = cancel_inverses(&e);
     match e.node() {
         Node::Add(..) | Node::Sub(..) | Node::Neg(_) | Node::Mul(..) => {
             let mut ts = Vec::new();
