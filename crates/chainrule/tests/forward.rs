@@ -12,9 +12,7 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 
 /// Central difference with Richardson extrapolation: independent of the engine.
 fn fd(f: impl Fn(f64) -> f64, x: f64) -> f64 {
-    let d = |h: f64| (f(x + h) - f(x - h)) / (2.0 * h);
-    let h = 1e-3 * x.abs().max(1.0);
-    (4.0 * d(h / 2.0) - d(h)) / 3.0
+    chainrule::check::numerical_derivative(f, x, Default::default())
 }
 
 #[test]
