@@ -1,8 +1,7 @@
 //! Lowering a recorded tape to a register program: dead nodes dropped,
 //! a few instructions fused, registers reused once their value is dead.
 
-use super::exec::{Instr, Reg};
-use super::scalar::{self, Op};
+use super::instr::{encode, Instr, Reg};
 use super::trace::Node;
 use crate::ops::{BinaryOp, UnaryOp};
 
@@ -13,41 +12,13 @@ pub(crate) struct Code {
     pub(crate) n_inputs: usize,
     pub(crate) n_regs: usize,
     pub(crate) consts: Vec<(Reg, f64)>,
+    /// The instructions, encoded ([`encode`]) for either machine.
     pub(crate) code: Vec<Instr>,
-    /// `code` encoded for the scalar interpreter ([`scalar::run`]).
-    pub(crate) scalar: Vec<Op>,
     pub(crate) outputs: Vec<Reg>,
     /// For each instruction, the output it alone computes when no other
     /// instruction reads it (so a data pass can add it into that output's
-    /// sum directly, see [`Lanes`](super::exec::Lanes)).
+    /// sum directly, see [`Lanes`](super::lanes::Lanes)).
     pub(crate) sink: Vec<Option<u32>>,
-}
-
-impl Instr {
-    /// The same instruction with every register renamed by `f`.
-    fn remap(self, f: impl Fn(u32) -> u32) -> Instr {
-        use Instr::*;
-        match self {
-            Add(d, a, b) => Add(f(d), f(a), f(b)),
-            Sub(d, a, b) => Sub(f(d), f(a), f(b)),
-            Mul(d, a, b) => Mul(f(d), f(a), f(b)),
-            Div(d, a, b) => Div(f(d), f(a), f(b)),
-            MulAdd(d, a, b, c) => MulAdd(f(d), f(a), f(b), f(c)),
-            MulSub(d, a, b, c) => MulSub(f(d), f(a), f(b), f(c)),
-            SubMul(d, a, b, c) => SubMul(f(d), f(a), f(b), f(c)),
-            MulMul(d, a, b, c) => MulMul(f(d), f(a), f(b), f(c)),
-            MulMulAdd(d, a, b, c, e) => MulMulAdd(f(d), f(a), f(b), f(c), f(e)),
-            MulMulSub(d, a, b, c, e) => MulMulSub(f(d), f(a), f(b), f(c), f(e)),
-            Neg(d, a) => Neg(f(d), f(a)),
-            Square(d, a) => Square(f(d), f(a)),
-            Recip(d, a) => Recip(f(d), f(a)),
-            Sech2(d, a) => Sech2(f(d), f(a)),
-            TanhSech2(t, s, a) => TanhSech2(f(t), f(s), f(a)),
-            Powi(d, a, k) => Powi(f(d), f(a), k),
-            Unary(op, d, a) => Unary(op, f(d), f(a)),
-            Binary(op, d, a, b) => Binary(op, f(d), f(a), f(b)),
-        }
-    }
 }
 
 /// The order in which to compute the nodes: tape order, except that each
@@ -186,40 +157,32 @@ pub(crate) fn lower(
                 op => Instr::Unary(op, d, a),
             }),
             Node::Binary(op, a, b) => Some(match op {
-                BinaryOp::Add => {
-                    if let (Some((x, y)), Some((u, v))) = (
-                        single_mul(a, &plan, &fused),
-                        single_mul(b, &plan, &fused).filter(|_| a != b),
-                    ) {
-                        fused[a as usize] = true;
-                        fused[b as usize] = true;
-                        Instr::MulMulAdd(d, x, y, u, v)
-                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
-                        fused[b as usize] = true;
-                        Instr::MulAdd(d, x, y, a)
-                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
-                        fused[a as usize] = true;
-                        Instr::MulAdd(d, x, y, b)
-                    } else {
-                        Instr::Add(d, a, b)
-                    }
-                }
-                BinaryOp::Sub => {
-                    if let (Some((x, y)), Some((u, v))) = (
-                        single_mul(a, &plan, &fused),
-                        single_mul(b, &plan, &fused).filter(|_| a != b),
-                    ) {
-                        fused[a as usize] = true;
-                        fused[b as usize] = true;
-                        Instr::MulMulSub(d, x, y, u, v)
-                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
-                        fused[b as usize] = true;
-                        Instr::SubMul(d, x, y, a)
-                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
-                        fused[a as usize] = true;
-                        Instr::MulSub(d, x, y, b)
-                    } else {
-                        Instr::Sub(d, a, b)
+                BinaryOp::Add | BinaryOp::Sub => {
+                    // A product on either side (or both) computed inside
+                    // the sum or difference.
+                    type Both = fn(Reg, Reg, Reg, Reg, Reg) -> Instr;
+                    type One = fn(Reg, Reg, Reg, Reg) -> Instr;
+                    let (both, second, first, plain): (Both, One, One, fn(Reg, Reg, Reg) -> Instr) =
+                        if op == BinaryOp::Add {
+                            (Instr::MulMulAdd, Instr::MulAdd, Instr::MulAdd, Instr::Add)
+                        } else {
+                            (Instr::MulMulSub, Instr::SubMul, Instr::MulSub, Instr::Sub)
+                        };
+                    match (single_mul(a, &plan, &fused), single_mul(b, &plan, &fused)) {
+                        (Some((x, y)), Some((u, v))) if a != b => {
+                            fused[a as usize] = true;
+                            fused[b as usize] = true;
+                            both(d, x, y, u, v)
+                        }
+                        (_, Some((x, y))) => {
+                            fused[b as usize] = true;
+                            second(d, x, y, a)
+                        }
+                        (Some((x, y)), None) => {
+                            fused[a as usize] = true;
+                            first(d, x, y, b)
+                        }
+                        (None, None) => plain(d, a, b),
                     }
                 }
                 BinaryOp::Mul => {
@@ -321,12 +284,12 @@ fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) 
             sink[k] = Some(j as u32);
         }
     }
+    let (code, sink) = encode(&out_code, &sink);
     Code {
         n_inputs,
         n_regs: next as usize,
         consts,
-        scalar: scalar::encode(&out_code),
-        code: out_code,
+        code,
         outputs: outputs.iter().map(|&o| reg[o as usize]).collect(),
         sink,
     }
@@ -351,18 +314,18 @@ mod tests {
             Node::Unary(UnaryOp::Powi(-2), 7),
         ];
         let code = lower(&nodes, 2, nodes.len(), &[], &[6, 8]);
-        // m, (tanh, sech²) as one pair, x0·0.1 + t: the product and cosh
-        // are fused away.
-        assert_eq!(code.code.len(), 3, "{:?}", code.code);
-        assert!(code.code.iter().any(|i| matches!(i, Instr::MulAdd(..))));
-        assert!(code.code.iter().any(|i| matches!(i, Instr::TanhSech2(..))));
+        // m with (tanh, sech²) as one pair, then x0·0.1 + t: the product
+        // x0·0.1 and cosh are fused away, and the tanh pair into m.
+        assert_eq!(code.code.len(), 2, "{:?}", code.code);
+        assert!(matches!(code.code[0], Instr::MulTanhSech2(..)));
+        assert!(matches!(code.code[1], Instr::MulAddXc(..)));
         let mut r = vec![0.0; code.n_regs];
         r[0] = 0.5;
         r[1] = 0.9;
         for &(k, v) in &code.consts {
             r[k as usize] = v;
         }
-        scalar::run(&code.scalar, &mut r);
+        super::super::scalar::run(&code.code, &mut r);
         let m = 0.5f64 * 0.9;
         assert_eq!(r[code.outputs[0] as usize], m.tanh() + 0.5 * 0.1);
         let s = r[code.outputs[1] as usize];
