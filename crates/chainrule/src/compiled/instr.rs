@@ -33,96 +33,95 @@ pub(crate) type Reg = u32;
 
 /// One instruction, destination first. The register allocator never gives
 /// the destination the register of one of the operands, so the lane
-/// interpreter can borrow them apart. `x` is the previous instruction's
-/// (first) result.
+/// interpreter can borrow them apart. Each base form (which lowering emits)
+/// is followed by its encoded forms (which [`encode`] makes), whose
+/// operand `x` is the previous instruction's (first) result.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Instr {
-    // Base forms, as lowering emits them.
     Add(Reg, Reg, Reg),
+    /// d = x + b
+    AddX(Reg, Reg),
     Sub(Reg, Reg, Reg),
+    /// d = x − b
+    SubX(Reg, Reg),
+    /// d = a − x
+    RSubX(Reg, Reg),
     Mul(Reg, Reg, Reg),
+    /// d = x·b
+    MulX(Reg, Reg),
     Div(Reg, Reg, Reg),
+    /// d = x / b
+    DivX(Reg, Reg),
+    /// d = a / x
+    RDivX(Reg, Reg),
     /// d = a·b + c, rounded twice (a multiply and an add fused into one
     /// instruction, not an FMA: the same numbers as the two operations).
     MulAdd(Reg, Reg, Reg, Reg),
+    /// d = x·b + c
+    MulAddX(Reg, Reg, Reg),
+    /// d = a·b + x
+    MulAddXc(Reg, Reg, Reg),
     /// d = a·b − c, rounded twice.
     MulSub(Reg, Reg, Reg, Reg),
+    /// d = x·b − c
+    MulSubX(Reg, Reg, Reg),
+    /// d = a·b − x
+    MulSubXc(Reg, Reg, Reg),
     /// d = c − a·b, rounded twice.
     SubMul(Reg, Reg, Reg, Reg),
+    /// d = c − x·b
+    SubMulX(Reg, Reg, Reg),
+    /// d = x − a·b
+    SubMulXc(Reg, Reg, Reg),
     /// d = (a·b)·c, rounded twice.
     MulMul(Reg, Reg, Reg, Reg),
+    /// d = (x·b)·c
+    MulMulX(Reg, Reg, Reg),
+    /// d = (a·b)·x
+    MulMulXc(Reg, Reg, Reg),
     /// d = a·b + c·e (two products and their sum, rounded as three operations).
     MulMulAdd(Reg, Reg, Reg, Reg, Reg),
+    /// d = x·b + c·e
+    MulMulAddX(Reg, Reg, Reg, Reg),
     /// d = a·b − c·e, rounded as three operations.
     MulMulSub(Reg, Reg, Reg, Reg, Reg),
+    /// d = x·b − c·e
+    MulMulSubX(Reg, Reg, Reg, Reg),
+    /// d = a·b − x·e
+    MulMulSubXc(Reg, Reg, Reg, Reg),
     Neg(Reg, Reg),
+    NegX(Reg),
     Square(Reg, Reg),
+    SquareX(Reg),
     Recip(Reg, Reg),
+    RecipX(Reg),
     /// `cosh(a)^-2`, evaluated as 4e/(1 + e)² with e = exp(−2|a|): the same
     /// function with one `exp` instead of `cosh` and a division (an exact
     /// identity; no cancellation, e ∈ [0, 1]).
     Sech2(Reg, Reg),
+    Sech2X(Reg),
     /// Two results of one argument: tanh(a) into the first register and
     /// `cosh(a)^-2` into the second, the latter as (1 − t)(1 + t) from
     /// t = tanh(a) where that is accurate (|t| ≤ 1/2: no cancellation, a
     /// few ulp), else as [`Instr::Sech2`]. One call instead of two when a
     /// tanh and its derivative are both needed.
     TanhSech2(Reg, Reg, Reg),
-    Powi(Reg, Reg, i32),
-    Unary(UnaryOp, Reg, Reg),
-    Binary(BinaryOp, Reg, Reg, Reg),
-    // Encoded forms (made by `encode`): one operand is `x`.
-    /// d = x + b
-    AddX(Reg, Reg),
-    /// d = x − b
-    SubX(Reg, Reg),
-    /// d = a − x
-    RSubX(Reg, Reg),
-    /// d = x·b
-    MulX(Reg, Reg),
-    /// d = x / b
-    DivX(Reg, Reg),
-    /// d = a / x
-    RDivX(Reg, Reg),
-    /// d = x·b + c
-    MulAddX(Reg, Reg, Reg),
-    /// d = a·b + x
-    MulAddXc(Reg, Reg, Reg),
-    /// d = x·b − c
-    MulSubX(Reg, Reg, Reg),
-    /// d = a·b − x
-    MulSubXc(Reg, Reg, Reg),
-    /// d = c − x·b
-    SubMulX(Reg, Reg, Reg),
-    /// d = x − a·b
-    SubMulXc(Reg, Reg, Reg),
-    /// d = (x·b)·c
-    MulMulX(Reg, Reg, Reg),
-    /// d = (a·b)·x
-    MulMulXc(Reg, Reg, Reg),
-    /// d = x·b + c·e
-    MulMulAddX(Reg, Reg, Reg, Reg),
-    /// d = x·b − c·e
-    MulMulSubX(Reg, Reg, Reg, Reg),
-    /// d = a·b − x·e
-    MulMulSubXc(Reg, Reg, Reg, Reg),
-    NegX(Reg),
-    SquareX(Reg),
-    RecipX(Reg),
-    Sech2X(Reg),
     /// tanh(x) and cosh(x)⁻² into two registers (as [`Instr::TanhSech2`]).
     TanhSech2X(Reg, Reg),
-    PowiX(Reg, i32),
-    UnaryX(UnaryOp, Reg),
-    /// d = op(x, b)
-    BinaryX(BinaryOp, Reg, Reg),
-    /// d = op(a, x)
-    RBinaryX(BinaryOp, Reg, Reg),
     /// m = a·b, then tanh(m) and cosh(m)⁻² into `t` and `s`: registers
     /// `(m, t, s, a, b)`; `x` becomes tanh(m).
     MulTanhSech2(Reg, Reg, Reg, Reg, Reg),
     /// m = x·b, then as [`Instr::MulTanhSech2`]: registers `(m, t, s, b)`.
     MulTanhSech2X(Reg, Reg, Reg, Reg),
+    Powi(Reg, Reg, i32),
+    PowiX(Reg, i32),
+    Unary(UnaryOp, Reg, Reg),
+    UnaryX(UnaryOp, Reg),
+    Binary(BinaryOp, Reg, Reg, Reg),
+    /// d = op(x, b)
+    BinaryX(BinaryOp, Reg, Reg),
+    /// d = op(a, x)
+    RBinaryX(BinaryOp, Reg, Reg),
 }
 
 impl Instr {
@@ -131,6 +130,7 @@ impl Instr {
     ///
     /// # Panics
     /// On an encoded form: registers are assigned before encoding.
+    #[inline]
     pub(crate) fn map_regs(self, mut f: impl FnMut(Reg, bool) -> Reg) -> Instr {
         use Instr::*;
         let (dst, src) = (true, false);
@@ -162,6 +162,7 @@ impl Instr {
     }
 
     /// The destinations and the operands of a base instruction.
+    #[inline]
     pub(crate) fn regs(&self) -> ([Option<Reg>; 2], [Option<Reg>; 4]) {
         let (mut dsts, mut ops) = ([None; 2], [None; 4]);
         let (mut nd, mut no) = (0, 0);
@@ -176,11 +177,6 @@ impl Instr {
             r
         });
         (dsts, ops)
-    }
-
-    /// The same base instruction with every register renamed by `f`.
-    pub(crate) fn remap(self, f: impl Fn(Reg) -> Reg) -> Instr {
-        self.map_regs(|r, _| f(r))
     }
 }
 

@@ -232,56 +232,56 @@ fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) 
             _ => {}
         }
     };
+    // The last instruction that reads each node, and whether any does.
     let mut last_use = vec![0usize; n];
+    let mut read = vec![false; n];
     for (k, ins) in code.iter().enumerate() {
         for o in ins.regs().1.into_iter().flatten() {
             fixed(o, &mut reg, &mut consts);
             last_use[o as usize] = k;
-        }
-    }
-    for &o in outputs {
-        fixed(o, &mut reg, &mut consts);
-    }
-    let mut pinned = vec![false; n];
-    for &o in outputs {
-        pinned[o as usize] = true;
-    }
-    let mut free: Vec<u32> = Vec::new();
-    let mut out_code = Vec::with_capacity(code.len());
-    for (k, ins) in code.iter().enumerate() {
-        let (dests, ops) = ins.regs();
-        for d in dests.into_iter().flatten() {
-            let r = free.pop().unwrap_or_else(|| {
-                next += 1;
-                next - 1
-            });
-            reg[d as usize] = r;
-        }
-        out_code.push(ins.remap(|id| reg[id as usize]));
-        let mut seen = [NONE; 4];
-        for (j, o) in ops.into_iter().flatten().enumerate() {
-            let temp = matches!(nodes[o as usize], Node::Unary(..) | Node::Binary(..));
-            if temp && !pinned[o as usize] && last_use[o as usize] == k && !seen.contains(&o) {
-                free.push(reg[o as usize]);
-            }
-            seen[j] = o;
-        }
-    }
-    // Outputs computed by one single-result instruction and read by none.
-    let mut sink = vec![None; code.len()];
-    let mut read = vec![false; n];
-    for ins in &code {
-        for o in ins.regs().1.into_iter().flatten() {
             read[o as usize] = true;
         }
     }
+    // Which output each node is (`MANY` if several).
+    const MANY: u32 = NONE - 1;
+    let mut output_of = vec![NONE; n];
+    for (j, &o) in outputs.iter().enumerate() {
+        fixed(o, &mut reg, &mut consts);
+        let slot = &mut output_of[o as usize];
+        *slot = if *slot == NONE { j as u32 } else { MANY };
+    }
+    let mut free: Vec<u32> = Vec::new();
+    let mut out_code = Vec::with_capacity(code.len());
+    // Outputs computed by one single-result instruction and read by none.
+    let mut sink = vec![None; code.len()];
     for (k, ins) in code.iter().enumerate() {
-        let ([Some(d), None], _) = ins.regs() else {
-            continue;
-        };
-        let mut which = outputs.iter().enumerate().filter(|&(_, &o)| o == d);
-        if let (Some((j, _)), None, false) = (which.next(), which.next(), read[d as usize]) {
-            sink[k] = Some(j as u32);
+        let (mut ops, mut n_ops, mut dests) = ([NONE; 4], 0, [NONE; 2]);
+        out_code.push(ins.map_regs(|id, is_dest| {
+            if is_dest {
+                let r = free.pop().unwrap_or_else(|| {
+                    next += 1;
+                    next - 1
+                });
+                reg[id as usize] = r;
+                dests[usize::from(dests[0] != NONE)] = id;
+            } else {
+                ops[n_ops] = id;
+                n_ops += 1;
+            }
+            reg[id as usize]
+        }));
+        for (j, &o) in ops[..n_ops].iter().enumerate() {
+            let temp = matches!(nodes[o as usize], Node::Unary(..) | Node::Binary(..));
+            let last = last_use[o as usize] == k && !ops[..j].contains(&o);
+            if temp && output_of[o as usize] == NONE && last {
+                free.push(reg[o as usize]);
+            }
+        }
+        if let [d, NONE] = dests {
+            let j = output_of[d as usize];
+            if j != MANY && j != NONE && !read[d as usize] {
+                sink[k] = Some(j);
+            }
         }
     }
     let (code, sink) = encode(&out_code, &sink);

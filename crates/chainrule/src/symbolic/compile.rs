@@ -520,3 +520,36 @@ impl Program {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::symbolic::parse;
+
+    #[test]
+    fn formulas_get_the_back_ends_fusion() {
+        let p = |s: &str| parse(s).unwrap();
+        // x·y + z: one multiply-add.
+        let mut prog = compile(&[p("x*y + z")], &["x", "y", "z"]).unwrap();
+        assert_eq!(prog.len(), 1);
+        let mut out = [0.0];
+        prog.eval(&[0.3, 0.7, 0.1], &mut out);
+        assert_eq!(out[0], 0.3 * 0.7 + 0.1);
+        // tanh and its derivative cosh⁻²: one instruction for both.
+        let t = p("tanh(x)");
+        let mut prog = compile(&[t, t.diff("x")], &["x"]).unwrap();
+        assert_eq!(prog.len(), 1);
+        let mut out = [0.0; 2];
+        for x in [0.2, -0.9, 3.0, 25.0] {
+            prog.eval(&[x], &mut out);
+            assert_eq!(out[0], f64::tanh(x));
+            let d = f64::cosh(x).powi(-2);
+            assert!((out[1] - d).abs() <= 4.0 * f64::EPSILON * d, "{x}");
+        }
+        // Outputs that are inputs or constants need no instruction.
+        let mut prog = compile(&[p("y"), p("2")], &["x", "y"]).unwrap();
+        assert!(prog.is_empty());
+        prog.eval(&[1.0, 5.0], &mut out);
+        assert_eq!(out, [5.0, 2.0]);
+    }
+}
