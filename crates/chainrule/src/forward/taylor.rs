@@ -1040,7 +1040,7 @@ mod tests {
         };
         let fact = |k: usize| (1..=k).map(|i| i as f64).product::<f64>();
         let odd = |k: usize, c: f64| if k % 2 == 1 { c } else { 0.0 };
-        let sign = |m: usize| if m % 2 == 0 { 1.0 } else { -1.0 };
+        let sign = |m: usize| if m.is_multiple_of(2) { 1.0 } else { -1.0 };
         // erf x = 2/√π Σ (−1)ᵐ x^(2m+1) / (m! (2m + 1))
         let c = 2.0 / std::f64::consts::PI.sqrt();
         check("erf", at0(UnaryOp::Erf, 0.0), &|k| {
