@@ -129,10 +129,18 @@ SEED_000 = [
 ]
 
 
+# PyTorch's float32 sigmoid backward computes (1 - y) * y from the rounded
+# output y = sigmoid(5) = 0.9933072 and loses 3.6e-6 relative to cancellation;
+# chainrule computes sigmoid(x) * sigmoid(-x), accurate to float32 rounding
+# (0.013296113349 against the f64 value 0.013296113342). The seed's PyTorch
+# number is matched to 4e-6 in that one cell.
+SEED_000_REL = {3: 4e-6}
+
+
 @pytest.mark.parametrize("i", range(len(SEED_000)))
 def test_seed_000(i, check):
     code, expected = SEED_000[i]
-    check(run_cell(code), expected)
+    check(run_cell(code), expected, rel=SEED_000_REL.get(i, 1e-6))
 
 
 # ---------------------------------------------------------------- seed 001
