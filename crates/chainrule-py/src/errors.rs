@@ -19,9 +19,9 @@ pub(crate) fn err(e: Error) -> PyErr {
         | Error::InvalidNoise { .. }
         | Error::EmptyList { .. }
         | Error::ClassOutOfRange { .. } => PyValueError::new_err(msg),
-        Error::IndexOutOfRange { .. } | Error::TooManyIndices { .. } | Error::RangeOutOfRange { .. } => {
-            PyIndexError::new_err(msg)
-        }
+        Error::IndexOutOfRange { .. }
+        | Error::TooManyIndices { .. }
+        | Error::RangeOutOfRange { .. } => PyIndexError::new_err(msg),
         _ => PyRuntimeError::new_err(msg),
     }
 }

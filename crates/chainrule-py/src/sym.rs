@@ -60,84 +60,121 @@ fn sympy_text(e: Expr) -> String {
     e.to_string().replace('^', "**")
 }
 
-
 #[pymethods]
 impl PyExpr {
     /// `exp` elementwise.
     fn _exp(&self) -> PyExpr {
-        PyExpr { e: Real::exp(&self.e) }
+        PyExpr {
+            e: Real::exp(&self.e),
+        }
     }
     /// `log` elementwise.
     fn _log(&self) -> PyExpr {
-        PyExpr { e: Real::ln(&self.e) }
+        PyExpr {
+            e: Real::ln(&self.e),
+        }
     }
     /// `sqrt` elementwise.
     fn _sqrt(&self) -> PyExpr {
-        PyExpr { e: Real::sqrt(&self.e) }
+        PyExpr {
+            e: Real::sqrt(&self.e),
+        }
     }
     /// `sin` elementwise.
     fn _sin(&self) -> PyExpr {
-        PyExpr { e: Real::sin(&self.e) }
+        PyExpr {
+            e: Real::sin(&self.e),
+        }
     }
     /// `cos` elementwise.
     fn _cos(&self) -> PyExpr {
-        PyExpr { e: Real::cos(&self.e) }
+        PyExpr {
+            e: Real::cos(&self.e),
+        }
     }
     /// `tan` elementwise.
     fn _tan(&self) -> PyExpr {
-        PyExpr { e: Real::tan(&self.e) }
+        PyExpr {
+            e: Real::tan(&self.e),
+        }
     }
     /// `asin` elementwise.
     fn _asin(&self) -> PyExpr {
-        PyExpr { e: Real::asin(&self.e) }
+        PyExpr {
+            e: Real::asin(&self.e),
+        }
     }
     /// `acos` elementwise.
     fn _acos(&self) -> PyExpr {
-        PyExpr { e: Real::acos(&self.e) }
+        PyExpr {
+            e: Real::acos(&self.e),
+        }
     }
     /// `atan` elementwise.
     fn _atan(&self) -> PyExpr {
-        PyExpr { e: Real::atan(&self.e) }
+        PyExpr {
+            e: Real::atan(&self.e),
+        }
     }
     /// `sinh` elementwise.
     fn _sinh(&self) -> PyExpr {
-        PyExpr { e: Real::sinh(&self.e) }
+        PyExpr {
+            e: Real::sinh(&self.e),
+        }
     }
     /// `cosh` elementwise.
     fn _cosh(&self) -> PyExpr {
-        PyExpr { e: Real::cosh(&self.e) }
+        PyExpr {
+            e: Real::cosh(&self.e),
+        }
     }
     /// `tanh` elementwise.
     fn _tanh(&self) -> PyExpr {
-        PyExpr { e: Real::tanh(&self.e) }
+        PyExpr {
+            e: Real::tanh(&self.e),
+        }
     }
     /// `asinh` elementwise.
     fn _asinh(&self) -> PyExpr {
-        PyExpr { e: Real::asinh(&self.e) }
+        PyExpr {
+            e: Real::asinh(&self.e),
+        }
     }
     /// `acosh` elementwise.
     fn _acosh(&self) -> PyExpr {
-        PyExpr { e: Real::acosh(&self.e) }
+        PyExpr {
+            e: Real::acosh(&self.e),
+        }
     }
     /// `atanh` elementwise.
     fn _atanh(&self) -> PyExpr {
-        PyExpr { e: Real::atanh(&self.e) }
+        PyExpr {
+            e: Real::atanh(&self.e),
+        }
     }
     /// `erf` elementwise.
     fn _erf(&self) -> PyExpr {
-        PyExpr { e: Real::erf(&self.e) }
+        PyExpr {
+            e: Real::erf(&self.e),
+        }
     }
     /// `abs` elementwise.
     fn _abs(&self) -> PyExpr {
-        PyExpr { e: Real::abs(&self.e) }
+        PyExpr {
+            e: Real::abs(&self.e),
+        }
     }
     /// `sigmoid` elementwise.
     fn _sigmoid(&self) -> PyExpr {
-        PyExpr { e: Real::sigmoid(&self.e) }
+        PyExpr {
+            e: Real::sigmoid(&self.e),
+        }
     }
     /// `relu` elementwise.
     fn _relu(&self) -> PyExpr {
-        PyExpr { e: Real::relu(&self.e) }
+        PyExpr {
+            e: Real::relu(&self.e),
+        }
     }
     fn __repr__(&self) -> String {
         sympy_text(self.e)
@@ -157,16 +194,28 @@ impl PyExpr {
         self.e.hash(&mut h);
         h.finish()
     }
-    fn __richcmp__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let Some(b) = to_expr(o) else {
             return Ok(py.NotImplemented());
         };
         let r = match op {
             CompareOp::Eq => self.e == b,
             CompareOp::Ne => self.e != b,
-            _ => return Err(PyTypeError::new_err("formulas are compared with == and != only")),
+            _ => {
+                return Err(PyTypeError::new_err(
+                    "formulas are compared with == and != only",
+                ))
+            }
         };
-        Ok(pyo3::types::PyBool::new(py, r).to_owned().into_any().unbind())
+        Ok(pyo3::types::PyBool::new(py, r)
+            .to_owned()
+            .into_any()
+            .unbind())
     }
     fn __add__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         ret(py, to_expr(o).map(|b| self.e + b))
@@ -188,15 +237,31 @@ impl PyExpr {
     }
     fn __truediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         // An integer over an integer stays an exact rational, as in SymPy.
-        ret(py, to_expr(o).map(|b| self.e * b.pow_expr(&Expr::integer(-1))))
+        ret(
+            py,
+            to_expr(o).map(|b| self.e * b.pow_expr(&Expr::integer(-1))),
+        )
     }
     fn __rtruediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| b * self.e.pow_expr(&Expr::integer(-1))))
+        ret(
+            py,
+            to_expr(o).map(|b| b * self.e.pow_expr(&Expr::integer(-1))),
+        )
     }
-    fn __pow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, _m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __pow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        _m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         ret(py, to_expr(o).map(|b| self.e.pow_expr(&b)))
     }
-    fn __rpow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, _m: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __rpow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        _m: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         ret(py, to_expr(o).map(|b| b.pow_expr(&self.e)))
     }
     fn __neg__(&self) -> PyExpr {
@@ -206,20 +271,26 @@ impl PyExpr {
         self.clone()
     }
     fn __float__(&self) -> PyResult<f64> {
-        self.e.eval(&HashMap::new()).map_err(|_| PyTypeError::new_err("Cannot convert expression to float"))
+        self.e
+            .eval(&HashMap::new())
+            .map_err(|_| PyTypeError::new_err("Cannot convert expression to float"))
     }
 
     /// The derivative with respect to the symbol `var`, `n` times.
     #[pyo3(signature = (var, n=1))]
     fn _diff(&self, var: PyRef<'_, PyExpr>, n: usize) -> PyResult<PyExpr> {
         let name = var_name(var.e)?;
-        Ok(PyExpr { e: self.e.diff_n(&name, n) })
+        Ok(PyExpr {
+            e: self.e.diff_n(&name, n),
+        })
     }
 
     /// The formula with the symbol `var` replaced by `value`.
     fn _subs(&self, var: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<PyExpr> {
         let name = var_name(expr_arg(var)?)?;
-        Ok(PyExpr { e: self.e.subs(&name, &expr_arg(value)?) })
+        Ok(PyExpr {
+            e: self.e.subs(&name, &expr_arg(value)?),
+        })
     }
 
     /// The value at a point given as `{symbol: number}`; unbound symbols are a `ValueError`.
@@ -243,13 +314,17 @@ impl PyExpr {
                     "Since there is more than one variable in the expression, the variable(s) of differentiation must be supplied",
                 ));
             }
-            return Ok(PyExpr { e: e.diff(&vars[0]) });
+            return Ok(PyExpr {
+                e: e.diff(&vars[0]),
+            });
         }
         let mut last: Option<String> = None;
         for a in args.iter() {
             if a.is_instance_of::<PyInt>() {
                 let n: usize = a.extract()?;
-                let v = last.as_ref().ok_or_else(|| PyValueError::new_err("a derivative order must follow a symbol"))?;
+                let v = last.as_ref().ok_or_else(|| {
+                    PyValueError::new_err("a derivative order must follow a symbol")
+                })?;
                 if n == 0 {
                     return Err(PyValueError::new_err("a derivative order must be positive"));
                 }
@@ -279,7 +354,12 @@ impl PyExpr {
     /// after the substitutions `subs={x: 2}`; a formula with free symbols
     /// left is returned with the numbers substituted.
     #[pyo3(signature = (n=15, subs=None))]
-    fn evalf(&self, py: Python<'_>, n: usize, subs: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn evalf(
+        &self,
+        py: Python<'_>,
+        n: usize,
+        subs: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = n;
         let mut e = self.e;
         if let Some(s) = subs {
@@ -292,7 +372,11 @@ impl PyExpr {
             return Ok(Bound::new(py, PyExpr { e })?.into_any().unbind());
         }
         let v = e.eval(&HashMap::new()).map_err(err)?;
-        Ok(py.import("chainrule.sympy")?.getattr("Float")?.call1((v,))?.unbind())
+        Ok(py
+            .import("chainrule.sympy")?
+            .getattr("Float")?
+            .call1((v,))?
+            .unbind())
     }
 
     /// `evalf()`.
@@ -354,17 +438,24 @@ impl PyExpr {
 fn subs_pairs(args: &Bound<'_, PyTuple>) -> PyResult<Vec<(String, Expr)>> {
     let mut out = Vec::new();
     if args.len() == 2 {
-        out.push((var_name(expr_arg(&args.get_item(0)?)?)?, expr_arg(&args.get_item(1)?)?));
+        out.push((
+            var_name(expr_arg(&args.get_item(0)?)?)?,
+            expr_arg(&args.get_item(1)?)?,
+        ));
         return Ok(out);
     }
     if args.len() != 1 {
-        return Err(PyTypeError::new_err("subs takes (old, new), a dict or a list of pairs"));
+        return Err(PyTypeError::new_err(
+            "subs takes (old, new), a dict or a list of pairs",
+        ));
     }
     let a = args.get_item(0)?;
     let items: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(d) = a.cast::<PyDict>() {
         d.iter().collect()
     } else {
-        a.try_iter()?.map(|p| p?.extract()).collect::<PyResult<_>>()?
+        a.try_iter()?
+            .map(|p| p?.extract())
+            .collect::<PyResult<_>>()?
     };
     for (k, v) in items {
         out.push((var_name(expr_arg(&k)?)?, expr_arg(&v)?));
@@ -376,7 +467,9 @@ fn subs_pairs(args: &Bound<'_, PyTuple>) -> PyResult<Vec<(String, Expr)>> {
 #[pyfunction]
 fn symbol(name: &str) -> PyResult<PyExpr> {
     if !symbolic::is_name(name) {
-        return Err(PyValueError::new_err(format!("{name:?} is not a valid symbol name")));
+        return Err(PyValueError::new_err(format!(
+            "{name:?} is not a valid symbol name"
+        )));
     }
     Ok(PyExpr { e: Expr::var(name) })
 }
@@ -392,21 +485,29 @@ fn parse(text: &str) -> PyResult<PyExpr> {
 /// An exact rational p/q.
 #[pyfunction]
 fn rational(p: i64, q: i64) -> PyExpr {
-    PyExpr { e: Expr::rational(p, q) }
+    PyExpr {
+        e: Expr::rational(p, q),
+    }
 }
 
 /// A float constant (an integral value becomes an integer).
 #[pyfunction]
 fn number(x: f64) -> PyExpr {
-    PyExpr { e: Expr::constant(x) }
+    PyExpr {
+        e: Expr::constant(x),
+    }
 }
 
 /// π (`pi`) or e (`E`).
 #[pyfunction]
 fn constant(name: &str) -> PyResult<PyExpr> {
     match name {
-        "pi" => Ok(PyExpr { e: Expr::named_constant(symbolic::Constant::Pi) }),
-        "E" => Ok(PyExpr { e: Expr::named_constant(symbolic::Constant::E) }),
+        "pi" => Ok(PyExpr {
+            e: Expr::named_constant(symbolic::Constant::Pi),
+        }),
+        "E" => Ok(PyExpr {
+            e: Expr::named_constant(symbolic::Constant::E),
+        }),
         _ => Err(PyValueError::new_err(format!("no constant {name}"))),
     }
 }
@@ -437,16 +538,27 @@ impl PyProgram {
 /// Compiles `exprs` over the symbols `vars` into one program.
 #[pyfunction]
 fn compile(exprs: Vec<PyRef<'_, PyExpr>>, vars: Vec<PyRef<'_, PyExpr>>) -> PyResult<PyProgram> {
-    let names = vars.iter().map(|v| var_name(v.e)).collect::<PyResult<Vec<_>>>()?;
+    let names = vars
+        .iter()
+        .map(|v| var_name(v.e))
+        .collect::<PyResult<Vec<_>>>()?;
     let es: Vec<Expr> = exprs.iter().map(|e| e.e).collect();
     let program = symbolic::compile(&es, &names).map_err(err)?;
     let n = program.n_outputs();
-    Ok(PyProgram { program, out: vec![0.0; n] })
+    Ok(PyProgram {
+        program,
+        out: vec![0.0; n],
+    })
 }
 
 /// The k-th derivative of a formula of one symbol at `x`, by Taylor mode.
 #[pyfunction]
-fn taylor_derivatives(e: PyRef<'_, PyExpr>, var: PyRef<'_, PyExpr>, x: f64, k: usize) -> PyResult<Vec<f64>> {
+fn taylor_derivatives(
+    e: PyRef<'_, PyExpr>,
+    var: PyRef<'_, PyExpr>,
+    x: f64,
+    k: usize,
+) -> PyResult<Vec<f64>> {
     let name = var_name(var.e)?;
     let f = e.e;
     let failure = std::cell::RefCell::new(None);

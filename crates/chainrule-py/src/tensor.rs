@@ -61,7 +61,11 @@ impl GradFn {
         self.name
     }
     fn __repr__(slf: &Bound<'_, Self>) -> String {
-        format!("<{} object at {:#x}>", slf.borrow().name, slf.as_ptr() as usize)
+        format!(
+            "<{} object at {:#x}>",
+            slf.borrow().name,
+            slf.as_ptr() as usize
+        )
     }
 }
 
@@ -81,11 +85,15 @@ fn operand(obj: &Bound<'_, PyAny>) -> Option<Operand> {
     }
     if let Ok(a) = obj.extract::<PyReadonlyArrayDyn<'_, f64>>() {
         let shape = a.shape().to_vec();
-        return Tensor::from_vec(a.as_array().iter().copied().collect(), &shape).ok().map(Operand::T);
+        return Tensor::from_vec(a.as_array().iter().copied().collect(), &shape)
+            .ok()
+            .map(Operand::T);
     }
     if let Ok(a) = obj.extract::<PyReadonlyArrayDyn<'_, f32>>() {
         let shape = a.shape().to_vec();
-        return Tensor::from_vec_f32(a.as_array().iter().copied().collect(), &shape).ok().map(Operand::T);
+        return Tensor::from_vec_f32(a.as_array().iter().copied().collect(), &shape)
+            .ok()
+            .map(Operand::T);
     }
     if obj.is_instance_of::<PyInt>() {
         return obj.extract::<f64>().ok().map(Operand::N);
@@ -117,7 +125,12 @@ fn wrap(py: Python<'_>, t: PyResult<Tensor>) -> PyResult<Py<PyAny>> {
 }
 
 /// `a op b` with PyTorch's handling of Python numbers (never promoting).
-fn arith(a: &Tensor, op: BinaryOp, b: &Bound<'_, PyAny>, reflected: bool) -> Option<PyResult<Tensor>> {
+fn arith(
+    a: &Tensor,
+    op: BinaryOp,
+    b: &Bound<'_, PyAny>,
+    reflected: bool,
+) -> Option<PyResult<Tensor>> {
     Some(match operand(b)? {
         Operand::T(b) => {
             if reflected {
@@ -135,7 +148,14 @@ fn arith(a: &Tensor, op: BinaryOp, b: &Bound<'_, PyAny>, reflected: bool) -> Opt
 }
 
 /// Collects the values and shape of a nested list of numbers.
-fn nested(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>, all_int: &mut bool, all_bool: &mut bool) -> PyResult<()> {
+fn nested(
+    obj: &Bound<'_, PyAny>,
+    depth: usize,
+    shape: &mut Vec<usize>,
+    out: &mut Vec<f64>,
+    all_int: &mut bool,
+    all_bool: &mut bool,
+) -> PyResult<()> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = t.borrow();
         if depth == shape.len() {
@@ -184,7 +204,10 @@ fn nested(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mu
             let v: f64 = obj.extract().map_err(|_| {
                 PyTypeError::new_err(format!(
                     "tensor(): could not convert an element of type {} to a number",
-                    obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                    obj.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
                 ))
             })?;
             out.push(v);
@@ -196,7 +219,9 @@ fn nested(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mu
 fn make(values: Vec<f64>, shape: &[usize], dtype: DType) -> PyResult<Tensor> {
     match dtype {
         DType::F64 => Tensor::from_vec(values, shape).map_err(err),
-        DType::F32 => Tensor::from_vec_f32(values.into_iter().map(|v| v as f32).collect(), shape).map_err(err),
+        DType::F32 => {
+            Tensor::from_vec_f32(values.into_iter().map(|v| v as f32).collect(), shape).map_err(err)
+        }
     }
 }
 
@@ -211,12 +236,23 @@ fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&str>, requires_grad: bool) -> 
     if let Ok(a) = data.extract::<PyReadonlyArrayDyn<'_, f32>>() {
         let shape = a.shape().to_vec();
         let v: Vec<f64> = a.as_array().iter().map(|&x| f64::from(x)).collect();
-        return finish(make(v, &shape, dt.unwrap_or(DType::F32))?, Kind::Float, requires_grad);
+        return finish(
+            make(v, &shape, dt.unwrap_or(DType::F32))?,
+            Kind::Float,
+            requires_grad,
+        );
     }
     let mut shape = Vec::new();
     let mut values = Vec::new();
     let (mut all_int, mut all_bool) = (true, true);
-    nested(data, 0, &mut shape, &mut values, &mut all_int, &mut all_bool)?;
+    nested(
+        data,
+        0,
+        &mut shape,
+        &mut values,
+        &mut all_int,
+        &mut all_bool,
+    )?;
     let kind = if dt.is_some() || values.is_empty() {
         Kind::Float
     } else if all_bool {
@@ -226,11 +262,19 @@ fn tensor(data: &Bound<'_, PyAny>, dtype: Option<&str>, requires_grad: bool) -> 
     } else {
         Kind::Float
     };
-    let dtype = dt.unwrap_or(if kind == Kind::Float { DType::F32 } else { DType::F64 });
+    let dtype = dt.unwrap_or(if kind == Kind::Float {
+        DType::F32
+    } else {
+        DType::F64
+    });
     finish(make(values, &shape, dtype)?, kind, requires_grad)
 }
 
-fn from_array_f64(a: PyReadonlyArrayDyn<'_, f64>, dtype: DType, requires_grad: bool) -> PyResult<PyTensor> {
+fn from_array_f64(
+    a: PyReadonlyArrayDyn<'_, f64>,
+    dtype: DType,
+    requires_grad: bool,
+) -> PyResult<PyTensor> {
     let shape = a.shape().to_vec();
     let v: Vec<f64> = a.as_array().iter().copied().collect();
     finish(make(v, &shape, dtype)?, Kind::Float, requires_grad)
@@ -259,7 +303,9 @@ fn from_numpy(a: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         let v: Vec<f32> = a.as_array().iter().copied().collect();
         return Ok(PyTensor::new(Tensor::from_vec_f32(v, &shape).map_err(err)?));
     }
-    Err(PyTypeError::new_err("from_numpy: expected a float32 or float64 numpy.ndarray"))
+    Err(PyTypeError::new_err(
+        "from_numpy: expected a float32 or float64 numpy.ndarray",
+    ))
 }
 
 fn shape_arg(shape: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
@@ -272,7 +318,12 @@ fn shape_arg(shape: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
     shape.iter().map(|s| s.extract::<usize>()).collect()
 }
 
-fn filled(shape: &[usize], value: f64, dtype: Option<&str>, requires_grad: bool) -> PyResult<PyTensor> {
+fn filled(
+    shape: &[usize],
+    value: f64,
+    dtype: Option<&str>,
+    requires_grad: bool,
+) -> PyResult<PyTensor> {
     let t = Tensor::full(shape, value).to_dtype(dtype_of(dtype)?.unwrap_or(DType::F32));
     finish(t, Kind::Float, requires_grad)
 }
@@ -280,7 +331,11 @@ fn filled(shape: &[usize], value: f64, dtype: Option<&str>, requires_grad: bool)
 /// `torch.zeros(*size, dtype=None, requires_grad=False)`.
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, requires_grad=false))]
-fn zeros(size: &Bound<'_, PyTuple>, dtype: Option<&str>, requires_grad: bool) -> PyResult<PyTensor> {
+fn zeros(
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&str>,
+    requires_grad: bool,
+) -> PyResult<PyTensor> {
     filled(&shape_arg(size)?, 0.0, dtype, requires_grad)
 }
 
@@ -294,7 +349,12 @@ fn ones(size: &Bound<'_, PyTuple>, dtype: Option<&str>, requires_grad: bool) -> 
 /// `torch.full(size, value, dtype=None, requires_grad=False)`.
 #[pyfunction]
 #[pyo3(signature = (size, fill_value, dtype=None, requires_grad=false))]
-fn full(size: Vec<usize>, fill_value: f64, dtype: Option<&str>, requires_grad: bool) -> PyResult<PyTensor> {
+fn full(
+    size: Vec<usize>,
+    fill_value: f64,
+    dtype: Option<&str>,
+    requires_grad: bool,
+) -> PyResult<PyTensor> {
     filled(&size, fill_value, dtype, requires_grad)
 }
 
@@ -302,23 +362,38 @@ fn full(size: Vec<usize>, fill_value: f64, dtype: Option<&str>, requires_grad: b
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, requires_grad=false))]
 fn rand(size: &Bound<'_, PyTuple>, dtype: Option<&str>, requires_grad: bool) -> PyResult<PyTensor> {
-    let t = Tensor::rand(&shape_arg(size)?, crate::next_seed()).to_dtype(dtype_of(dtype)?.unwrap_or(DType::F32));
+    let t = Tensor::rand(&shape_arg(size)?, crate::next_seed())
+        .to_dtype(dtype_of(dtype)?.unwrap_or(DType::F32));
     finish(t, Kind::Float, requires_grad)
 }
 
 /// `torch.randn(*size, dtype=None, requires_grad=False)`.
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, requires_grad=false))]
-fn randn(size: &Bound<'_, PyTuple>, dtype: Option<&str>, requires_grad: bool) -> PyResult<PyTensor> {
-    let t = Tensor::randn(&shape_arg(size)?, crate::next_seed()).to_dtype(dtype_of(dtype)?.unwrap_or(DType::F32));
+fn randn(
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&str>,
+    requires_grad: bool,
+) -> PyResult<PyTensor> {
+    let t = Tensor::randn(&shape_arg(size)?, crate::next_seed())
+        .to_dtype(dtype_of(dtype)?.unwrap_or(DType::F32));
     finish(t, Kind::Float, requires_grad)
 }
 
 /// `torch.arange(start, end, step)`: int64 for integer arguments, as PyTorch.
 #[pyfunction]
 #[pyo3(signature = (start, end=None, step=None, dtype=None, requires_grad=false))]
-fn arange(start: &Bound<'_, PyAny>, end: Option<&Bound<'_, PyAny>>, step: Option<&Bound<'_, PyAny>>, dtype: Option<&str>, requires_grad: bool) -> PyResult<PyTensor> {
-    let ints = [Some(start), end, step].iter().flatten().all(|a| a.is_instance_of::<PyInt>());
+fn arange(
+    start: &Bound<'_, PyAny>,
+    end: Option<&Bound<'_, PyAny>>,
+    step: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&str>,
+    requires_grad: bool,
+) -> PyResult<PyTensor> {
+    let ints = [Some(start), end, step]
+        .iter()
+        .flatten()
+        .all(|a| a.is_instance_of::<PyInt>());
     let (s, e) = match end {
         Some(e) => (start.extract::<f64>()?, e.extract::<f64>()?),
         None => (0.0, start.extract::<f64>()?),
@@ -326,15 +401,30 @@ fn arange(start: &Bound<'_, PyAny>, end: Option<&Bound<'_, PyAny>>, step: Option
     let st = step.map(|s| s.extract::<f64>()).transpose()?.unwrap_or(1.0);
     let t = Tensor::arange(s, e, st).map_err(err)?;
     let dt = dtype_of(dtype)?;
-    let kind = if ints && dt.is_none() { Kind::Long } else { Kind::Float };
-    let t = t.to_dtype(dt.unwrap_or(if kind == Kind::Long { DType::F64 } else { DType::F32 }));
+    let kind = if ints && dt.is_none() {
+        Kind::Long
+    } else {
+        Kind::Float
+    };
+    let t = t.to_dtype(dt.unwrap_or(if kind == Kind::Long {
+        DType::F64
+    } else {
+        DType::F32
+    }));
     finish(t, kind, requires_grad)
 }
 
 /// `torch.autograd.grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False)`.
 #[pyfunction]
 #[pyo3(signature = (outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=false))]
-fn grad(py: Python<'_>, outputs: &Bound<'_, PyAny>, inputs: &Bound<'_, PyAny>, grad_outputs: Option<&Bound<'_, PyAny>>, retain_graph: Option<bool>, create_graph: bool) -> PyResult<Py<PyTuple>> {
+fn grad(
+    py: Python<'_>,
+    outputs: &Bound<'_, PyAny>,
+    inputs: &Bound<'_, PyAny>,
+    grad_outputs: Option<&Bound<'_, PyAny>>,
+    retain_graph: Option<bool>,
+    create_graph: bool,
+) -> PyResult<Py<PyTuple>> {
     let outs = tensors(outputs)?;
     let ins = tensors(inputs)?;
     let gos = grad_outputs.map(tensors).transpose()?;
@@ -343,7 +433,10 @@ fn grad(py: Python<'_>, outputs: &Bound<'_, PyAny>, inputs: &Bound<'_, PyAny>, g
         create_graph,
     };
     let gs = autograd::grad(&outs, &ins, gos.as_deref(), opts).map_err(err)?;
-    let items = gs.into_iter().map(|g| Bound::new(py, PyTensor::new(g))).collect::<PyResult<Vec<_>>>()?;
+    let items = gs
+        .into_iter()
+        .map(|g| Bound::new(py, PyTensor::new(g)))
+        .collect::<PyResult<Vec<_>>>()?;
     Ok(PyTuple::new(py, items)?.unbind())
 }
 
@@ -351,14 +444,18 @@ fn grad(py: Python<'_>, outputs: &Bound<'_, PyAny>, inputs: &Bound<'_, PyAny>, g
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0))]
 fn cat(tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
-    Ok(PyTensor::new(Tensor::try_cat(&self::tensors(tensors)?, dim).map_err(err)?))
+    Ok(PyTensor::new(
+        Tensor::try_cat(&self::tensors(tensors)?, dim).map_err(err)?,
+    ))
 }
 
 /// `torch.stack(tensors, dim=0)`.
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0))]
 fn stack(tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<PyTensor> {
-    Ok(PyTensor::new(Tensor::try_stack(&self::tensors(tensors)?, dim).map_err(err)?))
+    Ok(PyTensor::new(
+        Tensor::try_stack(&self::tensors(tensors)?, dim).map_err(err)?,
+    ))
 }
 
 /// A tensor or a sequence of tensors.
@@ -414,7 +511,10 @@ fn body(t: &Tensor, kind: Kind) -> String {
             if t.ndim() == 0 {
                 return format!("tensor({}", if vals[0] != 0.0 { "True" } else { "False" });
             }
-            let words: Vec<&str> = vals.iter().map(|&v| if v != 0.0 { " True" } else { "False" }).collect();
+            let words: Vec<&str> = vals
+                .iter()
+                .map(|&v| if v != 0.0 { " True" } else { "False" })
+                .collect();
             if t.ndim() == 1 {
                 format!("tensor([{}]", words.join(", "))
             } else {
@@ -467,7 +567,6 @@ fn axes(dim: Option<&Bound<'_, PyAny>>, ndim: usize) -> PyResult<Option<Vec<isiz
         }
     }
 }
-
 
 #[pymethods]
 impl PyTensor {
@@ -579,7 +678,12 @@ impl PyTensor {
 
     /// `numpy.asarray(tensor)`.
     #[pyo3(signature = (dtype=None, copy=None))]
-    fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
+    fn __array__<'py>(
+        &self,
+        py: Python<'py>,
+        dtype: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let _ = copy;
         let a = self.detach().numpy(py)?;
         match dtype {
@@ -591,7 +695,7 @@ impl PyTensor {
     fn __format__(&self, py: Python<'_>, spec: &str) -> PyResult<String> {
         if self.t.ndim() == 0 {
             let v = self.item(py)?;
-            return Ok(v.bind(py).call_method1("__format__", (spec,))?.extract()?);
+            return v.bind(py).call_method1("__format__", (spec,))?.extract();
         }
         Ok(repr(&self.t, self.kind))
     }
@@ -643,7 +747,9 @@ impl PyTensor {
 
     fn __index__(&self) -> PyResult<i64> {
         if self.kind == Kind::Float {
-            return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
+            return Err(PyTypeError::new_err(
+                "only integer tensors of a single element can be converted to an index",
+            ));
         }
         Ok(self.t.try_item().map_err(err)? as i64)
     }
@@ -715,7 +821,12 @@ impl PyTensor {
             None => Ok(not_implemented(py)),
         }
     }
-    fn __pow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, _modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __pow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        _modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         match operand(o) {
             Some(Operand::N(c)) => {
                 if c == c.trunc() && c.abs() <= i32::MAX as f64 {
@@ -728,7 +839,12 @@ impl PyTensor {
             None => Ok(not_implemented(py)),
         }
     }
-    fn __rpow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, _modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __rpow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        _modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         match arith(&self.t, BinaryOp::Pow, o, true) {
             Some(r) => wrap(py, r),
             None => Ok(not_implemented(py)),
@@ -756,7 +872,12 @@ impl PyTensor {
         PyTensor::new(self.t.abs())
     }
 
-    fn __richcmp__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let Some(b) = operand(o) else {
             return Ok(not_implemented(py));
         };
@@ -774,7 +895,9 @@ impl PyTensor {
             CompareOp::Ne => self.t.try_eq(&b).map(|e| 1.0 - &e),
         }
         .map_err(err)?;
-        Ok(Bound::new(py, PyTensor::with_kind(r.detach(), Kind::Bool))?.into_any().unbind())
+        Ok(Bound::new(py, PyTensor::with_kind(r.detach(), Kind::Bool))?
+            .into_any()
+            .unbind())
     }
 
     // ----- in-place updates (what optimizers and `w -= lr * w.grad` do) -----
@@ -807,7 +930,10 @@ impl PyTensor {
     }
 
     /// Copies `src`'s values in place.
-    fn copy_<'py>(mut slf: PyRefMut<'py, Self>, src: PyRef<'py, PyTensor>) -> PyResult<PyRefMut<'py, Self>> {
+    fn copy_<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        src: PyRef<'py, PyTensor>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
         if src.t.shape() != slf.t.shape() {
             return Err(PyRuntimeError::new_err("copy_: shapes differ"));
         }
@@ -837,7 +963,10 @@ impl PyTensor {
 
     /// Sets `requires_grad` in place and returns the tensor.
     #[pyo3(signature = (requires_grad=true))]
-    fn requires_grad_<'py>(mut slf: PyRefMut<'py, Self>, requires_grad: bool) -> PyResult<PyRefMut<'py, Self>> {
+    fn requires_grad_<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        requires_grad: bool,
+    ) -> PyResult<PyRefMut<'py, Self>> {
         slf.set_requires_grad(requires_grad)?;
         Ok(slf)
     }
@@ -894,7 +1023,12 @@ impl PyTensor {
 
     /// Backpropagates from this tensor into the `.grad` of the leaves.
     #[pyo3(signature = (gradient=None, retain_graph=None, create_graph=false))]
-    fn backward(&self, gradient: Option<PyRef<'_, PyTensor>>, retain_graph: Option<bool>, create_graph: bool) -> PyResult<()> {
+    fn backward(
+        &self,
+        gradient: Option<PyRef<'_, PyTensor>>,
+        retain_graph: Option<bool>,
+        create_graph: bool,
+    ) -> PyResult<()> {
         if !self.t.is_requires_grad() {
             return Err(PyRuntimeError::new_err(
                 "element 0 of tensors does not require grad and does not have a grad_fn",
@@ -968,18 +1102,29 @@ impl PyTensor {
 
     #[pyo3(signature = (*shape))]
     fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
-        let dims: Vec<isize> = if shape.len() == 1 && shape.get_item(0)?.extract::<Vec<isize>>().is_ok() {
-            shape.get_item(0)?.extract()?
-        } else {
-            shape.iter().map(|s| s.extract::<isize>()).collect::<PyResult<_>>()?
-        };
+        let dims: Vec<isize> =
+            if shape.len() == 1 && shape.get_item(0)?.extract::<Vec<isize>>().is_ok() {
+                shape.get_item(0)?.extract()?
+            } else {
+                shape
+                    .iter()
+                    .map(|s| s.extract::<isize>())
+                    .collect::<PyResult<_>>()?
+            };
         let n = self.t.numel();
-        let known: usize = dims.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+        let known: usize = dims
+            .iter()
+            .filter(|&&d| d >= 0)
+            .map(|&d| d as usize)
+            .product();
         let dims: Vec<usize> = dims
             .iter()
             .map(|&d| if d < 0 { n / known.max(1) } else { d as usize })
             .collect();
-        Ok(PyTensor::with_kind(self.t.try_reshape(&dims).map_err(err)?, self.kind))
+        Ok(PyTensor::with_kind(
+            self.t.try_reshape(&dims).map_err(err)?,
+            self.kind,
+        ))
     }
 
     #[pyo3(signature = (*shape))]
@@ -995,7 +1140,10 @@ impl PyTensor {
         if self.t.ndim() < 2 {
             return Ok(PyTensor::with_kind(self.t.clone(), self.kind));
         }
-        Ok(PyTensor::with_kind(self.t.try_transpose(0, 1).map_err(err)?, self.kind))
+        Ok(PyTensor::with_kind(
+            self.t.try_transpose(0, 1).map_err(err)?,
+            self.kind,
+        ))
     }
 
     #[getter(T)]
@@ -1005,20 +1153,32 @@ impl PyTensor {
             return Ok(PyTensor::with_kind(self.t.clone(), self.kind));
         }
         let axes: Vec<usize> = (0..n).rev().collect();
-        Ok(PyTensor::with_kind(self.t.try_permute(&axes).map_err(err)?, self.kind))
+        Ok(PyTensor::with_kind(
+            self.t.try_permute(&axes).map_err(err)?,
+            self.kind,
+        ))
     }
 
     fn transpose(&self, a: isize, b: isize) -> PyResult<PyTensor> {
-        Ok(PyTensor::with_kind(self.t.try_transpose(a, b).map_err(err)?, self.kind))
+        Ok(PyTensor::with_kind(
+            self.t.try_transpose(a, b).map_err(err)?,
+            self.kind,
+        ))
     }
 
     #[pyo3(signature = (dim=None))]
     fn squeeze(&self, dim: Option<isize>) -> PyResult<PyTensor> {
-        Ok(PyTensor::with_kind(self.t.try_squeeze(dim).map_err(err)?, self.kind))
+        Ok(PyTensor::with_kind(
+            self.t.try_squeeze(dim).map_err(err)?,
+            self.kind,
+        ))
     }
 
     fn unsqueeze(&self, dim: isize) -> PyResult<PyTensor> {
-        Ok(PyTensor::with_kind(self.t.try_unsqueeze(dim).map_err(err)?, self.kind))
+        Ok(PyTensor::with_kind(
+            self.t.try_unsqueeze(dim).map_err(err)?,
+            self.kind,
+        ))
     }
 
     fn __getitem__(&self, idx: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -1034,37 +1194,57 @@ impl PyTensor {
                 axis += 1;
                 continue;
             }
-            if item.is_instance_of::<PyInt>() || item.cast::<PyTensor>().is_ok_and(|p| p.borrow().kind == Kind::Long) {
+            if item.is_instance_of::<PyInt>()
+                || item
+                    .cast::<PyTensor>()
+                    .is_ok_and(|p| p.borrow().kind == Kind::Long)
+            {
                 let i: isize = if let Ok(p) = item.cast::<PyTensor>() {
                     p.borrow().t.try_item().map_err(err)? as isize
                 } else {
                     item.extract()?
                 };
-                let n = *t.shape().get(axis as usize).ok_or_else(|| PyIndexError::new_err("too many indices for tensor"))?;
+                let n = *t
+                    .shape()
+                    .get(axis as usize)
+                    .ok_or_else(|| PyIndexError::new_err("too many indices for tensor"))?;
                 t = t.try_select(axis, index(i, n)?).map_err(err)?;
                 continue;
             }
             if let Ok(s) = item.cast::<PySlice>() {
-                let n = *t.shape().get(axis as usize).ok_or_else(|| PyIndexError::new_err("too many indices for tensor"))?;
+                let n = *t
+                    .shape()
+                    .get(axis as usize)
+                    .ok_or_else(|| PyIndexError::new_err("too many indices for tensor"))?;
                 let ind = s.indices(n as isize)?;
                 if ind.step == 1 {
                     let len = (ind.stop - ind.start).max(0) as usize;
                     t = t.try_narrow(axis, ind.start as usize, len).map_err(err)?;
                 } else {
-                    let picks: Vec<usize> = (0..ind.slicelength).map(|k| (ind.start + k as isize * ind.step) as usize).collect();
+                    let picks: Vec<usize> = (0..ind.slicelength)
+                        .map(|k| (ind.start + k as isize * ind.step) as usize)
+                        .collect();
                     t = t.try_index_select(axis, &picks).map_err(err)?;
                 }
                 axis += 1;
                 continue;
             }
             if let Ok(list) = item.extract::<Vec<isize>>() {
-                let n = *t.shape().get(axis as usize).ok_or_else(|| PyIndexError::new_err("too many indices for tensor"))?;
-                let picks = list.iter().map(|&i| index(i, n)).collect::<PyResult<Vec<_>>>()?;
+                let n = *t
+                    .shape()
+                    .get(axis as usize)
+                    .ok_or_else(|| PyIndexError::new_err("too many indices for tensor"))?;
+                let picks = list
+                    .iter()
+                    .map(|&i| index(i, n))
+                    .collect::<PyResult<Vec<_>>>()?;
                 t = t.try_index_select(axis, &picks).map_err(err)?;
                 axis += 1;
                 continue;
             }
-            return Err(PyTypeError::new_err("only integers, slices, None and integer lists are valid indices"));
+            return Err(PyTypeError::new_err(
+                "only integers, slices, None and integer lists are valid indices",
+            ));
         }
         Ok(PyTensor::with_kind(t, self.kind))
     }
@@ -1117,7 +1297,12 @@ impl PyTensor {
     #[pyo3(signature = (dim=None, keepdim=false))]
     fn argmax(&self, dim: Option<isize>, keepdim: bool) -> PyResult<PyTensor> {
         let t = match dim {
-            None => Tensor::scalar(self.t.argmax().ok_or_else(|| PyRuntimeError::new_err("argmax of an empty tensor"))? as f64),
+            None => Tensor::scalar(
+                self.t
+                    .argmax()
+                    .ok_or_else(|| PyRuntimeError::new_err("argmax of an empty tensor"))?
+                    as f64,
+            ),
             Some(d) => self.t.try_argmax_dim(d, keepdim).map_err(err)?.detach(),
         };
         Ok(PyTensor::with_kind(t, Kind::Long))
@@ -1143,7 +1328,9 @@ impl PyTensor {
 
     #[pyo3(signature = (dim, keepdim=false))]
     fn logsumexp(&self, dim: isize, keepdim: bool) -> PyResult<PyTensor> {
-        Ok(PyTensor::new(self.t.try_logsumexp(dim, keepdim).map_err(err)?))
+        Ok(PyTensor::new(
+            self.t.try_logsumexp(dim, keepdim).map_err(err)?,
+        ))
     }
 
     fn pow(&self, py: Python<'_>, e: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -1159,14 +1346,20 @@ impl PyTensor {
         }
         let shape = IxDyn(self.t.shape());
         Ok(match (self.kind, self.t.dtype()) {
-            (Kind::Long, _) => ArrayD::from_shape_vec(shape, self.t.to_vec().into_iter().map(|v| v as i64).collect())
-                .map_err(|e| PyValueError::new_err(e.to_string()))?
-                .into_pyarray(py)
-                .into_any(),
-            (Kind::Bool, _) => ArrayD::from_shape_vec(shape, self.t.to_vec().into_iter().map(|v| v != 0.0).collect())
-                .map_err(|e| PyValueError::new_err(e.to_string()))?
-                .into_pyarray(py)
-                .into_any(),
+            (Kind::Long, _) => ArrayD::from_shape_vec(
+                shape,
+                self.t.to_vec().into_iter().map(|v| v as i64).collect(),
+            )
+            .map_err(|e| PyValueError::new_err(e.to_string()))?
+            .into_pyarray(py)
+            .into_any(),
+            (Kind::Bool, _) => ArrayD::from_shape_vec(
+                shape,
+                self.t.to_vec().into_iter().map(|v| v != 0.0).collect(),
+            )
+            .map_err(|e| PyValueError::new_err(e.to_string()))?
+            .into_pyarray(py)
+            .into_any(),
             (Kind::Float, DType::F32) => ArrayD::from_shape_vec(shape, self.t.to_vec_f32())
                 .map_err(|e| PyValueError::new_err(e.to_string()))?
                 .into_pyarray(py)
@@ -1224,8 +1417,9 @@ impl PyTensor {
 
     fn inplace(&mut self, op: BinaryOp, o: &Bound<'_, PyAny>) -> PyResult<()> {
         self.check_inplace()?;
-        let r = arith(&self.t, op, o, false)
-            .ok_or_else(|| PyTypeError::new_err("unsupported operand for an in-place operation"))??;
+        let r = arith(&self.t, op, o, false).ok_or_else(|| {
+            PyTypeError::new_err("unsupported operand for an in-place operation")
+        })??;
         if r.shape() != self.t.shape() {
             return Err(PyRuntimeError::new_err(format!(
                 "output with shape {:?} doesn't match the broadcast shape {:?}",
