@@ -24,7 +24,6 @@ rm -rf "$root/target/wheels/chainrule-"*.whl
 "$venv/bin/maturin" build --release --manifest-path crates/chainrule-py/Cargo.toml \
     --interpreter "$venv/bin/python" --out "$root/target/wheels" --quiet
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$root"/target/wheels/chainrule-*.whl
-"$venv/bin/python" -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
 set +e
 (cd "$root/tests/python" && "$venv/bin/python" -m pytest -q ${PYTEST_ARGS:-})
 rc=$?
