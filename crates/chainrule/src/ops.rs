@@ -108,28 +108,29 @@ macro_rules! for_each_unary_op {
 }
 
 /// The table of binary operations, read as [`for_each_unary_op!`] is. A row
-/// is `kind Variant { method, names, backward, latex, smooth, (x domain,
-/// y domain), |x, y| kernel }`.
+/// is `kind Variant { method, names, function, backward, latex, smooth,
+/// (x domain, y domain), |x, y| kernel }`, where `function` is PyTorch's
+/// name of the function (`maximum`), which error messages use.
 macro_rules! for_each_binary_op {
     ($($callback:ident)::+ $(, $($args:tt)*)?) => {
         $($callback)::+! { [$($($args)*)?]
-        // kind name     method  names     backward            latex                     smooth  domains (x, y)                                       kernel
+        // kind name     method  names     function   backward            latex                     smooth  domains (x, y)                                       kernel
         /// x + y
-        op   Add       { _,      "+",      "AddBackward0",     "+",                      smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x + y }
+        op   Add       { _,      "+",      "add",     "AddBackward0",     "+",                      smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x + y }
         /// x − y
-        op   Sub       { _,      "-",      "SubBackward0",     "-",                      smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x - y }
+        op   Sub       { _,      "-",      "sub",     "SubBackward0",     "-",                      smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x - y }
         /// x · y
-        op   Mul       { _,      "*",      "MulBackward0",     r"\cdot",                 smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x * y }
+        op   Mul       { _,      "*",      "mul",     "MulBackward0",     r"\cdot",                 smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x * y }
         /// x / y
-        op   Div       { _,      "/",      "DivBackward0",     "/",                      smooth, (Domain::WHOLE, Domain::WHOLE.gap(0.3)),             |x, y| x / y }
+        op   Div       { _,      "/",      "div",     "DivBackward0",     "/",                      smooth, (Domain::WHOLE, Domain::WHOLE.gap(0.3)),             |x, y| x / y }
         /// xʸ
-        fn   Pow       { pow,    "pow",    "PowBackward1",     "pow",                    smooth, (Domain::new(0.3, 2.0), Domain::WHOLE),              |x, y| x.powf(y) }
+        fn   Pow       { pow,    "pow",    "pow",     "PowBackward1",     "pow",                    smooth, (Domain::new(0.3, 2.0), Domain::WHOLE),              |x, y| x.powf(y) }
         /// atan2(y, x): the angle of the point (x, y); the first argument is y.
-        fn   Atan2     { atan2,  "atan2",  "Atan2Backward0",   r"\operatorname{atan2}",  smooth, (Domain::WHOLE.gap(0.3), Domain::WHOLE.gap(0.3)),    |x, y| x.atan2(y) }
+        fn   Atan2     { atan2,  "atan2",  "atan2",   "Atan2Backward0",   r"\operatorname{atan2}",  smooth, (Domain::WHOLE.gap(0.3), Domain::WHOLE.gap(0.3)),    |x, y| x.atan2(y) }
         /// The larger argument; on a tie the whole gradient goes to the first.
-        fn   Max       { max,    "max",    "MaximumBackward0", r"\max",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| maximum(x, y) }
+        fn   Max       { max,    "max",    "maximum", "MaximumBackward0", r"\max",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| maximum(x, y) }
         /// The smaller argument; on a tie the whole gradient goes to the first.
-        fn   Min       { min,    "min",    "MinimumBackward0", r"\min",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| minimum(x, y) }
+        fn   Min       { min,    "min",    "minimum", "MinimumBackward0", r"\min",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| minimum(x, y) }
         }
     };
 }
@@ -305,8 +306,8 @@ macro_rules! define_binary_op {
     ([] $(
         $(#[$doc:meta])*
         $kind:ident $V:ident {
-            $method:tt, $name:literal $(| $alias:literal)*, $backward:literal, $latex:literal,
-            $smooth:ident, $domain:expr, |$x:ident, $y:ident| $kernel:expr
+            $method:tt, $name:literal $(| $alias:literal)*, $function:literal, $backward:literal,
+            $latex:literal, $smooth:ident, $domain:expr, |$x:ident, $y:ident| $kernel:expr
         }
     )*) => {
         /// A primitive function of two arguments (one row of the op table
@@ -351,6 +352,14 @@ macro_rules! define_binary_op {
                 BinaryOp::ALL.into_iter().find(|op| {
                     op.grammar_name() == Some(name) || op.aliases().contains(&name)
                 })
+            }
+
+            /// PyTorch's name of the function (`add`, `maximum`), as error
+            /// messages name it.
+            pub fn function_name(self) -> &'static str {
+                match self {
+                    $( BinaryOp::$V => $function, )*
+                }
             }
 
             /// The name PyTorch gives the backward node of this operation.
@@ -574,13 +583,8 @@ mod tests {
                 None => assert_eq!(BinaryOp::from_name(op.name()), None),
             }
         }
-        let named = BinaryOp::ALL
-            .into_iter()
-            .filter(|op| op.grammar_name().is_some());
-        assert_eq!(
-            named.collect::<Vec<_>>(),
-            [BinaryOp::Pow, BinaryOp::Atan2, BinaryOp::Max, BinaryOp::Min]
-        );
+        assert_eq!(BinaryOp::from_name("pow"), Some(BinaryOp::Pow));
+        assert_eq!(BinaryOp::from_name("+"), None);
     }
 
     #[test]

@@ -590,7 +590,9 @@ pub(crate) fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
         Mul => return mul([a, b]),
         Div => return mul([a, pow(b, Expr::minus_one())]),
         Pow => return pow(a, b),
-        Atan2 | Max | Min => {}
+        // Functions of two arguments (atan2, max, min, and any new row of
+        // the op table): folded when both are numbers, else a node.
+        _ => {}
     }
     if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
         match op {
