@@ -559,12 +559,12 @@ pub fn to_dot(w: &Wengert, expr: &str, point: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wengert::tests::sigmoid_steps;
-    use crate::wengert::Step;
+    use crate::wengert::tests::sigmoid_syntax;
+    use chainrule::symbolic::parse_syntax;
 
     #[test]
     fn svg_has_every_node_and_edge_label() {
-        let w = Wengert::build(&sigmoid_steps(), |_| 2.0);
+        let w = Wengert::build(&sigmoid_syntax(), |_| 2.0);
         let svg = to_svg(&w, "1/(1+exp(-x))", "x = 2");
         assert!(svg.starts_with("<svg"));
         assert!(svg.trim_end().ends_with("</svg>"));
@@ -584,7 +584,7 @@ mod tests {
 
     #[test]
     fn layers_run_left_to_right() {
-        let w = Wengert::build(&sigmoid_steps(), |_| 2.0);
+        let w = Wengert::build(&sigmoid_syntax(), |_| 2.0);
         let l = layers(&w);
         let by_name = |name: &str| w.nodes.iter().position(|n| n.name == name).unwrap();
         assert!(l[by_name("x")] < l[by_name("a")]);
@@ -594,16 +594,8 @@ mod tests {
 
     #[test]
     fn long_edges_get_lanes() {
-        use chainrule::{BinaryOp, UnaryOp};
         // x + exp(sin(x)): the edge x → + skips the columns of sin and exp.
-        let steps = vec![
-            Step::Input("x".into()),
-            Step::Input("x".into()),
-            Step::Unary(UnaryOp::Sin, 1),
-            Step::Unary(UnaryOp::Exp, 2),
-            Step::Binary(BinaryOp::Add, 0, 3),
-        ];
-        let w = Wengert::build(&steps, |_| 0.5);
+        let w = Wengert::build(&parse_syntax("x + exp(sin(x))").unwrap(), |_| 0.5);
         let l = layout(&w);
         let long = l
             .chains
@@ -621,7 +613,7 @@ mod tests {
 
     #[test]
     fn dot_is_a_digraph() {
-        let w = Wengert::build(&sigmoid_steps(), |_| 2.0);
+        let w = Wengert::build(&sigmoid_syntax(), |_| 2.0);
         let dot = to_dot(&w, "1/(1+exp(-x))", "x = 2");
         assert!(dot.starts_with("digraph chainrule {"));
         assert_eq!(dot.matches(" -> ").count(), 6);

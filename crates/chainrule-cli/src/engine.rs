@@ -15,7 +15,7 @@ use chainrule::{Taylor, Tensor, UnaryOp};
 
 use crate::error::{quote, CliError, CliResult};
 use crate::point::{is_name, Point};
-use crate::wengert::{Step, Wengert};
+use crate::wengert::{Kind, Wengert};
 
 /// Longest derivative order `diff` computes (formulas can grow quickly).
 pub const MAX_DIFF_ORDER: u32 = 32;
@@ -114,15 +114,7 @@ impl Parsed {
         if leaves.is_empty() || !y.is_requires_grad() {
             return Ok((value, vec![0.0; n], vec![vec![0.0; n]; n]));
         }
-        let g = autograd::grad(
-            &[y],
-            &leaves,
-            None,
-            GradOptions {
-                retain_graph: true,
-                create_graph: true,
-            },
-        )?;
+        let g = autograd::grad(&[y], &leaves, None, GradOptions::CREATE_GRAPH)?;
         let mut hess = Vec::with_capacity(n);
         for gi in &g {
             if gi.is_requires_grad() {
@@ -130,10 +122,7 @@ impl Parsed {
                     std::slice::from_ref(gi),
                     &leaves,
                     None,
-                    GradOptions {
-                        retain_graph: true,
-                        ..Default::default()
-                    },
+                    GradOptions::RETAIN_GRAPH,
                 )?;
                 hess.push(row.iter().map(Tensor::item).collect());
             } else {
@@ -182,42 +171,28 @@ impl Parsed {
         Ok((0..=k).map(|i| series.coeff(i)).collect())
     }
 
-    /// The expression as [`Step`]s for the Wengert list.
-    pub fn steps(&self) -> Vec<Step> {
-        self.syntax
-            .nodes
-            .iter()
-            .map(|n| match &n.kind {
-                SyntaxKind::Number { value, text } => Step::Const(*value, text.clone()),
-                SyntaxKind::Constant(c) => Step::Const(c.value(), c.name().to_string()),
-                SyntaxKind::Variable(v) => Step::Input(v.clone()),
-                SyntaxKind::Unary(op, a) => Step::Unary(*op, *a),
-                SyntaxKind::Binary(op, a, b) => Step::Binary(*op, *a, *b),
-            })
-            .collect()
-    }
-
     /// The Wengert list at the point, with each local derivative also as a
     /// formula in the nodes' names (the rules table run on symbols).
     pub fn wengert(&self, point: &Point) -> Wengert {
-        let mut w = Wengert::build(&self.steps(), |n| point.get(n).unwrap_or(f64::NAN));
+        let mut w = Wengert::build(&self.syntax, |n| point.get(n).unwrap_or(f64::NAN));
         let symbols: Vec<Expr> = w
             .nodes
             .iter()
             .map(|n| match n.kind {
-                crate::wengert::Kind::Const => Expr::constant(n.value),
+                Kind::Const => Expr::constant(n.value),
                 _ => Expr::var(&n.name),
             })
             .collect();
         for i in 0..w.nodes.len() {
             let node = &w.nodes[i];
-            let formulas: Vec<Option<String>> = match (node.prim, node.args.as_slice()) {
-                (Some(crate::wengert::Prim::Unary(op)), [a]) => {
-                    vec![Some(local_unary(op, &symbols[*a], &symbols[i]))]
+            let kind = &self.syntax.nodes[node.source].kind;
+            let formulas: Vec<Option<String>> = match (kind, node.args.as_slice()) {
+                (SyntaxKind::Unary(op, _), [a]) => {
+                    vec![Some(local_unary(*op, &symbols[*a], &symbols[i]))]
                 }
-                (Some(crate::wengert::Prim::Binary(op)), [a, b]) => {
+                (SyntaxKind::Binary(op, ..), [a, b]) => {
                     let (da, db) =
-                        chainrule::rules::d_binary(op, &symbols[*a], &symbols[*b], &symbols[i]);
+                        chainrule::rules::d_binary(*op, &symbols[*a], &symbols[*b], &symbols[i]);
                     vec![Some(da.to_string()), Some(db.to_string())]
                 }
                 _ => continue,

@@ -1,33 +1,26 @@
-//! Central finite differences with Richardson extrapolation: the third
-//! opinion that every derivative the CLI prints is checked against. They
-//! share nothing with the autodiff engines but f64 evaluation.
+//! Finite differences: the third opinion that every derivative the CLI
+//! prints is checked against. They share nothing with the autodiff engines
+//! but f64 evaluation, and they are the library's one implementation
+//! ([`chainrule::check::numerical_derivative`]) with the CLI's steps.
 
-/// f'(x) by central differences at h and h/2 combined by Richardson
-/// extrapolation (error O(h⁴)), with h scaled to |x|.
+use chainrule::check::{numerical_derivative, numerical_gradient, FdOptions};
+
+/// The CLI's steps: h = 10⁻³·max(1, |x|), then h/2 and h/4, combined by two
+/// rounds of Richardson extrapolation (O(h²) → O(h⁴) → O(h⁶)).
+const STEPS: FdOptions = FdOptions {
+    step: 1e-3,
+    relative: true,
+    rounds: 2,
+};
+
+/// f'(x) by central differences with Richardson extrapolation ([`STEPS`]).
 pub fn derivative(f: impl Fn(f64) -> f64, x: f64) -> f64 {
-    let h = 1e-3 * x.abs().max(1.0);
-    let d = |h: f64| (f(x + h) - f(x - h)) / (2.0 * h);
-    let (d1, d2, d4) = (d(h), d(h / 2.0), d(h / 4.0));
-    // Two rounds of Richardson: O(h²) → O(h⁴) → O(h⁶).
-    let r1 = (4.0 * d2 - d1) / 3.0;
-    let r2 = (4.0 * d4 - d2) / 3.0;
-    (16.0 * r2 - r1) / 15.0
+    numerical_derivative(f, x, STEPS)
 }
 
 /// ∂f/∂xᵢ for every i, by [`derivative`] along each coordinate.
 pub fn gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            derivative(
-                |t| {
-                    let mut p = x.to_vec();
-                    p[i] = t;
-                    f(&p)
-                },
-                x[i],
-            )
-        })
-        .collect()
+    numerical_gradient(f, x, STEPS)
 }
 
 /// Relative difference |a − b| / max(|a|, |b|), 0 when both are 0 or equal

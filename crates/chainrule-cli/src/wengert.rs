@@ -2,25 +2,14 @@
 //! node per operation (a = −x, b = exp(a), c = 1 + b, f = 1/c), its forward
 //! value, its local derivatives (from `chainrule::rules` at f64) and its
 //! adjoint ∂f/∂node from the reverse sweep. `explain` prints it, `graph`
-//! draws it.
+//! draws it. It is built from the library's [`Syntax`] (the expression as
+//! written), each node keeping the index of the syntax node it came from.
 
 use chainrule::rules::{d_binary, d_unary};
+use chainrule::symbolic::{Syntax, SyntaxKind};
 use chainrule::{BinaryOp, UnaryOp};
 
 use crate::json::{num_text, Json};
-
-/// One step of an expression as written, in post-order (arguments first).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    /// A variable of the expression (its occurrences are merged into one node).
-    Input(String),
-    /// A number or a named constant (`pi`, `e`), with its text as written.
-    Const(f64, String),
-    /// A function or operator of one argument (index of an earlier step).
-    Unary(UnaryOp, usize),
-    /// An operator or function of two arguments.
-    Binary(BinaryOp, usize, usize),
-}
 
 /// What a node of the list is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,20 +22,12 @@ pub enum Kind {
     Op,
 }
 
-/// The primitive of an operation node.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Prim {
-    /// One argument.
-    Unary(UnaryOp),
-    /// Two arguments.
-    Binary(BinaryOp),
-}
-
 /// A node of the Wengert list.
 #[derive(Debug, Clone)]
 pub struct Node {
-    /// The primitive, for operation nodes.
-    pub prim: Option<Prim>,
+    /// The node of the expression's [`Syntax`] it was made from (a
+    /// variable's first occurrence): what it is, as written.
+    pub source: usize,
     /// Its name: the variable's name, the constant's text, or a fresh letter.
     pub name: String,
     /// Input, constant or operation.
@@ -80,39 +61,47 @@ pub struct Wengert {
 const RESERVED: [&str; 3] = ["e", "f", "pi"];
 
 impl Wengert {
-    /// Builds the list from steps (post-order, the last step is the output),
-    /// evaluates it at `value_of` (the value of each variable), takes each
-    /// node's local derivatives from the rules table, and runs the reverse
-    /// sweep. The output node is named `f` (unless a variable is called `f`).
-    pub fn build(steps: &[Step], value_of: impl Fn(&str) -> f64) -> Wengert {
-        let var_names: Vec<&str> = steps
+    /// Builds the list from the expression as written (its [`Syntax`], in
+    /// post-order, the root last): one node per syntax node, except that
+    /// the occurrences of a variable share one. Evaluates it at `value_of`
+    /// (the value of each variable), takes each node's local derivatives
+    /// from the rules table, and runs the reverse sweep. The output node is
+    /// named `f` (unless a variable is called `f`).
+    pub fn build(syntax: &Syntax, value_of: impl Fn(&str) -> f64) -> Wengert {
+        let written = &syntax.nodes;
+        let var_names: Vec<&str> = written
             .iter()
-            .filter_map(|s| match s {
-                Step::Input(n) => Some(n.as_str()),
+            .filter_map(|s| match &s.kind {
+                SyntaxKind::Variable(n) => Some(n.as_str()),
                 _ => None,
             })
             .collect();
         let mut fresh = FreshNames::new(&var_names);
         let mut nodes: Vec<Node> = Vec::new();
-        // Step index → node index (occurrences of a variable share one node).
-        let mut map: Vec<usize> = Vec::with_capacity(steps.len());
+        // Syntax index → node index (occurrences of a variable share one node).
+        let mut map: Vec<usize> = Vec::with_capacity(written.len());
         let mut input_of: std::collections::HashMap<String, usize> = Default::default();
-        let last = steps.len().saturating_sub(1);
-        for (si, step) in steps.iter().enumerate() {
-            let idx = match step {
-                Step::Input(name) => match input_of.get(name) {
+        let last = written.len().saturating_sub(1);
+        for (si, sn) in written.iter().enumerate() {
+            let idx = match &sn.kind {
+                SyntaxKind::Variable(name) => match input_of.get(name) {
                     Some(&i) => i,
                     None => {
-                        nodes.push(leaf(name.clone(), Kind::Input, "input", value_of(name)));
+                        nodes.push(leaf(name.clone(), Kind::Input, "input", value_of(name), si));
                         input_of.insert(name.clone(), nodes.len() - 1);
                         nodes.len() - 1
                     }
                 },
-                Step::Const(v, text) => {
-                    nodes.push(leaf(text.clone(), Kind::Const, "const", *v));
+                SyntaxKind::Number { value, text } => {
+                    nodes.push(leaf(text.clone(), Kind::Const, "const", *value, si));
                     nodes.len() - 1
                 }
-                Step::Unary(op, a) => {
+                SyntaxKind::Constant(c) => {
+                    let name = c.name().to_string();
+                    nodes.push(leaf(name, Kind::Const, "const", c.value(), si));
+                    nodes.len() - 1
+                }
+                SyntaxKind::Unary(op, a) => {
                     let a = map[*a];
                     let x = nodes[a].value;
                     let y = op.eval(x);
@@ -124,7 +113,7 @@ impl Wengert {
                         fresh.next()
                     };
                     nodes.push(Node {
-                        prim: Some(Prim::Unary(*op)),
+                        source: si,
                         name,
                         kind: Kind::Op,
                         op: op_name_unary(*op),
@@ -137,7 +126,7 @@ impl Wengert {
                     });
                     nodes.len() - 1
                 }
-                Step::Binary(op, a, b) => {
+                SyntaxKind::Binary(op, a, b) => {
                     let (a, b) = (map[*a], map[*b]);
                     let (x, y) = (nodes[a].value, nodes[b].value);
                     let out = op.eval(x, y);
@@ -149,7 +138,7 @@ impl Wengert {
                         fresh.next()
                     };
                     nodes.push(Node {
-                        prim: Some(Prim::Binary(*op)),
+                        source: si,
                         name,
                         kind: Kind::Op,
                         op: op.name().to_string(),
@@ -439,9 +428,9 @@ impl Wengert {
     }
 }
 
-fn leaf(name: String, kind: Kind, op: &str, value: f64) -> Node {
+fn leaf(name: String, kind: Kind, op: &str, value: f64, source: usize) -> Node {
     Node {
-        prim: None,
+        source,
         formula: name.clone(),
         name,
         kind,
@@ -584,23 +573,16 @@ pub fn short(x: f64) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use chainrule::symbolic::parse_syntax;
 
     /// 1/(1+exp(-x)) as seed 002 writes it: a = −x, b = exp(a), c = 1 + b, s = 1/c.
-    pub(crate) fn sigmoid_steps() -> Vec<Step> {
-        vec![
-            Step::Const(1.0, "1".into()),
-            Step::Const(1.0, "1".into()),
-            Step::Input("x".into()),
-            Step::Unary(UnaryOp::Neg, 2),
-            Step::Unary(UnaryOp::Exp, 3),
-            Step::Binary(BinaryOp::Add, 1, 4),
-            Step::Binary(BinaryOp::Div, 0, 5),
-        ]
+    pub(crate) fn sigmoid_syntax() -> Syntax {
+        parse_syntax("1/(1+exp(-x))").unwrap()
     }
 
     #[test]
     fn sigmoid_matches_the_seed_by_hand() {
-        let w = Wengert::build(&sigmoid_steps(), |_| 2.0);
+        let w = Wengert::build(&sigmoid_syntax(), |_| 2.0);
         let names: Vec<&str> = w
             .nodes
             .iter()
@@ -629,14 +611,7 @@ pub(crate) mod tests {
     #[test]
     fn shared_inputs_accumulate() {
         // x*x + x at 3: the gradient is 2x + 1 = 7.
-        let steps = vec![
-            Step::Input("x".into()),
-            Step::Input("x".into()),
-            Step::Binary(BinaryOp::Mul, 0, 1),
-            Step::Input("x".into()),
-            Step::Binary(BinaryOp::Add, 2, 3),
-        ];
-        let w = Wengert::build(&steps, |_| 3.0);
+        let w = Wengert::build(&parse_syntax("x*x + x").unwrap(), |_| 3.0);
         assert_eq!(w.inputs().len(), 1);
         assert_eq!(w.nodes[w.inputs()[0]].adjoint, 7.0);
         let text = w.explain_text("x*x + x", "x = 3");

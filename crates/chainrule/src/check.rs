@@ -6,6 +6,13 @@
 //! worst entry rather than only pass/fail. [`gradgradcheck`] does the same for
 //! the gradient itself (second derivatives, through `create_graph`).
 //!
+//! Every finite difference in the workspace is the one rule here: central
+//! differences at steps h, h/2, …, h/2ʳ combined by r rounds of Richardson
+//! extrapolation ([`FdOptions`]). [`numerical_derivative`] and
+//! [`numerical_gradient`] apply it to plain `f64` functions (the CLI's third
+//! opinion, the rules table's tests), [`finite_difference`] and
+//! [`numerical_jacobian`] to functions of tensors.
+//!
 //! ```
 //! use chainrule::{check, tensor, Real, Tensor};
 //! let f = |x: &[Tensor]| (x[0].sin() * &x[1]).sum();
@@ -39,6 +46,116 @@ impl Default for GradcheckOptions {
             rtol: 1e-3,
         }
     }
+}
+
+/// How a central difference steps and extrapolates: the first step h
+/// (`step`, or `step · max(1, |x|)` when `relative`), then steps h/2, …,
+/// h/2^`rounds` combined by `rounds` rounds of Richardson extrapolation
+/// (error O(h^(2·rounds + 2)) for a smooth function). The default is the
+/// step of [`finite_difference`]: h = 10⁻³·max(1, |x|), one round.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FdOptions {
+    /// The first step, or its scale when `relative`.
+    pub step: f64,
+    /// Whether the step is `step · max(1, |x|)` (scaled to the point).
+    pub relative: bool,
+    /// Rounds of Richardson extrapolation (0: the plain central difference).
+    pub rounds: u32,
+}
+
+impl Default for FdOptions {
+    fn default() -> Self {
+        FdOptions {
+            step: 1e-3,
+            relative: true,
+            rounds: 1,
+        }
+    }
+}
+
+/// The one finite-difference rule: the derivative at `x` of a function of
+/// one variable with any number of outputs (`at(t)` evaluates them at t),
+/// each output extrapolated alike. `D(h) = (f(x + h) − f(x − h)) / 2h`
+/// at h, h/2, …, then round m replaces each pair by
+/// `(4ᵐ·D(h/2) − D(h)) / (4ᵐ − 1)`.
+fn central<E>(
+    x: f64,
+    opts: FdOptions,
+    mut at: impl FnMut(f64) -> std::result::Result<Vec<f64>, E>,
+) -> std::result::Result<Vec<f64>, E> {
+    let h = if opts.relative {
+        opts.step * x.abs().max(1.0)
+    } else {
+        opts.step
+    };
+    let rounds = opts.rounds as usize;
+    let mut table: Vec<Vec<f64>> = Vec::with_capacity(rounds + 1);
+    for j in 0..=rounds {
+        let hj = h / 2f64.powi(j as i32);
+        let plus = at(x + hj)?;
+        let minus = at(x - hj)?;
+        table.push(
+            plus.iter()
+                .zip(&minus)
+                .map(|(p, m)| (p - m) / (2.0 * hj))
+                .collect(),
+        );
+    }
+    for m in 1..=rounds {
+        let w = 4f64.powi(m as i32);
+        for j in 0..=rounds - m {
+            let next = std::mem::take(&mut table[j + 1]);
+            for (d, n) in table[j].iter_mut().zip(&next) {
+                *d = (w * n - *d) / (w - 1.0);
+            }
+            table[j + 1] = next;
+        }
+    }
+    Ok(table.swap_remove(0))
+}
+
+/// f′(x), the number, by central differences ([`FdOptions`]: step and
+/// rounds of Richardson extrapolation); independent of every autodiff
+/// engine (only `f` at f64 points).
+///
+/// ```
+/// use chainrule::check::{numerical_derivative, FdOptions};
+/// let d = numerical_derivative(f64::sin, 0.5, FdOptions::default());
+/// assert!((d - 0.5f64.cos()).abs() < 1e-9);
+/// let two_rounds = FdOptions { rounds: 2, ..Default::default() };
+/// let d = numerical_derivative(f64::sin, 0.5, two_rounds);
+/// assert!((d - 0.5f64.cos()).abs() < 1e-12);
+/// ```
+pub fn numerical_derivative(f: impl Fn(f64) -> f64, x: f64, opts: FdOptions) -> f64 {
+    let d = central(x, opts, |t| Ok::<_, std::convert::Infallible>(vec![f(t)]));
+    match d {
+        Ok(d) => d[0],
+        Err(never) => match never {},
+    }
+}
+
+/// ∂f/∂xᵢ for every i, the numbers, by [`numerical_derivative`] along each
+/// coordinate (the others held at `x`).
+///
+/// ```
+/// use chainrule::check::{numerical_gradient, FdOptions};
+/// let g = numerical_gradient(|p| p[0] * p[0] * p[1], &[3.0, 2.0], FdOptions::default());
+/// assert!((g[0] - 12.0).abs() < 1e-9 && (g[1] - 9.0).abs() < 1e-9);
+/// ```
+pub fn numerical_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64], opts: FdOptions) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            numerical_derivative(
+                |t| {
+                    let mut p = x.to_vec();
+                    p[i] = t;
+                    f(&p)
+                },
+                x[i],
+                opts,
+            )
+        })
+        .collect()
 }
 
 /// One entry of the Jacobian: ∂ output\[output_index\] / ∂ inputs\[input\]\[input_index\].
@@ -115,7 +232,8 @@ fn eval_at(
 }
 
 /// The Jacobian of `f` with respect to each input by central differences
-/// with step `eps`, Richardson-extrapolated (steps `eps` and `eps/2`):
+/// with step `eps`, Richardson-extrapolated (steps `eps` and `eps/2`, the
+/// [`FdOptions`] `{ step: eps, relative: false, rounds: 1 }`):
 /// one tensor per input, of shape `[output numel, input numel]`.
 ///
 /// The inputs are passed to `f` as leaves that require gradients, so `f`
@@ -137,20 +255,15 @@ pub fn numerical_jacobian(
         let n_in = x.numel();
         let base = x.to_vec();
         let mut jac = vec![0.0; n_out * n_in];
+        let opts = FdOptions {
+            step: eps,
+            relative: false,
+            rounds: 1,
+        };
         for (k, &xk) in base.iter().enumerate() {
-            let diff = |h: f64| -> Result<Vec<f64>> {
-                let plus = eval_at(&f, inputs, i, k, xk + h)?;
-                let minus = eval_at(&f, inputs, i, k, xk - h)?;
-                Ok(plus
-                    .iter()
-                    .zip(&minus)
-                    .map(|(p, m)| (p - m) / (2.0 * h))
-                    .collect())
-            };
-            let d1 = diff(eps)?;
-            let d2 = diff(eps / 2.0)?;
-            for j in 0..n_out {
-                jac[j * n_in + k] = (4.0 * d2[j] - d1[j]) / 3.0;
+            let d = central(xk, opts, |t| eval_at(&f, inputs, i, k, t))?;
+            for (j, dj) in d.into_iter().enumerate() {
+                jac[j * n_in + k] = dj;
             }
         }
         jacobians.push(Tensor::from_vec(jac, &[n_out, n_in])?);
@@ -158,9 +271,10 @@ pub fn numerical_jacobian(
     Ok(jacobians)
 }
 
-/// The gradient of a function with a one-element output by finite
-/// differences (step 1e-3·max(1, |x|) and Richardson extrapolation, accurate
-/// to about 1e-10 for smooth functions): one tensor per input, of its shape.
+/// The gradient of a function of tensors with a one-element output by
+/// finite differences ([`FdOptions::default`]: step 1e-3·max(1, |x|) and one
+/// round of Richardson extrapolation, accurate to about 1e-10 for smooth
+/// functions): one tensor per input, of its shape.
 pub fn finite_difference(
     f: impl Fn(&[Tensor]) -> Tensor,
     inputs: &[Tensor],
@@ -178,16 +292,14 @@ pub fn finite_difference(
         let base = x.to_vec();
         let mut g = vec![0.0; base.len()];
         for (k, &xk) in base.iter().enumerate() {
-            let h = 1e-3 * xk.abs().max(1.0);
-            let at = |v: f64| -> Result<f64> {
+            let at = |v: f64| -> Result<Vec<f64>> {
                 let mut data = base.clone();
                 data[k] = v;
                 let mut ys = xs.clone();
                 ys[i] = Tensor::from_vec(data, x.shape())?;
-                Ok(autograd::no_grad_scope(|| f(&ys)).to_vec()[0])
+                Ok(vec![autograd::no_grad_scope(|| f(&ys)).to_vec()[0]])
             };
-            let d = |h: f64| -> Result<f64> { Ok((at(xk + h)? - at(xk - h)?) / (2.0 * h)) };
-            g[k] = (4.0 * d(h / 2.0)? - d(h)?) / 3.0;
+            g[k] = central(xk, FdOptions::default(), at)?[0];
         }
         grads.push(Tensor::from_vec(g, x.shape())?);
     }
@@ -212,10 +324,7 @@ pub fn analytical_jacobian(
                 std::slice::from_ref(&out),
                 &xs,
                 Some(&[v]),
-                GradOptions {
-                    retain_graph: true,
-                    ..Default::default()
-                },
+                GradOptions::RETAIN_GRAPH,
             )?;
             for (r, g) in rows.iter_mut().zip(gs) {
                 let n_in = g.numel();
@@ -303,10 +412,7 @@ pub fn gradgradcheck(
             &[out],
             xs,
             Some(std::slice::from_ref(&v)),
-            GradOptions {
-                retain_graph: true,
-                create_graph: true,
-            },
+            GradOptions::CREATE_GRAPH,
         )
         .expect("shapes and flags were checked");
         let flat: Vec<Tensor> = gs.iter().map(Tensor::flatten).collect();
@@ -328,6 +434,34 @@ mod tests {
         assert!((v[0] - 0.1f64.exp()).abs() < 1e-10);
         assert!((v[1] - 1f64.exp()).abs() < 1e-10);
         assert!(finite_difference(|x| x[0].clone(), &[tensor![1.0, 2.0]]).is_err());
+    }
+
+    #[test]
+    fn richardson_rounds_are_the_hand_written_formulas_bit_for_bit() {
+        // What the CLI's fd.rs, the rules tests and finite_difference each
+        // wrote by hand before they shared this implementation.
+        let f = |t: f64| t.sin() * t.exp();
+        for x in [-2.0, 0.0, 0.3, 7.5] {
+            let d = |h: f64| (f(x + h) - f(x - h)) / (2.0 * h);
+            let h = 1e-3 * f64::abs(x).max(1.0);
+            let one = (4.0 * d(h / 2.0) - d(h)) / 3.0;
+            let r2 = (4.0 * d(h / 4.0) - d(h / 2.0)) / 3.0;
+            let two = (16.0 * r2 - one) / 15.0;
+            let rounds = |rounds| FdOptions {
+                rounds,
+                ..Default::default()
+            };
+            assert_eq!(numerical_derivative(f, x, rounds(0)), d(h));
+            assert_eq!(numerical_derivative(f, x, rounds(1)), one);
+            assert_eq!(numerical_derivative(f, x, rounds(2)), two);
+            let fixed = FdOptions {
+                step: 2e-3,
+                relative: false,
+                rounds: 1,
+            };
+            let one_fixed = (4.0 * d(1e-3) - d(2e-3)) / 3.0;
+            assert_eq!(numerical_derivative(f, x, fixed), one_fixed);
+        }
     }
 
     #[test]

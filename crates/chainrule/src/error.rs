@@ -441,10 +441,11 @@ pub enum ParseErrorKind {
     Arity {
         /// The function's name, as written.
         name: String,
-        /// The fewest arguments it takes.
-        min: usize,
+        /// The fewest arguments it takes (`u8` keeps [`Error`] as small
+        /// as a shape mismatch: hot paths return `Result<Tensor>`).
+        min: u8,
         /// The most arguments it takes.
-        max: usize,
+        max: u8,
         /// How many it was given.
         got: usize,
     },
@@ -587,3 +588,17 @@ impl fmt::Display for Token {
 
 /// `Result` with chainrule's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_no_larger_than_a_shape_mismatch() {
+        // Every fallible tensor operation returns `Result<Tensor>`: typed
+        // errors must not make it larger than it was with string payloads.
+        let words = 8 * std::mem::size_of::<usize>();
+        assert!(std::mem::size_of::<Error>() <= words);
+        assert!(std::mem::size_of::<Result<crate::Tensor>>() <= words);
+    }
+}

@@ -81,7 +81,9 @@ mod tests {
         assert_eq!(message(move || drop(Tensor::stack(&parts, 0))), e);
         let e = x.try_item().unwrap_err().to_string();
         assert_eq!(
-            message(|| drop(Tensor::ones(&[2, 3]).item())),
+            message(|| {
+                let _ = Tensor::ones(&[2, 3]).item();
+            }),
             format!("item: {e}")
         );
     }

@@ -1,8 +1,7 @@
 //! Lowering a recorded tape to a register program: dead nodes dropped,
 //! a few instructions fused, registers reused once their value is dead.
 
-use super::exec::{Instr, Reg};
-use super::scalar::{self, Op};
+use super::instr::{encode, Instr, Reg};
 use super::trace::Node;
 use crate::ops::{BinaryOp, UnaryOp};
 
@@ -13,41 +12,13 @@ pub(crate) struct Code {
     pub(crate) n_inputs: usize,
     pub(crate) n_regs: usize,
     pub(crate) consts: Vec<(Reg, f64)>,
+    /// The instructions, encoded ([`encode`]) for either machine.
     pub(crate) code: Vec<Instr>,
-    /// `code` encoded for the scalar interpreter ([`scalar::run`]).
-    pub(crate) scalar: Vec<Op>,
     pub(crate) outputs: Vec<Reg>,
     /// For each instruction, the output it alone computes when no other
     /// instruction reads it (so a data pass can add it into that output's
-    /// sum directly, see [`Lanes`](super::exec::Lanes)).
+    /// sum directly, see [`Lanes`](super::lanes::Lanes)).
     pub(crate) sink: Vec<Option<u32>>,
-}
-
-impl Instr {
-    /// The same instruction with every register renamed by `f`.
-    fn remap(self, f: impl Fn(u32) -> u32) -> Instr {
-        use Instr::*;
-        match self {
-            Add(d, a, b) => Add(f(d), f(a), f(b)),
-            Sub(d, a, b) => Sub(f(d), f(a), f(b)),
-            Mul(d, a, b) => Mul(f(d), f(a), f(b)),
-            Div(d, a, b) => Div(f(d), f(a), f(b)),
-            MulAdd(d, a, b, c) => MulAdd(f(d), f(a), f(b), f(c)),
-            MulSub(d, a, b, c) => MulSub(f(d), f(a), f(b), f(c)),
-            SubMul(d, a, b, c) => SubMul(f(d), f(a), f(b), f(c)),
-            MulMul(d, a, b, c) => MulMul(f(d), f(a), f(b), f(c)),
-            MulMulAdd(d, a, b, c, e) => MulMulAdd(f(d), f(a), f(b), f(c), f(e)),
-            MulMulSub(d, a, b, c, e) => MulMulSub(f(d), f(a), f(b), f(c), f(e)),
-            Neg(d, a) => Neg(f(d), f(a)),
-            Square(d, a) => Square(f(d), f(a)),
-            Recip(d, a) => Recip(f(d), f(a)),
-            Sech2(d, a) => Sech2(f(d), f(a)),
-            TanhSech2(t, s, a) => TanhSech2(f(t), f(s), f(a)),
-            Powi(d, a, k) => Powi(f(d), f(a), k),
-            Unary(op, d, a) => Unary(op, f(d), f(a)),
-            Binary(op, d, a, b) => Binary(op, f(d), f(a), f(b)),
-        }
-    }
 }
 
 /// The order in which to compute the nodes: tape order, except that each
@@ -186,40 +157,33 @@ pub(crate) fn lower(
                 op => Instr::Unary(op, d, a),
             }),
             Node::Binary(op, a, b) => Some(match op {
-                BinaryOp::Add => {
-                    if let (Some((x, y)), Some((u, v))) = (
-                        single_mul(a, &plan, &fused),
-                        single_mul(b, &plan, &fused).filter(|_| a != b),
-                    ) {
-                        fused[a as usize] = true;
-                        fused[b as usize] = true;
-                        Instr::MulMulAdd(d, x, y, u, v)
-                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
-                        fused[b as usize] = true;
-                        Instr::MulAdd(d, x, y, a)
-                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
-                        fused[a as usize] = true;
-                        Instr::MulAdd(d, x, y, b)
-                    } else {
-                        Instr::Add(d, a, b)
-                    }
-                }
-                BinaryOp::Sub => {
-                    if let (Some((x, y)), Some((u, v))) = (
-                        single_mul(a, &plan, &fused),
-                        single_mul(b, &plan, &fused).filter(|_| a != b),
-                    ) {
-                        fused[a as usize] = true;
-                        fused[b as usize] = true;
-                        Instr::MulMulSub(d, x, y, u, v)
-                    } else if let Some((x, y)) = single_mul(b, &plan, &fused) {
-                        fused[b as usize] = true;
-                        Instr::SubMul(d, x, y, a)
-                    } else if let Some((x, y)) = single_mul(a, &plan, &fused) {
-                        fused[a as usize] = true;
-                        Instr::MulSub(d, x, y, b)
-                    } else {
-                        Instr::Sub(d, a, b)
+                BinaryOp::Add | BinaryOp::Sub => {
+                    // A product on either side (or both) computed inside
+                    // the sum or difference.
+                    type Both = fn(Reg, Reg, Reg, Reg, Reg) -> Instr;
+                    type One = fn(Reg, Reg, Reg, Reg) -> Instr;
+                    type Plain = fn(Reg, Reg, Reg) -> Instr;
+                    let (both, second, first, plain): (Both, One, One, Plain) =
+                        if op == BinaryOp::Add {
+                            (Instr::MulMulAdd, Instr::MulAdd, Instr::MulAdd, Instr::Add)
+                        } else {
+                            (Instr::MulMulSub, Instr::SubMul, Instr::MulSub, Instr::Sub)
+                        };
+                    match (single_mul(a, &plan, &fused), single_mul(b, &plan, &fused)) {
+                        (Some((x, y)), Some((u, v))) if a != b => {
+                            fused[a as usize] = true;
+                            fused[b as usize] = true;
+                            both(d, x, y, u, v)
+                        }
+                        (_, Some((x, y))) => {
+                            fused[b as usize] = true;
+                            second(d, x, y, a)
+                        }
+                        (Some((x, y)), None) => {
+                            fused[a as usize] = true;
+                            first(d, x, y, b)
+                        }
+                        (None, None) => plain(d, a, b),
                     }
                 }
                 BinaryOp::Mul => {
@@ -269,64 +233,64 @@ fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) 
             _ => {}
         }
     };
+    // The last instruction that reads each node, and whether any does.
     let mut last_use = vec![0usize; n];
+    let mut read = vec![false; n];
     for (k, ins) in code.iter().enumerate() {
         for o in ins.regs().1.into_iter().flatten() {
             fixed(o, &mut reg, &mut consts);
             last_use[o as usize] = k;
-        }
-    }
-    for &o in outputs {
-        fixed(o, &mut reg, &mut consts);
-    }
-    let mut pinned = vec![false; n];
-    for &o in outputs {
-        pinned[o as usize] = true;
-    }
-    let mut free: Vec<u32> = Vec::new();
-    let mut out_code = Vec::with_capacity(code.len());
-    for (k, ins) in code.iter().enumerate() {
-        let (dests, ops) = ins.regs();
-        for d in dests.into_iter().flatten() {
-            let r = free.pop().unwrap_or_else(|| {
-                next += 1;
-                next - 1
-            });
-            reg[d as usize] = r;
-        }
-        out_code.push(ins.remap(|id| reg[id as usize]));
-        let mut seen = [NONE; 4];
-        for (j, o) in ops.into_iter().flatten().enumerate() {
-            let temp = matches!(nodes[o as usize], Node::Unary(..) | Node::Binary(..));
-            if temp && !pinned[o as usize] && last_use[o as usize] == k && !seen.contains(&o) {
-                free.push(reg[o as usize]);
-            }
-            seen[j] = o;
-        }
-    }
-    // Outputs computed by one single-result instruction and read by none.
-    let mut sink = vec![None; code.len()];
-    let mut read = vec![false; n];
-    for ins in &code {
-        for o in ins.regs().1.into_iter().flatten() {
             read[o as usize] = true;
         }
     }
+    // Which output each node is (`MANY` if several).
+    const MANY: u32 = NONE - 1;
+    let mut output_of = vec![NONE; n];
+    for (j, &o) in outputs.iter().enumerate() {
+        fixed(o, &mut reg, &mut consts);
+        let slot = &mut output_of[o as usize];
+        *slot = if *slot == NONE { j as u32 } else { MANY };
+    }
+    let mut free: Vec<u32> = Vec::new();
+    let mut out_code = Vec::with_capacity(code.len());
+    // Outputs computed by one single-result instruction and read by none.
+    let mut sink = vec![None; code.len()];
     for (k, ins) in code.iter().enumerate() {
-        let ([Some(d), None], _) = ins.regs() else {
-            continue;
-        };
-        let mut which = outputs.iter().enumerate().filter(|&(_, &o)| o == d);
-        if let (Some((j, _)), None, false) = (which.next(), which.next(), read[d as usize]) {
-            sink[k] = Some(j as u32);
+        let (mut ops, mut n_ops, mut dests) = ([NONE; 4], 0, [NONE; 2]);
+        out_code.push(ins.map_regs(|id, is_dest| {
+            if is_dest {
+                let r = free.pop().unwrap_or_else(|| {
+                    next += 1;
+                    next - 1
+                });
+                reg[id as usize] = r;
+                dests[usize::from(dests[0] != NONE)] = id;
+            } else {
+                ops[n_ops] = id;
+                n_ops += 1;
+            }
+            reg[id as usize]
+        }));
+        for (j, &o) in ops[..n_ops].iter().enumerate() {
+            let temp = matches!(nodes[o as usize], Node::Unary(..) | Node::Binary(..));
+            let last = last_use[o as usize] == k && !ops[..j].contains(&o);
+            if temp && output_of[o as usize] == NONE && last {
+                free.push(reg[o as usize]);
+            }
+        }
+        if let [d, NONE] = dests {
+            let j = output_of[d as usize];
+            if j != MANY && j != NONE && !read[d as usize] {
+                sink[k] = Some(j);
+            }
         }
     }
+    let (code, sink) = encode(&out_code, &sink);
     Code {
         n_inputs,
         n_regs: next as usize,
         consts,
-        scalar: scalar::encode(&out_code),
-        code: out_code,
+        code,
         outputs: outputs.iter().map(|&o| reg[o as usize]).collect(),
         sink,
     }
@@ -351,18 +315,18 @@ mod tests {
             Node::Unary(UnaryOp::Powi(-2), 7),
         ];
         let code = lower(&nodes, 2, nodes.len(), &[], &[6, 8]);
-        // m, (tanh, sech²) as one pair, x0·0.1 + t: the product and cosh
-        // are fused away.
-        assert_eq!(code.code.len(), 3, "{:?}", code.code);
-        assert!(code.code.iter().any(|i| matches!(i, Instr::MulAdd(..))));
-        assert!(code.code.iter().any(|i| matches!(i, Instr::TanhSech2(..))));
+        // m with (tanh, sech²) as one pair, then x0·0.1 + t: the product
+        // x0·0.1 and cosh are fused away, and the tanh pair into m.
+        assert_eq!(code.code.len(), 2, "{:?}", code.code);
+        assert!(matches!(code.code[0], Instr::MulTanhSech2(..)));
+        assert!(matches!(code.code[1], Instr::MulAddXc(..)));
         let mut r = vec![0.0; code.n_regs];
         r[0] = 0.5;
         r[1] = 0.9;
         for &(k, v) in &code.consts {
             r[k as usize] = v;
         }
-        scalar::run(&code.scalar, &mut r);
+        super::super::scalar::run(&code.code, &mut r);
         let m = 0.5f64 * 0.9;
         assert_eq!(r[code.outputs[0] as usize], m.tanh() + 0.5 * 0.1);
         let s = r[code.outputs[1] as usize];

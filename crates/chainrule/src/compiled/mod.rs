@@ -46,16 +46,18 @@
 //! trace is active only while [`grad_program`] or [`per_sample`] runs the
 //! closure; a `Traced` used outside it panics, and traces do not nest.
 
-mod exec;
+mod instr;
+mod lanes;
 mod lower;
 mod scalar;
 mod sweep;
 mod trace;
 
+pub(crate) use trace::Node;
 pub use trace::Traced;
 
 use crate::error::{Error, Result};
-use exec::Lanes;
+use lanes::Lanes;
 use lower::{lower, Code};
 
 /// Records `f` with its gradient with respect to `wrt` (the first `n_wrt`
@@ -83,6 +85,70 @@ fn compile_with_gradient(
     Ok(lower(&tape.nodes, n_inputs, n_primal, &partial, &outputs))
 }
 
+/// A lowered program with its scalar registers (constants preloaded): what
+/// a [`GradProgram`] and a formula's [`symbolic::Program`](crate::symbolic::Program) run.
+#[derive(Clone, Debug)]
+pub(crate) struct ScalarProgram {
+    code: Code,
+    regs: Vec<f64>,
+}
+
+impl ScalarProgram {
+    /// Lowers `nodes` (in the tracer's form: `Node::Input(i)` for i <
+    /// `n_inputs`, operands before their users) to a program computing the
+    /// nodes `outputs`: dead nodes dropped, instructions fused, registers
+    /// reused, encoded for the scalar interpreter.
+    pub(crate) fn lower(nodes: &[Node], n_inputs: usize, outputs: &[u32]) -> ScalarProgram {
+        ScalarProgram::new(lower(nodes, n_inputs, nodes.len(), &[], outputs))
+    }
+
+    fn new(code: Code) -> ScalarProgram {
+        let mut regs = vec![0.0; code.n_regs];
+        for &(r, v) in &code.consts {
+            regs[r as usize] = v;
+        }
+        ScalarProgram { code, regs }
+    }
+
+    /// How many inputs the program takes.
+    pub(crate) fn n_inputs(&self) -> usize {
+        self.code.n_inputs
+    }
+
+    /// How many outputs it computes.
+    pub(crate) fn n_outputs(&self) -> usize {
+        self.code.outputs.len()
+    }
+
+    /// How many instructions run per evaluation (superinstructions counted once).
+    pub(crate) fn len(&self) -> usize {
+        self.code.code.len()
+    }
+
+    /// Runs the program on `inputs` (exactly [`ScalarProgram::n_inputs`] of
+    /// them; the caller checks), after which [`ScalarProgram::output`] reads
+    /// the results.
+    #[inline]
+    pub(crate) fn run(&mut self, inputs: &[f64]) {
+        self.regs[..inputs.len()].copy_from_slice(inputs);
+        scalar::run(&self.code.code, &mut self.regs);
+    }
+
+    /// Output `j` of the last run.
+    #[inline]
+    pub(crate) fn output(&self, j: usize) -> f64 {
+        self.regs[self.code.outputs[j] as usize]
+    }
+
+    /// Every output of the last run, from output `from` on, into `out`.
+    #[inline]
+    pub(crate) fn outputs_into(&self, from: usize, out: &mut [f64]) {
+        for (o, &r) in out.iter_mut().zip(&self.code.outputs[from..]) {
+            *o = self.regs[r as usize];
+        }
+    }
+}
+
 fn length_error(what: &'static str, expected: usize, got: usize) -> Error {
     Error::LengthMismatch {
         op: "compiled",
@@ -96,8 +162,7 @@ fn length_error(what: &'static str, expected: usize, got: usize) -> Error {
 /// [`grad_program`]). Evaluation allocates nothing.
 #[derive(Clone, Debug)]
 pub struct GradProgram {
-    code: Code,
-    regs: Vec<f64>,
+    program: ScalarProgram,
 }
 
 /// Traces `f` (a function of `n_inputs` values) once and compiles its value
@@ -133,33 +198,31 @@ where
     F: FnOnce(&[Traced]) -> Traced,
 {
     let code = compile_with_gradient(n_inputs, n_inputs, f)?;
-    let mut regs = vec![0.0; code.n_regs];
-    for &(r, v) in &code.consts {
-        regs[r as usize] = v;
-    }
-    Ok(GradProgram { code, regs })
+    Ok(GradProgram {
+        program: ScalarProgram::new(code),
+    })
 }
 
 impl GradProgram {
     /// How many inputs the program takes (and gradient entries it writes).
     pub fn n_inputs(&self) -> usize {
-        self.code.n_inputs
+        self.program.n_inputs()
     }
 
     /// How many instructions run per evaluation (superinstructions of the
-    /// scalar interpreter counted once).
+    /// interpreter counted once).
     pub fn len(&self) -> usize {
-        self.code.scalar.len()
+        self.program.len()
     }
 
     /// Whether no instruction runs (the value and gradient are inputs or constants).
     pub fn is_empty(&self) -> bool {
-        self.code.scalar.is_empty()
+        self.program.len() == 0
     }
 
     /// How many f64 registers the program uses.
     pub fn n_registers(&self) -> usize {
-        self.code.n_regs
+        self.program.regs.len()
     }
 
     /// f(x), with ∇f(x) written to `grad`.
@@ -176,20 +239,16 @@ impl GradProgram {
 
     /// [`GradProgram::eval`] that reports wrong lengths as an error.
     pub fn try_eval(&mut self, x: &[f64], grad: &mut [f64]) -> Result<f64> {
-        let n = self.code.n_inputs;
+        let n = self.program.n_inputs();
         if x.len() != n {
             return Err(length_error("inputs", n, x.len()));
         }
         if grad.len() != n {
             return Err(length_error("gradient entries", n, grad.len()));
         }
-        self.regs[..n].copy_from_slice(x);
-        scalar::run(&self.code.scalar, &mut self.regs);
-        let outs = &self.code.outputs;
-        for (g, &r) in grad.iter_mut().zip(&outs[1..]) {
-            *g = self.regs[r as usize];
-        }
-        Ok(self.regs[outs[0] as usize])
+        self.program.run(x);
+        self.program.outputs_into(1, grad);
+        Ok(self.program.output(0))
     }
 }
 
@@ -288,14 +347,7 @@ fn sum_blocks(
         rows.extend(columns.iter().map(|c| {
             <&[f64; LANES]>::try_from(&c[b * LANES..(b + 1) * LANES]).expect("a full block")
         }));
-        Lanes {
-            regs: &mut *regs,
-            first_input: n_params,
-            inputs: &rows,
-            sums: &mut sums,
-            sink: &code.sink,
-        }
-        .run(&code.code);
+        Lanes::new(&mut *regs, n_params, &rows, &mut sums, &code.sink).run(&code.code);
         for &(j, r) in &rest {
             let src = match r.checked_sub(n_params) {
                 Some(i) if i < rows.len() => rows[i],
@@ -418,7 +470,7 @@ impl SampleProgram {
             for (j, col) in columns.iter().enumerate() {
                 self.scalar[np + j] = col[i];
             }
-            scalar::run(&self.code.scalar, &mut self.scalar);
+            scalar::run(&self.code.code, &mut self.scalar);
             for (t, &r) in totals.iter_mut().zip(&self.code.outputs) {
                 *t += self.scalar[r as usize];
             }

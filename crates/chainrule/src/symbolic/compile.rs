@@ -1,41 +1,31 @@
 //! Compilation of formulas to a flat register program over f64: every
 //! shared subexpression (within and across the formulas) is computed once,
 //! and evaluation allocates nothing.
+//!
+//! The formulas' DAG, with shared sub-products found by a greedy pass over
+//! the n-ary products ([`share_products`]), is written out as a program in
+//! the form the compiled reverse mode traces ([`compiled::Node`]), and
+//! lowered by the same back end: dead code dropped, a product feeding a sum
+//! fused, registers reused, the previous result passed in a machine
+//! register, all run by the one interpreter.
 
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 use super::expr::{topo, Expr, FxMap, Node};
 use super::num::Num;
+use crate::compiled::{self, ScalarProgram};
 use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
 
+/// A node of the program being built (an index into `Builder::nodes`).
 type Reg = u32;
-
-#[derive(Clone, Copy, Debug)]
-enum Instr {
-    Add(Reg, Reg, Reg),
-    Sub(Reg, Reg, Reg),
-    Mul(Reg, Reg, Reg),
-    Div(Reg, Reg, Reg),
-    Neg(Reg, Reg),
-    Recip(Reg, Reg),
-    Square(Reg, Reg),
-    Sqrt(Reg, Reg),
-    Powi(Reg, Reg, i32),
-    Powf(Reg, Reg, f64),
-    Unary(UnaryOp, Reg, Reg),
-    Binary(BinaryOp, Reg, Reg, Reg),
-}
 
 /// A compiled set of formulas: `eval` writes each formula's value at a
 /// point, computing shared subexpressions once.
 #[derive(Clone, Debug)]
 pub struct Program {
-    n_inputs: usize,
-    regs: Vec<f64>,
-    code: Vec<Instr>,
-    outputs: Vec<Reg>,
+    program: ScalarProgram,
 }
 
 /// Compiles `exprs` as functions of `vars` (in that order). A variable of a
@@ -43,8 +33,7 @@ pub struct Program {
 pub fn compile<S: AsRef<str>>(exprs: &[Expr], vars: &[S]) -> Result<Program> {
     let order = topo(exprs);
     let mut b = Builder {
-        regs: vec![0.0; vars.len()],
-        code: Vec::new(),
+        nodes: (0..vars.len() as u32).map(compiled::Node::Input).collect(),
         reg: FxMap::default(),
         consts: FxMap::default(),
         products: FxMap::default(),
@@ -75,12 +64,9 @@ pub fn compile<S: AsRef<str>>(exprs: &[Expr], vars: &[S]) -> Result<Program> {
         let r = b.emit(e)?;
         b.reg.insert(e, r);
     }
-    let outputs = exprs.iter().map(|e| b.reg[e]).collect();
+    let outputs: Vec<Reg> = exprs.iter().map(|e| b.reg[e]).collect();
     Ok(Program {
-        n_inputs: vars.len(),
-        regs: b.regs,
-        code: b.code,
-        outputs,
+        program: ScalarProgram::lower(&b.nodes, vars.len(), &outputs),
     })
 }
 
@@ -161,8 +147,9 @@ impl Operand {
 }
 
 struct Builder {
-    regs: Vec<f64>,
-    code: Vec<Instr>,
+    /// The program: the inputs, then each operation after its operands.
+    nodes: Vec<compiled::Node>,
+    /// The node of each formula node computed so far.
     reg: FxMap<Expr, Reg>,
     consts: FxMap<u64, Reg>,
     /// For each product node: its operands after sharing, and whether the
@@ -293,17 +280,25 @@ fn share_products(b: &mut Builder, order: &[Expr], needed: &FxMap<Expr, ()>) {
 }
 
 impl Builder {
-    fn fresh(&mut self) -> Reg {
-        self.regs.push(0.0);
-        (self.regs.len() - 1) as Reg
+    /// Appends a node.
+    fn push(&mut self, node: compiled::Node) -> Reg {
+        self.nodes.push(node);
+        (self.nodes.len() - 1) as Reg
+    }
+
+    fn unary(&mut self, op: UnaryOp, a: Reg) -> Reg {
+        self.push(compiled::Node::Unary(op, a))
+    }
+
+    fn binary(&mut self, op: BinaryOp, a: Reg, b: Reg) -> Reg {
+        self.push(compiled::Node::Binary(op, a, b))
     }
 
     fn constant(&mut self, v: f64) -> Reg {
         if let Some(&r) = self.consts.get(&v.to_bits()) {
             return r;
         }
-        let r = self.fresh();
-        self.regs[r as usize] = v;
+        let r = self.push(compiled::Node::Const(v.to_bits()));
         self.consts.insert(v.to_bits(), r);
         r
     }
@@ -316,9 +311,7 @@ impl Builder {
     fn product(&mut self, rs: &[Reg]) -> Reg {
         let mut acc = rs[0];
         for &r in &rs[1..] {
-            let d = self.fresh();
-            self.code.push(Instr::Mul(d, acc, r));
-            acc = d;
+            acc = self.binary(BinaryOp::Mul, acc, r);
         }
         acc
     }
@@ -327,13 +320,7 @@ impl Builder {
         if k == 1 {
             return b;
         }
-        let d = self.fresh();
-        self.code.push(match k {
-            2 => Instr::Square(d, b),
-            -1 => Instr::Recip(d, b),
-            _ => Instr::Powi(d, b, k),
-        });
-        d
+        self.unary(UnaryOp::Powi(k), b)
     }
 
     /// numerator product / denominator product.
@@ -343,15 +330,11 @@ impl Builder {
             (false, false) => {
                 let n = self.product(nr);
                 let d = self.product(dr);
-                let out = self.fresh();
-                self.code.push(Instr::Div(out, n, d));
-                out
+                self.binary(BinaryOp::Div, n, d)
             }
             (true, false) => {
                 let d = self.product(dr);
-                let out = self.fresh();
-                self.code.push(Instr::Recip(out, d));
-                out
+                self.unary(UnaryOp::Powi(-1), d)
             }
             (true, true) => self.constant(1.0),
         }
@@ -393,12 +376,11 @@ impl Builder {
                     }
                     let (rx, ry) = (self.operand(x), self.operand(y));
                     let (dx, dy) = (is_den(x, &self.pair_den), is_den(y, &self.pair_den));
-                    let out = self.fresh();
-                    self.code.push(match (dx, dy) {
-                        (false, false) | (true, true) => Instr::Mul(out, rx, ry),
-                        (false, true) => Instr::Div(out, rx, ry),
-                        (true, false) => Instr::Div(out, ry, rx),
-                    });
+                    let out = match (dx, dy) {
+                        (false, false) | (true, true) => self.binary(BinaryOp::Mul, rx, ry),
+                        (false, true) => self.binary(BinaryOp::Div, rx, ry),
+                        (true, false) => self.binary(BinaryOp::Div, ry, rx),
+                    };
                     self.pair_reg[top as usize] = Some(out);
                     stack.pop();
                 }
@@ -428,26 +410,18 @@ impl Builder {
                     let r = self.get(&t);
                     acc = Some(match acc {
                         None => r,
-                        Some(a) => {
-                            let d = self.fresh();
-                            self.code.push(Instr::Add(d, a, r));
-                            d
-                        }
+                        Some(a) => self.binary(BinaryOp::Add, a, r),
                     });
                 }
                 let mut acc = match acc {
                     Some(a) => a,
                     None => {
                         let first = subtract.remove(0);
-                        let d = self.fresh();
-                        self.code.push(Instr::Neg(d, first));
-                        d
+                        self.unary(UnaryOp::Neg, first)
                     }
                 };
                 for r in subtract {
-                    let d = self.fresh();
-                    self.code.push(Instr::Sub(d, acc, r));
-                    acc = d;
+                    acc = self.binary(BinaryOp::Sub, acc, r);
                 }
                 acc
             }
@@ -465,9 +439,7 @@ impl Builder {
                 }
                 let mut r = self.quotient(&nr, &dr);
                 if negate {
-                    let out = self.fresh();
-                    self.code.push(Instr::Neg(out, r));
-                    r = out;
+                    r = self.unary(UnaryOp::Neg, r);
                 }
                 r
             }
@@ -476,35 +448,25 @@ impl Builder {
                 match x.as_num() {
                     Some(k) => match k.as_int().and_then(|k| i32::try_from(k).ok()) {
                         Some(k) => self.powi(rb, k),
+                        None if k == Num::rational(1, 2) => self.unary(UnaryOp::Sqrt, rb),
                         None => {
-                            let d = self.fresh();
-                            self.code.push(if k == Num::rational(1, 2) {
-                                Instr::Sqrt(d, rb)
-                            } else {
-                                Instr::Powf(d, rb, k.to_f64())
-                            });
-                            d
+                            let rk = self.constant(k.to_f64());
+                            self.binary(BinaryOp::Pow, rb, rk)
                         }
                     },
                     None => {
                         let rx = self.get(&x);
-                        let d = self.fresh();
-                        self.code.push(Instr::Binary(BinaryOp::Pow, d, rb, rx));
-                        d
+                        self.binary(BinaryOp::Pow, rb, rx)
                     }
                 }
             }
             Node::Unary(op, a) => {
                 let ra = self.get(&a);
-                let d = self.fresh();
-                self.code.push(Instr::Unary(op, d, ra));
-                d
+                self.unary(op, ra)
             }
             Node::Binary(op, [a, c]) => {
                 let (ra, rc) = (self.get(&a), self.get(&c));
-                let d = self.fresh();
-                self.code.push(Instr::Binary(op, d, ra, rc));
-                d
+                self.binary(op, ra, rc)
             }
         })
     }
@@ -513,22 +475,22 @@ impl Builder {
 impl Program {
     /// How many inputs `eval` expects.
     pub fn n_inputs(&self) -> usize {
-        self.n_inputs
+        self.program.n_inputs()
     }
 
     /// How many values `eval` writes.
     pub fn n_outputs(&self) -> usize {
-        self.outputs.len()
+        self.program.n_outputs()
     }
 
-    /// How many instructions run per evaluation.
+    /// How many instructions run per evaluation (fused instructions counted once).
     pub fn len(&self) -> usize {
-        self.code.len()
+        self.program.len()
     }
 
     /// Whether no instruction runs (every output is an input or a constant).
     pub fn is_empty(&self) -> bool {
-        self.code.is_empty()
+        self.program.len() == 0
     }
 
     /// Evaluates every formula at `inputs` (in the order of the `vars` given
@@ -545,8 +507,8 @@ impl Program {
     /// [`Program::eval`] that reports wrong lengths as an error.
     pub fn try_eval(&mut self, inputs: &[f64], out: &mut [f64]) -> Result<()> {
         let lengths = [
-            ("inputs", self.n_inputs, inputs.len()),
-            ("outputs", self.outputs.len(), out.len()),
+            ("inputs", self.n_inputs(), inputs.len()),
+            ("outputs", self.n_outputs(), out.len()),
         ];
         if let Some(&(what, expected, got)) = lengths.iter().find(|(_, e, g)| e != g) {
             return Err(Error::LengthMismatch {
@@ -556,27 +518,41 @@ impl Program {
                 got,
             });
         }
-        let r = &mut self.regs;
-        r[..inputs.len()].copy_from_slice(inputs);
-        for ins in &self.code {
-            match *ins {
-                Instr::Add(d, a, b) => r[d as usize] = r[a as usize] + r[b as usize],
-                Instr::Sub(d, a, b) => r[d as usize] = r[a as usize] - r[b as usize],
-                Instr::Mul(d, a, b) => r[d as usize] = r[a as usize] * r[b as usize],
-                Instr::Div(d, a, b) => r[d as usize] = r[a as usize] / r[b as usize],
-                Instr::Neg(d, a) => r[d as usize] = -r[a as usize],
-                Instr::Recip(d, a) => r[d as usize] = 1.0 / r[a as usize],
-                Instr::Square(d, a) => r[d as usize] = r[a as usize] * r[a as usize],
-                Instr::Sqrt(d, a) => r[d as usize] = r[a as usize].sqrt(),
-                Instr::Powi(d, a, k) => r[d as usize] = r[a as usize].powi(k),
-                Instr::Powf(d, a, k) => r[d as usize] = r[a as usize].powf(k),
-                Instr::Unary(op, d, a) => r[d as usize] = op.eval(r[a as usize]),
-                Instr::Binary(op, d, a, b) => r[d as usize] = op.eval(r[a as usize], r[b as usize]),
-            }
-        }
-        for (o, &reg) in out.iter_mut().zip(&self.outputs) {
-            *o = r[reg as usize];
-        }
+        self.program.run(inputs);
+        self.program.outputs_into(0, out);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::symbolic::parse;
+
+    #[test]
+    fn formulas_get_the_back_ends_fusion() {
+        let p = |s: &str| parse(s).unwrap();
+        // x·y + z: one multiply-add.
+        let mut prog = compile(&[p("x*y + z")], &["x", "y", "z"]).unwrap();
+        assert_eq!(prog.len(), 1);
+        let mut out = [0.0];
+        prog.eval(&[0.3, 0.7, 0.1], &mut out);
+        assert_eq!(out[0], 0.3 * 0.7 + 0.1);
+        // tanh and its derivative cosh⁻²: one instruction for both.
+        let t = p("tanh(x)");
+        let mut prog = compile(&[t, t.diff("x")], &["x"]).unwrap();
+        assert_eq!(prog.len(), 1);
+        let mut out = [0.0; 2];
+        for x in [0.2, -0.9, 3.0, 25.0] {
+            prog.eval(&[x], &mut out);
+            assert_eq!(out[0], f64::tanh(x));
+            let d = f64::cosh(x).powi(-2);
+            assert!((out[1] - d).abs() <= 4.0 * f64::EPSILON * d, "{x}");
+        }
+        // Outputs that are inputs or constants need no instruction.
+        let mut prog = compile(&[p("y"), p("2")], &["x", "y"]).unwrap();
+        assert!(prog.is_empty());
+        prog.eval(&[1.0, 5.0], &mut out);
+        assert_eq!(out, [5.0, 2.0]);
     }
 }

@@ -1,9 +1,11 @@
 //! Broadcasting: the NumPy broadcast of two shapes, [`Tensor::expand`] and
 //! its adjoint [`Tensor::sum_to_shape`].
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use super::axes::shape_err;
+use super::dtype::Elem;
+use super::layout::reshaped_array;
 use super::reduce::reduce_data;
 use super::{Data, Tensor};
 use crate::error::Result;
@@ -35,6 +37,16 @@ pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
+/// `a` broadcast to `shape` (checked by the caller), as a row-major copy.
+fn expanded<T: Elem>(a: ArrayViewD<'_, T>, shape: &[usize]) -> Data {
+    T::wrap(
+        a.broadcast(IxDyn(shape))
+            .expect("checked broadcast")
+            .as_standard_layout()
+            .into_owned(),
+    )
+}
+
 impl Tensor {
     /// Sums a broadcast gradient back down to `shape` (leading axes and axes
     /// of size 1 in `shape` are summed); an `Err` if `shape` does not
@@ -51,16 +63,10 @@ impl Tensor {
             .filter(|&ax| ax < lead || (shape[ax - lead] == 1 && self.shape()[ax] != 1))
             .collect();
         let summed = reduce_data(self.0.data(), &axes, true, 0.0, |a, b| a + b);
+        // A contiguous array of the right size: a new header for `shape`.
         let data = match summed {
-            Data::F32(a) => Data::F32(Box::new(
-                a.into_shape_with_order(IxDyn(shape))
-                    .expect("sum_to_shape size"),
-            )),
-            Data::Array(a) if shape.is_empty() => Data::Scalar(a.iter().sum()),
-            Data::Array(a) => Data::from_shared(
-                a.into_shape_with_order(IxDyn(shape))
-                    .expect("sum_to_shape size"),
-            ),
+            Data::F32(a) => reshaped_array(*a, shape),
+            Data::Array(a) => reshaped_array(*a, shape),
             scalar => scalar,
         };
         Ok(Tensor::custom(
@@ -92,13 +98,7 @@ impl Tensor {
             return Err(shape_err("expand", self.shape(), shape));
         }
         let data = match self.0.data() {
-            Data::F32(a) => Data::F32(Box::new(
-                a.broadcast(IxDyn(shape))
-                    .expect("checked broadcast")
-                    .as_standard_layout()
-                    .into_owned()
-                    .into_shared(),
-            )),
+            Data::F32(a) => expanded(a.view(), shape),
             d => match d.as_slice() {
                 Some(&[v]) => super::small::array_with(shape, |o| o.fill(v)).unwrap_or_else(|| {
                     let n = shape.iter().product();
@@ -108,12 +108,7 @@ impl Tensor {
                         ArrayD::from_shape_vec(IxDyn(shape), values).expect("n values"),
                     )
                 }),
-                _ => Data::from_array(d.with_view(|v| {
-                    v.broadcast(IxDyn(shape))
-                        .expect("checked broadcast")
-                        .as_standard_layout()
-                        .into_owned()
-                })),
+                _ => expanded(d.view_f64(), shape),
             },
         };
         if !(crate::autograd::is_grad_enabled() && self.is_requires_grad()) {

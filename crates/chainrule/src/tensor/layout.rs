@@ -2,9 +2,10 @@
 //! [`Tensor::unsqueeze`], [`Tensor::squeeze`], [`Tensor::permute`],
 //! [`Tensor::transpose`], [`Tensor::t`]).
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use super::axes::{norm_axis, shape_err};
+use super::dtype::Elem;
 use super::{Data, Tensor, Value};
 use crate::error::{Error, Result};
 use crate::macros::panicking;
@@ -13,28 +14,21 @@ use crate::macros::panicking;
 /// header over the same buffer when it is contiguous).
 fn reshaped(data: &Data, shape: &[usize]) -> Data {
     match data {
-        Data::F32(a) => {
-            let a = if a.is_standard_layout() {
-                (**a).clone()
-            } else {
-                a.as_standard_layout().into_owned().into_shared()
-            };
-            Data::F32(Box::new(
-                a.into_shape_with_order(IxDyn(shape)).expect("reshape size"),
-            ))
-        }
-        _ if shape.is_empty() => Data::Scalar(data.view().iter().next().copied().unwrap_or(0.0)),
-        Data::Array(a) if a.is_standard_layout() => Data::from_shared(
-            (**a)
-                .clone()
-                .into_shape_with_order(IxDyn(shape))
-                .expect("reshape size"),
-        ),
-        _ => {
-            let v = data.view().iter().copied().collect();
-            Data::from_array(ArrayD::from_shape_vec(IxDyn(shape), v).expect("reshape size"))
-        }
+        Data::Array(a) => reshaped_array((**a).clone(), shape),
+        Data::F32(a) => reshaped_array((**a).clone(), shape),
+        Data::Scalar(x) => Data::from_array(ArrayD::from_elem(IxDyn(shape), *x)),
     }
+}
+
+/// [`reshaped`] of an array of either element type: a new header when it
+/// is contiguous, else a row-major copy.
+pub(super) fn reshaped_array<T: Elem>(a: ArcArray<T, IxDyn>, shape: &[usize]) -> Data {
+    let a = if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned().into_shared()
+    };
+    T::wrap_shared(a.into_shape_with_order(IxDyn(shape)).expect("reshape size"))
 }
 
 impl Tensor {

@@ -52,6 +52,17 @@ fn fold_lanes<T: Elem>(s: &[T], init: f64, f: impl Fn(f64, f64) -> f64 + Copy) -
     acc
 }
 
+/// The sum of all values of `d`, which holds `T`, folded in f64.
+fn sum_all<T: Elem>(d: &Data) -> f64 {
+    match T::slice_of(d) {
+        Some(s) => fold_lanes(s, 0.0, |a, b| a + b),
+        None => T::view_of(d)
+            .expect("d holds T")
+            .iter()
+            .fold(0.0, |a, &b| a + b.to_f64()),
+    }
+}
+
 /// The backward of [`Tensor::total`]: `g` (divided by the count for a
 /// mean) spread over the input's shape. A function, not a closure, so that
 /// its boxed form is zero-sized and recording allocates nothing for it.
@@ -146,35 +157,7 @@ impl Tensor {
 
     /// Sums over `axes` (all axes if empty), keeping them as size 1 if `keepdim`.
     pub fn try_sum_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
-        if axes.is_empty() && !keepdim {
-            return Ok(self.total(false));
-        }
-        let ax = norm_axes("sum", axes, self.ndim())?;
-        let axes_ = ax.clone();
-        let data = Value::after(
-            || reduced_shape(self.shape(), &ax, keepdim),
-            std::slice::from_ref(self),
-            move |inp| reduce_data(inp[0].data(), &axes_, keepdim, 0.0, |a, b| a + b),
-        );
-        let name = if axes.is_empty() {
-            "SumBackward0"
-        } else {
-            "SumBackward1"
-        };
-        Ok(Tensor::custom(
-            data,
-            name,
-            vec![self.clone()],
-            move |g, _, inp, b| {
-                let s = inp[0].shape();
-                if b.0 == 0 && g.ndim() == 0 {
-                    return vec![Some(g.expand(s))];
-                }
-                vec![Some(
-                    b.reshape(g, &keep_shape(s, &ax)).expand(&b.shape(g, s)),
-                )]
-            },
-        ))
+        self.sum_or_mean_dim::<false>(axes, keepdim)
     }
 
     panicking! {
@@ -192,10 +175,15 @@ impl Tensor {
 
     /// Means over `axes` (all if empty).
     pub fn try_mean_dim(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.sum_or_mean_dim::<true>(axes, keepdim)
+    }
+
+    /// The sum (`MEAN` false) or the mean over `axes` (all if empty).
+    fn sum_or_mean_dim<const MEAN: bool>(&self, axes: &[isize], keepdim: bool) -> Result<Tensor> {
         if axes.is_empty() && !keepdim {
-            return Ok(self.total(true));
+            return Ok(self.total(MEAN));
         }
-        let ax = norm_axes("mean", axes, self.ndim())?;
+        let ax = norm_axes(if MEAN { "mean" } else { "sum" }, axes, self.ndim())?;
         let n: usize = ax.iter().map(|&a| self.shape()[a]).product();
         let inv = 1.0 / n as f64;
         let axes_ = ax.clone();
@@ -203,26 +191,34 @@ impl Tensor {
             || reduced_shape(self.shape(), &ax, keepdim),
             std::slice::from_ref(self),
             move |inp| {
-                reduce_data(inp[0].data(), &axes_, keepdim, 0.0, |a, b| a + b).map(|s| s * inv)
+                let sum = reduce_data(inp[0].data(), &axes_, keepdim, 0.0, |a, b| a + b);
+                if MEAN {
+                    sum.map(|s| s * inv)
+                } else {
+                    sum
+                }
             },
         );
-        let name = if axes.is_empty() {
-            "MeanBackward0"
-        } else {
-            "MeanBackward1"
+        let name = match (MEAN, axes.is_empty()) {
+            (false, true) => "SumBackward0",
+            (false, false) => "SumBackward1",
+            (true, true) => "MeanBackward0",
+            (true, false) => "MeanBackward1",
         };
         Ok(Tensor::custom(
             data,
             name,
             vec![self.clone()],
             move |g, _, inp, b| {
-                // Scaled before it is expanded: n times less work.
                 let s = inp[0].shape();
                 let g = if b.0 == 0 && g.ndim() == 0 {
-                    g * inv
+                    g.clone()
                 } else {
-                    b.reshape(g, &keep_shape(s, &ax)) * inv
+                    b.reshape(g, &keep_shape(s, &ax))
                 };
+                // A mean's gradient is scaled before it is expanded: n
+                // times less work.
+                let g = if MEAN { g * inv } else { g };
                 vec![Some(g.expand(&b.shape(&g, s)))]
             },
         ))
@@ -245,16 +241,10 @@ impl Tensor {
             let d = inp[0].data();
             let n = d.shape().iter().product::<usize>() as f64;
             let scaled = |s: f64| if mean { s / n } else { s };
+            // f32 is summed in f64 and rounded once, as `reduce_data`.
             match d {
-                // f32 is summed in f64 and rounded once, as `reduce_data`.
-                Data::F32(x) => f32::scalar(scaled(match x.as_slice() {
-                    Some(s) => fold_lanes(s, 0.0, |a, b| a + b),
-                    None => x.iter().fold(0.0, |a, &b| a + f64::from(b)),
-                })),
-                _ => Data::Scalar(scaled(match d.as_slice() {
-                    Some(s) => fold_lanes(s, 0.0, |a, b| a + b),
-                    None => d.view().iter().fold(0.0, |a, &b| a + b),
-                })),
+                Data::F32(_) => f32::scalar(scaled(sum_all::<f32>(d))),
+                _ => f64::scalar(scaled(sum_all::<f64>(d))),
             }
         });
         if mean {

@@ -3,6 +3,7 @@
 //! references they are checked against.
 #![allow(dead_code)] // each test crate uses its own part of this module
 
+use chainrule::ops::Domain;
 use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
 
 /// A random formula of up to three variables, evaluated generically (so the
@@ -49,20 +50,60 @@ pub fn one_plus_square(a: Tree) -> Tree {
     bin(BinaryOp::Add, Tree::Const(1.0), Tree::Powi(Box::new(a), 2))
 }
 
+/// The interval `a` is mapped onto by [`squash`]: the domain's, or the
+/// part of it above the gap when it leaves out a neighbourhood of 0.
+fn squash_range(d: Domain) -> (f64, f64) {
+    let lo = if d.gap > 0.0 { d.lo.max(d.gap) } else { d.lo };
+    ((lo + d.hi) / 2.0, (d.hi - lo) / 2.0)
+}
+
+/// `a` mapped smoothly into the open domain `d` (mid + half·tanh a), so that
+/// random formulas keep every argument where its op is defined, smooth and
+/// moderate.
+pub fn squash<T: Real>(d: Domain, a: T) -> T {
+    let (mid, half) = squash_range(d);
+    a.tanh() * half + mid
+}
+
+/// [`squash`] as a formula.
+pub fn squash_tree(d: Domain, a: Tree) -> Tree {
+    let (mid, half) = squash_range(d);
+    bin(
+        BinaryOp::Add,
+        Tree::Const(mid),
+        bin(BinaryOp::Mul, Tree::Const(half), un(UnaryOp::Tanh, a)),
+    )
+}
+
+/// `op(a)` with `a` squashed into the op's domain: smooth, moderate values
+/// for every smooth op of the table.
+pub fn smooth_unary(op: UnaryOp, a: Tree) -> Tree {
+    un(op, squash_tree(op.domain(), a))
+}
+
+/// Every smooth unary op of the table (those random smooth formulas use).
+pub fn smooth_unary_ops() -> Vec<UnaryOp> {
+    UnaryOp::ALL
+        .into_iter()
+        .filter(|op| op.is_smooth())
+        .collect()
+}
+
 /// |a − b| ≤ rel·max(|a|, |b|, 1).
 pub fn close(a: f64, b: f64, rel: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
 }
 
 /// Central difference with two rounds of Richardson extrapolation (h = 2e-3,
-/// h/2, h/4), independent of the library.
+/// h/2, h/4): the library's finite differences, which share nothing with
+/// the engines under test but f64 evaluation.
 pub fn richardson(f: impl Fn(f64) -> f64, x: f64) -> f64 {
-    let d = |h: f64| (f(x + h) - f(x - h)) / (2.0 * h);
-    let h = 2e-3;
-    let (d1, d2, d3) = (d(h), d(h / 2.0), d(h / 4.0));
-    let r1 = (4.0 * d2 - d1) / 3.0;
-    let r2 = (4.0 * d3 - d2) / 3.0;
-    (16.0 * r2 - r1) / 15.0
+    let steps = chainrule::check::FdOptions {
+        step: 2e-3,
+        relative: false,
+        rounds: 2,
+    };
+    chainrule::check::numerical_derivative(f, x, steps)
 }
 
 /// The tape's gradient of `t` at `p` (zeros when the formula is constant:
