@@ -482,8 +482,8 @@ impl Parser {
         if name == "ones" || name == "zeros" {
             let (dims, end) = self.size_args(open)?;
             self.depth -= 1;
-            let max = if name == "ones" { 1 } else { 2 };
-            if dims.len() > max {
+            let max: u8 = if name == "ones" { 1 } else { 2 };
+            if dims.len() > usize::from(max) {
                 return Err(perr(
                     ParseErrorKind::Arity {
                         name: name.into(),
