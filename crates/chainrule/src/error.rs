@@ -295,6 +295,18 @@ pub enum Error {
         /// How many axes the derivative has.
         axes: usize,
     },
+    /// A derivative of at most two axes whose index form has no product,
+    /// transpose, trace or elementwise pattern to be written with.
+    #[error(
+        "the derivative of a {of} with respect to a {wrt} has no matrix form \
+         (an index shared by three or more factors)"
+    )]
+    MatrixNoForm {
+        /// The kind of the expression.
+        of: &'static str,
+        /// The kind of the variable.
+        wrt: &'static str,
+    },
     /// A Hessian of a non-scalar expression, or with respect to a matrix.
     #[error(
         "a Hessian needs a scalar expression and a scalar or vector variable, \

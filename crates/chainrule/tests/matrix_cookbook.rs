@@ -68,6 +68,8 @@ fn identity(src: &str, decls: &str, wrt: &str, cookbook: &str, hessian: bool) ->
         close(&ev(&d), &ad.to_vec(), &format!("{what}: formula vs autodiff"));
         close(&ev(&back), &ad.to_vec(), &format!("{what}: parsed back vs autodiff"));
         close(&ev(&reference), &ad.to_vec(), &format!("{what}: cookbook {cookbook} vs autodiff"));
+        let compiled = matrix::natural(&matrix::compile(&d).eval(&v).unwrap(), &shape).to_vec();
+        close(&compiled, &ad.to_vec(), &format!("{what}: compiled vs autodiff"));
     }
     printed
 }

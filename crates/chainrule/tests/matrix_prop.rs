@@ -1,7 +1,8 @@
 //! Property test: random well-typed matrix expressions (scalars, vectors,
 //! matrices, elementwise functions, traces, norms); the printed derivative
 //! and Hessian, parsed back and evaluated, equal reverse-mode autodiff of
-//! the expression at random values.
+//! the expression at random values of sizes 2 to 5, with a non-square
+//! (`R: n x m`) and non-symmetric matrices; so does the compiled formula.
 
 use chainrule::matrix::{self, Values};
 use proptest::prelude::*;
@@ -42,7 +43,7 @@ impl Gen {
         if d == 0 {
             return ["x", "y", "x"][self.pick(3)].into();
         }
-        match self.pick(8) {
+        let v = match self.pick(9) {
             0 => format!("{}*{}", self.matrix(d - 1), self.vector(d - 1)),
             1 => format!("({} + {})", self.vector(d - 1), self.vector(d - 1)),
             2 => format!("({} .* {})", self.vector(d - 1), self.vector(d - 1)),
@@ -50,7 +51,18 @@ impl Gen {
             4 => format!("tanh({})", self.vector(d - 1)),
             5 => format!("{}'*{}", self.matrix(d - 1), self.vector(d - 1)),
             6 => format!("({} - {})", self.vector(d - 1), self.vector(d - 1)),
+            7 => format!("R*(R'*{})", self.vector(d - 1)),
             _ => format!("exp({}/4)", self.vector(d - 1)),
+        };
+        format!("({v})")
+    }
+
+    /// A matrix of the other size (m x m), from the non-square R (n x m).
+    fn small(&mut self, d: usize) -> String {
+        match self.pick(3) {
+            0 => format!("(R'*{}*R)", self.matrix(d)),
+            1 => "C".into(),
+            _ => "(C .* C')".into(),
         }
     }
 
@@ -58,18 +70,20 @@ impl Gen {
         if d == 0 {
             return ["A", "B", "A"][self.pick(3)].into();
         }
-        match self.pick(6) {
+        let m = match self.pick(7) {
             0 => format!("({} + {})", self.matrix(d - 1), self.matrix(d - 1)),
             1 => format!("{}*{}", self.matrix(d - 1), self.matrix(d - 1)),
             2 => format!("{}'", self.matrix(d - 1)),
             3 => format!("{}*{}'", self.vector(d - 1), self.vector(d - 1)),
             4 => format!("diag({})", self.vector(d - 1)),
+            5 => format!("R*{}*R'", self.small(d - 1)),
             _ => format!("({} .* {})", self.matrix(d - 1), self.matrix(d - 1)),
-        }
+        };
+        format!("({m})")
     }
 }
 
-const DECLS: &str = "A: n x n, B: n x n, x: n, y: n, c: scalar";
+const DECLS: &str = "A: n x n, B: n x n, R: n x m, C: m x m, x: n, y: n, c: scalar";
 
 fn close(a: &[f64], b: &[f64]) -> bool {
     let scale = b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
@@ -80,7 +94,10 @@ fn check(seed: u64) -> Result<(), String> {
     let mut g = Gen(seed);
     let src = format!("{} + c*sum(x)", g.scalar(3));
     let p = matrix::parse(&src, DECLS).map_err(|e| format!("{src}: {e}"))?;
-    let v = Values::random(&p.names, |_| 3, seed);
+    // Sizes 2 to 5, n and m different: R is never square.
+    let n = 2 + (seed % 4) as usize;
+    let m = if n == 5 { 3 } else { n + 1 };
+    let v = Values::random(&p.names, |s| if s == "m" { m } else { n }, seed);
     for hessian in [false, true] {
         let d = if hessian { p.hessian("x") } else { p.derivative("x") }
             .map_err(|e| format!("{src}: {e}"))?;
@@ -89,8 +106,12 @@ fn check(seed: u64) -> Result<(), String> {
             .parse_formula(&printed, Some(d.shape()))
             .map_err(|e| format!("{src}: printed {printed}: {e}"))?;
         let got = matrix::natural(&matrix::eval(&back, &v).map_err(|e| e.to_string())?, d.shape());
+        let compiled = matrix::natural(&matrix::compile(&d).eval(&v).map_err(|e| e.to_string())?, d.shape());
         let want = if hessian { p.autodiff_hessian("x", &v) } else { p.autodiff("x", &v) }
             .map_err(|e| e.to_string())?;
+        if !close(&compiled.to_vec(), &want.to_vec()) {
+            return Err(format!("{src}: compiled {printed} = {:?}, autodiff {:?}", compiled.to_vec(), want.to_vec()));
+        }
         if !close(&got.to_vec(), &want.to_vec()) {
             return Err(format!(
                 "{src}: {} {printed} = {:?}, autodiff {:?}",

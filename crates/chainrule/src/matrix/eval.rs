@@ -161,7 +161,7 @@ impl Values {
         &self.sizes
     }
 
-    fn size(&self, d: &Dim) -> Result<usize> {
+    pub(crate) fn size(&self, d: &Dim) -> Result<usize> {
         match d {
             Dim::One => Ok(1),
             Dim::Size(s) => s

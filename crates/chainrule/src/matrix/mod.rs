@@ -25,6 +25,7 @@
 //! assert_eq!(p.derivative("x").unwrap().to_string(), "A'*(A*x - b)");
 //! ```
 
+mod compile;
 mod eval;
 mod ew;
 mod expr;
@@ -35,6 +36,7 @@ mod simplify;
 mod sizes;
 mod to_matrix;
 
+pub use compile::{compile, Program};
 pub use eval::{eval, natural, Values};
 pub use expr::{Dim, Expr, Kind, Node, Shape};
 pub use parse::{NameInfo, MAX_DEPTH};
@@ -137,10 +139,16 @@ impl Problem {
     }
 
     fn to_matrix(&self, terms: &[Mono], free: &[usize], d: &Differ, shape: &Shape, wrt: &str) -> Result<Expr> {
-        let too_many = || Error::MatrixTooManyAxes {
-            of: self.expr.shape().kind().name(),
-            wrt: self.name(wrt).map(|n| n.shape.kind().name()).unwrap_or("scalar"),
-            axes: 3,
+        let (of, wrt) = (
+            self.expr.shape().kind().name(),
+            self.name(wrt).map(|n| n.shape.kind().name()).unwrap_or("scalar"),
+        );
+        let too_many = || {
+            if free.len() > 2 {
+                Error::MatrixTooManyAxes { of, wrt, axes: free.len() }
+            } else {
+                Error::MatrixNoForm { of, wrt }
+            }
         };
         let mut sum = Expr::zeros(shape.clone());
         for m in terms {

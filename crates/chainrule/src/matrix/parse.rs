@@ -742,7 +742,8 @@ impl Parser {
             self.sizes.unify(ast.shape.0, want.0, "the result", span)?;
             self.sizes.unify(ast.shape.1, want.1, "the result", span)?;
         }
-        let e = self.build(&ast);
+        // Free sizes are named n, m, p, ... in the order the names'
+        // axes first appear (`A*x`: A is n x m, x has length m).
         let names = self.names.clone();
         let infos = names
             .into_iter()
@@ -752,6 +753,7 @@ impl Parser {
                 symmetric: sym,
             })
             .collect();
+        let e = self.build(&ast);
         Ok((e, infos))
     }
 

@@ -48,6 +48,20 @@ fn paren(e: &Expr, min: u8) -> String {
     }
 }
 
+/// Whether `b`, the right operand of a product, prints without parentheses:
+/// a product whose leftmost factor is no elementwise operation (in
+/// `a*(p.*q)*r` the parentheses stay, `a*p.*q*r` reads `((a*p).*q)*r`).
+fn chains_right(b: &Expr) -> bool {
+    match b.node() {
+        Node::Mul(p, _) => match p.node() {
+            Node::Mul(..) => chains_right(p),
+            Node::Elem(..) => false,
+            _ => true,
+        },
+        _ => false,
+    }
+}
+
 fn size(d: &Dim) -> String {
     d.to_string()
 }
@@ -70,7 +84,7 @@ pub fn text(e: &Expr) -> String {
         }
         Transpose(a) => format!("{}'", paren(a, 9)),
         // Products associate; an elementwise product on the right does not.
-        Mul(a, b) if matches!(b.node(), Mul(..)) => format!("{}*{}", paren(a, 2), paren(b, 2)),
+        Mul(a, b) if chains_right(b) => format!("{}*{}", paren(a, 2), paren(b, 2)),
         Mul(a, b) => format!("{}*{}", paren(a, 2), paren(b, 3)),
         Add(a, b) => format!("{} + {}", paren(a, 1), paren(b, 2)),
         Sub(a, b) => format!("{} - {}", paren(a, 1), paren(b, 2)),
@@ -154,7 +168,7 @@ pub fn latex(e: &Expr) -> String {
         Ones => format!("\\mathbf{{1}}_{{{}}}", e.shape().rows),
         Zeros => "0".into(),
         Transpose(a) => format!("{}^{{T}}", lparen(a, 9)),
-        Mul(a, b) if matches!(b.node(), Mul(..)) => format!("{} {}", lparen(a, 2), lparen(b, 2)),
+        Mul(a, b) if chains_right(b) => format!("{} {}", lparen(a, 2), lparen(b, 2)),
         Mul(a, b) => format!("{} {}", lparen(a, 2), lparen(b, 3)),
         Add(a, b) => format!("{} + {}", lparen(a, 1), lparen(b, 2)),
         Sub(a, b) => format!("{} - {}", lparen(a, 1), lparen(b, 2)),

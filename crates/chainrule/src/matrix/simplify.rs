@@ -74,6 +74,12 @@ fn cancel_inverses(e: &Expr) -> Expr {
     }
 }
 
+/// Whether the rests left after pulling out a factor all have one shape
+/// (`c*C + M*C` does not factor as `(c + M)*C`: `c + M` would broadcast).
+fn one_shape(ts: &[(f64, Expr)]) -> bool {
+    ts.iter().all(|(_, t)| t.shape() == ts[0].1.shape())
+}
+
 /// Simplifies every sum in `e`, bottom up.
 pub fn simplify(e: &Expr) -> Expr {
     let kids: Vec<Expr> = e.children().iter().map(simplify).collect();
@@ -136,8 +142,10 @@ fn build(ts: Vec<(f64, Expr)>, like: &Expr) -> Expr {
                 .zip(&chains)
                 .map(|((c, _), ch)| (*c, product(&ch[1..])))
                 .collect();
-            let inner_like = inner[0].1.clone();
-            return expr::mul(first, &sum_of(inner, &inner_like));
+            if one_shape(&inner) {
+                    let inner_like = inner[0].1.clone();
+                return expr::mul(first, &sum_of(inner, &inner_like));
+            }
         }
         let last = &chains[0][chains[0].len() - 1];
         if chains.iter().all(|c| c[c.len() - 1] == *last) {
@@ -146,8 +154,10 @@ fn build(ts: Vec<(f64, Expr)>, like: &Expr) -> Expr {
                 .zip(&chains)
                 .map(|((c, _), ch)| (*c, product(&ch[..ch.len() - 1])))
                 .collect();
-            let inner_like = inner[0].1.clone();
-            return expr::mul(&sum_of(inner, &inner_like), last);
+            if one_shape(&inner) {
+                let inner_like = inner[0].1.clone();
+                return expr::mul(&sum_of(inner, &inner_like), last);
+            }
         }
     }
     // Some terms share a left or right factor: group them.
@@ -172,6 +182,9 @@ fn build(ts: Vec<(f64, Expr)>, like: &Expr) -> Expr {
                     (ts[j].0, product(rest))
                 })
                 .collect();
+            if !one_shape(&inner) {
+                continue;
+            }
             let inner_like = inner[0].1.clone();
             let s = sum_of(inner, &inner_like);
             let grouped = if right { expr::mul(&s, &f) } else { expr::mul(&f, &s) };

@@ -82,6 +82,8 @@ pub use dtype::DType;
 #[cfg(feature = "internals")]
 pub use matmul::gemm;
 pub use matmul::threads as matmul_threads;
+/// The gemm on views, for the compiled matrix formulas (`crate::matrix`).
+pub(crate) use matmul::gemm as gemm_into;
 
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
