@@ -554,7 +554,9 @@ impl fmt::Display for ValueProblem {
                 got,
             } => write!(f, "size {size} is {got} here but {expected} elsewhere"),
             ValueProblem::Asymmetric => f.write_str("declared symmetric, but the value is not"),
-            ValueProblem::Malformed => f.write_str("not a number, or a list of numbers, or a list of equal-length lists"),
+            ValueProblem::Malformed => {
+                f.write_str("not a number, or a list of numbers, or a list of equal-length lists")
+            }
         }
     }
 }

@@ -44,8 +44,12 @@ fn close(a: &[f64], b: &[f64], what: &str) {
 /// Checks d(src)/d(wrt) (or the Hessian) against `cookbook` and autodiff.
 fn identity(src: &str, decls: &str, wrt: &str, cookbook: &str, hessian: bool) -> String {
     let p = matrix::parse(src, decls).unwrap_or_else(|e| panic!("{src}: {e}"));
-    let d = if hessian { p.hessian(wrt) } else { p.derivative(wrt) }
-        .unwrap_or_else(|e| panic!("{src}: {e}"));
+    let d = if hessian {
+        p.hessian(wrt)
+    } else {
+        p.derivative(wrt)
+    }
+    .unwrap_or_else(|e| panic!("{src}: {e}"));
     let shape = d.shape().clone();
     let reference = p
         .parse_formula(cookbook, Some(&shape))
@@ -62,14 +66,35 @@ fn identity(src: &str, decls: &str, wrt: &str, cookbook: &str, hessian: bool) ->
     );
     for round in 0..ROUNDS.len() {
         let v = values(&p, round, 100 + round as u64);
-        let ad = if hessian { p.autodiff_hessian(wrt, &v) } else { p.autodiff(wrt, &v) }.unwrap();
+        let ad = if hessian {
+            p.autodiff_hessian(wrt, &v)
+        } else {
+            p.autodiff(wrt, &v)
+        }
+        .unwrap();
         let ev = |e: &matrix::Expr| matrix::natural(&matrix::eval(e, &v).unwrap(), &shape).to_vec();
         let what = format!("{src} -> {printed}");
-        close(&ev(&d), &ad.to_vec(), &format!("{what}: formula vs autodiff"));
-        close(&ev(&back), &ad.to_vec(), &format!("{what}: parsed back vs autodiff"));
-        close(&ev(&reference), &ad.to_vec(), &format!("{what}: cookbook {cookbook} vs autodiff"));
+        close(
+            &ev(&d),
+            &ad.to_vec(),
+            &format!("{what}: formula vs autodiff"),
+        );
+        close(
+            &ev(&back),
+            &ad.to_vec(),
+            &format!("{what}: parsed back vs autodiff"),
+        );
+        close(
+            &ev(&reference),
+            &ad.to_vec(),
+            &format!("{what}: cookbook {cookbook} vs autodiff"),
+        );
         let compiled = matrix::natural(&matrix::compile(&d).eval(&v).unwrap(), &shape).to_vec();
-        close(&compiled, &ad.to_vec(), &format!("{what}: compiled vs autodiff"));
+        close(
+            &compiled,
+            &ad.to_vec(),
+            &format!("{what}: compiled vs autodiff"),
+        );
     }
     printed
 }
@@ -153,15 +178,30 @@ fn eq_117_tr_xtx() {
 }
 #[test]
 fn eq_118_tr_btxtcxb() {
-    grad("tr(B'*X'*C*X*B)", "X: m x n, C: m x m, B: n x p", "X", "C'*X*B*B' + C*X*B*B'");
+    grad(
+        "tr(B'*X'*C*X*B)",
+        "X: m x n, C: m x m, B: n x p",
+        "X",
+        "C'*X*B*B' + C*X*B*B'",
+    );
 }
 #[test]
 fn eq_119_tr_xtbxc() {
-    grad("tr(X'*B*X*C)", "X: m x n, B: m x m, C: n x n", "X", "B*X*C + B'*X*C'");
+    grad(
+        "tr(X'*B*X*C)",
+        "X: m x n, B: m x m, C: n x n",
+        "X",
+        "B*X*C + B'*X*C'",
+    );
 }
 #[test]
 fn eq_120_tr_axbxtc() {
-    grad("tr(A*X*B*X'*C)", "X: m x n, A: p x m, B: n x n, C: m x p", "X", "A'*C'*X*B' + C*A*X*B");
+    grad(
+        "tr(A*X*B*X'*C)",
+        "X: m x n, A: p x m, B: n x n, C: m x p",
+        "X",
+        "A'*C'*X*B' + C*A*X*B",
+    );
 }
 #[test]
 fn eq_121_tr_square_of_affine() {
@@ -185,7 +225,10 @@ fn eq_124_tr_a_inv_x_b() {
 
 #[test]
 fn eq_49_det_x() {
-    assert_eq!(grad("det(X)", "X: n x n", "X", "det(X)*inv(X)'"), "det(X)*inv(X')");
+    assert_eq!(
+        grad("det(X)", "X: n x n", "X", "det(X)*inv(X)'"),
+        "det(X)*inv(X')"
+    );
 }
 #[test]
 fn eq_51_det_axb() {
@@ -263,11 +306,21 @@ fn eq_81_xtbx() {
 }
 #[test]
 fn eq_82_btxtdxc() {
-    grad("b'*X'*D*X*c", "X: m x n, D: m x m", "X", "D'*X*b*c' + D*X*c*b'");
+    grad(
+        "b'*X'*D*X*c",
+        "X: m x n, D: m x m",
+        "X",
+        "D'*X*b*c' + D*X*c*b'",
+    );
 }
 #[test]
 fn eq_83_affine_quadratic() {
-    grad("(X*b + c)'*D*(X*b + c)", "X: m x n, D: m x m", "X", "(D + D')*(X*b + c)*b'");
+    grad(
+        "(X*b + c)'*D*(X*b + c)",
+        "X: m x n, D: m x m",
+        "X",
+        "(D + D')*(X*b + c)*b'",
+    );
 }
 #[test]
 fn eq_81_hessian_xtbx() {
@@ -280,12 +333,25 @@ fn eq_81_hessian_symmetric() {
 #[test]
 fn eq_84_quadratic_affine_gradient() {
     // ∂/∂x (x - s)'W(x - s) = 2W(x - s) for a symmetric W (eq. 84-86).
-    assert_eq!(grad("(x - s)'*W*(x - s)", "W: n x n symmetric", "x", "2*W*(x - s)"), "2*W*(x - s)");
+    assert_eq!(
+        grad(
+            "(x - s)'*W*(x - s)",
+            "W: n x n symmetric",
+            "x",
+            "2*W*(x - s)"
+        ),
+        "2*W*(x - s)"
+    );
 }
 #[test]
 fn eq_88_residual_quadratic() {
     // ∂/∂s (x - As)'W(x - As) = -2A'W(x - As) for a symmetric W.
-    grad("(x - A*s)'*W*(x - A*s)", "W: n x n symmetric, A: n x m", "s", "-2*A'*W*(x - A*s)");
+    grad(
+        "(x - A*s)'*W*(x - A*s)",
+        "W: n x n symmetric, A: n x m",
+        "s",
+        "-2*A'*W*(x - A*s)",
+    );
 }
 #[test]
 fn hessian_of_squared_linear_form() {
@@ -318,7 +384,10 @@ fn eq_132_frobenius_squared() {
 }
 #[test]
 fn least_squares_hessian() {
-    assert_eq!(hess("norm2(A*x - b)^2", "A: m x n", "x", "2*A'*A"), "2*A'*A");
+    assert_eq!(
+        hess("norm2(A*x - b)^2", "A: m x n", "x", "2*A'*A"),
+        "2*A'*A"
+    );
 }
 #[test]
 fn norm1_gradient() {

@@ -28,7 +28,12 @@ impl Gen {
         }
         match self.pick(9) {
             0 => format!("{}'*{}", self.vector(d - 1), self.vector(d - 1)),
-            1 => format!("{}'*{}*{}", self.vector(d - 1), self.matrix(d - 1), self.vector(d - 1)),
+            1 => format!(
+                "{}'*{}*{}",
+                self.vector(d - 1),
+                self.matrix(d - 1),
+                self.vector(d - 1)
+            ),
             2 => format!("tr({})", self.matrix(d - 1)),
             3 => format!("sum({})", self.vector(d - 1)),
             4 => format!("({})*({})", self.scalar(d - 1), self.scalar(d - 1)),
@@ -99,18 +104,36 @@ fn check(seed: u64) -> Result<(), String> {
     let m = if n == 5 { 3 } else { n + 1 };
     let v = Values::random(&p.names, |s| if s == "m" { m } else { n }, seed);
     for hessian in [false, true] {
-        let d = if hessian { p.hessian("x") } else { p.derivative("x") }
-            .map_err(|e| format!("{src}: {e}"))?;
+        let d = if hessian {
+            p.hessian("x")
+        } else {
+            p.derivative("x")
+        }
+        .map_err(|e| format!("{src}: {e}"))?;
         let printed = d.to_string();
         let back = p
             .parse_formula(&printed, Some(d.shape()))
             .map_err(|e| format!("{src}: printed {printed}: {e}"))?;
-        let got = matrix::natural(&matrix::eval(&back, &v).map_err(|e| e.to_string())?, d.shape());
-        let compiled = matrix::natural(&matrix::compile(&d).eval(&v).map_err(|e| e.to_string())?, d.shape());
-        let want = if hessian { p.autodiff_hessian("x", &v) } else { p.autodiff("x", &v) }
-            .map_err(|e| e.to_string())?;
+        let got = matrix::natural(
+            &matrix::eval(&back, &v).map_err(|e| e.to_string())?,
+            d.shape(),
+        );
+        let compiled = matrix::natural(
+            &matrix::compile(&d).eval(&v).map_err(|e| e.to_string())?,
+            d.shape(),
+        );
+        let want = if hessian {
+            p.autodiff_hessian("x", &v)
+        } else {
+            p.autodiff("x", &v)
+        }
+        .map_err(|e| e.to_string())?;
         if !close(&compiled.to_vec(), &want.to_vec()) {
-            return Err(format!("{src}: compiled {printed} = {:?}, autodiff {:?}", compiled.to_vec(), want.to_vec()));
+            return Err(format!(
+                "{src}: compiled {printed} = {:?}, autodiff {:?}",
+                compiled.to_vec(),
+                want.to_vec()
+            ));
         }
         if !close(&got.to_vec(), &want.to_vec()) {
             return Err(format!(

@@ -7,12 +7,16 @@ use chainrule::{Error, Tensor};
 
 fn derive(src: &str, decls: &str, wrt: &str) -> String {
     let p = matrix::parse(src, decls).unwrap_or_else(|e| panic!("{src}: {e}"));
-    p.derivative(wrt).unwrap_or_else(|e| panic!("{src}: {e}")).to_string()
+    p.derivative(wrt)
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+        .to_string()
 }
 
 fn hess(src: &str, decls: &str, wrt: &str) -> String {
     let p: Problem = matrix::parse(src, decls).unwrap();
-    p.hessian(wrt).unwrap_or_else(|e| panic!("{src}: {e}")).to_string()
+    p.hessian(wrt)
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+        .to_string()
 }
 
 #[test]
@@ -47,17 +51,38 @@ fn exercise_7_logistic() {
 /// non-symmetric `A` throughout, non-square where the exercise allows.
 fn against_tape(src: &str, decls: &str, wrt: &str, hessian: bool) {
     let p = matrix::parse(src, decls).unwrap();
-    let d = if hessian { p.hessian(wrt) } else { p.derivative(wrt) }.unwrap();
+    let d = if hessian {
+        p.hessian(wrt)
+    } else {
+        p.derivative(wrt)
+    }
+    .unwrap();
     for (round, (n, m)) in [(2, 3), (3, 5), (5, 4), (4, 4)].into_iter().enumerate() {
         let v = Values::random(&p.names, |s| if s == "n" { n } else { m }, 7 + round as u64);
-        let want = if hessian { p.autodiff_hessian(wrt, &v) } else { p.autodiff(wrt, &v) }.unwrap();
+        let want = if hessian {
+            p.autodiff_hessian(wrt, &v)
+        } else {
+            p.autodiff(wrt, &v)
+        }
+        .unwrap();
         let got = matrix::natural(&matrix::eval(&d, &v).unwrap(), d.shape());
         let compiled = matrix::natural(&matrix::compile(&d).eval(&v).unwrap(), d.shape());
         assert_eq!(got.shape(), want.shape(), "{src}: {d}");
         let scale = want.to_vec().iter().fold(1.0f64, |s, x| s.max(x.abs()));
-        for ((a, c), b) in got.to_vec().iter().zip(compiled.to_vec()).zip(want.to_vec()) {
-            assert!((a - b).abs() <= 1e-10 * scale, "{src}: {d}: {a} vs autodiff {b}");
-            assert!((c - b).abs() <= 1e-10 * scale, "{src}: compiled {d}: {c} vs autodiff {b}");
+        for ((a, c), b) in got
+            .to_vec()
+            .iter()
+            .zip(compiled.to_vec())
+            .zip(want.to_vec())
+        {
+            assert!(
+                (a - b).abs() <= 1e-10 * scale,
+                "{src}: {d}: {a} vs autodiff {b}"
+            );
+            assert!(
+                (c - b).abs() <= 1e-10 * scale,
+                "{src}: compiled {d}: {c} vs autodiff {b}"
+            );
         }
     }
 }
@@ -105,7 +130,10 @@ fn three_axes_are_refused() {
     assert!(matches!(e, Error::MatrixTooManyAxes { axes: 3, .. }), "{e}");
     assert!(e.to_string().contains("no matrix form"), "{e}");
     let p = matrix::parse("x*y'", "").unwrap();
-    assert!(matches!(p.derivative("x"), Err(Error::MatrixTooManyAxes { axes: 3, .. })));
+    assert!(matches!(
+        p.derivative("x"),
+        Err(Error::MatrixTooManyAxes { axes: 3, .. })
+    ));
     let p = matrix::parse("tr(X)", "").unwrap();
     assert!(matches!(p.hessian("X"), Err(Error::MatrixHessian { .. })));
 }

@@ -55,13 +55,21 @@ fn tensor_json(t: &Tensor) -> Json {
 
 fn tensor_text(t: &Tensor) -> String {
     let v = t.to_vec();
-    let row = |r: &[f64]| r.iter().map(|x| num_text(*x)).collect::<Vec<_>>().join(", ");
+    let row = |r: &[f64]| {
+        r.iter()
+            .map(|x| num_text(*x))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match t.shape() {
         [] => num_text(v[0]),
         [_] => format!("[{}]", row(&v)),
         [_, c] => format!(
             "[{}]",
-            v.chunks(*c).map(|r| format!("[{}]", row(r))).collect::<Vec<_>>().join(", ")
+            v.chunks(*c)
+                .map(|r| format!("[{}]", row(r)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         _ => String::new(),
     }
@@ -72,7 +80,9 @@ fn read_at(text: &str) -> CliResult<Vec<(String, Tensor)>> {
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| CliError::new(format!("--at: not a JSON object: {e}")))?;
     let serde_json::Value::Object(map) = v else {
-        return Err(CliError::new("--at: expected a JSON object of values, as {\"x\": [1, 2]}"));
+        return Err(CliError::new(
+            "--at: expected a JSON object of values, as {\"x\": [1, 2]}",
+        ));
     };
     let mut out = Vec::new();
     for (name, val) in map {
@@ -85,7 +95,9 @@ fn read_at(text: &str) -> CliResult<Vec<(String, Tensor)>> {
         let num = |v: &serde_json::Value| v.as_f64().ok_or_else(bad);
         let t = match &val {
             serde_json::Value::Number(_) => Tensor::scalar(num(&val)?),
-            serde_json::Value::Array(items) if items.iter().all(|i| i.is_array()) && !items.is_empty() => {
+            serde_json::Value::Array(items)
+                if items.iter().all(|i| i.is_array()) && !items.is_empty() =>
+            {
                 let rows: Vec<Vec<f64>> = items
                     .iter()
                     .map(|r| {
@@ -140,7 +152,11 @@ fn rel_err(a: &[f64], b: &[f64]) -> f64 {
             if x == y {
                 0.0
             } else {
-                (x - y).abs() / x.abs().max(y.abs()).max(scale * 1e-9).max(f64::MIN_POSITIVE)
+                (x - y).abs()
+                    / x.abs()
+                        .max(y.abs())
+                        .max(scale * 1e-9)
+                        .max(f64::MIN_POSITIVE)
             }
         })
         .fold(0.0, f64::max)
@@ -158,7 +174,11 @@ pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
         None => {
             return Err(CliError::new(format!(
                 "--wrt is needed: the expression has the names {}",
-                p.names.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ")
+                p.names
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
     };
@@ -168,8 +188,16 @@ pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
         .ok_or_else(|| CliError::from(chainrule::Error::MatrixUnknownName { name: wrt.clone() }))?;
     let d_shape = p.derivative_shape(&wrt)?;
     let d = p.derivative(&wrt)?;
-    let h = if a.hessian { Some(p.hessian(&wrt)?) } else { None };
-    let h_shape = info.shape.axes().first().map_or(Shape::scalar(), |n| Shape::new(n.clone(), n.clone()));
+    let h = if a.hessian {
+        Some(p.hessian(&wrt)?)
+    } else {
+        None
+    };
+    let h_shape = info
+        .shape
+        .axes()
+        .first()
+        .map_or(Shape::scalar(), |n| Shape::new(n.clone(), n.clone()));
 
     // Values: --at, or seeded random ones.
     let values = match &a.at {
@@ -193,7 +221,11 @@ pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
         err = err.max(rel_err(&hv.to_vec(), &adh.to_vec()));
     }
     let ok = err <= TOL;
-    let sizes: BTreeMap<String, usize> = values.sizes().iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let sizes: BTreeMap<String, usize> = values
+        .sizes()
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
     let code = if ok { 0 } else { 1 };
 
     if a.json {
@@ -218,7 +250,12 @@ pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
             }
             o.push("at", at);
         }
-        let sizes_json = Json::Obj(sizes.iter().map(|(k, v)| (k.clone(), Json::from(*v))).collect());
+        let sizes_json = Json::Obj(
+            sizes
+                .iter()
+                .map(|(k, v)| (k.clone(), Json::from(*v)))
+                .collect(),
+        );
         o.push(
             "check",
             Json::object()
@@ -231,29 +268,63 @@ pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
             code,
         });
     }
-    let show = |e: &Expr| if a.latex { matrix::latex(e) } else { e.to_string() };
+    let show = |e: &Expr| {
+        if a.latex {
+            matrix::latex(e)
+        } else {
+            e.to_string()
+        }
+    };
     let mut s = String::new();
     s.push_str(&format!("f = {src}\n"));
     for n in &p.names {
         let sym = if n.symmetric { ", symmetric" } else { "" };
         s.push_str(&format!("  {}: {}{sym}\n", n.name, shape_text(&n.shape)));
     }
-    let grad_name = if p.expr.shape().is_scalar() { "gradient" } else { "derivative" };
-    s.push_str(&format!("\n{grad_name} by {wrt} ({}):\n  {}\n", shape_text(&d_shape), show(&d)));
+    let grad_name = if p.expr.shape().is_scalar() {
+        "gradient"
+    } else {
+        "derivative"
+    };
+    s.push_str(&format!(
+        "\n{grad_name} by {wrt} ({}):\n  {}\n",
+        shape_text(&d_shape),
+        show(&d)
+    ));
     if let Some(h) = &h {
-        s.push_str(&format!("Hessian by {wrt} ({}):\n  {}\n", shape_text(&h_shape), show(h)));
+        s.push_str(&format!(
+            "Hessian by {wrt} ({}):\n  {}\n",
+            shape_text(&h_shape),
+            show(h)
+        ));
     }
     if a.at.is_some() {
-        s.push_str(&format!("\nat the values given:\n  f = {}\n  {grad_name} = {}\n", tensor_text(&value), tensor_text(&d_val)));
+        s.push_str(&format!(
+            "\nat the values given:\n  f = {}\n  {grad_name} = {}\n",
+            tensor_text(&value),
+            tensor_text(&d_val)
+        ));
         if let Some(hv) = &h_val {
             s.push_str(&format!("  Hessian = {}\n", tensor_text(hv)));
         }
     }
-    let sizes_text = sizes.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ");
-    let wher = if a.at.is_some() { "the values given" } else { "seeded random values" };
+    let sizes_text = sizes
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let wher = if a.at.is_some() {
+        "the values given"
+    } else {
+        "seeded random values"
+    };
     s.push_str(&format!(
         "\ncheck against reverse-mode autodiff at {wher}{}: max relative error {} ({})\n",
-        if sizes_text.is_empty() { String::new() } else { format!(" ({sizes_text})") },
+        if sizes_text.is_empty() {
+            String::new()
+        } else {
+            format!(" ({sizes_text})")
+        },
         num_text(err),
         if ok { "agree" } else { "DISAGREE" }
     ));

@@ -1,9 +1,14 @@
-//! Seed 004, exercises 4 to 7: gradients and Hessians of matrix functions,
-//! analytic (written out with plain f64 loops) against autograd on tensors
-//! (reverse over reverse with `create_graph` for the Hessians) and central
-//! finite differences, on random matrices (SplitMix64, fixed seeds).
+//! Seed 004, exercises 4 to 7: gradients and Hessians of matrix functions.
+//! The analytic answer is derived by `chainrule::matrix` from the function
+//! written in matrix notation (no closed form is typed here): its formula,
+//! its LaTeX and its value (the formula compiled and evaluated) stand
+//! against autograd of the function written independently with tensor
+//! operations (reverse over reverse with `create_graph` for the Hessians)
+//! and central finite differences, on random matrices (SplitMix64, fixed
+//! seeds).
 
 use chainrule::autograd::{self, GradOptions};
+use chainrule::matrix::{self, Problem, Values};
 use chainrule::random::SplitMix64;
 use chainrule::{Real, Tensor};
 
@@ -24,32 +29,6 @@ fn random_mat(rows: usize, cols: usize, g: &mut SplitMix64) -> Mat {
 fn tensor_of(m: &Mat) -> Tensor {
     let (r, c) = (m.len(), m.first().map_or(0, Vec::len));
     Tensor::from_vec(m.concat(), &[r, c]).expect("rectangular matrix")
-}
-
-fn transpose(m: &Mat) -> Mat {
-    let (r, c) = (m.len(), m[0].len());
-    (0..c).map(|j| (0..r).map(|i| m[i][j]).collect()).collect()
-}
-
-fn matmul(a: &Mat, b: &Mat) -> Mat {
-    let (n, k, m) = (a.len(), b.len(), b[0].len());
-    (0..n)
-        .map(|i| {
-            (0..m)
-                .map(|j| (0..k).map(|l| a[i][l] * b[l][j]).sum())
-                .collect()
-        })
-        .collect()
-}
-
-fn matvec(a: &Mat, x: &[f64]) -> Vec<f64> {
-    a.iter()
-        .map(|row| row.iter().zip(x).map(|(p, q)| p * q).sum())
-        .collect()
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(p, q)| p * q).sum()
 }
 
 /// Largest |a − b| over the largest |a| (the matrices' relative difference).
@@ -128,6 +107,60 @@ fn reshape(v: &[f64], cols: usize) -> Mat {
     v.chunks(cols).map(<[f64]>::to_vec).collect()
 }
 
+/// The analytic side of an exercise, derived by `chainrule::matrix`.
+struct Derived {
+    problem: Problem,
+    values: Values,
+}
+
+/// One derived formula: its text (the input grammar), LaTeX and value.
+struct Formula {
+    text: String,
+    latex: String,
+    value: Vec<f64>,
+}
+
+impl Derived {
+    /// Parses `src` (the function in matrix notation) and binds `values`.
+    fn new(src: &str, decls: &str, values: &[(&str, Tensor)]) -> Derived {
+        let problem = matrix::parse(src, decls).expect("the tour's expressions parse");
+        let given: Vec<(String, Tensor)> = values
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.clone()))
+            .collect();
+        let values = Values::bind(&problem.names, &given).expect("the tour's values fit");
+        Derived { problem, values }
+    }
+
+    /// The derivative (or Hessian) by `wrt`: derived once, compiled, evaluated.
+    fn formula(&self, wrt: &str, hessian: bool) -> Formula {
+        let p = &self.problem;
+        let e = if hessian {
+            p.hessian(wrt)
+        } else {
+            p.derivative(wrt)
+        }
+        .expect("the tour's derivatives have a matrix form");
+        let value = matrix::compile(&e)
+            .eval(&self.values)
+            .expect("the values are bound");
+        Formula {
+            text: e.to_string(),
+            latex: matrix::latex(&e),
+            value: value.to_vec(),
+        }
+    }
+}
+
+/// The report's lines for a derived formula: `label = text`, its LaTeX.
+fn formula_lines(label: &str, f: &Formula) -> String {
+    format!("   {label}, derived: {}\n     LaTeX: {}\n", f.text, f.latex)
+}
+
+fn vector(v: &[f64]) -> Tensor {
+    Tensor::from_vec(v.to_vec(), &[v.len()]).expect("vector")
+}
+
 /// Exercise 4: the Hessian of ½xᵀAx + bᵀx + c is ½(A + Aᵀ).
 fn quadratic() -> Section {
     let n = 4;
@@ -136,31 +169,52 @@ fn quadratic() -> Section {
     let b = g.uniform_vec(n, -1.0, 1.0);
     let c = g.uniform(-1.0, 1.0);
     let x = g.uniform_vec(n, -1.0, 1.0);
-    let (at, bt) = (tensor_of(&a), Tensor::from_vec(b.clone(), &[n]).expect("b"));
-    let f = move |x: &Tensor| x.dot(&at.matmul(x)) * 0.5 + bt.dot(x) + c;
+    let (at, bt) = (tensor_of(&a), vector(&b));
+    let (at2, bt2) = (at.clone(), bt.clone());
+    let f = move |x: &Tensor| x.dot(&at2.matmul(x)) * 0.5 + bt2.dot(x) + c;
     let (_, grad, hess) = reverse_hessian(&f, &x);
-    let analytic_h: Mat = (0..n)
-        .map(|i| (0..n).map(|j| 0.5 * (a[i][j] + a[j][i])).collect())
-        .collect();
-    // ∇f = ½(A + Aᵀ)x + b.
-    let analytic_g: Vec<f64> = matvec(&analytic_h, &x)
-        .iter()
-        .zip(&b)
-        .map(|(p, q)| p + q)
-        .collect();
+    let src = "1/2*x'*A*x + b'*x + c";
+    let vals = [
+        ("A", at),
+        ("b", bt),
+        ("c", Tensor::scalar(c)),
+        ("x", vector(&x)),
+    ];
+    let d = Derived::new(src, "c: scalar", &vals);
+    let (dg, dh) = (d.formula("x", false), d.formula("x", true));
+    let analytic_h = reshape(&dh.value, n);
+    // With A declared symmetric the module uses A' = A.
+    let sym = matrix::parse(src, "A: n x n symmetric, c: scalar")
+        .and_then(|p| p.hessian("x"))
+        .map_or_else(|e| e.to_string(), |h| h.to_string());
     let fd_g = fd_gradient(&f, &x, &[n]);
     let mut text = String::new();
-    text.push_str("   f(x) = ½xᵀAx + bᵀx + c, A 4×4, b, x in R⁴, c scalar (uniform in [-1, 1), SplitMix64 seed 4)\n");
-    text.push_str("   Hessian, analytic ½(A + Aᵀ):\n");
+    text.push_str(
+        "   f(x) = ½xᵀAx + bᵀx + c, A 4×4, b, x in R⁴, c scalar (uniform in [-1, 1), seed 4)\n",
+    );
+    text.push_str(&format!(
+        "   chainrule matrix \"{src}\" --wrt x --let \"c: scalar\" --hessian:\n"
+    ));
+    text.push_str(&formula_lines("gradient", &dg));
+    text.push_str(&formula_lines("Hessian", &dh));
+    text.push_str(&format!(
+        "   (with --let \"A: n x n symmetric\" the Hessian is {sym})\n"
+    ));
+    text.push_str("   Hessian, derived (the formula compiled, then evaluated):\n");
     text.push_str(&fmt_matrix(&analytic_h, 5));
     text.push_str("   Hessian, autograd (reverse over reverse):\n");
     text.push_str(&fmt_matrix(&hess, 5));
     let checks = vec![
-        mat_check("Hessian: autograd vs ½(A + Aᵀ)", &hess, &analytic_h, RTOL),
         mat_check(
-            "gradient: autograd vs ½(A + Aᵀ)x + b",
+            "Hessian: autograd vs derived ½(A + Aᵀ)",
+            &hess,
+            &analytic_h,
+            RTOL,
+        ),
+        mat_check(
+            "gradient: autograd vs derived ½(A + Aᵀ)x + b",
             &vec![grad.clone()],
-            &vec![analytic_g.clone()],
+            &vec![dg.value.clone()],
             RTOL,
         ),
         mat_check(
@@ -169,14 +223,23 @@ fn quadratic() -> Section {
             &vec![fd_g.clone()],
             FD_RTOL,
         ),
+        Check {
+            what: "symmetric A: the derived Hessian is A".into(),
+            ok: sym == "A",
+            rel_err: 0.0,
+            printed: false,
+        },
     ];
     Section {
         seed: "004",
         id: "Exercise 4".into(),
-        title: "Hessian of ½xᵀAx + bᵀx + c against ½(A + Aᵀ)".into(),
+        title: "Hessian of ½xᵀAx + bᵀx + c, derived: ½(A + Aᵀ)".into(),
         text,
         checks,
         json: Json::object()
+            .with("gradient_formula", dg.text.as_str())
+            .with("hessian_formula", dh.text.as_str())
+            .with("hessian_latex", dh.latex.as_str())
             .with("hessian_analytic", matrix_json(&analytic_h))
             .with("hessian_autograd", matrix_json(&hess))
             .with("gradient_autograd", grad)
@@ -192,8 +255,9 @@ fn trace() -> Section {
     let b = random_mat(m, p, &mut g);
     let x = random_mat(n, m, &mut g);
     let (at, bt) = (tensor_of(&a), tensor_of(&b));
+    let (at2, bt2) = (at.clone(), bt.clone());
     let eye = Tensor::eye(p);
-    let f = move |x: &Tensor| (at.matmul(x).matmul(&bt) * &eye).sum();
+    let f = move |x: &Tensor| (at2.matmul(x).matmul(&bt2) * &eye).sum();
     let xt = tensor_of(&x).requires_grad();
     let y = f(&xt);
     let grad = autograd::grad(
@@ -206,18 +270,23 @@ fn trace() -> Section {
     .remove(0)
     .to_vec();
     let grad = reshape(&grad, m);
-    let analytic = matmul(&transpose(&a), &transpose(&b));
+    let src = "tr(A*X*B)";
+    let d = Derived::new(src, "", &[("A", at), ("X", tensor_of(&x)), ("B", bt)]);
+    let dg = d.formula("X", false);
+    let analytic = reshape(&dg.value, m);
     let fd = reshape(&fd_gradient(&f, &x.concat(), &[n, m]), m);
     let mut text = String::new();
     text.push_str(
         "   f(X) = tr(AXB), A 2×3, X 3×4, B 4×2 (uniform in [-1, 1), SplitMix64 seed 5)\n",
     );
-    text.push_str("   gradient, analytic AᵀBᵀ:\n");
+    text.push_str(&format!("   chainrule matrix \"{src}\" --wrt X:\n"));
+    text.push_str(&formula_lines("gradient", &dg));
+    text.push_str("   gradient, derived AᵀBᵀ (the formula compiled, then evaluated):\n");
     text.push_str(&fmt_matrix(&analytic, 5));
     text.push_str("   gradient, autograd:\n");
     text.push_str(&fmt_matrix(&grad, 5));
     let checks = vec![
-        mat_check("gradient: autograd vs AᵀBᵀ", &grad, &analytic, RTOL),
+        mat_check("gradient: autograd vs derived AᵀBᵀ", &grad, &analytic, RTOL),
         mat_check(
             "gradient: autograd vs finite differences",
             &grad,
@@ -228,10 +297,12 @@ fn trace() -> Section {
     Section {
         seed: "004",
         id: "Exercise 5".into(),
-        title: "gradient of tr(AXB) against AᵀBᵀ".into(),
+        title: "gradient of tr(AXB), derived: AᵀBᵀ".into(),
         text,
         checks,
         json: Json::object()
+            .with("gradient_formula", dg.text.as_str())
+            .with("gradient_latex", dg.latex.as_str())
             .with("gradient_analytic", matrix_json(&analytic))
             .with("gradient_autograd", matrix_json(&grad)),
     }
@@ -244,37 +315,44 @@ fn least_squares() -> Section {
     let a = random_mat(m, n, &mut g);
     let b = g.uniform_vec(m, -1.0, 1.0);
     let x = g.uniform_vec(n, -1.0, 1.0);
-    let (at, bt) = (tensor_of(&a), Tensor::from_vec(b.clone(), &[m]).expect("b"));
+    let (at, bt) = (tensor_of(&a), vector(&b));
+    let (at2, bt2) = (at.clone(), bt.clone());
     let f = move |x: &Tensor| {
-        let r = at.matmul(x) - &bt;
+        let r = at2.matmul(x) - &bt2;
         r.dot(&r) * 0.5
     };
     let (_, grad, hess) = reverse_hessian(&f, &x);
-    let r: Vec<f64> = matvec(&a, &x).iter().zip(&b).map(|(p, q)| p - q).collect();
-    let analytic_g = matvec(&transpose(&a), &r);
-    let analytic_h = matmul(&transpose(&a), &a);
+    let src = "1/2*norm2(A*x - b)^2";
+    let d = Derived::new(src, "", &[("A", at), ("x", vector(&x)), ("b", bt)]);
+    let (dg, dh) = (d.formula("x", false), d.formula("x", true));
+    let analytic_h = reshape(&dh.value, n);
     let fd_g = fd_gradient(&f, &x, &[n]);
     let mut text = String::new();
     text.push_str(
         "   f(x) = ½‖Ax − b‖², A 5×3, b in R⁵, x in R³ (uniform in [-1, 1), SplitMix64 seed 6)\n",
     );
     text.push_str(&format!(
-        "   gradient, analytic Aᵀ(Ax − b): {}\n   gradient, autograd:            {}\n",
-        row_text(&analytic_g),
+        "   chainrule matrix \"{src}\" --wrt x --hessian:\n"
+    ));
+    text.push_str(&formula_lines("gradient", &dg));
+    text.push_str(&formula_lines("Hessian", &dh));
+    text.push_str(&format!(
+        "   gradient, derived: {}\n   gradient, autograd: {}\n",
+        row_text(&dg.value),
         row_text(&grad)
     ));
-    text.push_str("   Hessian, analytic AᵀA:\n");
+    text.push_str("   Hessian, derived AᵀA (the formula compiled, then evaluated):\n");
     text.push_str(&fmt_matrix(&analytic_h, 5));
     text.push_str("   Hessian, autograd (reverse over reverse):\n");
     text.push_str(&fmt_matrix(&hess, 5));
     let checks = vec![
         mat_check(
-            "gradient: autograd vs Aᵀ(Ax − b)",
+            "gradient: autograd vs derived Aᵀ(Ax − b)",
             &vec![grad.clone()],
-            &vec![analytic_g.clone()],
+            &vec![dg.value.clone()],
             RTOL,
         ),
-        mat_check("Hessian: autograd vs AᵀA", &hess, &analytic_h, RTOL),
+        mat_check("Hessian: autograd vs derived AᵀA", &hess, &analytic_h, RTOL),
         mat_check(
             "gradient: autograd vs finite differences",
             &vec![grad.clone()],
@@ -285,11 +363,13 @@ fn least_squares() -> Section {
     Section {
         seed: "004",
         id: "Exercise 6".into(),
-        title: "gradient and Hessian of ½‖Ax − b‖² against Aᵀ(Ax − b) and AᵀA".into(),
+        title: "gradient and Hessian of ½‖Ax − b‖², derived: Aᵀ(Ax − b) and AᵀA".into(),
         text,
         checks,
         json: Json::object()
-            .with("gradient_analytic", analytic_g)
+            .with("gradient_formula", dg.text.as_str())
+            .with("hessian_formula", dh.text.as_str())
+            .with("gradient_analytic", dg.value.clone())
             .with("gradient_autograd", grad)
             .with("hessian_analytic", matrix_json(&analytic_h))
             .with("hessian_autograd", matrix_json(&hess)),
@@ -302,43 +382,44 @@ fn logistic() -> Section {
     let mut g = SplitMix64::new(7);
     let a = g.uniform_vec(n, -1.0, 1.0);
     let x = g.uniform_vec(n, -1.0, 1.0);
-    let at = Tensor::from_vec(a.clone(), &[n]).expect("a");
+    let at = vector(&a);
+    let at2 = at.clone();
     // Written as the seed writes it, not as the stable softplus.
-    let f = move |x: &Tensor| (at.dot(x).exp() + 1.0).ln();
+    let f = move |x: &Tensor| (at2.dot(x).exp() + 1.0).ln();
     let (_, grad, hess) = reverse_hessian(&f, &x);
-    let s = 1.0 / (1.0 + (-dot(&a, &x)).exp());
-    let analytic_g: Vec<f64> = a.iter().map(|ai| s * ai).collect();
-    let analytic_h: Mat = a
-        .iter()
-        .map(|ai| a.iter().map(|aj| s * (1.0 - s) * ai * aj).collect())
-        .collect();
+    let src = "log(1 + exp(a'*x))";
+    let d = Derived::new(src, "", &[("a", at), ("x", vector(&x))]);
+    let (dg, dh) = (d.formula("x", false), d.formula("x", true));
+    let analytic_h = reshape(&dh.value, n);
     let fd_g = fd_gradient(&f, &x, &[n]);
     let mut text = String::new();
     text.push_str(
         "   f(x) = ln(1 + exp⟨a, x⟩), a, x in R⁴ (uniform in [-1, 1), SplitMix64 seed 7)\n",
     );
     text.push_str(&format!(
-        "   σ = σ(⟨a, x⟩) = {}\n",
-        crate::wengert::short(s)
+        "   chainrule matrix \"{src}\" --wrt x --hessian:\n"
     ));
+    text.push_str(&formula_lines("gradient", &dg));
+    text.push_str(&formula_lines("Hessian", &dh));
+    text.push_str("   (σ(−t) = 1 − σ(t): the Hessian is σ(1 − σ)aaᵀ)\n");
     text.push_str(&format!(
-        "   gradient, analytic σ·a: {}\n   gradient, autograd:     {}\n",
-        row_text(&analytic_g),
+        "   gradient, derived: {}\n   gradient, autograd: {}\n",
+        row_text(&dg.value),
         row_text(&grad)
     ));
-    text.push_str("   Hessian, analytic σ(1 − σ)aaᵀ:\n");
+    text.push_str("   Hessian, derived σ(1 − σ)aaᵀ:\n");
     text.push_str(&fmt_matrix(&analytic_h, 5));
     text.push_str("   Hessian, autograd (reverse over reverse):\n");
     text.push_str(&fmt_matrix(&hess, 5));
     let checks = vec![
         mat_check(
-            "gradient: autograd vs σ·a",
+            "gradient: autograd vs derived σ·a",
             &vec![grad.clone()],
-            &vec![analytic_g.clone()],
+            &vec![dg.value.clone()],
             RTOL,
         ),
         mat_check(
-            "Hessian: autograd vs σ(1 − σ)aaᵀ",
+            "Hessian: autograd vs derived σ(1 − σ)aaᵀ",
             &hess,
             &analytic_h,
             1e-11,
@@ -353,11 +434,13 @@ fn logistic() -> Section {
     Section {
         seed: "004",
         id: "Exercise 7".into(),
-        title: "gradient and Hessian of ln(1 + exp⟨a, x⟩) against σ·a and σ(1 − σ)aaᵀ".into(),
+        title: "gradient and Hessian of ln(1 + exp⟨a, x⟩), derived: σ·a and σ(1 − σ)aaᵀ".into(),
         text,
         checks,
         json: Json::object()
-            .with("gradient_analytic", analytic_g)
+            .with("gradient_formula", dg.text.as_str())
+            .with("hessian_formula", dh.text.as_str())
+            .with("gradient_analytic", dg.value.clone())
             .with("gradient_autograd", grad)
             .with("hessian_analytic", matrix_json(&analytic_h))
             .with("hessian_autograd", matrix_json(&hess)),

@@ -57,8 +57,17 @@ impl Op {
             Lin(_, x, _, Some(y)) => vec![*x, *y],
             Lin(_, x, _, None) => vec![*x],
             MatMul(a, b) | Scale(a, b) | Elem(_, a, b) => vec![*a, *b],
-            T(a) | Unary(_, a) | Tr(a) | Sum(a) | Norm2(a) | Norm1(a) | Diag(a) | DiagOf(a)
-            | Det(a) | Logdet(a) | Inv(a) => vec![*a],
+            T(a)
+            | Unary(_, a)
+            | Tr(a)
+            | Sum(a)
+            | Norm2(a)
+            | Norm1(a)
+            | Diag(a)
+            | DiagOf(a)
+            | Det(a)
+            | Logdet(a)
+            | Inv(a) => vec![*a],
         }
     }
 }
@@ -196,7 +205,11 @@ fn first(a: &Arr<'_>) -> f64 {
 }
 
 /// `f(x, y)` entrywise, a 1 x 1 operand broadcast.
-fn zip_with(x: &ArrayView2<'_, f64>, y: &ArrayView2<'_, f64>, f: impl Fn(f64, f64) -> f64) -> Result<Array2<f64>> {
+fn zip_with(
+    x: &ArrayView2<'_, f64>,
+    y: &ArrayView2<'_, f64>,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Array2<f64>> {
     let one = |a: &ArrayView2<'_, f64>| a.dim() == (1, 1);
     if x.dim() == y.dim() {
         Ok(Zip::from(x).and(y).map_collect(|&a, &b| f(a, b)))
@@ -253,7 +266,9 @@ fn inverse(m: &ArrayView2<'_, f64>) -> Array2<f64> {
     let mut out = Array2::zeros((n, n));
     for col in 0..n {
         // Solve L y = P e_col, then U x = y.
-        let mut y: Vec<f64> = (0..n).map(|i| if perm[i] == col { 1.0 } else { 0.0 }).collect();
+        let mut y: Vec<f64> = (0..n)
+            .map(|i| if perm[i] == col { 1.0 } else { 0.0 })
+            .collect();
         for i in 0..n {
             for k in 0..i {
                 y[i] -= lu[[i, k]] * y[k];
@@ -310,9 +325,17 @@ impl Program {
         Ok(Tensor::from_array(out.into_dyn()))
     }
 
-    fn step<'a>(&self, i: usize, op: &Op, regs: &mut [Option<Arr<'a>>], values: &'a Values) -> Result<Arr<'a>> {
+    fn step<'a>(
+        &self,
+        i: usize,
+        op: &Op,
+        regs: &mut [Option<Arr<'a>>],
+        values: &'a Values,
+    ) -> Result<Arr<'a>> {
         let get = |r: Reg| -> Result<&Arr<'a>> {
-            regs[r].as_ref().ok_or(Error::MatrixUnboundSize { size: format!("register {r}") })
+            regs[r].as_ref().ok_or(Error::MatrixUnboundSize {
+                size: format!("register {r}"),
+            })
         };
         let size = |d: &Dim| values.size(d);
         Ok(match op {
@@ -323,7 +346,8 @@ impl Program {
                 })?;
                 let v = t.data().view();
                 let v: CowArray<'a, f64, ndarray::IxDyn> = v;
-                v.into_dimensionality::<Ix2>().map_err(|_| Error::MatrixUnboundSize { size: name.clone() })?
+                v.into_dimensionality::<Ix2>()
+                    .map_err(|_| Error::MatrixUnboundSize { size: name.clone() })?
             }
             Op::Num(c) => num(*c),
             Op::Identity(n) => Array2::eye(size(n)?).into(),
@@ -331,7 +355,10 @@ impl Program {
             Op::Ones(n) => Array2::ones((size(n)?, 1)).into(),
             Op::T(a) => {
                 if self.last_use[*a] == i {
-                    regs[*a].take().map(|a| a.reversed_axes()).unwrap_or_else(|| num(f64::NAN))
+                    regs[*a]
+                        .take()
+                        .map(|a| a.reversed_axes())
+                        .unwrap_or_else(|| num(f64::NAN))
                 } else {
                     get(*a)?.clone().reversed_axes()
                 }
@@ -355,7 +382,10 @@ impl Program {
             }
             Op::Lin(alpha, x, beta, Some(y)) => {
                 let (alpha, beta) = (*alpha, *beta);
-                zip_with(&get(*x)?.view(), &get(*y)?.view(), |a, b| alpha * a + beta * b)?.into()
+                zip_with(&get(*x)?.view(), &get(*y)?.view(), |a, b| {
+                    alpha * a + beta * b
+                })?
+                .into()
             }
             Op::Scale(s, x) => {
                 let k = first(get(*s)?);
@@ -368,7 +398,9 @@ impl Program {
                     get(*x)?.mapv(|v| k * v).into()
                 }
             }
-            Op::Elem(op, a, b) => zip_with(&get(*a)?.view(), &get(*b)?.view(), |x, y| op.eval(x, y))?.into(),
+            Op::Elem(op, a, b) => {
+                zip_with(&get(*a)?.view(), &get(*b)?.view(), |x, y| op.eval(x, y))?.into()
+            }
             Op::Unary(op, a) => get(*a)?.mapv(|x| op.eval(x)).into(),
             Op::Tr(a) => num(get(*a)?.diag().sum()),
             Op::Sum(a) => num(get(*a)?.sum()),
@@ -386,7 +418,11 @@ impl Program {
             Op::DiagOf(a) => {
                 let d = get(*a)?.diag().to_owned();
                 let n = d.len();
-                d.into_shape_with_order((n, 1)).map_err(|_| Error::MatrixUnboundSize { size: "diag".into() })?.into()
+                d.into_shape_with_order((n, 1))
+                    .map_err(|_| Error::MatrixUnboundSize {
+                        size: "diag".into(),
+                    })?
+                    .into()
             }
             Op::Det(a) => {
                 let (lu, sign, _) = lu(&get(*a)?.view());

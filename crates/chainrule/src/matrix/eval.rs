@@ -30,7 +30,11 @@ fn value_err(name: &str, problem: ValueProblem) -> Error {
 fn as_2d(t: &Tensor, shape: &Shape) -> Result<Tensor> {
     let (r, c) = (shape.rows != Dim::One, shape.cols != Dim::One);
     let s = t.shape();
-    let rows = if r { s.first().copied().unwrap_or(1) } else { 1 };
+    let rows = if r {
+        s.first().copied().unwrap_or(1)
+    } else {
+        1
+    };
     let cols = if c { s.last().copied().unwrap_or(1) } else { 1 };
     t.try_reshape(&[rows, cols])
 }
@@ -168,7 +172,9 @@ impl Values {
                 .parse::<usize>()
                 .ok()
                 .or_else(|| self.sizes.get(&**s).copied())
-                .ok_or_else(|| Error::MatrixUnboundSize { size: s.to_string() }),
+                .ok_or_else(|| Error::MatrixUnboundSize {
+                    size: s.to_string(),
+                }),
         }
     }
 }
@@ -211,8 +217,16 @@ fn eliminate(m: &Tensor, augment: bool) -> Result<(Vec<Tensor>, Vec<Tensor>, f64
     for c in 0..n {
         let p = (c..n)
             .max_by(|&i, &j| {
-                let a = rows[i].try_get(&[c]).and_then(|t| t.try_item()).unwrap_or(0.0).abs();
-                let b = rows[j].try_get(&[c]).and_then(|t| t.try_item()).unwrap_or(0.0).abs();
+                let a = rows[i]
+                    .try_get(&[c])
+                    .and_then(|t| t.try_item())
+                    .unwrap_or(0.0)
+                    .abs();
+                let b = rows[j]
+                    .try_get(&[c])
+                    .and_then(|t| t.try_item())
+                    .unwrap_or(0.0)
+                    .abs();
                 a.total_cmp(&b)
             })
             .unwrap_or(c);
@@ -314,4 +328,3 @@ pub fn eval(e: &Expr, values: &Values) -> Result<Tensor> {
         }
     })
 }
-

@@ -254,8 +254,18 @@ impl Expr {
         use Node::*;
         match self.node() {
             Var { .. } | Num(_) | Identity | Zeros | Ones => vec![],
-            Transpose(a) | Neg(a) | Unary(_, a) | Tr(a) | Det(a) | Logdet(a) | Inv(a)
-            | Diag(a) | DiagOf(a) | Sum(a) | Norm2(a) | Norm1(a) => vec![a.clone()],
+            Transpose(a)
+            | Neg(a)
+            | Unary(_, a)
+            | Tr(a)
+            | Det(a)
+            | Logdet(a)
+            | Inv(a)
+            | Diag(a)
+            | DiagOf(a)
+            | Sum(a)
+            | Norm2(a)
+            | Norm1(a) => vec![a.clone()],
             Mul(a, b) | Add(a, b) | Sub(a, b) | Elem(_, a, b) => vec![a.clone(), b.clone()],
         }
     }
@@ -316,7 +326,11 @@ pub fn t(a: &Expr) -> Expr {
     }
     match a.node() {
         Transpose(x) => x.clone(),
-        Var { symmetric: true, .. } | Identity | Diag(_) => a.clone(),
+        Var {
+            symmetric: true, ..
+        }
+        | Identity
+        | Diag(_) => a.clone(),
         Zeros => Expr::zeros(a.shape().t()),
         Mul(x, y) => {
             if x.is_scalar() {
@@ -599,7 +613,10 @@ pub fn diag_of(m: &Expr) -> Expr {
         }
         Node::Identity => Expr::ones(m.shape().rows.clone()),
         Node::Transpose(x) => diag_of(x),
-        _ => Expr::raw(Node::DiagOf(m.clone()), Shape::vector(m.shape().rows.clone())),
+        _ => Expr::raw(
+            Node::DiagOf(m.clone()),
+            Shape::vector(m.shape().rows.clone()),
+        ),
     }
 }
 

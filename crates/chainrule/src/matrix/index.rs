@@ -356,4 +356,3 @@ pub(crate) fn eliminate_deltas(m: &mut Mono, free: &[Ix], dims: &[Dim]) {
         }
     }
 }
-

@@ -87,7 +87,8 @@ impl Problem {
     }
 
     fn wrt(&self, name: &str) -> Result<&NameInfo> {
-        self.name(name).ok_or_else(|| Error::MatrixUnknownName { name: name.into() })
+        self.name(name)
+            .ok_or_else(|| Error::MatrixUnknownName { name: name.into() })
     }
 
     /// Parses another formula over the same names and sizes (a derivative
@@ -138,14 +139,27 @@ impl Problem {
         Ok((terms, free, d))
     }
 
-    fn to_matrix(&self, terms: &[Mono], free: &[usize], d: &Differ, shape: &Shape, wrt: &str) -> Result<Expr> {
+    fn to_matrix(
+        &self,
+        terms: &[Mono],
+        free: &[usize],
+        d: &Differ,
+        shape: &Shape,
+        wrt: &str,
+    ) -> Result<Expr> {
         let (of, wrt) = (
             self.expr.shape().kind().name(),
-            self.name(wrt).map(|n| n.shape.kind().name()).unwrap_or("scalar"),
+            self.name(wrt)
+                .map(|n| n.shape.kind().name())
+                .unwrap_or("scalar"),
         );
         let too_many = || {
             if free.len() > 2 {
-                Error::MatrixTooManyAxes { of, wrt, axes: free.len() }
+                Error::MatrixTooManyAxes {
+                    of,
+                    wrt,
+                    axes: free.len(),
+                }
             } else {
                 Error::MatrixNoForm { of, wrt }
             }
@@ -203,9 +217,17 @@ impl Problem {
 impl Problem {
     /// The expression as a function of `wrt`'s value (natural shape) on the
     /// tape, the other names held at `values`.
-    fn function<'a>(&'a self, wrt: &'a NameInfo, values: &'a Values) -> impl Fn(&crate::Tensor) -> crate::Tensor + 'a {
+    fn function<'a>(
+        &'a self,
+        wrt: &'a NameInfo,
+        values: &'a Values,
+    ) -> impl Fn(&crate::Tensor) -> crate::Tensor + 'a {
         move |t: &crate::Tensor| {
-            let rows = if wrt.shape.rows == Dim::One { 1 } else { t.shape()[0] };
+            let rows = if wrt.shape.rows == Dim::One {
+                1
+            } else {
+                t.shape()[0]
+            };
             let cols = t.numel() / rows.max(1);
             let v = values.with(&wrt.name, t.reshape(&[rows, cols]));
             let out = eval(&self.expr, &v).expect("a typed expression with bound values evaluates");

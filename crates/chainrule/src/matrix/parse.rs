@@ -111,7 +111,11 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize, usize)>> {
             ')' => (Tok::RParen, 1),
             ',' => (Tok::Comma, 1),
             _ => {
-                return Err(perr(ParseErrorKind::UnexpectedChar { found: c }, s + 1, s + 2));
+                return Err(perr(
+                    ParseErrorKind::UnexpectedChar { found: c },
+                    s + 1,
+                    s + 2,
+                ));
             }
         };
         i += len;
@@ -217,7 +221,9 @@ impl Parser {
         if let Some(d) = self.size_names.get(name) {
             return *d;
         }
-        let d = self.sizes.fresh(Some(Fixed::Name(name.into())), name.into());
+        let d = self
+            .sizes
+            .fresh(Some(Fixed::Name(name.into())), name.into());
         self.size_names.insert(name.into(), d);
         self.used.push(name.into());
         d
@@ -275,7 +281,11 @@ impl Parser {
 
     fn unexpected(&self) -> Error {
         match self.peek() {
-            Some((t, s, e)) => perr(ParseErrorKind::UnexpectedToken { found: token_of(t) }, *s, *e),
+            Some((t, s, e)) => perr(
+                ParseErrorKind::UnexpectedToken { found: token_of(t) },
+                *s,
+                *e,
+            ),
             None => perr(ParseErrorKind::UnexpectedEnd, self.end, self.end + 1),
         }
     }
@@ -429,8 +439,18 @@ impl Parser {
                     return Err(perr(ParseErrorKind::MissingArguments { name }, s, e));
                 }
                 match name.as_str() {
-                    "pi" => return Ok((self.leaf(AstKind::Num(std::f64::consts::PI), (D::One, D::One)), span)),
-                    "e" => return Ok((self.leaf(AstKind::Num(std::f64::consts::E), (D::One, D::One)), span)),
+                    "pi" => {
+                        return Ok((
+                            self.leaf(AstKind::Num(std::f64::consts::PI), (D::One, D::One)),
+                            span,
+                        ))
+                    }
+                    "e" => {
+                        return Ok((
+                            self.leaf(AstKind::Num(std::f64::consts::E), (D::One, D::One)),
+                            span,
+                        ))
+                    }
                     "I" => {
                         let n = self.sizes.fresh(None, "size of I".into());
                         return Ok((self.leaf(AstKind::Identity, (n, n)), span));
@@ -496,7 +516,11 @@ impl Parser {
                 ));
             }
             let shape = (dims[0], dims.get(1).copied().unwrap_or(D::One));
-            let kind = if name == "ones" { AstKind::Ones } else { AstKind::Zeros };
+            let kind = if name == "ones" {
+                AstKind::Ones
+            } else {
+                AstKind::Zeros
+            };
             return Ok((
                 Ast { kind, shape },
                 Span {
@@ -609,7 +633,13 @@ impl Parser {
                 }
             }
             "/" | "^" => {
-                let bad = if op == "/" { sb } else if !scalar(sa) { sa } else { sb };
+                let bad = if op == "/" {
+                    sb
+                } else if !scalar(sa) {
+                    sa
+                } else {
+                    sb
+                };
                 if !scalar(bad) {
                     return Err(Error::MatrixOperand {
                         op: if op == "/" { "/" } else { "^" },
@@ -732,8 +762,12 @@ impl Parser {
         let (ast, span) = self.expr()?;
         if let Some((t, s, e)) = self.peek().cloned() {
             let kind = match t {
-                Tok::RParen | Tok::Comma => ParseErrorKind::Unmatched { found: token_of(&t) },
-                _ => ParseErrorKind::MissingOperator { before: token_of(&t) },
+                Tok::RParen | Tok::Comma => ParseErrorKind::Unmatched {
+                    found: token_of(&t),
+                },
+                _ => ParseErrorKind::MissingOperator {
+                    before: token_of(&t),
+                },
             };
             return Err(perr(kind, s, e));
         }
@@ -765,5 +799,7 @@ impl Parser {
     }
 }
 
-const FUNCS: [&str; 8] = ["tr", "det", "logdet", "inv", "diag", "sum", "norm2", "norm1"];
+const FUNCS: [&str; 8] = [
+    "tr", "det", "logdet", "inv", "diag", "sum", "norm2", "norm1",
+];
 const FREE_NAMES: [&str; 10] = ["n", "m", "p", "q", "r", "s", "t", "k", "l", "d"];

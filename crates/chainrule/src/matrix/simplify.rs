@@ -83,7 +83,11 @@ fn one_shape(ts: &[(f64, Expr)]) -> bool {
 /// Simplifies every sum in `e`, bottom up.
 pub fn simplify(e: &Expr) -> Expr {
     let kids: Vec<Expr> = e.children().iter().map(simplify).collect();
-    let e = if kids.is_empty() { e.clone() } else { e.with_children(&kids) };
+    let e = if kids.is_empty() {
+        e.clone()
+    } else {
+        e.with_children(&kids)
+    };
     let e = cancel_inverses(&e);
     match e.node() {
         Node::Add(..) | Node::Sub(..) | Node::Neg(_) | Node::Mul(..) => {
@@ -143,7 +147,7 @@ fn build(ts: Vec<(f64, Expr)>, like: &Expr) -> Expr {
                 .map(|((c, _), ch)| (*c, product(&ch[1..])))
                 .collect();
             if one_shape(&inner) {
-                    let inner_like = inner[0].1.clone();
+                let inner_like = inner[0].1.clone();
                 return expr::mul(first, &sum_of(inner, &inner_like));
             }
         }
@@ -162,7 +166,13 @@ fn build(ts: Vec<(f64, Expr)>, like: &Expr) -> Expr {
     }
     // Some terms share a left or right factor: group them.
     for right in [true, false] {
-        let end = |c: &Vec<Expr>| if right { c[c.len() - 1].clone() } else { c[0].clone() };
+        let end = |c: &Vec<Expr>| {
+            if right {
+                c[c.len() - 1].clone()
+            } else {
+                c[0].clone()
+            }
+        };
         for i in 0..ts.len() {
             if chains[i].len() < 2 {
                 continue;
@@ -187,7 +197,11 @@ fn build(ts: Vec<(f64, Expr)>, like: &Expr) -> Expr {
             }
             let inner_like = inner[0].1.clone();
             let s = sum_of(inner, &inner_like);
-            let grouped = if right { expr::mul(&s, &f) } else { expr::mul(&f, &s) };
+            let grouped = if right {
+                expr::mul(&s, &f)
+            } else {
+                expr::mul(&f, &s)
+            };
             let mut rest: Vec<(f64, Expr)> = vec![(1.0, grouped)];
             rest.extend(
                 (0..ts.len())

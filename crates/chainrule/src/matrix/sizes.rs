@@ -155,7 +155,11 @@ pub fn parse_decls(src: &str) -> Result<Vec<Decl>> {
             toks.push((c.to_string(), i + 1, i + 2));
             i += 1;
         } else {
-            return Err(perr(ParseErrorKind::UnexpectedChar { found: c }, i + 1, i + 2));
+            return Err(perr(
+                ParseErrorKind::UnexpectedChar { found: c },
+                i + 1,
+                i + 2,
+            ));
         }
     }
     let end = chars.len() + 1;
@@ -184,7 +188,9 @@ pub fn parse_decls(src: &str) -> Result<Vec<Decl>> {
             Ok(DimSpec::Name(t.0.clone()))
         } else {
             Err(perr(
-                ParseErrorKind::UnexpectedToken { found: tok_of(&t.0) },
+                ParseErrorKind::UnexpectedToken {
+                    found: tok_of(&t.0),
+                },
                 t.1,
                 t.2,
             ))
@@ -201,7 +207,9 @@ pub fn parse_decls(src: &str) -> Result<Vec<Decl>> {
         let name_tok = next(p)?;
         if !crate::symbolic::is_name(&name_tok.0) {
             return Err(perr(
-                ParseErrorKind::UnexpectedToken { found: tok_of(&name_tok.0) },
+                ParseErrorKind::UnexpectedToken {
+                    found: tok_of(&name_tok.0),
+                },
                 name_tok.1,
                 name_tok.2,
             ));
@@ -218,7 +226,9 @@ pub fn parse_decls(src: &str) -> Result<Vec<Decl>> {
         let colon = next(p + 1)?;
         if colon.0 != ":" {
             return Err(perr(
-                ParseErrorKind::UnexpectedToken { found: tok_of(&colon.0) },
+                ParseErrorKind::UnexpectedToken {
+                    found: tok_of(&colon.0),
+                },
                 colon.1,
                 colon.2,
             ));
@@ -257,7 +267,9 @@ pub fn parse_decls(src: &str) -> Result<Vec<Decl>> {
             Some(t) if t.0 == "," => p += 1,
             Some(t) => {
                 return Err(perr(
-                    ParseErrorKind::UnexpectedToken { found: tok_of(&t.0) },
+                    ParseErrorKind::UnexpectedToken {
+                        found: tok_of(&t.0),
+                    },
                     t.1,
                     t.2,
                 ))

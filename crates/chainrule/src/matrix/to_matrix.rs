@@ -108,7 +108,10 @@ pub(crate) fn translate(m: &Mono, out: &[Ix], dims: &[Dim]) -> Result<Expr, NoMa
             }
         });
         // A_kk: a trace, or a diagonal when k is used elsewhere.
-        if let Some(p) = fs.iter().position(|f| f.idx.len() == 2 && f.idx[0] == f.idx[1]) {
+        if let Some(p) = fs
+            .iter()
+            .position(|f| f.idx.len() == 2 && f.idx[0] == f.idx[1])
+        {
             let k = fs[p].idx[0];
             let elsewhere = out.contains(&k) || count(&fs, k) > 1;
             if elsewhere {

@@ -81,9 +81,9 @@ pub(crate) use deferred::Deferred;
 pub use dtype::DType;
 #[cfg(feature = "internals")]
 pub use matmul::gemm;
-pub use matmul::threads as matmul_threads;
 /// The gemm on views, for the compiled matrix formulas (`crate::matrix`).
 pub(crate) use matmul::gemm as gemm_into;
+pub use matmul::threads as matmul_threads;
 
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
