@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use chainrule::{autograd, functional, Real, Tensor};
+use chainrule::{autograd, functional, matrix, Real, Tensor};
 use ndarray::{Array1, Array2, Zip};
 
 use crate::data::{w4_data, W4Data};
@@ -124,6 +124,42 @@ pub fn eager_rows(name: &str, d: &EagerData) -> Option<Tensor> {
     Some(Tensor::stack(&rows, 0))
 }
 
+/// Function `name` in the matrix notation of `chainrule matrix`, with its
+/// declarations (the logistic's a is the scaled row of A, a vector of its own).
+pub fn matrix_source(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "quadratic" => ("1/2*x'*A*x + b'*x + c", "c: scalar"),
+        "least-squares" => ("1/2*norm2(A*x - b)^2", ""),
+        "logistic" => ("log(1 + exp(a'*x))", ""),
+        _ => return None,
+    })
+}
+
+/// The Hessian of function `name` derived once by `chainrule::matrix`
+/// (`1/2*(A + A')`, `A'*A`, `sigmoid(a'*x)*sigmoid(-(a'*x))*a*a'`) and
+/// compiled, with the data bound: the program and values to evaluate per call.
+pub fn matrix_hessian(
+    name: &str,
+    d: &EagerData,
+) -> Result<(matrix::Program, matrix::Values), String> {
+    let (src, decls) = matrix_source(name).ok_or(format!("no function {name}"))?;
+    let p = matrix::parse(src, decls).map_err(|e| e.to_string())?;
+    let h = p.hessian("x").map_err(|e| e.to_string())?;
+    let mut given = vec![("x".to_string(), d.x.clone())];
+    match name {
+        "logistic" => given.push(("a".into(), d.row.clone())),
+        _ => {
+            given.push(("A".into(), d.a.clone()));
+            given.push(("b".into(), d.b.clone()));
+        }
+    }
+    if name == "quadratic" {
+        given.push(("c".into(), Tensor::scalar(d.c)));
+    }
+    let values = matrix::Values::bind(&p.names, &given).map_err(|e| e.to_string())?;
+    Ok((matrix::compile(&h), values))
+}
+
 /// W4's implementations.
 pub fn entries(mode: &Mode) -> Vec<Entry> {
     let mut entries = Vec::new();
@@ -175,6 +211,37 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
             ));
         }
     }
+    for (real, smoke) in [(100, 100), (1000, 200)] {
+        let (n, smoke_note) = mode.size(real, smoke, "n");
+        for name in FUNCTIONS {
+            entries.push(Entry::compiled(
+                "W4",
+                "chainrule-matrix",
+                format!("{name},n={n}"),
+                "s/hessian",
+                crate::line::join_notes(&[
+                    &smoke_note,
+                    "chainrule::matrix: the Hessian derived once as a formula in matrix notation \
+                     and compiled (s/compile: parse, derive, compile, bind); per call the \
+                     compiled formula is evaluated",
+                ])
+                .unwrap_or_default(),
+                move || {
+                    let data = EagerData::new(&w4_data(n));
+                    let start = std::time::Instant::now();
+                    let (program, values) = matrix_hessian(name, &data)?;
+                    let compile = start.elapsed().as_secs_f64();
+                    program.eval(&values).map_err(|e| e.to_string())?;
+                    Ok(Prepared::new(move || {
+                        black_box(&program)
+                            .eval(black_box(&values))
+                            .map_or(f64::NAN, |h| h.sum().item())
+                    })
+                    .compile_seconds(compile))
+                },
+            ));
+        }
+    }
     entries
 }
 
@@ -218,6 +285,24 @@ mod tests {
                     "{name}: {a} vs {b}"
                 );
             }
+            let expected = closed_form(name, &d).unwrap();
+            for (a, b) in h.to_vec().iter().zip(expected.iter()) {
+                assert!(
+                    (a - b).abs() < 1e-12 * b.abs().max(1.0),
+                    "{name}: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn matrix_hessians_equal_the_closed_forms() {
+        let d = w4_data(30);
+        let t = EagerData::new(&d);
+        for name in FUNCTIONS {
+            let (program, values) = matrix_hessian(name, &t).unwrap();
+            let h = program.eval(&values).unwrap();
+            assert_eq!(h.shape(), &[30, 30]);
             let expected = closed_form(name, &d).unwrap();
             for (a, b) in h.to_vec().iter().zip(expected.iter()) {
                 assert!(

@@ -101,6 +101,7 @@ fn smoke_runs_every_workload_with_agreeing_checks() {
         ("W5", "chainrule-symbolic"),
         ("W6", "chainrule-symbolic"),
         ("W6", "chainrule-compiled"),
+        ("W4", "chainrule-matrix"),
     ] {
         assert!(
             lines

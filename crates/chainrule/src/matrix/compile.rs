@@ -365,9 +365,15 @@ impl Program {
             }
             Op::MatMul(a, b) => {
                 let (x, y) = (get(*a)?.view(), get(*b)?.view());
-                let mut out = Array2::zeros((x.nrows(), y.ncols()));
-                crate::tensor::gemm_into(&x, &y, &mut out.view_mut(), false);
-                out.into()
+                if x.ncols() == 1 {
+                    // An outer product u*v': one pass that writes it.
+                    let (u, v) = (x.column(0), y.row(0));
+                    Array2::from_shape_fn((u.len(), v.len()), |(i, j)| u[i] * v[j]).into()
+                } else {
+                    let mut out = Array2::zeros((x.nrows(), y.ncols()));
+                    crate::tensor::gemm_into(&x, &y, &mut out.view_mut(), false);
+                    out.into()
+                }
             }
             Op::Lin(alpha, x, _, None) => {
                 let (alpha, x) = (*alpha, *x);
