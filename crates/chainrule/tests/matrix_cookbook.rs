@@ -64,6 +64,12 @@ fn identity(src: &str, decls: &str, wrt: &str, cookbook: &str, hessian: bool) ->
         d.op_count(),
         reference.op_count()
     );
+    // Shown with --nocapture: the formula sizes the closing note quotes.
+    println!(
+        "size\t{src}\t{printed}\t{}\t{cookbook}\t{}",
+        d.op_count(),
+        reference.op_count()
+    );
     for round in 0..ROUNDS.len() {
         let v = values(&p, round, 100 + round as u64);
         let ad = if hessian {
