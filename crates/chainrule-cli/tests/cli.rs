@@ -610,3 +610,65 @@ fn junk_never_panics() {
         }
     }
 }
+
+#[test]
+fn matrix_junk_never_panics() {
+    let exprs = [
+        "",
+        "'",
+        "x'''",
+        "A*",
+        "tr()",
+        "tr(A, B)",
+        "inv(x)",
+        "A.*",
+        "x.^",
+        "ones()",
+        "zeros(1, 2, 3)",
+        "ones(n)'*x",
+        "I",
+        "x*y",
+        "A*x*y",
+        "det(x)",
+        "diag(1)",
+        "(A + B)'*",
+        ".*",
+        "x.",
+        "1e999*x'*x",
+        "x'*x + A",
+        "sum(A*x)^x",
+        "norm2(A)",
+        "c*x",
+        "x./0",
+    ];
+    let ats = [
+        None,
+        Some(r#"{"x": "a"}"#),
+        Some("[1]"),
+        Some(r#"{"x": [[1], [2, 3]]}"#),
+        Some(r#"{"x": []}"#),
+        Some(r#"{"x": [1, null]}"#),
+        Some(r#"{"x": 1e999}"#),
+        Some(r#"{"x": [1, 2], "A": [[1, 2], [3, 4]]}"#),
+    ];
+    for expr in exprs {
+        for at in ats {
+            let mut args = vec!["matrix".to_string(), "--json".into()];
+            if let Some(at) = at {
+                args.push("--at".into());
+                args.push(at.into());
+            }
+            args.push("--".into());
+            args.push(expr.into());
+            let (code, out, err) = run(&args);
+            assert!(matches!(code, 0..=2), "{expr:?} {at:?}: exit {code}, {err}");
+            if code == 2 {
+                assert!(out.is_empty(), "{expr:?} {at:?}");
+                assert_eq!(err.lines().count(), 1, "{expr:?} {at:?}: {err}");
+            } else {
+                serde_json::from_str::<Value>(out.trim())
+                    .unwrap_or_else(|e| panic!("{expr:?} {at:?}: {e}"));
+            }
+        }
+    }
+}
