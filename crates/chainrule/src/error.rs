@@ -251,26 +251,28 @@ pub enum Error {
 
     // ----- matrix expressions (chainrule::matrix) ------------------------------
     /// Two sizes of a matrix expression that must agree and do not.
-    #[error("{op}: size {left} does not agree with size {right} at column {}", span.start)]
+    #[error(
+        "{op}: size {} does not agree with size {} at column {}",
+        sizes[0], sizes[1], span.start
+    )]
     MatrixSizeMismatch {
         /// The operation, as in `*` or `+`.
         op: &'static str,
-        /// The first size, as the `names` field shows it or described (`rows of A`).
-        left: String,
-        /// The second size.
-        right: String,
+        /// The two sizes, as the `names` field shows them or described
+        /// (`rows of A`); boxed to keep [`Error`] small.
+        sizes: Box<[String; 2]>,
         /// Where.
         span: Span,
     },
     /// An operand of a kind the operation does not take (`tr` of a vector).
-    #[error("{op} takes {expected}, not a {found}, at column {}", span.start)]
+    #[error("{op} takes {expected}, not a {}, at column {}", found.name(), span.start)]
     MatrixOperand {
         /// The operation, as in `tr`.
         op: &'static str,
         /// What it takes, as in `a square matrix`.
         expected: &'static str,
         /// The kind it was given (`vector`).
-        found: &'static str,
+        found: crate::matrix::Kind,
         /// Where the operand is.
         span: Span,
     },
@@ -329,8 +331,8 @@ pub enum Error {
     MatrixValue {
         /// The name.
         name: String,
-        /// What is wrong.
-        problem: ValueProblem,
+        /// What is wrong (boxed to keep [`Error`] small).
+        problem: Box<ValueProblem>,
     },
     /// A size that no value gives (an `I` or `ones(n)` whose size is unknown).
     #[error("no value gives the size {size}")]

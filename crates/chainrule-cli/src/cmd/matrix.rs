@@ -89,7 +89,7 @@ fn read_at(text: &str) -> CliResult<Vec<(String, Tensor)>> {
         let bad = || {
             CliError::from(chainrule::Error::MatrixValue {
                 name: name.clone(),
-                problem: chainrule::error::ValueProblem::Malformed,
+                problem: Box::new(chainrule::error::ValueProblem::Malformed),
             })
         };
         let num = |v: &serde_json::Value| v.as_f64().ok_or_else(bad);

@@ -114,6 +114,35 @@ impl Compiler {
         self.push(key, Op::Lin(c * ca, ra, c * sign * cb, Some(rb)))
     }
 
+    /// `s*m` for a scalar `s`: the scalars of a chain `s1*(s2*(... m))`
+    /// multiplied first (1 x 1), then one scaling of `m`; of an outer
+    /// product `u*v'`, the scaling of `u` (n entries, not n²).
+    fn scaled(&mut self, key: String, s: &Expr, m: &Expr) -> Reg {
+        let mut scalars = vec![s.clone()];
+        let mut rest = m.clone();
+        while let Node::Mul(p, q) = rest.node() {
+            if !(p.is_scalar() && !q.is_scalar()) {
+                break;
+            }
+            scalars.push(p.clone());
+            rest = q.clone();
+        }
+        let mut k = self.expr(&scalars[0]);
+        for x in &scalars[1..] {
+            let r = self.expr(x);
+            k = self.push(format!("scalar {k} * {r}"), Op::Scale(k, r));
+        }
+        if let Node::Mul(u, v) = rest.node() {
+            if !u.is_scalar() && u.shape().cols == Dim::One {
+                let (ru, rv) = (self.expr(u), self.expr(v));
+                let su = self.push(format!("scaled {k} * {ru}"), Op::Scale(k, ru));
+                return self.push(key, Op::MatMul(su, rv));
+            }
+        }
+        let r = self.expr(&rest);
+        self.push(key, Op::Scale(k, r))
+    }
+
     fn expr(&mut self, e: &Expr) -> Reg {
         let key = format!("{e}|{:?}", e.shape());
         if let Some(&r) = self.memo.get(&key) {
@@ -139,6 +168,7 @@ impl Compiler {
                     _ => Op::Lin(c, self.expr(x), 0.0, None),
                 }
             }
+            Mul(a, b) if a.is_scalar() && !b.is_scalar() => return self.scaled(key, a, b),
             Mul(a, b) if a.is_scalar() => Op::Scale(self.expr(a), self.expr(b)),
             Mul(a, b) if b.is_scalar() => Op::Scale(self.expr(b), self.expr(a)),
             Mul(a, b) => Op::MatMul(self.expr(a), self.expr(b)),

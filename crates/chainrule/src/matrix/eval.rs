@@ -21,7 +21,7 @@ pub struct Values {
 fn value_err(name: &str, problem: ValueProblem) -> Error {
     Error::MatrixValue {
         name: name.into(),
-        problem,
+        problem: Box::new(problem),
     }
 }
 

@@ -243,7 +243,7 @@ impl Problem {
         eval(&self.expr, values)?;
         let x0 = values.natural(info).ok_or_else(|| Error::MatrixValue {
             name: wrt.into(),
-            problem: crate::error::ValueProblem::Missing,
+            problem: Box::new(crate::error::ValueProblem::Missing),
         })?;
         Ok(crate::functional::jacrev(self.function(info, values))(&x0))
     }
@@ -254,7 +254,7 @@ impl Problem {
         eval(&self.expr, values)?;
         let x0 = values.natural(info).ok_or_else(|| Error::MatrixValue {
             name: wrt.into(),
-            problem: crate::error::ValueProblem::Missing,
+            problem: Box::new(crate::error::ValueProblem::Missing),
         })?;
         crate::functional::try_hessian(self.function(info, values))(&x0)
     }

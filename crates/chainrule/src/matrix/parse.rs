@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::expr::{self, Dim, Expr, Shape};
+use super::expr::{self, Dim, Expr, Kind, Shape};
 use super::sizes::{Decl, DimSpec, Fixed, Sizes, D};
 use crate::error::{Error, ParseErrorKind, Result, Token};
 use crate::ops::{BinaryOp, UnaryOp};
@@ -171,12 +171,12 @@ pub(crate) struct Parser {
     used: Vec<String>,
 }
 
-fn kind_name(s: (D, D)) -> &'static str {
+fn kind_name(s: (D, D)) -> Kind {
     match s {
-        (D::One, D::One) => "scalar",
-        (_, D::One) => "vector",
-        (D::One, _) => "row vector",
-        _ => "matrix",
+        (D::One, D::One) => Kind::Scalar,
+        (_, D::One) => Kind::Vector,
+        (D::One, _) => Kind::RowVector,
+        _ => Kind::Matrix,
     }
 }
 
@@ -603,7 +603,7 @@ impl Parser {
             "sum" => (D::One, D::One),
             _ => {
                 // norm2, norm1
-                if kind_name(s) != "vector" && kind_name(s) != "row vector" {
+                if !matches!(kind_name(s), Kind::Vector | Kind::RowVector) {
                     return Err(kind_err("a vector"));
                 }
                 (D::One, D::One)

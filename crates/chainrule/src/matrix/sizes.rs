@@ -70,8 +70,7 @@ impl Sizes {
     pub fn unify(&mut self, a: D, b: D, op: &'static str, span: Span) -> Result<()> {
         let mismatch = |s: &mut Sizes| Error::MatrixSizeMismatch {
             op,
-            left: s.describe(a),
-            right: s.describe(b),
+            sizes: Box::new([s.describe(a), s.describe(b)]),
             span,
         };
         match (a, b) {
