@@ -121,7 +121,7 @@ impl Compiler {
         let mut scalars = vec![s.clone()];
         let mut rest = m.clone();
         while let Node::Mul(p, q) = rest.node() {
-            if !(p.is_scalar() && !q.is_scalar()) {
+            if !p.is_scalar() || q.is_scalar() {
                 break;
             }
             scalars.push(p.clone());
