@@ -11,6 +11,7 @@ use std::cell::Cell;
 use pyo3::prelude::*;
 
 mod errors;
+mod matrix;
 mod sym;
 mod tensor;
 
@@ -57,5 +58,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     tensor::register(m)?;
     sym::register(m)?;
+    matrix::register(m)?;
     Ok(())
 }

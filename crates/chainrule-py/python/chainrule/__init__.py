@@ -3,11 +3,12 @@
 - ``chainrule.torch``: the PyTorch subset (tensors, autograd, nn, optim).
 - ``chainrule.autograd``: HIPS autograd / JAX-style transforms over Python functions.
 - ``chainrule.sympy``: SymPy-style symbolic differentiation.
+- ``chainrule.matrix``: matrix calculus (derivatives as matrix formulas).
 """
 
 from . import _native
 
-__all__ = ["torch", "autograd", "sympy"]
+__all__ = ["torch", "autograd", "sympy", "matrix"]
 
 
 def __getattr__(name):
