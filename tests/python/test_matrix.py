@@ -181,3 +181,11 @@ def test_bad_values_raise_value_error(rng):
         g.evaluate(A=A, B=B[:, 0])
     with pytest.raises(ValueError, match="symmetric"):
         mc.hessian(QUAD, "x", where="A: n x n symmetric, c: scalar").evaluate(A=rng.normal(size=(3, 3)))
+
+
+def test_jupyter_renders_the_formula_as_latex():
+    # What a notebook cell whose last line is a formula shows.
+    formatter = pytest.importorskip("IPython.core.formatters")
+    data, _ = formatter.DisplayFormatter().format(mc.hessian(QUAD, "x", where="c: scalar"))
+    assert data["text/latex"] == r"$$\frac{1}{2} \left(A + A^{T}\right)$$"
+    assert data["text/plain"] == "<hessian by x of 1/2*x'*A*x + b'*x + c: 1/2*(A + A')>"
