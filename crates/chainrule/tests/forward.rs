@@ -128,7 +128,10 @@ fn jacobian_of_polar_to_cartesian() {
 fn jvp_rejects_mismatched_lengths() {
     let f = |z: &[Dual]| z.to_vec();
     let err = jvp_at(f, &[1.0, 2.0], &[1.0]).unwrap_err();
-    assert!(matches!(err, Error::ShapeMismatch { op: "jvp", .. }), "{err}");
+    assert!(
+        matches!(err, Error::ShapeMismatch { op: "jvp", .. }),
+        "{err}"
+    );
 }
 
 #[test]
