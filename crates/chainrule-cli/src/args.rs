@@ -15,7 +15,8 @@ Examples:
   chainrule check \"x*sin(x)\" --analytic \"sin(x) + x*cos(x)\" --at x=1
   chainrule explain \"1/(1+exp(-x))\" --at x=2
   chainrule graph \"1/(1+exp(-x))\" --at x=2 -o sigmoid.svg
-  chainrule grad -- \"-x^2\" --at x=1        (an expression that begins with '-' goes after --)";
+  chainrule grad -- \"-x^2\" --at x=1        (an expression that begins with '-' goes after --)
+  chainrule help expressions                (the grammar and every function)";
 
 /// chainrule: derivatives you can check. Reverse-mode autodiff, Taylor mode,
 /// symbolic formulas and finite differences, side by side.
@@ -65,6 +66,9 @@ pub enum Command {
     /// Walks through every seed exercise: analytic, autodiff, symbolic, finite differences.
     #[command(after_help = "Example:\n  chainrule tour\n  chainrule tour --json")]
     Tour(TourArgs),
+    /// The grammar of expressions and every function (also `chainrule help expressions`).
+    #[command(after_help = "Example:\n  chainrule expressions\n  chainrule help expressions")]
+    Expressions,
 }
 
 /// An expression and a point.
@@ -190,6 +194,9 @@ pub enum Parsed {
 /// the `--` stands; the other arguments are parsed as usual.
 pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
     let mut args = args;
+    if args.len() == 2 && args[0] == "help" && args[1] == "expressions" {
+        return Ok(Parsed::Print(crate::grammar::text()));
+    }
     let mut dashed: Option<String> = None;
     if let Some(i) = args.iter().position(|a| a == "--") {
         if i + 1 >= args.len() {
@@ -198,7 +205,7 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
         dashed = Some(args.remove(i + 1));
         args.remove(i);
     }
-    let argv = std::iter::once("chainrule".to_string()).chain(args);
+    let argv = std::iter::once("chainrule".to_string()).chain(args.iter().cloned());
     let mut cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -211,6 +218,18 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
                 | ErrorKind::MissingSubcommand => Err(CliError::new(
                     "no command given; try 'chainrule --help', or 'chainrule tour'",
                 )),
+                ErrorKind::UnknownArgument => {
+                    // `chainrule grad "-x^2"`: clap reads -x as a flag.
+                    match args.iter().find(|a| looks_like_expression(a)) {
+                        Some(expr) => Err(CliError::new(format!(
+                            "{} looks like an expression that begins with '-': put it after --, \
+                             as in chainrule {} -- \"{expr}\" ...",
+                            crate::error::quote(expr),
+                            args.first().map_or("grad", String::as_str)
+                        ))),
+                        None => Err(CliError::new(clap_line(&e.render().to_string()))),
+                    }
+                }
                 _ => Err(CliError::new(clap_line(&e.render().to_string()))),
             };
         }
@@ -225,6 +244,9 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
             Command::Tour(_) => {
                 return Err(CliError::new("'tour' takes no expression"));
             }
+            Command::Expressions => {
+                return Err(CliError::new("'expressions' takes no expression"));
+            }
         };
         if let Some(first) = slot {
             return Err(CliError::new(format!(
@@ -238,14 +260,28 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
     Ok(Parsed::Run(cli.command))
 }
 
-/// The one line that matters in a clap error: its first, without `error: `.
+/// Whether a command-line argument that clap took for a flag is an
+/// expression that begins with '-' (`-x^2`, `-sin(x)`, `-x`): anything
+/// after one '-' but the short flags.
+fn looks_like_expression(arg: &str) -> bool {
+    arg.len() >= 2
+        && arg.starts_with('-')
+        && !arg.starts_with("--")
+        && !["-o", "-h", "-V"].contains(&arg)
+}
+
+/// The lines that matter in a clap error: the first, without `error: `, and
+/// clap's tips (the nearest command or flag for a typo).
 fn clap_line(rendered: &str) -> String {
-    let first = rendered
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    one_line(first)
+    let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
+    if tips.is_empty() {
+        one_line(first)
+    } else {
+        one_line(&format!("{first} ({})", tips.join("; ")))
+    }
 }
 
 /// The expression of a command, or an error saying it is missing.
@@ -307,6 +343,22 @@ mod tests {
                 Ok(Parsed::Print(text)) => assert!(text.contains("Example"), "{sub}: {text}"),
                 other => panic!("{sub}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_leading_minus_and_typos_get_a_suggestion() {
+        let e = run(&["grad", "-x^2", "--at", "x=1"]).unwrap_err();
+        assert!(e.message().contains("put it after --"), "{e}");
+        let e = run(&["grad", "-x", "--at", "x=1"]).unwrap_err();
+        assert!(e.message().contains("put it after --"), "{e}");
+        let e = run(&["gard", "x", "--at", "x=1"]).unwrap_err();
+        assert!(e.message().contains("'grad'"), "{e}");
+        let e = run(&["grad", "x", "--ta", "x=1"]).unwrap_err();
+        assert!(e.message().contains("'--at'"), "{e}");
+        match run(&["help", "expressions"]) {
+            Ok(Parsed::Print(t)) => assert!(t.contains("sigmoid"), "{t}"),
+            other => panic!("{other:?}"),
         }
     }
 
