@@ -189,16 +189,7 @@ fn broadcast_rows<T: Elem>(
 
 /// The lowercase name of a binary operation for error messages.
 fn op_label(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Add => "add",
-        BinaryOp::Sub => "sub",
-        BinaryOp::Mul => "mul",
-        BinaryOp::Div => "div",
-        BinaryOp::Pow => "pow",
-        BinaryOp::Atan2 => "atan2",
-        BinaryOp::Max => "maximum",
-        BinaryOp::Min => "minimum",
-    }
+    op.function_name()
 }
 
 impl Tensor {
