@@ -1,5 +1,5 @@
 //! `chainrule help expressions`: the grammar of expressions and every
-//! function, generated from the library's op table (`UnaryOp::NAMED`,
+//! function, generated from the library's op table (`UnaryOp::ALL`,
 //! `BinaryOp::ALL`) and the parser's aliases, so a new op appears here
 //! without an edit.
 
@@ -39,21 +39,18 @@ pub fn text() -> String {
         "Expressions (the same grammar for every command, for --analytic, and for the library's\n\
          chainrule::symbolic::parse):\n\n\
          \x20 x + y   x - y   x * y   x / y   x ^ y (or x**y)   -x   ( )   f(x)   f(x, y)\n\
-         \x20 ^ binds tightest and to the right (2^3^2 = 2^9); -x^2 = -(x^2); write 2*x, not 2x.\n\
+         \x20 ^ binds tightest and to the right (2^3^2 = 2^9); -x^2 = -(x^2).\n\
+         \x20 Write 2*x, not 2x, and sin(x), not sinx (sinx, cosy, expz1 are refused;\n\
+         \x20 other names that begin like a function, as cost or expo, are variables).\n\
          \x20 Numbers: 3  2.5  .5  1e-3.  Constants: pi (or π) and e (Euler's number; E is a variable).\n\
          \x20 Variables: any other name of ASCII letters, digits and _ (x, x1, theta, w_2).\n\
          \x20 Values in --at are constant expressions: --at x=pi/2,y=sqrt(2),z=1/3.\n\n\
          Functions of one argument:\n",
     );
-    let width = UnaryOp::NAMED
-        .iter()
-        .map(|op| op.name().len())
-        .max()
-        .unwrap_or(8)
-        + 2;
-    for op in UnaryOp::NAMED {
-        let name = op.name();
-        out.push_str(&format!("  {:width$}{}\n", name, meaning(name)).trim_end());
+    let names: Vec<&str> = UnaryOp::ALL.iter().filter_map(|op| op.grammar_name()).collect();
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(8) + 2;
+    for name in names {
+        out.push_str(format!("  {:width$}{}", name, meaning(name)).trim_end());
         out.push('\n');
     }
     out.push_str("\nFunctions of two arguments:\n");

@@ -353,8 +353,9 @@ pub enum ParseErrorKind {
     Unclosed,
     /// A call of a name that is not a function.
     UnknownFunction {
-        /// The name, as written.
-        name: String,
+        /// The name, as written (boxed: [`Error`] stays as small as a
+        /// shape mismatch).
+        name: Box<str>,
         /// The nearest function name, or a formula to write instead.
         hint: Option<Hint>,
     },

@@ -253,7 +253,7 @@ fn parse_errors_name_the_token_and_column() {
         (
             "x + foo(2)",
             K::UnknownFunction {
-                name: name("foo"),
+                name: "foo".into(),
                 hint: None,
             },
             "unknown function 'foo' (chainrule help expressions lists the functions)",

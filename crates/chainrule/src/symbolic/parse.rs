@@ -623,13 +623,15 @@ pub fn is_function(name: &str) -> bool {
 /// Every name a function can be called by: the op table's names, `log`'s
 /// two-argument form, and [`ALIASES`].
 pub fn function_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = UnaryOp::NAMED.iter().map(|op| op.name()).collect();
-    names.extend(
-        BinaryOp::ALL
-            .iter()
-            .filter(|op| BinaryOp::from_name(op.name()).is_some())
-            .map(|op| op.name()),
-    );
+    let mut names: Vec<&'static str> = Vec::new();
+    for op in UnaryOp::ALL {
+        names.extend(op.grammar_name());
+        names.extend(op.aliases());
+    }
+    for op in BinaryOp::ALL {
+        names.extend(op.grammar_name());
+        names.extend(op.aliases());
+    }
     names.extend(ALIASES.iter().map(|(a, _)| *a));
     names.sort_unstable();
     names.dedup();
@@ -663,14 +665,21 @@ fn hint_for(name: &str) -> Option<Hint> {
     let limit = (name.chars().count() / 3).max(1);
     function_names()
         .into_iter()
-        .map(|f| (edit_distance(&lower, f), f))
-        .filter(|&(d, _)| d <= limit)
+        .map(|f| {
+            // On a tie, a name the typo begins with or that begins with the
+            // typo (`sinn` → `sin`, not `sign`).
+            let prefix = lower.starts_with(f) || f.starts_with(lower.as_str());
+            (edit_distance(&lower, f), !prefix, f)
+        })
+        .filter(|&(d, ..)| d <= limit)
         .min()
-        .map(|(_, f)| Hint::Name(f))
+        .map(|(.., f)| Hint::Name(f))
 }
 
-/// If `name` is a function's name glued to a variable (`sinx`, `expy1`,
-/// `logx`): the length of the function's name.
+/// If `name` is a function's name glued to one of the usual variables
+/// `x`, `y`, `z` (`sinx`, `expy1`, `logz`): the length of the function's
+/// name. Other letters are left alone, so that `cost`, `expo` and `tant`
+/// stay variables.
 fn glued_call(name: &str) -> Option<usize> {
     function_names()
         .into_iter()
@@ -680,7 +689,8 @@ fn glued_call(name: &str) -> Option<usize> {
         .max()
         .filter(|&n| {
             let mut rest = name[n..].chars();
-            rest.next().is_some_and(|c| c.is_ascii_alphabetic()) && rest.all(|c| c.is_ascii_digit())
+            rest.next().is_some_and(|c| matches!(c, 'x' | 'y' | 'z'))
+                && rest.all(|c| c.is_ascii_digit())
         })
 }
 
@@ -748,7 +758,10 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                     if function(&name).is_none() {
                         let hint = hint_for(&name);
                         return Err(err(
-                            ParseErrorKind::UnknownFunction { name, hint },
+                            ParseErrorKind::UnknownFunction {
+                                name: name.into(),
+                                hint,
+                            },
                             col,
                             end,
                         ));
