@@ -33,15 +33,15 @@ pub struct Cli {
 pub enum Command {
     /// Gradient by reverse mode, its simplified formulas, and a finite-difference check.
     #[command(
-        after_help = "Example:\n  chainrule grad \"x1^2 + 3*x1*x2 + x2^2\" --at x1=2,x2=3\n  chainrule grad --json -- \"-x^2\" --at x=1"
+        after_help = "Example:\n  chainrule grad \"x1^2 + 3*x1*x2 + x2^2\" --at x1=2,x2=3\n  chainrule grad --json -- \"-x^2\" --at x=1\n  chainrule grad \"w*x + b\" --wrt w,b --at w=2,x=3,b=1"
     )]
-    Grad(PointArgs),
+    Grad(GradArgs),
     /// Value, gradient and full Hessian (reverse over reverse).
     #[command(after_help = "Example:\n  chainrule hessian \"x^2*y + sin(y)\" --at x=1,y=2")]
     Hessian(PointArgs),
     /// The K-th derivative as a simplified formula (text or LaTeX), optionally its value.
     #[command(
-        after_help = "Example:\n  chainrule diff \"x^3*sin(x)\" --order 2\n  chainrule diff \"x*y^2\" --wrt y --at x=1,y=3 --latex"
+        after_help = "Example:\n  chainrule diff \"x^3*sin(x)\" --order 2\n  chainrule diff \"x*y^2\" --wrt y --at x=1,y=3 --latex\n  chainrule diff \"x^2*y^3\" --wrt x,y,y"
     )]
     Diff(DiffArgs),
     /// Derivatives f, f', ..., f^(K) at a point by Taylor mode, and the Taylor coefficients.
@@ -84,12 +84,25 @@ pub struct PointArgs {
     pub json: bool,
 }
 
+/// Arguments of `grad`.
+#[derive(Debug, Args)]
+pub struct GradArgs {
+    /// The expression, the point and --json.
+    #[command(flatten)]
+    pub point: PointArgs,
+    /// The variables of the gradient (x,y); the others are parameters, held at their
+    /// values in --at. Default: every variable.
+    #[arg(long, value_name = "VARS")]
+    pub wrt: Option<String>,
+}
+
 /// Arguments of `diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The expression; put it after `--` if it begins with '-'.
     pub expr: Option<String>,
-    /// The variable to differentiate by (may be left out when there is only one).
+    /// The variable to differentiate by (may be left out when there is only one), or a
+    /// list for a mixed partial: x,y is d/dy d/dx, x,x,y is d/dy d²/dx².
     #[arg(long, value_name = "VAR")]
     pub wrt: Option<String>,
     /// How many times to differentiate (at most 32; for higher orders at a point use taylor).
@@ -236,7 +249,8 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
     };
     if let Some(expr) = dashed {
         let slot = match &mut cli.command {
-            Command::Grad(a) | Command::Hessian(a) | Command::Explain(a) => &mut a.expr,
+            Command::Grad(a) => &mut a.point.expr,
+            Command::Hessian(a) | Command::Explain(a) => &mut a.expr,
             Command::Diff(a) => &mut a.expr,
             Command::Taylor(a) => &mut a.expr,
             Command::Check(a) => &mut a.expr,
@@ -304,7 +318,7 @@ mod tests {
 
     fn grad_args(p: CliResult<Parsed>) -> PointArgs {
         match p {
-            Ok(Parsed::Run(Command::Grad(a))) => a,
+            Ok(Parsed::Run(Command::Grad(a))) => a.point,
             other => panic!("expected grad, got {other:?}"),
         }
     }

@@ -3,7 +3,7 @@
 //! `BinaryOp::ALL`) and the parser's aliases, so a new op appears here
 //! without an edit.
 
-use chainrule::symbolic::{ALIASES, NOTATION};
+use chainrule::symbolic::{ALIASES, ANGLES, NOTATION, REWRITTEN};
 use chainrule::{BinaryOp, UnaryOp};
 
 /// What a function computes, for the ones whose name does not say it all.
@@ -17,7 +17,14 @@ fn meaning(name: &str) -> &'static str {
         "asinh" | "acosh" | "atanh" => {
             "inverse hyperbolic function (also arsinh/arcsinh, arcosh/arccosh, artanh/arctanh)"
         }
-        "sigmoid" => "the logistic function 1/(1 + exp(-x))",
+        "sigmoid" => "the logistic function 1/(1 + exp(-x)) (also logistic, expit)",
+        "log1p" => "log(1 + x), exact for small x",
+        "expm1" => "exp(x) - 1, exact for small x",
+        "erfc" => "1 - erf(x), exact in the right tail",
+        "sinc" => "sin(x)/x, 1 at 0 (unnormalised; NumPy's sinc is sin(pi*x)/(pi*x))",
+        "hypot" => "sqrt(x^2 + y^2) without overflow",
+        "logaddexp" => "log(exp(x) + exp(y)) without overflow",
+        "copysign" => "|x| with the sign of y",
         "softplus" => "log(1 + exp(x))",
         "relu" => "max(x, 0); relu'(0) = 0",
         "abs" => "|x|; abs'(0) = 0",
@@ -27,7 +34,7 @@ fn meaning(name: &str) -> &'static str {
             "Heaviside step: 1 if x > 0, else 0 (the derivative of relu); its derivative is 0"
         }
         "pow" => "pow(x, y) = x^y",
-        "atan2" => "atan2(y, x): the angle of the point (x, y) (also arctan2)",
+        "atan2" => "atan2(y, x): the angle of the point (x, y) (also arctan2, atan(y, x))",
         "max" | "min" => "the larger / smaller argument (a tie sends the gradient to the first)",
         _ => "",
     }
@@ -47,7 +54,10 @@ pub fn text() -> String {
          \x20 Values in --at are constant expressions: --at x=pi/2,y=sqrt(2),z=1/3.\n\n\
          Functions of one argument:\n",
     );
-    let names: Vec<&str> = UnaryOp::ALL.iter().filter_map(|op| op.grammar_name()).collect();
+    let names: Vec<&str> = UnaryOp::ALL
+        .iter()
+        .filter_map(|op| op.grammar_name())
+        .collect();
     let width = names.iter().map(|n| n.len()).max().unwrap_or(8) + 2;
     for name in names {
         out.push_str(format!("  {:width$}{}", name, meaning(name)).trim_end());
@@ -62,11 +72,36 @@ pub fn text() -> String {
         }
     }
     out.push_str("  log(x, b)     logarithm of x in base b\n");
-    out.push_str("\nOther names:\n ");
-    for (alias, name) in ALIASES {
-        out.push_str(&format!(" {alias} = {name};"));
+    out.push_str("\nFunctions read as a formula of the ones above:\n");
+    let rewritten = REWRITTEN
+        .iter()
+        .map(|&(name, n, formula)| (name, n, formula));
+    let angles = ANGLES.iter().map(|&(name, formula)| (name, 1, formula));
+    for (name, n, formula) in rewritten.chain(angles) {
+        let args = ["x", "y", "z"][..n].join(", ");
+        out.push_str(&format!("  {:16}= {formula}\n", format!("{name}({args})")));
     }
-    out.pop();
+    out.push_str("\nOther names:\n");
+    let mut line = String::from(" ");
+    let aliases = ALIASES.iter().copied().chain(
+        UnaryOp::ALL
+            .iter()
+            .filter_map(|op| Some((op.aliases(), op.grammar_name()?)))
+            .flat_map(|(aliases, name)| aliases.iter().map(move |a| (*a, name)))
+            .filter(|(a, _)| !ALIASES.iter().any(|(b, _)| a == b)),
+    );
+    for (alias, name) in aliases {
+        let item = format!(" {alias} = {name};");
+        if line.chars().count() + item.chars().count() > 96 {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+            line.push(' ');
+        }
+        line.push_str(&item);
+    }
+    line.pop();
+    out.push_str(&line);
     out.push_str("\n\nNotation read as the plain grammar:\n");
     for (written, meaning) in NOTATION {
         out.push_str(&format!("  {written:32}{meaning}\n"));

@@ -330,8 +330,9 @@ pub enum ParseErrorKind {
     /// An operand right after another (`2x`, `x y`, `x(1)`): implicit
     /// multiplication is not part of the grammar.
     MissingOperator {
-        /// The second operand's first token.
-        before: Token,
+        /// The second operand's first token (boxed, as every payload here
+        /// that would make [`Error`] larger than a shape mismatch).
+        before: Box<Token>,
         /// What to write instead, as in `2*x`.
         write: Box<str>,
     },
@@ -357,12 +358,12 @@ pub enum ParseErrorKind {
         /// shape mismatch).
         name: Box<str>,
         /// The nearest function name, or a formula to write instead.
-        hint: Option<Hint>,
+        hint: Option<Box<Hint>>,
     },
     /// A function name used without `(` and arguments (`sin + 1`, `sin x`).
     MissingArguments {
         /// The function's name, as written.
-        name: String,
+        name: Box<str>,
         /// The operand that follows it, when one does (`x` in `sin x`).
         argument: Option<Box<str>>,
     },
@@ -435,7 +436,7 @@ impl fmt::Display for ParseErrorKind {
             ParseErrorKind::Unclosed => f.write_str("unclosed '('"),
             ParseErrorKind::UnknownFunction { name, hint } => {
                 write!(f, "unknown function '{name}'")?;
-                match hint {
+                match hint.as_deref() {
                     Some(Hint::Name(n)) => write!(f, "; did you mean '{n}'?"),
                     Some(Hint::Write(w)) => write!(f, "; write {w}"),
                     None => f.write_str(" (chainrule help expressions lists the functions)"),

@@ -244,7 +244,7 @@ fn parse_errors_name_the_token_and_column() {
         (
             "2x",
             K::MissingOperator {
-                before: Token::Name { text: name("x") },
+                before: Box::new(Token::Name { text: name("x") }),
                 write: "2*x".into(),
             },
             "missing operator before 'x' (implicit multiplication is not allowed): write 2*x",
@@ -298,7 +298,7 @@ fn parse_errors_name_the_token_and_column() {
         (
             "sin + 1",
             K::MissingArguments {
-                name: name("sin"),
+                name: "sin".into(),
                 argument: None,
             },
             "function 'sin' needs '(' and arguments",

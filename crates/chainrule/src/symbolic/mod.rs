@@ -69,7 +69,7 @@ pub use expr::{with_fresh_arena, Constant, Expr, Node};
 pub use num::Num;
 pub use parse::{
     function_names, is_function, is_name, parse, parse_syntax, Span, Syntax, SyntaxKind,
-    SyntaxNode, ALIASES, MAX_NESTING, NOTATION,
+    SyntaxNode, ALIASES, ANGLES, MAX_NESTING, NOTATION, REWRITTEN,
 };
 
 impl Expr {

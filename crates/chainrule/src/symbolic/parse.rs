@@ -484,6 +484,28 @@ impl Builder {
         self.nodes.len() - 1
     }
 
+    /// Appends the nodes of `formula` (a formula of [`REWRITTEN`] or
+    /// [`ANGLES`]), its variables `x`, `y`, `z` standing for the nodes
+    /// `args`, all at `span`; returns its root.
+    fn splice(&mut self, formula: &str, args: &[usize], span: Span) -> usize {
+        let template = parse_syntax(formula).expect("the formulas of REWRITTEN parse");
+        let mut at: Vec<usize> = Vec::with_capacity(template.nodes.len());
+        for node in template.nodes {
+            let kind = match node.kind {
+                SyntaxKind::Variable(v) => {
+                    let k = ["x", "y", "z"].iter().position(|n| *n == v);
+                    at.push(args[k.expect("a formula's arguments are x, y, z")]);
+                    continue;
+                }
+                SyntaxKind::Unary(op, a) => SyntaxKind::Unary(op, at[a]),
+                SyntaxKind::Binary(op, a, c) => SyntaxKind::Binary(op, at[a], at[c]),
+                other => other,
+            };
+            at.push(self.push(kind, span));
+        }
+        *at.last().expect("a formula has a root")
+    }
+
     fn span(&self, i: usize) -> Span {
         self.nodes[i].span
     }
@@ -544,7 +566,34 @@ enum FnKind {
     Unary(UnaryOp),
     Binary(BinaryOp),
     Log,
+    /// A function the parser writes in terms of others: its formula in
+    /// `x`, `y`, `z` and how many arguments it takes ([`REWRITTEN`]).
+    Rewrite(&'static str, usize),
 }
+
+/// Functions read as a formula of the grammar's own, exactly, as
+/// `(name, arguments, formula)`; the formula names the arguments `x`, `y`,
+/// `z` and uses each once. Functions where a formula would lose accuracy
+/// (log1p, expm1, erfc, hypot, logaddexp, sinc) are rows of the op table.
+pub const REWRITTEN: [(&str, usize, &str); 17] = [
+    ("sec", 1, "1/cos(x)"),
+    ("csc", 1, "1/sin(x)"),
+    ("cot", 1, "1/tan(x)"),
+    ("asec", 1, "acos(1/x)"),
+    ("acsc", 1, "asin(1/x)"),
+    ("acot", 1, "atan(1/x)"),
+    ("sech", 1, "1/cosh(x)"),
+    ("csch", 1, "1/sinh(x)"),
+    ("coth", 1, "1/tanh(x)"),
+    ("asech", 1, "acosh(1/x)"),
+    ("acsch", 1, "asinh(1/x)"),
+    ("acoth", 1, "atanh(1/x)"),
+    ("exp2", 1, "2^x"),
+    ("exp10", 1, "10^x"),
+    ("square", 1, "x^2"),
+    ("rsqrt", 1, "1/sqrt(x)"),
+    ("clamp", 3, "min(max(x, y), z)"),
+];
 
 /// Other names of the grammar's functions, as `(alias, name)`: the arc-
 /// and ar- names of the inverse functions, and `ln` for `log`.
@@ -578,23 +627,12 @@ pub const NOTATION: [(&str, &str); 11] = [
     ("arcsin arctan arsinh ...", "asin atan asinh ..."),
 ];
 
+/// The conversions between degrees and radians, read as formulas as
+/// [`REWRITTEN`] (listed apart: their formulas print differently).
+pub const ANGLES: [(&str, &str); 2] = [("deg2rad", "x*pi/180"), ("rad2deg", "x*180/pi")];
+
 /// Functions people call that the grammar spells another way, with what to write.
-const REWRITES: [(&str, &str); 14] = [
-    ("sec", "1/cos(x)"),
-    ("csc", "1/sin(x)"),
-    ("cot", "1/tan(x)"),
-    ("log1p", "log(1 + x)"),
-    ("expm1", "exp(x) - 1"),
-    ("exp2", "2^x"),
-    ("exp10", "10^x"),
-    ("hypot", "sqrt(x^2 + y^2)"),
-    ("square", "x^2"),
-    ("rsqrt", "1/sqrt(x)"),
-    ("logistic", "sigmoid(x)"),
-    ("expit", "sigmoid(x)"),
-    ("heaviside", "step(x)"),
-    ("sgn", "sign(x)"),
-];
+const REWRITES: [(&str, &str); 2] = [("heaviside", "step(x)"), ("sgn", "sign(x)")];
 
 fn function(name: &str) -> Option<FnKind> {
     let name = ALIASES
@@ -603,6 +641,12 @@ fn function(name: &str) -> Option<FnKind> {
         .map_or(name, |(_, n)| n);
     if name == "log" {
         return Some(FnKind::Log);
+    }
+    if let Some(&(_, n, formula)) = REWRITTEN.iter().find(|(r, ..)| *r == name) {
+        return Some(FnKind::Rewrite(formula, n));
+    }
+    if let Some(&(_, formula)) = ANGLES.iter().find(|(r, _)| *r == name) {
+        return Some(FnKind::Rewrite(formula, 1));
     }
     UnaryOp::from_name(name)
         .map(FnKind::Unary)
@@ -633,6 +677,8 @@ pub fn function_names() -> Vec<&'static str> {
         names.extend(op.aliases());
     }
     names.extend(ALIASES.iter().map(|(a, _)| *a));
+    names.extend(REWRITTEN.iter().map(|(r, ..)| *r));
+    names.extend(ANGLES.iter().map(|(r, _)| *r));
     names.sort_unstable();
     names.dedup();
     names
@@ -683,7 +729,12 @@ fn hint_for(name: &str) -> Option<Hint> {
 fn glued_call(name: &str) -> Option<usize> {
     function_names()
         .into_iter()
-        .filter(|f| matches!(function(f), Some(FnKind::Unary(_) | FnKind::Log)))
+        .filter(|f| {
+            matches!(
+                function(f),
+                Some(FnKind::Unary(_) | FnKind::Log | FnKind::Rewrite(_, 1))
+            )
+        })
         .filter(|f| name.len() > f.len() && name.starts_with(f))
         .map(str::len)
         .max()
@@ -739,7 +790,7 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
             }
             return Err(err(
                 ParseErrorKind::MissingOperator {
-                    before: describe(&tok),
+                    before: Box::new(describe(&tok)),
                     write: write.into(),
                 },
                 col,
@@ -756,7 +807,7 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                 let call = matches!(toks.get(i + 1), Some((Tok::LParen, ..)));
                 if call {
                     if function(&name).is_none() {
-                        let hint = hint_for(&name);
+                        let hint = hint_for(&name).map(Box::new);
                         return Err(err(
                             ParseErrorKind::UnknownFunction {
                                 name: name.into(),
@@ -782,7 +833,10 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                         _ => None,
                     };
                     return Err(err(
-                        ParseErrorKind::MissingArguments { name, argument },
+                        ParseErrorKind::MissingArguments {
+                            name: name.into(),
+                            argument,
+                        },
                         col,
                         end,
                     ));
@@ -939,8 +993,9 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
 /// function does not take.
 fn arity_error(name: String, got: usize, start: usize, end: usize) -> Error {
     let (min, max) = match function(&name) {
-        Some(FnKind::Log) => (1, 2),
+        Some(FnKind::Log | FnKind::Unary(UnaryOp::Atan)) => (1, 2),
         Some(FnKind::Binary(_)) => (2, 2),
+        Some(FnKind::Rewrite(_, n)) => (n as u8, n as u8),
         _ => (1, 1),
     };
     err(
@@ -960,6 +1015,18 @@ fn finish_call(b: &mut Builder, name: String, col: usize, argc: usize, end: usiz
     let span = Span { start: col, end };
     let kind = function(&name).expect("checked when the call was opened");
     match (kind, argc) {
+        // atan(y, x) is atan2(y, x), as in Julia and Mathematica.
+        (FnKind::Unary(UnaryOp::Atan), 2) => {
+            let x = b.operands.pop().expect("second argument");
+            let y = b.operands.pop().expect("first argument");
+            let n = b.push(SyntaxKind::Binary(BinaryOp::Atan2, y, x), span);
+            b.operands.push(n);
+        }
+        (FnKind::Rewrite(formula, n), got) if got == n => {
+            let args = b.operands.split_off(b.operands.len() - n);
+            let n = b.splice(formula, &args, span);
+            b.operands.push(n);
+        }
         (kind @ (FnKind::Unary(_) | FnKind::Log), 1) => {
             let op = match kind {
                 FnKind::Unary(op) => op,
