@@ -240,7 +240,12 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
                             crate::error::quote(expr),
                             args.first().map_or("grad", String::as_str)
                         ))),
-                        None => Err(CliError::new(clap_line(&e.render().to_string()))),
+                        None => match args.iter().find_map(|a| nearest_flag(&args, a)) {
+                            Some((typo, flag)) => Err(CliError::new(format!(
+                                "unexpected argument '{typo}'; did you mean '--{flag}'?"
+                            ))),
+                            None => Err(CliError::new(clap_line(&e.render().to_string()))),
+                        },
                     }
                 }
                 _ => Err(CliError::new(clap_line(&e.render().to_string()))),
@@ -272,6 +277,57 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
         *slot = Some(expr);
     }
     Ok(Parsed::Run(cli.command))
+}
+
+/// For an unknown `--flag` among `args`: the flag and the nearest long flag
+/// of the command `args[0]` (a transposition counts as one edit, so that
+/// `--ta` finds `--at`, which clap's own suggestion misses).
+fn nearest_flag(args: &[String], arg: &str) -> Option<(String, String)> {
+    use clap::CommandFactory;
+    let typo = arg.strip_prefix("--")?.split('=').next()?;
+    let cmd = Cli::command();
+    let sub = cmd.find_subcommand(args.first()?)?;
+    let flags: Vec<String> = sub
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .map(str::to_string)
+        .collect();
+    if typo.is_empty() || flags.iter().any(|f| f == typo) {
+        return None;
+    }
+    let limit = (typo.chars().count() / 3).max(1);
+    flags
+        .into_iter()
+        .map(|f| (transposing_distance(typo, &f), f))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, f)| (format!("--{typo}"), f))
+}
+
+/// Edit distance where swapping two neighbours is one edit (optimal string
+/// alignment).
+fn transposing_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Whether a command-line argument that clap took for a flag is an
