@@ -1,6 +1,6 @@
 //! The vocabulary of scalar operations, declared once.
 //!
-//! [`for_each_unary_op!`] and [`for_each_binary_op!`] below are the op table:
+//! `for_each_unary_op!` and `for_each_binary_op!` below are the op table:
 //! one row per primitive, giving its enum variant, its [`Real`] method, its
 //! name in the expression grammar, its PyTorch `grad_fn` name, its LaTeX
 //! name, its parity and an exact value where simplification folds it, whether
