@@ -16,7 +16,8 @@ Examples:
   chainrule explain \"1/(1+exp(-x))\" --at x=2
   chainrule graph \"1/(1+exp(-x))\" --at x=2 -o sigmoid.svg
   chainrule matrix \"tr(A*X*B)\" --wrt X
-  chainrule grad -- \"-x^2\" --at x=1        (an expression that begins with '-' goes after --)";
+  chainrule grad -- \"-x^2\" --at x=1        (an expression that begins with '-' goes after --)
+  chainrule help expressions                (the grammar and every function)";
 
 /// chainrule: derivatives you can check. Reverse-mode autodiff, Taylor mode,
 /// symbolic formulas and finite differences, side by side.
@@ -33,15 +34,15 @@ pub struct Cli {
 pub enum Command {
     /// Gradient by reverse mode, its simplified formulas, and a finite-difference check.
     #[command(
-        after_help = "Example:\n  chainrule grad \"x1^2 + 3*x1*x2 + x2^2\" --at x1=2,x2=3\n  chainrule grad --json -- \"-x^2\" --at x=1"
+        after_help = "Example:\n  chainrule grad \"x1^2 + 3*x1*x2 + x2^2\" --at x1=2,x2=3\n  chainrule grad --json -- \"-x^2\" --at x=1\n  chainrule grad \"w*x + b\" --wrt w,b --at w=2,x=3,b=1"
     )]
-    Grad(PointArgs),
+    Grad(GradArgs),
     /// Value, gradient and full Hessian (reverse over reverse).
     #[command(after_help = "Example:\n  chainrule hessian \"x^2*y + sin(y)\" --at x=1,y=2")]
     Hessian(PointArgs),
     /// The K-th derivative as a simplified formula (text or LaTeX), optionally its value.
     #[command(
-        after_help = "Example:\n  chainrule diff \"x^3*sin(x)\" --order 2\n  chainrule diff \"x*y^2\" --wrt y --at x=1,y=3 --latex"
+        after_help = "Example:\n  chainrule diff \"x^3*sin(x)\" --order 2\n  chainrule diff \"x*y^2\" --wrt y --at x=1,y=3 --latex\n  chainrule diff \"x^2*y^3\" --wrt x,y,y"
     )]
     Diff(DiffArgs),
     /// Derivatives f, f', ..., f^(K) at a point by Taylor mode, and the Taylor coefficients.
@@ -72,6 +73,9 @@ pub enum Command {
     /// Walks through every seed exercise: analytic, autodiff, symbolic, finite differences.
     #[command(after_help = "Example:\n  chainrule tour\n  chainrule tour --json")]
     Tour(TourArgs),
+    /// The grammar of expressions and every function (also `chainrule help expressions`).
+    #[command(after_help = "Example:\n  chainrule expressions\n  chainrule help expressions")]
+    Expressions,
 }
 
 /// An expression and a point.
@@ -87,12 +91,25 @@ pub struct PointArgs {
     pub json: bool,
 }
 
+/// Arguments of `grad`.
+#[derive(Debug, Args)]
+pub struct GradArgs {
+    /// The expression, the point and --json.
+    #[command(flatten)]
+    pub point: PointArgs,
+    /// The variables of the gradient (x,y); the others are parameters, held at their
+    /// values in --at. Default: every variable.
+    #[arg(long, value_name = "VARS")]
+    pub wrt: Option<String>,
+}
+
 /// Arguments of `diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The expression; put it after `--` if it begins with '-'.
     pub expr: Option<String>,
-    /// The variable to differentiate by (may be left out when there is only one).
+    /// The variable to differentiate by (may be left out when there is only one), or a
+    /// list for a mixed partial: x,y is d/dy d/dx, x,x,y is d/dy d²/dx².
     #[arg(long, value_name = "VAR")]
     pub wrt: Option<String>,
     /// How many times to differentiate (at most 32; for higher orders at a point use taylor).
@@ -222,6 +239,9 @@ pub enum Parsed {
 /// the `--` stands; the other arguments are parsed as usual.
 pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
     let mut args = args;
+    if args.len() == 2 && args[0] == "help" && args[1] == "expressions" {
+        return Ok(Parsed::Print(crate::grammar::text()));
+    }
     let mut dashed: Option<String> = None;
     if let Some(i) = args.iter().position(|a| a == "--") {
         if i + 1 >= args.len() {
@@ -230,7 +250,7 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
         dashed = Some(args.remove(i + 1));
         args.remove(i);
     }
-    let argv = std::iter::once("chainrule".to_string()).chain(args);
+    let argv = std::iter::once("chainrule".to_string()).chain(args.iter().cloned());
     let mut cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
@@ -243,13 +263,31 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
                 | ErrorKind::MissingSubcommand => Err(CliError::new(
                     "no command given; try 'chainrule --help', or 'chainrule tour'",
                 )),
+                ErrorKind::UnknownArgument => {
+                    // `chainrule grad "-x^2"`: clap reads -x as a flag.
+                    match args.iter().find(|a| looks_like_expression(a)) {
+                        Some(expr) => Err(CliError::new(format!(
+                            "{} looks like an expression that begins with '-': put it after --, \
+                             as in chainrule {} -- \"{expr}\" ...",
+                            crate::error::quote(expr),
+                            args.first().map_or("grad", String::as_str)
+                        ))),
+                        None => match args.iter().find_map(|a| nearest_flag(&args, a)) {
+                            Some((typo, flag)) => Err(CliError::new(format!(
+                                "unexpected argument '{typo}'; did you mean '--{flag}'?"
+                            ))),
+                            None => Err(CliError::new(clap_line(&e.render().to_string()))),
+                        },
+                    }
+                }
                 _ => Err(CliError::new(clap_line(&e.render().to_string()))),
             };
         }
     };
     if let Some(expr) = dashed {
         let slot = match &mut cli.command {
-            Command::Grad(a) | Command::Hessian(a) | Command::Explain(a) => &mut a.expr,
+            Command::Grad(a) => &mut a.point.expr,
+            Command::Hessian(a) | Command::Explain(a) => &mut a.expr,
             Command::Diff(a) => &mut a.expr,
             Command::Taylor(a) => &mut a.expr,
             Command::Check(a) => &mut a.expr,
@@ -257,6 +295,9 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
             Command::Matrix(a) => &mut a.expr,
             Command::Tour(_) => {
                 return Err(CliError::new("'tour' takes no expression"));
+            }
+            Command::Expressions => {
+                return Err(CliError::new("'expressions' takes no expression"));
             }
         };
         if let Some(first) = slot {
@@ -271,14 +312,79 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
     Ok(Parsed::Run(cli.command))
 }
 
-/// The one line that matters in a clap error: its first, without `error: `.
+/// For an unknown `--flag` among `args`: the flag and the nearest long flag
+/// of the command `args[0]` (a transposition counts as one edit, so that
+/// `--ta` finds `--at`, which clap's own suggestion misses).
+fn nearest_flag(args: &[String], arg: &str) -> Option<(String, String)> {
+    use clap::CommandFactory;
+    let typo = arg.strip_prefix("--")?.split('=').next()?;
+    let cmd = Cli::command();
+    let sub = cmd.find_subcommand(args.first()?)?;
+    let flags: Vec<String> = sub
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .map(str::to_string)
+        .collect();
+    if typo.is_empty() || flags.iter().any(|f| f == typo) {
+        return None;
+    }
+    let limit = (typo.chars().count() / 3).max(1);
+    flags
+        .into_iter()
+        .map(|f| (transposing_distance(typo, &f), f))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, f)| (format!("--{typo}"), f))
+}
+
+/// Edit distance where swapping two neighbours is one edit (optimal string
+/// alignment).
+fn transposing_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Whether a command-line argument that clap took for a flag is an
+/// expression that begins with '-' (`-x^2`, `-sin(x)`, `-x`): anything
+/// after one '-' but the short flags.
+fn looks_like_expression(arg: &str) -> bool {
+    arg.len() >= 2
+        && arg.starts_with('-')
+        && !arg.starts_with("--")
+        && !["-o", "-h", "-V"].contains(&arg)
+}
+
+/// The lines that matter in a clap error: the first, without `error: `, and
+/// clap's tips (the nearest command or flag for a typo).
 fn clap_line(rendered: &str) -> String {
-    let first = rendered
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    one_line(first)
+    let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
+    if tips.is_empty() {
+        one_line(first)
+    } else {
+        one_line(&format!("{first} ({})", tips.join("; ")))
+    }
 }
 
 /// The expression of a command, or an error saying it is missing.
@@ -301,7 +407,7 @@ mod tests {
 
     fn grad_args(p: CliResult<Parsed>) -> PointArgs {
         match p {
-            Ok(Parsed::Run(Command::Grad(a))) => a,
+            Ok(Parsed::Run(Command::Grad(a))) => a.point,
             other => panic!("expected grad, got {other:?}"),
         }
     }
@@ -340,6 +446,22 @@ mod tests {
                 Ok(Parsed::Print(text)) => assert!(text.contains("Example"), "{sub}: {text}"),
                 other => panic!("{sub}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_leading_minus_and_typos_get_a_suggestion() {
+        let e = run(&["grad", "-x^2", "--at", "x=1"]).unwrap_err();
+        assert!(e.message().contains("put it after --"), "{e}");
+        let e = run(&["grad", "-x", "--at", "x=1"]).unwrap_err();
+        assert!(e.message().contains("put it after --"), "{e}");
+        let e = run(&["gard", "x", "--at", "x=1"]).unwrap_err();
+        assert!(e.message().contains("'grad'"), "{e}");
+        let e = run(&["grad", "x", "--ta", "x=1"]).unwrap_err();
+        assert!(e.message().contains("'--at'"), "{e}");
+        match run(&["help", "expressions"]) {
+            Ok(Parsed::Print(t)) => assert!(t.contains("sigmoid"), "{t}"),
+            other => panic!("{other:?}"),
         }
     }
 

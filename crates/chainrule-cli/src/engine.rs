@@ -83,7 +83,7 @@ impl Parsed {
     /// grad, the expression evaluated on them, `backward()`, the leaves' `.grad`.
     pub fn reverse_gradient(&self, vars: &[String], point: &Point) -> CliResult<(f64, Vec<f64>)> {
         let leaves = leaves(vars, point);
-        let y = self.eval_tensor(vars, &leaves)?;
+        let y = self.eval_tensor(vars, &leaves, point)?;
         let value = y.item();
         if leaves.is_empty() || !y.is_requires_grad() {
             return Ok((value, vec![0.0; vars.len()]));
@@ -109,7 +109,7 @@ impl Parsed {
     ) -> CliResult<(f64, Vec<f64>, Vec<Vec<f64>>)> {
         let n = vars.len();
         let leaves = leaves(vars, point);
-        let y = self.eval_tensor(vars, &leaves)?;
+        let y = self.eval_tensor(vars, &leaves, point)?;
         let value = y.item();
         if leaves.is_empty() || !y.is_requires_grad() {
             return Ok((value, vec![0.0; n], vec![vec![0.0; n]; n]));
@@ -133,11 +133,14 @@ impl Parsed {
         Ok((value, g.iter().map(Tensor::item).collect(), hess))
     }
 
-    fn eval_tensor(&self, vars: &[String], leaves: &[Tensor]) -> CliResult<Tensor> {
+    /// The expression on tensors: the variables `vars` are the `leaves`,
+    /// any other variable a constant at its value in `point` (a parameter).
+    fn eval_tensor(&self, vars: &[String], leaves: &[Tensor], point: &Point) -> CliResult<Tensor> {
         Ok(self.syntax.eval::<Tensor>(|name| {
             vars.iter()
                 .position(|v| v == name)
                 .map(|i| leaves[i].clone())
+                .or_else(|| point.get(name).map(Tensor::scalar))
         })?)
     }
 
@@ -150,7 +153,12 @@ impl Parsed {
         crate::fd::gradient(
             |p| {
                 self.syntax
-                    .eval::<f64>(|name| vars.iter().position(|v| v == name).map(|i| p[i]))
+                    .eval::<f64>(|name| {
+                        vars.iter()
+                            .position(|v| v == name)
+                            .map(|i| p[i])
+                            .or_else(|| point.get(name))
+                    })
                     .unwrap_or(f64::NAN)
             },
             &base,
@@ -211,6 +219,18 @@ fn leaves(vars: &[String], point: &Point) -> Vec<Tensor> {
     vars.iter()
         .map(|v| Tensor::scalar(point.get(v).unwrap_or(f64::NAN)).requires_grad())
         .collect()
+}
+
+/// The variables of `--wrt x,y,...` (each checked as [`pick_wrt`] does; a
+/// name may repeat, `x,x,y`), or the only variable when `--wrt` is left out.
+pub fn pick_wrt_list(parsed: &Parsed, wrt: &Option<String>) -> CliResult<Vec<String>> {
+    match wrt {
+        Some(list) if list.contains(',') => list
+            .split(',')
+            .map(|w| pick_wrt(parsed, &Some(w.trim().to_string())))
+            .collect(),
+        _ => Ok(vec![pick_wrt(parsed, wrt)?]),
+    }
 }
 
 /// The variable to differentiate by: `--wrt`, or the only variable.

@@ -12,6 +12,7 @@ mod draw;
 mod engine;
 mod error;
 mod fd;
+mod grammar;
 mod json;
 mod outcome;
 mod point;
@@ -103,5 +104,6 @@ fn dispatch(command: Command) -> CliResult<Outcome> {
         Command::Graph(a) => cmd::graph::run(&a),
         Command::Matrix(a) => cmd::matrix::run(&a),
         Command::Tour(a) => tour::run(a.json),
+        Command::Expressions => Ok(Outcome::ok(grammar::text())),
     }
 }

@@ -1,4 +1,5 @@
-//! Points: `--at x=1,y=2.5,z=-3`.
+//! Points: `--at x=1,y=2.5,z=-3`. A value is a constant expression of the
+//! expression grammar: `x=pi/2`, `y=2*pi`, `z=sqrt(2)`, `w=1/2`, `v=atan2(1, 2)`.
 
 use std::collections::BTreeMap;
 
@@ -121,6 +122,41 @@ impl Point {
 /// (an ASCII letter or `_`, then ASCII letters, digits or `_`).
 pub use chainrule::symbolic::is_name;
 
+/// A point's value: a number ([`parse_number`]) or a constant expression
+/// of the expression grammar (`pi/2`, `2*π`, `sqrt(2)`, `1/2`). The error
+/// says what is wrong (a variable in the value, a malformed expression).
+pub fn parse_value(text: &str) -> Result<f64, String> {
+    if let Some(v) = parse_number(text) {
+        return Ok(v);
+    }
+    let syntax = chainrule::symbolic::parse_syntax(text).map_err(|e| e.to_string())?;
+    if let Some(name) = syntax.variables().first() {
+        return Err(format!(
+            "'{name}' is a variable; a value is a number or a constant expression such as pi/2 or sqrt(2)"
+        ));
+    }
+    syntax.eval::<f64>(|_| None).map_err(|e| e.to_string())
+}
+
+/// Splits `text` at the commas outside parentheses and bars (`x=atan2(1, 2),y=1`).
+fn split_items(text: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth <= 0 => {
+                items.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&text[start..]);
+    items
+}
+
 /// Parses a number as written in a point: anything Rust reads as an f64
 /// (`-3`, `2.5`, `1e-3`, `.5`, `inf`), and the constants `pi` and `e`
 /// with an optional sign.
@@ -154,7 +190,7 @@ fn parse_one(text: &str) -> CliResult<Vec<Binding>> {
         ));
     }
     let mut start = 0usize; // byte offset of the current item
-    for item in text.split(',') {
+    for item in split_items(text) {
         let col = |byte: usize| text[..byte].chars().count() + 1;
         let lead = item.len() - item.trim_start().len();
         let trimmed = item.trim();
@@ -187,11 +223,16 @@ fn parse_one(text: &str) -> CliResult<Vec<Binding>> {
             + eq
             + 1
             + (trimmed[eq + 1..].len() - trimmed[eq + 1..].trim_start().len());
-        let Some(v) = parse_number(value) else {
+        let v = parse_value(value);
+        let Ok(v) = v else {
             let shown = if value.is_empty() {
                 "an empty value".to_string()
             } else {
-                format!("{} is not a number", quote(value))
+                format!(
+                    "{} is not a number ({})",
+                    quote(value),
+                    v.err().unwrap_or_default()
+                )
             };
             return Err(CliError::new(format!(
                 "--at value of '{name}': {shown} (column {})",
@@ -250,9 +291,26 @@ mod tests {
         let e = parse("x=").unwrap_err();
         assert!(e.message().contains("empty value (column 3)"), "{e}");
         assert!(parse("").is_err());
-        assert!(parse("x=--1").is_err());
+        // A value is a constant expression of the grammar, where --1 is 1.
+        assert_eq!(parse("x=--1").unwrap().get("x"), Some(1.0));
         assert!(parse("x=infinity").is_err());
         assert_eq!(parse("x=inf").unwrap().get("x"), Some(f64::INFINITY));
+        let e = parse("x=2*y").unwrap_err();
+        assert!(e.message().contains("'y' is a variable"), "{e}");
+    }
+
+    #[test]
+    fn values_are_constant_expressions() {
+        use std::f64::consts::PI;
+        let p = parse("a=pi/2,b=2*pi,c=sqrt(2),d=1/2,e=atan2(1, 1),f=-π,g=2^-1,h=√4").unwrap();
+        assert_eq!(p.get("a"), Some(PI / 2.0));
+        assert_eq!(p.get("b"), Some(2.0 * PI));
+        assert_eq!(p.get("c"), Some(2f64.sqrt()));
+        assert_eq!(p.get("d"), Some(0.5));
+        assert_eq!(p.get("e"), Some(PI / 4.0));
+        assert_eq!(p.get("f"), Some(-PI));
+        assert_eq!(p.get("g"), Some(0.5));
+        assert_eq!(p.get("h"), Some(2.0));
     }
 
     #[test]

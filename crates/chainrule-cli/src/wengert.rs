@@ -63,7 +63,7 @@ const RESERVED: [&str; 3] = ["e", "f", "pi"];
 impl Wengert {
     /// Builds the list from the expression as written (its [`Syntax`], in
     /// post-order, the root last): one node per syntax node, except that
-    /// the occurrences of a variable share one. Evaluates it at `value_of`
+    /// the occurrences of a variable (or of a constant) share one. Evaluates it at `value_of`
     /// (the value of each variable), takes each node's local derivatives
     /// from the rules table, and runs the reverse sweep. The output node is
     /// named `f` (unless a variable is called `f`).
@@ -81,6 +81,7 @@ impl Wengert {
         // Syntax index → node index (occurrences of a variable share one node).
         let mut map: Vec<usize> = Vec::with_capacity(written.len());
         let mut input_of: std::collections::HashMap<String, usize> = Default::default();
+        let mut const_of: std::collections::HashMap<String, usize> = Default::default();
         let last = written.len().saturating_sub(1);
         for (si, sn) in written.iter().enumerate() {
             let idx = match &sn.kind {
@@ -92,14 +93,26 @@ impl Wengert {
                         nodes.len() - 1
                     }
                 },
-                SyntaxKind::Number { value, text } => {
-                    nodes.push(leaf(text.clone(), Kind::Const, "const", *value, si));
-                    nodes.len() - 1
-                }
+                // Constants written alike share one node too, so that a
+                // name never stands for two nodes (`1 + 1/x` has one `1`).
+                SyntaxKind::Number { value, text } => match const_of.get(text) {
+                    Some(&i) => i,
+                    None => {
+                        nodes.push(leaf(text.clone(), Kind::Const, "const", *value, si));
+                        const_of.insert(text.clone(), nodes.len() - 1);
+                        nodes.len() - 1
+                    }
+                },
                 SyntaxKind::Constant(c) => {
                     let name = c.name().to_string();
-                    nodes.push(leaf(name, Kind::Const, "const", c.value(), si));
-                    nodes.len() - 1
+                    match const_of.get(&name) {
+                        Some(&i) => i,
+                        None => {
+                            nodes.push(leaf(name.clone(), Kind::Const, "const", c.value(), si));
+                            const_of.insert(name, nodes.len() - 1);
+                            nodes.len() - 1
+                        }
+                    }
                 }
                 SyntaxKind::Unary(op, a) => {
                     let a = map[*a];
@@ -299,8 +312,16 @@ impl Wengert {
                 continue;
             }
             // A variable used thousands of times: show the first terms only.
+            // A user that takes this node in several slots (x*x) is one
+            // term, its local derivative the sum over the slots.
             const SHOWN: usize = 4;
-            let all = &users[i];
+            let mut all: Vec<(usize, Vec<usize>)> = Vec::new();
+            for &(u, k) in &users[i] {
+                match all.last_mut() {
+                    Some((last, slots)) if *last == u => slots.push(k),
+                    _ => all.push((u, vec![k])),
+                }
+            }
             let shown = if all.len() > SHOWN + 1 {
                 SHOWN
             } else {
@@ -309,15 +330,32 @@ impl Wengert {
             let mut chain = Vec::new();
             let mut locals: Vec<String> = Vec::new();
             let mut numbers = Vec::new();
-            for &(u, k) in &all[..shown] {
-                let un = &self.nodes[u];
-                let partial = self.partial(u, i);
+            for (u, slots) in &all[..shown] {
+                let un = &self.nodes[*u];
+                let partial = self.partial(*u, i);
                 chain.push(format!("∂{out_name}/∂{} · {partial}", un.name));
-                let local_text = match &un.local_formula[k] {
-                    Some(f) if f != &num_text(un.local[k]) => {
-                        format!("{partial} = {f} = {}", short(un.local[k]))
+                let local: f64 = slots.iter().map(|&k| un.local[k]).sum();
+                let local_text = match &slots[..] {
+                    [k] => match &un.local_formula[*k] {
+                        Some(f) if f != &num_text(un.local[*k]) => {
+                            format!("{partial} = {f} = {}", short(un.local[*k]))
+                        }
+                        _ => format!("{partial} = {}", short(un.local[*k])),
+                    },
+                    _ => {
+                        let parts: Vec<String> = slots
+                            .iter()
+                            .map(|&k| paren_neg(short(un.local[k])))
+                            .collect();
+                        format!(
+                            "{partial} = {} = {} ({} uses {} {} times)",
+                            parts.join(" + "),
+                            short(local),
+                            un.name,
+                            self.nodes[i].name,
+                            slots.len()
+                        )
                     }
-                    _ => format!("{partial} = {}", short(un.local[k])),
                 };
                 if !locals.contains(&local_text) {
                     locals.push(local_text);
@@ -325,7 +363,7 @@ impl Wengert {
                 numbers.push(format!(
                     "{} · {}",
                     short(un.adjoint),
-                    paren_neg(short(un.local[k]))
+                    paren_neg(short(local))
                 ));
             }
             if all.len() > shown {

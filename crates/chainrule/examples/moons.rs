@@ -5,7 +5,8 @@
 //! Everything is seeded (data, noise, initial weights), so every run prints
 //! the same numbers and draws the same picture.
 //!
-//! Run: `cargo run --release --example moons -- out.png`
+//! Run: `cargo run --release --example moons` (writes moons.png in the current
+//! folder) or `cargo run --release --example moons -- out.png`.
 
 use std::error::Error;
 use std::time::Instant;
@@ -40,10 +41,10 @@ const CLASS_COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(230, 110,
 const REGION_COLOURS: [RGBColor; 2] = [RGBColor(198, 219, 239), RGBColor(253, 208, 162)];
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let Some(out) = std::env::args().nth(1) else {
-        eprintln!("usage: cargo run --release --example moons -- OUT.png");
-        std::process::exit(2);
-    };
+    // The picture goes to the first argument, or moons.png in the current folder.
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "moons.png".to_string());
 
     let (x, labels) = two_moons(POINTS, NOISE, DATA_SEED)?;
     let model = Sequential::mlp(&[2, HIDDEN, 2], Tanh, &mut SplitMix64::new(MODEL_SEED));

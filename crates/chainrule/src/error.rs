@@ -410,7 +410,9 @@ pub enum ParseErrorKind {
     /// The text is empty or blank.
     Empty,
     /// A character that the grammar does not use, or that may not stand in a
-    /// name (names are ASCII letters, digits and `_`).
+    /// name (names are ASCII letters, digits and `_`). The message names an
+    /// invisible character by its code point (`U+200B`) and says what to
+    /// write instead of a bracket (`[`, `{`) or a prime.
     UnexpectedChar {
         /// The character.
         found: char,
@@ -420,10 +422,14 @@ pub enum ParseErrorKind {
         /// The literal as written.
         text: String,
     },
-    /// An operand right after another (`2x`, `x y`, `x(1)`).
+    /// An operand right after another (`2x`, `x y`, `x(1)`): implicit
+    /// multiplication is not part of the grammar.
     MissingOperator {
-        /// The second operand's first token.
-        before: Token,
+        /// The second operand's first token (boxed, as every payload here
+        /// that would make [`Error`] larger than a shape mismatch).
+        before: Box<Token>,
+        /// What to write instead, as in `2*x`.
+        write: Box<str>,
     },
     /// A token where an operand should start (`x + * y`, `(,`, `f()`).
     UnexpectedToken {
@@ -443,14 +449,47 @@ pub enum ParseErrorKind {
     Unclosed,
     /// A call of a name that is not a function.
     UnknownFunction {
-        /// The name, as written.
-        name: String,
+        /// The name, as written (boxed: [`Error`] stays as small as a
+        /// shape mismatch).
+        name: Box<str>,
+        /// The nearest function name, or a formula to write instead.
+        hint: Option<Box<Hint>>,
     },
-    /// A function name used without `(` and arguments.
+    /// A function name used without `(` and arguments (`sin + 1`, `sin x`).
     MissingArguments {
         /// The function's name, as written.
+        name: Box<str>,
+        /// The operand that follows it, when one does (`x` in `sin x`).
+        argument: Option<Box<str>>,
+    },
+    /// A name that is a function's name glued to a variable (`sinx`,
+    /// `expy1`): read as `sin(x)` by people, refused by the grammar.
+    GluedCall {
+        /// The name as written.
+        name: String,
+        /// How many of its characters are the function's name.
+        split: usize,
+    },
+    /// A negative power of a function's name (`sin^-1(x)`, `sin⁻¹(x)`):
+    /// the inverse function or the reciprocal?
+    InversePower {
+        /// The function's name.
         name: String,
     },
+    /// A power right after `√x` (`√x^2`): the root of the power or the
+    /// power of the root? Also a power of a superscript power (`x²^3`).
+    AmbiguousPower {
+        /// What the power applies to, as written (`√x`, `x²`).
+        base: Box<str>,
+    },
+    /// `√` or `∛` before something that is not a number, a name, a call or
+    /// a parenthesis (`√-x`).
+    RootNeedsParentheses {
+        /// The root sign.
+        sign: char,
+    },
+    /// An absolute-value bar `|` that is never closed.
+    UnclosedBar,
     /// A function called with a number of arguments it does not take.
     Arity {
         /// The function's name, as written.
@@ -476,11 +515,12 @@ impl fmt::Display for ParseErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ParseErrorKind::Empty => f.write_str("empty expression"),
-            ParseErrorKind::UnexpectedChar { found } => write!(f, "unexpected character '{found}'"),
+            ParseErrorKind::UnexpectedChar { found } => unexpected_char(f, *found),
             ParseErrorKind::MalformedNumber { text } => write!(f, "malformed number '{text}'"),
-            ParseErrorKind::MissingOperator { before } => write!(
+            ParseErrorKind::MissingOperator { before, write } => write!(
                 f,
-                "missing operator before {before} (implicit multiplication is not allowed)"
+                "missing operator before {before} (implicit multiplication is not allowed): \
+                 write {write}"
             ),
             ParseErrorKind::UnexpectedToken { found } => write!(f, "unexpected {found}"),
             ParseErrorKind::UnexpectedEnd => f.write_str("unexpected end of input"),
@@ -489,10 +529,46 @@ impl fmt::Display for ParseErrorKind {
                 f.write_str("unexpected ',' outside a function call")
             }
             ParseErrorKind::Unclosed => f.write_str("unclosed '('"),
-            ParseErrorKind::UnknownFunction { name } => write!(f, "unknown function '{name}'"),
-            ParseErrorKind::MissingArguments { name } => {
-                write!(f, "function '{name}' needs '(' and arguments")
+            ParseErrorKind::UnknownFunction { name, hint } => {
+                write!(f, "unknown function '{name}'")?;
+                match hint.as_deref() {
+                    Some(Hint::Name(n)) => write!(f, "; did you mean '{n}'?"),
+                    Some(Hint::Write(w)) => write!(f, "; write {w}"),
+                    None => f.write_str(" (chainrule help expressions lists the functions)"),
+                }
             }
+            ParseErrorKind::MissingArguments { name, argument } => {
+                write!(f, "function '{name}' needs '(' and arguments")?;
+                match argument {
+                    Some(a) => write!(f, ": write {name}({a})"),
+                    None => Ok(()),
+                }
+            }
+            ParseErrorKind::GluedCall { name, split } => {
+                let (fun, arg) = name.split_at(*split);
+                write!(
+                    f,
+                    "unknown name '{name}': did you mean {fun}({arg})? \
+                     (a function's argument goes in parentheses)"
+                )
+            }
+            ParseErrorKind::InversePower { name } => {
+                write!(f, "'{name}^-1' is ambiguous: write ")?;
+                let inverse = format!("a{name}");
+                if crate::symbolic::is_function(&inverse) {
+                    write!(f, "{inverse}(x) for the inverse function or ")?;
+                }
+                write!(f, "1/{name}(x) for the reciprocal")
+            }
+            ParseErrorKind::AmbiguousPower { base } => write!(
+                f,
+                "a power of {base} is ambiguous: put parentheses around what is raised, \
+                 as in ({base})^2"
+            ),
+            ParseErrorKind::RootNeedsParentheses { sign } => {
+                write!(f, "'{sign}' needs parentheses here: write {sign}(...)")
+            }
+            ParseErrorKind::UnclosedBar => f.write_str("unclosed '|' (write |x| for abs(x))"),
             ParseErrorKind::Arity {
                 name,
                 min,
@@ -563,6 +639,49 @@ impl fmt::Display for ValueProblem {
     }
 }
 
+/// What to write instead of an unknown function (see
+/// [`ParseErrorKind::UnknownFunction`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// The nearest name of a function of the grammar (`sin` for `sinn`).
+    Name(&'static str),
+    /// A formula in the grammar that computes the function (`1/cos(x)` for `sec(x)`).
+    Write(&'static str),
+}
+
+/// The message of [`ParseErrorKind::UnexpectedChar`]: invisible characters
+/// by code point, and what to write instead of the characters people try.
+fn unexpected_char(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
+    let invisible = match c {
+        '\u{200B}' => Some("zero width space"),
+        '\u{200C}' => Some("zero width non-joiner"),
+        '\u{200D}' => Some("zero width joiner"),
+        '\u{2060}' => Some("word joiner"),
+        '\u{FEFF}' => Some("byte order mark"),
+        '\u{00AD}' => Some("soft hyphen"),
+        c if c.is_control() => Some("control character"),
+        _ => None,
+    };
+    if let Some(what) = invisible {
+        return write!(
+            f,
+            "unexpected invisible character U+{:04X} ({what}); delete it",
+            c as u32
+        );
+    }
+    write!(f, "unexpected character '{c}'")?;
+    if !c.is_ascii() {
+        write!(f, " (U+{:04X})", c as u32)?;
+    }
+    match c {
+        '[' | ']' | '{' | '}' => f.write_str("; group with ( and )"),
+        '\'' | '′' => f.write_str("; for a derivative use chainrule diff"),
+        '=' => f.write_str("; give values with --at x=1"),
+        '!' => f.write_str("; there is no factorial"),
+        _ => Ok(()),
+    }
+}
+
 /// A token of an expression, as an error names it.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -588,6 +707,8 @@ pub enum Token {
     RightParen,
     /// `,`.
     Comma,
+    /// `|`, an absolute-value bar.
+    Bar,
 }
 
 impl fmt::Display for Token {
@@ -598,6 +719,7 @@ impl fmt::Display for Token {
             Token::LeftParen => f.write_str("'('"),
             Token::RightParen => f.write_str("')'"),
             Token::Comma => f.write_str("','"),
+            Token::Bar => f.write_str("'|'"),
         }
     }
 }

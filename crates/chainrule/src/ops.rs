@@ -1,6 +1,6 @@
 //! The vocabulary of scalar operations, declared once.
 //!
-//! [`for_each_unary_op!`] and [`for_each_binary_op!`] below are the op table:
+//! `for_each_unary_op!` and `for_each_binary_op!` below are the op table:
 //! one row per primitive, giving its enum variant, its [`Real`] method, its
 //! name in the expression grammar, its PyTorch `grad_fn` name, its LaTeX
 //! name, its parity and an exact value where simplification folds it, whether
@@ -84,7 +84,7 @@ macro_rules! for_each_unary_op {
         /// artanh x
         fn   Atanh         { atanh,    "atanh",          "AtanhBackward0",     r"\operatorname{atanh}",     Odd,      [0 => 0],  smooth, Domain::new(-0.8, 0.8),    |x| x.atanh() }
         /// The logistic function 1 / (1 + e⁻ˣ).
-        fn   Sigmoid       { sigmoid,  "sigmoid",        "SigmoidBackward0",   r"\sigma",                   Neither,  [0 => 1/2], smooth, Domain::WHOLE,            |x| sigmoid(x) }
+        fn   Sigmoid       { sigmoid,  "sigmoid" | "logistic" | "expit", "SigmoidBackward0",   r"\sigma",                   Neither,  [0 => 1/2], smooth, Domain::WHOLE,            |x| sigmoid(x) }
         /// ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|).
         fn   Softplus      { softplus, "softplus",       "SoftplusBackward0",  r"\operatorname{softplus}",  Neither,  [],        smooth, Domain::WHOLE,             |x| softplus(x) }
         /// max(x, 0); its derivative at 0 is 0, as in PyTorch.
@@ -103,6 +103,16 @@ macro_rules! for_each_unary_op {
                            { powi,     "powi",           "PowBackward0",       r"\operatorname{powi}",
                              if n % 2 == 0 { Even } else { Odd },     [1 => 1],  smooth,
                              if n < 0 { Domain::WHOLE.gap(0.3) } else { Domain::WHOLE },                                                |x| x.powi(n) }
+        /// ln(1 + x), exact near 0 (log1p(1e-17) = 1e-17, where ln(1 + x) gives 0).
+        fn   Log1p         { log1p,    "log1p",          "Log1PBackward0",     r"\operatorname{log1p}",    Neither,  [0 => 0],  smooth, Domain::new(-0.7, 3.0),    |x| x.ln_1p() }
+        /// eˣ − 1, exact near 0 (expm1(1e-17) = 1e-17, where eˣ − 1 gives 0).
+        fn   Expm1         { expm1,    "expm1",          "Expm1Backward0",     r"\operatorname{expm1}",    Neither,  [0 => 0],  smooth, Domain::WHOLE,             |x| x.exp_m1() }
+        /// The complementary error function 1 − erf(x), exact in the right
+        /// tail (erfc(10) = 2.088e-45, where 1 − erf gives 0).
+        fn   Erfc          { erfc,     "erfc",           "ErfcBackward0",      r"\operatorname{erfc}",     Neither,  [0 => 1],  smooth, Domain::WHOLE,             |x| libm::erfc(x) }
+        /// sin(x)/x, 1 at 0 (unnormalised, as SymPy's; NumPy's is sin(πx)/(πx)).
+        /// Its derivative (cos x − sinc x)/x is 0/0 = NaN at exactly 0.
+        fn   Sinc          { sinc,     "sinc",           "SincBackward0",      r"\operatorname{sinc}",     Even,     [0 => 1],  smooth, Domain::WHOLE.gap(0.3),    |x| sinc(x) }
         }
     };
 }
@@ -131,6 +141,12 @@ macro_rules! for_each_binary_op {
         fn   Max       { max,    "max",    "maximum", "MaximumBackward0", r"\max",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| maximum(x, y) }
         /// The smaller argument; on a tie the whole gradient goes to the first.
         fn   Min       { min,    "min",    "minimum", "MinimumBackward0", r"\min",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| minimum(x, y) }
+        /// √(x² + y²), without overflow or underflow in the squares.
+        fn   Hypot     { hypot,  "hypot",  "hypot",   "HypotBackward0",   r"\operatorname{hypot}",  smooth, (Domain::WHOLE.gap(0.3), Domain::WHOLE.gap(0.3)),    |x, y| x.hypot(y) }
+        /// ln(eˣ + eʸ), without overflow (logaddexp(1000, 1000) = 1000 + ln 2).
+        fn   Logaddexp { logaddexp, "logaddexp", "logaddexp", "LogaddexpBackward0", r"\operatorname{logaddexp}", smooth, (Domain::WHOLE, Domain::WHOLE),  |x, y| logaddexp(x, y) }
+        /// |x| with the sign of y; its derivative is sign(x)·copysign(1, y) in x, 0 in y.
+        fn   Copysign  { copysign, "copysign", "copysign", "CopysignBackward0", r"\operatorname{copysign}", kink, (Domain::WHOLE.gap(0.3), Domain::WHOLE.gap(0.3)), |x, y| x.copysign(y) }
         }
     };
 }
@@ -502,6 +518,32 @@ pub fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
+/// sin(x)/x, by its Taylor series where |x| < 1e-4 (1 at 0), 0 at ±∞.
+#[inline]
+pub fn sinc(x: f64) -> f64 {
+    if x.abs() < 1e-4 {
+        let x2 = x * x;
+        1.0 - x2 / 6.0 * (1.0 - x2 / 20.0)
+    } else if x.is_infinite() {
+        0.0
+    } else {
+        x.sin() / x
+    }
+}
+
+/// ln(eˣ + eʸ) as max(x, y) + ln(1 + e^−|x−y|): no overflow, exact when one
+/// argument dominates; x + ln 2 on a tie (±∞ included), NaN if either is.
+#[inline]
+pub fn logaddexp(x: f64, y: f64) -> f64 {
+    if x == y {
+        x + std::f64::consts::LN_2
+    } else if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.max(y) + (-(x - y).abs()).exp().ln_1p()
+    }
+}
+
 /// max(x, 0), NaN at NaN.
 #[inline(always)]
 fn relu(x: f64) -> f64 {
@@ -622,6 +664,53 @@ mod tests {
             }
             assert!(op.backward_name().contains("Backward"), "{op:?}");
         }
+    }
+
+    #[test]
+    fn new_kernels_are_exact_where_the_naive_formula_is_not() {
+        // log1p and expm1 near 0: ln(1 + x) and eˣ − 1 give 0 here.
+        assert_eq!(UnaryOp::Log1p.eval(1e-17), 1e-17);
+        assert_eq!(UnaryOp::Expm1.eval(1e-17), 1e-17);
+        assert_eq!(UnaryOp::Log1p.eval(-0.5), (0.5f64).ln());
+        // erfc(10) = 2.088487583762545e-45 (DLMF 7.2.1; mpmath to 16 digits),
+        // where 1 − erf(10) = 0.
+        let e = UnaryOp::Erfc.eval(10.0);
+        assert!(
+            (e - 2.088_487_583_762_545e-45).abs() < 1e-15 * 2.1e-45,
+            "{e}"
+        );
+        assert_eq!(UnaryOp::Erfc.eval(0.0), 1.0);
+        assert_eq!(UnaryOp::Erfc.eval(-30.0), 2.0);
+        // sinc: 1 at 0, sin(x)/x elsewhere, continuous at the switch.
+        assert_eq!(UnaryOp::Sinc.eval(0.0), 1.0);
+        assert_eq!(UnaryOp::Sinc.eval(f64::INFINITY), 0.0);
+        for x in [0.999_999e-4, 1e-4] {
+            assert!(
+                (UnaryOp::Sinc.eval(x) - x.sin() / x).abs() <= 4.5e-16,
+                "{x}"
+            );
+        }
+        // hypot without overflow or underflow.
+        // (3e200 and 4e200 are not exact in binary: within an ulp or two.)
+        for s in [1e200, 1e-200] {
+            let h = BinaryOp::Hypot.eval(3.0 * s, 4.0 * s);
+            assert!((h / (5.0 * s) - 1.0).abs() <= 4.5e-16, "{h}");
+        }
+        // logaddexp without overflow; exact when one side dominates.
+        let l = BinaryOp::Logaddexp.eval(1000.0, 1000.0);
+        assert_eq!(l, 1000.0 + std::f64::consts::LN_2);
+        assert_eq!(BinaryOp::Logaddexp.eval(-1000.0, 0.0), 0.0);
+        assert_eq!(BinaryOp::Logaddexp.eval(f64::NEG_INFINITY, 2.0), 2.0);
+        assert_eq!(
+            BinaryOp::Logaddexp.eval(f64::INFINITY, f64::INFINITY),
+            f64::INFINITY
+        );
+        assert!(BinaryOp::Logaddexp.eval(f64::NAN, 1.0).is_nan());
+        assert!((BinaryOp::Logaddexp.eval(0.0, 2f64.ln()) - 3f64.ln()).abs() < 1e-15);
+        assert_eq!(BinaryOp::Copysign.eval(-2.0, 3.0), 2.0);
+        assert_eq!(BinaryOp::Copysign.eval(2.0, -0.5), -2.0);
+        assert_eq!(UnaryOp::from_name("expit"), Some(UnaryOp::Sigmoid));
+        assert_eq!(UnaryOp::from_name("logistic"), Some(UnaryOp::Sigmoid));
     }
 
     #[test]

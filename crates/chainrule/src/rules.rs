@@ -57,6 +57,11 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
         Powi(0) => T::from_f64(0.0),
         Powi(1) => one(),
         Powi(n) => x.powi(n - 1) * f64::from(n),
+        Log1p => (x.clone() + 1.0).recip(),
+        Expm1 => x.exp(),
+        Erfc => (-x.square()).exp() * (-2.0 / PI.sqrt()),
+        // 0/0 at exactly 0, where the limit is 0 (see the row in ops.rs).
+        Sinc => (x.cos() - y.clone()) / x.clone(),
     }
 }
 
@@ -90,6 +95,12 @@ pub fn d_binary<T: Real>(op: BinaryOp, x: &T, y: &T, out: &T) -> (T, T) {
             let second = (x.clone() - y.clone()).step();
             (one() - second.clone(), second)
         }
+        Hypot => (x.clone() / out.clone(), y.clone() / out.clone()),
+        Logaddexp => (
+            (x.clone() - y.clone()).sigmoid(),
+            (y.clone() - x.clone()).sigmoid(),
+        ),
+        Copysign => (x.sign() * one().copysign(y), T::from_f64(0.0)),
     }
 }
 
@@ -123,7 +134,9 @@ pub fn partial_reads(op: BinaryOp) -> (Reads, Reads) {
         Mul => (r(false, true, false), r(true, false, false)),
         Div => (r(false, true, false), r(false, true, true)),
         Pow => (r(true, true, false), r(true, false, true)),
-        Atan2 | Max | Min => (r(true, true, false), r(true, true, false)),
+        Atan2 | Max | Min | Logaddexp => (r(true, true, false), r(true, true, false)),
+        Hypot => (r(true, false, true), r(false, true, true)),
+        Copysign => (r(true, true, false), r(false, false, false)),
     }
 }
 

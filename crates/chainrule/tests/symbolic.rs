@@ -244,15 +244,19 @@ fn parse_errors_name_the_token_and_column() {
         (
             "2x",
             K::MissingOperator {
-                before: Token::Name { text: name("x") },
+                before: Box::new(Token::Name { text: name("x") }),
+                write: "2*x".into(),
             },
-            "missing operator before 'x' (implicit multiplication is not allowed)",
+            "missing operator before 'x' (implicit multiplication is not allowed): write 2*x",
             2,
         ),
         (
             "x + foo(2)",
-            K::UnknownFunction { name: name("foo") },
-            "unknown function 'foo'",
+            K::UnknownFunction {
+                name: "foo".into(),
+                hint: None,
+            },
+            "unknown function 'foo' (chainrule help expressions lists the functions)",
             5,
         ),
         (
@@ -293,7 +297,10 @@ fn parse_errors_name_the_token_and_column() {
         ),
         (
             "sin + 1",
-            K::MissingArguments { name: name("sin") },
+            K::MissingArguments {
+                name: "sin".into(),
+                argument: None,
+            },
             "function 'sin' needs '(' and arguments",
             1,
         ),
@@ -317,18 +324,20 @@ fn parse_errors_name_the_token_and_column() {
             "unexpected '^'",
             6,
         ),
-        // Names are ASCII, as the command line's grammar says.
+        // Names are ASCII, as the command line's grammar says; x² and π
+        // are notation (x^2, pi), an invisible character is named by its
+        // code point.
         (
-            "x² + 3*x",
-            K::UnexpectedChar { found: '²' },
-            "unexpected character '²'",
-            2,
+            "é + 3*x",
+            K::UnexpectedChar { found: 'é' },
+            "unexpected character 'é' (U+00E9)",
+            1,
         ),
         (
-            "2*π",
-            K::UnexpectedChar { found: 'π' },
-            "unexpected character 'π'",
-            3,
+            "2*x\u{200B}",
+            K::UnexpectedChar { found: '\u{200B}' },
+            "unexpected invisible character U+200B (zero width space); delete it",
+            4,
         ),
     ];
     for (src, kind, msg, col) in cases {

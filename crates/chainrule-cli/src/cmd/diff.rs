@@ -9,6 +9,30 @@ use crate::json::{num_text, Json};
 use crate::point::Point;
 use crate::Outcome;
 
+/// "∂²/∂y∂x ", "∂³/∂y∂x² " for a mixed partial by `wrt` in order (x first):
+/// the variable applied last stands first, as in ∂²f/∂y∂x.
+pub fn partial_text(wrt: &[String]) -> String {
+    let mut groups: Vec<(&str, u32)> = Vec::new();
+    for v in wrt.iter().rev() {
+        match groups.last_mut() {
+            Some((w, k)) if *w == v.as_str() => *k += 1,
+            _ => groups.push((v, 1)),
+        }
+    }
+    let power = |k: u32| {
+        if k == 1 {
+            String::new()
+        } else {
+            superscript(k)
+        }
+    };
+    let below: String = groups
+        .iter()
+        .map(|(v, k)| format!("∂{v}{}", power(*k)))
+        .collect();
+    format!("∂{}/{below} ", power(wrt.len() as u32))
+}
+
 /// "d/dx", "d²/dx²", ... for the report.
 pub fn d_text(var: &str, k: u32) -> String {
     match k {
@@ -30,11 +54,25 @@ fn superscript(k: u32) -> String {
 pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
     let src = require_expr(&a.expr)?;
     let parsed = engine::parse(src, "the expression")?;
-    let wrt = engine::pick_wrt(&parsed, &a.wrt)?;
-    if a.order > MAX_DIFF_ORDER {
+    // --wrt x,y,...: a mixed partial, one derivative per name, in order.
+    let list = engine::pick_wrt_list(&parsed, &a.wrt)?;
+    if list.len() > 1 && a.order != 1 {
         return Err(CliError::new(format!(
-            "--order {} is too large (at most {MAX_DIFF_ORDER}; for high orders at a point use 'chainrule taylor')",
+            "--order goes with one --wrt variable; a list is differentiated once per name \
+             (write --wrt {} for order {})",
+            vec![list[0].as_str(); a.order as usize].join(","),
             a.order
+        )));
+    }
+    let order = if list.len() > 1 {
+        list.len() as u32
+    } else {
+        a.order
+    };
+    let wrt = list.join(",");
+    if order > MAX_DIFF_ORDER {
+        return Err(CliError::new(format!(
+            "--order {order} is too large (at most {MAX_DIFF_ORDER}; for high orders at a point use 'chainrule taylor')"
         )));
     }
     let point = if a.at.is_empty() {
@@ -44,7 +82,10 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
         parsed.check_point(&p, None)?;
         Some(p)
     };
-    let derivative = parsed.expr().diff_n(&wrt, a.order as usize);
+    let derivative = match list.as_slice() {
+        [one] => parsed.expr().diff_n(one, order as usize),
+        many => many.iter().fold(parsed.expr(), |d, v| d.diff(v)),
+    };
     let text = derivative.to_string();
     let latex = derivative.to_latex();
     let bound = derivative.to_text_with_bindings();
@@ -56,7 +97,7 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
         let mut out = Json::object()
             .with("expr", src)
             .with("wrt", wrt.as_str())
-            .with("order", a.order as usize)
+            .with("order", order as usize)
             .with("derivative", text.as_str())
             .with("latex", latex.as_str())
             .with("bindings", bound.as_str());
@@ -77,7 +118,12 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
     if a.latex {
         s.push_str(&format!("{shown}\n"));
     } else {
-        s.push_str(&format!("{}({src}) = {shown}\n", d_text(&wrt, a.order)));
+        let d = if list.len() > 1 {
+            partial_text(&list)
+        } else {
+            d_text(&wrt, order)
+        };
+        s.push_str(&format!("{d}({src}) = {shown}\n"));
     }
     if let (Some(v), Some(p)) = (value, &point) {
         s.push_str(&format!("at {}: {}\n", point_text(p), num_text(v)));
@@ -94,5 +140,9 @@ mod tests {
         assert_eq!(d_text("x", 1), "d/dx ");
         assert_eq!(d_text("x", 4), "d⁴/dx⁴ ");
         assert_eq!(d_text("t", 12), "d¹²/dt¹² ");
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(partial_text(&list(&["x", "y"])), "∂²/∂y∂x ");
+        assert_eq!(partial_text(&list(&["x", "x", "y"])), "∂³/∂y∂x² ");
+        assert_eq!(partial_text(&list(&["y", "x", "x"])), "∂³/∂x²∂y ");
     }
 }

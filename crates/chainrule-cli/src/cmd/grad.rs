@@ -1,9 +1,10 @@
 //! `chainrule grad EXPR --at POINT [--json]`: the gradient by reverse mode,
 //! its simplified formulas, and a finite-difference check.
 
-use crate::args::{require_expr, PointArgs};
+use crate::args::{require_expr, GradArgs};
 use crate::cmd::{named_numbers, names_json, point_json, point_text};
 use crate::engine;
+use crate::error::CliError;
 use crate::error::CliResult;
 use crate::json::{num_text, Json};
 use crate::point::Point;
@@ -33,11 +34,29 @@ pub fn fd_err(auto: f64, fd: f64, value: f64) -> f64 {
 }
 
 /// Runs `grad`.
-pub fn run(a: &PointArgs) -> CliResult<Outcome> {
+pub fn run(args: &GradArgs) -> CliResult<Outcome> {
+    let a = &args.point;
     let src = require_expr(&a.expr)?;
     let parsed = engine::parse(src, "the expression")?;
     let point = Point::parse_all(&a.at)?;
-    let vars = parsed.check_point(&point, None)?;
+    let all = parsed.check_point(&point, None)?;
+    // --wrt a subset: the gradient by those; the others are parameters.
+    let vars = match &args.wrt {
+        None => all.clone(),
+        Some(_) => {
+            let mut wrt = engine::pick_wrt_list(&parsed, &args.wrt)?;
+            if let Some(w) = wrt.iter().find(|w| !all.contains(w)) {
+                return Err(CliError::new(format!(
+                    "--wrt '{w}' is not a variable of the expression (its variables are {})",
+                    all.join(", ")
+                )));
+            }
+            wrt.sort();
+            wrt.dedup();
+            wrt
+        }
+    };
+    let parameters: Vec<String> = all.iter().filter(|v| !vars.contains(v)).cloned().collect();
     let (value, gradient) = parsed.reverse_gradient(&vars, &point)?;
     let expr = parsed.expr();
     let formulas: Vec<String> = vars.iter().map(|v| expr.diff(v).to_string()).collect();
@@ -70,12 +89,23 @@ pub fn run(a: &PointArgs) -> CliResult<Outcome> {
                     .with("max_rel_err", max_err)
                     .with("ok", ok),
             );
+        let mut out = out;
+        if args.wrt.is_some() {
+            out.push("parameters", names_json(&parameters));
+        }
         return Ok(Outcome::ok(out.to_text() + "\n"));
     }
     let mut s = String::new();
-    s.push_str(&format!("f({}) = {src}\n", vars.join(", ")));
-    if !vars.is_empty() {
+    s.push_str(&format!("f({}) = {src}\n", all.join(", ")));
+    if !all.is_empty() {
         s.push_str(&format!("at {}\n", point_text(&point)));
+    }
+    if !parameters.is_empty() {
+        s.push_str(&format!(
+            "gradient by {}; held fixed: {}\n",
+            vars.join(", "),
+            parameters.join(", ")
+        ));
     }
     s.push_str(&format!("f = {}\n\n", num_text(value)));
     let mut t = Table::new(&[

@@ -206,7 +206,10 @@ fn report(sections: &[Section], elapsed: std::time::Duration, json: bool) -> Out
             s.push_str(&format!("  seed {} {}: {}\n", f.seed, f.id, f.title));
         }
     }
-    Outcome { stdout: s, code }
+    Outcome {
+        stdout: crate::table::fit(&s),
+        code,
+    }
 }
 
 /// A matrix (rows of numbers) as aligned text, each line indented.
@@ -243,6 +246,23 @@ mod tests {
             )],
             json: Json::Null,
         }
+    }
+
+    #[test]
+    fn every_line_fits_in_100_columns() {
+        let out = run(false).expect("the tour runs");
+        let wide: Vec<&str> = out
+            .stdout
+            .lines()
+            .filter(|l| l.chars().count() > crate::table::WIDTH)
+            .collect();
+        assert!(
+            wide.is_empty(),
+            "{} lines wider than 100:\n{}",
+            wide.len(),
+            wide.join("\n")
+        );
+        assert!(out.stdout.contains("Every check agrees"));
     }
 
     #[test]

@@ -43,6 +43,22 @@ fn token_of(t: &Tok) -> Token {
     }
 }
 
+/// What to write for two operands side by side (`2 A` → `2*A`): the
+/// previous token, `*`, and the next one.
+fn implicit_product_fix(prev: Option<&(Tok, usize, usize)>, next: &Tok) -> String {
+    let text = |t: &Tok| match t {
+        Tok::Num(_, s) | Tok::Name(s) => s.clone(),
+        Tok::Op(o) => (*o).to_string(),
+        Tok::LParen => "(".into(),
+        Tok::RParen => ")".into(),
+        Tok::Comma => ",".into(),
+    };
+    match prev {
+        Some((p, ..)) => format!("{}*{}", text(p), text(next)),
+        None => format!("*{}", text(next)),
+    }
+}
+
 fn tokenize(src: &str) -> Result<Vec<(Tok, usize, usize)>> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
@@ -436,7 +452,14 @@ impl Parser {
                     return self.call(&name, span);
                 }
                 if UnaryOp::from_name(&name).is_some() || FUNCS.contains(&name.as_str()) {
-                    return Err(perr(ParseErrorKind::MissingArguments { name }, s, e));
+                    return Err(perr(
+                        ParseErrorKind::MissingArguments {
+                            name: name.as_str().into(),
+                            argument: None,
+                        },
+                        s,
+                        e,
+                    ));
                 }
                 match name.as_str() {
                     "pi" => {
@@ -533,7 +556,10 @@ impl Parser {
         let func = FUNCS.iter().copied().find(|f| *f == name);
         if op.is_none() && func.is_none() {
             return Err(perr(
-                ParseErrorKind::UnknownFunction { name: name.into() },
+                ParseErrorKind::UnknownFunction {
+                    name: name.into(),
+                    hint: None,
+                },
                 nspan.start,
                 nspan.end,
             ));
@@ -766,7 +792,8 @@ impl Parser {
                     found: token_of(&t),
                 },
                 _ => ParseErrorKind::MissingOperator {
-                    before: token_of(&t),
+                    before: Box::new(token_of(&t)),
+                    write: implicit_product_fix(self.toks.get(self.pos.wrapping_sub(1)), &t).into(),
                 },
             };
             return Err(perr(kind, s, e));

@@ -76,7 +76,7 @@ fn batch_and_classes(
     Ok((n, c))
 }
 
-/// Negative log-likelihood −mean_i log_probs[i, targets[i]], as
+/// Negative log-likelihood `−mean_i log_probs[i, targets[i]]`, as
 /// `torch.nn.functional.nll_loss`: `log_probs` is `[N, C]` (or `[C]` with
 /// one target), the targets are class indices.
 ///

@@ -67,7 +67,10 @@ pub use compile::{compile, Program};
 pub use diff::{gradient_formula, hessian_formula, jacobian_formula};
 pub use expr::{with_fresh_arena, Constant, Expr, Node};
 pub use num::Num;
-pub use parse::{is_name, parse, parse_syntax, Span, Syntax, SyntaxKind, SyntaxNode, MAX_NESTING};
+pub use parse::{
+    function_names, is_function, is_name, parse, parse_syntax, Span, Syntax, SyntaxKind,
+    SyntaxNode, ALIASES, ANGLES, MAX_NESTING, NOTATION, REWRITTEN,
+};
 
 impl Expr {
     /// The number of operation nodes of this formula (every node that is not

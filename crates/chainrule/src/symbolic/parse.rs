@@ -13,13 +13,19 @@
 //! and `_`, not starting with a digit ([`is_name`]), as the command line's
 //! grammar says.
 //!
+//! The notation people type is read too ([`NOTATION`]): `π`, superscript
+//! powers (`x²`, `x⁻¹`), `×` `·` `÷` `−`, `√x`, `∛x`, `|x|`, `sin^2(x)` and
+//! `sin²(x)` for `sin(x)^2`, and the arc- names of the inverse functions
+//! ([`ALIASES`]). What stays an error says what to write instead (`2x`:
+//! write `2*x`; `sinx`: did you mean `sin(x)`?).
+//!
 //! Errors are [`Error::Parse`] with a [`ParseErrorKind`] and the
 //! [`Span`] of the offending token.
 
 use super::expr::{Constant, Expr};
 use super::num::Num;
 use super::simplify;
-use crate::error::{Error, ParseErrorKind, Result, Token};
+use crate::error::{Error, Hint, ParseErrorKind, Result, Token};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::Real;
 
@@ -128,6 +134,10 @@ enum Tok {
     LParen,
     RParen,
     Comma,
+    /// `|`: opens an absolute value where an operand starts, closes one after an operand.
+    Bar,
+    /// `√` or `∛`, before it is rewritten into a call.
+    Root(UnaryOp),
 }
 
 /// The token as an error names it.
@@ -139,6 +149,10 @@ fn describe(t: &Tok) -> Token {
         Tok::LParen => Token::LeftParen,
         Tok::RParen => Token::RightParen,
         Tok::Comma => Token::Comma,
+        Tok::Bar => Token::Bar,
+        Tok::Root(op) => Token::Name {
+            text: op.name().to_string(),
+        },
     }
 }
 
@@ -216,11 +230,53 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize, usize)>> {
             toks.push((Tok::Num(value, text), start + 1, i + 1));
             continue;
         }
-        if c.is_alphabetic() || c == '_' {
-            while chars
-                .get(i)
-                .is_some_and(|c| c.is_alphanumeric() || *c == '_')
-            {
+        if let Some(first) = superscript(c) {
+            // x² is x^2, x⁻¹ is x^-1: a run of superscript digits, with an
+            // optional leading superscript minus.
+            let mut text = String::new();
+            let negative = first.is_none();
+            text.extend(first);
+            i += 1;
+            while let Some(Some(d)) = chars.get(i).and_then(|&c| superscript(c)) {
+                text.push(d);
+                i += 1;
+            }
+            if text.is_empty() {
+                return Err(err(
+                    ParseErrorKind::UnexpectedChar { found: c },
+                    start + 1,
+                    start + 2,
+                ));
+            }
+            let base: String = chars[..start]
+                .iter()
+                .rev()
+                .skip_while(|c| c.is_whitespace())
+                .take_while(|c| !c.is_whitespace() && !"+-*/(,".contains(**c))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .chain(chars[start..i].iter())
+                .collect();
+            let next = chars[i..].iter().find(|c| !c.is_whitespace());
+            if matches!(toks.last(), Some((Tok::Op('^'), ..))) || next == Some(&'^') {
+                return Err(err(
+                    ParseErrorKind::AmbiguousPower { base: base.into() },
+                    start + 1,
+                    i + 1,
+                ));
+            }
+            let (s, e) = (start + 1, i + 1);
+            toks.push((Tok::Op('^'), s, e));
+            if negative {
+                toks.push((Tok::Op('-'), s, e));
+            }
+            let value = text.parse::<f64>().unwrap_or(f64::INFINITY);
+            toks.push((Tok::Num(value, text), s, e));
+            continue;
+        }
+        if is_name_start(c) {
+            while chars.get(i).is_some_and(|&c| is_name_char(c)) {
                 i += 1;
             }
             toks.push((
@@ -236,6 +292,14 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize, usize)>> {
                 Tok::Op('^')
             }
             '+' | '-' | '*' | '/' | '^' => Tok::Op(c),
+            // The signs of printed mathematics: × · ⋅ ∗ are *, ÷ ∕ are /, − is -.
+            '×' | '·' | '⋅' | '∗' => Tok::Op('*'),
+            '÷' | '∕' => Tok::Op('/'),
+            '−' => Tok::Op('-'),
+            'π' => Tok::Name("pi".to_string()),
+            '√' => Tok::Root(UnaryOp::Sqrt),
+            '∛' => Tok::Root(UnaryOp::Cbrt),
+            '|' => Tok::Bar,
             '(' => Tok::LParen,
             ')' => Tok::RParen,
             ',' => Tok::Comma,
@@ -253,11 +317,148 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize, usize)>> {
     Ok(toks)
 }
 
+/// A superscript digit's ASCII digit (`Some(None)` for the superscript minus).
+fn superscript(c: char) -> Option<Option<char>> {
+    Some(Some(match c {
+        '⁰' => '0',
+        '¹' => '1',
+        '²' => '2',
+        '³' => '3',
+        '⁴' => '4',
+        '⁵' => '5',
+        '⁶' => '6',
+        '⁷' => '7',
+        '⁸' => '8',
+        '⁹' => '9',
+        '⁻' => return Some(None),
+        _ => return None,
+    }))
+}
+
+/// Characters that are letters or digits to Unicode but signs here.
+fn is_sign(c: char) -> bool {
+    c == 'π' || superscript(c).is_some()
+}
+
+/// Whether `c` starts a name token (non-ASCII letters are read into the
+/// token and refused once the rest has parsed).
+fn is_name_start(c: char) -> bool {
+    (c.is_alphabetic() || c == '_') && !is_sign(c)
+}
+
+fn is_name_char(c: char) -> bool {
+    (c.is_alphanumeric() || c == '_') && !is_sign(c)
+}
+
+/// The index of the `)` that closes the `(` at `open`.
+fn matching_paren(toks: &[(Tok, usize, usize)], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, (t, ..)) in toks.iter().enumerate().skip(open) {
+        match t {
+            Tok::LParen => depth += 1,
+            Tok::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Rewrites the notation that is sugar for the plain grammar: `sin^2(x)`
+/// (and `sin²(x)`) into `sin(x)^2`, and `√x`, `√(x)`, `√sin(x)` into calls
+/// of `sqrt` (`∛` of `cbrt`).
+fn desugar(src: &str, toks: &mut Vec<(Tok, usize, usize)>) -> Result<()> {
+    // f^n(args) → f(args)^n.
+    let mut i = 0;
+    while i + 2 < toks.len() {
+        let is_call_power = matches!(&toks[i].0, Tok::Name(n) if function(n).is_some())
+            && toks[i + 1].0 == Tok::Op('^');
+        if !is_call_power {
+            i += 1;
+            continue;
+        }
+        let Tok::Name(name) = toks[i].0.clone() else {
+            unreachable!()
+        };
+        let (negative, num_at) = match toks[i + 2].0 {
+            Tok::Op('-') => (true, i + 3),
+            _ => (false, i + 2),
+        };
+        let is_int = matches!(toks.get(num_at), Some((Tok::Num(_, t), ..)) if t.bytes().all(|b| b.is_ascii_digit()));
+        let paren_next = matches!(toks.get(num_at + 1), Some((Tok::LParen, ..)));
+        if !(is_int && paren_next) {
+            i += 1;
+            continue;
+        }
+        if negative {
+            return Err(err(
+                ParseErrorKind::InversePower { name },
+                toks[i].1,
+                toks[num_at].2,
+            ));
+        }
+        let power: Vec<_> = toks.drain(i + 1..=num_at).collect();
+        let Some(close) = matching_paren(toks, i + 1) else {
+            return Err(err(ParseErrorKind::Unclosed, toks[i].1, toks[i + 1].2));
+        };
+        let (cs, ce) = (toks[close].1, toks[close].2);
+        for (k, (t, ..)) in power.into_iter().enumerate() {
+            toks.insert(close + 1 + k, (t, cs, ce));
+        }
+        i += 1;
+    }
+    // Roots, from the right so that √√x nests.
+    for i in (0..toks.len()).rev() {
+        let Tok::Root(op) = toks[i].0 else { continue };
+        let (rs, re) = (toks[i].1, toks[i].2);
+        let sign = src.chars().nth(rs - 1).unwrap_or('√');
+        let name = Tok::Name(op.name().to_string());
+        let last = match toks.get(i + 1) {
+            Some((Tok::LParen, ..)) => {
+                toks[i].0 = name;
+                continue;
+            }
+            Some((Tok::Num(..), ..)) => i + 1,
+            Some((Tok::Name(n), ..)) => match toks.get(i + 2) {
+                Some((Tok::LParen, ..)) if function(n).is_some() => {
+                    match matching_paren(toks, i + 2) {
+                        Some(k) => k,
+                        None => {
+                            return Err(err(ParseErrorKind::Unclosed, toks[i + 2].1, toks[i + 2].2))
+                        }
+                    }
+                }
+                _ => i + 1,
+            },
+            _ => return Err(err(ParseErrorKind::RootNeedsParentheses { sign }, rs, re)),
+        };
+        let end = toks[last].2;
+        if matches!(toks.get(last + 1), Some((Tok::Op('^'), ..))) {
+            let base: String = src.chars().skip(rs - 1).take(end - rs).collect();
+            return Err(err(
+                ParseErrorKind::AmbiguousPower { base: base.into() },
+                rs,
+                toks[last + 1].2,
+            ));
+        }
+        toks.insert(last + 1, (Tok::RParen, end, end));
+        toks[i].0 = name;
+        toks.insert(i + 1, (Tok::LParen, rs, re));
+    }
+    Ok(())
+}
+
 /// An entry of the operator stack.
 enum Pending {
     Bin(BinaryOp),
     Neg(usize),
     Paren(usize),
+    /// An open absolute-value bar `|`, at this column.
+    Bar(usize),
     /// A function call: name, the name's span, commas seen + 1.
     Call(String, Span, usize),
 }
@@ -268,7 +469,7 @@ fn prec(p: &Pending) -> u8 {
         Pending::Bin(BinaryOp::Mul | BinaryOp::Div) => 2,
         Pending::Neg(_) => 3,
         Pending::Bin(_) => 4,
-        Pending::Paren(_) | Pending::Call(..) => 0,
+        Pending::Paren(_) | Pending::Bar(_) | Pending::Call(..) => 0,
     }
 }
 
@@ -281,6 +482,28 @@ impl Builder {
     fn push(&mut self, kind: SyntaxKind, span: Span) -> usize {
         self.nodes.push(SyntaxNode { kind, span });
         self.nodes.len() - 1
+    }
+
+    /// Appends the nodes of `formula` (a formula of [`REWRITTEN`] or
+    /// [`ANGLES`]), its variables `x`, `y`, `z` standing for the nodes
+    /// `args`, all at `span`; returns its root.
+    fn splice(&mut self, formula: &str, args: &[usize], span: Span) -> usize {
+        let template = parse_syntax(formula).expect("the formulas of REWRITTEN parse");
+        let mut at: Vec<usize> = Vec::with_capacity(template.nodes.len());
+        for node in template.nodes {
+            let kind = match node.kind {
+                SyntaxKind::Variable(v) => {
+                    let k = ["x", "y", "z"].iter().position(|n| *n == v);
+                    at.push(args[k.expect("a formula's arguments are x, y, z")]);
+                    continue;
+                }
+                SyntaxKind::Unary(op, a) => SyntaxKind::Unary(op, at[a]),
+                SyntaxKind::Binary(op, a, c) => SyntaxKind::Binary(op, at[a], at[c]),
+                other => other,
+            };
+            at.push(self.push(kind, span));
+        }
+        *at.last().expect("a formula has a root")
     }
 
     fn span(&self, i: usize) -> Span {
@@ -315,7 +538,7 @@ impl Builder {
                 };
                 self.operands.push(i);
             }
-            Pending::Paren(_) | Pending::Call(..) => {}
+            Pending::Paren(_) | Pending::Bar(_) | Pending::Call(..) => {}
         }
     }
 
@@ -343,20 +566,198 @@ enum FnKind {
     Unary(UnaryOp),
     Binary(BinaryOp),
     Log,
+    /// A function the parser writes in terms of others: its formula in
+    /// `x`, `y`, `z` and how many arguments it takes ([`REWRITTEN`]).
+    Rewrite(&'static str, usize),
 }
 
+/// Functions read as a formula of the grammar's own, exactly, as
+/// `(name, arguments, formula)`; the formula names the arguments `x`, `y`,
+/// `z` and uses each once. Functions where a formula would lose accuracy
+/// (log1p, expm1, erfc, hypot, logaddexp, sinc) are rows of the op table.
+pub const REWRITTEN: [(&str, usize, &str); 17] = [
+    ("sec", 1, "1/cos(x)"),
+    ("csc", 1, "1/sin(x)"),
+    ("cot", 1, "1/tan(x)"),
+    ("asec", 1, "acos(1/x)"),
+    ("acsc", 1, "asin(1/x)"),
+    ("acot", 1, "atan(1/x)"),
+    ("sech", 1, "1/cosh(x)"),
+    ("csch", 1, "1/sinh(x)"),
+    ("coth", 1, "1/tanh(x)"),
+    ("asech", 1, "acosh(1/x)"),
+    ("acsch", 1, "asinh(1/x)"),
+    ("acoth", 1, "atanh(1/x)"),
+    ("exp2", 1, "2^x"),
+    ("exp10", 1, "10^x"),
+    ("square", 1, "x^2"),
+    ("rsqrt", 1, "1/sqrt(x)"),
+    ("clamp", 3, "min(max(x, y), z)"),
+];
+
+/// Other names of the grammar's functions, as `(alias, name)`: the arc-
+/// and ar- names of the inverse functions, and `ln` for `log`.
+pub const ALIASES: [(&str, &str); 11] = [
+    ("ln", "log"),
+    ("arcsin", "asin"),
+    ("arccos", "acos"),
+    ("arctan", "atan"),
+    ("arsinh", "asinh"),
+    ("arcsinh", "asinh"),
+    ("arcosh", "acosh"),
+    ("arccosh", "acosh"),
+    ("artanh", "atanh"),
+    ("arctanh", "atanh"),
+    ("arctan2", "atan2"),
+];
+
+/// The notation read besides the plain grammar, as `(written, meaning)`:
+/// what `chainrule help expressions` lists.
+pub const NOTATION: [(&str, &str); 11] = [
+    ("π", "pi"),
+    ("x² x³ x⁻¹ (superscript digits)", "x^2 x^3 x^-1"),
+    ("× · ⋅", "*"),
+    ("÷", "/"),
+    ("− (U+2212)", "-"),
+    ("√x √(x+1)", "sqrt(x) sqrt(x+1)"),
+    ("∛x", "cbrt(x)"),
+    ("|x|", "abs(x)"),
+    ("sin^2(x) sin²(x)", "sin(x)^2"),
+    ("x**2", "x^2"),
+    ("arcsin arctan arsinh ...", "asin atan asinh ..."),
+];
+
+/// The conversions between degrees and radians, read as formulas as
+/// [`REWRITTEN`] (listed apart: their formulas print differently).
+pub const ANGLES: [(&str, &str); 2] = [("deg2rad", "x*pi/180"), ("rad2deg", "x*180/pi")];
+
+/// Functions people call that the grammar spells another way, with what to write.
+const REWRITES: [(&str, &str); 2] = [("heaviside", "step(x)"), ("sgn", "sign(x)")];
+
 fn function(name: &str) -> Option<FnKind> {
+    let name = ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map_or(name, |(_, n)| n);
     if name == "log" {
         return Some(FnKind::Log);
+    }
+    if let Some(&(_, n, formula)) = REWRITTEN.iter().find(|(r, ..)| *r == name) {
+        return Some(FnKind::Rewrite(formula, n));
+    }
+    if let Some(&(_, formula)) = ANGLES.iter().find(|(r, _)| *r == name) {
+        return Some(FnKind::Rewrite(formula, 1));
     }
     UnaryOp::from_name(name)
         .map(FnKind::Unary)
         .or_else(|| BinaryOp::from_name(name).map(FnKind::Binary))
 }
 
+/// Whether `name` is a function of the grammar (an alias included).
+///
+/// ```
+/// use chainrule::symbolic::is_function;
+/// assert!(is_function("sin") && is_function("arcsin") && is_function("ln"));
+/// assert!(!is_function("x") && !is_function("pi"));
+/// ```
+pub fn is_function(name: &str) -> bool {
+    function(name).is_some()
+}
+
+/// Every name a function can be called by: the op table's names, `log`'s
+/// two-argument form, and [`ALIASES`].
+pub fn function_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for op in UnaryOp::ALL {
+        names.extend(op.grammar_name());
+        names.extend(op.aliases());
+    }
+    for op in BinaryOp::ALL {
+        names.extend(op.grammar_name());
+        names.extend(op.aliases());
+    }
+    names.extend(ALIASES.iter().map(|(a, _)| *a));
+    names.extend(REWRITTEN.iter().map(|(r, ..)| *r));
+    names.extend(ANGLES.iter().map(|(r, _)| *r));
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// What to suggest for a call of an unknown function `name`.
+fn hint_for(name: &str) -> Option<Hint> {
+    if let Some((_, w)) = REWRITES.iter().find(|(n, _)| *n == name) {
+        return Some(Hint::Write(w));
+    }
+    let lower = name.to_ascii_lowercase();
+    let limit = (name.chars().count() / 3).max(1);
+    function_names()
+        .into_iter()
+        .map(|f| {
+            // On a tie, a name the typo begins with or that begins with the
+            // typo (`sinn` → `sin`, not `sign`).
+            let prefix = lower.starts_with(f) || f.starts_with(lower.as_str());
+            (edit_distance(&lower, f), !prefix, f)
+        })
+        .filter(|&(d, ..)| d <= limit)
+        .min()
+        .map(|(.., f)| Hint::Name(f))
+}
+
+/// If `name` is a function's name glued to one of the usual variables
+/// `x`, `y`, `z` (`sinx`, `expy1`, `logz`): the length of the function's
+/// name. Other letters are left alone, so that `cost`, `expo` and `tant`
+/// stay variables.
+fn glued_call(name: &str) -> Option<usize> {
+    function_names()
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                function(f),
+                Some(FnKind::Unary(_) | FnKind::Log | FnKind::Rewrite(_, 1))
+            )
+        })
+        .filter(|f| name.len() > f.len() && name.starts_with(f))
+        .map(str::len)
+        .max()
+        .filter(|&n| {
+            let mut rest = name[n..].chars();
+            rest.next().is_some_and(|c| matches!(c, 'x' | 'y' | 'z'))
+                && rest.all(|c| c.is_ascii_digit())
+        })
+}
+
+/// How an operand token is written in a suggestion.
+fn written(src: &str, t: &(Tok, usize, usize)) -> String {
+    match t.0 {
+        Tok::LParen | Tok::RParen => "(...)".to_string(),
+        Tok::Bar => "|...|".to_string(),
+        _ => src.chars().skip(t.1 - 1).take(t.2 - t.1).collect(),
+    }
+}
+
 /// Parses `src` into its [`Syntax`] list.
 pub fn parse_syntax(src: &str) -> Result<Syntax> {
-    let toks = tokenize(src)?;
+    let mut toks = tokenize(src)?;
+    desugar(src, &mut toks)?;
     if toks.is_empty() {
         return Err(err(ParseErrorKind::Empty, 1, 1));
     }
@@ -377,11 +778,20 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                 end,
             ));
         }
-        let is_operand_start = matches!(tok, Tok::Num(..) | Tok::Name(_) | Tok::LParen);
+        let bar_open = stack.iter().any(|p| matches!(p, Pending::Bar(_)));
+        let is_operand_start = matches!(tok, Tok::Num(..) | Tok::Name(_) | Tok::LParen)
+            || (tok == Tok::Bar && !bar_open);
         if is_operand_start && !expect_operand {
+            let mut write = written(src, &toks[i - 1]);
+            write.push('*');
+            write.push_str(&written(src, &toks[i]));
+            if matches!(&tok, Tok::Name(n) if function(n).is_some()) {
+                write.push_str("(...)");
+            }
             return Err(err(
                 ParseErrorKind::MissingOperator {
-                    before: describe(&tok),
+                    before: Box::new(describe(&tok)),
+                    write: write.into(),
                 },
                 col,
                 end,
@@ -397,7 +807,15 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                 let call = matches!(toks.get(i + 1), Some((Tok::LParen, ..)));
                 if call {
                     if function(&name).is_none() {
-                        return Err(err(ParseErrorKind::UnknownFunction { name }, col, end));
+                        let hint = hint_for(&name).map(Box::new);
+                        return Err(err(
+                            ParseErrorKind::UnknownFunction {
+                                name: name.into(),
+                                hint,
+                            },
+                            col,
+                            end,
+                        ));
                     }
                     stack.push(Pending::Call(name, Span { start: col, end }, 1));
                     i += 2;
@@ -410,18 +828,60 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                     continue;
                 }
                 if function(&name).is_some() {
-                    return Err(err(ParseErrorKind::MissingArguments { name }, col, end));
+                    let argument = match toks.get(i + 1) {
+                        Some(t @ (Tok::Num(..) | Tok::Name(_), ..)) => Some(written(src, t).into()),
+                        _ => None,
+                    };
+                    return Err(err(
+                        ParseErrorKind::MissingArguments {
+                            name: name.into(),
+                            argument,
+                        },
+                        col,
+                        end,
+                    ));
                 }
                 let kind = match name.as_str() {
                     "pi" => SyntaxKind::Constant(Constant::Pi),
                     "e" => SyntaxKind::Constant(Constant::E),
-                    _ => SyntaxKind::Variable(name),
+                    _ => {
+                        if let Some(split) = glued_call(&name) {
+                            return Err(err(ParseErrorKind::GluedCall { name, split }, col, end));
+                        }
+                        SyntaxKind::Variable(name)
+                    }
                 };
                 let n = b.push(kind, Span { start: col, end });
                 b.operands.push(n);
                 expect_operand = false;
             }
             Tok::LParen => stack.push(Pending::Paren(col)),
+            Tok::Bar if expect_operand => stack.push(Pending::Bar(col)),
+            Tok::Bar => {
+                // Closes the innermost open bar: |x| is abs(x).
+                loop {
+                    match stack.pop() {
+                        Some(Pending::Bar(open)) => {
+                            let a = b.operands.pop().expect("operand inside |...|");
+                            let n = b.push(
+                                SyntaxKind::Unary(UnaryOp::Abs, a),
+                                Span { start: open, end },
+                            );
+                            b.operands.push(n);
+                            break;
+                        }
+                        Some(Pending::Paren(c)) => {
+                            return Err(err(ParseErrorKind::Unclosed, c, c + 1));
+                        }
+                        Some(Pending::Call(_, span, _)) => {
+                            return Err(err(ParseErrorKind::Unclosed, span.start, span.end + 1));
+                        }
+                        Some(p) => b.apply(p),
+                        None => unreachable!("a bar is open"),
+                    }
+                }
+            }
+            Tok::Root(_) => unreachable!("roots are rewritten into calls"),
             Tok::Op(c) => {
                 if expect_operand {
                     if c == '-' {
@@ -480,6 +940,9 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
                             ));
                         }
                         Some(Pending::Paren(_)) if tok == Tok::RParen => break,
+                        Some(Pending::Bar(c)) => {
+                            return Err(err(ParseErrorKind::UnclosedBar, c, c + 1));
+                        }
                         Some(Pending::Paren(_)) => {
                             return Err(err(ParseErrorKind::CommaOutsideCall, col, end));
                         }
@@ -505,6 +968,7 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
     while let Some(p) = stack.pop() {
         match p {
             Pending::Paren(col) => return Err(err(ParseErrorKind::Unclosed, col, col + 1)),
+            Pending::Bar(col) => return Err(err(ParseErrorKind::UnclosedBar, col, col + 1)),
             Pending::Call(_, span, _) => {
                 return Err(err(ParseErrorKind::Unclosed, span.start, span.end + 1))
             }
@@ -529,8 +993,9 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
 /// function does not take.
 fn arity_error(name: String, got: usize, start: usize, end: usize) -> Error {
     let (min, max) = match function(&name) {
-        Some(FnKind::Log) => (1, 2),
+        Some(FnKind::Log | FnKind::Unary(UnaryOp::Atan)) => (1, 2),
         Some(FnKind::Binary(_)) => (2, 2),
+        Some(FnKind::Rewrite(_, n)) => (n as u8, n as u8),
         _ => (1, 1),
     };
     err(
@@ -550,6 +1015,18 @@ fn finish_call(b: &mut Builder, name: String, col: usize, argc: usize, end: usiz
     let span = Span { start: col, end };
     let kind = function(&name).expect("checked when the call was opened");
     match (kind, argc) {
+        // atan(y, x) is atan2(y, x), as in Julia and Mathematica.
+        (FnKind::Unary(UnaryOp::Atan), 2) => {
+            let x = b.operands.pop().expect("second argument");
+            let y = b.operands.pop().expect("first argument");
+            let n = b.push(SyntaxKind::Binary(BinaryOp::Atan2, y, x), span);
+            b.operands.push(n);
+        }
+        (FnKind::Rewrite(formula, n), got) if got == n => {
+            let args = b.operands.split_off(b.operands.len() - n);
+            let n = b.splice(formula, &args, span);
+            b.operands.push(n);
+        }
         (kind @ (FnKind::Unary(_) | FnKind::Log), 1) => {
             let op = match kind {
                 FnKind::Unary(op) => op,

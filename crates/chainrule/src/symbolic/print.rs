@@ -487,22 +487,61 @@ impl Expr {
         while clashes(&prefix) {
             prefix.insert(0, '_');
         }
-        let mut names: FxMap<Expr, String> = FxMap::default();
         let mut bound = Vec::new();
         for &e in &order {
             let leaf = matches!(e.node(), Node::Num(_) | Node::Const(_) | Node::Sym(_));
             if !leaf && e != *self && uses.get(&e).copied().unwrap_or(0) > 1 {
                 bound.push(e);
-                names.insert(e, format!("{prefix}{}", bound.len()));
             }
         }
-        let mut s = String::new();
-        write_expr(&mut s, *self, Style::Text, &names);
-        for (i, &e) in bound.iter().enumerate() {
-            s.push_str(if i == 0 { " where " } else { ", " });
-            let _ = write!(s, "{} = ", names[&e]);
-            write_expr(&mut s, e, Style::Text, &names);
+        // A subexpression shared in the DAG may not show in the text (the
+        // printer writes x^-1 as /x): keep only the bindings the formula
+        // uses, directly or through other bindings, and number those.
+        loop {
+            let names: FxMap<Expr, String> = bound
+                .iter()
+                .enumerate()
+                .map(|(i, &e)| (e, format!("{prefix}{}", i + 1)))
+                .collect();
+            let mut main = String::new();
+            write_expr(&mut main, *self, Style::Text, &names);
+            let bodies: Vec<String> = bound
+                .iter()
+                .map(|&e| {
+                    let mut b = String::new();
+                    write_expr(&mut b, e, Style::Text, &names);
+                    b
+                })
+                .collect();
+            let mut used = vec![false; bound.len()];
+            let mut todo = vec![main.clone()];
+            while let Some(text) = todo.pop() {
+                for (i, &e) in bound.iter().enumerate() {
+                    if !used[i] && mentions(&text, &names[&e]) {
+                        used[i] = true;
+                        todo.push(bodies[i].clone());
+                    }
+                }
+            }
+            if used.iter().all(|&u| u) {
+                let mut s = main;
+                for (i, &e) in bound.iter().enumerate() {
+                    s.push_str(if i == 0 { " where " } else { ", " });
+                    let _ = write!(s, "{} = {}", names[&e], bodies[i]);
+                }
+                return s;
+            }
+            let mut keep = used.into_iter();
+            bound.retain(|_| keep.next().unwrap_or(false));
         }
-        s
     }
+}
+
+/// Whether `text` uses the name `name` as a whole word.
+fn mentions(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(word)
+            && !text[i + name.len()..].chars().next().is_some_and(word)
+    })
 }
