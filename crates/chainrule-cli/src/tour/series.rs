@@ -212,7 +212,7 @@ pub fn tanh_fourth() -> CliResult<Section> {
         checks.extend(cs);
     }
     let mut text = String::from(
-        "   d⁴/dx⁴ tanh x = 24t⁵ − 40t³ + 16t with t = tanh x (closed form), against Taylor mode\n   (forward::derivatives, one pass), four nested autograd::grad calls with create_graph,\n   and the symbolic 4th derivative:\n",
+        "   d⁴/dx⁴ tanh x = 24t⁵ − 40t³ + 16t with t = tanh x (closed form), against Taylor mode\n   (forward::derivatives_at, one pass), four nested autograd::grad calls with create_graph,\n   and the symbolic 4th derivative:\n",
     );
     text.push_str(&format!("   formula: {formula}\n"));
     text.push_str(&t.render());
