@@ -1,7 +1,7 @@
 //! `chainrule grad EXPR --at POINT [--json]`: the gradient by reverse mode,
 //! its simplified formulas, and a finite-difference check.
 
-use crate::args::{require_expr, PointArgs};
+use crate::args::{require_expr, GradArgs};
 use crate::cmd::{named_numbers, names_json, point_json, point_text};
 use crate::engine;
 use crate::error::CliResult;
@@ -33,14 +33,22 @@ pub fn fd_err(auto: f64, fd: f64, value: f64) -> f64 {
 }
 
 /// Runs `grad`.
-pub fn run(a: &PointArgs) -> CliResult<Outcome> {
+pub fn run(args: &GradArgs) -> CliResult<Outcome> {
+    let a = &args.point;
     let src = require_expr(&a.expr)?;
     let parsed = engine::parse(src, "the expression")?;
     let point = Point::parse_all(&a.at)?;
     let vars = parsed.check_point(&point, None)?;
+    crate::budget::check_work(
+        "grad (the finite-difference check and the formulas)",
+        parsed.syntax.nodes.len(),
+        vars.len(),
+        args.budget,
+    )?;
     let (value, gradient) = parsed.reverse_gradient(&vars, &point)?;
     let expr = parsed.expr();
-    let formulas: Vec<String> = vars.iter().map(|v| expr.diff(v).to_string()).collect();
+    let derivatives = chainrule::symbolic::gradient_formula(&expr, &vars);
+    let formulas: Vec<String> = derivatives.iter().map(|d| d.to_string()).collect();
     let fd = parsed.fd_gradient(&vars, &point);
     let errs: Vec<f64> = gradient
         .iter()
@@ -99,7 +107,7 @@ pub fn run(a: &PointArgs) -> CliResult<Outcome> {
             // Shared parts of a long formula as where-bindings.
             below.push_str(&format!(
                 "  ∂f/∂{v} = {}\n",
-                expr.diff(v)
+                derivatives[i]
                     .to_text_with_bindings()
                     .replacen(" where ", "\n      where ", 1)
             ));
