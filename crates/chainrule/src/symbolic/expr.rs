@@ -7,7 +7,7 @@
 //! Nodes live as long as their thread (nothing is freed, so dropping even a
 //! 100,000-deep formula is free and never recursive).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -94,9 +94,16 @@ impl Node {
 ///
 /// `Expr` is neither `Send` nor `Sync`: its nodes live in a thread-local
 /// arena. To move a formula between threads, print it and parse it there.
+///
+/// A handle also records which arena it belongs to (the arena's
+/// generation): one kept past [`with_fresh_arena`] (in a thread-local, or
+/// by a binding that outlives the closure) is never read as another
+/// formula; reading it panics with a message that says what happened.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Expr {
     pub(crate) id: u32,
+    /// The generation of the arena the node lives in.
+    generation: u32,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -112,6 +119,8 @@ const NO_NODE: u32 = u32::MAX;
 /// Signatures (see [`Arena::signature`]) live in one byte buffer, each a
 /// span of it, so that interning a node allocates nothing for its signature.
 struct Arena {
+    /// Distinct for every arena made on this thread (see [`Expr`]).
+    generation: u32,
     nodes: Vec<Node>,
     sig_bytes: Vec<u8>,
     sig_spans: Vec<(u32, u32)>,
@@ -121,6 +130,38 @@ struct Arena {
 
 thread_local! {
     static ARENA: RefCell<Arena> = RefCell::new(Arena::with_small_numbers());
+    /// The generation of the arena in `ARENA` (a copy, so that making a
+    /// handle of a small number does not borrow the arena).
+    static GENERATION: Cell<u32> = const { Cell::new(0) };
+    /// The last generation given out on this thread.
+    static LAST_GENERATION: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A generation not used before on this thread.
+fn next_generation() -> u32 {
+    LAST_GENERATION.with(|g| {
+        let v = g.get().wrapping_add(1);
+        g.set(v);
+        v
+    })
+}
+
+/// Installs `arena` as this thread's, returning the previous one.
+fn swap_arena(arena: Arena) -> Arena {
+    GENERATION.with(|g| g.set(arena.generation));
+    ARENA.with(|a| std::mem::replace(&mut *a.borrow_mut(), arena))
+}
+
+/// The panic for a handle whose arena is gone.
+#[cold]
+#[inline(never)]
+fn stale(e: Expr, current: u32) -> ! {
+    panic!(
+        "symbolic: this formula (Expr of arena generation {}) belongs to a formula arena that \
+         is gone (replaced by with_fresh_arena, current generation {current}); a formula cannot \
+         outlive its arena: keep it as text, numbers or a compiled Program",
+        e.generation
+    )
 }
 
 /// Puts the previous arena back when [`with_fresh_arena`] ends (also on a panic).
@@ -129,7 +170,7 @@ struct Restore(Option<Arena>);
 impl Drop for Restore {
     fn drop(&mut self) {
         if let Some(old) = self.0.take() {
-            ARENA.with(|a| *a.borrow_mut() = old);
+            swap_arena(old);
         }
     }
 }
@@ -159,9 +200,15 @@ impl Drop for Restore {
 pub fn with_fresh_arena<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     // Room for a few thousand nodes up front: a fresh arena is for real work.
     let fresh = Arena::with_capacity(4096);
-    let old = ARENA.with(|a| std::mem::replace(&mut *a.borrow_mut(), fresh));
+    let old = swap_arena(fresh);
     let _restore = Restore(Some(old));
     f()
+}
+
+/// The number of nodes in this thread's arena (a measure of the work done
+/// building formulas, for budgets).
+pub(crate) fn arena_len() -> usize {
+    ARENA.with(|a| a.borrow().nodes.len())
 }
 
 /// Ids of the numbers every formula needs, interned first.
@@ -171,12 +218,24 @@ pub(crate) const MINUS_ONE_ID: u32 = 2;
 
 impl Arena {
     fn with_small_numbers() -> Arena {
-        Arena::with_capacity(0)
+        // The thread's first arena: generation 0 (GENERATION's initial value).
+        let mut a = Arena::with_capacity(0);
+        a.generation = 0;
+        a
+    }
+
+    /// Panics unless `e` is a handle of this arena.
+    #[inline]
+    fn check(&self, e: Expr) {
+        if e.generation != self.generation {
+            stale(e, self.generation);
+        }
     }
 
     /// An arena with room for `nodes` nodes before it grows.
     fn with_capacity(nodes: usize) -> Arena {
         let mut a = Arena {
+            generation: next_generation(),
             nodes: Vec::with_capacity(nodes),
             sig_bytes: Vec::with_capacity(nodes * 16),
             sig_spans: Vec::with_capacity(nodes),
@@ -295,6 +354,16 @@ impl Expr {
     fn from_id(id: u32) -> Expr {
         Expr {
             id,
+            generation: GENERATION.with(Cell::get),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// A handle of node `id` of `arena`.
+    fn in_arena(arena: &Arena, id: u32) -> Expr {
+        Expr {
+            id,
+            generation: arena.generation,
             _not_send: PhantomData,
         }
     }
@@ -316,12 +385,15 @@ impl Expr {
     pub(crate) fn intern(node: Node) -> Expr {
         ARENA.with(|a| {
             let mut a = a.borrow_mut();
+            for &c in node.children() {
+                a.check(c);
+            }
             let hash = Arena::hash(&node);
             let id = match a.find(&node, hash) {
                 Some(id) => id,
                 None => a.insert_hashed(node, hash),
             };
-            Expr::from_id(id)
+            Expr::in_arena(&a, id)
         })
     }
 
@@ -329,13 +401,17 @@ impl Expr {
     pub(crate) fn find(node: &Node) -> Option<Expr> {
         ARENA.with(|a| {
             let a = a.borrow();
-            a.find(node, Arena::hash(node)).map(Expr::from_id)
+            a.find(node, Arena::hash(node)).map(|id| Expr::in_arena(&a, id))
         })
     }
 
     /// Runs `f` on this node without cloning it. `f` must not build nodes.
     pub(crate) fn with<R>(self, f: impl FnOnce(&Node) -> R) -> R {
-        ARENA.with(|a| f(&a.borrow().nodes[self.id as usize]))
+        ARENA.with(|a| {
+            let a = a.borrow();
+            a.check(self);
+            f(&a.nodes[self.id as usize])
+        })
     }
 
     /// A copy of this node (children are handles, so this is shallow).
@@ -390,6 +466,8 @@ impl Expr {
         }
         ARENA.with(|a| {
             let a = a.borrow();
+            a.check(self);
+            a.check(other);
             let (na, nb) = (&a.nodes[self.index()], &a.nodes[other.index()]);
             let by_kind = Expr::rank(na).cmp(&Expr::rank(nb));
             if by_kind != Ordering::Equal {
@@ -457,6 +535,7 @@ pub(crate) fn topo(roots: &[Expr]) -> Vec<Expr> {
                 order.push(e);
                 continue;
             }
+            a.check(e);
             if seen.insert(e.id, ()).is_some() {
                 continue;
             }
@@ -482,6 +561,39 @@ mod tests {
         assert_eq!(natural_cmp(b"x", b"x1"), Ordering::Less);
         assert_eq!(natural_cmp(b"a", b"b"), Ordering::Less);
         assert_ne!(natural_cmp(b"x01", b"x1"), Ordering::Equal);
+    }
+
+    #[test]
+    fn a_handle_kept_past_its_arena_is_refused_not_misread() {
+        thread_local! {
+            static KEPT: Cell<Option<Expr>> = const { Cell::new(None) };
+        }
+        let outer = Expr::intern(Node::Sym("outer".into()));
+        super::with_fresh_arena(|| {
+            let z = Expr::intern(Node::Sym("z".into()));
+            let e = Expr::intern(Node::Unary(UnaryOp::Exp, z));
+            KEPT.with(|k| k.set(Some(e)));
+        });
+        let kept = KEPT.with(Cell::get).expect("kept");
+        // Fill the restored arena so that the stale id is a valid index.
+        for i in 0..100 {
+            Expr::intern(Node::Sym(format!("v{i}").into()));
+        }
+        let read = std::panic::catch_unwind(|| kept.node());
+        let msg = read.expect_err("a stale handle panics");
+        let msg = msg
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(msg.contains("arena that is gone"), "{msg}");
+        // The thread's own formulas still read.
+        assert_eq!(outer.node(), Node::Sym("outer".into()));
+        // Inside another fresh arena, an outer handle is refused too.
+        let refused = super::with_fresh_arena(|| {
+            let kept = KEPT.with(Cell::get).expect("kept");
+            std::panic::catch_unwind(|| Expr::intern(Node::Unary(UnaryOp::Sin, kept))).is_err()
+        });
+        assert!(refused);
     }
 
     #[test]
