@@ -73,10 +73,7 @@ pub fn eager(k: usize, x: f64) -> Result<f64, chainrule::Error> {
             &[y],
             std::slice::from_ref(&x),
             None,
-            autograd::GradOptions {
-                retain_graph: true,
-                create_graph: true,
-            },
+            autograd::GradOptions::CREATE_GRAPH,
         )?
         .remove(0);
     }

@@ -114,15 +114,7 @@ impl Parsed {
         if leaves.is_empty() || !y.is_requires_grad() {
             return Ok((value, vec![0.0; n], vec![vec![0.0; n]; n]));
         }
-        let g = autograd::grad(
-            &[y],
-            &leaves,
-            None,
-            GradOptions {
-                retain_graph: true,
-                create_graph: true,
-            },
-        )?;
+        let g = autograd::grad(&[y], &leaves, None, GradOptions::CREATE_GRAPH)?;
         let mut hess = Vec::with_capacity(n);
         for gi in &g {
             if gi.is_requires_grad() {
@@ -130,10 +122,7 @@ impl Parsed {
                     std::slice::from_ref(gi),
                     &leaves,
                     None,
-                    GradOptions {
-                        retain_graph: true,
-                        ..Default::default()
-                    },
+                    GradOptions::RETAIN_GRAPH,
                 )?;
                 hess.push(row.iter().map(Tensor::item).collect());
             } else {

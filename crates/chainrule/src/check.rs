@@ -324,10 +324,7 @@ pub fn analytical_jacobian(
                 std::slice::from_ref(&out),
                 &xs,
                 Some(&[v]),
-                GradOptions {
-                    retain_graph: true,
-                    ..Default::default()
-                },
+                GradOptions::RETAIN_GRAPH,
             )?;
             for (r, g) in rows.iter_mut().zip(gs) {
                 let n_in = g.numel();
@@ -415,10 +412,7 @@ pub fn gradgradcheck(
             &[out],
             xs,
             Some(std::slice::from_ref(&v)),
-            GradOptions {
-                retain_graph: true,
-                create_graph: true,
-            },
+            GradOptions::CREATE_GRAPH,
         )
         .expect("shapes and flags were checked");
         let flat: Vec<Tensor> = gs.iter().map(Tensor::flatten).collect();

@@ -1,347 +1,486 @@
-//! The vocabulary of scalar operations: one enum variant per primitive, with
-//! its name in the expression grammar, its PyTorch `grad_fn` name and its f64
-//! kernel. Every engine (f64, [`Dual`](crate::forward::Dual),
-//! [`Taylor`](crate::forward::Taylor), [`Expr`](crate::symbolic::Expr) and
-//! [`Tensor`](crate::Tensor)) dispatches on these enums, and
-//! [`rules`](crate::rules) holds their derivatives, so adding an operation
-//! means one variant here, its kernel, and one derivative line.
+//! The vocabulary of scalar operations, declared once.
+//!
+//! [`for_each_unary_op!`] and [`for_each_binary_op!`] below are the op table:
+//! one row per primitive, giving its enum variant, its [`Real`] method, its
+//! name in the expression grammar, its PyTorch `grad_fn` name, its LaTeX
+//! name, its parity and an exact value where simplification folds it, whether
+//! it is smooth, the domain where the property tests sample it, and its f64
+//! kernel. Everything else about an op is derived from its row: the
+//! [`UnaryOp`]/[`BinaryOp`] enums and their methods here, the
+//! [`Real`](crate::Real) methods, the monomorphised tensor loops
+//! (`tensor/kernels.rs`), Taylor mode (its generic recurrence integrates the
+//! derivative from [`rules`](crate::rules)), and the tests, which walk
+//! [`UnaryOp::ALL`] and [`BinaryOp::ALL`].
+//!
+//! Adding an operation means one row here and one derivative line in
+//! [`rules`](crate::rules) (plus a kernel function where the op is not a plain
+//! f64 method call); the exhaustive `match` in `rules.rs` refuses to compile
+//! until the rule is there. See docs/DESIGN-notes.md.
+//!
+//! [`Real`]: crate::Real
 
-/// A primitive function of one argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum UnaryOp {
-    /// −x
-    Neg,
-    /// eˣ
-    Exp,
-    /// Natural logarithm (`log` and `ln` in the grammar).
-    Ln,
-    /// Base-2 logarithm.
-    Log2,
-    /// Base-10 logarithm.
-    Log10,
-    /// √x
-    Sqrt,
-    /// ∛x (defined for negative x too).
-    Cbrt,
-    /// sin x
-    Sin,
-    /// cos x
-    Cos,
-    /// tan x
-    Tan,
-    /// arcsin x
-    Asin,
-    /// arccos x
-    Acos,
-    /// arctan x
-    Atan,
-    /// sinh x
-    Sinh,
-    /// cosh x
-    Cosh,
-    /// tanh x
-    Tanh,
-    /// arsinh x
-    Asinh,
-    /// arcosh x
-    Acosh,
-    /// artanh x
-    Atanh,
-    /// The logistic function 1 / (1 + e⁻ˣ).
-    Sigmoid,
-    /// ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|).
-    Softplus,
-    /// max(x, 0); its derivative at 0 is 0, as in PyTorch.
-    Relu,
-    /// |x|; its derivative at 0 is 0, as in PyTorch.
-    Abs,
-    /// The error function.
-    Erf,
-    /// −1, 0 or 1 (0 at 0, NaN at NaN); derivative 0.
-    Sign,
-    /// The Heaviside step: 1 for x > 0, else 0 (NaN at NaN); derivative 0.
-    /// It is the derivative of `relu` and of `max`/`min`.
-    Step,
-    /// xⁿ for a fixed integer n.
-    Powi(i32),
+/// The table of unary operations. It calls `$callback! { [args] rows }`,
+/// so that each module derives what it needs from the rows (a macro cannot
+/// be read any other way); the enum and its methods come from
+/// `define_unary_op!` below.
+///
+/// A row is `kind Variant { method, names, backward, latex, parity, exact,
+/// smooth, domain, kernel }`:
+///
+/// - `kind`: `fn` for a function of the grammar (`sin(x)`), `op` for an
+///   operator without a name of its own (its name is only printed);
+/// - `Variant`, with `(n: i32 = [...])` for a parameter and the values
+///   [`UnaryOp::ALL`] lists it with;
+/// - `method`: the [`Real`](crate::Real) method that applies it, or `_`;
+/// - `names`: the grammar name, then `|`-separated aliases;
+/// - `backward`: PyTorch's `grad_fn` name; `latex`: the LaTeX name;
+/// - `parity`: `Odd`, `Even` or `Neither` ([`Parity`]);
+/// - `exact`: `[x => p]` or `[x => p/q]`, an integer point where the value is
+///   that exact rational (symbolic simplification folds it), or `[]`;
+/// - `smooth` or `kink`: whether the derivative is smooth on the domain
+///   (`kink`: gradgradcheck skips it);
+/// - `domain`: where tests sample it ([`Domain`]);
+/// - `kernel`: `|x| f64 expression`, always inlined into the tensor loops.
+macro_rules! for_each_unary_op {
+    ($($callback:ident)::+ $(, $($args:tt)*)?) => {
+        $($callback)::+! { [$($($args)*)?]
+        // kind name         method    names             backward              latex                        parity    exact      smooth  domain                     kernel
+        /// −x
+        op   Neg           { _,        "neg",            "NegBackward0",       "-",                         Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| -x }
+        /// eˣ
+        fn   Exp           { exp,      "exp",            "ExpBackward0",       r"\exp",                     Neither,  [0 => 1],  smooth, Domain::WHOLE,             |x| x.exp() }
+        /// Natural logarithm (`log` and `ln` in the grammar).
+        fn   Ln            { ln,       "log" | "ln",     "LogBackward0",       r"\log",                     Neither,  [1 => 0],  smooth, Domain::new(0.3, 3.0),     |x| x.ln() }
+        /// Base-2 logarithm.
+        fn   Log2          { log2,     "log2",           "Log2Backward0",      r"\log_{2}",                 Neither,  [1 => 0],  smooth, Domain::new(0.3, 3.0),     |x| x.log2() }
+        /// Base-10 logarithm.
+        fn   Log10         { log10,    "log10",          "Log10Backward0",     r"\log_{10}",                Neither,  [1 => 0],  smooth, Domain::new(0.3, 3.0),     |x| x.log10() }
+        /// √x
+        fn   Sqrt          { sqrt,     "sqrt",           "SqrtBackward0",      r"\sqrt",                    Neither,  [0 => 0],  smooth, Domain::new(0.3, 3.0),     |x| x.sqrt() }
+        /// ∛x (defined for negative x too).
+        fn   Cbrt          { cbrt,     "cbrt",           "CbrtBackward0",      r"\operatorname{cbrt}",      Odd,      [0 => 0],  smooth, Domain::WHOLE.gap(0.3),    |x| x.cbrt() }
+        /// sin x
+        fn   Sin           { sin,      "sin",            "SinBackward0",       r"\sin",                     Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| x.sin() }
+        /// cos x
+        fn   Cos           { cos,      "cos",            "CosBackward0",       r"\cos",                     Even,     [0 => 1],  smooth, Domain::WHOLE,             |x| x.cos() }
+        /// tan x
+        fn   Tan           { tan,      "tan",            "TanBackward0",       r"\tan",                     Odd,      [0 => 0],  smooth, Domain::new(-1.2, 1.2),    |x| x.tan() }
+        /// arcsin x
+        fn   Asin          { asin,     "asin",           "AsinBackward0",      r"\operatorname{asin}",      Odd,      [0 => 0],  smooth, Domain::new(-0.8, 0.8),    |x| x.asin() }
+        /// arccos x
+        fn   Acos          { acos,     "acos",           "AcosBackward0",      r"\operatorname{acos}",      Neither,  [1 => 0],  smooth, Domain::new(-0.8, 0.8),    |x| x.acos() }
+        /// arctan x
+        fn   Atan          { atan,     "atan",           "AtanBackward0",      r"\operatorname{atan}",      Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| x.atan() }
+        /// sinh x
+        fn   Sinh          { sinh,     "sinh",           "SinhBackward0",      r"\sinh",                    Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| x.sinh() }
+        /// cosh x
+        fn   Cosh          { cosh,     "cosh",           "CoshBackward0",      r"\cosh",                    Even,     [0 => 1],  smooth, Domain::WHOLE,             |x| x.cosh() }
+        /// tanh x
+        fn   Tanh          { tanh,     "tanh",           "TanhBackward0",      r"\tanh",                    Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| x.tanh() }
+        /// arsinh x
+        fn   Asinh         { asinh,    "asinh",          "AsinhBackward0",     r"\operatorname{asinh}",     Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| x.asinh() }
+        /// arcosh x
+        fn   Acosh         { acosh,    "acosh",          "AcoshBackward0",     r"\operatorname{acosh}",     Neither,  [1 => 0],  smooth, Domain::new(1.3, 3.0),     |x| x.acosh() }
+        /// artanh x
+        fn   Atanh         { atanh,    "atanh",          "AtanhBackward0",     r"\operatorname{atanh}",     Odd,      [0 => 0],  smooth, Domain::new(-0.8, 0.8),    |x| x.atanh() }
+        /// The logistic function 1 / (1 + e⁻ˣ).
+        fn   Sigmoid       { sigmoid,  "sigmoid",        "SigmoidBackward0",   r"\sigma",                   Neither,  [0 => 1/2], smooth, Domain::WHOLE,            |x| sigmoid(x) }
+        /// ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|).
+        fn   Softplus      { softplus, "softplus",       "SoftplusBackward0",  r"\operatorname{softplus}",  Neither,  [],        smooth, Domain::WHOLE,             |x| softplus(x) }
+        /// max(x, 0); its derivative at 0 is 0, as in PyTorch.
+        fn   Relu          { relu,     "relu",           "ReluBackward0",      r"\operatorname{relu}",      Neither,  [0 => 0],  kink,   Domain::WHOLE.gap(0.3),    |x| relu(x) }
+        /// |x|; its derivative at 0 is 0, as in PyTorch.
+        fn   Abs           { abs,      "abs",            "AbsBackward0",       r"\operatorname{abs}",       Even,     [0 => 0],  kink,   Domain::WHOLE.gap(0.3),    |x| x.abs() }
+        /// The error function.
+        fn   Erf           { erf,      "erf",            "ErfBackward0",       r"\operatorname{erf}",       Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| libm::erf(x) }
+        /// −1, 0 or 1 (0 at 0, NaN at NaN); derivative 0.
+        fn   Sign          { sign,     "sign",           "SignBackward0",      r"\operatorname{sign}",      Odd,      [0 => 0],  kink,   Domain::WHOLE.gap(0.3),    |x| sign(x) }
+        /// The Heaviside step: 1 for x > 0, else 0 (NaN at NaN); derivative 0.
+        /// It is the derivative of `relu` and of `max`/`min`.
+        fn   Step          { step,     "step",           "HeavisideBackward0", r"\theta",                   Neither,  [0 => 0],  kink,   Domain::WHOLE.gap(0.3),    |x| step(x) }
+        /// xⁿ for a fixed integer n.
+        op   Powi(n: i32 = [-3, -2, -1, 0, 1, 2, 3, 5])
+                           { powi,     "powi",           "PowBackward0",       r"\operatorname{powi}",
+                             if n % 2 == 0 { Even } else { Odd },     [1 => 1],  smooth,
+                             if n < 0 { Domain::WHOLE.gap(0.3) } else { Domain::WHOLE },                                                |x| x.powi(n) }
+        }
+    };
 }
 
-/// A primitive function of two arguments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BinaryOp {
-    /// x + y
-    Add,
-    /// x − y
-    Sub,
-    /// x · y
-    Mul,
-    /// x / y
-    Div,
-    /// xʸ
-    Pow,
-    /// atan2(y, x): the angle of the point (x, y); the first argument is y.
-    Atan2,
-    /// The larger argument; on a tie the whole gradient goes to the first.
-    Max,
-    /// The smaller argument; on a tie the whole gradient goes to the first.
-    Min,
+/// The table of binary operations, read as [`for_each_unary_op!`] is. A row
+/// is `kind Variant { method, names, function, backward, latex, smooth,
+/// (x domain, y domain), |x, y| kernel }`, where `function` is PyTorch's
+/// name of the function (`maximum`), which error messages use.
+macro_rules! for_each_binary_op {
+    ($($callback:ident)::+ $(, $($args:tt)*)?) => {
+        $($callback)::+! { [$($($args)*)?]
+        // kind name     method  names     function   backward            latex                     smooth  domains (x, y)                                       kernel
+        /// x + y
+        op   Add       { _,      "+",      "add",     "AddBackward0",     "+",                      smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x + y }
+        /// x − y
+        op   Sub       { _,      "-",      "sub",     "SubBackward0",     "-",                      smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x - y }
+        /// x · y
+        op   Mul       { _,      "*",      "mul",     "MulBackward0",     r"\cdot",                 smooth, (Domain::WHOLE, Domain::WHOLE),                      |x, y| x * y }
+        /// x / y
+        op   Div       { _,      "/",      "div",     "DivBackward0",     "/",                      smooth, (Domain::WHOLE, Domain::WHOLE.gap(0.3)),             |x, y| x / y }
+        /// xʸ
+        fn   Pow       { pow,    "pow",    "pow",     "PowBackward1",     "pow",                    smooth, (Domain::new(0.3, 2.0), Domain::WHOLE),              |x, y| x.powf(y) }
+        /// atan2(y, x): the angle of the point (x, y); the first argument is y.
+        fn   Atan2     { atan2,  "atan2",  "atan2",   "Atan2Backward0",   r"\operatorname{atan2}",  smooth, (Domain::WHOLE.gap(0.3), Domain::WHOLE.gap(0.3)),    |x, y| x.atan2(y) }
+        /// The larger argument; on a tie the whole gradient goes to the first.
+        fn   Max       { max,    "max",    "maximum", "MaximumBackward0", r"\max",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| maximum(x, y) }
+        /// The smaller argument; on a tie the whole gradient goes to the first.
+        fn   Min       { min,    "min",    "minimum", "MinimumBackward0", r"\min",                  kink,   (Domain::WHOLE, Domain::WHOLE),                      |x, y| minimum(x, y) }
+        }
+    };
 }
 
-impl UnaryOp {
-    /// Every unary operation that has a name of its own (all but `Neg` and `Powi`).
-    pub const NAMED: [UnaryOp; 25] = [
-        UnaryOp::Exp,
-        UnaryOp::Ln,
-        UnaryOp::Log2,
-        UnaryOp::Log10,
-        UnaryOp::Sqrt,
-        UnaryOp::Cbrt,
-        UnaryOp::Sin,
-        UnaryOp::Cos,
-        UnaryOp::Tan,
-        UnaryOp::Asin,
-        UnaryOp::Acos,
-        UnaryOp::Atan,
-        UnaryOp::Sinh,
-        UnaryOp::Cosh,
-        UnaryOp::Tanh,
-        UnaryOp::Asinh,
-        UnaryOp::Acosh,
-        UnaryOp::Atanh,
-        UnaryOp::Sigmoid,
-        UnaryOp::Softplus,
-        UnaryOp::Relu,
-        UnaryOp::Abs,
-        UnaryOp::Erf,
-        UnaryOp::Sign,
-        UnaryOp::Step,
-    ];
+pub(crate) use {for_each_binary_op, for_each_unary_op};
 
-    /// The function's name in the expression grammar (`"log"` for the natural
-    /// logarithm); `"neg"` and `"powi"` for the two operators without one.
-    pub fn name(self) -> &'static str {
-        use UnaryOp::*;
-        match self {
-            Neg => "neg",
-            Exp => "exp",
-            Ln => "log",
-            Log2 => "log2",
-            Log10 => "log10",
-            Sqrt => "sqrt",
-            Cbrt => "cbrt",
-            Sin => "sin",
-            Cos => "cos",
-            Tan => "tan",
-            Asin => "asin",
-            Acos => "acos",
-            Atan => "atan",
-            Sinh => "sinh",
-            Cosh => "cosh",
-            Tanh => "tanh",
-            Asinh => "asinh",
-            Acosh => "acosh",
-            Atanh => "atanh",
-            Sigmoid => "sigmoid",
-            Softplus => "softplus",
-            Relu => "relu",
-            Abs => "abs",
-            Erf => "erf",
-            Sign => "sign",
-            Step => "step",
-            Powi(_) => "powi",
-        }
-    }
-
-    /// The named function called `name` in the expression grammar (`ln` is an
-    /// alias of `log`).
-    pub fn from_name(name: &str) -> Option<UnaryOp> {
-        if name == "ln" {
-            return Some(UnaryOp::Ln);
-        }
-        UnaryOp::NAMED.iter().copied().find(|op| op.name() == name)
-    }
-
-    /// The name PyTorch gives the backward node of this operation.
-    pub fn backward_name(self) -> &'static str {
-        use UnaryOp::*;
-        match self {
-            Neg => "NegBackward0",
-            Exp => "ExpBackward0",
-            Ln => "LogBackward0",
-            Log2 => "Log2Backward0",
-            Log10 => "Log10Backward0",
-            Sqrt => "SqrtBackward0",
-            Cbrt => "CbrtBackward0",
-            Sin => "SinBackward0",
-            Cos => "CosBackward0",
-            Tan => "TanBackward0",
-            Asin => "AsinBackward0",
-            Acos => "AcosBackward0",
-            Atan => "AtanBackward0",
-            Sinh => "SinhBackward0",
-            Cosh => "CoshBackward0",
-            Tanh => "TanhBackward0",
-            Asinh => "AsinhBackward0",
-            Acosh => "AcoshBackward0",
-            Atanh => "AtanhBackward0",
-            Sigmoid => "SigmoidBackward0",
-            Softplus => "SoftplusBackward0",
-            Relu => "ReluBackward0",
-            Abs => "AbsBackward0",
-            Erf => "ErfBackward0",
-            Sign => "SignBackward0",
-            Step => "HeavisideBackward0",
-            Powi(_) => "PowBackward0",
-        }
-    }
-
-    /// The f64 kernel: the value of the function at `x`, IEEE inf or NaN
-    /// where it does not exist.
-    // Always inlined: elementwise loops call it with a constant op
-    // (tensor/kernels.rs) and the match must fold away.
-    #[inline(always)]
-    pub fn eval(self, x: f64) -> f64 {
-        use UnaryOp::*;
-        match self {
-            Neg => -x,
-            Exp => x.exp(),
-            Ln => x.ln(),
-            Log2 => x.log2(),
-            Log10 => x.log10(),
-            Sqrt => x.sqrt(),
-            Cbrt => x.cbrt(),
-            Sin => x.sin(),
-            Cos => x.cos(),
-            Tan => x.tan(),
-            Asin => x.asin(),
-            Acos => x.acos(),
-            Atan => x.atan(),
-            Sinh => x.sinh(),
-            Cosh => x.cosh(),
-            Tanh => x.tanh(),
-            Asinh => x.asinh(),
-            Acosh => x.acosh(),
-            Atanh => x.atanh(),
-            Sigmoid => sigmoid(x),
-            Softplus => softplus(x),
-            Relu => {
-                if x > 0.0 || x.is_nan() {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Abs => x.abs(),
-            Erf => libm::erf(x),
-            Sign => {
-                if x > 0.0 {
-                    1.0
-                } else if x < 0.0 {
-                    -1.0
-                } else {
-                    // 0 at ±0 and NaN at NaN.
-                    x * 0.0
-                }
-            }
-            Step => {
-                if x > 0.0 {
-                    1.0
-                } else if x.is_nan() {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Powi(n) => x.powi(n),
-        }
-    }
+/// `[T::A, T::B(-1), T::B(2), …]`: every variant, a parameterised one once
+/// per listed value (so that no length is written by hand).
+macro_rules! op_list {
+    ($T:ident; [$($done:tt)*]) => { [$($done)*] };
+    ($T:ident; [$($done:tt)*] $V:ident [$($s:literal),*] $($rest:tt)*) => {
+        op_list!($T; [$($done)* $($T::$V($s),)*] $($rest)*)
+    };
+    ($T:ident; [$($done:tt)*] $V:ident $($rest:tt)*) => {
+        op_list!($T; [$($done)* $T::$V,] $($rest)*)
+    };
 }
 
-impl BinaryOp {
-    /// Every binary operation (the property tests walk this table).
-    pub const ALL: [BinaryOp; 8] = [
-        BinaryOp::Add,
-        BinaryOp::Sub,
-        BinaryOp::Mul,
-        BinaryOp::Div,
-        BinaryOp::Pow,
-        BinaryOp::Atan2,
-        BinaryOp::Max,
-        BinaryOp::Min,
-    ];
+/// `true` for a function of the grammar (`fn`), `false` for an operator.
+macro_rules! is_function {
+    (fn) => {
+        true
+    };
+    (op) => {
+        false
+    };
+}
 
-    /// The operator's symbol (`"+"`) or the function's name (`"pow"`).
-    pub fn name(self) -> &'static str {
-        use BinaryOp::*;
-        match self {
-            Add => "+",
-            Sub => "-",
-            Mul => "*",
-            Div => "/",
-            Pow => "pow",
-            Atan2 => "atan2",
-            Max => "max",
-            Min => "min",
+/// The `smooth`/`kink` column as a bool.
+macro_rules! is_smooth {
+    (smooth) => {
+        true
+    };
+    (kink) => {
+        false
+    };
+}
+
+/// The `exact` column as `Option<(x, (p, q))>`.
+macro_rules! exact_point {
+    () => {
+        None
+    };
+    ($x:literal => $p:literal) => {
+        Some(($x, ($p, 1)))
+    };
+    ($x:literal => $p:literal / $q:literal) => {
+        Some(($x, ($p, $q)))
+    };
+}
+
+macro_rules! define_unary_op {
+    ([] $(
+        $(#[$doc:meta])*
+        $kind:ident $V:ident $(($p:ident: $pt:ident = [$($s:literal),*]))? {
+            $method:tt, $name:literal $(| $alias:literal)*, $backward:literal, $latex:literal,
+            $parity:expr, [$($exact:tt)*], $smooth:ident, $domain:expr, |$x:ident| $kernel:expr
         }
-    }
-
-    /// The function of two arguments called `name` in the grammar
-    /// (`pow`, `atan2`, `max`, `min`; `log(x, base)` is not a primitive).
-    pub fn from_name(name: &str) -> Option<BinaryOp> {
-        match name {
-            "pow" => Some(BinaryOp::Pow),
-            "atan2" => Some(BinaryOp::Atan2),
-            "max" => Some(BinaryOp::Max),
-            "min" => Some(BinaryOp::Min),
-            _ => None,
+    )*) => {
+        /// A primitive function of one argument (one row of the op table
+        /// each, in `ops.rs`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum UnaryOp {
+            $( $(#[$doc])* $V $(($pt))?, )*
         }
-    }
 
-    /// The name PyTorch gives the backward node of this operation.
-    pub fn backward_name(self) -> &'static str {
-        use BinaryOp::*;
-        match self {
-            Add => "AddBackward0",
-            Sub => "SubBackward0",
-            Mul => "MulBackward0",
-            Div => "DivBackward0",
-            Pow => "PowBackward1",
-            Atan2 => "Atan2Backward0",
-            Max => "MaximumBackward0",
-            Min => "MinimumBackward0",
-        }
-    }
+        #[allow(unused_variables)] // a parameter that a column does not read
+        impl UnaryOp {
+            /// Every unary operation, in table order; `Powi` once for each of
+            /// the exponents −3, −2, −1, 0, 1, 2, 3 and 5. Tests walk it.
+            pub const ALL: [UnaryOp; op_list!(UnaryOp; [] $($V $([$($s),*])?)*).len()] =
+                op_list!(UnaryOp; [] $($V $([$($s),*])?)*);
 
-    /// The f64 kernel. `Max`/`Min` return the first argument on a tie and
-    /// propagate NaN from either side, as PyTorch's `maximum` does.
-    #[inline(always)]
-    pub fn eval(self, x: f64, y: f64) -> f64 {
-        use BinaryOp::*;
-        match self {
-            Add => x + y,
-            Sub => x - y,
-            Mul => x * y,
-            Div => x / y,
-            Pow => x.powf(y),
-            Atan2 => x.atan2(y),
-            Max => {
-                if x.is_nan() || y.is_nan() {
-                    f64::NAN
-                } else if x >= y {
-                    x
-                } else {
-                    y
+            /// The function's name in the expression grammar (`"log"` for the
+            /// natural logarithm); `"neg"` and `"powi"` for the two operators
+            /// without one.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( UnaryOp::$V $(($p))? => $name, )*
                 }
             }
-            Min => {
-                if x.is_nan() || y.is_nan() {
-                    f64::NAN
-                } else if x <= y {
-                    x
-                } else {
-                    y
+
+            /// The name the expression grammar knows this function by, `None`
+            /// for an operator (`Neg`, `Powi`).
+            pub fn grammar_name(self) -> Option<&'static str> {
+                match self {
+                    $( UnaryOp::$V $(($p))? => if is_function!($kind) { Some($name) } else { None }, )*
                 }
             }
+
+            /// Other names the grammar accepts for it (`ln` for `log`).
+            pub fn aliases(self) -> &'static [&'static str] {
+                match self {
+                    $( UnaryOp::$V $(($p))? => &[$($alias),*], )*
+                }
+            }
+
+            /// The named function called `name` (or one of its aliases) in the
+            /// expression grammar.
+            pub fn from_name(name: &str) -> Option<UnaryOp> {
+                UnaryOp::ALL.into_iter().find(|op| {
+                    op.grammar_name() == Some(name) || op.aliases().contains(&name)
+                })
+            }
+
+            /// The name PyTorch gives the backward node of this operation.
+            pub fn backward_name(self) -> &'static str {
+                match self {
+                    $( UnaryOp::$V $(($p))? => $backward, )*
+                }
+            }
+
+            /// The function's name in LaTeX (`\sin`, `\operatorname{asin}`).
+            pub fn latex_name(self) -> &'static str {
+                match self {
+                    $( UnaryOp::$V $(($p))? => $latex, )*
+                }
+            }
+
+            /// Whether op(−x) is −op(x), op(x), or neither.
+            pub fn parity(self) -> Parity {
+                use Parity::{Even, Neither, Odd};
+                match self {
+                    $( UnaryOp::$V $(($p))? => $parity, )*
+                }
+            }
+
+            /// An integer point where the value is an exact rational:
+            /// `Some((x, (p, q)))` when op(x) = p/q (sin(0) = 0, sigmoid(0) =
+            /// 1/2, log(1) = 0). Symbolic simplification folds it.
+            pub fn exact_point(self) -> Option<(i64, (i64, i64))> {
+                match self {
+                    $( UnaryOp::$V $(($p))? => exact_point!($($exact)*), )*
+                }
+            }
+
+            /// Whether the derivative is defined and smooth on the whole
+            /// [`domain`](UnaryOp::domain) (`false` for the kinks of relu,
+            /// abs, sign and step; property tests gradgradcheck the smooth
+            /// ones).
+            pub fn is_smooth(self) -> bool {
+                match self {
+                    $( UnaryOp::$V $(($p))? => is_smooth!($smooth), )*
+                }
+            }
+
+            /// Where the property tests sample this op: inside its domain,
+            /// away from kinks and poles.
+            pub fn domain(self) -> Domain {
+                match self {
+                    $( UnaryOp::$V $(($p))? => $domain, )*
+                }
+            }
+
+            /// The f64 kernel: the value of the function at `x`, IEEE inf or
+            /// NaN where it does not exist.
+            // Always inlined: elementwise loops call it with a constant op
+            // (tensor/kernels.rs) and the match must fold away.
+            #[inline(always)]
+            pub fn eval(self, x: f64) -> f64 {
+                match self {
+                    $( UnaryOp::$V $(($p))? => {
+                        let $x: f64 = x;
+                        $kernel
+                    } )*
+                }
+            }
+        }
+    };
+}
+
+macro_rules! define_binary_op {
+    ([] $(
+        $(#[$doc:meta])*
+        $kind:ident $V:ident {
+            $method:tt, $name:literal $(| $alias:literal)*, $function:literal, $backward:literal,
+            $latex:literal, $smooth:ident, $domain:expr, |$x:ident, $y:ident| $kernel:expr
+        }
+    )*) => {
+        /// A primitive function of two arguments (one row of the op table
+        /// each, in `ops.rs`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum BinaryOp {
+            $( $(#[$doc])* $V, )*
+        }
+
+        impl BinaryOp {
+            /// Every binary operation, in table order (tests walk it).
+            pub const ALL: [BinaryOp; op_list!(BinaryOp; [] $($V)*).len()] =
+                op_list!(BinaryOp; [] $($V)*);
+
+            /// The operator's symbol (`"+"`) or the function's name (`"pow"`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( BinaryOp::$V => $name, )*
+                }
+            }
+
+            /// The name the expression grammar knows this function of two
+            /// arguments by (`pow`, `atan2`, `max`, `min`), `None` for an
+            /// operator (`+ - * /`).
+            pub fn grammar_name(self) -> Option<&'static str> {
+                match self {
+                    $( BinaryOp::$V => if is_function!($kind) { Some($name) } else { None }, )*
+                }
+            }
+
+            /// Other names the grammar accepts for it.
+            pub fn aliases(self) -> &'static [&'static str] {
+                match self {
+                    $( BinaryOp::$V => &[$($alias),*], )*
+                }
+            }
+
+            /// The function of two arguments called `name` in the grammar
+            /// (`pow`, `atan2`, `max`, `min`; `log(x, base)` is not a
+            /// primitive).
+            pub fn from_name(name: &str) -> Option<BinaryOp> {
+                BinaryOp::ALL.into_iter().find(|op| {
+                    op.grammar_name() == Some(name) || op.aliases().contains(&name)
+                })
+            }
+
+            /// PyTorch's name of the function (`add`, `maximum`), as error
+            /// messages name it.
+            pub fn function_name(self) -> &'static str {
+                match self {
+                    $( BinaryOp::$V => $function, )*
+                }
+            }
+
+            /// The name PyTorch gives the backward node of this operation.
+            pub fn backward_name(self) -> &'static str {
+                match self {
+                    $( BinaryOp::$V => $backward, )*
+                }
+            }
+
+            /// The function's name in LaTeX (`\max`).
+            pub fn latex_name(self) -> &'static str {
+                match self {
+                    $( BinaryOp::$V => $latex, )*
+                }
+            }
+
+            /// Whether both partial derivatives are smooth on the domain
+            /// (`false` for max and min, whose partials jump at ties).
+            pub fn is_smooth(self) -> bool {
+                match self {
+                    $( BinaryOp::$V => is_smooth!($smooth), )*
+                }
+            }
+
+            /// Where the property tests sample the first and the second
+            /// argument: inside the domain, away from poles, branch cuts and
+            /// ties.
+            pub fn domain(self) -> (Domain, Domain) {
+                match self {
+                    $( BinaryOp::$V => $domain, )*
+                }
+            }
+
+            /// The f64 kernel. `Max`/`Min` return the first argument on a tie
+            /// and propagate NaN from either side, as PyTorch's `maximum`
+            /// does.
+            #[inline(always)]
+            pub fn eval(self, x: f64, y: f64) -> f64 {
+                match self {
+                    $( BinaryOp::$V => {
+                        let ($x, $y): (f64, f64) = (x, y);
+                        $kernel
+                    } )*
+                }
+            }
+        }
+    };
+}
+
+for_each_unary_op!(define_unary_op);
+for_each_binary_op!(define_binary_op);
+
+/// Whether f(−x) = −f(x), f(−x) = f(x), or neither (simplification pulls a
+/// sign out of odd and even functions, as SymPy does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Parity {
+    /// f(−x) = −f(x)
+    Odd,
+    /// f(−x) = f(x)
+    Even,
+    /// Neither.
+    Neither,
+}
+
+/// An interval of f64 where the property tests sample an op: `lo..=hi`
+/// without the points closer to 0 than `gap` (a kink or a pole at 0).
+///
+/// ```
+/// use chainrule::{ops::Domain, UnaryOp};
+/// let d = UnaryOp::Acosh.domain();
+/// assert!(d.contains(d.at(0.0)) && d.contains(d.at(1.0)) && !d.contains(1.0));
+/// // Relu is sampled in [−2, −0.3] ∪ [0.3, 2].
+/// let r = UnaryOp::Relu.domain();
+/// assert_eq!((r.at(0.0), r.at(1.0)), (-2.0, 2.0));
+/// assert!(r.at(0.5).abs() >= 0.3 && !r.contains(0.1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Domain {
+    /// The least value sampled.
+    pub lo: f64,
+    /// The greatest value sampled.
+    pub hi: f64,
+    /// Values closer to 0 than this are left out (0 for none).
+    pub gap: f64,
+}
+
+impl Domain {
+    /// [−2, 2]: the op is defined and smooth on the whole line.
+    pub const WHOLE: Domain = Domain::new(-2.0, 2.0);
+
+    /// `lo..=hi`, no gap.
+    pub const fn new(lo: f64, hi: f64) -> Domain {
+        Domain { lo, hi, gap: 0.0 }
+    }
+
+    /// The same interval without (−gap, gap).
+    pub const fn gap(self, gap: f64) -> Domain {
+        Domain { gap, ..self }
+    }
+
+    /// Whether `x` is in the domain.
+    pub fn contains(self, x: f64) -> bool {
+        self.lo <= x && x <= self.hi && x.abs() >= self.gap
+    }
+
+    /// The length of the gap inside `lo..=hi`.
+    fn cut(self) -> (f64, f64) {
+        let start = self.lo.max(-self.gap);
+        (start, (self.hi.min(self.gap) - start).max(0.0))
+    }
+
+    /// The point a fraction `t` ∈ [0, 1] of the way through the domain
+    /// (measured without the gap): `at(0) = lo`, `at(1) = hi`. A uniform `t`
+    /// gives a uniform sample.
+    pub fn at(self, t: f64) -> f64 {
+        let (start, cut) = self.cut();
+        let s = self.lo + t * (self.hi - self.lo - cut);
+        if cut > 0.0 && s >= start {
+            s + cut
+        } else {
+            s
         }
     }
 }
@@ -363,20 +502,141 @@ pub fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
+/// max(x, 0), NaN at NaN.
+#[inline(always)]
+fn relu(x: f64) -> f64 {
+    if x > 0.0 || x.is_nan() {
+        x
+    } else {
+        0.0
+    }
+}
+
+/// −1, 0 or 1; 0 at ±0 and NaN at NaN.
+#[inline(always)]
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        // 0 at ±0 and NaN at NaN.
+        x * 0.0
+    }
+}
+
+/// 1 for x > 0, else 0; NaN at NaN.
+#[inline(always)]
+fn step(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x.is_nan() {
+        x
+    } else {
+        0.0
+    }
+}
+
+/// The larger of x and y, x on a tie, NaN if either is.
+#[inline(always)]
+fn maximum(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if x >= y {
+        x
+    } else {
+        y
+    }
+}
+
+/// The smaller of x and y, x on a tie, NaN if either is.
+#[inline(always)]
+fn minimum(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if x <= y {
+        x
+    } else {
+        y
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_round_trip() {
-        for op in UnaryOp::NAMED {
-            assert_eq!(UnaryOp::from_name(op.name()), Some(op));
+        for op in UnaryOp::ALL {
+            match op.grammar_name() {
+                Some(name) => assert_eq!(UnaryOp::from_name(name), Some(op)),
+                None => assert_eq!(UnaryOp::from_name(op.name()), None),
+            }
         }
         assert_eq!(UnaryOp::from_name("ln"), Some(UnaryOp::Ln));
         assert_eq!(UnaryOp::from_name("nope"), None);
-        for op in [BinaryOp::Pow, BinaryOp::Atan2, BinaryOp::Max, BinaryOp::Min] {
-            assert_eq!(BinaryOp::from_name(op.name()), Some(op));
+        assert_eq!(UnaryOp::from_name("neg"), None);
+        assert_eq!(UnaryOp::from_name("powi"), None);
+        for op in BinaryOp::ALL {
+            match op.grammar_name() {
+                Some(name) => assert_eq!(BinaryOp::from_name(name), Some(op)),
+                None => assert_eq!(BinaryOp::from_name(op.name()), None),
+            }
         }
+        assert_eq!(BinaryOp::from_name("pow"), Some(BinaryOp::Pow));
+        assert_eq!(BinaryOp::from_name("+"), None);
+    }
+
+    #[test]
+    fn every_row_is_consistent() {
+        for op in UnaryOp::ALL {
+            let d = op.domain();
+            assert!(d.lo < d.hi && d.gap < d.hi, "{op:?}: {d:?}");
+            for i in 0..=20 {
+                let x = d.at(f64::from(i) / 20.0);
+                assert!(d.contains(x), "{op:?}: {x} not in {d:?}");
+                let y = op.eval(x);
+                assert!(y.is_finite(), "{op:?}({x}) = {y}");
+                // The parity column is the function's (to rounding: std's
+                // atanh is not exactly odd).
+                let (minus, plus) = (op.eval(-x), op.eval(x));
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-15 * b.abs().max(1.0);
+                match op.parity() {
+                    Parity::Odd => assert!(close(minus, -plus), "{op:?} odd at {x}"),
+                    Parity::Even => assert!(close(minus, plus), "{op:?} even at {x}"),
+                    Parity::Neither => {}
+                }
+            }
+            if let Some((x, (p, q))) = op.exact_point() {
+                let (v, exact) = (op.eval(x as f64), p as f64 / q as f64);
+                assert_eq!(v, exact, "{op:?}({x})");
+            }
+            assert!(op.backward_name().ends_with("Backward0"), "{op:?}");
+            assert!(!op.latex_name().is_empty() && !op.name().is_empty());
+        }
+        for op in BinaryOp::ALL {
+            let (dx, dy) = op.domain();
+            for t in [0.0, 0.3, 0.7, 1.0] {
+                let (x, y) = (dx.at(t), dy.at(1.0 - t));
+                assert!(op.eval(x, y).is_finite(), "{op:?}({x}, {y})");
+            }
+            assert!(op.backward_name().contains("Backward"), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn domains_leave_out_the_gap() {
+        let d = Domain::WHOLE.gap(0.3);
+        assert_eq!(d.at(0.0), -2.0);
+        assert_eq!(d.at(1.0), 2.0);
+        assert!((d.at(0.25) + 1.15).abs() < 1e-15);
+        assert!((d.at(0.75) - 1.15).abs() < 1e-15);
+        assert!(!d.contains(0.1) && d.contains(-0.3) && !d.contains(2.5));
+        let d = Domain::new(0.3, 3.0);
+        assert_eq!((d.at(0.0), d.at(1.0)), (0.3, 3.0));
+        // A gap outside the interval cuts nothing.
+        let d = Domain::new(1.0, 2.0).gap(0.5);
+        assert_eq!((d.at(0.0), d.at(0.5)), (1.0, 1.5));
     }
 
     #[test]

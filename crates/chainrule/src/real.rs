@@ -5,12 +5,56 @@
 //! formula, or elementwise on tensors with a tape. An engine implements only
 //! [`Real::from_f64`], [`Real::unary`] and [`Real::binary`] (and the
 //! operators); every named function is a provided method that dispatches
-//! through the [`UnaryOp`]/[`BinaryOp`] enums.
+//! through the [`UnaryOp`]/[`BinaryOp`] enums, one per row of the op table
+//! (see [`ops`](crate::ops)) that names a method.
 
 use std::fmt::Debug;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::ops::{BinaryOp, UnaryOp};
+use crate::ops::{for_each_binary_op, for_each_unary_op, BinaryOp, UnaryOp};
+
+/// `fn sin(&self) -> Self { self.unary(UnaryOp::Sin) }` for each row of the
+/// unary op table with a method (`fn powi(&self, n: i32)` for `Powi`),
+/// documented by the row.
+macro_rules! unary_methods {
+    ([] $(
+        $(#[$doc:meta])*
+        $kind:ident $V:ident $(($p:ident: $pt:ident = [$($s:literal),*]))? { $method:tt, $($row:tt)* }
+    )*) => {
+        $( unary_method! { $(#[$doc])* $method $V $(($p: $pt))? } )*
+    };
+}
+
+macro_rules! unary_method {
+    ($(#[$doc:meta])* _ $($rest:tt)*) => {};
+    ($(#[$doc:meta])* $method:ident $V:ident $(($p:ident: $pt:ident))?) => {
+        $(#[$doc])*
+        fn $method(&self $(, $p: $pt)?) -> Self {
+            self.unary(UnaryOp::$V $(($p))?)
+        }
+    };
+}
+
+/// `fn atan2(&self, rhs: &Self) -> Self { self.binary(BinaryOp::Atan2, rhs) }`
+/// for each row of the binary op table with a method.
+macro_rules! binary_methods {
+    ([] $(
+        $(#[$doc:meta])*
+        $kind:ident $V:ident { $method:tt, $($row:tt)* }
+    )*) => {
+        $( binary_method! { $(#[$doc])* $method $V } )*
+    };
+}
+
+macro_rules! binary_method {
+    ($(#[$doc:meta])* _ $V:ident) => {};
+    ($(#[$doc:meta])* $method:ident $V:ident) => {
+        $(#[$doc])*
+        fn $method(&self, rhs: &Self) -> Self {
+            self.binary(BinaryOp::$V, rhs)
+        }
+    };
+}
 
 /// Scalar math that every engine understands.
 ///
@@ -43,110 +87,11 @@ pub trait Real:
     /// Applies a primitive of two arguments, `self` first.
     fn binary(&self, op: BinaryOp, rhs: &Self) -> Self;
 
-    /// eˣ
-    fn exp(&self) -> Self {
-        self.unary(UnaryOp::Exp)
-    }
-    /// Natural logarithm.
-    fn ln(&self) -> Self {
-        self.unary(UnaryOp::Ln)
-    }
-    /// Base-2 logarithm.
-    fn log2(&self) -> Self {
-        self.unary(UnaryOp::Log2)
-    }
-    /// Base-10 logarithm.
-    fn log10(&self) -> Self {
-        self.unary(UnaryOp::Log10)
-    }
-    /// √x
-    fn sqrt(&self) -> Self {
-        self.unary(UnaryOp::Sqrt)
-    }
-    /// ∛x
-    fn cbrt(&self) -> Self {
-        self.unary(UnaryOp::Cbrt)
-    }
-    /// sin x
-    fn sin(&self) -> Self {
-        self.unary(UnaryOp::Sin)
-    }
-    /// cos x
-    fn cos(&self) -> Self {
-        self.unary(UnaryOp::Cos)
-    }
-    /// tan x
-    fn tan(&self) -> Self {
-        self.unary(UnaryOp::Tan)
-    }
-    /// arcsin x
-    fn asin(&self) -> Self {
-        self.unary(UnaryOp::Asin)
-    }
-    /// arccos x
-    fn acos(&self) -> Self {
-        self.unary(UnaryOp::Acos)
-    }
-    /// arctan x
-    fn atan(&self) -> Self {
-        self.unary(UnaryOp::Atan)
-    }
-    /// sinh x
-    fn sinh(&self) -> Self {
-        self.unary(UnaryOp::Sinh)
-    }
-    /// cosh x
-    fn cosh(&self) -> Self {
-        self.unary(UnaryOp::Cosh)
-    }
-    /// tanh x
-    fn tanh(&self) -> Self {
-        self.unary(UnaryOp::Tanh)
-    }
-    /// arsinh x
-    fn asinh(&self) -> Self {
-        self.unary(UnaryOp::Asinh)
-    }
-    /// arcosh x
-    fn acosh(&self) -> Self {
-        self.unary(UnaryOp::Acosh)
-    }
-    /// artanh x
-    fn atanh(&self) -> Self {
-        self.unary(UnaryOp::Atanh)
-    }
-    /// 1 / (1 + e⁻ˣ)
-    fn sigmoid(&self) -> Self {
-        self.unary(UnaryOp::Sigmoid)
-    }
-    /// ln(1 + eˣ), stable.
-    fn softplus(&self) -> Self {
-        self.unary(UnaryOp::Softplus)
-    }
-    /// max(x, 0)
-    fn relu(&self) -> Self {
-        self.unary(UnaryOp::Relu)
-    }
-    /// |x|
-    fn abs(&self) -> Self {
-        self.unary(UnaryOp::Abs)
-    }
-    /// The error function.
-    fn erf(&self) -> Self {
-        self.unary(UnaryOp::Erf)
-    }
-    /// −1, 0 or 1.
-    fn sign(&self) -> Self {
-        self.unary(UnaryOp::Sign)
-    }
-    /// 1 for x > 0, else 0.
-    fn step(&self) -> Self {
-        self.unary(UnaryOp::Step)
-    }
-    /// xⁿ for an integer n.
-    fn powi(&self, n: i32) -> Self {
-        self.unary(UnaryOp::Powi(n))
-    }
+    // One method per row of the op table that names one (`sin`, `powi`,
+    // `atan2`, …), each `self.unary(UnaryOp::Sin)` and the like.
+    for_each_unary_op!(unary_methods);
+    for_each_binary_op!(binary_methods);
+
     /// x² (as `powi(2)`).
     fn square(&self) -> Self {
         self.powi(2)
@@ -158,22 +103,6 @@ pub trait Real:
     /// xᵖ for a constant p.
     fn powf(&self, p: f64) -> Self {
         self.binary(BinaryOp::Pow, &Self::from_f64(p))
-    }
-    /// xʸ
-    fn pow(&self, y: &Self) -> Self {
-        self.binary(BinaryOp::Pow, y)
-    }
-    /// atan2(self, x): the angle of the point (x, self).
-    fn atan2(&self, x: &Self) -> Self {
-        self.binary(BinaryOp::Atan2, x)
-    }
-    /// The larger of the two; ties go to `self`.
-    fn max(&self, other: &Self) -> Self {
-        self.binary(BinaryOp::Max, other)
-    }
-    /// The smaller of the two; ties go to `self`.
-    fn min(&self, other: &Self) -> Self {
-        self.binary(BinaryOp::Min, other)
     }
 }
 

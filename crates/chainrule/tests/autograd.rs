@@ -43,10 +43,7 @@ fn a_freed_graph_cannot_be_walked_twice() {
     );
     // With retain_graph it can.
     let y = x.exp() * &x;
-    let keep = GradOptions {
-        retain_graph: true,
-        create_graph: false,
-    };
+    let keep = GradOptions::RETAIN_GRAPH;
     x.zero_grad();
     y.backward_opts(None, keep).unwrap();
     y.backward().unwrap();
@@ -204,14 +201,7 @@ fn higher_order_on_arrays_and_backward_create_graph() {
     let xv = [0.2, -0.7, 1.1];
     let x = Tensor::from_vec(xv.to_vec(), &[3]).unwrap().requires_grad();
     let f = (x.powi(3) * x.sin()).sum();
-    f.backward_opts(
-        None,
-        GradOptions {
-            retain_graph: false,
-            create_graph: true,
-        },
-    )
-    .unwrap();
+    f.backward_opts(None, GradOptions::CREATE_GRAPH).unwrap();
     let g = x.grad().unwrap();
     assert!(g.is_requires_grad());
     let h = autograd::grad(
@@ -237,10 +227,7 @@ fn hessian_of_a_quadratic_form_through_matmul() {
         &[f],
         std::slice::from_ref(&x),
         None,
-        GradOptions {
-            create_graph: true,
-            ..Default::default()
-        },
+        GradOptions::CREATE_GRAPH,
     )
     .unwrap()
     .remove(0);
@@ -252,10 +239,7 @@ fn hessian_of_a_quadratic_form_through_matmul() {
             &[g.get(&[i])],
             std::slice::from_ref(&x),
             None,
-            GradOptions {
-                retain_graph: true,
-                ..Default::default()
-            },
+            GradOptions::RETAIN_GRAPH,
         )
         .unwrap();
         rows.extend(r[0].to_vec());
@@ -330,10 +314,7 @@ fn argument_errors_are_results() {
         std::slice::from_ref(&y),
         std::slice::from_ref(&x),
         Some(&two),
-        GradOptions {
-            retain_graph: true,
-            ..Default::default()
-        }
+        GradOptions::RETAIN_GRAPH
     )
     .is_err());
     let bad = [Tensor::ones(&[3])];
@@ -341,10 +322,7 @@ fn argument_errors_are_results() {
         std::slice::from_ref(&y),
         std::slice::from_ref(&x),
         Some(&bad),
-        GradOptions {
-            retain_graph: true,
-            ..Default::default()
-        }
+        GradOptions::RETAIN_GRAPH
     )
     .is_err());
     // The graph is intact after those errors.
@@ -376,14 +354,8 @@ fn backward_with_create_graph_gives_a_differentiable_vjp() {
     // y = x², v = (1, 2): x.grad = 2x ⊙ v; d/dx Σ x.grad = 2v.
     let x = tensor![0.5, -1.5].requires_grad();
     let y = x.powi(2);
-    y.backward_opts(
-        Some(&tensor![1.0, 2.0]),
-        GradOptions {
-            retain_graph: false,
-            create_graph: true,
-        },
-    )
-    .unwrap();
+    y.backward_opts(Some(&tensor![1.0, 2.0]), GradOptions::CREATE_GRAPH)
+        .unwrap();
     let gx = x.grad().unwrap();
     assert_eq!(gx.to_vec(), vec![1.0, -6.0]);
     let h = autograd::grad(

@@ -58,10 +58,7 @@ fn check(name: &str, f: impl Fn(&[Tensor]) -> Tensor + Copy, inputs: &[Tensor], 
         &[s],
         std::slice::from_ref(&x),
         None,
-        GradOptions {
-            create_graph: true,
-            ..Default::default()
-        },
+        GradOptions::CREATE_GRAPH,
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     let n = x.numel();
@@ -70,10 +67,7 @@ fn check(name: &str, f: impl Fn(&[Tensor]) -> Tensor + Copy, inputs: &[Tensor], 
         std::slice::from_ref(&flat),
         std::slice::from_ref(&x),
         &[Tensor::eye(n)],
-        GradOptions {
-            retain_graph: true,
-            ..Default::default()
-        },
+        GradOptions::RETAIN_GRAPH,
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     let rows: Vec<Tensor> = (0..n)
@@ -83,10 +77,7 @@ fn check(name: &str, f: impl Fn(&[Tensor]) -> Tensor + Copy, inputs: &[Tensor], 
                 std::slice::from_ref(&flat),
                 std::slice::from_ref(&x),
                 Some(&[e]),
-                GradOptions {
-                    retain_graph: true,
-                    ..Default::default()
-                },
+                GradOptions::RETAIN_GRAPH,
             )
             .unwrap();
             r[0].reshape(&[n])
@@ -239,16 +230,7 @@ fn hessians_in_one_pass_equal_closed_forms() {
     let x = tensor![0.2, -0.4, 0.9].requires_grad();
     let xs = std::slice::from_ref(&x);
     let hessian = |f: Tensor| {
-        let g = autograd::grad(
-            &[f],
-            xs,
-            None,
-            GradOptions {
-                create_graph: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let g = autograd::grad(&[f], xs, None, GradOptions::CREATE_GRAPH).unwrap();
         autograd::grad_batched(&g, xs, &[Tensor::eye(3)], GradOptions::default())
             .unwrap()
             .remove(0)
@@ -272,26 +254,8 @@ fn batched_results_are_differentiable_with_create_graph() {
     // H = diag(6x), itself differentiable: Σ H = 6 Σ x has gradient 6.
     let x = tensor![0.5, -1.0, 2.0].requires_grad();
     let xs = std::slice::from_ref(&x);
-    let g = autograd::grad(
-        &[x.powi(3).sum()],
-        xs,
-        None,
-        GradOptions {
-            create_graph: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let h = autograd::grad_batched(
-        &g,
-        xs,
-        &[Tensor::eye(3)],
-        GradOptions {
-            create_graph: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let g = autograd::grad(&[x.powi(3).sum()], xs, None, GradOptions::CREATE_GRAPH).unwrap();
+    let h = autograd::grad_batched(&g, xs, &[Tensor::eye(3)], GradOptions::CREATE_GRAPH).unwrap();
     let d = autograd::grad(&[h[0].sum()], xs, None, GradOptions::default()).unwrap();
     assert_eq!(d[0].to_vec(), vec![6.0, 6.0, 6.0]);
 }
@@ -305,10 +269,7 @@ fn unused_inputs_get_batched_zeros_and_shapes_are_checked() {
         std::slice::from_ref(&y),
         &[x.clone(), u.clone()],
         &[Tensor::ones(&[4, 2])],
-        GradOptions {
-            retain_graph: true,
-            ..Default::default()
-        },
+        GradOptions::RETAIN_GRAPH,
     )
     .unwrap();
     assert_eq!(g[0].shape(), &[4, 2]);

@@ -10,7 +10,10 @@ use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
 use proptest::prelude::*;
 
 mod common;
-use common::{bin, close, one_plus_square, richardson, tape_gradient, un, Tree};
+use common::{
+    bin, close, one_plus_square, richardson, smooth_unary, smooth_unary_ops, tape_gradient, un,
+    Tree,
+};
 
 /// Smooth formulas with moderate values on [-2, 2]³ (no domain edges, no
 /// kinks), shared subexpressions included (a tree reused twice).
@@ -19,22 +22,13 @@ fn smooth_tree() -> impl Strategy<Value = Tree> {
         (0..3usize).prop_map(Tree::Var),
         prop_oneof![Just(0.5), Just(2.0), Just(-1.5), Just(1.0), Just(0.0)].prop_map(Tree::Const),
     ];
-    let ops = vec![
-        UnaryOp::Sin,
-        UnaryOp::Cos,
-        UnaryOp::Tanh,
-        UnaryOp::Atan,
-        UnaryOp::Sigmoid,
-        UnaryOp::Softplus,
-        UnaryOp::Erf,
-        UnaryOp::Asinh,
-        UnaryOp::Sinh,
-        UnaryOp::Cosh,
-        UnaryOp::Neg,
-    ];
+    let ops = smooth_unary_ops();
     leaf.prop_recursive(4, 24, 2, move |inner| {
         prop_oneof![
-            (proptest::sample::select(ops.clone()), inner.clone()).prop_map(|(op, a)| un(op, a)),
+            // Every smooth op of the table, its argument squashed into its
+            // domain.
+            (proptest::sample::select(ops.clone()), inner.clone())
+                .prop_map(|(op, a)| smooth_unary(op, a)),
             inner
                 .clone()
                 .prop_map(|a| un(UnaryOp::Exp, un(UnaryOp::Sin, a))),

@@ -240,10 +240,7 @@ fn gradients_have_the_dtype_of_their_tensor() {
         &[(&v * &v).sum()],
         &[unused],
         None,
-        GradOptions {
-            retain_graph: true,
-            ..Default::default()
-        },
+        GradOptions::RETAIN_GRAPH,
     )
     .unwrap();
     assert_eq!(g[0].dtype(), DType::F32);
@@ -260,10 +257,7 @@ fn grad_of_grad_in_f32() {
         &[y],
         std::slice::from_ref(&x),
         None,
-        GradOptions {
-            create_graph: true,
-            ..Default::default()
-        },
+        GradOptions::CREATE_GRAPH,
     )
     .unwrap();
     assert_eq!(g[0].dtype(), DType::F32);
@@ -284,10 +278,7 @@ fn grad_of_grad_in_f32() {
         &[t.tanh()],
         std::slice::from_ref(&t),
         None,
-        GradOptions {
-            create_graph: true,
-            ..Default::default()
-        },
+        GradOptions::CREATE_GRAPH,
     )
     .unwrap();
     let d2 = autograd::grad(

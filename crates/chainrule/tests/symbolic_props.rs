@@ -13,7 +13,7 @@ use chainrule::{BinaryOp, Taylor, UnaryOp};
 use proptest::prelude::*;
 
 mod common;
-use common::{close, richardson, tape_gradient, Tree};
+use common::{close, richardson, smooth_unary, smooth_unary_ops, tape_gradient, Tree};
 
 const VARS: [&str; 3] = ["x", "y", "z"];
 
@@ -33,11 +33,7 @@ fn any_tree() -> impl Strategy<Value = Tree> {
         ]
         .prop_map(Tree::Const),
     ];
-    let ops: Vec<UnaryOp> = UnaryOp::NAMED
-        .iter()
-        .copied()
-        .chain([UnaryOp::Neg])
-        .collect();
+    let ops = UnaryOp::ALL.to_vec();
     let bins = BinaryOp::ALL;
     leaf.prop_recursive(5, 40, 2, move |inner| {
         prop_oneof![
@@ -61,21 +57,13 @@ fn smooth_tree() -> impl Strategy<Value = Tree> {
         (0..3usize).prop_map(Tree::Var),
         prop_oneof![Just(0.5), Just(2.0), Just(-1.5), Just(3.0)].prop_map(Tree::Const),
     ];
-    let ops = vec![
-        UnaryOp::Sin,
-        UnaryOp::Cos,
-        UnaryOp::Tanh,
-        UnaryOp::Atan,
-        UnaryOp::Sigmoid,
-        UnaryOp::Softplus,
-        UnaryOp::Erf,
-        UnaryOp::Asinh,
-        UnaryOp::Neg,
-    ];
+    let ops = smooth_unary_ops();
     leaf.prop_recursive(4, 24, 2, move |inner| {
         prop_oneof![
+            // Every smooth op of the table, its argument squashed into its
+            // domain.
             (proptest::sample::select(ops.clone()), inner.clone())
-                .prop_map(|(op, a)| Tree::Unary(op, Box::new(a))),
+                .prop_map(|(op, a)| smooth_unary(op, a)),
             // exp of a bounded argument.
             inner.clone().prop_map(|a| Tree::Unary(
                 UnaryOp::Exp,

@@ -89,10 +89,7 @@ fn reverse_hessian(f: &dyn Fn(&Tensor) -> Tensor, x: &[f64]) -> (f64, Vec<f64>, 
         std::slice::from_ref(&y),
         std::slice::from_ref(&xt),
         None,
-        GradOptions {
-            retain_graph: true,
-            create_graph: true,
-        },
+        GradOptions::CREATE_GRAPH,
     )
     .expect("gradient of a scalar")
     .remove(0);
@@ -107,10 +104,7 @@ fn reverse_hessian(f: &dyn Fn(&Tensor) -> Tensor, x: &[f64]) -> (f64, Vec<f64>, 
                 &[gi],
                 std::slice::from_ref(&xt),
                 None,
-                GradOptions {
-                    retain_graph: true,
-                    ..Default::default()
-                },
+                GradOptions::RETAIN_GRAPH,
             )
             .expect("second backward pass")
             .remove(0)

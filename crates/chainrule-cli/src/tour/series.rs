@@ -132,10 +132,7 @@ fn tanh_fourth_reverse(x: f64) -> f64 {
             &[y],
             std::slice::from_ref(&xt),
             None,
-            autograd::GradOptions {
-                retain_graph: true,
-                create_graph: true,
-            },
+            autograd::GradOptions::CREATE_GRAPH,
         );
         y = match g {
             Ok(mut g) => g.remove(0),

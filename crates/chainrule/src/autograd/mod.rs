@@ -26,7 +26,7 @@
 //! use chainrule::{Real, Tensor};
 //! let x = Tensor::scalar(0.5).requires_grad();
 //! let y = x.tanh();
-//! let create = GradOptions { create_graph: true, ..Default::default() };
+//! let create = GradOptions::CREATE_GRAPH;
 //! let dy = autograd::grad(&[y], &[x.clone()], None, create).unwrap();
 //! let d2y = autograd::grad(&dy, &[x], None, GradOptions::default()).unwrap();
 //! let s = 1.0 / 0.5f64.cosh().powi(2);
@@ -49,8 +49,8 @@ use crate::tensor::Tensor;
 
 /// The flags of [`grad`], [`grad_batched`] and [`Tensor::backward_opts`]:
 /// PyTorch's keyword arguments of the same names, named here too, so that
-/// a call reads `GradOptions { create_graph: true, ..Default::default() }`
-/// rather than two positional booleans. The default is PyTorch's: the graph
+/// a call reads `GradOptions::CREATE_GRAPH`
+/// (or [`GradOptions::CREATE_GRAPH`]) rather than two positional booleans. The default is PyTorch's: the graph
 /// is freed after the pass and the pass is not recorded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GradOptions {
@@ -59,6 +59,20 @@ pub struct GradOptions {
     pub retain_graph: bool,
     /// Record the backward pass itself, for higher derivatives.
     pub create_graph: bool,
+}
+
+impl GradOptions {
+    /// `create_graph` (which keeps the graph too): the pass is recorded, so
+    /// its results can be differentiated again.
+    pub const CREATE_GRAPH: GradOptions = GradOptions {
+        retain_graph: true,
+        create_graph: true,
+    };
+    /// `retain_graph` alone: the graph is kept for another pass.
+    pub const RETAIN_GRAPH: GradOptions = GradOptions {
+        retain_graph: true,
+        create_graph: false,
+    };
 }
 
 impl Tensor {
@@ -160,7 +174,7 @@ pub fn grad(
 /// let x = tensor![1.0, 2.0].requires_grad();
 /// // f = x0² x1 + sin x1; ∇f = (2 x0 x1, x0² + cos x1).
 /// let f = (x.get(&[0]).powi(2) * x.get(&[1]) + x.get(&[1]).sin()).sum();
-/// let create = GradOptions { create_graph: true, ..Default::default() };
+/// let create = GradOptions::CREATE_GRAPH;
 /// let g = autograd::grad(&[f], &[x.clone()], None, create).unwrap();
 /// let h = autograd::grad_batched(&g, &[x], &[Tensor::eye(2)], GradOptions::default()).unwrap();
 /// let expected = [2.0 * 2.0, 2.0 * 1.0, 2.0 * 1.0, -(2f64.sin())];
@@ -275,14 +289,7 @@ mod tests {
     fn freed_graph_is_an_error_and_retain_graph_allows_twice() {
         let x = Tensor::scalar(2.0).requires_grad();
         let y = &x * &x;
-        y.backward_opts(
-            None,
-            GradOptions {
-                retain_graph: true,
-                create_graph: false,
-            },
-        )
-        .unwrap();
+        y.backward_opts(None, GradOptions::RETAIN_GRAPH).unwrap();
         y.backward().unwrap();
         assert_eq!(x.grad().unwrap().item(), 8.0);
         let e = y.backward().unwrap_err().to_string();
@@ -301,14 +308,7 @@ mod tests {
         drop(u);
         // Only the graph of y holds u now.
         assert!(weak.upgrade().is_some());
-        y.backward_opts(
-            None,
-            GradOptions {
-                retain_graph: true,
-                create_graph: false,
-            },
-        )
-        .unwrap();
+        y.backward_opts(None, GradOptions::RETAIN_GRAPH).unwrap();
         assert!(weak.upgrade().is_some());
         y.backward().unwrap();
         assert!(weak.upgrade().is_none());

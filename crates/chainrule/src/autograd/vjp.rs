@@ -68,32 +68,34 @@ fn scaled(g: Tensor, c: f64) -> Tensor {
 /// `g ⊙ d(x, y, out)` summed down to `target` (the input's shape; the batch
 /// axes of `g` are kept), in one loop where the operands allow; in `g`'s
 /// dtype.
-fn fused(
-    g: Tensor,
-    out: &Data,
-    x: &Data,
-    y: &Data,
-    target: &[usize],
-    batch: Batch,
-    d: impl Fn(f64, f64, f64) -> f64,
-) -> Tensor {
+fn fused(g: Tensor, operands: Operands<'_>, d: impl Fn(f64, f64, f64) -> f64) -> Tensor {
     match g.dtype() {
-        DType::F64 => fused_in::<f64>(g, out, x, y, target, batch, d),
-        DType::F32 => fused_in::<f32>(g, out, x, y, target, batch, d),
+        DType::F64 => fused_in::<f64>(g, operands, d),
+        DType::F32 => fused_in::<f32>(g, operands, d),
     }
+}
+
+/// What [`fused`] multiplies a gradient with: the partial's operands
+/// `[x, y, out]`, the input's shape and the batch axes.
+#[derive(Clone, Copy)]
+struct Operands<'a> {
+    data: [&'a Data; 3],
+    target: &'a [usize],
+    batch: Batch,
 }
 
 /// [`fused`] for a gradient of element type `T` (operands of `T` are read
 /// in place, others through an f64 copy).
 fn fused_in<T: Elem>(
     g: Tensor,
-    out: &Data,
-    x: &Data,
-    y: &Data,
-    target: &[usize],
-    batch: Batch,
+    operands: Operands<'_>,
     d: impl Fn(f64, f64, f64) -> f64,
 ) -> Tensor {
+    let Operands {
+        data: [x, y, out],
+        target,
+        batch,
+    } = operands;
     let oshape = out.shape();
     let m: usize = oshape.iter().product();
     let simple = (
@@ -225,10 +227,15 @@ fn binary_partial(
     };
     let (cx, cy) = (as_f32(x), as_f32(y));
     let (x, y) = (cx.as_ref().unwrap_or(x), cy.as_ref().unwrap_or(y));
+    let operands = Operands {
+        data: [x, y, out],
+        target,
+        batch,
+    };
     monomorphic_binary!(op, k => if first {
-        fused(g, out, x, y, target, batch, |a, b, o| d_binary::<f64>(k, &a, &b, &o).0)
+        fused(g, operands, |a, b, o| d_binary::<f64>(k, &a, &b, &o).0)
     } else {
-        fused(g, out, x, y, target, batch, |a, b, o| d_binary::<f64>(k, &a, &b, &o).1)
+        fused(g, operands, |a, b, o| d_binary::<f64>(k, &a, &b, &o).1)
     })
 }
 
@@ -238,9 +245,12 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
         return scaled(g, d_unary::<f64>(op, &0.0, &0.0));
     }
     let target = x.shape().to_vec();
-    monomorphic_unary!(op, k => fused(g, out, x, x, &target, batch, |a, _, o| {
-        d_unary::<f64>(k, &a, &o)
-    }))
+    let operands = Operands {
+        data: [x, x, out],
+        target: &target,
+        batch,
+    };
+    monomorphic_unary!(op, k => fused(g, operands, |a, _, o| d_unary::<f64>(k, &a, &o)))
 }
 
 /// 0-d nodes: plain f64 arithmetic, nothing allocated. `None` if `op` is

@@ -162,7 +162,8 @@ pub(crate) fn lower(
                     // the sum or difference.
                     type Both = fn(Reg, Reg, Reg, Reg, Reg) -> Instr;
                     type One = fn(Reg, Reg, Reg, Reg) -> Instr;
-                    let (both, second, first, plain): (Both, One, One, fn(Reg, Reg, Reg) -> Instr) =
+                    type Plain = fn(Reg, Reg, Reg) -> Instr;
+                    let (both, second, first, plain): (Both, One, One, Plain) =
                         if op == BinaryOp::Add {
                             (Instr::MulMulAdd, Instr::MulAdd, Instr::MulAdd, Instr::Add)
                         } else {

@@ -194,39 +194,6 @@ fn sqrt_items(items: &mut Vec<Item>, b: Expr, style: Style) {
     }
 }
 
-fn latex_fn_name(op: UnaryOp) -> &'static str {
-    use UnaryOp::*;
-    match op {
-        Exp => "\\exp",
-        Ln => "\\log",
-        Sin => "\\sin",
-        Cos => "\\cos",
-        Tan => "\\tan",
-        Asin => "\\operatorname{asin}",
-        Acos => "\\operatorname{acos}",
-        Atan => "\\operatorname{atan}",
-        Sinh => "\\sinh",
-        Cosh => "\\cosh",
-        Tanh => "\\tanh",
-        Asinh => "\\operatorname{asinh}",
-        Acosh => "\\operatorname{acosh}",
-        Atanh => "\\operatorname{atanh}",
-        Log2 => "\\log_{2}",
-        Log10 => "\\log_{10}",
-        Cbrt => "\\operatorname{cbrt}",
-        Sigmoid => "\\sigma",
-        Softplus => "\\operatorname{softplus}",
-        Relu => "\\operatorname{relu}",
-        Erf => "\\operatorname{erf}",
-        Sign => "\\operatorname{sign}",
-        Step => "\\theta",
-        Abs => "\\operatorname{abs}",
-        Sqrt => "\\sqrt",
-        Neg => "-",
-        Powi(_) => "\\operatorname{powi}",
-    }
-}
-
 fn latex_symbol(name: &str) -> String {
     // x1 → x_{1}, w_2 → w_{2}; Greek names get their command.
     const GREEK: [&str; 20] = [
@@ -338,7 +305,7 @@ fn node_items(
                     items.push(Item::Str("\\right|"));
                     return;
                 }
-                items.push(Item::Str(latex_fn_name(op)));
+                items.push(Item::Str(op.latex_name()));
                 items.push(Item::Str("\\left("));
                 items.push(Item::Node(a, SUM, false));
                 items.push(Item::Str("\\right)"));
@@ -350,12 +317,7 @@ fn node_items(
             }
         }
         Node::Binary(op, [a, b]) => {
-            items.push(Item::Str(match (latex, op.name()) {
-                (true, "atan2") => "\\operatorname{atan2}",
-                (true, "max") => "\\max",
-                (true, "min") => "\\min",
-                (_, name) => name,
-            }));
+            items.push(Item::Str(if latex { op.latex_name() } else { op.name() }));
             items.push(Item::Str(if latex { "\\left(" } else { "(" }));
             items.push(Item::Node(a, SUM, false));
             items.push(Item::Str(", "));

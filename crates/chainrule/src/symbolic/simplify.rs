@@ -20,7 +20,7 @@ use std::rc::Rc;
 
 use super::expr::{Constant, Expr, FxMap, Node};
 use super::num::{float_pow, Num};
-use crate::ops::{BinaryOp, UnaryOp};
+use crate::ops::{BinaryOp, Parity, UnaryOp};
 
 /// A number as a formula.
 pub(crate) fn num(n: Num) -> Expr {
@@ -516,12 +516,8 @@ pub(crate) fn unary(op: UnaryOp, x: Expr) -> Expr {
         }
     }
     // Parity, as SymPy: sin(-u) = -sin(u), cos(-u) = cos(u).
-    let odd = matches!(
-        op,
-        Sin | Tan | Asin | Atan | Sinh | Tanh | Asinh | Atanh | Erf | Cbrt | Sign
-    );
-    let even = matches!(op, Cos | Cosh | Abs);
-    if odd || even {
+    let odd = op.parity() == Parity::Odd;
+    if odd || op.parity() == Parity::Even {
         if let Some(minus_u) = negated_argument(&node) {
             let f = unary(op, minus_u);
             return if odd { mul([Expr::minus_one(), f]) } else { f };
@@ -562,13 +558,14 @@ fn fold_unary(op: UnaryOp, n: Num) -> Option<Num> {
         let v = op.eval(x);
         return v.is_finite().then(|| Num::float(v));
     }
-    let (z, o) = (n.is_zero(), n.is_one());
-    let neg = n.is_negative();
+    // The table's exact value (exp(0) = 1, log(1) = 0, sigmoid(0) = 1/2).
+    if let Some((x, (p, q))) = op.exact_point() {
+        if n == Num::int(x) {
+            return Some(Num::rational(p, q));
+        }
+    }
+    let (z, neg) = (n.is_zero(), n.is_negative());
     match op {
-        Exp | Cos | Cosh if z => Some(Num::ONE),
-        Sin | Tan | Asin | Atan | Sinh | Tanh | Asinh | Atanh | Erf | Cbrt if z => Some(Num::ZERO),
-        Ln | Log2 | Log10 | Acos | Acosh if o => Some(Num::ZERO),
-        Sigmoid if z => Some(Num::rational(1, 2)),
         Cbrt => n.exact_root(3),
         Abs => Some(if neg { n.negated() } else { n }),
         Relu => Some(if neg { Num::ZERO } else { n }),
@@ -593,7 +590,9 @@ pub(crate) fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
         Mul => return mul([a, b]),
         Div => return mul([a, pow(b, Expr::minus_one())]),
         Pow => return pow(a, b),
-        Atan2 | Max | Min => {}
+        // Functions of two arguments (atan2, max, min, and any new row of
+        // the op table): folded when both are numbers, else a node.
+        _ => {}
     }
     if let (Some(x), Some(y)) = (a.as_num(), b.as_num()) {
         match op {

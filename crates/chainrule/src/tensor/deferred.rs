@@ -333,10 +333,7 @@ mod tests {
             &[f],
             std::slice::from_ref(&x),
             None,
-            GradOptions {
-                create_graph: true,
-                ..Default::default()
-            },
+            GradOptions::CREATE_GRAPH,
         )
         .unwrap();
         let ata = product(&transpose(&av, m, n), &av, n, m, n);

@@ -85,11 +85,12 @@ fn zip_arrays<T: Elem>(
         } else if let Some(d) = broadcast_rows(x, y, &f) {
             d
         } else {
-            let shape = broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::ShapeMismatch {
-                op,
-                left: x.shape().to_vec(),
-                right: y.shape().to_vec(),
-            })?;
+            let shape =
+                broadcast_shapes(x.shape(), y.shape()).ok_or_else(|| Error::ShapeMismatch {
+                    op,
+                    left: x.shape().to_vec(),
+                    right: y.shape().to_vec(),
+                })?;
             let xv = x.broadcast(IxDyn(&shape)).expect("broadcastable");
             let yv = y.broadcast(IxDyn(&shape)).expect("broadcastable");
             T::wrap(Zip::from(&xv).and(&yv).map_collect(|&u, &v| f(u, v)))
@@ -188,16 +189,7 @@ fn broadcast_rows<T: Elem>(
 
 /// The lowercase name of a binary operation for error messages.
 fn op_label(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Add => "add",
-        BinaryOp::Sub => "sub",
-        BinaryOp::Mul => "mul",
-        BinaryOp::Div => "div",
-        BinaryOp::Pow => "pow",
-        BinaryOp::Atan2 => "atan2",
-        BinaryOp::Max => "maximum",
-        BinaryOp::Min => "minimum",
-    }
+    op.function_name()
 }
 
 impl Tensor {

@@ -11,9 +11,7 @@ use crate::macros::panicking;
 impl Tensor {
     /// Concatenates tensors along an existing `axis`.
     pub fn try_cat(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
-        let first = tensors
-            .first()
-            .ok_or(Error::EmptyList { op: "cat" })?;
+        let first = tensors.first().ok_or(Error::EmptyList { op: "cat" })?;
         let ax = norm_axis("cat", axis, first.ndim())?;
         for t in &tensors[1..] {
             let ok = t.ndim() == first.ndim()
@@ -68,9 +66,7 @@ impl Tensor {
 
     /// Stacks tensors of equal shape along a new `axis`.
     pub fn try_stack(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
-        let first = tensors
-            .first()
-            .ok_or(Error::EmptyList { op: "stack" })?;
+        let first = tensors.first().ok_or(Error::EmptyList { op: "stack" })?;
         if let Some(t) = tensors.iter().find(|t| t.shape() != first.shape()) {
             return Err(shape_err("stack", first.shape(), t.shape()));
         }

@@ -6,8 +6,8 @@
 //! macros here match once, outside the loop, and bind the op as a `const`
 //! in each arm (a captured value would be read at run time inside a loop that
 //! is not inlined), so that every arm's loop is compiled with its op folded
-//! in (and `powi(2)` becomes `x * x`). They list every variant: a new op is a
-//! compile error here until it is added.
+//! in (and `powi(2)` becomes `x * x`). The arms come from the op table
+//! (`ops.rs`): a new row gets its own loop here with nothing to write.
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
@@ -16,209 +16,98 @@ use super::{Data, Tensor};
 
 /// Evaluates `$body` with `$op` bound to `$u` as a constant of each arm.
 macro_rules! monomorphic_unary {
-    ($u:expr, $op:ident => $body:expr) => {{
+    ($u:expr, $op:ident => $body:expr) => {
+        $crate::ops::for_each_unary_op!(
+            $crate::tensor::kernels::monomorphic_unary_match,
+            $u,
+            $op,
+            $body
+        )
+    };
+}
+
+/// The `match` of [`monomorphic_unary`], one arm per row of the op table.
+macro_rules! monomorphic_unary_match {
+    ([$u:expr, $op:ident, $body:expr] $(
+        $(#[$doc:meta])*
+        $kind:ident $V:ident $(($p:ident: $($param:tt)*))? { $($row:tt)* }
+    )*) => {{
         use $crate::ops::UnaryOp as U;
         match $u {
-            U::Neg => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Neg;
-                $body
-            }
-            U::Exp => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Exp;
-                $body
-            }
-            U::Ln => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Ln;
-                $body
-            }
-            U::Log2 => {
-                let $op = U::Log2;
-                $body
-            }
-            U::Log10 => {
-                let $op = U::Log10;
-                $body
-            }
-            U::Sqrt => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Sqrt;
-                $body
-            }
-            U::Cbrt => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Cbrt;
-                $body
-            }
-            U::Sin => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Sin;
-                $body
-            }
-            U::Cos => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Cos;
-                $body
-            }
-            U::Tan => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Tan;
-                $body
-            }
-            U::Asin => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Asin;
-                $body
-            }
-            U::Acos => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Acos;
-                $body
-            }
-            U::Atan => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Atan;
-                $body
-            }
-            U::Sinh => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Sinh;
-                $body
-            }
-            U::Cosh => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Cosh;
-                $body
-            }
-            U::Tanh => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Tanh;
-                $body
-            }
-            U::Asinh => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Asinh;
-                $body
-            }
-            U::Acosh => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Acosh;
-                $body
-            }
-            U::Atanh => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Atanh;
-                $body
-            }
-            U::Sigmoid => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Sigmoid;
-                $body
-            }
-            U::Softplus => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Softplus;
-                $body
-            }
-            U::Relu => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Relu;
-                $body
-            }
-            U::Abs => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Abs;
-                $body
-            }
-            U::Erf => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Erf;
-                $body
-            }
-            U::Sign => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Sign;
-                $body
-            }
-            U::Step => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Step;
-                $body
-            }
-            U::Powi(-1) => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Powi(-1);
-                $body
-            }
-            U::Powi(2) => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Powi(2);
-                $body
-            }
-            U::Powi(3) => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::UnaryOp = U::Powi(3);
-                $body
-            }
-            U::Powi(n) => {
-                let $op = U::Powi(n);
-                $body
-            }
+            // The powers that loops meet most, each with its own copy
+            // (`powi(2)` becomes `x * x`); other exponents share one.
+            U::Powi(-1) => $crate::tensor::kernels::monomorphic_const!(UnaryOp, U::Powi(-1), $op => $body),
+            U::Powi(2) => $crate::tensor::kernels::monomorphic_const!(UnaryOp, U::Powi(2), $op => $body),
+            U::Powi(3) => $crate::tensor::kernels::monomorphic_const!(UnaryOp, U::Powi(3), $op => $body),
+            $( U::$V $(($p))? => $crate::tensor::kernels::monomorphic_arm!($V, UnaryOp, U::$V $(($p))?, $op => $body), )*
         }
     }};
 }
 
 /// Evaluates `$body` with `$op` bound to `$b` as a constant of each arm.
 macro_rules! monomorphic_binary {
-    ($b:expr, $op:ident => $body:expr) => {{
+    ($b:expr, $op:ident => $body:expr) => {
+        $crate::ops::for_each_binary_op!(
+            $crate::tensor::kernels::monomorphic_binary_match,
+            $b,
+            $op,
+            $body
+        )
+    };
+}
+
+/// The `match` of [`monomorphic_binary`], one arm per row of the op table.
+macro_rules! monomorphic_binary_match {
+    ([$b:expr, $op:ident, $body:expr] $(
+        $(#[$doc:meta])*
+        $kind:ident $V:ident { $($row:tt)* }
+    )*) => {{
         use $crate::ops::BinaryOp as B;
         match $b {
-            B::Add => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::BinaryOp = B::Add;
-                $body
-            }
-            B::Sub => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::BinaryOp = B::Sub;
-                $body
-            }
-            B::Mul => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::BinaryOp = B::Mul;
-                $body
-            }
-            B::Div => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::BinaryOp = B::Div;
-                $body
-            }
-            B::Pow => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::BinaryOp = B::Pow;
-                $body
-            }
-            B::Atan2 => {
-                let $op = B::Atan2;
-                $body
-            }
-            B::Max => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::BinaryOp = B::Max;
-                $body
-            }
-            B::Min => {
-                #[allow(non_upper_case_globals)]
-                const $op: $crate::ops::BinaryOp = B::Min;
-                $body
-            }
+            $( B::$V => $crate::tensor::kernels::monomorphic_arm!($V, BinaryOp, B::$V, $op => $body), )*
         }
     }};
 }
 
-pub(crate) use {monomorphic_binary, monomorphic_unary};
+/// One arm: `$op` a `const` (the loop compiled for this op alone), except
+/// for the ops listed first, which share one loop with a run-time op (they
+/// are rare in hot loops, and a copy each would only add code), and for
+/// `Powi` with an exponent other than those matched above.
+macro_rules! monomorphic_arm {
+    (Log2, $T:ident, $value:expr, $op:ident => $body:expr) => {{
+        let $op = $value;
+        $body
+    }};
+    (Log10, $T:ident, $value:expr, $op:ident => $body:expr) => {{
+        let $op = $value;
+        $body
+    }};
+    (Atan2, $T:ident, $value:expr, $op:ident => $body:expr) => {{
+        let $op = $value;
+        $body
+    }};
+    (Powi, $T:ident, $value:expr, $op:ident => $body:expr) => {{
+        let $op = $value;
+        $body
+    }};
+    ($V:ident, $T:ident, $value:expr, $op:ident => $body:expr) => {
+        $crate::tensor::kernels::monomorphic_const!($T, $value, $op => $body)
+    };
+}
+
+/// `$body` with `$op` the constant `$value` of type `ops::$T`.
+macro_rules! monomorphic_const {
+    ($T:ident, $value:expr, $op:ident => $body:expr) => {{
+        #[allow(non_upper_case_globals)]
+        const $op: $crate::ops::$T = $value;
+        $body
+    }};
+}
+
+pub(crate) use {
+    monomorphic_arm, monomorphic_binary, monomorphic_binary_match, monomorphic_const,
+    monomorphic_unary, monomorphic_unary_match,
+};
 
 /// An operand of an elementwise loop over a tensor of `m` elements: one
 /// value for all (stride 0) or a contiguous slice of `m` (stride 1), of

@@ -3,6 +3,7 @@
 //! references they are checked against.
 #![allow(dead_code)] // each test crate uses its own part of this module
 
+use chainrule::ops::Domain;
 use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
 
 /// A random formula of up to three variables, evaluated generically (so the
@@ -47,6 +48,45 @@ pub fn bin(op: BinaryOp, a: Tree, b: Tree) -> Tree {
 /// 1 + a², a denominator or log argument that stays ≥ 1.
 pub fn one_plus_square(a: Tree) -> Tree {
     bin(BinaryOp::Add, Tree::Const(1.0), Tree::Powi(Box::new(a), 2))
+}
+
+/// The interval `a` is mapped onto by [`squash`]: the domain's, or the
+/// part of it above the gap when it leaves out a neighbourhood of 0.
+fn squash_range(d: Domain) -> (f64, f64) {
+    let lo = if d.gap > 0.0 { d.lo.max(d.gap) } else { d.lo };
+    ((lo + d.hi) / 2.0, (d.hi - lo) / 2.0)
+}
+
+/// `a` mapped smoothly into the open domain `d` (mid + half·tanh a), so that
+/// random formulas keep every argument where its op is defined, smooth and
+/// moderate.
+pub fn squash<T: Real>(d: Domain, a: T) -> T {
+    let (mid, half) = squash_range(d);
+    a.tanh() * half + mid
+}
+
+/// [`squash`] as a formula.
+pub fn squash_tree(d: Domain, a: Tree) -> Tree {
+    let (mid, half) = squash_range(d);
+    bin(
+        BinaryOp::Add,
+        Tree::Const(mid),
+        bin(BinaryOp::Mul, Tree::Const(half), un(UnaryOp::Tanh, a)),
+    )
+}
+
+/// `op(a)` with `a` squashed into the op's domain: smooth, moderate values
+/// for every smooth op of the table.
+pub fn smooth_unary(op: UnaryOp, a: Tree) -> Tree {
+    un(op, squash_tree(op.domain(), a))
+}
+
+/// Every smooth unary op of the table (those random smooth formulas use).
+pub fn smooth_unary_ops() -> Vec<UnaryOp> {
+    UnaryOp::ALL
+        .into_iter()
+        .filter(|op| op.is_smooth())
+        .collect()
 }
 
 /// |a − b| ≤ rel·max(|a|, |b|, 1).

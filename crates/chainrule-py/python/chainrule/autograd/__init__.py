@@ -1,0 +1,188 @@
+"""HIPS autograd / JAX-style transforms over Python functions.
+
+Write the function with ``chainrule.autograd.numpy`` (or ``chainrule.torch``
+operations); ``grad(f)`` returns the function computing the gradient, and
+transforms nest to any order::
+
+    import chainrule.autograd.numpy as np
+    from chainrule.autograd import grad
+    d4 = grad(grad(grad(grad(np.tanh))))
+    d4(0.5)  # 3.9522195637245825
+
+Inputs are taken as float64. A Python float in gives a float out, a NumPy
+array gives an array; inside another transform the values are tensors.
+"""
+
+import numpy as _np
+
+from .. import _native
+
+Tensor = _native.Tensor
+
+__all__ = [
+    "grad",
+    "elementwise_grad",
+    "value_and_grad",
+    "jacobian",
+    "hessian",
+    "jvp",
+    "vjp",
+    "nth_derivative",
+    "derivative",
+]
+
+
+def _lift(x):
+    """The input as a float64 tensor to differentiate with respect to, and
+    whether it came from an enclosing transform (then results stay tensors)."""
+    if isinstance(x, Tensor):
+        if x.requires_grad:
+            return x.clone(), True
+        return x.detach().double().requires_grad_(True), False
+    return _native.tensor(_np.asarray(x, dtype=_np.float64), dtype="torch.float64", requires_grad=True), False
+
+
+def _lower(t, like, nested):
+    """A result tensor in the caller's type: a tensor inside a transform,
+    else a float for a scalar input, an array for an array input."""
+    if nested:
+        return t
+    t = t.detach()
+    if _np.ndim(like) == 0 and not isinstance(like, _np.ndarray) and t.numel() == 1:
+        return t.item()
+    return t.numpy()
+
+
+def _as_tensor(y, like):
+    if isinstance(y, Tensor):
+        return y
+    return _native.tensor(_np.asarray(y, dtype=_np.float64), dtype="torch.float64")
+
+
+def _grad_of(y, x, nested):
+    if not y.requires_grad:
+        return _native.zeros(*x.shape, dtype=x.dtype)
+    if y.numel() != 1:
+        raise TypeError(f"Grad only applies to real scalar-output functions. Try jacobian, elementwise_grad or holomorphic_grad. (output shape {tuple(y.shape)})")
+    (g,) = _native.grad([y], [x], None, nested, nested)
+    return g
+
+
+def value_and_grad(fun, argnum=0):
+    """``(f(x), ∇f(x))`` of a scalar function of argument ``argnum``."""
+
+    def vg(*args, **kwargs):
+        x, nested = _lift(args[argnum])
+        args = list(args)
+        like = args[argnum]
+        args[argnum] = x
+        y = _as_tensor(fun(*args, **kwargs), x)
+        g = _grad_of(y, x, nested)
+        return _lower(y, _np.float64(0.0) if y.numel() == 1 and y.dim() == 0 else y, nested), _lower(g, like, nested)
+
+    vg.__name__ = f"value_and_grad({getattr(fun, '__name__', 'f')})"
+    return vg
+
+
+def grad(fun, argnum=0):
+    """The gradient of a scalar function of argument ``argnum`` (HIPS autograd's ``grad``)."""
+    vg = value_and_grad(fun, argnum)
+
+    def g(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    g.__name__ = f"grad({getattr(fun, '__name__', 'f')})"
+    g.__doc__ = f"The gradient of {getattr(fun, '__name__', 'f')}."
+    return g
+
+
+def elementwise_grad(fun, argnum=0):
+    """The gradient of ``sum(f(x))``: the derivative of each element for elementwise ``f``."""
+
+    def g(*args, **kwargs):
+        x, nested = _lift(args[argnum])
+        like = args[argnum]
+        args = list(args)
+        args[argnum] = x
+        y = _as_tensor(fun(*args, **kwargs), x)
+        if not y.requires_grad:
+            return _lower(_native.zeros(*x.shape, dtype=x.dtype), like, nested)
+        (gx,) = _native.grad([y.sum()], [x], None, nested, nested)
+        return _lower(gx, like, nested)
+
+    return g
+
+
+def jacobian(fun, argnum=0):
+    """The Jacobian: shape ``f(x).shape + x.shape``."""
+
+    def jac(*args, **kwargs):
+        x, nested = _lift(args[argnum])
+        like = args[argnum]
+        args = list(args)
+        args[argnum] = x
+        y = _as_tensor(fun(*args, **kwargs), x)
+        flat = y.reshape(-1)
+        rows = []
+        for i in range(flat.shape[0]):
+            if y.requires_grad:
+                (gi,) = _native.grad([flat[i]], [x], None, True, nested)
+            else:
+                gi = _native.zeros(*x.shape, dtype=x.dtype)
+            rows.append(gi)
+        if not rows:
+            j = _native.zeros(*(tuple(y.shape) + tuple(x.shape)), dtype=x.dtype)
+        else:
+            j = _native.stack(rows, 0).reshape(tuple(y.shape) + tuple(x.shape))
+        if not nested:
+            j = j.detach()
+            return j.item() if (j.numel() == 1 and _np.ndim(like) == 0 and y.dim() == 0) else j.numpy()
+        return j
+
+    return jac
+
+
+def hessian(fun, argnum=0):
+    """The Hessian of a scalar function: the Jacobian of its gradient."""
+    return jacobian(grad(fun, argnum), argnum)
+
+
+def jvp(fun, x, v):
+    """``(f(x), J(x) v)``: JAX's ``jvp`` (primals and tangents as single arrays)."""
+    xt, nested = _lift(x)
+    y = _as_tensor(fun(xt), xt)
+    vt = _as_tensor(v, xt)
+    # J v through two reverse passes: u ↦ Jᵀu is linear, and its gradient is J v.
+    u = _native.zeros(*y.shape, dtype=y.dtype, requires_grad=True)
+    (jtu,) = _native.grad([y], [xt], [u], True, True) if y.requires_grad else (_native.zeros(*xt.shape, dtype=xt.dtype),)
+    if jtu.requires_grad:
+        (jv,) = _native.grad([(jtu * vt).sum()], [u], None, True, nested)
+    else:
+        jv = _native.zeros(*y.shape, dtype=y.dtype)
+    return _lower(y, x if y.dim() == 0 else _np.zeros(1), nested), _lower(jv, x if jv.dim() == 0 else _np.zeros(1), nested)
+
+
+def vjp(fun, x):
+    """``(f(x), vjp_fn)`` with ``vjp_fn(v) = vᵀ J(x)``."""
+    xt, nested = _lift(x)
+    y = _as_tensor(fun(xt), xt)
+
+    def vjp_fn(v):
+        vt = _as_tensor(v, xt)
+        if not y.requires_grad:
+            return _lower(_native.zeros(*xt.shape, dtype=xt.dtype), x, nested)
+        (g,) = _native.grad([y], [xt], [vt], True, nested)
+        return _lower(g, x, nested)
+
+    return _lower(y, x if y.dim() == 0 else _np.zeros(1), nested), vjp_fn
+
+
+def nth_derivative(fun, n):
+    """The n-th derivative of a scalar function of one scalar (``n`` nested grads)."""
+    f = fun
+    for _ in range(n):
+        f = grad(f)
+    return f
+
+
+derivative = nth_derivative
