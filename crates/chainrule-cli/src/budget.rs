@@ -68,7 +68,11 @@ pub fn tree_size(e: Expr, cap: usize) -> usize {
             size.insert(n, s);
         } else {
             stack.push((n, true));
-            stack.extend(kids.into_iter().filter(|k| !size.contains_key(k)).map(|k| (k, false)));
+            stack.extend(
+                kids.into_iter()
+                    .filter(|k| !size.contains_key(k))
+                    .map(|k| (k, false)),
+            );
         }
     }
     size[&e]

@@ -16,12 +16,73 @@ use proptest::test_runner::{Config, TestRunner};
 /// Pieces expressions are made of: the grammar's tokens and some that are
 /// not (control characters, non-ASCII, stray punctuation, long names).
 const TOKENS: &[&str] = &[
-    "x", "y", "z", "x1", "theta", "w_2", "pi", "e", "0", "1", "2", "0.5", "1e-3", "1e308",
-    "1e999", "-", "+", "*", "/", "^", "**", "(", ")", ",", " ", "sin(", "cos(", "tan(", "exp(",
-    "log(", "ln(", "sqrt(", "abs(", "tanh(", "sigmoid(", "relu(", "asinh(", "acosh(", "atanh(",
-    "pow(", "atan2(", "max(", "min(", "log2(", "log10(", "sign(", "step(", "erf(", "\u{1b}[31m",
-    "\r", "\t", "\n", "\u{7}", "\u{202e}", "\u{200b}", "é", "²", "π", "√", "×", "$", "=", ";",
-    "..", "1.2.3", "2x", "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+    "x",
+    "y",
+    "z",
+    "x1",
+    "theta",
+    "w_2",
+    "pi",
+    "e",
+    "0",
+    "1",
+    "2",
+    "0.5",
+    "1e-3",
+    "1e308",
+    "1e999",
+    "-",
+    "+",
+    "*",
+    "/",
+    "^",
+    "**",
+    "(",
+    ")",
+    ",",
+    " ",
+    "sin(",
+    "cos(",
+    "tan(",
+    "exp(",
+    "log(",
+    "ln(",
+    "sqrt(",
+    "abs(",
+    "tanh(",
+    "sigmoid(",
+    "relu(",
+    "asinh(",
+    "acosh(",
+    "atanh(",
+    "pow(",
+    "atan2(",
+    "max(",
+    "min(",
+    "log2(",
+    "log10(",
+    "sign(",
+    "step(",
+    "erf(",
+    "\u{1b}[31m",
+    "\r",
+    "\t",
+    "\n",
+    "\u{7}",
+    "\u{202e}",
+    "\u{200b}",
+    "é",
+    "²",
+    "π",
+    "√",
+    "×",
+    "$",
+    "=",
+    ";",
+    "..",
+    "1.2.3",
+    "2x",
+    "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
 ];
 
 fn expression() -> impl Strategy<Value = String> {
@@ -30,7 +91,10 @@ fn expression() -> impl Strategy<Value = String> {
         prop::collection::vec(prop::sample::select(TOKENS), 0..24).prop_map(|t| t.concat()),
         // Well-formed-ish: balanced calls around binary operations.
         (
-            prop::collection::vec(prop::sample::select(&["x", "y", "2", "pi", "0.5"][..]), 1..6),
+            prop::collection::vec(
+                prop::sample::select(&["x", "y", "2", "pi", "0.5"][..]),
+                1..6
+            ),
             prop::collection::vec(prop::sample::select(&["+", "-", "*", "/", "^"][..]), 5),
             prop::collection::vec(
                 prop::sample::select(&["sin", "exp", "log", "sqrt", "tanh", "abs", ""][..]),
@@ -57,7 +121,10 @@ fn point() -> impl Strategy<Value = String> {
         Just("x=1".to_string()),
         Just("x=0.5,y=-2".to_string()),
         Just("x=1,y=2,z=3".to_string()),
-        (prop::sample::select(&["x", "y", "z", "pi", "x1", ""][..]), any::<f64>())
+        (
+            prop::sample::select(&["x", "y", "z", "pi", "x1", ""][..]),
+            any::<f64>()
+        )
             .prop_map(|(n, v)| format!("{n}={v}")),
         prop::collection::vec(prop::sample::select(TOKENS), 0..8).prop_map(|t| t.concat()),
         ".{0,20}",
@@ -67,10 +134,20 @@ fn point() -> impl Strategy<Value = String> {
 /// One command line: a command, its flags and an expression.
 fn command_line() -> impl Strategy<Value = Vec<String>> {
     let cmd = prop::sample::select(
-        &["grad", "hessian", "diff", "taylor", "check", "explain", "graph"][..],
+        &[
+            "grad", "hessian", "diff", "taylor", "check", "explain", "graph",
+        ][..],
     );
-    (cmd, expression(), point(), expression(), 0u32..6, any::<bool>(), any::<bool>()).prop_map(
-        |(cmd, expr, at, analytic, order, json, dashed)| {
+    (
+        cmd,
+        expression(),
+        point(),
+        expression(),
+        0u32..6,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(cmd, expr, at, analytic, order, json, dashed)| {
             let mut a = vec![cmd.to_string()];
             if json {
                 a.push("--json".into());
@@ -85,7 +162,9 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
                         a.extend(["--wrt".into(), "x".into()]);
                     }
                 }
-                "taylor" => a.extend(["--order".into(), (order * 3).to_string(), "--at".into(), at]),
+                "taylor" => {
+                    a.extend(["--order".into(), (order * 3).to_string(), "--at".into(), at])
+                }
                 "check" => a.extend(["--analytic".into(), analytic, "--at".into(), at]),
                 _ => a.extend(["--at".into(), at]),
             }
@@ -94,8 +173,7 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
             }
             a.push(expr);
             a
-        },
-    )
+        })
 }
 
 /// How many command lines have been run (for the campaign's report).
@@ -163,7 +241,11 @@ fn fuzz_every_command_never_panics() {
     println!(
         "fuzz: {} command lines, {}",
         RUNS.load(Ordering::Relaxed),
-        if result.is_ok() { "0 failures" } else { "FAILED" }
+        if result.is_ok() {
+            "0 failures"
+        } else {
+            "FAILED"
+        }
     );
     if let Err(e) = result {
         panic!("{e}");

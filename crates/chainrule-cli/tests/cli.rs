@@ -389,6 +389,11 @@ fn error_cases() {
 }
 
 #[test]
+fn strong_zero_cases() {
+    run_file("strong_zeros.toml");
+}
+
+#[test]
 fn help_for_every_command() {
     for sub in [
         "grad", "hessian", "diff", "taylor", "check", "explain", "graph", "tour",

@@ -43,15 +43,24 @@ fn finishes_or_budget(a: Vec<String>, flag: &str) -> (i32, String, String) {
 }
 
 fn sum_of(n: usize) -> (String, String) {
-    let expr = (0..n).map(|i| format!("x{i}")).collect::<Vec<_>>().join("+");
-    let at = (0..n).map(|i| format!("x{i}=1")).collect::<Vec<_>>().join(",");
+    let expr = (0..n)
+        .map(|i| format!("x{i}"))
+        .collect::<Vec<_>>()
+        .join("+");
+    let at = (0..n)
+        .map(|i| format!("x{i}=1"))
+        .collect::<Vec<_>>()
+        .join(",");
     (expr, at)
 }
 
 #[test]
 fn diff_of_x_to_the_x_at_order_14() {
     finishes_or_budget(args(&["diff", "x^x", "--order", "14"]), "--max-nodes");
-    finishes_or_budget(args(&["diff", "x^x", "--order", "14", "--json"]), "--max-nodes");
+    finishes_or_budget(
+        args(&["diff", "x^x", "--order", "14", "--json"]),
+        "--max-nodes",
+    );
     // A small budget is hit, and says so.
     let (code, _, err) = run_limited(&args(&["diff", "x^x", "--order", "6", "--max-nodes", "50"]));
     assert_eq!(code, 2, "{err}");
@@ -62,15 +71,23 @@ fn diff_of_x_to_the_x_at_order_14() {
 fn diff_of_a_thousand_nested_sines_at_order_2() {
     let deep = format!("{}x{}", "sin(".repeat(999), ")".repeat(999));
     finishes_or_budget(args(&["diff", &deep, "--order", "2"]), "--max-nodes");
-    finishes_or_budget(args(&["diff", &deep, "--order", "2", "--at", "x=0.5"]), "--max-nodes");
+    finishes_or_budget(
+        args(&["diff", &deep, "--order", "2", "--at", "x=0.5"]),
+        "--max-nodes",
+    );
 }
 
 #[test]
 fn grad_of_a_sum_of_2000_variables_is_fast() {
     let (expr, at) = sum_of(2000);
-    let (code, out, _) = finishes_or_budget(args(&["grad", &expr, "--at", &at, "--json"]), "--budget");
+    let (code, out, _) =
+        finishes_or_budget(args(&["grad", &expr, "--at", &at, "--json"]), "--budget");
     assert_eq!(code, 0);
-    assert!(out.contains("\"ok\":true") || out.contains("\"ok\": true"), "{:.300}", out);
+    assert!(
+        out.contains("\"ok\":true") || out.contains("\"ok\": true"),
+        "{:.300}",
+        out
+    );
 }
 
 #[test]
@@ -81,7 +98,19 @@ fn ten_thousand_variables() {
     let (code, _, err) = finishes_or_budget(args(&["grad", &expr, "--at", &at]), "--budget");
     assert_eq!(code, 2, "{err}");
     // Raised budgets are honoured (the check of a sum is cheap per node).
-    finishes_or_budget(args(&["check", &expr, "--wrt", "x0", "--analytic", "1", "--at", &at]), "--");
+    finishes_or_budget(
+        args(&[
+            "check",
+            &expr,
+            "--wrt",
+            "x0",
+            "--analytic",
+            "1",
+            "--at",
+            &at,
+        ]),
+        "--",
+    );
 }
 
 #[test]

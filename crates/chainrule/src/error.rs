@@ -41,6 +41,15 @@ pub enum Error {
         /// The budget: how many nodes the computation could add.
         limit: usize,
     },
+    /// A formula handle ([`Expr`](crate::symbolic::Expr)) used after its
+    /// arena was collected ([`collect`](crate::symbolic::collect)) or
+    /// replaced ([`with_fresh_arena`](crate::symbolic::with_fresh_arena)):
+    /// refused rather than read as whatever formula now has its id.
+    #[error(
+        "this formula belongs to a formula arena that is gone (collected or replaced); keep \
+         formulas that must outlive a collection as symbolic::Formula"
+    )]
+    StaleFormula,
     /// A formula needs the value of a variable that none was given for.
     #[error("no value for variable '{name}'")]
     UnboundVariable {

@@ -259,7 +259,14 @@ fn set_between_forward_and_backward_is_an_error() {
 fn step_between_forward_and_backward_is_an_error() {
     use chainrule::Error;
     let (model, x, y) = tiny();
-    let mut opt = Sgd::new(model.parameters(), SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
+    let mut opt = Sgd::new(
+        model.parameters(),
+        SgdConfig {
+            lr: 0.1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     // A first ordinary iteration leaves a gradient on every parameter.
     opt.step_with(|| mse(&model.forward(&x)?, &y)).unwrap();
     let before: Vec<u64> = model.parameters().iter().map(Parameter::version).collect();
@@ -271,7 +278,10 @@ fn step_between_forward_and_backward_is_an_error() {
     loss.backward().unwrap();
     let loss = mse(&model.forward(&x).unwrap(), &y).unwrap();
     opt.step().unwrap(); // replaces both parameters
-    assert!(matches!(loss.backward(), Err(Error::ModifiedParameter { .. })));
+    assert!(matches!(
+        loss.backward(),
+        Err(Error::ModifiedParameter { .. })
+    ));
     // functional gradients with explicit inputs are unaffected.
     let w = model.parameters()[0].value();
     let l = (&w * &w).sum();
@@ -281,7 +291,13 @@ fn step_between_forward_and_backward_is_an_error() {
 #[test]
 fn adam_keeps_f32_parameters_f32() {
     use chainrule::DType;
-    for cfg in [AdamConfig::default(), AdamConfig { weight_decay: 0.1, ..Default::default() }] {
+    for cfg in [
+        AdamConfig::default(),
+        AdamConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        },
+    ] {
         let w = Parameter::new(tensor![1.0, -2.0].float());
         let mut opt = Adam::new(vec![w.clone()], cfg).unwrap();
         for _ in 0..3 {
@@ -290,7 +306,15 @@ fn adam_keeps_f32_parameters_f32() {
         }
     }
     let w = Parameter::new(tensor![1.0, -2.0].float());
-    let mut opt = Sgd::new(vec![w.clone()], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
+    let mut opt = Sgd::new(
+        vec![w.clone()],
+        SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     opt.step_with(|| Ok(w.value().square().sum())).unwrap();
     assert_eq!(w.value().dtype(), DType::F32);
 }

@@ -248,20 +248,37 @@ fn the_try_form_of_a_mismatch_is_an_error_naming_op_and_shapes() {
 #[test]
 fn huge_shapes_and_ranges_are_errors() {
     use chainrule::tensor::MAX_NUMEL;
-    let e = Tensor::zeros(&[4]).try_reshape(&[(1 << 62) + 1, 4]).unwrap_err();
-    assert!(matches!(e, Error::ShapeOverflow { op: "reshape", .. }), "{e}");
-    let e = Tensor::zeros(&[4]).try_expand(&[(1 << 62) + 1, 4]).unwrap_err();
+    let e = Tensor::zeros(&[4])
+        .try_reshape(&[(1 << 62) + 1, 4])
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::ShapeOverflow { op: "reshape", .. }),
+        "{e}"
+    );
+    let e = Tensor::zeros(&[4])
+        .try_expand(&[(1 << 62) + 1, 4])
+        .unwrap_err();
     assert!(matches!(e, Error::ShapeOverflow { .. }), "{e}");
     for end in [1e30, 1e15] {
         let e = Tensor::arange(0.0, end, 1.0).unwrap_err();
         assert!(
-            matches!(e, Error::TooManyElements { op: "arange", limit: MAX_NUMEL, .. }),
+            matches!(
+                e,
+                Error::TooManyElements {
+                    op: "arange",
+                    limit: MAX_NUMEL,
+                    ..
+                }
+            ),
             "{e}"
         );
     }
     assert!(Tensor::from_vec(vec![], &[0, usize::MAX, 2]).is_err());
     assert!(Tensor::one_hot(&[0, 0], usize::MAX).is_err());
-    assert_eq!(Tensor::arange(0.0, 5.0, 2.0).unwrap().to_vec(), vec![0.0, 2.0, 4.0]);
+    assert_eq!(
+        Tensor::arange(0.0, 5.0, 2.0).unwrap().to_vec(),
+        vec![0.0, 2.0, 4.0]
+    );
 }
 
 #[test]

@@ -60,7 +60,11 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
             a.order, a.max_nodes
         )));
     }
-    let text = if as_tree { derivative.to_string() } else { String::new() };
+    let text = if as_tree {
+        derivative.to_string()
+    } else {
+        String::new()
+    };
     let latex = if as_tree && (a.json || a.latex) {
         derivative.to_latex()
     } else {

@@ -3,9 +3,9 @@
 //! children before parents, without recursion.
 
 use super::expr::{arena_len, topo, Expr, FxMap, Node};
-use crate::error::{Error, Result};
 use super::num::Num;
 use super::simplify::{self, num};
+use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::rules::{d_binary, d_unary};
 
@@ -234,16 +234,19 @@ impl Expr {
     /// assert_eq!(x_x.try_diff_n("x", 1, 10_000).unwrap(), x_x.diff("x"));
     /// ```
     pub fn try_diff_n(&self, var: &str, k: usize, max_new_nodes: usize) -> Result<Expr> {
+        self.check_live()?;
         let limit = arena_len().saturating_add(max_new_nodes);
         let mut e = *self;
         for _ in 0..k {
-            e = Plan::new(&[e])
-                .diff_within(var, Some(limit))
-                .map_err(|_| Error::FormulaTooLarge {
+            e = Plan::new(&[e]).diff_within(var, Some(limit)).map_err(|_| {
+                Error::FormulaTooLarge {
                     limit: max_new_nodes,
-                })?[0];
+                }
+            })?[0];
             if arena_len() > limit {
-                return Err(Error::FormulaTooLarge { limit: max_new_nodes });
+                return Err(Error::FormulaTooLarge {
+                    limit: max_new_nodes,
+                });
             }
         }
         Ok(e)
