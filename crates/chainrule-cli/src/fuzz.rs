@@ -184,7 +184,11 @@ fn check_one(args: Vec<String>) -> Result<(), String> {
     RUNS.fetch_add(1, Ordering::Relaxed);
     let shown = format!("{args:?}");
     let json = args.iter().any(|a| a == "--json");
-    match crate::run(args) {
+    let outcome = crate::run(args);
+    // A campaign runs a million commands on one thread: let go of their
+    // formulas (none is held between commands).
+    chainrule::symbolic::collect_if_grown();
+    match outcome {
         Ok(outcome) => {
             if !matches!(outcome.code, 0 | 1) {
                 return Err(format!("{shown}: exit {}", outcome.code));

@@ -744,7 +744,7 @@ fn binary_series<T: Real>(a: &[T], b: &[T], n: usize, op: BinaryOp) -> Vec<T> {
                     // (pow(x, 0.0) at 0 is [1, 0, 0], not 0/0).
                     Some(k) => unary_series(a, n, UnaryOp::Powi(k as i32)),
                     None => match (r, a[0].as_f64()) {
-                        (Some(r), Some(a0)) if a0 == 0.0 => power_at_zero(a, r, n),
+                        (Some(r), Some(0.0)) => power_at_zero(a, r, n),
                         _ => power(a, &b[0], y0, n),
                     },
                 }
