@@ -506,7 +506,9 @@ fn symbol(name: &str) -> PyResult<PyExpr> {
 #[pyfunction]
 fn parse(text: &str) -> PyResult<PyExpr> {
     collect();
-    Ok(PyExpr::of(symbolic::parse(&text.replace("**", "^")).map_err(err)?))
+    Ok(PyExpr::of(
+        symbolic::parse(&text.replace("**", "^")).map_err(err)?,
+    ))
 }
 
 /// An exact rational p/q.
