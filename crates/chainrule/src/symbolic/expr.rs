@@ -97,9 +97,12 @@ impl Node {
 /// arena. To move a formula between threads, print it and parse it there.
 ///
 /// A handle also records which arena it belongs to (the arena's
-/// generation): one kept past [`with_fresh_arena`] (in a thread-local, or
-/// by a binding that outlives the closure) is never read as another
-/// formula; reading it panics with a message that says what happened.
+/// generation): one kept past [`collect`] or [`with_fresh_arena`] is never
+/// read as another formula. [`Expr::is_live`] tells; evaluation,
+/// `try_diff_n` and `compile` return `Error::StaleFormula`; printing gives
+/// `<formula of a freed arena>`; the infallible algorithms panic with a
+/// message that says what happened. Keep a formula that must outlive a
+/// collection as a [`Formula`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Expr {
     pub(crate) id: u32,
