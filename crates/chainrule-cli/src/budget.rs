@@ -87,12 +87,15 @@ mod tests {
         let e = chainrule::symbolic::parse("sin(x)*cos(sin(x)) + sin(x)").unwrap();
         let small = tree_size(e, 1000);
         assert!((6..=12).contains(&small), "{small}");
-        // (x+1)^2 squared 40 times: a tree of 2^40 nodes, a DAG of 40.
+        // b ↦ sin(b)·cos(b) 40 times: a tree of more than 2^40 nodes, a DAG
+        // of about 120 (b·b would fold into b^2, a tree of linear size).
+        use chainrule::Real;
         let mut big = chainrule::symbolic::parse("x + 1").unwrap();
         for _ in 0..40 {
-            big = big * big + chainrule::symbolic::parse("y").unwrap();
+            big = big.sin() * big.cos();
         }
         assert_eq!(tree_size(big, 1000), 1001);
+        assert!(tree_size(big, usize::MAX - 1) > 1 << 40);
     }
 
     #[test]
