@@ -237,3 +237,17 @@ def test_sympy_behaviour():
     assert sp.simplify(x + x) == 2 * x
     assert sp.symbols("x") == x and hash(sp.Symbol("x")) == hash(x)
     assert sp.taylor_derivatives(sp.sin(x), x, 0.0, 3)[1:] == [1.0, 0.0, -1.0]
+
+
+def test_a_session_gets_formula_memory_back():
+    # Issue 16: formulas no Python object holds are freed once the arena has
+    # doubled; the ones held survive every collection, unchanged, and keep
+    # their hash (dict keys stay valid).
+    x, y = sp.symbols("x y")
+    kept = sp.diff(sp.sin(x) * x, x)
+    table = {kept: "kept"}
+    for k in range(3000):
+        sp.diff(x**k * sp.exp(y * x) + sp.sin(k * x + y), x, 2)
+    assert str(kept) == "x*cos(x) + sin(x)"
+    assert table[sp.diff(sp.sin(x) * x, x)] == "kept"
+    assert str(sp.diff(kept, x)) == "2*cos(x) - x*sin(x)"

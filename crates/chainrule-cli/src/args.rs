@@ -39,7 +39,7 @@ pub enum Command {
     Grad(GradArgs),
     /// Value, gradient and full Hessian (reverse over reverse).
     #[command(after_help = "Example:\n  chainrule hessian \"x^2*y + sin(y)\" --at x=1,y=2")]
-    Hessian(PointArgs),
+    Hessian(HessianArgs),
     /// The K-th derivative as a simplified formula (text or LaTeX), optionally its value.
     #[command(
         after_help = "Example:\n  chainrule diff \"x^3*sin(x)\" --order 2\n  chainrule diff \"x*y^2\" --wrt y --at x=1,y=3 --latex\n  chainrule diff \"x^2*y^3\" --wrt x,y,y"
@@ -91,7 +91,7 @@ pub struct PointArgs {
     pub json: bool,
 }
 
-/// Arguments of `grad`.
+/// Arguments of `grad`: an expression, a point, the variables and the work budget.
 #[derive(Debug, Args)]
 pub struct GradArgs {
     /// The expression, the point and --json.
@@ -101,6 +101,24 @@ pub struct GradArgs {
     /// values in --at. Default: every variable.
     #[arg(long, value_name = "VARS")]
     pub wrt: Option<String>,
+    /// Work budget: expression nodes × variables, for the finite-difference
+    /// check and the formulas (default 20,000,000).
+    #[arg(long, value_name = "N", default_value_t = crate::budget::DEFAULT_WORK)]
+    pub budget: u64,
+}
+
+/// Arguments of `hessian`: an expression, a point and the size limits.
+#[derive(Debug, Args)]
+pub struct HessianArgs {
+    /// The expression and the point.
+    #[command(flatten)]
+    pub point: PointArgs,
+    /// Work budget: expression nodes × variables (default 20,000,000).
+    #[arg(long, value_name = "N", default_value_t = crate::budget::DEFAULT_WORK)]
+    pub budget: u64,
+    /// The most variables (the Hessian has their square as entries; default 1,000).
+    #[arg(long, value_name = "N", default_value_t = crate::budget::DEFAULT_HESSIAN_VARS)]
+    pub max_vars: usize,
 }
 
 /// Arguments of `diff`.
@@ -127,6 +145,10 @@ pub struct DiffArgs {
     /// Print the formula with shared subexpressions pulled out as `where` bindings.
     #[arg(long)]
     pub bindings: bool,
+    /// Formula-size budget: the most formula nodes differentiating may build,
+    /// and the most nodes a formula printed as one tree may have (default 200,000).
+    #[arg(long, value_name = "N", default_value_t = crate::budget::DEFAULT_FORMULA_NODES)]
+    pub max_nodes: usize,
 }
 
 /// Arguments of `taylor`.
@@ -287,7 +309,8 @@ pub fn parse(args: Vec<String>) -> CliResult<Parsed> {
     if let Some(expr) = dashed {
         let slot = match &mut cli.command {
             Command::Grad(a) => &mut a.point.expr,
-            Command::Hessian(a) | Command::Explain(a) => &mut a.expr,
+            Command::Hessian(a) => &mut a.point.expr,
+            Command::Explain(a) => &mut a.expr,
             Command::Diff(a) => &mut a.expr,
             Command::Taylor(a) => &mut a.expr,
             Command::Check(a) => &mut a.expr,

@@ -136,10 +136,11 @@ impl Parsed {
     /// The expression on tensors: the variables `vars` are the `leaves`,
     /// any other variable a constant at its value in `point` (a parameter).
     fn eval_tensor(&self, vars: &[String], leaves: &[Tensor], point: &Point) -> CliResult<Tensor> {
+        let index = var_index(vars);
         Ok(self.syntax.eval::<Tensor>(|name| {
-            vars.iter()
-                .position(|v| v == name)
-                .map(|i| leaves[i].clone())
+            index
+                .get(name)
+                .map(|&i| leaves[i].clone())
                 .or_else(|| point.get(name).map(Tensor::scalar))
         })?)
     }
@@ -150,15 +151,11 @@ impl Parsed {
             .iter()
             .map(|v| point.get(v).unwrap_or(f64::NAN))
             .collect();
+        let index = var_index(vars);
         crate::fd::gradient(
             |p| {
                 self.syntax
-                    .eval::<f64>(|name| {
-                        vars.iter()
-                            .position(|v| v == name)
-                            .map(|i| p[i])
-                            .or_else(|| point.get(name))
-                    })
+                    .eval::<f64>(|name| index.get(name).map(|&i| p[i]).or_else(|| point.get(name)))
                     .unwrap_or(f64::NAN)
             },
             &base,
@@ -169,14 +166,37 @@ impl Parsed {
     /// variables held at their values, by Taylor mode.
     pub fn taylor(&self, wrt: &str, point: &Point, k: usize) -> CliResult<Vec<f64>> {
         let x = point.get(wrt).unwrap_or(f64::NAN);
-        let series = self.syntax.eval::<Taylor<f64>>(|name| {
+        let series = self.taylor_along(wrt, point, Taylor::variable(x, k))?;
+        Ok((0..=k).map(|i| series.coeff(i)).collect())
+    }
+
+    /// The derivatives f, f', …, f^(k) in `wrt` at the point, finite at
+    /// every order where they are (no overflow of k!; see
+    /// [`chainrule::forward::derivatives_at_f64`]).
+    pub fn taylor_derivatives(&self, wrt: &str, point: &Point, k: usize) -> CliResult<Vec<f64>> {
+        let x = point.get(wrt).unwrap_or(f64::NAN);
+        // The variable's run fails before the closure's can (same names).
+        self.taylor_along(wrt, point, Taylor::variable(x, 0))?;
+        Ok(chainrule::forward::derivatives_at_f64(
+            |t| {
+                self.taylor_along(wrt, point, t)
+                    .unwrap_or_else(|_| Taylor::constant(f64::NAN))
+            },
+            x,
+            k,
+        ))
+    }
+
+    /// The expression on the series `t` for `wrt`, the other variables
+    /// held at their values.
+    fn taylor_along(&self, wrt: &str, point: &Point, t: Taylor<f64>) -> CliResult<Taylor<f64>> {
+        Ok(self.syntax.eval::<Taylor<f64>>(|name| {
             if name == wrt {
-                Some(Taylor::variable(x, k))
+                Some(t.clone())
             } else {
                 point.get(name).map(Taylor::constant)
             }
-        })?;
-        Ok((0..=k).map(|i| series.coeff(i)).collect())
+        })?)
     }
 
     /// The Wengert list at the point, with each local derivative also as a
@@ -213,6 +233,15 @@ impl Parsed {
 
 fn local_unary(op: UnaryOp, x: &Expr, y: &Expr) -> String {
     chainrule::rules::d_unary(op, x, y).to_string()
+}
+
+/// Each variable's position in `vars` (looked up by every evaluation:
+/// indexed, not searched, so 10⁴ variables cost no more per lookup than 2).
+pub fn var_index(vars: &[String]) -> std::collections::HashMap<&str, usize> {
+    vars.iter()
+        .enumerate()
+        .map(|(i, v)| (v.as_str(), i))
+        .collect()
 }
 
 fn leaves(vars: &[String], point: &Point) -> Vec<Tensor> {

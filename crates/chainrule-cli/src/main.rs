@@ -7,11 +7,14 @@
 //! binary panic or crash.
 
 mod args;
+mod budget;
 mod cmd;
 mod draw;
 mod engine;
 mod error;
 mod fd;
+#[cfg(test)]
+mod fuzz;
 mod grammar;
 mod json;
 mod outcome;

@@ -1,7 +1,7 @@
 //! Points: `--at x=1,y=2.5,z=-3`. A value is a constant expression of the
 //! expression grammar: `x=pi/2`, `y=2*pi`, `z=sqrt(2)`, `w=1/2`, `v=atan2(1, 2)`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{quote, CliError, CliResult};
 
@@ -20,6 +20,9 @@ pub struct Binding {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Point {
     bindings: Vec<Binding>,
+    /// Name → position in `bindings` (a point of 10⁴ variables is looked
+    /// up by every evaluation: indexed, not searched).
+    index: HashMap<String, usize>,
 }
 
 impl Point {
@@ -34,7 +37,7 @@ impl Point {
                         b.name, b.column
                     )));
                 }
-                point.bindings.push(b);
+                point.push(b);
             }
         }
         Ok(point)
@@ -42,31 +45,29 @@ impl Point {
 
     /// A point from names and values (used by the tour and `check`).
     pub fn from_pairs(pairs: &[(&str, f64)]) -> Point {
-        Point {
-            bindings: pairs
-                .iter()
-                .map(|(n, v)| Binding {
-                    name: n.to_string(),
-                    value: *v,
-                    column: 0,
-                })
-                .collect(),
+        let mut point = Point::default();
+        for (n, v) in pairs {
+            point.set(n, *v);
         }
+        point
+    }
+
+    /// Adds a binding (its name not yet bound).
+    fn push(&mut self, b: Binding) {
+        self.index.insert(b.name.clone(), self.bindings.len());
+        self.bindings.push(b);
     }
 
     /// The value of `name`, if the point gives one.
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.bindings
-            .iter()
-            .find(|b| b.name == name)
-            .map(|b| b.value)
+        self.index.get(name).map(|&i| self.bindings[i].value)
     }
 
     /// Sets (or adds) the value of `name`.
     pub fn set(&mut self, name: &str, value: f64) {
-        match self.bindings.iter_mut().find(|b| b.name == name) {
-            Some(b) => b.value = value,
-            None => self.bindings.push(Binding {
+        match self.index.get(name) {
+            Some(&i) => self.bindings[i].value = value,
+            None => self.push(Binding {
                 name: name.to_string(),
                 value,
                 column: 0,
@@ -101,8 +102,9 @@ impl Point {
                 )));
             }
         }
+        let known: std::collections::HashSet<&str> = variables.iter().map(String::as_str).collect();
         for b in &self.bindings {
-            if !variables.contains(&b.name) {
+            if !known.contains(b.name.as_str()) {
                 let known = if variables.is_empty() {
                     "the expression has no variables".to_string()
                 } else {

@@ -394,6 +394,11 @@ fn error_cases() {
 }
 
 #[test]
+fn strong_zero_cases() {
+    run_file("strong_zeros.toml");
+}
+
+#[test]
 fn help_for_every_command() {
     for sub in [
         "grad", "hessian", "diff", "taylor", "check", "explain", "graph", "matrix", "tour",

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use chainrule::symbolic::{self, Expr, Node, Program};
+use chainrule::symbolic::{self, Expr, Formula, Node, Program};
 use chainrule::Real;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -16,13 +16,34 @@ use crate::errors::err;
 #[pyclass(unsendable, name = "Expr", module = "chainrule._native")]
 #[derive(Clone)]
 pub(crate) struct PyExpr {
-    pub(crate) e: Expr,
+    /// Owned, so that the formula survives collections of the arena.
+    f: Formula,
+}
+
+impl PyExpr {
+    /// Wraps a formula (kept alive across collections).
+    pub(crate) fn of(e: Expr) -> PyExpr {
+        PyExpr { f: Formula::new(e) }
+    }
+
+    /// The formula, valid until the next collection.
+    pub(crate) fn e(&self) -> Expr {
+        self.f.expr()
+    }
+}
+
+/// Frees the formulas no Python object holds any more, once the arena has
+/// doubled (issue 16: a Python session gets its memory back). Called first
+/// thing in the methods that build formulas, where every formula in use is
+/// held by a Python object (so by a `Formula`), none by a plain `Expr`.
+fn collect() {
+    symbolic::collect_if_grown();
 }
 
 /// A number or a formula as a formula (`None` for anything else).
 fn to_expr(obj: &Bound<'_, PyAny>) -> Option<Expr> {
     if let Ok(e) = obj.cast::<PyExpr>() {
-        return Some(e.borrow().e);
+        return Some(e.borrow().e());
     }
     if obj.is_instance_of::<PyInt>() {
         return obj.extract::<i64>().ok().map(Expr::integer);
@@ -42,7 +63,7 @@ fn expr_arg(obj: &Bound<'_, PyAny>) -> PyResult<Expr> {
 
 fn ret(py: Python<'_>, e: Option<Expr>) -> PyResult<Py<PyAny>> {
     match e {
-        Some(e) => Ok(Bound::new(py, PyExpr { e })?.into_any().unbind()),
+        Some(e) => Ok(Bound::new(py, PyExpr::of(e))?.into_any().unbind()),
         None => Ok(py.NotImplemented()),
     }
 }
@@ -64,134 +85,121 @@ fn sympy_text(e: Expr) -> String {
 impl PyExpr {
     /// `exp` elementwise.
     fn _exp(&self) -> PyExpr {
-        PyExpr {
-            e: Real::exp(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::exp(&self.e()))
     }
     /// `log` elementwise.
     fn _log(&self) -> PyExpr {
-        PyExpr {
-            e: Real::ln(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::ln(&self.e()))
     }
     /// `sqrt` elementwise.
     fn _sqrt(&self) -> PyExpr {
-        PyExpr {
-            e: Real::sqrt(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::sqrt(&self.e()))
     }
     /// `sin` elementwise.
     fn _sin(&self) -> PyExpr {
-        PyExpr {
-            e: Real::sin(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::sin(&self.e()))
     }
     /// `cos` elementwise.
     fn _cos(&self) -> PyExpr {
-        PyExpr {
-            e: Real::cos(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::cos(&self.e()))
     }
     /// `tan` elementwise.
     fn _tan(&self) -> PyExpr {
-        PyExpr {
-            e: Real::tan(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::tan(&self.e()))
     }
     /// `asin` elementwise.
     fn _asin(&self) -> PyExpr {
-        PyExpr {
-            e: Real::asin(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::asin(&self.e()))
     }
     /// `acos` elementwise.
     fn _acos(&self) -> PyExpr {
-        PyExpr {
-            e: Real::acos(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::acos(&self.e()))
     }
     /// `atan` elementwise.
     fn _atan(&self) -> PyExpr {
-        PyExpr {
-            e: Real::atan(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::atan(&self.e()))
     }
     /// `sinh` elementwise.
     fn _sinh(&self) -> PyExpr {
-        PyExpr {
-            e: Real::sinh(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::sinh(&self.e()))
     }
     /// `cosh` elementwise.
     fn _cosh(&self) -> PyExpr {
-        PyExpr {
-            e: Real::cosh(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::cosh(&self.e()))
     }
     /// `tanh` elementwise.
     fn _tanh(&self) -> PyExpr {
-        PyExpr {
-            e: Real::tanh(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::tanh(&self.e()))
     }
     /// `asinh` elementwise.
     fn _asinh(&self) -> PyExpr {
-        PyExpr {
-            e: Real::asinh(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::asinh(&self.e()))
     }
     /// `acosh` elementwise.
     fn _acosh(&self) -> PyExpr {
-        PyExpr {
-            e: Real::acosh(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::acosh(&self.e()))
     }
     /// `atanh` elementwise.
     fn _atanh(&self) -> PyExpr {
-        PyExpr {
-            e: Real::atanh(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::atanh(&self.e()))
     }
     /// `erf` elementwise.
     fn _erf(&self) -> PyExpr {
-        PyExpr {
-            e: Real::erf(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::erf(&self.e()))
     }
     /// `abs` elementwise.
     fn _abs(&self) -> PyExpr {
-        PyExpr {
-            e: Real::abs(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::abs(&self.e()))
     }
     /// `sigmoid` elementwise.
     fn _sigmoid(&self) -> PyExpr {
-        PyExpr {
-            e: Real::sigmoid(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::sigmoid(&self.e()))
     }
     /// `relu` elementwise.
     fn _relu(&self) -> PyExpr {
-        PyExpr {
-            e: Real::relu(&self.e),
-        }
+        collect();
+        PyExpr::of(Real::relu(&self.e()))
     }
     fn __repr__(&self) -> String {
-        sympy_text(self.e)
+        collect();
+        sympy_text(self.e())
     }
     fn __str__(&self) -> String {
-        sympy_text(self.e)
+        collect();
+        sympy_text(self.e())
     }
     /// LaTeX (`sympy.latex`).
     fn latex(&self) -> String {
-        self.e.to_latex()
+        collect();
+        self.e().to_latex()
     }
     fn _repr_latex_(&self) -> String {
-        format!("$\\displaystyle {}$", self.e.to_latex())
+        collect();
+        format!("$\\displaystyle {}$", self.e().to_latex())
     }
     fn __hash__(&self) -> u64 {
+        collect();
+        // The text, not the node id: ids move when the arena is collected.
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.e.hash(&mut h);
+        self.e().to_string().hash(&mut h);
         h.finish()
     }
     fn __richcmp__(
@@ -204,8 +212,8 @@ impl PyExpr {
             return Ok(py.NotImplemented());
         };
         let r = match op {
-            CompareOp::Eq => self.e == b,
-            CompareOp::Ne => self.e != b,
+            CompareOp::Eq => self.e() == b,
+            CompareOp::Ne => self.e() != b,
             _ => {
                 return Err(PyTypeError::new_err(
                     "formulas are compared with == and != only",
@@ -218,34 +226,42 @@ impl PyExpr {
             .unbind())
     }
     fn __add__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| self.e + b))
+        collect();
+        ret(py, to_expr(o).map(|b| self.e() + b))
     }
     fn __radd__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| b + self.e))
+        collect();
+        ret(py, to_expr(o).map(|b| b + self.e()))
     }
     fn __sub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| self.e - b))
+        collect();
+        ret(py, to_expr(o).map(|b| self.e() - b))
     }
     fn __rsub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| b - self.e))
+        collect();
+        ret(py, to_expr(o).map(|b| b - self.e()))
     }
     fn __mul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| self.e * b))
+        collect();
+        ret(py, to_expr(o).map(|b| self.e() * b))
     }
     fn __rmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| b * self.e))
+        collect();
+        ret(py, to_expr(o).map(|b| b * self.e()))
     }
     fn __truediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        collect();
         // An integer over an integer stays an exact rational, as in SymPy.
         ret(
             py,
-            to_expr(o).map(|b| self.e * b.pow_expr(&Expr::integer(-1))),
+            to_expr(o).map(|b| self.e() * b.pow_expr(&Expr::integer(-1))),
         )
     }
     fn __rtruediv__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        collect();
         ret(
             py,
-            to_expr(o).map(|b| b * self.e.pow_expr(&Expr::integer(-1))),
+            to_expr(o).map(|b| b * self.e().pow_expr(&Expr::integer(-1))),
         )
     }
     fn __pow__(
@@ -254,7 +270,7 @@ impl PyExpr {
         o: &Bound<'_, PyAny>,
         _m: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| self.e.pow_expr(&b)))
+        ret(py, to_expr(o).map(|b| self.e().pow_expr(&b)))
     }
     fn __rpow__(
         &self,
@@ -262,16 +278,19 @@ impl PyExpr {
         o: &Bound<'_, PyAny>,
         _m: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        ret(py, to_expr(o).map(|b| b.pow_expr(&self.e)))
+        ret(py, to_expr(o).map(|b| b.pow_expr(&self.e())))
     }
     fn __neg__(&self) -> PyExpr {
-        PyExpr { e: -self.e }
+        collect();
+        PyExpr::of(-self.e())
     }
     fn __pos__(&self) -> PyExpr {
+        collect();
         self.clone()
     }
     fn __float__(&self) -> PyResult<f64> {
-        self.e
+        collect();
+        self.e()
             .eval(&HashMap::new())
             .map_err(|_| PyTypeError::new_err("Cannot convert expression to float"))
     }
@@ -279,34 +298,34 @@ impl PyExpr {
     /// The derivative with respect to the symbol `var`, `n` times.
     #[pyo3(signature = (var, n=1))]
     fn _diff(&self, var: PyRef<'_, PyExpr>, n: usize) -> PyResult<PyExpr> {
-        let name = var_name(var.e)?;
-        Ok(PyExpr {
-            e: self.e.diff_n(&name, n),
-        })
+        collect();
+        let name = var_name(var.e())?;
+        Ok(PyExpr::of(self.e().diff_n(&name, n)))
     }
 
     /// The formula with the symbol `var` replaced by `value`.
     fn _subs(&self, var: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<PyExpr> {
+        collect();
         let name = var_name(expr_arg(var)?)?;
-        Ok(PyExpr {
-            e: self.e.subs(&name, &expr_arg(value)?),
-        })
+        Ok(PyExpr::of(self.e().subs(&name, &expr_arg(value)?)))
     }
 
     /// The value at a point given as `{symbol: number}`; unbound symbols are a `ValueError`.
     fn _eval(&self, point: Vec<(PyRef<'_, PyExpr>, f64)>) -> PyResult<f64> {
+        collect();
         let mut env = HashMap::new();
         for (s, v) in point {
-            env.insert(var_name(s.e)?, v);
+            env.insert(var_name(s.e())?, v);
         }
-        self.e.eval(&env).map_err(err)
+        self.e().eval(&env).map_err(err)
     }
 
     /// The derivative: `diff(x)`, `diff(x, 2)`, `diff(x, y)`; no argument
     /// for a formula of one symbol.
     #[pyo3(signature = (*args))]
     fn diff(&self, args: &Bound<'_, PyTuple>) -> PyResult<PyExpr> {
-        let mut e = self.e;
+        collect();
+        let mut e = self.e();
         if args.is_empty() {
             let vars = e.variables();
             if vars.len() != 1 {
@@ -314,9 +333,7 @@ impl PyExpr {
                     "Since there is more than one variable in the expression, the variable(s) of differentiation must be supplied",
                 ));
             }
-            return Ok(PyExpr {
-                e: e.diff(&vars[0]),
-            });
+            return Ok(PyExpr::of(e.diff(&vars[0])));
         }
         let mut last: Option<String> = None;
         for a in args.iter() {
@@ -335,19 +352,20 @@ impl PyExpr {
                 last = Some(name);
             }
         }
-        Ok(PyExpr { e })
+        Ok(PyExpr::of(e))
     }
 
     /// The formula with symbols replaced: `subs(x, 2)`, `subs({x: 2, y: 3})`
     /// or `subs([(x, 2), (y, 3)])`.
     #[pyo3(signature = (*args))]
     fn subs(&self, args: &Bound<'_, PyTuple>) -> PyResult<PyExpr> {
+        collect();
         let pairs = subs_pairs(args)?;
-        let mut e = self.e;
+        let mut e = self.e();
         for (name, v) in pairs {
             e = e.subs(&name, &v);
         }
-        Ok(PyExpr { e })
+        Ok(PyExpr::of(e))
     }
 
     /// The value as a SymPy-style `Float` (15 significant digits printed),
@@ -361,7 +379,7 @@ impl PyExpr {
         subs: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let _ = n;
-        let mut e = self.e;
+        let mut e = self.e();
         if let Some(s) = subs {
             let args = PyTuple::new(py, [s])?;
             for (name, v) in subs_pairs(&args)? {
@@ -369,7 +387,7 @@ impl PyExpr {
             }
         }
         if !e.variables().is_empty() {
-            return Ok(Bound::new(py, PyExpr { e })?.into_any().unbind());
+            return Ok(Bound::new(py, PyExpr::of(e))?.into_any().unbind());
         }
         let v = e.eval(&HashMap::new()).map_err(err)?;
         Ok(py
@@ -382,55 +400,64 @@ impl PyExpr {
     /// `evalf()`.
     #[pyo3(signature = (n=15, subs=None))]
     fn n(&self, py: Python<'_>, n: usize, subs: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        collect();
         self.evalf(py, n, subs)
     }
 
     /// The free symbols (a set).
     #[getter]
     fn free_symbols(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        collect();
         let set = pyo3::types::PySet::empty(py)?;
-        for v in self.e.variables() {
-            set.add(Bound::new(py, PyExpr { e: Expr::var(&v) })?)?;
+        for v in self.e().variables() {
+            set.add(Bound::new(py, PyExpr::of(Expr::var(&v)))?)?;
         }
         Ok(set.into_any().unbind())
     }
 
     /// The canonical form is already simplified: `self`.
     fn simplify(&self) -> PyExpr {
+        collect();
         self.clone()
     }
 
     /// `self` (sums and products are kept expanded by the canonical form where it applies).
     fn expand(&self) -> PyExpr {
+        collect();
         self.clone()
     }
 
     /// The names of the free symbols, sorted.
     fn _variables(&self) -> Vec<String> {
-        self.e.variables()
+        collect();
+        self.e().variables()
     }
 
     /// Whether this is a number (no symbols).
     #[getter]
     fn is_number(&self) -> bool {
-        self.e.variables().is_empty()
+        collect();
+        self.e().variables().is_empty()
     }
 
     /// Whether this is a symbol.
     #[getter(is_Symbol)]
     fn is_symbol(&self) -> bool {
-        matches!(self.e.node(), Node::Sym(_))
+        collect();
+        matches!(self.e().node(), Node::Sym(_))
     }
 
     /// The symbol's name.
     #[getter]
     fn name(&self) -> PyResult<String> {
-        var_name(self.e)
+        collect();
+        var_name(self.e())
     }
 
     /// The number of operations (SymPy's `count_ops`).
     fn count_ops(&self) -> usize {
-        self.e.op_count()
+        collect();
+        self.e().op_count()
     }
 }
 
@@ -466,48 +493,45 @@ fn subs_pairs(args: &Bound<'_, PyTuple>) -> PyResult<Vec<(String, Expr)>> {
 /// `sympy.Symbol(name)`.
 #[pyfunction]
 fn symbol(name: &str) -> PyResult<PyExpr> {
+    collect();
     if !symbolic::is_name(name) {
         return Err(PyValueError::new_err(format!(
             "{name:?} is not a valid symbol name"
         )));
     }
-    Ok(PyExpr { e: Expr::var(name) })
+    Ok(PyExpr::of(Expr::var(name)))
 }
 
 /// `sympy.sympify(text)`: the formula in chainrule's grammar (`**` accepted).
 #[pyfunction]
 fn parse(text: &str) -> PyResult<PyExpr> {
-    Ok(PyExpr {
-        e: symbolic::parse(&text.replace("**", "^")).map_err(err)?,
-    })
+    collect();
+    Ok(PyExpr::of(
+        symbolic::parse(&text.replace("**", "^")).map_err(err)?,
+    ))
 }
 
 /// An exact rational p/q.
 #[pyfunction]
 fn rational(p: i64, q: i64) -> PyExpr {
-    PyExpr {
-        e: Expr::rational(p, q),
-    }
+    collect();
+    PyExpr::of(Expr::rational(p, q))
 }
 
 /// A float constant (an integral value becomes an integer).
 #[pyfunction]
 fn number(x: f64) -> PyExpr {
-    PyExpr {
-        e: Expr::constant(x),
-    }
+    collect();
+    PyExpr::of(Expr::constant(x))
 }
 
 /// π (`pi`) or e (`E`).
 #[pyfunction]
 fn constant(name: &str) -> PyResult<PyExpr> {
+    collect();
     match name {
-        "pi" => Ok(PyExpr {
-            e: Expr::named_constant(symbolic::Constant::Pi),
-        }),
-        "E" => Ok(PyExpr {
-            e: Expr::named_constant(symbolic::Constant::E),
-        }),
+        "pi" => Ok(PyExpr::of(Expr::named_constant(symbolic::Constant::Pi))),
+        "E" => Ok(PyExpr::of(Expr::named_constant(symbolic::Constant::E))),
         _ => Err(PyValueError::new_err(format!("no constant {name}"))),
     }
 }
@@ -538,11 +562,12 @@ impl PyProgram {
 /// Compiles `exprs` over the symbols `vars` into one program.
 #[pyfunction]
 fn compile(exprs: Vec<PyRef<'_, PyExpr>>, vars: Vec<PyRef<'_, PyExpr>>) -> PyResult<PyProgram> {
+    collect();
     let names = vars
         .iter()
-        .map(|v| var_name(v.e))
+        .map(|v| var_name(v.e()))
         .collect::<PyResult<Vec<_>>>()?;
-    let es: Vec<Expr> = exprs.iter().map(|e| e.e).collect();
+    let es: Vec<Expr> = exprs.iter().map(|e| e.e()).collect();
     let program = symbolic::compile(&es, &names).map_err(err)?;
     let n = program.n_outputs();
     Ok(PyProgram {
@@ -559,8 +584,9 @@ fn taylor_derivatives(
     x: f64,
     k: usize,
 ) -> PyResult<Vec<f64>> {
-    let name = var_name(var.e)?;
-    let f = e.e;
+    collect();
+    let name = var_name(var.e())?;
+    let f = e.e();
     let failure = std::cell::RefCell::new(None);
     let ds = chainrule::forward::derivatives_at(
         |t| match f.eval_with(|n| (n == name).then(|| t.clone())) {

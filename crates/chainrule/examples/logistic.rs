@@ -12,7 +12,7 @@ use chainrule::{tensor, Result};
 fn main() -> Result<()> {
     // nn.Linear(2, 1) holding the seed's w and b; its output has shape [1],
     // squeezed to the seed's scalar.
-    let linear = Linear::from_tensors(tensor!([[0.5, -1.0]]), Some(tensor!([2.0])))?;
+    let linear = Linear::from_tensors(tensor![[0.5, -1.0]], Some(tensor![2.0]))?;
 
     // Example 4: Linear Regression, y = w·x + b, dy/dx = w
     let x = tensor![2.0, 3.0].requires_grad();

@@ -34,6 +34,22 @@ pub enum Error {
         /// Where: the offending token (1-based columns, see [`Error::column`]).
         span: Span,
     },
+    /// A symbolic computation that outgrew its budget of formula nodes
+    /// (see [`Expr::try_diff_n`](crate::symbolic::Expr::try_diff_n)).
+    #[error("the formula grew past the budget of {limit} new nodes")]
+    FormulaTooLarge {
+        /// The budget: how many nodes the computation could add.
+        limit: usize,
+    },
+    /// A formula handle ([`Expr`](crate::symbolic::Expr)) used after its
+    /// arena was collected ([`collect`](crate::symbolic::collect)) or
+    /// replaced ([`with_fresh_arena`](crate::symbolic::with_fresh_arena)):
+    /// refused rather than read as whatever formula now has its id.
+    #[error(
+        "this formula belongs to a formula arena that is gone (collected or replaced); keep \
+         formulas that must outlive a collection as symbolic::Formula"
+    )]
+    StaleFormula,
     /// A formula needs the value of a variable that none was given for.
     #[error("no value for variable '{name}'")]
     UnboundVariable {
@@ -62,6 +78,21 @@ pub enum Error {
         op: &'static str,
         /// The shape asked for (its last entries may be saturated).
         shape: Vec<usize>,
+    },
+    /// A tensor of more elements than the library makes
+    /// ([`MAX_NUMEL`](crate::tensor::MAX_NUMEL)), or an allocation of one
+    /// that failed: an error rather than an abort.
+    #[error(
+        "{op}: {numel} elements is more than the limit of {limit} elements \
+         (or more than memory can hold)"
+    )]
+    TooManyElements {
+        /// The operation, as in `arange`.
+        op: &'static str,
+        /// The number of elements asked for (saturated at `usize::MAX`).
+        numel: usize,
+        /// The limit ([`MAX_NUMEL`](crate::tensor::MAX_NUMEL)).
+        limit: usize,
     },
     /// A tensor of a rank (number of axes) the operation does not take.
     #[error("{op}: expected {expected}, got shape {shape:?}")]
@@ -236,6 +267,21 @@ pub enum Error {
         op: &'static str,
         /// The input's position in the list of inputs.
         index: usize,
+    },
+    /// A backward pass that would store a gradient on a parameter's value
+    /// that was replaced after the graph was built from it
+    /// ([`Parameter::set`](crate::nn::Parameter::set) or an optimiser step
+    /// between forward and backward): PyTorch's "modified by an inplace
+    /// operation". The gradient would otherwise be lost silently.
+    #[error(
+        "one of the variables needed for gradient computation has been modified by an \
+         inplace operation: a Parameter of shape {shape:?} was replaced (Parameter::set or \
+         optimizer.step()) after the graph was built from it; build the graph again from \
+         Parameter::value() (call step() after backward())"
+    )]
+    ModifiedParameter {
+        /// The parameter's shape.
+        shape: Vec<usize>,
     },
     /// `requires_grad_(false)` on a tensor that is not a leaf.
     #[error("you can only change requires_grad flags of leaf variables")]

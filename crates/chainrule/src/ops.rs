@@ -78,9 +78,9 @@ macro_rules! for_each_unary_op {
         /// tanh x
         fn   Tanh          { tanh,     "tanh",           "TanhBackward0",      r"\tanh",                    Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| x.tanh() }
         /// arsinh x
-        fn   Asinh         { asinh,    "asinh",          "AsinhBackward0",     r"\operatorname{asinh}",     Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| x.asinh() }
+        fn   Asinh         { asinh,    "asinh",          "AsinhBackward0",     r"\operatorname{asinh}",     Odd,      [0 => 0],  smooth, Domain::WHOLE,             |x| asinh(x) }
         /// arcosh x
-        fn   Acosh         { acosh,    "acosh",          "AcoshBackward0",     r"\operatorname{acosh}",     Neither,  [1 => 0],  smooth, Domain::new(1.3, 3.0),     |x| x.acosh() }
+        fn   Acosh         { acosh,    "acosh",          "AcoshBackward0",     r"\operatorname{acosh}",     Neither,  [1 => 0],  smooth, Domain::new(1.3, 3.0),     |x| acosh(x) }
         /// artanh x
         fn   Atanh         { atanh,    "atanh",          "AtanhBackward0",     r"\operatorname{atanh}",     Odd,      [0 => 0],  smooth, Domain::new(-0.8, 0.8),    |x| x.atanh() }
         /// The logistic function 1 / (1 + e⁻ˣ).
@@ -512,6 +512,31 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// Above this, asinh and acosh are ln 2 + ln|x| to the last bit (the
+/// dropped term is 1/(4x²) < 2⁻¹⁰⁰), where std's forms overflow (x² or
+/// 2x past 1.8e308).
+const LOG_FORM: f64 = 1e150;
+
+/// arsinh x, finite for every finite x (std's is inf from 9e307).
+#[inline]
+pub fn asinh(x: f64) -> f64 {
+    if x.abs() > LOG_FORM {
+        (x.abs().ln() + std::f64::consts::LN_2).copysign(x)
+    } else {
+        x.asinh()
+    }
+}
+
+/// arcosh x, finite for every finite x ≥ 1 (std's is inf from 9e307).
+#[inline]
+pub fn acosh(x: f64) -> f64 {
+    if x > LOG_FORM {
+        x.ln() + std::f64::consts::LN_2
+    } else {
+        x.acosh()
+    }
+}
+
 /// ln(1 + eˣ) as max(x, 0) + ln(1 + e^−|x|): exact for large |x|, no overflow.
 #[inline]
 pub fn softplus(x: f64) -> f64 {
@@ -743,6 +768,13 @@ mod tests {
         assert_eq!(BinaryOp::Max.eval(1.0, 1.0), 1.0);
         assert!(BinaryOp::Max.eval(f64::NAN, 1.0).is_nan());
         assert_eq!(UnaryOp::Ln.eval(0.0), f64::NEG_INFINITY);
+        // asinh(1e308) = ln(2e308) = 709.889355822726 (not inf); acosh alike.
+        let big = 1e308f64.ln() + 2f64.ln();
+        assert_eq!(UnaryOp::Asinh.eval(1e308), big);
+        assert_eq!(UnaryOp::Asinh.eval(-1e308), -big);
+        assert_eq!(UnaryOp::Acosh.eval(1e308), big);
+        assert!((big - 709.889_355_822_726).abs() < 1e-12);
+        assert_eq!(UnaryOp::Asinh.eval(1e150), 1e150f64.asinh());
         // erf(1) from Abramowitz & Stegun table 7.1.
         assert!((UnaryOp::Erf.eval(1.0) - 0.842_700_792_949_714_9).abs() < 1e-15);
     }

@@ -104,6 +104,66 @@ pub trait Real:
     fn powf(&self, p: f64) -> Self {
         self.binary(BinaryOp::Pow, &Self::from_f64(p))
     }
+
+    /// The chain rule's product with *strong zeros*: an exact zero factor
+    /// gives exactly 0 whatever the other factor (∞ and NaN included), as
+    /// ChainRules.jl's `ZeroTangent` does. Engines multiply a cotangent or
+    /// a tangent by a partial derivative with it, and rules use it where a
+    /// partial is a product with a structurally zero factor (`0·ln 0` in
+    /// `∂/∂y 0ʸ`). A deliberate difference from PyTorch, which gives NaN
+    /// there (see docs/DESIGN-notes.md, "Strong zeros").
+    ///
+    /// The default is the plain product (a symbolic formula folds `0·x`
+    /// itself); `f64` and the engines' number types override it.
+    ///
+    /// ```
+    /// use chainrule::Real;
+    /// assert_eq!(0.0.strong_mul(&f64::INFINITY), 0.0);
+    /// assert_eq!(f64::NAN.strong_mul(&0.0), 0.0);
+    /// assert_eq!(2.0.strong_mul(&3.0), 6.0);
+    /// ```
+    fn strong_mul(&self, rhs: &Self) -> Self {
+        self.clone() * rhs.clone()
+    }
+
+    /// `self / d` read as `self · d⁻¹` with strong zeros: an infinite `d`
+    /// makes the factor `d⁻¹` exactly 0, so the quotient is 0 whatever
+    /// `self` is (`sinh x / cosh³x` at 1000 is 0, not ∞/∞). Formula
+    /// evaluation divides with it. The default is the plain quotient.
+    ///
+    /// ```
+    /// use chainrule::Real;
+    /// assert_eq!(f64::INFINITY.strong_div(&f64::INFINITY), 0.0);
+    /// assert_eq!(1.0.strong_div(&4.0), 0.25);
+    /// ```
+    fn strong_div(&self, d: &Self) -> Self {
+        self.clone() / d.clone()
+    }
+
+    /// The plain number this is, if it is one (`f64` answers; dual
+    /// numbers, series and formulas do not). Engines read it to take an
+    /// exact path for a known constant (a Taylor series of `pow(x, 2.0)`
+    /// by repeated squaring, exact at 0).
+    ///
+    /// ```
+    /// use chainrule::Real;
+    /// assert_eq!(2.5.as_f64(), Some(2.5));
+    /// ```
+    fn as_f64(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// `a·b` with strong zeros (see [`Real::strong_mul`]): 0 when either is an
+/// exact zero. Written so that a loop over it compiles without branches.
+#[inline(always)]
+pub fn strong_mul(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if a == 0.0 || b == 0.0 {
+        0.0
+    } else {
+        p
+    }
 }
 
 impl Real for f64 {
@@ -118,6 +178,22 @@ impl Real for f64 {
     #[inline]
     fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
         op.eval(*self, *rhs)
+    }
+    #[inline(always)]
+    fn strong_mul(&self, rhs: &Self) -> Self {
+        strong_mul(*self, *rhs)
+    }
+    #[inline]
+    fn as_f64(&self) -> Option<f64> {
+        Some(*self)
+    }
+    #[inline]
+    fn strong_div(&self, d: &Self) -> Self {
+        if d.is_infinite() {
+            0.0
+        } else {
+            self / d
+        }
     }
 }
 

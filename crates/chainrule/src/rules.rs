@@ -56,7 +56,11 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
         Sign | Step => T::from_f64(0.0),
         Powi(0) => T::from_f64(0.0),
         Powi(1) => one(),
-        Powi(n) => x.powi(n - 1) * f64::from(n),
+        Powi(n) => match n.checked_sub(1) {
+            Some(m) => x.powi(m) * f64::from(n),
+            // n = i32::MIN: xⁿ⁻¹ as xⁿ/x, without overflowing n − 1.
+            None => x.powi(n) * x.recip() * f64::from(n),
+        },
         Log1p => (x.clone() + 1.0).recip(),
         Expm1 => x.exp(),
         Erfc => (-x.square()).exp() * (-2.0 / PI.sqrt()),
@@ -80,8 +84,18 @@ pub fn d_binary<T: Real>(op: BinaryOp, x: &T, y: &T, out: &T) -> (T, T) {
         Add => (one(), one()),
         Sub => (one(), T::from_f64(-1.0)),
         Mul => (y.clone(), x.clone()),
-        Div => (y.recip(), -(out.clone() / y.clone())),
-        Pow => (y.clone() * x.pow(&(y.clone() - 1.0)), out.clone() * x.ln()),
+        Div => {
+            // Both partials share 1/y, so that their derivatives cancel
+            // exactly where they must (the Hessian of x/x is 0, not an ulp
+            // of 1/x²).
+            let r = y.recip();
+            (r.clone(), -(out.clone() * r))
+        }
+        // Strong zeros: ∂/∂x x⁰ = 0·x⁻¹ and ∂/∂y 0ʸ = 0·ln 0 are 0.
+        Pow => (
+            y.strong_mul(&x.pow(&(y.clone() - 1.0))),
+            out.strong_mul(&x.ln()),
+        ),
         Atan2 => {
             // out = atan2(x, y): the angle of the point (y, x).
             let r2 = x.square() + y.square();
@@ -225,6 +239,27 @@ mod tests {
         let s = d_unary(UnaryOp::Sigmoid, &40.0, &crate::ops::sigmoid(40.0));
         let exact = (-40f64).exp() / (1.0 + (-40f64).exp()).powi(2);
         assert!((s - exact).abs() < 1e-14 * exact);
+    }
+
+    #[test]
+    fn strong_zeros_and_extreme_arguments() {
+        // ∂/∂y x^y at (0, 2) is 0 (0·ln 0), ∂/∂x x^0 at 0 is 0 (0·0⁻¹).
+        assert_eq!(d_binary(BinaryOp::Pow, &0.0, &2.0, &0.0), (0.0, 0.0));
+        assert_eq!(d_binary(BinaryOp::Pow, &0.0, &0.0, &1.0).0, 0.0);
+        // n = i32::MIN: n·x^(n−1) underflows to 0 at 2 (no overflow of n − 1),
+        // and is exact at 1.
+        let n = i32::MIN;
+        assert_eq!(d_unary(UnaryOp::Powi(n), &2.0, &0.0), 0.0);
+        assert_eq!(d_unary(UnaryOp::Powi(n), &1.0, &1.0), f64::from(n));
+        assert_eq!(d_unary(UnaryOp::Powi(n), &-1.0, &1.0), -f64::from(n));
+        // tanh' stays finite (0) where cosh overflows; its derivative too:
+        // −2·cosh⁻³·sinh with cosh⁻³ = 0 is 0 by strong zeros.
+        assert_eq!(d_unary(UnaryOp::Tanh, &1000.0, &1.0), 0.0);
+        let d2 = crate::forward::derivative_at(|x| d_unary(UnaryOp::Tanh, &x, &x.tanh()), 1000.0);
+        assert_eq!(d2, 0.0);
+        // tanh'(0.5) = 1 − tanh²(0.5).
+        let t = 0.5f64.tanh();
+        assert!((d_unary(UnaryOp::Tanh, &0.5, &t) - (1.0 - t * t)).abs() < 1e-15);
     }
 
     #[test]

@@ -74,9 +74,9 @@ fn flags_names_and_detach() {
     assert_eq!((&x + &x).grad_fn(), Some("AddBackward0"));
     assert_eq!(x.sum().grad_fn(), Some("SumBackward0"));
     assert_eq!(
-        tensor!([[1.0]])
+        tensor![[1.0]]
             .requires_grad()
-            .matmul(&tensor!([[2.0]]))
+            .matmul(&tensor![[2.0]])
             .grad_fn(),
         Some("MmBackward0")
     );
@@ -120,7 +120,7 @@ fn no_grad_guard_and_scope() {
 #[test]
 fn grad_leaves_dot_grad_alone_and_zero_fills_unused_inputs() {
     let x = tensor![1.0, 2.0].requires_grad();
-    let unused = tensor!([[5.0, 6.0]]).requires_grad();
+    let unused = tensor![[5.0, 6.0]].requires_grad();
     let y = (&x * &x).sum();
     let g = autograd::grad(
         &[y],

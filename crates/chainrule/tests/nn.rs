@@ -127,9 +127,9 @@ fn gradients_through_a_network_pass_gradcheck() {
 fn backward_fills_parameter_gradients_and_the_optimiser_updates_the_model() {
     // One parameter w = (1, 2) (no bias), x = (3, 4), target 0: loss (3 + 8)²,
     // ∂/∂w = 2·11·(3, 4) = (66, 88).
-    let layer = Linear::from_tensors(tensor!([[1.0, 2.0]]), None).unwrap();
-    let x = tensor!([[3.0, 4.0]]);
-    let loss = mse(&layer.forward(&x).unwrap(), &tensor!([[0.0]])).unwrap();
+    let layer = Linear::from_tensors(tensor![[1.0, 2.0]], None).unwrap();
+    let x = tensor![[3.0, 4.0]];
+    let loss = mse(&layer.forward(&x).unwrap(), &tensor![[0.0]]).unwrap();
     loss.backward().unwrap();
     assert_eq!(layer.weight().grad().unwrap().to_vec(), vec![66.0, 88.0]);
     let mut opt = Sgd::new(
@@ -148,14 +148,14 @@ fn backward_fills_parameter_gradients_and_the_optimiser_updates_the_model() {
     assert!(layer.weight().grad().is_none());
     // Parameter::set checks the shape.
     assert!(layer.weight().set(&tensor![1.0]).is_err());
-    layer.weight().set(&tensor!([[0.0, 0.0]])).unwrap();
+    layer.weight().set(&tensor![[0.0, 0.0]]).unwrap();
     assert_eq!(layer.forward(&x).unwrap().to_vec(), vec![0.0]);
 }
 
 #[test]
 fn seed003_logistic_regression_with_nn() {
     // w = (0.5, −1), b = 2, x = (2, 3): z = 0, σ'(0) = 1/4, dy/dx = w/4.
-    let linear = Linear::from_tensors(tensor!([[0.5, -1.0]]), Some(tensor!([2.0]))).unwrap();
+    let linear = Linear::from_tensors(tensor![[0.5, -1.0]], Some(tensor![2.0])).unwrap();
     let x = tensor![2.0, 3.0].requires_grad();
     let y = Sigmoid
         .forward(&linear.forward(&x).unwrap().squeeze(None))

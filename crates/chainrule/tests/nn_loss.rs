@@ -30,15 +30,15 @@ fn cross_entropy_matches_the_definition() {
 #[test]
 fn cross_entropy_is_finite_for_logits_of_a_thousand() {
     // logsumexp(1000, 0, −1000) = 1000 + log(1 + e⁻¹⁰⁰⁰ + e⁻²⁰⁰⁰) = 1000 in f64.
-    let logits = tensor!([[1000.0, 0.0, -1000.0]]).requires_grad();
+    let logits = tensor![[1000.0, 0.0, -1000.0]].requires_grad();
     let l = cross_entropy(&logits, &[1]).unwrap();
     assert_eq!(l.item(), 1000.0);
     l.backward().unwrap();
     // ∂/∂logits = softmax − one_hot = (1, −1, 0) to within e⁻¹⁰⁰⁰.
     assert_eq!(logits.grad().unwrap().to_vec(), vec![1.0, -1.0, 0.0]);
-    let right = cross_entropy(&tensor!([[1000.0, 1000.0]]), &[0]).unwrap();
+    let right = cross_entropy(&tensor![[1000.0, 1000.0]], &[0]).unwrap();
     assert_close(right.item(), 2f64.ln(), 1e-15);
-    let sure = cross_entropy(&tensor!([[1000.0, -1000.0]]), &[0]).unwrap();
+    let sure = cross_entropy(&tensor![[1000.0, -1000.0]], &[0]).unwrap();
     assert_eq!(sure.item(), 0.0);
 }
 
@@ -143,5 +143,5 @@ fn bad_shapes_and_targets_are_errors() {
     assert!(cross_entropy(&Tensor::zeros(&[0, 2]), &[]).is_err());
     assert!(nll(&Tensor::scalar(1.0), &[0]).is_err());
     assert!(mse(&tensor![1.0, 2.0], &tensor![1.0]).is_err());
-    assert!(binary_cross_entropy_with_logits(&tensor![1.0, 2.0], &tensor!([[1.0, 2.0]])).is_err());
+    assert!(binary_cross_entropy_with_logits(&tensor![1.0, 2.0], &tensor![[1.0, 2.0]]).is_err());
 }

@@ -7,8 +7,8 @@ use chainrule::{tensor, Real, Tensor};
 /// The tiny model of these tests: y = w·x + b with w = (0.5, −1), b = 0.25,
 /// one sample x = (1, 2) with target 1, loss (y − 1)².
 fn tiny() -> (Linear, Tensor, Tensor) {
-    let model = Linear::from_tensors(tensor!([[0.5, -1.0]]), Some(tensor!([0.25]))).unwrap();
-    (model, tensor!([[1.0, 2.0]]), tensor!([[1.0]]))
+    let model = Linear::from_tensors(tensor![[0.5, -1.0]], Some(tensor![0.25])).unwrap();
+    (model, tensor![[1.0, 2.0]], tensor![[1.0]])
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
@@ -234,4 +234,87 @@ fn bad_configurations_and_gradients_are_errors() {
     assert_eq!(opt.learning_rate(), 1e-3);
     opt.set_learning_rate(0.5);
     assert_eq!(opt.learning_rate(), 0.5);
+}
+
+/// Issue 16: replacing a parameter between forward and backward is refused
+/// (PyTorch's "modified by an inplace operation"), not silently lost.
+#[test]
+fn set_between_forward_and_backward_is_an_error() {
+    use chainrule::Error;
+    let p = Parameter::new(tensor![1.0, 2.0]);
+    let loss = (p.value() * 3.0).sum();
+    p.set(&tensor![5.0, 6.0]).unwrap();
+    let e = loss.backward().unwrap_err();
+    assert_eq!(e, Error::ModifiedParameter { shape: vec![2] });
+    assert!(e.to_string().contains("modified by an inplace operation"));
+    assert!(p.grad().is_none());
+    // A graph built after the replacement is fine.
+    let loss = (p.value() * 3.0).sum();
+    loss.backward().unwrap();
+    assert_eq!(p.grad().unwrap().to_vec(), vec![3.0, 3.0]);
+    assert_eq!(p.version(), 1);
+}
+
+#[test]
+fn step_between_forward_and_backward_is_an_error() {
+    use chainrule::Error;
+    let (model, x, y) = tiny();
+    let mut opt = Sgd::new(
+        model.parameters(),
+        SgdConfig {
+            lr: 0.1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // A first ordinary iteration leaves a gradient on every parameter.
+    opt.step_with(|| mse(&model.forward(&x)?, &y)).unwrap();
+    let before: Vec<u64> = model.parameters().iter().map(Parameter::version).collect();
+    assert_eq!(before, vec![1, 1]);
+    // Then the misuse: forward, step, backward.
+    opt.zero_grad();
+    let loss = mse(&model.forward(&x).unwrap(), &y).unwrap();
+    opt.step().unwrap(); // no gradients: nothing moves, nothing replaced
+    loss.backward().unwrap();
+    let loss = mse(&model.forward(&x).unwrap(), &y).unwrap();
+    opt.step().unwrap(); // replaces both parameters
+    assert!(matches!(
+        loss.backward(),
+        Err(Error::ModifiedParameter { .. })
+    ));
+    // functional gradients with explicit inputs are unaffected.
+    let w = model.parameters()[0].value();
+    let l = (&w * &w).sum();
+    chainrule::autograd::grad(&[l], &[w], None, Default::default()).unwrap();
+}
+
+#[test]
+fn adam_keeps_f32_parameters_f32() {
+    use chainrule::DType;
+    for cfg in [
+        AdamConfig::default(),
+        AdamConfig {
+            weight_decay: 0.1,
+            ..Default::default()
+        },
+    ] {
+        let w = Parameter::new(tensor![1.0, -2.0].float());
+        let mut opt = Adam::new(vec![w.clone()], cfg).unwrap();
+        for _ in 0..3 {
+            opt.step_with(|| Ok(w.value().square().sum())).unwrap();
+            assert_eq!(w.value().dtype(), DType::F32);
+        }
+    }
+    let w = Parameter::new(tensor![1.0, -2.0].float());
+    let mut opt = Sgd::new(
+        vec![w.clone()],
+        SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    opt.step_with(|| Ok(w.value().square().sum())).unwrap();
+    assert_eq!(w.value().dtype(), DType::F32);
 }

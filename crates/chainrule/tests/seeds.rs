@@ -117,7 +117,7 @@ fn seed001_example1_and_seed002_problem1_display() {
 fn seed001_example2_and_seed002_problem2() {
     let f = |x: &Tensor| (x - 2.0).powi(2);
     let df = |x: &Tensor| 2.0 * (x - 2.0);
-    let x = tensor!([1.0]).requires_grad();
+    let x = tensor![1.0].requires_grad();
     f(&x).backward().unwrap();
     assert_eq!(x.grad().unwrap().to_string(), "tensor([-2.])");
     assert_eq!(df(&x).to_string(), "tensor([-2.], grad_fn=<MulBackward0>)");
@@ -125,7 +125,7 @@ fn seed001_example2_and_seed002_problem2() {
 
 #[test]
 fn seed001_example3_and_seed002_problem3() {
-    let x = tensor!([2.0]);
+    let x = tensor![2.0];
     x.requires_grad_(true).unwrap();
     let y = x.powi(2) + 5.0;
     assert_eq!(y.to_string(), "tensor([9.], grad_fn=<AddBackward0>)");
@@ -199,7 +199,7 @@ fn seed001_question3_sigmoid_at_6() {
 
 #[test]
 fn seed001_question4_tiny_gradient_display() {
-    let x = tensor!([5.0]).requires_grad();
+    let x = tensor![5.0].requires_grad();
     let f = (-x.powi(2) - 2.0 * &x - x.sin()).exp();
     f.backward().unwrap();
     let g = x.grad().unwrap();
@@ -212,9 +212,9 @@ fn seed001_question4_tiny_gradient_display() {
 
 #[test]
 fn seed001_question6_tanh_log_quotient() {
-    let x = tensor!([1.0]).requires_grad();
-    let y = tensor!([2.0]).requires_grad();
-    let z = tensor!([3.0]).requires_grad();
+    let x = tensor![1.0].requires_grad();
+    let y = tensor![2.0].requires_grad();
+    let z = tensor![3.0].requires_grad();
     let f = (1.0 + &z * ((2.0 * &x) / y.sin())).ln().tanh();
     f.backward().unwrap();
     // Closed form (the seed's hand-written chain rule).

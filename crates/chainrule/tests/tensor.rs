@@ -6,7 +6,7 @@ use chainrule::{tensor, Error, Real, Tensor};
 
 #[test]
 fn literals_and_constructors() {
-    let s = tensor!(3.5);
+    let s = Tensor::scalar(3.5);
     assert_eq!((s.ndim(), s.numel(), s.item()), (0, 1, 3.5));
     let v = tensor![1.0, 2.0, 3.0];
     assert_eq!(v.shape(), &[3]);
@@ -203,8 +203,8 @@ fn softmax_family_against_closed_forms() {
 
 #[test]
 fn display_follows_pytorch() {
-    assert_eq!(tensor!(14.0).to_string(), "tensor(14.)");
-    assert_eq!(tensor!(-0.5).to_string(), "tensor(-0.5000)");
+    assert_eq!(Tensor::scalar(14.0).to_string(), "tensor(14.)");
+    assert_eq!(Tensor::scalar(-0.5).to_string(), "tensor(-0.5000)");
     assert_eq!(
         tensor![[1.5, -2.25], [10.0, 0.0]].to_string(),
         "tensor([[ 1.5000, -2.2500],\n        [10.0000,  0.0000]])"
@@ -241,4 +241,52 @@ fn the_try_form_of_a_mismatch_is_an_error_naming_op_and_shapes() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("matmul"), "{e}");
+}
+
+/// Issue 16: sizes that overflow or exceed memory are errors, not panics or
+/// aborts; literals have the rank of their nesting.
+#[test]
+fn huge_shapes_and_ranges_are_errors() {
+    use chainrule::tensor::MAX_NUMEL;
+    let e = Tensor::zeros(&[4])
+        .try_reshape(&[(1 << 62) + 1, 4])
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::ShapeOverflow { op: "reshape", .. }),
+        "{e}"
+    );
+    let e = Tensor::zeros(&[4])
+        .try_expand(&[(1 << 62) + 1, 4])
+        .unwrap_err();
+    assert!(matches!(e, Error::ShapeOverflow { .. }), "{e}");
+    for end in [1e30, 1e15] {
+        let e = Tensor::arange(0.0, end, 1.0).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::TooManyElements {
+                    op: "arange",
+                    limit: MAX_NUMEL,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+    assert!(Tensor::from_vec(vec![], &[0, usize::MAX, 2]).is_err());
+    assert!(Tensor::one_hot(&[0, 0], usize::MAX).is_err());
+    assert_eq!(
+        Tensor::arange(0.0, 5.0, 2.0).unwrap().to_vec(),
+        vec![0.0, 2.0, 4.0]
+    );
+}
+
+#[test]
+fn literal_nesting_depth_is_the_rank() {
+    assert_eq!(tensor![1.0].shape(), &[1]);
+    assert_eq!(tensor![[1.0, 2.0]].shape(), &[1, 2]);
+    assert_eq!(tensor![[1.0], [2.0]].shape(), &[2, 1]);
+    assert_eq!(tensor![[[1.0, 2.0]]].shape(), &[1, 1, 2]);
+    assert_eq!(tensor![].shape(), &[0]);
+    assert_eq!(Tensor::scalar(1.0).ndim(), 0);
 }

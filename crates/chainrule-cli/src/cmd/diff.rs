@@ -83,12 +83,39 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
         Some(p)
     };
     let derivative = match list.as_slice() {
-        [one] => parsed.expr().diff_n(one, order as usize),
-        many => many.iter().fold(parsed.expr(), |d, v| d.diff(v)),
+        [one] => parsed.expr().try_diff_n(one, order as usize, a.max_nodes),
+        many => many
+            .iter()
+            .try_fold(parsed.expr(), |d, v| d.try_diff_n(v, 1, a.max_nodes)),
+    }
+    .map_err(|_| crate::budget::formula_too_large(order, a.max_nodes))?;
+    // A derivative whose tree is larger than the budget (its DAG is not:
+    // shared subformulas) is printed in `where` form, linear in the DAG;
+    // the tree forms (JSON's "derivative", LaTeX) would be too large.
+    let tree = crate::budget::tree_size(derivative, a.max_nodes);
+    let as_tree = tree <= a.max_nodes;
+    if !as_tree && (a.json || a.latex) {
+        return Err(CliError::new(format!(
+            "diff: derivative {} has more than {} nodes as one tree (the formula-size budget); \
+             raise it with --max-nodes N, or print it in shared form with --bindings (without --json/--latex)",
+            order, a.max_nodes
+        )));
+    }
+    let text = if as_tree {
+        derivative.to_string()
+    } else {
+        String::new()
     };
-    let text = derivative.to_string();
-    let latex = derivative.to_latex();
-    let bound = derivative.to_text_with_bindings();
+    let latex = if as_tree && (a.json || a.latex) {
+        derivative.to_latex()
+    } else {
+        String::new()
+    };
+    let bound = if a.json || a.bindings || !as_tree {
+        derivative.to_text_with_bindings()
+    } else {
+        String::new()
+    };
     let value = match &point {
         Some(p) => Some(derivative.eval_with::<f64>(|n| p.get(n))?),
         None => None,
@@ -110,11 +137,17 @@ pub fn run(a: &DiffArgs) -> CliResult<Outcome> {
     let mut s = String::new();
     let shown = if a.latex {
         &latex
-    } else if a.bindings {
+    } else if a.bindings || !as_tree {
         &bound
     } else {
         &text
     };
+    if !as_tree {
+        s.push_str(&format!(
+            "(more than {} nodes as one tree: shared subformulas are printed once, as `where` bindings)\n",
+            a.max_nodes
+        ));
+    }
     if a.latex {
         s.push_str(&format!("{shown}\n"));
     } else {

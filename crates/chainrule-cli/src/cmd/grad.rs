@@ -57,9 +57,16 @@ pub fn run(args: &GradArgs) -> CliResult<Outcome> {
         }
     };
     let parameters: Vec<String> = all.iter().filter(|v| !vars.contains(v)).cloned().collect();
+    crate::budget::check_work(
+        "grad (the finite-difference check and the formulas)",
+        parsed.syntax.nodes.len(),
+        vars.len(),
+        args.budget,
+    )?;
     let (value, gradient) = parsed.reverse_gradient(&vars, &point)?;
     let expr = parsed.expr();
-    let formulas: Vec<String> = vars.iter().map(|v| expr.diff(v).to_string()).collect();
+    let derivatives = chainrule::symbolic::gradient_formula(&expr, &vars);
+    let formulas: Vec<String> = derivatives.iter().map(|d| d.to_string()).collect();
     let fd = parsed.fd_gradient(&vars, &point);
     let errs: Vec<f64> = gradient
         .iter()
@@ -129,7 +136,7 @@ pub fn run(args: &GradArgs) -> CliResult<Outcome> {
             // Shared parts of a long formula as where-bindings.
             below.push_str(&format!(
                 "  ∂f/∂{v} = {}\n",
-                expr.diff(v)
+                derivatives[i]
                     .to_text_with_bindings()
                     .replacen(" where ", "\n      where ", 1)
             ));

@@ -1,7 +1,7 @@
 //! `chainrule hessian EXPR --at POINT [--json]`: value, gradient and the full
 //! Hessian by reverse over reverse.
 
-use crate::args::{require_expr, PointArgs};
+use crate::args::{require_expr, HessianArgs};
 use crate::cmd::{named_numbers, names_json, point_json, point_text};
 use crate::engine;
 use crate::error::CliResult;
@@ -11,11 +11,19 @@ use crate::table::{Align, Table};
 use crate::Outcome;
 
 /// Runs `hessian`.
-pub fn run(a: &PointArgs) -> CliResult<Outcome> {
+pub fn run(args: &HessianArgs) -> CliResult<Outcome> {
+    let a = &args.point;
     let src = require_expr(&a.expr)?;
     let parsed = engine::parse(src, "the expression")?;
     let point = Point::parse_all(&a.at)?;
     let vars = parsed.check_point(&point, None)?;
+    crate::budget::check_hessian_vars(vars.len(), args.max_vars)?;
+    crate::budget::check_work(
+        "hessian",
+        parsed.syntax.nodes.len(),
+        vars.len(),
+        args.budget,
+    )?;
     let (value, gradient, hess) = parsed.reverse_hessian(&vars, &point)?;
     if a.json {
         let out = Json::object()

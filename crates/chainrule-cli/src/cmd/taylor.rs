@@ -37,17 +37,8 @@ pub fn run(a: &TaylorArgs) -> CliResult<Outcome> {
     }
     let k = a.order as usize;
     let coefficients = parsed.taylor(&wrt, &point, k)?;
-    let mut factorial = 1.0f64;
-    let derivatives: Vec<f64> = coefficients
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i > 0 {
-                factorial *= i as f64;
-            }
-            c * factorial
-        })
-        .collect();
+    // Not coefficient × k!, which overflows from k = 171.
+    let derivatives = parsed.taylor_derivatives(&wrt, &point, k)?;
     if a.json {
         let out = Json::object()
             .with("expr", src)

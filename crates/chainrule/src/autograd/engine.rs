@@ -104,7 +104,12 @@ pub(super) struct Pass<'a> {
 
 /// Post-order of the nodes that require gradients below `roots`, each
 /// node's slot set to its index; an `Err` on a freed node.
-fn order_graph(roots: &[Tensor], epoch: u64, scratch: &mut Scratch) -> Result<()> {
+fn order_graph(
+    roots: &[Tensor],
+    epoch: u64,
+    accumulate: bool,
+    scratch: &mut Scratch,
+) -> Result<()> {
     let Scratch { order, stack } = scratch;
     stack.extend(roots.iter().rev().map(|r| (r.clone(), false)));
     while let Some((t, done)) = stack.pop() {
@@ -128,6 +133,13 @@ fn order_graph(roots: &[Tensor], epoch: u64, scratch: &mut Scratch) -> Result<()
             stack.clear();
             return Err(Error::FreedGraph);
         }
+        if accumulate && t.0.replaced.get() {
+            drop(op);
+            stack.clear();
+            return Err(Error::ModifiedParameter {
+                shape: t.shape().to_vec(),
+            });
+        }
         stack.push((t.clone(), true));
         op.for_each_input(|i| {
             if i.is_requires_grad() && i.0.epoch.get() != epoch {
@@ -149,7 +161,7 @@ pub(super) fn run(pass: Pass<'_>) -> Result<Vec<Option<Tensor>>> {
     }
     let epoch = next_epoch();
     let mut scratch = SCRATCH.with(Cell::take).unwrap_or_default();
-    order_graph(pass.roots, epoch, &mut scratch)?;
+    order_graph(pass.roots, epoch, pass.inputs.is_none(), &mut scratch)?;
     let order = &mut scratch.order;
 
     for (r, g) in pass.roots.iter().zip(pass.grad_outputs) {

@@ -17,6 +17,7 @@ use ndarray::{ArrayD, IxDyn, Zip};
 use super::engine::{push, push_scalar, Acc, Visit};
 use super::graph::{Batch, Custom, Op};
 use crate::ops::{BinaryOp, UnaryOp};
+use crate::real::{strong_mul, Real};
 use crate::rules::{d_binary, d_unary, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
@@ -58,9 +59,12 @@ fn scaled(g: Tensor, c: f64) -> Tensor {
         return g;
     }
     match g.dtype() {
-        DType::F64 => in_place(g, |v: &mut [f64]| v.iter_mut().for_each(|u| *u *= c)),
+        DType::F64 => in_place(g, |v: &mut [f64]| {
+            v.iter_mut().for_each(|u| *u = strong_mul(*u, c))
+        }),
         DType::F32 => in_place(g, |v: &mut [f32]| {
-            v.iter_mut().for_each(|u| *u = (f64::from(*u) * c) as f32)
+            v.iter_mut()
+                .for_each(|u| *u = strong_mul(f64::from(*u), c) as f32)
         }),
     }
 }
@@ -112,7 +116,7 @@ fn fused_in<T: Elem>(
                 return in_place(g, |v: &mut [T]| {
                     for chunk in v.chunks_mut(m) {
                         for (j, u) in chunk.iter_mut().enumerate() {
-                            *u = T::of_f64(u.to_f64() * d(ox.at(j), oy.at(j), oo.at(j)));
+                            *u = T::of_f64(strong_mul(u.to_f64(), d(ox.at(j), oy.at(j), oo.at(j))));
                         }
                     }
                 });
@@ -125,7 +129,7 @@ fn fused_in<T: Elem>(
                         let s: f64 = chunk
                             .iter()
                             .enumerate()
-                            .map(|(j, &u)| u.to_f64() * d(ox.at(j), oy.at(j), oo.at(j)))
+                            .map(|(j, &u)| strong_mul(u.to_f64(), d(ox.at(j), oy.at(j), oo.at(j))))
                             .sum();
                         T::of_f64(s)
                     })
@@ -144,7 +148,7 @@ fn fused_in<T: Elem>(
         .and(&xv.broadcast(shape.clone()).expect(bc))
         .and(&yv.broadcast(shape.clone()).expect(bc))
         .and(&ov.broadcast(shape).expect(bc))
-        .map_collect(|&g, &x, &y, &o| T::of_f64(g.to_f64() * d(x, y, o)));
+        .map_collect(|&g, &x, &y, &o| T::of_f64(strong_mul(g.to_f64(), d(x, y, o))));
     batch.sum_to(&Tensor::from_data(T::wrap(r)), target)
 }
 
@@ -173,7 +177,7 @@ fn widened_blocks<T: Elem>(
             }
             for (((w, &x), &y), &o) in gb[..n].iter_mut().zip(&xb[..n]).zip(&yb[..n]).zip(&ob[..n])
             {
-                *w *= d(x, y, o);
+                *w = strong_mul(*w, d(x, y, o));
             }
             for (u, &w) in block.iter_mut().zip(gb.iter()) {
                 *u = T::of_f64(w);
@@ -261,21 +265,21 @@ fn scalar_vjp(op: &Op, out: &Tensor, gs: f64, acc: &mut [Visit]) -> Option<()> {
     match op {
         Op::Unary(u, x) => {
             let (xv, o) = (scalar_of(x)?, scalar_of(out)?);
-            push_scalar(acc, x, gs * d_unary::<f64>(*u, &xv, &o));
+            push_scalar(acc, x, strong_mul(gs, d_unary::<f64>(*u, &xv, &o)));
         }
         Op::Binary(b, x, y) => {
             let (xv, yv, o) = (scalar_of(x)?, scalar_of(y)?, scalar_of(out)?);
             let (dx, dy) = d_binary::<f64>(*b, &xv, &yv, &o);
-            push_scalar(acc, x, gs * dx);
-            push_scalar(acc, y, gs * dy);
+            push_scalar(acc, x, strong_mul(gs, dx));
+            push_scalar(acc, y, strong_mul(gs, dy));
         }
         Op::ScalarRhs(b, x, c) => {
             let (xv, o) = (scalar_of(x)?, scalar_of(out)?);
-            push_scalar(acc, x, gs * d_binary::<f64>(*b, &xv, c, &o).0);
+            push_scalar(acc, x, strong_mul(gs, d_binary::<f64>(*b, &xv, c, &o).0));
         }
         Op::ScalarLhs(b, c, y) => {
             let (yv, o) = (scalar_of(y)?, scalar_of(out)?);
-            push_scalar(acc, y, gs * d_binary::<f64>(*b, c, &yv, &o).1);
+            push_scalar(acc, y, strong_mul(gs, d_binary::<f64>(*b, c, &yv, &o).1));
         }
         _ => return None,
     }
@@ -356,7 +360,7 @@ fn custom_vjp(c: &Custom, out: &Tensor, g: &Tensor, batch: Batch, acc: &mut [Vis
 
 /// With `create_graph`: the products as recorded tensor operations.
 fn recorded_vjp(op: &Op, out: &Tensor, g: Tensor, batch: Batch, acc: &mut [Visit]) {
-    let times = |d: &Tensor, target: &Tensor| batch.sum_to(&(&g * d), target.shape());
+    let times = |d: &Tensor, target: &Tensor| batch.sum_to(&g.strong_mul(d), target.shape());
     match op {
         Op::Leaf | Op::Freed(_) => {}
         Op::Unary(u, x) => {

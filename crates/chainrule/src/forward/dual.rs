@@ -144,8 +144,21 @@ impl<T: Real> Real for Dual<T> {
         let tangent = self
             .tangent
             .as_ref()
-            .map(|t| rules::d_unary(op, &self.value, &y) * t.clone());
+            .map(|t| rules::d_unary(op, &self.value, &y).strong_mul(t));
         Dual { value: y, tangent }
+    }
+
+    /// Strong zeros on both levels: an exact zero dual (value and tangent
+    /// zero, or a constant 0) times anything is zero.
+    fn strong_mul(&self, rhs: &Self) -> Self {
+        let value = self.value.strong_mul(&rhs.value);
+        let tangent = match (&self.tangent, &rhs.tangent) {
+            (None, None) => None,
+            (Some(a), None) => Some(a.strong_mul(&rhs.value)),
+            (None, Some(b)) => Some(self.value.strong_mul(b)),
+            (Some(a), Some(b)) => Some(a.strong_mul(&rhs.value) + self.value.strong_mul(b)),
+        };
+        Dual { value, tangent }
     }
 
     fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
@@ -155,9 +168,9 @@ impl<T: Real> Real for Dual<T> {
         } else {
             let (dx, dy) = rules::d_binary(op, &self.value, &rhs.value, &out);
             match (&self.tangent, &rhs.tangent) {
-                (Some(a), Some(b)) => Some(dx * a.clone() + dy * b.clone()),
-                (Some(a), None) => Some(dx * a.clone()),
-                (None, Some(b)) => Some(dy * b.clone()),
+                (Some(a), Some(b)) => Some(dx.strong_mul(a) + dy.strong_mul(b)),
+                (Some(a), None) => Some(dx.strong_mul(a)),
+                (None, Some(b)) => Some(dy.strong_mul(b)),
                 (None, None) => None,
             }
         };

@@ -291,6 +291,80 @@ pub fn derivatives_at<T: Real, F: Fn(Taylor<T>) -> Taylor<T>>(f: F, x: T, k: usi
     c
 }
 
+/// The derivatives `f(x), f'(x), …, f⁽ᵏ⁾(x)` as f64, finite wherever they
+/// are, at any order: [`derivatives_at`] multiplies `f⁽ⁱ⁾/i!` by `i!`,
+/// which overflows from i = 171 while the coefficient underflows (exp at 1,
+/// order 200, gave inf from 171 and NaN from 198). Here `i!` is applied
+/// with a separate binary exponent, and where the coefficient itself
+/// under- or overflowed the series is run a second time along `x + h·t`
+/// with `h = k/e`, whose coefficients `f⁽ⁱ⁾hⁱ/i!` stay in range for
+/// functions like exp, and scaled back by `i!/hⁱ` the same way.
+///
+/// ```
+/// use chainrule::forward::derivatives_at_f64;
+/// use chainrule::Real;
+/// let d = derivatives_at_f64(|x| x.exp(), 1.0, 200);
+/// let e = std::f64::consts::E;
+/// assert!(d.iter().all(|&v| (v - e).abs() < 1e-12));
+/// ```
+pub fn derivatives_at_f64<F: Fn(Taylor<f64>) -> Taylor<f64>>(f: F, x: f64, k: usize) -> Vec<f64> {
+    let mut c = f(Taylor::variable(x, k)).into_coeffs();
+    c.resize(k + 1, 0.0);
+    let mut d = scale_by_factorials(&c, 1.0);
+    // A coefficient below the normal range lost digits or vanished, one
+    // that overflowed lost everything: the scaled run may have it.
+    let lost = |ci: f64| !ci.is_finite() || (ci != 0.0 && ci.abs() < f64::MIN_POSITIVE);
+    let h = k as f64 / std::f64::consts::E;
+    if h > 2.0
+        && c.iter()
+            .enumerate()
+            .any(|(i, &ci)| i > 0 && (lost(ci) || ci == 0.0))
+    {
+        let mut s = f(Taylor::line(x, h, k)).into_coeffs();
+        s.resize(k + 1, 0.0);
+        let scaled = scale_by_factorials(&s, h);
+        for i in 1..=k {
+            let better = scaled[i].is_finite() && scaled[i] != 0.0 && !lost(s[i]);
+            if (lost(c[i]) || c[i] == 0.0) && better {
+                d[i] = scaled[i];
+            }
+        }
+    }
+    d
+}
+
+/// `cᵢ · i!/hⁱ` for every i, the product `i!/hⁱ` kept as a mantissa and a
+/// binary exponent so that neither it nor its partial products overflow.
+fn scale_by_factorials(c: &[f64], h: f64) -> Vec<f64> {
+    let mut mantissa = 1.0f64;
+    let mut exponent = 0i32;
+    let mut out = Vec::with_capacity(c.len());
+    for (i, &ci) in c.iter().enumerate() {
+        if i > 0 {
+            mantissa *= i as f64 / h;
+            // Renormalise into [2⁻⁵⁰⁰, 2⁵⁰⁰].
+            while mantissa > 2f64.powi(500) {
+                mantissa *= 2f64.powi(-500);
+                exponent += 500;
+            }
+            while mantissa != 0.0 && mantissa < 2f64.powi(-500) {
+                mantissa *= 2f64.powi(500);
+                exponent -= 500;
+            }
+        }
+        let mut v = ci * mantissa;
+        let mut e = exponent;
+        // Apply 2^e in steps that cannot overflow or underflow on their own.
+        while e != 0 && v != 0.0 && v.is_finite() {
+            let step = e.clamp(-500, 500);
+            v *= 2f64.powi(step);
+            e -= step;
+        }
+        out.push(v);
+    }
+    out
+}
+
 /// The k-th derivative `f⁽ᵏ⁾(x)` alone, the number, by one pass of truncated
 /// Taylor series (as [`derivatives_at`], keeping only the last entry; the
 /// transform x ↦ f⁽ᵏ⁾(x) is [`functional::derivative`](crate::functional::derivative)).

@@ -52,7 +52,7 @@ use std::f64::consts::{LN_10, LN_2};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use crate::ops::{BinaryOp, UnaryOp};
-use crate::real::Real;
+use crate::real::{strong_mul, Real};
 use crate::rules;
 
 /// A truncated Taylor series `c₀ + c₁t + … + c_K t^K` with `cₖ = f⁽ᵏ⁾/k!`.
@@ -137,6 +137,22 @@ impl<T: Real> Taylor<T> {
         } else {
             vec![x, T::from_f64(1.0)]
         };
+        Taylor { coeffs, order }
+    }
+
+    /// The line `x + h·t` truncated at order `order`: running `f` on it
+    /// gives the coefficients `f⁽ᵏ⁾(x)·hᵏ/k!`, which a step `h` can keep
+    /// within range where `f⁽ᵏ⁾/k!` under- or overflows (see
+    /// [`derivatives_at_f64`](crate::forward::derivatives_at_f64)).
+    ///
+    /// ```
+    /// use chainrule::forward::Taylor;
+    /// use chainrule::Real;
+    /// let y = Taylor::line(0.0, 2.0, 3).exp();
+    /// assert_eq!(y.coeffs(), &[1.0, 2.0, 2.0, 8.0 / 6.0]);
+    /// ```
+    pub fn line(x: T, h: T, order: usize) -> Self {
+        let coeffs = if order == 0 { vec![x] } else { vec![x, h] };
         Taylor { coeffs, order }
     }
 
@@ -338,6 +354,39 @@ fn power<T: Real>(u: &[T], r: &T, y0: T, n: usize) -> Vec<T> {
     y
 }
 
+/// u^r at u₀ = 0 for a constant r that is not an integer, where the power
+/// recurrence would divide by u₀. With u = uₘtᵐ + … (uₘ the first nonzero
+/// coefficient), u^r starts at t^(m·r): every coefficient below is 0; for
+/// u = u₁t exactly, coefficient k is C(r, k)·u₁ᵏ·0^(r−k) (so x^1.5 at 0
+/// gives 0, 0, then ±inf: the derivatives from the second on are
+/// infinite); past m·r of any other u the series does not exist (NaN).
+fn power_at_zero<T: Real>(u: &[T], r: f64, n: usize) -> Vec<T> {
+    let values: Option<Vec<f64>> = u.iter().map(Real::as_f64).collect();
+    let Some(v) = values else {
+        return vec![T::from_f64(f64::NAN); n];
+    };
+    let Some(m) = v.iter().position(|&c| c != 0.0) else {
+        return vec![T::from_f64(0f64.powf(r))];
+    };
+    let linear = m == 1 && v.len() == 2;
+    let mut y = Vec::with_capacity(n);
+    let mut binom = 1.0;
+    for k in 0..n {
+        if k > 0 {
+            binom *= (r - (k - 1) as f64) / k as f64;
+        }
+        let c = if linear {
+            strong_mul(binom * v[1].powi(k as i32), 0f64.powf(r - k as f64))
+        } else if (k as f64) < m as f64 * r {
+            0.0
+        } else {
+            f64::NAN
+        };
+        y.push(T::from_f64(c));
+    }
+    y
+}
+
 /// uᵉ for e ≥ 1 by repeated squaring, to at most n coefficients.
 fn powi_positive<T: Real>(u: &[T], e: u32, n: usize) -> Vec<T> {
     if e == 2 {
@@ -441,6 +490,12 @@ fn one_and_square<T: Real>(u: &[T], n: usize, kind: OneSquare) -> Vec<T> {
 
 /// The piecewise-linear ops and max/min: yₖ = slope·uₖ for k ≥ 1.
 fn scale_tail<T: Real>(u: &[T], y0: T, slope: T) -> Vec<T> {
+    if slope.as_f64() == Some(0.0) {
+        // A strong zero: the result is a constant (sign, step, a dead
+        // relu), so an op applied to it sees no tangent at all (acos of
+        // sign(x) is a constant, not 0/0 from acos'(1) = ∞ times 0).
+        return vec![y0];
+    }
     let mut y = Vec::with_capacity(u.len());
     y.push(y0);
     y.extend(u[1..].iter().map(|x| slope.clone() * x.clone()));
@@ -683,7 +738,16 @@ fn binary_series<T: Real>(a: &[T], b: &[T], n: usize, op: BinaryOp) -> Vec<T> {
         Pow => {
             let y0 = a[0].pow(&b[0]);
             if b.len() == 1 {
-                power(a, &b[0], y0, n)
+                let r = b[0].as_f64();
+                match r.filter(|r| r.fract() == 0.0 && r.abs() <= f64::from(i32::MAX)) {
+                    // An integral exponent: powi's recurrence, exact at 0
+                    // (pow(x, 0.0) at 0 is [1, 0, 0], not 0/0).
+                    Some(k) => unary_series(a, n, UnaryOp::Powi(k as i32)),
+                    None => match (r, a[0].as_f64()) {
+                        (Some(r), Some(0.0)) => power_at_zero(a, r, n),
+                        _ => power(a, &b[0], y0, n),
+                    },
+                }
             } else {
                 let ln_a = if a.len() == 1 {
                     vec![a[0].ln()]
@@ -722,7 +786,9 @@ fn binary_series<T: Real>(a: &[T], b: &[T], n: usize, op: BinaryOp) -> Vec<T> {
             let mut y = Vec::with_capacity(m);
             y.push(y0);
             for k in 1..m {
-                y.push(da.clone() * get(a, k) + db.clone() * get(b, k));
+                // Strong zeros: the branch not taken contributes 0 even
+                // where its series is infinite.
+                y.push(da.strong_mul(&get(a, k)) + db.strong_mul(&get(b, k)));
             }
             y
         }

@@ -12,7 +12,7 @@ use crate::tensor::Tensor;
 /// use chainrule::nn::{Linear, Module};
 /// use chainrule::tensor;
 /// let layer = Linear::from_tensors(tensor![[1.0, 2.0], [0.0, -1.0]], Some(tensor![0.5, 0.0])).unwrap();
-/// let y = layer.forward(&tensor!([[3.0, 4.0]])).unwrap();
+/// let y = layer.forward(&tensor![[3.0, 4.0]]).unwrap();
 /// assert_eq!(y.to_vec(), vec![11.5, -4.0]);
 /// ```
 pub struct Linear {

@@ -111,9 +111,9 @@ pub fn nll(log_probs: &Tensor, targets: &[usize]) -> Result<Tensor> {
 /// use chainrule::nn::loss::cross_entropy;
 /// use chainrule::tensor;
 /// // log(e¹ + e² + e³) − 3
-/// let l = cross_entropy(&tensor!([[1.0, 2.0, 3.0]]), &[2]).unwrap();
+/// let l = cross_entropy(&tensor![[1.0, 2.0, 3.0]], &[2]).unwrap();
 /// assert!((l.item() - 0.4076059644443806).abs() < 1e-15);
-/// let big = cross_entropy(&tensor!([[1000.0, 0.0]]), &[1]).unwrap();
+/// let big = cross_entropy(&tensor![[1000.0, 0.0]], &[1]).unwrap();
 /// assert_eq!(big.item(), 1000.0);
 /// ```
 pub fn cross_entropy(logits: &Tensor, targets: &[usize]) -> Result<Tensor> {

@@ -1,6 +1,6 @@
 //! `Parameter`: a trainable tensor that a model and its optimiser share.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
@@ -25,40 +25,68 @@ use crate::tensor::Tensor;
 /// assert_eq!(p.value().to_vec(), vec![3.0, 4.0]);
 /// assert!(p.value().is_requires_grad() && p.value().is_leaf());
 /// ```
+///
+/// Each replacement bumps the slot's [`version`](Parameter::version) and
+/// marks the value it replaces, so a backward pass through a graph built
+/// before the replacement (a `set` or an optimiser step between forward and
+/// backward) fails with [`Error::ModifiedParameter`], as PyTorch's "modified
+/// by an inplace operation", instead of storing the gradient where no one
+/// reads it:
+///
+/// ```
+/// use chainrule::error::Error;
+/// use chainrule::nn::Parameter;
+/// use chainrule::tensor;
+/// let p = Parameter::new(tensor![1.0, 2.0]);
+/// let loss = (p.value() * p.value()).sum();
+/// p.set(&tensor![3.0, 4.0]).unwrap();
+/// assert_eq!(p.version(), 1);
+/// assert!(matches!(loss.backward(), Err(Error::ModifiedParameter { .. })));
+/// ```
 #[derive(Clone)]
-pub struct Parameter(Rc<RefCell<Tensor>>);
+pub struct Parameter(Rc<Slot>);
+
+/// What a [`Parameter`]'s handles share.
+struct Slot {
+    value: RefCell<Tensor>,
+    /// How many times the value was replaced.
+    version: Cell<u64>,
+}
 
 impl Parameter {
     /// A parameter holding a copy of `value` as a leaf that requires
     /// gradients (the value's history, if any, is not kept).
     pub fn new(value: Tensor) -> Parameter {
-        Parameter(Rc::new(RefCell::new(value.detach().requires_grad())))
+        Parameter(Rc::new(Slot {
+            value: RefCell::new(value.detach().requires_grad()),
+            version: Cell::new(0),
+        }))
     }
 
     /// The current value: a leaf that requires gradients. Build the graph
     /// from this each forward pass; after an optimiser step it is a new leaf.
     pub fn value(&self) -> Tensor {
-        self.0.borrow().clone()
+        self.0.value.borrow().clone()
     }
 
     /// The gradient accumulated on the current value, if any.
     pub fn grad(&self) -> Option<Tensor> {
-        self.0.borrow().grad()
+        self.0.value.borrow().grad()
     }
 
     /// Clears the gradient (PyTorch's `zero_grad(set_to_none=True)`).
     pub fn zero_grad(&self) {
-        self.0.borrow().zero_grad();
+        self.0.value.borrow().zero_grad();
     }
 
     /// The shape of the value.
     pub fn shape(&self) -> Vec<usize> {
-        self.0.borrow().shape().to_vec()
+        self.0.value.borrow().shape().to_vec()
     }
 
     /// The number of elements of the value.
     pub fn numel(&self) -> usize {
-        self.0.borrow().numel()
+        self.0.value.borrow().numel()
     }
 
     /// Replaces the value with a copy of `value`, keeping the gradient; an
@@ -81,9 +109,17 @@ impl Parameter {
     pub(crate) fn replace(&self, fresh: Tensor) {
         debug_assert!(fresh.is_leaf(), "a parameter's value is a leaf");
         let fresh = fresh.requires_grad();
-        let mut slot = self.0.borrow_mut();
+        let mut slot = self.0.value.borrow_mut();
         fresh.set_grad(slot.grad());
+        slot.0.replaced.set(true);
         *slot = fresh;
+        self.0.version.set(self.0.version.get() + 1);
+    }
+
+    /// How many times the value was replaced (by [`Parameter::set`] or an
+    /// optimiser step): PyTorch's `_version`.
+    pub fn version(&self) -> u64 {
+        self.0.version.get()
     }
 
     /// Whether `self` and `other` are the same slot.

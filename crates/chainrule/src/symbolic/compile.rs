@@ -31,6 +31,9 @@ pub struct Program {
 /// Compiles `exprs` as functions of `vars` (in that order). A variable of a
 /// formula missing from `vars` is an error naming it.
 pub fn compile<S: AsRef<str>>(exprs: &[Expr], vars: &[S]) -> Result<Program> {
+    for e in exprs {
+        e.check_live()?;
+    }
     let order = topo(exprs);
     let mut b = Builder {
         nodes: (0..vars.len() as u32).map(compiled::Node::Input).collect(),

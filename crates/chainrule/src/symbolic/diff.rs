@@ -2,9 +2,10 @@
 //! `T = Expr`: each node's derivative is built once (memoised by node),
 //! children before parents, without recursion.
 
-use super::expr::{topo, Expr, FxMap, Node};
+use super::expr::{arena_len, topo, Expr, FxMap, Node};
 use super::num::Num;
 use super::simplify::{self, num};
+use crate::error::{Error, Result};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::rules::{d_binary, d_unary};
 
@@ -70,10 +71,19 @@ impl Plan {
     /// The derivative of every root with respect to `var`: only the nodes
     /// that depend on `var` are visited, in post-order.
     fn diff(&self, var: &str) -> Vec<Expr> {
+        match self.diff_within(var, None) {
+            Ok(d) => d,
+            Err(_) => unreachable!("no budget, no error"),
+        }
+    }
+
+    /// [`Plan::diff`], giving up with [`Error::FormulaTooLarge`] once the
+    /// arena holds more than `budget` nodes.
+    fn diff_within(&self, var: &str, budget: Option<usize>) -> Result<Vec<Expr>> {
         let zero = num(Num::ZERO);
         let target = Expr::var(var);
         let Some(leaf) = self.order.iter().position(|&e| e == target) else {
-            return vec![zero; self.roots.len()];
+            return Ok(vec![zero; self.roots.len()]);
         };
         let mut seen = vec![false; self.order.len()];
         let mut todo = vec![leaf as u32];
@@ -103,11 +113,17 @@ impl Plan {
             let dc = |j: usize| -> Expr { d[kids[j] as usize].unwrap_or(zero) };
             let de = derivative(e, &dc);
             d[i] = (!de.is_zero()).then_some(de);
+            if let Some(limit) = budget {
+                if arena_len() > limit {
+                    return Err(Error::FormulaTooLarge { limit });
+                }
+            }
         }
-        self.roots
+        Ok(self
+            .roots
             .iter()
             .map(|&r| d[r as usize].unwrap_or(zero))
-            .collect()
+            .collect())
     }
 }
 
@@ -201,6 +217,39 @@ impl Expr {
             e = e.diff(var);
         }
         e
+    }
+
+    /// [`Expr::diff_n`] within a budget: an `Err`
+    /// ([`Error::FormulaTooLarge`]) as soon as differentiating has added
+    /// more than `max_new_nodes` nodes to this thread's formula arena,
+    /// instead of running for minutes and gigabytes (the 14th derivative of
+    /// `x^x`, the 2nd of a 1,000-deep `sin(sin(…))`). The check runs after
+    /// each node's derivative, so the overshoot is one node's worth.
+    ///
+    /// ```
+    /// use chainrule::symbolic::parse;
+    /// use chainrule::Error;
+    /// let x_x = parse("x^x").unwrap();
+    /// assert!(matches!(x_x.try_diff_n("x", 14, 10_000), Err(Error::FormulaTooLarge { .. })));
+    /// assert_eq!(x_x.try_diff_n("x", 1, 10_000).unwrap(), x_x.diff("x"));
+    /// ```
+    pub fn try_diff_n(&self, var: &str, k: usize, max_new_nodes: usize) -> Result<Expr> {
+        self.check_live()?;
+        let limit = arena_len().saturating_add(max_new_nodes);
+        let mut e = *self;
+        for _ in 0..k {
+            e = Plan::new(&[e]).diff_within(var, Some(limit)).map_err(|_| {
+                Error::FormulaTooLarge {
+                    limit: max_new_nodes,
+                }
+            })?[0];
+            if arena_len() > limit {
+                return Err(Error::FormulaTooLarge {
+                    limit: max_new_nodes,
+                });
+            }
+        }
+        Ok(e)
     }
 }
 

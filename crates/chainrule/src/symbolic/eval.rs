@@ -31,6 +31,7 @@ impl Expr {
     /// tensors): each shared node is evaluated once, children before parents,
     /// without recursion. `env` gives each variable's value.
     pub fn eval_with<T: Real>(&self, env: impl Fn(&str) -> Option<T>) -> Result<T> {
+        self.check_live()?;
         let order = topo(&[*self]);
         let mut values: FxMap<Expr, T> = FxMap::default();
         for &e in &order {
@@ -99,9 +100,11 @@ impl Expr {
 fn product<T: Real>(fs: &[Expr], values: &FxMap<Expr, T>) -> T {
     let mut numer: Option<T> = None;
     let mut denom: Option<T> = None;
+    // Strong zeros: an exact zero factor makes the product 0 whatever the
+    // others are (the value the simplifier's 0·x = 0 gives when it folds).
     let times = |acc: Option<T>, v: T| {
         Some(match acc {
-            Some(a) => a * v,
+            Some(a) => a.strong_mul(&v),
             None => v,
         })
     };
@@ -113,7 +116,12 @@ fn product<T: Real>(fs: &[Expr], values: &FxMap<Expr, T>) -> T {
                 let d = if k == -1 {
                     v.clone()
                 } else {
-                    v.powi(i32::try_from(-k).unwrap_or(i32::MAX))
+                    match i32::try_from(-k) {
+                        Ok(n) => v.powi(n),
+                        // Beyond i32 (x^-3000000000): pow, which is exact
+                        // for integral exponents, never a clamped one.
+                        Err(_) => v.powf(-(k as f64)),
+                    }
                 };
                 denom = times(denom, d);
             }
@@ -121,7 +129,7 @@ fn product<T: Real>(fs: &[Expr], values: &FxMap<Expr, T>) -> T {
         }
     }
     match (numer, denom) {
-        (Some(n), Some(d)) => n / d,
+        (Some(n), Some(d)) => n.strong_div(&d),
         (Some(n), None) => n,
         (None, Some(d)) => d.recip(),
         (None, None) => T::from_f64(1.0),

@@ -4,15 +4,16 @@
 //! Every node is built through the canonicalising constructors of
 //! [`simplify`](super::simplify), so two formulas that mean the same thing
 //! after canonicalisation are the same id: equality and hashing are O(1).
-//! Nodes live as long as their thread (nothing is freed, so dropping even a
-//! 100,000-deep formula is free and never recursive).
+//! Dropping a handle is free (so dropping even a 100,000-deep formula never
+//! recurses); nodes live until [`collect`] frees those that no [`Formula`]
+//! reaches, or until their thread ends.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use rustc_hash::FxHasher;
 
@@ -94,9 +95,19 @@ impl Node {
 ///
 /// `Expr` is neither `Send` nor `Sync`: its nodes live in a thread-local
 /// arena. To move a formula between threads, print it and parse it there.
+///
+/// A handle also records which arena it belongs to (the arena's
+/// generation): one kept past [`collect`] or [`with_fresh_arena`] is never
+/// read as another formula. [`Expr::is_live`] tells; evaluation,
+/// `try_diff_n` and `compile` return `Error::StaleFormula`; printing gives
+/// `<formula of a freed arena>`; the infallible algorithms panic with a
+/// message that says what happened. Keep a formula that must outlive a
+/// collection as a [`Formula`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Expr {
     pub(crate) id: u32,
+    /// The generation of the arena the node lives in.
+    generation: u32,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -112,6 +123,8 @@ const NO_NODE: u32 = u32::MAX;
 /// Signatures (see [`Arena::signature`]) live in one byte buffer, each a
 /// span of it, so that interning a node allocates nothing for its signature.
 struct Arena {
+    /// Distinct for every arena made on this thread (see [`Expr`]).
+    generation: u32,
     nodes: Vec<Node>,
     sig_bytes: Vec<u8>,
     sig_spans: Vec<(u32, u32)>,
@@ -121,6 +134,38 @@ struct Arena {
 
 thread_local! {
     static ARENA: RefCell<Arena> = RefCell::new(Arena::with_small_numbers());
+    /// The generation of the arena in `ARENA` (a copy, so that making a
+    /// handle of a small number does not borrow the arena).
+    static GENERATION: Cell<u32> = const { Cell::new(0) };
+    /// The last generation given out on this thread.
+    static LAST_GENERATION: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A generation not used before on this thread.
+fn next_generation() -> u32 {
+    LAST_GENERATION.with(|g| {
+        let v = g.get().wrapping_add(1);
+        g.set(v);
+        v
+    })
+}
+
+/// Installs `arena` as this thread's, returning the previous one.
+fn swap_arena(arena: Arena) -> Arena {
+    GENERATION.with(|g| g.set(arena.generation));
+    ARENA.with(|a| std::mem::replace(&mut *a.borrow_mut(), arena))
+}
+
+/// The panic for a handle whose arena is gone.
+#[cold]
+#[inline(never)]
+fn stale(e: Expr, current: u32) -> ! {
+    panic!(
+        "symbolic: this formula (Expr of arena generation {}) belongs to a formula arena that \
+         is gone (replaced by with_fresh_arena, current generation {current}); a formula cannot \
+         outlive its arena: keep it as text, numbers or a compiled Program",
+        e.generation
+    )
 }
 
 /// Puts the previous arena back when [`with_fresh_arena`] ends (also on a panic).
@@ -129,7 +174,7 @@ struct Restore(Option<Arena>);
 impl Drop for Restore {
     fn drop(&mut self) {
         if let Some(old) = self.0.take() {
-            ARENA.with(|a| *a.borrow_mut() = old);
+            swap_arena(old);
         }
     }
 }
@@ -159,9 +204,182 @@ impl Drop for Restore {
 pub fn with_fresh_arena<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     // Room for a few thousand nodes up front: a fresh arena is for real work.
     let fresh = Arena::with_capacity(4096);
-    let old = ARENA.with(|a| std::mem::replace(&mut *a.borrow_mut(), fresh));
+    let old = swap_arena(fresh);
     let _restore = Restore(Some(old));
     f()
+}
+
+/// The number of nodes in this thread's arena (a measure of the work done
+/// building formulas, for budgets).
+pub(crate) fn arena_len() -> usize {
+    ARENA.with(|a| a.borrow().nodes.len())
+}
+
+thread_local! {
+    /// Every [`Formula`] made on this thread (dead ones are pruned): the
+    /// roots of [`collect`].
+    static ROOTS: RefCell<Vec<Weak<Cell<Expr>>>> = const { RefCell::new(Vec::new()) };
+    /// Nodes kept by the last collection (the arena is collected again by
+    /// [`collect_if_grown`] once it has doubled since).
+    static KEPT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Below this many nodes [`collect_if_grown`] never collects (a few MB).
+const COLLECT_FLOOR: usize = 1 << 16;
+
+/// An owned formula: a handle that keeps its nodes alive across
+/// [`collect`], which frees every node no `Formula` reaches and moves the
+/// rest (the handle follows). A long-running session (the Python binding,
+/// a server) keeps its formulas as `Formula`s and calls [`collect_if_grown`]
+/// between requests: memory then stays proportional to what it keeps, not
+/// to everything it ever built.
+///
+/// A plain [`Expr`] is a borrowed view, valid until the next collection
+/// (or the end of [`with_fresh_arena`]); one used after that is refused
+/// ([`Expr::is_live`] says so, evaluation returns
+/// [`Error::StaleFormula`](crate::Error::StaleFormula)), never read as
+/// another formula.
+///
+/// ```
+/// use chainrule::symbolic::{collect, parse, Formula};
+/// let kept = Formula::new(parse("sin(x)*x").unwrap().diff("x"));
+/// for k in 0..100 {
+///     parse(&format!("x^{k}*exp(x)")).unwrap().diff("x"); // garbage
+/// }
+/// assert!(collect() > 0);
+/// assert_eq!(kept.to_string(), "x*cos(x) + sin(x)");
+/// ```
+#[derive(Clone)]
+pub struct Formula {
+    slot: Rc<Cell<Expr>>,
+}
+
+impl Formula {
+    /// Keeps `e` (and everything below it) alive across collections.
+    ///
+    /// # Panics
+    /// If `e` is stale (see [`Expr::is_live`]).
+    pub fn new(e: Expr) -> Formula {
+        assert!(
+            e.is_live(),
+            "symbolic: Formula::new of a formula whose arena is gone"
+        );
+        let slot = Rc::new(Cell::new(e));
+        ROOTS.with(|r| {
+            let mut r = r.borrow_mut();
+            // Prune the dead now and then, so that the list stays
+            // proportional to the live formulas.
+            if r.len() >= 64 && r.len().is_power_of_two() {
+                r.retain(|w| w.strong_count() > 0);
+            }
+            r.push(Rc::downgrade(&slot));
+        });
+        Formula { slot }
+    }
+
+    /// The formula, as a handle valid until the next collection.
+    pub fn expr(&self) -> Expr {
+        self.slot.get()
+    }
+}
+
+impl PartialEq for Formula {
+    fn eq(&self, other: &Formula) -> bool {
+        self.expr() == other.expr()
+    }
+}
+
+impl std::fmt::Display for Formula {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.expr(), f)
+    }
+}
+
+impl std::fmt::Debug for Formula {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Formula({})", self.expr())
+    }
+}
+
+/// Frees every node of this thread's arena that no live [`Formula`]
+/// reaches, and returns how many were freed. The survivors move to a new
+/// arena (in their old order, so canonical forms do not change) and every
+/// `Formula` follows them; every plain [`Expr`] made before becomes stale.
+/// Call it where no plain `Expr` is in use (between requests, after a
+/// training step, from the Python binding after wrapping its results).
+pub fn collect() -> usize {
+    let roots: Vec<Rc<Cell<Expr>>> = ROOTS.with(|r| {
+        let mut r = r.borrow_mut();
+        r.retain(|w| w.strong_count() > 0);
+        r.iter().filter_map(Weak::upgrade).collect()
+    });
+    let fresh = ARENA.with(|a| {
+        let old = a.borrow();
+        // Formulas of another arena (one swapped out by with_fresh_arena)
+        // are left alone.
+        let mine: Vec<&Rc<Cell<Expr>>> = roots
+            .iter()
+            .filter(|s| s.get().generation == old.generation)
+            .collect();
+        let mut keep = vec![false; old.nodes.len()];
+        let mut stack: Vec<u32> = mine.iter().map(|s| s.get().id).collect();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut keep[id as usize], true) {
+                continue;
+            }
+            stack.extend(old.nodes[id as usize].children().iter().map(|c| c.id));
+        }
+        let live = keep.iter().filter(|&&k| k).count();
+        let mut new = Arena::with_capacity(live + 3);
+        let mut map = vec![NO_NODE; old.nodes.len()];
+        for id in [ZERO_ID, ONE_ID, MINUS_ONE_ID] {
+            map[id as usize] = id;
+        }
+        // Ascending ids: children before parents, and the order of ids
+        // (the last tie-break of canonical order) is kept.
+        for (id, _) in keep.iter().enumerate().filter(|(_, &k)| k) {
+            if map[id] != NO_NODE {
+                continue;
+            }
+            let node = remap(&old.nodes[id], |c| Expr::in_arena(&new, map[c.id as usize]));
+            map[id] = new.insert(node);
+        }
+        for s in &mine {
+            s.set(Expr::in_arena(&new, map[s.get().id as usize]));
+        }
+        (old.nodes.len(), new)
+    });
+    let (before, new) = fresh;
+    let after = new.nodes.len();
+    KEPT.with(|k| k.set(after));
+    // The old arena is dropped here, outside the borrow.
+    drop(swap_arena(new));
+    before - after
+}
+
+/// [`collect`] if the arena holds more than 65,536 nodes and has doubled
+/// since the last collection (so the cost of collecting is proportional to
+/// the work done building formulas). Returns whether it collected.
+pub fn collect_if_grown() -> bool {
+    let len = arena_len();
+    if len > COLLECT_FLOOR && len > 2 * KEPT.with(Cell::get) {
+        collect();
+        true
+    } else {
+        false
+    }
+}
+
+/// `node` with each child replaced by `f(child)`.
+fn remap(node: &Node, f: impl Fn(Expr) -> Expr) -> Node {
+    match node {
+        Node::Num(_) | Node::Const(_) | Node::Sym(_) => node.clone(),
+        Node::Add(xs) => Node::Add(xs.iter().map(|&c| f(c)).collect()),
+        Node::Mul(xs) => Node::Mul(xs.iter().map(|&c| f(c)).collect()),
+        Node::Pow([a, b]) => Node::Pow([f(*a), f(*b)]),
+        Node::Unary(op, a) => Node::Unary(*op, f(*a)),
+        Node::Binary(op, [a, b]) => Node::Binary(*op, [f(*a), f(*b)]),
+    }
 }
 
 /// Ids of the numbers every formula needs, interned first.
@@ -171,12 +389,24 @@ pub(crate) const MINUS_ONE_ID: u32 = 2;
 
 impl Arena {
     fn with_small_numbers() -> Arena {
-        Arena::with_capacity(0)
+        // The thread's first arena: generation 0 (GENERATION's initial value).
+        let mut a = Arena::with_capacity(0);
+        a.generation = 0;
+        a
+    }
+
+    /// Panics unless `e` is a handle of this arena.
+    #[inline]
+    fn check(&self, e: Expr) {
+        if e.generation != self.generation {
+            stale(e, self.generation);
+        }
     }
 
     /// An arena with room for `nodes` nodes before it grows.
     fn with_capacity(nodes: usize) -> Arena {
         let mut a = Arena {
+            generation: next_generation(),
             nodes: Vec::with_capacity(nodes),
             sig_bytes: Vec::with_capacity(nodes * 16),
             sig_spans: Vec::with_capacity(nodes),
@@ -295,6 +525,16 @@ impl Expr {
     fn from_id(id: u32) -> Expr {
         Expr {
             id,
+            generation: GENERATION.with(Cell::get),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// A handle of node `id` of `arena`.
+    fn in_arena(arena: &Arena, id: u32) -> Expr {
+        Expr {
+            id,
+            generation: arena.generation,
             _not_send: PhantomData,
         }
     }
@@ -316,12 +556,15 @@ impl Expr {
     pub(crate) fn intern(node: Node) -> Expr {
         ARENA.with(|a| {
             let mut a = a.borrow_mut();
+            for &c in node.children() {
+                a.check(c);
+            }
             let hash = Arena::hash(&node);
             let id = match a.find(&node, hash) {
                 Some(id) => id,
                 None => a.insert_hashed(node, hash),
             };
-            Expr::from_id(id)
+            Expr::in_arena(&a, id)
         })
     }
 
@@ -329,13 +572,35 @@ impl Expr {
     pub(crate) fn find(node: &Node) -> Option<Expr> {
         ARENA.with(|a| {
             let a = a.borrow();
-            a.find(node, Arena::hash(node)).map(Expr::from_id)
+            a.find(node, Arena::hash(node))
+                .map(|id| Expr::in_arena(&a, id))
         })
+    }
+
+    /// Whether this handle's arena is this thread's current one: `false`
+    /// for a handle kept past [`collect`] or [`with_fresh_arena`], which
+    /// every use refuses.
+    pub fn is_live(&self) -> bool {
+        self.generation == GENERATION.with(Cell::get)
+    }
+
+    /// `Err(`[`Error::StaleFormula`](crate::Error::StaleFormula)`)` unless
+    /// [`is_live`](Expr::is_live).
+    pub fn check_live(&self) -> crate::Result<()> {
+        if self.is_live() {
+            Ok(())
+        } else {
+            Err(crate::Error::StaleFormula)
+        }
     }
 
     /// Runs `f` on this node without cloning it. `f` must not build nodes.
     pub(crate) fn with<R>(self, f: impl FnOnce(&Node) -> R) -> R {
-        ARENA.with(|a| f(&a.borrow().nodes[self.id as usize]))
+        ARENA.with(|a| {
+            let a = a.borrow();
+            a.check(self);
+            f(&a.nodes[self.id as usize])
+        })
     }
 
     /// A copy of this node (children are handles, so this is shallow).
@@ -390,6 +655,8 @@ impl Expr {
         }
         ARENA.with(|a| {
             let a = a.borrow();
+            a.check(self);
+            a.check(other);
             let (na, nb) = (&a.nodes[self.index()], &a.nodes[other.index()]);
             let by_kind = Expr::rank(na).cmp(&Expr::rank(nb));
             if by_kind != Ordering::Equal {
@@ -457,6 +724,7 @@ pub(crate) fn topo(roots: &[Expr]) -> Vec<Expr> {
                 order.push(e);
                 continue;
             }
+            a.check(e);
             if seen.insert(e.id, ()).is_some() {
                 continue;
             }
@@ -482,6 +750,36 @@ mod tests {
         assert_eq!(natural_cmp(b"x", b"x1"), Ordering::Less);
         assert_eq!(natural_cmp(b"a", b"b"), Ordering::Less);
         assert_ne!(natural_cmp(b"x01", b"x1"), Ordering::Equal);
+    }
+
+    #[test]
+    fn a_handle_kept_past_its_arena_is_refused_not_misread() {
+        thread_local! {
+            static KEPT: Cell<Option<Expr>> = const { Cell::new(None) };
+        }
+        let outer = Expr::intern(Node::Sym("outer".into()));
+        super::with_fresh_arena(|| {
+            let z = Expr::intern(Node::Sym("z".into()));
+            let e = Expr::intern(Node::Unary(UnaryOp::Exp, z));
+            KEPT.with(|k| k.set(Some(e)));
+        });
+        let kept = KEPT.with(Cell::get).expect("kept");
+        // Fill the restored arena so that the stale id is a valid index.
+        for i in 0..100 {
+            Expr::intern(Node::Sym(format!("v{i}").into()));
+        }
+        let read = std::panic::catch_unwind(|| kept.node());
+        let msg = read.expect_err("a stale handle panics");
+        let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains("arena that is gone"), "{msg}");
+        // The thread's own formulas still read.
+        assert_eq!(outer.node(), Node::Sym("outer".into()));
+        // Inside another fresh arena, an outer handle is refused too.
+        let refused = super::with_fresh_arena(|| {
+            let kept = KEPT.with(Cell::get).expect("kept");
+            std::panic::catch_unwind(|| Expr::intern(Node::Unary(UnaryOp::Sin, kept))).is_err()
+        });
+        assert!(refused);
     }
 
     #[test]

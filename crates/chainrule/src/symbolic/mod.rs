@@ -65,7 +65,7 @@ mod simplify;
 
 pub use compile::{compile, Program};
 pub use diff::{gradient_formula, hessian_formula, jacobian_formula};
-pub use expr::{with_fresh_arena, Constant, Expr, Node};
+pub use expr::{collect, collect_if_grown, with_fresh_arena, Constant, Expr, Formula, Node};
 pub use num::Num;
 pub use parse::{
     function_names, is_function, is_name, parse, parse_syntax, Span, Syntax, SyntaxKind,

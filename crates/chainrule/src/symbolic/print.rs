@@ -442,7 +442,12 @@ fn product_items(
 
 impl fmt::Display for Expr {
     /// Plain text in the CLI grammar; parsing it gives this `Expr` back.
+    /// A stale handle (see [`Expr::is_live`]) prints as
+    /// `<formula of a freed arena>`, never as another formula.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.is_live() {
+            return f.write_str("<formula of a freed arena>");
+        }
         let mut s = String::new();
         write_expr(&mut s, *self, Style::Text, &FxMap::default());
         f.write_str(&s)

@@ -97,6 +97,7 @@ impl Tensor {
         {
             return Err(shape_err("expand", self.shape(), shape));
         }
+        super::checked_numel("expand", shape)?;
         let data = match self.0.data() {
             Data::F32(a) => expanded(a.view(), shape),
             d => match d.as_slice() {

@@ -215,7 +215,7 @@ mod tests {
     fn pytorch_number_styles() {
         assert_eq!(Tensor::scalar(14.0).to_string(), "tensor(14.)");
         assert_eq!(Tensor::scalar(3.5).to_string(), "tensor(3.5000)");
-        assert_eq!(tensor!([-2.0206e-14]).to_string(), "tensor([-2.0206e-14])");
+        assert_eq!(tensor![-2.0206e-14].to_string(), "tensor([-2.0206e-14])");
         assert_eq!(
             tensor![1.0, 10.0, 100.0].to_string(),
             "tensor([  1.,  10., 100.])"

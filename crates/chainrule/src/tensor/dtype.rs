@@ -291,7 +291,7 @@ impl Tensor {
     /// assert!(Tensor::from_vec_f32(vec![1.0], &[2]).is_err());
     /// ```
     pub fn from_vec_f32(data: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
-        let n: usize = shape.iter().product();
+        let n = super::checked_numel("from_vec_f32", shape)?;
         if n != data.len() {
             return Err(Error::ShapeMismatch {
                 op: "from_vec_f32",

@@ -337,6 +337,18 @@ impl Real for Tensor {
     fn powf(&self, p: f64) -> Self {
         self.binary_scalar(BinaryOp::Pow, p)
     }
+    /// The product, recorded, with the entries where either factor is an
+    /// exact zero set to 0 (through a recorded `where_`, only when the
+    /// plain product is not finite there).
+    fn strong_mul(&self, rhs: &Self) -> Self {
+        let p = self * rhs;
+        if p.to_vec().iter().all(|v| v.is_finite()) {
+            return p;
+        }
+        let zero = Tensor::scalar(0.0);
+        let mask = self.eq(&zero) + rhs.eq(&zero);
+        Tensor::where_(&mask.detach(), &zero, &p)
+    }
 }
 
 macro_rules! impl_binary_operator {

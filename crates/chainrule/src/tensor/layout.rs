@@ -33,7 +33,7 @@ pub(super) fn reshaped_array<T: Elem>(a: ArcArray<T, IxDyn>, shape: &[usize]) ->
 
 impl Tensor {
     fn reshape_named(&self, shape: &[usize], name: &'static str) -> Result<Tensor> {
-        if shape.iter().product::<usize>() != self.numel() {
+        if super::checked_numel("reshape", shape)? != self.numel() {
             return Err(shape_err("reshape", self.shape(), shape));
         }
         if self.shape() == shape {

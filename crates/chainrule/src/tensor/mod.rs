@@ -85,6 +85,33 @@ pub use matmul::gemm;
 pub(crate) use matmul::gemm as gemm_into;
 pub use matmul::threads as matmul_threads;
 
+/// The most elements a tensor made by a `Result` API may have (2⁴⁰, 8 TiB
+/// of f64): above it `arange`, `from_vec`, `reshape`, `expand` and
+/// `one_hot` return [`Error::TooManyElements`] instead of trying to allocate;
+/// below it, an allocation that fails is the same error where the API
+/// allocates (`arange`).
+pub const MAX_NUMEL: usize = 1 << 40;
+
+/// The number of elements of `shape`; an `Err` if the product overflows
+/// ([`Error::ShapeOverflow`]) or exceeds [`MAX_NUMEL`].
+pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::ShapeOverflow {
+            op,
+            shape: shape.to_vec(),
+        })?;
+    if n > MAX_NUMEL {
+        return Err(Error::TooManyElements {
+            op,
+            numel: n,
+            limit: MAX_NUMEL,
+        });
+    }
+    Ok(n)
+}
+
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
 pub(crate) enum Data {
@@ -268,6 +295,11 @@ pub(crate) struct Node {
     pub(crate) slot: Cell<u32>,
     pub(crate) requires_grad: Cell<bool>,
     pub(crate) retains_grad: Cell<bool>,
+    /// A parameter's value that [`Parameter`](crate::nn::Parameter) has
+    /// since replaced (`set` or an optimiser step): its version is behind
+    /// the slot's, and a backward pass that would store a gradient on it
+    /// fails ([`Error::ModifiedParameter`]) instead of losing the gradient.
+    pub(crate) replaced: Cell<bool>,
     /// Made by a constructor, `detach` or without recording (never changes).
     pub(crate) leaf: bool,
 }
@@ -413,6 +445,7 @@ fn node_with(value: OnceCell<Data>, deferred: Option<Box<Deferred>>, op: Op) -> 
         slot: Cell::new(0),
         requires_grad: Cell::new(!leaf),
         retains_grad: Cell::new(false),
+        replaced: Cell::new(false),
         leaf,
     }
 }
@@ -454,24 +487,26 @@ impl<T: NestedLiteral, const N: usize> NestedLiteral for [T; N] {
     }
 }
 
-/// Builds a [`Tensor`] from a literal, like `torch.tensor`.
+/// Builds a [`Tensor`] from a literal, like `torch.tensor`: the nesting
+/// depth is the rank, and the macro's own brackets are the outermost axis.
 ///
-/// Several arguments form the outermost axis: `tensor![1.0, 2.0]` (shape
-/// `[2]`), `tensor![[1.0, 2.0], [3.0, 4.0]]` (shape `[2, 2]`). A single
-/// argument is the whole literal: `tensor!(3.5)` is 0-d, `tensor!([1.0])` has
-/// shape `[1]` and `tensor!([[1.0, 2.0]])` shape `[1, 2]`.
+/// `tensor![1.0, 2.0]` has shape `[2]`, `tensor![1.0]` shape `[1]`,
+/// `tensor![[1.0, 2.0]]` shape `[1, 2]` and `tensor![[1.0, 2.0], [3.0, 4.0]]`
+/// shape `[2, 2]`; `tensor![]` is empty, of shape `[0]`. A 0-d tensor is
+/// [`Tensor::scalar`].
 ///
 /// ```
 /// use chainrule::tensor;
-/// assert_eq!(tensor!(3.5).shape(), &[] as &[usize]);
-/// assert_eq!(tensor!([1.0]).shape(), &[1]);
+/// assert_eq!(tensor![1.0].shape(), &[1]);
+/// assert_eq!(tensor![[1.0, 2.0]].shape(), &[1, 2]);
 /// assert_eq!(tensor![1.0, 2.0, 3.0].shape(), &[3]);
 /// assert_eq!(tensor![[1.0, 2.0], [3.0, 4.0]].to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+/// assert_eq!(tensor![].shape(), &[0]);
 /// ```
 #[macro_export]
 macro_rules! tensor {
-    ($x:expr $(,)?) => {
-        $crate::Tensor::from_nested(&$x)
+    () => {
+        $crate::Tensor::zeros(&[0])
     };
     ($($x:expr),+ $(,)?) => {
         $crate::Tensor::from_nested(&[$($x),+])
@@ -585,7 +620,7 @@ impl Tensor {
     /// A tensor of the given shape from row-major values; an `Err` if the
     /// number of values is not the product of the shape.
     pub fn from_vec(data: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
-        let n: usize = shape.iter().product();
+        let n = checked_numel("from_vec", shape)?;
         if n != data.len() {
             return Err(Error::ShapeMismatch {
                 op: "from_vec",
@@ -635,14 +670,14 @@ impl Tensor {
         Tensor::full(shape, 1.0)
     }
 
-    /// Zeros of `self`'s shape.
+    /// Zeros of `self`'s shape and dtype (as `torch.zeros_like`).
     pub fn zeros_like(&self) -> Tensor {
-        Tensor::zeros(self.shape())
+        Tensor::zeros(self.shape()).to_dtype(self.dtype())
     }
 
-    /// Ones of `self`'s shape.
+    /// Ones of `self`'s shape and dtype (as `torch.ones_like`).
     pub fn ones_like(&self) -> Tensor {
-        Tensor::ones(self.shape())
+        Tensor::ones(self.shape()).to_dtype(self.dtype())
     }
 
     /// The n×n identity matrix. Up to 1448×1448 the last one made on a
@@ -654,13 +689,31 @@ impl Tensor {
     }
 
     /// `start, start + step, ...` up to but excluding `end` (1-d); an `Err`
-    /// if `step` is zero or not finite.
+    /// if `step` is zero or not finite, or if the range has more than
+    /// [`MAX_NUMEL`] elements or more than memory holds.
+    ///
+    /// ```
+    /// use chainrule::{Error, Tensor};
+    /// assert_eq!(Tensor::arange(0.0, 3.0, 1.0).unwrap().to_vec(), vec![0.0, 1.0, 2.0]);
+    /// assert!(matches!(Tensor::arange(0.0, 1e30, 1.0), Err(Error::TooManyElements { .. })));
+    /// ```
     pub fn arange(start: f64, end: f64, step: f64) -> Result<Tensor> {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
             return Err(Error::InvalidRange { start, end, step });
         }
+        // `as usize` saturates: 1e30 elements reads as usize::MAX.
         let n = ((end - start) / step).ceil().max(0.0) as usize;
-        let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
+        let too_many = |numel| Error::TooManyElements {
+            op: "arange",
+            numel,
+            limit: MAX_NUMEL,
+        };
+        if n > MAX_NUMEL {
+            return Err(too_many(n));
+        }
+        let mut v: Vec<f64> = Vec::new();
+        v.try_reserve_exact(n).map_err(|_| too_many(n))?;
+        v.extend((0..n).map(|i| start + i as f64 * step));
         Tensor::from_vec(v, &[n])
     }
 
@@ -704,7 +757,8 @@ impl Tensor {
                 classes,
             });
         }
-        let mut v = vec![0.0; labels.len() * classes];
+        let n = checked_numel("one_hot", &[labels.len(), classes])?;
+        let mut v = vec![0.0; n];
         for (i, &l) in labels.iter().enumerate() {
             v[i * classes + l] = 1.0;
         }
@@ -900,8 +954,9 @@ mod tests {
         let mut g = SplitMix64::new(7);
         assert_eq!(r.to_vec()[0], g.next_f64());
         assert!(r.to_vec().iter().all(|v| (0.0..1.0).contains(v)));
-        assert_eq!(tensor!(2.0).ndim(), 0);
-        assert_eq!(tensor!([[1.0, 2.0]]).shape(), &[1, 2]);
+        assert_eq!(tensor![2.0].shape(), &[1]);
+        assert_eq!(tensor![[1.0, 2.0]].shape(), &[1, 2]);
+        assert_eq!(tensor![[[1.0], [2.0]]].shape(), &[1, 2, 1]);
         assert!(Tensor::ones(&[3]).try_item().is_err());
         let h = Tensor::one_hot(&[2, 0], 3).unwrap();
         assert_eq!(h.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);

@@ -1,0 +1,257 @@
+//! The fuzz target (issue 16): a proptest harness that feeds generated
+//! expressions, points and flags to every command's input path in process
+//! (the same `run` as `main`, on a thread with `main`'s stack) and checks
+//! the contract: no panic; exit 0, 1 or 2; exit 2 with one line on stderr
+//! that has no control characters; `--json` output that is one JSON object.
+//!
+//! CI runs a few hundred cases (a few seconds). A campaign:
+//! `CHAINRULE_FUZZ_CASES=1000000 cargo test --release -p chainrule-cli fuzz -- --nocapture`
+//! (each case runs one command; the count of inputs is printed).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+/// Pieces expressions are made of: the grammar's tokens and some that are
+/// not (control characters, non-ASCII, stray punctuation, long names).
+const TOKENS: &[&str] = &[
+    "x",
+    "y",
+    "z",
+    "x1",
+    "theta",
+    "w_2",
+    "pi",
+    "e",
+    "0",
+    "1",
+    "2",
+    "0.5",
+    "1e-3",
+    "1e308",
+    "1e999",
+    "-",
+    "+",
+    "*",
+    "/",
+    "^",
+    "**",
+    "(",
+    ")",
+    ",",
+    " ",
+    "sin(",
+    "cos(",
+    "tan(",
+    "exp(",
+    "log(",
+    "ln(",
+    "sqrt(",
+    "abs(",
+    "tanh(",
+    "sigmoid(",
+    "relu(",
+    "asinh(",
+    "acosh(",
+    "atanh(",
+    "pow(",
+    "atan2(",
+    "max(",
+    "min(",
+    "log2(",
+    "log10(",
+    "sign(",
+    "step(",
+    "erf(",
+    "\u{1b}[31m",
+    "\r",
+    "\t",
+    "\n",
+    "\u{7}",
+    "\u{202e}",
+    "\u{200b}",
+    "é",
+    "²",
+    "π",
+    "√",
+    "×",
+    "$",
+    "=",
+    ";",
+    "..",
+    "1.2.3",
+    "2x",
+    "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+];
+
+fn expression() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // Token soup: mostly malformed.
+        prop::collection::vec(prop::sample::select(TOKENS), 0..24).prop_map(|t| t.concat()),
+        // Well-formed-ish: balanced calls around binary operations.
+        (
+            prop::collection::vec(
+                prop::sample::select(&["x", "y", "2", "pi", "0.5"][..]),
+                1..6
+            ),
+            prop::collection::vec(prop::sample::select(&["+", "-", "*", "/", "^"][..]), 5),
+            prop::collection::vec(
+                prop::sample::select(&["sin", "exp", "log", "sqrt", "tanh", "abs", ""][..]),
+                0..4
+            ),
+        )
+            .prop_map(|(atoms, ops, fns)| {
+                let mut s = atoms[0].to_string();
+                for (i, a) in atoms.iter().enumerate().skip(1) {
+                    s = format!("{s}{}{a}", ops[i % ops.len()]);
+                }
+                for f in fns {
+                    s = format!("{f}({s})");
+                }
+                s
+            }),
+        // Any text at all.
+        ".{0,40}",
+    ]
+}
+
+fn point() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("x=1".to_string()),
+        Just("x=0.5,y=-2".to_string()),
+        Just("x=1,y=2,z=3".to_string()),
+        (
+            prop::sample::select(&["x", "y", "z", "pi", "x1", ""][..]),
+            any::<f64>()
+        )
+            .prop_map(|(n, v)| format!("{n}={v}")),
+        prop::collection::vec(prop::sample::select(TOKENS), 0..8).prop_map(|t| t.concat()),
+        ".{0,20}",
+    ]
+}
+
+/// One command line: a command, its flags and an expression.
+fn command_line() -> impl Strategy<Value = Vec<String>> {
+    let cmd = prop::sample::select(
+        &[
+            "grad", "hessian", "diff", "taylor", "check", "explain", "graph",
+        ][..],
+    );
+    (
+        cmd,
+        expression(),
+        point(),
+        expression(),
+        0u32..6,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(cmd, expr, at, analytic, order, json, dashed)| {
+            let mut a = vec![cmd.to_string()];
+            if json {
+                a.push("--json".into());
+            }
+            match cmd {
+                "diff" => {
+                    a.extend(["--order".into(), order.to_string()]);
+                    if order % 2 == 0 {
+                        a.extend(["--at".into(), at]);
+                    }
+                    if order == 3 {
+                        a.extend(["--wrt".into(), "x".into()]);
+                    }
+                }
+                "taylor" => {
+                    a.extend(["--order".into(), (order * 3).to_string(), "--at".into(), at])
+                }
+                "check" => a.extend(["--analytic".into(), analytic, "--at".into(), at]),
+                _ => a.extend(["--at".into(), at]),
+            }
+            if dashed {
+                a.push("--".into());
+            }
+            a.push(expr);
+            a
+        })
+}
+
+/// How many command lines have been run (for the campaign's report).
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs one command line and checks the contract; `Err` says what broke.
+fn check_one(args: Vec<String>) -> Result<(), String> {
+    RUNS.fetch_add(1, Ordering::Relaxed);
+    let shown = format!("{args:?}");
+    let json = args.iter().any(|a| a == "--json");
+    let outcome = crate::run(args);
+    // A campaign runs a million commands on one thread: let go of their
+    // formulas (none is held between commands).
+    chainrule::symbolic::collect_if_grown();
+    match outcome {
+        Ok(outcome) => {
+            if !matches!(outcome.code, 0 | 1) {
+                return Err(format!("{shown}: exit {}", outcome.code));
+            }
+            if json && outcome.code == 0 {
+                let t = outcome.stdout.trim();
+                if !(t.starts_with('{') && t.ends_with('}')) {
+                    return Err(format!("{shown}: not one JSON object: {t:.200}"));
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let line = e.to_string();
+            if line.contains('\n') || line.chars().any(char::is_control) {
+                return Err(format!("{shown}: error line {line:?}"));
+            }
+            if !line.starts_with("error: ") {
+                return Err(format!("{shown}: {line}"));
+            }
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn fuzz_every_command_never_panics() {
+    let cases: u32 = std::env::var("CHAINRULE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    // main's stack: deep (but accepted) nesting recurses in the engines.
+    let worker = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let mut runner = TestRunner::new(Config {
+                cases,
+                failure_persistence: None,
+                ..Config::default()
+            });
+            runner
+                .run(&command_line(), |args| {
+                    let result = std::panic::catch_unwind(|| check_one(args.clone()));
+                    match result {
+                        Ok(Ok(())) => Ok(()),
+                        Ok(Err(why)) => Err(TestCaseError::fail(why)),
+                        Err(_) => Err(TestCaseError::fail(format!("panic on {args:?}"))),
+                    }
+                })
+                .map_err(|e| e.to_string())
+        })
+        .expect("a worker thread");
+    let result = worker.join().expect("the runner itself does not panic");
+    println!(
+        "fuzz: {} command lines, {}",
+        RUNS.load(Ordering::Relaxed),
+        if result.is_ok() {
+            "0 failures"
+        } else {
+            "FAILED"
+        }
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

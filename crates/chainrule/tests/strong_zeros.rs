@@ -1,0 +1,228 @@
+//! Issue 16: NaN or inf where the derivative exists. Every reproducer of the
+//! issue, in every engine that takes it (tape, forward dual numbers, Taylor
+//! mode, symbolic formulas), with the true value: a closed form by hand or
+//! the limit that PyTorch and SymPy give. The mechanism is strong zeros: an
+//! exact zero partial or cotangent contributes exactly 0 whatever the other
+//! factor (docs/DESIGN-notes.md, "Strong zeros").
+
+use std::collections::HashMap;
+
+use chainrule::forward::{
+    derivative_at, derivatives_at, derivatives_at_f64, gradient_at, hessian_at, Taylor,
+};
+use chainrule::functional::hessian;
+use chainrule::symbolic::{parse, Expr};
+use chainrule::{Real, Tensor};
+
+/// ∂f/∂xᵢ on the tape, for f of 0-d tensors.
+fn tape_gradient(f: impl Fn(&[Tensor]) -> Tensor, x: &[f64]) -> Vec<f64> {
+    let xs: Vec<Tensor> = x
+        .iter()
+        .map(|&v| Tensor::scalar(v).requires_grad())
+        .collect();
+    f(&xs).backward().unwrap();
+    xs.iter()
+        .map(|t| t.grad().map_or(0.0, |g| g.item()))
+        .collect()
+}
+
+/// The symbolic derivative of `src` in `var`, `order` times, at the point.
+fn formula_value(src: &str, var: &str, order: usize, point: &[(&str, f64)]) -> f64 {
+    let p: HashMap<String, f64> = point.iter().map(|&(k, v)| (k.to_string(), v)).collect();
+    parse(src).unwrap().diff_n(var, order).eval(&p).unwrap()
+}
+
+#[test]
+fn pow_at_a_zero_base() {
+    // ∂/∂x x^y = y·x^(y−1) = 0 and ∂/∂y = x^y·ln x → 0 at (0, 2).
+    let tape = tape_gradient(|v| v[0].pow(&v[1]), &[0.0, 2.0]);
+    assert_eq!(tape, vec![0.0, 0.0]);
+    let dual = gradient_at(|v| v[0].pow(&v[1]), &[0.0, 2.0]);
+    assert_eq!(dual, vec![0.0, 0.0]);
+    assert_eq!(
+        formula_value("pow(x,y)", "y", 1, &[("x", 0.0), ("y", 2.0)]),
+        0.0
+    );
+    // d/dx x^0 at 0 = 0 (0·0⁻¹).
+    assert_eq!(tape_gradient(|v| v[0].powf(0.0), &[0.0]), vec![0.0]);
+    assert_eq!(derivative_at(|x| x.powf(0.0), 0.0), 0.0);
+    assert_eq!(formula_value("pow(x,0)", "x", 1, &[("x", 0.0)]), 0.0);
+}
+
+#[test]
+fn a_zero_partial_wins_over_an_infinite_one() {
+    // acos(sign(x)) at 2: sign' = 0, acos'(1) = −inf; the derivative is 0.
+    let f = |x: &Tensor| x.sign().acos();
+    assert_eq!(tape_gradient(|v| f(&v[0]), &[2.0]), vec![0.0]);
+    assert_eq!(derivative_at(|x| x.sign().acos(), 2.0), 0.0);
+    let t = derivatives_at(|x| x.sign().acos(), 2.0, 3);
+    assert_eq!(&t[1..], &[0.0, 0.0, 0.0]);
+    assert_eq!(formula_value("acos(sign(x))", "x", 1, &[("x", 2.0)]), 0.0);
+}
+
+#[test]
+fn the_branch_max_did_not_take_contributes_zero() {
+    // max(2x, 0^x) at 3 = 2x: derivative 2 (0^x·ln 0 is the other branch).
+    let g = |x: &Tensor| Real::max(&(x + x), &Tensor::scalar(0.0).pow(x));
+    assert_eq!(tape_gradient(|v| g(&v[0]), &[3.0]), vec![2.0]);
+    let d = derivative_at(
+        |x: chainrule::Dual| (x + x).max(&chainrule::Dual::constant(0.0).pow(&x)),
+        3.0,
+    );
+    assert_eq!(d, 2.0);
+    let t = derivatives_at(
+        |x| (x.clone() + x.clone()).max(&Taylor::constant(0.0).pow(&x)),
+        3.0,
+        2,
+    );
+    assert_eq!(t, vec![6.0, 2.0, 0.0]);
+    assert_eq!(
+        formula_value("max(x+x,pow(0,x))", "x", 1, &[("x", 3.0)]),
+        2.0
+    );
+}
+
+#[test]
+fn where_does_not_leak_nan_from_the_branch_not_taken() {
+    // where(x > 0, sqrt(x), 0) at −1: gradient 0 (PyTorch: NaN, pytorch#52248).
+    let x = Tensor::scalar(-1.0).requires_grad();
+    let y = Tensor::where_(&x.gt(&Tensor::scalar(0.0)), &x.sqrt(), &Tensor::scalar(0.0));
+    assert_eq!(y.item(), 0.0);
+    y.backward().unwrap();
+    assert_eq!(x.grad().unwrap().item(), 0.0);
+    // And with a vector: the taken entries keep their gradient 1/(2√x).
+    let x = Tensor::from_vec(vec![-1.0, 4.0], &[2])
+        .unwrap()
+        .requires_grad();
+    let y = Tensor::where_(&x.gt(&Tensor::scalar(0.0)), &x.sqrt(), &Tensor::scalar(0.0));
+    y.sum().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0, 0.25]);
+}
+
+#[test]
+fn asinh_and_acosh_of_huge_arguments_are_finite() {
+    // asinh(1e308) = ln(1e308 + √(1e616 + 1)) = ln(2e308) = 709.889355822726…
+    let exact = 1e308f64.ln() + 2f64.ln();
+    assert!((exact - 709.889_355_822_726).abs() < 1e-12);
+    assert_eq!(
+        1e308f64.asinh(),
+        f64::INFINITY,
+        "std's overflows, ours must not"
+    );
+    assert_eq!(Real::asinh(&1e308), exact);
+    assert_eq!(Real::acosh(&1e308), exact);
+    assert_eq!(Tensor::scalar(1e308).asinh().item(), exact);
+    assert_eq!(Tensor::scalar(-1e308).asinh().item(), -exact);
+    let p = HashMap::from([("x".to_string(), 1e308)]);
+    assert_eq!(parse("acosh(x)").unwrap().eval(&p).unwrap(), exact);
+}
+
+#[test]
+fn the_hessian_of_x_over_x_is_zero() {
+    let x0 = 1.3975010401352301e-11;
+    let h = hessian(|x: &Tensor| x / x)(&Tensor::scalar(x0));
+    assert_eq!(h.to_vec(), vec![0.0]);
+    assert_eq!(hessian_at(|v| v[0] / v[0], &[x0]), vec![vec![0.0]]);
+    assert_eq!(formula_value("x/x", "x", 2, &[("x", x0)]), 0.0);
+    assert_eq!(
+        derivatives_at(|x| x.clone() / x, x0, 2),
+        vec![1.0, 0.0, 0.0]
+    );
+}
+
+#[test]
+fn the_second_derivative_of_tanh_is_finite_in_the_tails() {
+    // tanh'' = −2·tanh·sech²: about −8e-869 at 1000, i.e. 0 in f64; at 20
+    // −2·tanh(20)·4e⁻⁴⁰/(1 + e⁻⁴⁰)² = −3.3986834042332710e-17.
+    for x0 in [1000.0, -1000.0, 720.0] {
+        let h = hessian(|x: &Tensor| x.tanh())(&Tensor::scalar(x0));
+        assert_eq!(h.to_vec(), vec![0.0], "tape at {x0}");
+        assert_eq!(
+            hessian_at(|v| v[0].tanh(), &[x0]),
+            vec![vec![0.0]],
+            "dual at {x0}"
+        );
+        assert_eq!(
+            formula_value("tanh(x)", "x", 2, &[("x", x0)]),
+            0.0,
+            "formula at {x0}"
+        );
+        assert_eq!(
+            derivatives_at(|x| x.tanh(), x0, 2)[2],
+            0.0,
+            "taylor at {x0}"
+        );
+    }
+    let e = (-40f64).exp();
+    let exact = -2.0 * 20f64.tanh() * 4.0 * e / (1.0 + e).powi(2);
+    let h = hessian(|x: &Tensor| x.tanh())(&Tensor::scalar(20.0)).to_vec()[0];
+    assert!((h - exact).abs() <= 1e-14 * exact.abs(), "{h} vs {exact}");
+}
+
+#[test]
+fn integer_powers_over_the_whole_i32_range() {
+    // d/dx x^n = n·x^(n−1) for n = i32::MIN: at 2 it underflows to 0 (not
+    // −inf from n − 1 wrapping), at 1 it is n, at −1 it is −n.
+    let n = i32::MIN;
+    assert_eq!(derivative_at(|x| x.powi(n), 2.0), 0.0);
+    assert_eq!(derivative_at(|x| x.powi(n), 1.0), f64::from(n));
+    assert_eq!(derivative_at(|x| x.powi(n), -1.0), -f64::from(n));
+    assert_eq!(tape_gradient(|v| v[0].powi(n), &[1.0]), vec![f64::from(n)]);
+    let d = parse("x^-2147483648").unwrap().diff("x");
+    assert_eq!(d.to_string(), "-2147483648/x^2147483649");
+    assert_eq!(formula_value("x^-2147483648", "x", 1, &[("x", 2.0)]), 0.0);
+    // An exponent beyond i32 is evaluated, not clamped: (f64 1.0000001)^−3e9
+    // = 5.14827654421648088e-131 (50-digit decimal arithmetic).
+    let v = formula_value("y*x^-3000000000", "y", 0, &[("x", 1.0000001), ("y", 1.0)]);
+    assert!((v - 5.148_276_544_216_481e-131).abs() <= 1e-12 * v, "{v}");
+}
+
+#[test]
+fn taylor_mode_to_order_200_has_no_factorial_overflow() {
+    let e = std::f64::consts::E;
+    let d = derivatives_at_f64(|x| x.exp(), 1.0, 200);
+    assert_eq!(d.len(), 201);
+    for (k, v) in d.iter().enumerate() {
+        assert!((v - e).abs() <= 1e-12 * e, "exp^({k})(1) = {v}");
+    }
+    // 1/(1 − x) at 0: k!, finite to k = 170, inf from 171 (171! > f64::MAX).
+    let d = derivatives_at_f64(|x| (Taylor::constant(1.0) - x).recip(), 0.0, 180);
+    let f170: f64 = (1..=170).map(f64::from).product();
+    assert!((d[170] - f170).abs() <= 1e-12 * f170);
+    assert_eq!(d[171], f64::INFINITY);
+    // sin at 0: 0, 1, 0, −1, … to order 200.
+    let d = derivatives_at_f64(|x| x.sin(), 0.0, 200);
+    for (k, v) in d.iter().enumerate() {
+        let want = [0.0, 1.0, 0.0, -1.0][k % 4];
+        assert!((v - want).abs() <= 1e-12, "sin^({k})(0) = {v}");
+    }
+}
+
+#[test]
+fn taylor_mode_of_powers_at_zero() {
+    // x^1.5 at 0: 0, 0 (1.5·√0), then +inf (0.75/√0) and −inf.
+    let d = derivatives_at(|x| x.powf(1.5), 0.0, 3);
+    assert_eq!(d, vec![0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY]);
+    // pow(x, 0.0) at 0 is the constant 1: [1, 0, 0].
+    assert_eq!(derivatives_at(|x| x.powf(0.0), 0.0, 2), vec![1.0, 0.0, 0.0]);
+    // pow(x, 2.0) at 0: [0, 0, 2].
+    assert_eq!(derivatives_at(|x| x.powf(2.0), 0.0, 2), vec![0.0, 0.0, 2.0]);
+    // Away from 0 the power recurrence is unchanged: x^1.5 at 4 = 8, 3, 3/8.
+    assert_eq!(
+        derivatives_at(|x| x.powf(1.5), 4.0, 2),
+        vec![8.0, 3.0, 0.375]
+    );
+    // The symbolic and dual derivatives of x^1.5 at 0 agree on the first.
+    assert_eq!(derivative_at(|x| x.powf(1.5), 0.0), 0.0);
+    assert_eq!(formula_value("x^1.5", "x", 1, &[("x", 0.0)]), 0.0);
+}
+
+#[test]
+fn strong_zeros_are_exact_zero_factors_only() {
+    // A tiny but nonzero factor still multiplies: 1e-300 · 1e300 = 1.
+    assert_eq!(1e-300f64.strong_mul(&1e300), 1.0);
+    assert!(f64::NAN.strong_mul(&1.0).is_nan());
+    assert_eq!((-0.0f64).strong_mul(&f64::NEG_INFINITY), 0.0);
+    // The symbolic simplifier folds 0·x = 0 as evaluation does.
+    assert_eq!(Expr::integer(0) * Expr::var("x").ln(), Expr::integer(0));
+}
