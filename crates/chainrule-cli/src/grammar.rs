@@ -45,13 +45,16 @@ pub fn text() -> String {
          \x20 Values in --at are constant expressions: --at x=pi/2,y=sqrt(2),z=1/3.\n\n\
          Functions of one argument:\n",
     );
-    let width = UnaryOp::NAMED
-        .iter()
+    let named = UnaryOp::ALL
+        .into_iter()
+        .filter(|op| UnaryOp::from_name(op.name()).is_some());
+    let width = named
+        .clone()
         .map(|op| op.name().len())
         .max()
         .unwrap_or(8)
         + 2;
-    for op in UnaryOp::NAMED {
+    for op in named {
         let name = op.name();
         out.push_str(&format!("  {:width$}{}\n", name, meaning(name)).trim_end());
         out.push('\n');

@@ -623,7 +623,11 @@ pub fn is_function(name: &str) -> bool {
 /// Every name a function can be called by: the op table's names, `log`'s
 /// two-argument form, and [`ALIASES`].
 pub fn function_names() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = UnaryOp::NAMED.iter().map(|op| op.name()).collect();
+    let mut names: Vec<&'static str> = UnaryOp::ALL
+        .iter()
+        .filter(|op| UnaryOp::from_name(op.name()).is_some())
+        .map(|op| op.name())
+        .collect();
     names.extend(
         BinaryOp::ALL
             .iter()
