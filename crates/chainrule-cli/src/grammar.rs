@@ -48,12 +48,7 @@ pub fn text() -> String {
     let named = UnaryOp::ALL
         .into_iter()
         .filter(|op| UnaryOp::from_name(op.name()).is_some());
-    let width = named
-        .clone()
-        .map(|op| op.name().len())
-        .max()
-        .unwrap_or(8)
-        + 2;
+    let width = named.clone().map(|op| op.name().len()).max().unwrap_or(8) + 2;
     for op in named {
         let name = op.name();
         out.push_str(&format!("  {:width$}{}\n", name, meaning(name)).trim_end());
