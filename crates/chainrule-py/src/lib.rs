@@ -4,13 +4,15 @@
 //! (PyTorch-style, f32 by default as PyTorch), [`PyExpr`] a symbolic
 //! [`chainrule::symbolic::Expr`] (SymPy-style). The Python modules
 //! `chainrule.torch`, `chainrule.autograd` and `chainrule.sympy` add the
-//! namespaces the seed notebooks import.
+//! namespaces the seed notebooks import; [`graph`]'s `Wengert` is behind
+//! `chainrule.graph` and `chainrule.explain` (SVG and HTML for Jupyter).
 
 use std::cell::Cell;
 
 use pyo3::prelude::*;
 
 mod errors;
+mod graph;
 mod sym;
 mod tensor;
 
@@ -57,5 +59,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     tensor::register(m)?;
     sym::register(m)?;
+    graph::register(m)?;
     Ok(())
 }

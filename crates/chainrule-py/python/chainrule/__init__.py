@@ -3,9 +3,13 @@
 - ``chainrule.torch``: the PyTorch subset (tensors, autograd, nn, optim).
 - ``chainrule.autograd``: HIPS autograd / JAX-style transforms over Python functions.
 - ``chainrule.sympy``: SymPy-style symbolic differentiation.
+- ``chainrule.graph(expr, at=...)`` and ``chainrule.explain(expr, at=...)``: the
+  computational graph as SVG and the forward and reverse sweeps as HTML tables,
+  for Jupyter.
 """
 
 from . import _native
+from .display import Explanation, Graph, explain, graph
 
 __all__ = ["torch", "autograd", "sympy"]
 
