@@ -377,7 +377,8 @@ fn wrap(text: &str, max: usize) -> Vec<String> {
                 .map(|p| p + pat.len())
         };
         // Between items first, then after a comma, a space, an operator.
-        let cut = after(&[' ', ' ', ' '])
+        let cut = after(&['·', ' ', ' ', ' '])
+            .or_else(|| after(&[' ', ' ', ' ']))
             .or_else(|| after(&[',', ' ']))
             .or_else(|| after(&[' ']))
             .or_else(|| {
@@ -542,28 +543,5 @@ mod tests {
         assert!(lines
             .iter()
             .all(|l| l.chars().count() <= 25 && l.ends_with('*')));
-    }
-}
-#[cfg(test)]
-mod dump {
-    #[test]
-    fn dump_pictures() {
-        let Ok(dir) = std::env::var("DUMP_DIR") else {
-            return;
-        };
-        use crate::graph::Wengert;
-        let xs = [("x1", 1.0), ("x2", 2.0), ("x3", 3.0)];
-        let q6 = "tanh(log(1 + z*(2*x)/sin(y)))";
-        let list: Vec<(&str, &str, Vec<(&str, f64)>)> = vec![
-            ("q6", q6, vec![("x", 1.0), ("y", 2.0), ("z", 3.0)]),
-            ("sm", super::tests::SOFTMAX, xs.to_vec()),
-            ("big", super::tests::BIG, super::tests::XT.to_vec()),
-            ("sig", "1/(1+exp(-x))", vec![("x", 2.0)]),
-        ];
-        for (name, src, at) in list {
-            let w = Wengert::parse(src, &at).unwrap();
-            let pt: Vec<String> = at.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-            std::fs::write(format!("{dir}/{name}.svg"), w.to_svg(src, &pt.join(", "))).unwrap();
-        }
     }
 }
