@@ -68,6 +68,7 @@ pub(crate) struct Vertex {
     pub h: f64,
 }
 
+#[cfg(test)]
 impl Vertex {
     /// Left, top, right, bottom.
     pub fn rect(&self) -> (f64, f64, f64, f64) {
