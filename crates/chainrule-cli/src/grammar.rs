@@ -51,7 +51,7 @@ pub fn text() -> String {
     let width = named.clone().map(|op| op.name().len()).max().unwrap_or(8) + 2;
     for op in named {
         let name = op.name();
-        out.push_str(&format!("  {:width$}{}\n", name, meaning(name)).trim_end());
+        out.push_str(format!("  {:width$}{}\n", name, meaning(name)).trim_end());
         out.push('\n');
     }
     out.push_str("\nFunctions of two arguments:\n");

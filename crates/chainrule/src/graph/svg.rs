@@ -166,7 +166,7 @@ impl Wengert {
         let l = &pic.layout;
         let out = self.output_name();
         // Header and footer, wrapped to the drawing's width (at least 560 px).
-        let avail = l.width.max(560.0).min(TARGET_WIDTH - 2.0 * MARGIN);
+        let avail = l.width.clamp(560.0, TARGET_WIDTH - 2.0 * MARGIN);
         let title = if point.is_empty() {
             format!("{out} = {expr}")
         } else {
