@@ -24,6 +24,11 @@ def test_notebook_runs(path):
     texts = "".join(o.get("text", "") for o in outputs) + "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "tensor(14.)" in texts
     assert "3.95221956372458" in texts  # the 4th derivative of tanh at 0.5 (f64, last digit may differ)
+    # chainrule.graph shows as SVG and chainrule.explain as HTML tables.
+    svgs = [o["data"]["image/svg+xml"] for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert any("f = tanh(h)" in s for s in svgs), "no graph drawn"
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any("Reverse pass" in h and "<table>" in h for h in html), "no explain table"
 
 
 def test_there_is_a_notebook():

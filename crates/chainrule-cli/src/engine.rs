@@ -11,11 +11,11 @@
 
 use chainrule::autograd::{self, GradOptions};
 use chainrule::symbolic::{parse_syntax, Expr, Syntax, SyntaxKind};
-use chainrule::{Taylor, Tensor, UnaryOp};
+use chainrule::{Taylor, Tensor};
 
 use crate::error::{quote, CliError, CliResult};
 use crate::point::{is_name, Point};
-use crate::wengert::{Kind, Wengert};
+use crate::wengert::Wengert;
 
 /// Longest derivative order `diff` computes (formulas can grow quickly).
 pub const MAX_DIFF_ORDER: u32 = 32;
@@ -202,37 +202,8 @@ impl Parsed {
     /// The Wengert list at the point, with each local derivative also as a
     /// formula in the nodes' names (the rules table run on symbols).
     pub fn wengert(&self, point: &Point) -> Wengert {
-        let mut w = Wengert::build(&self.syntax, |n| point.get(n).unwrap_or(f64::NAN));
-        let symbols: Vec<Expr> = w
-            .nodes
-            .iter()
-            .map(|n| match n.kind {
-                Kind::Const => Expr::constant(n.value),
-                _ => Expr::var(&n.name),
-            })
-            .collect();
-        for i in 0..w.nodes.len() {
-            let node = &w.nodes[i];
-            let kind = &self.syntax.nodes[node.source].kind;
-            let formulas: Vec<Option<String>> = match (kind, node.args.as_slice()) {
-                (SyntaxKind::Unary(op, _), [a]) => {
-                    vec![Some(local_unary(*op, &symbols[*a], &symbols[i]))]
-                }
-                (SyntaxKind::Binary(op, ..), [a, b]) => {
-                    let (da, db) =
-                        chainrule::rules::d_binary(*op, &symbols[*a], &symbols[*b], &symbols[i]);
-                    vec![Some(da.to_string()), Some(db.to_string())]
-                }
-                _ => continue,
-            };
-            w.nodes[i].local_formula = formulas;
-        }
-        w
+        Wengert::build(&self.syntax, |n| point.get(n).unwrap_or(f64::NAN))
     }
-}
-
-fn local_unary(op: UnaryOp, x: &Expr, y: &Expr) -> String {
-    chainrule::rules::d_unary(op, x, y).to_string()
 }
 
 /// Each variable's position in `vars` (looked up by every evaluation:

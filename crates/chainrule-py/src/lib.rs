@@ -4,7 +4,8 @@
 //! (PyTorch-style, f32 by default as PyTorch), [`PyExpr`] a symbolic
 //! [`chainrule::symbolic::Expr`] (SymPy-style). The Python modules
 //! `chainrule.torch`, `chainrule.autograd` and `chainrule.sympy` add the
-//! namespaces the seed notebooks import.
+//! namespaces the seed notebooks import; [`graph`]'s `Wengert` is behind
+//! `chainrule.graph` and `chainrule.explain` (SVG and HTML for Jupyter).
 
 use std::cell::Cell;
 
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 
 mod errors;
 mod matrix;
+mod graph;
 mod sym;
 mod tensor;
 
@@ -59,5 +61,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tensor::register(m)?;
     sym::register(m)?;
     matrix::register(m)?;
+    graph::register(m)?;
     Ok(())
 }

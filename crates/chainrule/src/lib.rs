@@ -18,6 +18,8 @@ pub mod compiled;
 pub mod error;
 pub mod forward;
 pub mod functional;
+#[cfg(feature = "graph")]
+pub mod graph;
 mod macros;
 pub mod matrix;
 pub mod nn;

@@ -30,7 +30,7 @@ pub fn run(a: &PointArgs) -> CliResult<Outcome> {
             .with("point", point_json(&point))
             .with("output", w.output_name())
             .with("value", w.value())
-            .with("nodes", w.nodes_json())
+            .with("nodes", crate::wengert::nodes_json(&w))
             .with("gradient", gradient);
         return Ok(Outcome::ok(out.to_text() + "\n"));
     }

@@ -4,11 +4,15 @@
 - ``chainrule.autograd``: HIPS autograd / JAX-style transforms over Python functions.
 - ``chainrule.sympy``: SymPy-style symbolic differentiation.
 - ``chainrule.matrix``: matrix calculus (derivatives as matrix formulas).
+- ``chainrule.graph(expr, at=...)`` and ``chainrule.explain(expr, at=...)``: the
+  computational graph as SVG and the forward and reverse sweeps as HTML tables,
+  for Jupyter.
 """
 
 from . import _native
+from .display import Explanation, Graph, explain, graph
 
-__all__ = ["torch", "autograd", "sympy", "matrix"]
+__all__ = ["torch", "autograd", "sympy", "matrix", "graph", "explain", "Graph", "Explanation"]
 
 
 def __getattr__(name):

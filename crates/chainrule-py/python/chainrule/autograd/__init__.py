@@ -147,6 +147,19 @@ def hessian(fun, argnum=0):
     return jacobian(grad(fun, argnum), argnum)
 
 
+def _jacobian_tensor(func, inputs, create_graph=False):
+    """``torch.autograd.functional.jacobian`` of a function of one tensor:
+    a tensor of shape ``func(inputs).shape + inputs.shape``."""
+    j = jacobian(func)(inputs.detach().requires_grad_(True))
+    return j if create_graph else j.detach()
+
+
+def _hessian_tensor(func, inputs, create_graph=False):
+    """``torch.autograd.functional.hessian`` of a scalar function of one tensor."""
+    h = jacobian(grad(func))(inputs.detach().requires_grad_(True))
+    return h if create_graph else h.detach()
+
+
 def jvp(fun, x, v):
     """``(f(x), J(x) v)``: JAX's ``jvp`` (primals and tangents as single arrays)."""
     xt, nested = _lift(x)

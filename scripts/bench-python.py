@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Issue 15's overhead figures: chainrule from Python against PyTorch from Python
+and against chainrule's own Rust calls. Prints one line per measurement.
+
+    target/python-venv/bin/python scripts/bench-python.py            # the figures
+    target/python-venv/bin/python scripts/bench-python.py --k 50 --reps 1 --no-rust   # does it run
+
+1. W1 of /work/shared/bench/WORKLOADS.md as a Python loop: leaves x = 0.5 and
+   w = 0.9, K times h = tanh(h * w) + h * 0.1 (4 ops), then h.backward();
+   ns/op = time(forward + backward) / (4K), on chainrule.torch and, if it
+   imports, torch (float64 both). The target: chainrule at most 2x torch.
+2. A Hessian (W4's quadratic, n = 100, torch.autograd.functional.hessian
+   through chainrule.torch) and nth derivatives (W5: d^k/dx^k tanh(x) at 0.5,
+   k = 4, 8, 16, by Taylor mode in one call) from Python, against the same
+   workloads run in Rust by target/release/chainrule-bench (W4
+   chainrule-eager, W5 chainrule-taylor). The target: within 10% of the Rust
+   call plus one crossing.
+
+Run it on an idle machine: the figures are medians of --reps repetitions.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import chainrule.sympy as sp
+import chainrule.torch as ctorch
+
+try:
+    import torch as real_torch
+except ImportError:  # PyTorch is optional: the chainrule figures stand alone.
+    real_torch = None
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def median_time(fn, reps):
+    """Median wall time of fn() over reps runs (after one warm-up run)."""
+    fn()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def w1(torch, k):
+    """W1 forward and backward; returns dh/dw as the check."""
+    x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    w = torch.tensor(0.9, dtype=torch.float64, requires_grad=True)
+    h = x
+    for _ in range(k):
+        h = torch.tanh(h * w) + h * 0.1
+    h.backward()
+    return w.grad.item()
+
+
+def quadratic(torch, n, seed=0):
+    """W4's quadratic f(x) = ½ xᵀAx + bᵀx + c, its data, and a point."""
+    rng = np.random.default_rng(seed)
+    a = torch.tensor(rng.standard_normal((n, n)), dtype=torch.float64)
+    b = torch.tensor(rng.standard_normal(n), dtype=torch.float64)
+    x = torch.tensor(rng.standard_normal(n), dtype=torch.float64)
+
+    def f(v):
+        return 0.5 * (v * torch.matmul(a, v)).sum() + (b * v).sum() + 1.5
+
+    return f, x
+
+
+def rust_bench(binary, workload, impl, reps):
+    """The Rust figures of a workload: {size: seconds} from chainrule-bench's JSON lines."""
+    if not os.path.exists(binary):
+        return {}
+    args = [binary, "--workload", workload, "--impl", impl]
+    args += ["--quick"] if reps < 7 else []
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=1800, check=True).stdout
+    except (subprocess.SubprocessError, OSError) as e:
+        print(f"# {binary} failed: {e}", file=sys.stderr)
+        return {}
+    figures = {}
+    for line in out.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        value = rec.get("seconds")
+        if isinstance(value, (int, float)):
+            figures[str(rec.get("size"))] = float(value)
+    return figures
+
+
+def line(what, value, unit, ratio=None, against=None):
+    text = f"{what:<44} {value:12.4g} {unit}"
+    if ratio is not None:
+        text += f"   {ratio:6.2f}x {against}"
+    print(text, flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--k", type=int, default=25_000, help="W1 iterations (4 ops each; default 25000)")
+    p.add_argument("--reps", type=int, default=7, help="repetitions per figure (median)")
+    p.add_argument("--n", type=int, default=100, help="W4 size")
+    p.add_argument("--rust", default=os.path.join(ROOT, "target", "release", "chainrule-bench"))
+    p.add_argument("--no-rust", action="store_true", help="skip the Rust figures")
+    a = p.parse_args()
+
+    print(f"# chainrule from Python; torch {'%s' % real_torch.__version__ if real_torch else 'not installed'}")
+    ops = 4 * a.k
+    # 1. W1 as a Python loop.
+    t_cr = median_time(lambda: w1(ctorch, a.k), a.reps)
+    check = w1(ctorch, a.k)
+    line(f"W1 chainrule.torch K={a.k} (dh/dw {check:.6g})", t_cr / ops * 1e9, "ns/op")
+    if real_torch is not None:
+        t_pt = median_time(lambda: w1(real_torch, a.k), a.reps)
+        line(f"W1 torch K={a.k} (dh/dw {w1(real_torch, a.k):.6g})", t_pt / ops * 1e9, "ns/op")
+        line("W1 chainrule.torch / torch", t_cr / t_pt, "", t_cr / t_pt, "(target <= 2)")
+
+    # 2. A Hessian and nth derivatives, from Python and in Rust.
+    rust_w4 = {} if a.no_rust else rust_bench(a.rust, "W4", "chainrule-eager", a.reps)
+    rust_w5 = {} if a.no_rust else rust_bench(a.rust, "W5", "chainrule-taylor", a.reps)
+    f, x = quadratic(ctorch, a.n)
+    t_h = median_time(lambda: ctorch.autograd.functional.hessian(f, x), a.reps)
+    rust = rust_w4.get(f"quadratic,n={a.n}")
+    if rust:
+        line(f"W4 quadratic n={a.n} hessian from Python", t_h, "s/hessian", t_h / rust, "of Rust")
+    else:
+        line(f"W4 quadratic n={a.n} hessian from Python", t_h, "s/hessian")
+    if real_torch is not None:
+        f_pt, x_pt = quadratic(real_torch, a.n)
+        t_hp = median_time(lambda: real_torch.autograd.functional.hessian(f_pt, x_pt), a.reps)
+        line(f"W4 quadratic n={a.n} hessian, torch", t_hp, "s/hessian")
+    x = sp.symbols("x")
+    f = sp.tanh(x)
+    for k in (4, 8, 16):
+        value = sp.taylor_derivatives(f, x, 0.5, k)[k]
+        t_n = median_time(lambda: sp.taylor_derivatives(f, x, 0.5, k), max(a.reps, 3) * 10)
+        rust = rust_w5.get(f"k={k}")
+        what = f"W5 d^{k} tanh at 0.5 = {value:.10g} from Python"
+        if rust:
+            line(what, t_n, "s/eval", t_n / rust, "of Rust")
+        else:
+            line(what, t_n, "s/eval")
+    # One crossing: the cost of calling into the extension at all.
+    t_cross = median_time(lambda: ctorch.is_grad_enabled(), max(a.reps, 3) * 100)
+    line("one crossing (torch.is_grad_enabled())", t_cross * 1e9, "ns")
+
+
+if __name__ == "__main__":
+    main()
