@@ -518,14 +518,22 @@ impl Expr {
                     b
                 })
                 .collect();
+            // Which bindings each text names: its words, looked up once
+            // (a search per binding and text was quadratic in the bindings).
+            let index: FxMap<&str, usize> = bound
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (names[e].as_str(), i))
+                .collect();
+            let named = |text: &str| -> Vec<usize> {
+                words(text).filter_map(|w| index.get(w).copied()).collect()
+            };
             let mut used = vec![false; bound.len()];
-            let mut todo = vec![main.clone()];
-            while let Some(text) = todo.pop() {
-                for (i, &e) in bound.iter().enumerate() {
-                    if !used[i] && mentions(&text, &names[&e]) {
-                        used[i] = true;
-                        todo.push(bodies[i].clone());
-                    }
+            let mut todo = named(&main);
+            while let Some(i) = todo.pop() {
+                if !used[i] {
+                    used[i] = true;
+                    todo.extend(named(&bodies[i]));
                 }
             }
             if used.iter().all(|&u| u) {
@@ -542,11 +550,8 @@ impl Expr {
     }
 }
 
-/// Whether `text` uses the name `name` as a whole word.
-fn mentions(text: &str, name: &str) -> bool {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    text.match_indices(name).any(|(i, _)| {
-        !text[..i].chars().next_back().is_some_and(word)
-            && !text[i + name.len()..].chars().next().is_some_and(word)
-    })
+/// The words of `text`: maximal runs of ASCII letters, digits and `_`.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
 }
