@@ -12,8 +12,8 @@ use std::cell::Cell;
 use pyo3::prelude::*;
 
 mod errors;
-mod matrix;
 mod graph;
+mod matrix;
 mod sym;
 mod tensor;
 
