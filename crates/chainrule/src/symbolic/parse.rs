@@ -727,16 +727,25 @@ fn hint_for(name: &str) -> Option<Hint> {
 /// name. Other letters are left alone, so that `cost`, `expo` and `tant`
 /// stay variables.
 fn glued_call(name: &str) -> Option<usize> {
-    function_names()
-        .into_iter()
-        .filter(|f| {
-            matches!(
-                function(f),
-                Some(FnKind::Unary(_) | FnKind::Log | FnKind::Rewrite(_, 1))
-            )
+    // The names of one-argument functions, found once: parsing asks for
+    // every name token, and building the list each time was most of the
+    // time of parsing a long formula.
+    static ONE_ARGUMENT: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    ONE_ARGUMENT
+        .get_or_init(|| {
+            function_names()
+                .into_iter()
+                .filter(|f| {
+                    matches!(
+                        function(f),
+                        Some(FnKind::Unary(_) | FnKind::Log | FnKind::Rewrite(_, 1))
+                    )
+                })
+                .collect()
         })
-        .filter(|f| name.len() > f.len() && name.starts_with(f))
-        .map(str::len)
+        .iter()
+        .filter(|f| name.len() > f.len() && name.starts_with(*f))
+        .map(|f| f.len())
         .max()
         .filter(|&n| {
             let mut rest = name[n..].chars();
