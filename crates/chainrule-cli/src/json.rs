@@ -137,25 +137,9 @@ impl<T: Into<Json>> From<Vec<T>> for Json {
 }
 
 /// A number in shortest round-trip form, `1` rather than `1.0`; inf and nan
-/// as "inf", "-inf", "nan" (the same text the human output uses).
-pub fn num_text(x: f64) -> String {
-    if x.is_nan() {
-        "nan".to_string()
-    } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.to_string()
-    } else if x == 0.0 {
-        // -0 and 0 print alike: the sign of zero means nothing to a reader.
-        "0".to_string()
-    } else {
-        // Debug is the shortest text that reads back as the same f64, and
-        // switches to exponent form for very large and very small values.
-        let s = format!("{x:?}");
-        match s.strip_suffix(".0") {
-            Some(int) => int.to_string(),
-            None => s,
-        }
-    }
-}
+/// as "inf", "-inf", "nan": the library's, which the pictures and the
+/// explanation use too.
+pub use chainrule::graph::num_text;
 
 fn write_num(out: &mut String, x: f64) {
     if x.is_finite() {

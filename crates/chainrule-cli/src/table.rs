@@ -52,19 +52,8 @@ impl Table {
     /// than [`WIDTH`] (less room for an indent) is printed in parts, one
     /// below the other, each repeating the first column.
     pub fn render(&self) -> String {
-        let ncols = self
-            .rows
-            .iter()
-            .chain(self.header.iter())
-            .map(Vec::len)
-            .max()
-            .unwrap_or(0);
-        let mut widths = vec![0usize; ncols];
-        for row in self.rows.iter().chain(self.header.iter()) {
-            for (i, cell) in row.iter().enumerate() {
-                widths[i] = widths[i].max(width(cell));
-            }
-        }
+        let widths = self.column_widths();
+        let ncols = widths.len();
         let mut parts: Vec<Vec<usize>> = vec![(0..ncols.min(1)).collect()];
         let mut used = self.indent + widths.first().copied().unwrap_or(0);
         for (i, &w) in widths.iter().enumerate().skip(1) {
@@ -101,8 +90,8 @@ impl Table {
         texts.join("\n")
     }
 
-    /// The table in one piece, however wide.
-    fn render_whole(&self) -> String {
+    /// Each column's width in characters: its widest cell, header included.
+    fn column_widths(&self) -> Vec<usize> {
         let ncols = self
             .rows
             .iter()
@@ -116,6 +105,13 @@ impl Table {
                 widths[i] = widths[i].max(width(cell));
             }
         }
+        widths
+    }
+
+    /// The table in one piece, however wide.
+    fn render_whole(&self) -> String {
+        let widths = self.column_widths();
+        let ncols = widths.len();
         let mut out = String::new();
         let line = |row: &[String], out: &mut String| {
             let mut text = " ".repeat(self.indent);

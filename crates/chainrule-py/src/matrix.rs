@@ -1,9 +1,9 @@
 //! `chainrule._native.MatrixProblem` and `MatrixFormula`: matrix calculus
 //! ([`chainrule::matrix`]) for the Python module `chainrule.matrix`.
 //!
-//! Every error of the matrix module is a `ValueError` with the library's
-//! message: they all come from the user's expression, declarations or
-//! values.
+//! Errors go through [`crate::errors::err`], which makes every error of the
+//! matrix module a `ValueError` with the library's message: they all come
+//! from the user's expression, declarations or values.
 
 use std::rc::Rc;
 
@@ -13,12 +13,9 @@ use numpy::ndarray::{ArrayD, IxDyn};
 use numpy::{IntoPyArray, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
-/// A chainrule error as a `ValueError` with its message.
-fn verr(e: chainrule::Error) -> PyErr {
-    PyValueError::new_err(e.to_string())
-}
+use crate::errors::err;
+use pyo3::types::PyDict;
 
 /// The values of a `{name: float64 ndarray}` dict, in natural shapes.
 fn read_values(values: &Bound<'_, PyDict>) -> PyResult<Vec<(String, Tensor)>> {
@@ -33,7 +30,7 @@ fn read_values(values: &Bound<'_, PyDict>) -> PyResult<Vec<(String, Tensor)>> {
         let t = if shape.is_empty() {
             Tensor::scalar(data[0])
         } else {
-            Tensor::from_vec(data, &shape).map_err(verr)?
+            Tensor::from_vec(data, &shape).map_err(err)?
         };
         out.push((name, t));
     }
@@ -65,7 +62,7 @@ impl PyMatrixProblem {
     #[new]
     fn new(expr: &str, decls: &str) -> PyResult<Self> {
         Ok(PyMatrixProblem {
-            p: Rc::new(matrix::parse(expr, decls).map_err(verr)?),
+            p: Rc::new(matrix::parse(expr, decls).map_err(err)?),
         })
     }
 
@@ -90,8 +87,8 @@ impl PyMatrixProblem {
     /// The derivative with respect to `wrt` (gradient, Jacobian, or the
     /// derivative by a scalar), simplified.
     fn derivative(&self, wrt: &str) -> PyResult<PyMatrixFormula> {
-        let shape = self.p.derivative_shape(wrt).map_err(verr)?;
-        let e = self.p.derivative(wrt).map_err(verr)?;
+        let shape = self.p.derivative_shape(wrt).map_err(err)?;
+        let e = self.p.derivative(wrt).map_err(err)?;
         Ok(PyMatrixFormula {
             p: self.p.clone(),
             e,
@@ -102,9 +99,9 @@ impl PyMatrixProblem {
     /// The Hessian with respect to a scalar or vector `wrt` of a scalar
     /// expression (`n x n`, or a scalar).
     fn hessian(&self, wrt: &str) -> PyResult<PyMatrixFormula> {
-        let e = self.p.hessian(wrt).map_err(verr)?;
+        let e = self.p.hessian(wrt).map_err(err)?;
         let info = self.p.name(wrt).ok_or_else(|| {
-            verr(chainrule::Error::MatrixUnknownName {
+            err(chainrule::Error::MatrixUnknownName {
                 name: wrt.to_string(),
             })
         })?;
@@ -130,13 +127,13 @@ impl PyMatrixProblem {
         values: &Bound<'py, PyDict>,
         hessian: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let v = Values::bind(&self.p.names, &read_values(values)?).map_err(verr)?;
+        let v = Values::bind(&self.p.names, &read_values(values)?).map_err(err)?;
         let t = if hessian {
             self.p.autodiff_hessian(wrt, &v)
         } else {
             self.p.autodiff(wrt, &v)
         }
-        .map_err(verr)?;
+        .map_err(err)?;
         to_numpy(py, &t)
     }
 }
@@ -203,8 +200,8 @@ impl PyMatrixFormula {
             .filter(|n| self.e.depends_on(&n.name) || given.iter().any(|(g, _)| *g == n.name))
             .cloned()
             .collect();
-        let v = Values::bind(&needed, &given).map_err(verr)?;
-        let t = matrix::eval(&self.e, &v).map_err(verr)?;
+        let v = Values::bind(&needed, &given).map_err(err)?;
+        let t = matrix::eval(&self.e, &v).map_err(err)?;
         to_numpy(py, &matrix::natural(&t, &self.shape))
     }
 }

@@ -239,23 +239,25 @@ impl Problem {
     /// gradient or Jacobian (natural shapes, `output ++ input`), to compare
     /// with the formula of [`Problem::derivative`].
     pub fn autodiff(&self, wrt: &str, values: &Values) -> Result<crate::Tensor> {
-        let info = self.wrt(wrt)?;
-        eval(&self.expr, values)?;
-        let x0 = values.natural(info).ok_or_else(|| Error::MatrixValue {
-            name: wrt.into(),
-            problem: Box::new(crate::error::ValueProblem::Missing),
-        })?;
+        let (info, x0) = self.point(wrt, values)?;
         Ok(crate::functional::jacrev(self.function(info, values))(&x0))
     }
 
     /// The Hessian by reverse over reverse mode at `values`, by `wrt`.
     pub fn autodiff_hessian(&self, wrt: &str, values: &Values) -> Result<crate::Tensor> {
+        let (info, x0) = self.point(wrt, values)?;
+        crate::functional::try_hessian(self.function(info, values))(&x0)
+    }
+
+    /// The variable `wrt` and its value, once `values` are checked against
+    /// the expression (by evaluating it).
+    fn point(&self, wrt: &str, values: &Values) -> Result<(&NameInfo, crate::Tensor)> {
         let info = self.wrt(wrt)?;
         eval(&self.expr, values)?;
         let x0 = values.natural(info).ok_or_else(|| Error::MatrixValue {
             name: wrt.into(),
             problem: Box::new(crate::error::ValueProblem::Missing),
         })?;
-        crate::functional::try_hessian(self.function(info, values))(&x0)
+        Ok((info, x0))
     }
 }
