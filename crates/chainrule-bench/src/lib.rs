@@ -23,6 +23,7 @@ pub mod w4;
 pub mod w5;
 pub mod w6;
 pub mod w7;
+pub mod w9;
 
 pub use registry::{entries, Entry, Mode, Prepared};
 

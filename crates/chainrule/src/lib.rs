@@ -6,6 +6,7 @@
 //! - [`Tensor`] and [`autograd`]: n-d tensors with PyTorch-style reverse mode,
 //!   f64 by default or f32 ([`DType`]).
 //! - [`functional`]: JAX-style transforms (`grad`, `jacfwd`, `hessian`, …) that nest.
+//! - [`sparse`]: sparse Jacobians and Hessians (detection, colouring, CSR).
 //! - [`check`]: finite differences, gradcheck and gradgradcheck.
 //! - [`matrix`]: matrix calculus, derivatives as formulas in matrix notation.
 //! - [`nn`] and [`optim`]: layers, losses and optimisers, PyTorch-style;
@@ -28,6 +29,7 @@ pub mod optim;
 pub mod random;
 pub mod real;
 pub mod rules;
+pub mod sparse;
 pub mod symbolic;
 pub mod tensor;
 pub mod train;

@@ -46,6 +46,7 @@
 //! trace is active only while [`grad_program`] or [`per_sample`] runs the
 //! closure; a `Traced` used outside it panics, and traces do not nest.
 
+mod compressed;
 mod instr;
 mod lanes;
 mod lower;
@@ -53,6 +54,7 @@ mod scalar;
 mod sweep;
 mod trace;
 
+pub(crate) use compressed::{hessian_products, jacobian_products, Seeds};
 pub(crate) use trace::Node;
 pub use trace::Traced;
 

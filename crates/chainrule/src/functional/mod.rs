@@ -10,7 +10,9 @@
 //!
 //! These are the transforms' names, one meaning each, as in JAX: `grad(f)`
 //! is the function ∇f, `hessian(f)` the function ∇²f, `derivative(f, k)`
-//! the function f⁽ᵏ⁾. The same quantities as numbers at a point, over
+//! the function f⁽ᵏ⁾. [`sparse_jacobian`] and [`sparse_hessian`] take a
+//! function generic over [`Real`](crate::Real) (traced, as in
+//! [`crate::compiled`]) and return CSR matrices ([`crate::sparse`]). The same quantities as numbers at a point, over
 //! [`Dual`](crate::Dual) or [`Taylor`](crate::Taylor) numbers, are
 //! [`crate::forward`]'s `*_at` functions ([`forward::derivative_at`](crate::forward::derivative_at)
 //! is f′(x), [`forward::hessian_at`](crate::forward::hessian_at) the matrix ∇²f(x)); as
@@ -81,7 +83,8 @@
 //! Misuse that is a programming error panics with a message, documented
 //! under `# Panics` (the `grad` of a non-scalar function, as JAX raises);
 //! `try_` forms ([`try_grad`], [`try_value_and_grad`], [`try_hessian`],
-//! [`try_hvp`], [`try_jvp`], [`try_vjp`]) return [`Error`](crate::Error)
+//! [`try_hvp`], [`try_jvp`], [`try_vjp`], [`try_sparse_hessian`],
+//! [`try_sparse_jacobian`]) return [`Error`](crate::Error)
 //! where shapes are known only at run time.
 
 mod jacobian;
@@ -89,7 +92,9 @@ mod pullback;
 mod reverse;
 mod scope;
 mod series;
+mod sparse;
 
 pub use jacobian::{hessian, jacfwd, jacobian, jacrev, jvp, try_hessian, try_jvp};
 pub use reverse::{grad, hvp, try_grad, try_hvp, try_value_and_grad, try_vjp, value_and_grad, vjp};
 pub use series::derivative;
+pub use sparse::{sparse_hessian, sparse_jacobian, try_sparse_hessian, try_sparse_jacobian};

@@ -1,0 +1,240 @@
+//! [`SparseHessian`] and [`SparseJacobian`]: a function traced once, its
+//! pattern detected and coloured, and its compressed products compiled, to
+//! evaluate at many points.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::color::{column_coloring, column_sources, star_coloring, star_sources, Coloring};
+use super::detect::{hessian_pattern, jacobian_pattern};
+use super::{CsrMatrix, Pattern};
+use crate::compiled::{self, ScalarProgram, Seeds, Traced};
+use crate::error::{Error, Result};
+
+/// The distinct `(row, colour)` entries of `sources`, in first-use order,
+/// and for each source the index of its entry.
+fn slots(colors: Vec<u32>, sources: Vec<(usize, u32)>) -> (Seeds, Vec<u32>) {
+    let mut index: FxHashMap<(usize, u32), u32> = FxHashMap::default();
+    let mut needed = Vec::new();
+    let slots = sources
+        .into_iter()
+        .map(|s| {
+            *index.entry(s).or_insert_with(|| {
+                needed.push(s);
+                (needed.len() - 1) as u32
+            })
+        })
+        .collect();
+    (Seeds { colors, needed }, slots)
+}
+
+/// Runs `program` at `x` and writes each entry's output (`slots`) to `values`.
+fn run(
+    program: &mut ScalarProgram,
+    slots: &[u32],
+    x: &[f64],
+    values: &mut [f64],
+) -> Result<()> {
+    let n = program.n_inputs();
+    let check = |what, expected, got| {
+        if expected == got {
+            Ok(())
+        } else {
+            Err(Error::LengthMismatch {
+                op: "sparse",
+                what,
+                expected,
+                got,
+            })
+        }
+    };
+    check("inputs", n, x.len())?;
+    check("values", slots.len(), values.len())?;
+    program.run(x);
+    for (v, &s) in values.iter_mut().zip(slots) {
+        *v = program.output(s as usize);
+    }
+    Ok(())
+}
+
+/// The Hessian of a scalar function of `n` inputs as a sparse matrix:
+/// the function traced once ([`Traced`]), its Hessian's [`Pattern`]
+/// detected from the trace, star-coloured, and the Hessian–vector products
+/// with one seed per colour compiled into one program (forward over
+/// reverse; see [`crate::sparse`]). [`SparseHessian::eval`] then costs one
+/// run of that program.
+///
+/// ```
+/// use chainrule::sparse::SparseHessian;
+/// use chainrule::Real;
+/// // Σ (x_{i+1} − x_i²)²: a tridiagonal Hessian, three colours.
+/// fn f<T: Real>(x: &[T]) -> T {
+///     x.windows(2).map(|w| (w[1].clone() - w[0].square()).square())
+///         .fold(T::from_f64(0.0), |s, t| s + t)
+/// }
+/// let mut h = SparseHessian::new(6, |x| f(x)).unwrap();
+/// assert_eq!(h.pattern().nnz(), 6 + 2 * 5);
+/// assert_eq!(h.coloring().n_colors(), 3);
+/// let x = [0.5, -1.0, 2.0, 0.0, 1.0, 1.5];
+/// let m = h.eval(&x).unwrap();
+/// assert_eq!(m.get(0, 1), -4.0 * x[0]); // ∂²/∂x₀∂x₁ = −4x₀
+/// assert_eq!(m.get(0, 2), 0.0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SparseHessian {
+    pattern: Arc<Pattern>,
+    coloring: Coloring,
+    program: ScalarProgram,
+    slots: Vec<u32>,
+}
+
+impl SparseHessian {
+    /// Traces `f` (a scalar function of `n` inputs) and prepares its sparse
+    /// Hessian.
+    ///
+    /// # Errors
+    /// [`Error::NestedTrace`] inside another trace (of `compiled` or of
+    /// this module); [`Error::ForeignTraceValue`] if `f` returns a value of
+    /// another trace.
+    pub fn new<F>(n: usize, f: F) -> Result<SparseHessian>
+    where
+        F: FnOnce(&[Traced]) -> Traced,
+    {
+        let (program, (pattern, coloring, slots)) =
+            compiled::hessian_products(n, f, |nodes, out| {
+                let pattern = hessian_pattern(nodes, n, out);
+                let coloring = star_coloring(&pattern);
+                let (seeds, slots) =
+                    slots(coloring.colors().to_vec(), star_sources(&pattern, &coloring));
+                (seeds, (pattern, coloring, slots))
+            })?;
+        Ok(SparseHessian {
+            pattern: Arc::new(pattern),
+            coloring,
+            program,
+            slots,
+        })
+    }
+
+    /// How many inputs the function takes.
+    pub fn n_inputs(&self) -> usize {
+        self.pattern.n_cols()
+    }
+
+    /// The detected pattern: symmetric, conservative.
+    pub fn pattern(&self) -> &Pattern {
+        &self.pattern
+    }
+
+    /// The star colouring: one Hessian–vector product per colour.
+    pub fn coloring(&self) -> &Coloring {
+        &self.coloring
+    }
+
+    /// How many instructions the compiled products run per evaluation.
+    pub fn program_len(&self) -> usize {
+        self.program.len()
+    }
+
+    /// The Hessian at `x`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `x` has [`SparseHessian::n_inputs`] entries.
+    pub fn eval(&mut self, x: &[f64]) -> Result<CsrMatrix> {
+        let mut values = vec![0.0; self.slots.len()];
+        self.eval_into(x, &mut values)?;
+        Ok(CsrMatrix::new(Arc::clone(&self.pattern), values).expect("one value per entry"))
+    }
+
+    /// The Hessian's values at `x` (in the pattern's order) into `values`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] for an `x` or `values` of the wrong length.
+    pub fn eval_into(&mut self, x: &[f64], values: &mut [f64]) -> Result<()> {
+        run(&mut self.program, &self.slots, x, values)
+    }
+}
+
+/// The Jacobian of a function of `n` inputs as a sparse matrix: traced
+/// once, its [`Pattern`] detected, column-coloured, and the
+/// Jacobian–vector products with one seed per colour compiled into one
+/// program (forward mode on the trace).
+///
+/// ```
+/// use chainrule::sparse::SparseJacobian;
+/// use chainrule::Real;
+/// // y_i = x_i · x_{i+1}: two entries per row, two colours.
+/// let mut j = SparseJacobian::new(4, |x| {
+///     x.windows(2).map(|w| w[0] * w[1]).collect()
+/// })
+/// .unwrap();
+/// assert_eq!((j.pattern().n_rows(), j.pattern().nnz()), (3, 6));
+/// assert_eq!(j.coloring().n_colors(), 2);
+/// let m = j.eval(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+/// assert_eq!((m.get(1, 1), m.get(1, 2), m.get(1, 3)), (3.0, 2.0, 0.0));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SparseJacobian {
+    pattern: Arc<Pattern>,
+    coloring: Coloring,
+    program: ScalarProgram,
+    slots: Vec<u32>,
+}
+
+impl SparseJacobian {
+    /// Traces `f` (a function of `n` inputs to any number of outputs) and
+    /// prepares its sparse Jacobian (one row per output).
+    ///
+    /// # Errors
+    /// As [`SparseHessian::new`].
+    pub fn new<F>(n: usize, f: F) -> Result<SparseJacobian>
+    where
+        F: FnOnce(&[Traced]) -> Vec<Traced>,
+    {
+        let (program, (pattern, coloring, slots)) =
+            compiled::jacobian_products(n, f, |nodes, outs| {
+                let pattern = jacobian_pattern(nodes, n, outs);
+                let coloring = column_coloring(&pattern);
+                let (seeds, slots) =
+                    slots(coloring.colors().to_vec(), column_sources(&pattern, &coloring));
+                (seeds, (pattern, coloring, slots))
+            })?;
+        Ok(SparseJacobian {
+            pattern: Arc::new(pattern),
+            coloring,
+            program,
+            slots,
+        })
+    }
+
+    /// How many inputs the function takes.
+    pub fn n_inputs(&self) -> usize {
+        self.pattern.n_cols()
+    }
+
+    /// The detected pattern (outputs × inputs), conservative.
+    pub fn pattern(&self) -> &Pattern {
+        &self.pattern
+    }
+
+    /// The column colouring: one Jacobian–vector product per colour.
+    pub fn coloring(&self) -> &Coloring {
+        &self.coloring
+    }
+
+    /// How many instructions the compiled products run per evaluation.
+    pub fn program_len(&self) -> usize {
+        self.program.len()
+    }
+
+    /// The Jacobian at `x`.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] unless `x` has [`SparseJacobian::n_inputs`] entries.
+    pub fn eval(&mut self, x: &[f64]) -> Result<CsrMatrix> {
+        let mut values = vec![0.0; self.slots.len()];
+        run(&mut self.program, &self.slots, x, &mut values)?;
+        Ok(CsrMatrix::new(Arc::clone(&self.pattern), values).expect("one value per entry"))
+    }
+}

@@ -1,0 +1,297 @@
+//! Sparse Jacobians and Hessians (`chainrule::sparse`): on random functions
+//! with banded, arrow, block-diagonal and random structure, the sparse
+//! Hessian equals the dense one (nested duals, `forward::hessian_at`) and
+//! the detected pattern holds every entry that is nonzero at random points
+//! (it never misses a structural nonzero) and nothing outside the
+//! structure that was built in; the same for Jacobians against
+//! `forward::jacobian_at`; the extended Rosenbrock Hessian (W9) against its
+//! closed form.
+
+use chainrule::compiled::Traced;
+use chainrule::forward::{hessian_at, jacobian_at};
+use chainrule::functional::{sparse_hessian, try_sparse_hessian};
+use chainrule::sparse::{column_coloring, star_coloring, Pattern, SparseHessian, SparseJacobian};
+use chainrule::{BinaryOp, Real, UnaryOp};
+use proptest::prelude::*;
+
+mod common;
+use common::{bin, close, one_plus_square, smooth_unary, smooth_unary_ops, un, Tree};
+
+/// Smooth formulas of three local variables, with kinks left out (their
+/// second derivatives are 0 almost everywhere, which would hide misses).
+fn term() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        (0..3usize).prop_map(Tree::Var),
+        prop_oneof![Just(0.5), Just(2.0), Just(-1.5)].prop_map(Tree::Const),
+    ];
+    let ops = smooth_unary_ops();
+    leaf.prop_recursive(3, 12, 2, move |inner| {
+        prop_oneof![
+            (proptest::sample::select(ops.clone()), inner.clone())
+                .prop_map(|(op, a)| smooth_unary(op, a)),
+            (
+                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(op, a, b)| bin(op, a, b)),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| bin(BinaryOp::Div, a, one_plus_square(b))),
+            (inner.clone(), 2i32..4).prop_map(|(a, n)| Tree::Powi(Box::new(a), n)),
+        ]
+    })
+}
+
+/// The structures: which variables each term reads.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    Banded(usize),
+    Arrow,
+    BlockDiagonal(usize),
+    Random(u64),
+}
+
+fn sets(shape: Shape, n: usize) -> Vec<[usize; 3]> {
+    match shape {
+        Shape::Banded(b) => (0..n)
+            .map(|i| [i, (i + 1).min(n - 1), (i + b).min(n - 1)])
+            .collect(),
+        Shape::Arrow => (0..n).map(|i| [0, i, i]).collect(),
+        Shape::BlockDiagonal(s) => (0..n)
+            .map(|i| {
+                let start = i / s * s;
+                let last = (start + s - 1).min(n - 1);
+                [i, (i + 1).min(last), start]
+            })
+            .collect(),
+        Shape::Random(seed) => {
+            let mut z = seed;
+            let mut next = move || {
+                z = z.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (z >> 33) as usize % n
+            };
+            (0..n).map(|_| [next(), next(), next()]).collect()
+        }
+    }
+}
+
+/// Σ_k term_k(x[set_k]): a sum of element functions.
+#[derive(Clone, Debug)]
+struct Sum {
+    terms: Vec<([usize; 3], Tree)>,
+}
+
+impl Sum {
+    fn eval<T: Real>(&self, x: &[T]) -> T {
+        self.terms
+            .iter()
+            .map(|(s, t)| t.eval(&[x[s[0]].clone(), x[s[1]].clone(), x[s[2]].clone()]))
+            .fold(T::from_f64(0.0), |a, b| a + b)
+    }
+    fn outputs<T: Real>(&self, x: &[T]) -> Vec<T> {
+        self.terms
+            .iter()
+            .map(|(s, t)| t.eval(&[x[s[0]].clone(), x[s[1]].clone(), x[s[2]].clone()]))
+            .collect()
+    }
+    /// Whether i and j appear in one term.
+    fn together(&self, i: usize, j: usize) -> bool {
+        self.terms
+            .iter()
+            .any(|(s, _)| s.contains(&i) && s.contains(&j))
+    }
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![
+        (1usize..4).prop_map(Shape::Banded),
+        Just(Shape::Arrow),
+        (2usize..5).prop_map(Shape::BlockDiagonal),
+        any::<u64>().prop_map(Shape::Random),
+    ]
+}
+
+fn problem() -> impl Strategy<Value = (Sum, Vec<f64>, Vec<f64>)> {
+    (shape(), 3usize..11).prop_flat_map(|(shape, n)| {
+        let s = sets(shape, n);
+        (
+            proptest::collection::vec(term(), n).prop_map(move |ts| Sum {
+                terms: s.iter().copied().zip(ts).collect(),
+            }),
+            proptest::collection::vec(-1.0f64..1.0, n),
+            proptest::collection::vec(-1.0f64..1.0, n),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn sparse_hessians_equal_dense_ones_and_never_miss_a_nonzero(
+        (sum, x1, x2) in problem()
+    ) {
+        let n = x1.len();
+        let mut h = SparseHessian::new(n, |x| sum.eval(x)).unwrap();
+        let p = h.pattern().clone();
+        prop_assert_eq!(&p, &p.transpose(), "symmetric");
+        for (i, j) in p.iter() {
+            prop_assert!(sum.together(i, j), "({}, {}) is outside the structure", i, j);
+        }
+        for x in [&x1, &x2] {
+            let dense = hessian_at(|v| sum.eval(v), x);
+            if dense.iter().flatten().any(|v| !v.is_finite()) {
+                continue;
+            }
+            let m = h.eval(x).unwrap();
+            for i in 0..n {
+                for j in 0..n {
+                    if dense[i][j] != 0.0 {
+                        prop_assert!(p.contains(i, j), "missed ({}, {}) = {}", i, j, dense[i][j]);
+                    }
+                    prop_assert!(
+                        close(m.get(i, j), dense[i][j], 1e-10),
+                        "H[{}][{}]: sparse {} dense {}", i, j, m.get(i, j), dense[i][j]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sparse_jacobians_equal_dense_ones_and_never_miss_a_nonzero(
+        (sum, x1, _) in problem()
+    ) {
+        let n = x1.len();
+        let mut jac = SparseJacobian::new(n, |x| sum.outputs(x)).unwrap();
+        let p = jac.pattern().clone();
+        for (i, j) in p.iter() {
+            prop_assert!(sum.terms[i].0.contains(&j), "({}, {}) is outside the structure", i, j);
+        }
+        let dense = jacobian_at(|v| sum.outputs(v), &x1).unwrap();
+        let m = jac.eval(&x1).unwrap();
+        for (i, row) in dense.iter().enumerate() {
+            for (j, &d) in row.iter().enumerate() {
+                if d != 0.0 {
+                    prop_assert!(p.contains(i, j), "missed ({}, {})", i, j);
+                }
+                prop_assert!(close(m.get(i, j), d, 1e-12), "J[{}][{}]: {} vs {}", i, j, m.get(i, j), d);
+            }
+        }
+    }
+}
+
+/// W9's function: Σ_{i<n} 100 (x_{i+1} − x_i²)² + (1 − x_i)².
+fn rosenbrock<T: Real>(x: &[T]) -> T {
+    x.windows(2)
+        .map(|w| {
+            (w[1].clone() - w[0].square()).square() * 100.0
+                + (T::from_f64(1.0) - w[0].clone()).square()
+        })
+        .fold(T::from_f64(0.0), |s, t| s + t)
+}
+
+#[test]
+fn extended_rosenbrock_has_the_closed_form_tridiagonal_hessian() {
+    let n = 1000;
+    let x: Vec<f64> = (0..n).map(|i| ((i * 37 % 101) as f64 / 101.0) * 3.0 - 1.5).collect();
+    let mut h = SparseHessian::new(n, |v| rosenbrock(v)).unwrap();
+    assert_eq!(h.pattern().nnz(), 3 * n - 2);
+    assert_eq!(h.coloring().n_colors(), 3);
+    let m = h.eval(&x).unwrap();
+    for i in 0..n {
+        let mut diag = if i + 1 < n { 1200.0 * x[i] * x[i] - 400.0 * x[i + 1] + 2.0 } else { 0.0 };
+        if i > 0 {
+            diag += 200.0;
+        }
+        assert!(close(m.get(i, i), diag, 1e-13), "H[{i}][{i}] = {} vs {diag}", m.get(i, i));
+        if i + 1 < n {
+            assert_eq!(m.get(i, i + 1), -400.0 * x[i]);
+            assert_eq!(m.get(i + 1, i), -400.0 * x[i]);
+        }
+    }
+    // The transform agrees, and re-plans for another length.
+    let t = sparse_hessian(|v| rosenbrock(v));
+    assert_eq!(t(&x).values(), m.values());
+    assert_eq!(t(&x[..10]).nnz(), 28);
+}
+
+#[test]
+fn linear_and_piecewise_constant_parts_add_no_pairs() {
+    // x₀ + 3x₁ − x₂ is linear; sign and step cut dependencies; x₀·x₁ adds
+    // only the cross pair; x₂/x₃ the cross pair and (3, 3).
+    let mut h = SparseHessian::new(5, |x| {
+        x[0] + x[1] * 3.0 - x[2]
+            + (x[4].sin()).sign() * x[4].square()
+            + x[4].step()
+            + x[0] * x[1]
+            + x[2] / x[3]
+    })
+    .unwrap();
+    let entries: Vec<_> = h.pattern().iter().collect();
+    assert_eq!(entries, vec![(0, 1), (1, 0), (2, 3), (3, 2), (3, 3), (4, 4)]);
+    let m = h.eval(&[1.0, 2.0, 3.0, 4.0, 0.5]).unwrap();
+    assert_eq!(m.get(0, 1), 1.0);
+    assert_eq!(m.get(2, 3), -1.0 / 16.0);
+    assert_eq!(m.get(3, 3), 2.0 * 3.0 / 64.0);
+    assert_eq!(m.get(4, 4), 2.0);
+}
+
+#[test]
+fn colourings_recover_arrow_and_dense_matrices() {
+    let n = 7;
+    let arrow = Pattern::from_entries(n, n, (0..n).flat_map(|i| [(0, i), (i, 0), (i, i)])).unwrap();
+    assert_eq!(star_coloring(&arrow).n_colors(), 2);
+    assert_eq!(column_coloring(&arrow).n_colors(), n);
+    let f = |x: &[Traced]| {
+        (1..x.len())
+            .map(|i| (x[0] * x[i]).sin())
+            .fold(Traced::from_f64(0.0), |a, b| a + b)
+    };
+    let x: Vec<f64> = (0..n).map(|i| 0.1 * i as f64 - 0.2).collect();
+    let mut h = SparseHessian::new(n, f).unwrap();
+    assert_eq!(h.pattern(), &arrow);
+    assert_eq!(h.coloring().n_colors(), 2);
+    let dense = hessian_at(
+        |v| (1..v.len()).map(|i| (v[0].clone() * v[i].clone()).sin()).fold(Real::from_f64(0.0), |a, b| a + b),
+        &x,
+    );
+    assert_eq!(h.eval(&x).unwrap().to_dense().len(), n);
+    for (i, row) in dense.iter().enumerate() {
+        for (j, &d) in row.iter().enumerate() {
+            assert!(close(h.eval(&x).unwrap().get(i, j), d, 1e-13));
+        }
+    }
+    // A dense Hessian: every vertex its own colour.
+    let mut full = SparseHessian::new(4, |x| (x[0] + x[1] + x[2] + x[3]).exp()).unwrap();
+    assert_eq!(full.pattern().nnz(), 16);
+    assert_eq!(full.coloring().n_colors(), 4);
+    let m = full.eval(&[0.0; 4]).unwrap();
+    assert!(m.values().iter().all(|&v| v == 1.0));
+}
+
+#[test]
+fn errors_are_typed() {
+    let h = try_sparse_hessian(|x| x[0].square());
+    assert!(h(&[1.0]).is_ok());
+    let mut plan = SparseHessian::new(2, |x| x[0] * x[1]).unwrap();
+    assert!(matches!(
+        plan.eval(&[1.0]),
+        Err(chainrule::Error::LengthMismatch { expected: 2, got: 1, .. })
+    ));
+    // Inside another trace: traces do not nest.
+    let nested = chainrule::compiled::grad_program(1, |x| {
+        assert!(matches!(
+            SparseHessian::new(1, |y| y[0].square()),
+            Err(chainrule::Error::NestedTrace)
+        ));
+        x[0]
+    });
+    assert!(nested.is_ok());
+    // No variables, no entries; a constant function, an empty pattern.
+    assert_eq!(sparse_hessian(|_| Traced::from_f64(1.0))(&[]).nnz(), 0);
+    let mut c = SparseHessian::new(3, |x| x[0] * 0.0 + 2.0).unwrap();
+    assert_eq!(c.pattern().nnz(), 0);
+    assert_eq!(c.eval(&[1.0, 2.0, 3.0]).unwrap().nnz(), 0);
+    let _ = un(UnaryOp::Neg, Tree::Var(0));
+}
