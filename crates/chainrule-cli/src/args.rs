@@ -38,7 +38,9 @@ pub enum Command {
     )]
     Grad(GradArgs),
     /// Value, gradient and full Hessian (reverse over reverse).
-    #[command(after_help = "Example:\n  chainrule hessian \"x^2*y + sin(y)\" --at x=1,y=2")]
+    #[command(
+        after_help = "Example:\n  chainrule hessian \"x^2*y + sin(y)\" --at x=1,y=2\n  chainrule hessian \"(x1 - x2)^2 + (x2 - x3)^2 + x3^4\" --at x1=1,x2=2,x3=3 --sparse"
+    )]
     Hessian(HessianArgs),
     /// The K-th derivative as a simplified formula (text or LaTeX), optionally its value.
     #[command(
@@ -116,9 +118,14 @@ pub struct HessianArgs {
     /// Work budget: expression nodes × variables (default 20,000,000).
     #[arg(long, value_name = "N", default_value_t = crate::budget::DEFAULT_WORK)]
     pub budget: u64,
-    /// The most variables (the Hessian has their square as entries; default 1,000).
+    /// The most variables (the Hessian has their square as entries; default 1,000);
+    /// with --sparse, the most nonzeros is its square.
     #[arg(long, value_name = "N", default_value_t = crate::budget::DEFAULT_HESSIAN_VARS)]
     pub max_vars: usize,
+    /// Only the nonzeros, for expressions with many variables: the pattern detected
+    /// from the expression, a star colouring, one Hessian-vector product per colour.
+    #[arg(long)]
+    pub sparse: bool,
 }
 
 /// Arguments of `diff`.

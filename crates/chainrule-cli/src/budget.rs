@@ -41,6 +41,19 @@ pub fn check_hessian_vars(vars: usize, limit: usize) -> CliResult<()> {
     Ok(())
 }
 
+/// An `Err` if a sparse Hessian has more nonzeros than `limit²` (the
+/// entries a dense Hessian of `--max-vars` variables would have).
+pub fn check_sparse_hessian(nnz: usize, limit: usize) -> CliResult<()> {
+    let most = limit.saturating_mul(limit);
+    if nnz > most {
+        return Err(CliError::new(format!(
+            "hessian --sparse: {nnz} nonzeros exceeds the limit of {most} (--max-vars {limit}, \
+             squared); raise it with --max-vars N"
+        )));
+    }
+    Ok(())
+}
+
 /// The line for a derivative that outgrew the formula-size budget.
 pub fn formula_too_large(order: u32, limit: usize) -> CliError {
     CliError::new(format!(

@@ -11,7 +11,9 @@
 
 use chainrule::autograd::{self, GradOptions};
 use chainrule::symbolic::{parse_syntax, Expr, Syntax, SyntaxKind};
-use chainrule::{Taylor, Tensor};
+use chainrule::compiled::Traced;
+use chainrule::sparse::SparseHessian;
+use chainrule::{Real, Taylor, Tensor};
 
 use crate::error::{quote, CliError, CliResult};
 use crate::point::{is_name, Point};
@@ -131,6 +133,20 @@ impl Parsed {
             }
         }
         Ok((value, g.iter().map(Tensor::item).collect(), hess))
+    }
+
+    /// The sparse Hessian's plan in `vars` (every variable of the
+    /// expression): the expression traced once, its pattern detected and
+    /// star-coloured, the Hessian-vector products compiled
+    /// ([`chainrule::sparse::SparseHessian`]).
+    pub fn sparse_hessian(&self, vars: &[String]) -> CliResult<SparseHessian> {
+        let index = var_index(vars);
+        Ok(SparseHessian::new(vars.len(), |x| {
+            self.syntax
+                .eval::<Traced>(|name| index.get(name).map(|&i| x[i]))
+                // The variables are checked against the point before.
+                .unwrap_or_else(|_| Traced::from_f64(f64::NAN))
+        })?)
     }
 
     /// The expression on tensors: the variables `vars` are the `leaves`,

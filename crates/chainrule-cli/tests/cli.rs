@@ -353,6 +353,54 @@ fn hessian_cases() {
     run_file("hessian.toml");
 }
 
+/// `hessian --sparse` on 1,500 variables, over the dense limit of 1,000:
+/// Σ (x_i − x_{i+1})² + x_i⁴ has a tridiagonal Hessian, 2 + 12x_i² (+ 2 for
+/// inner variables) on the diagonal and −2 beside it.
+#[test]
+fn sparse_hessian_of_many_variables() {
+    let n = 1500;
+    let name = |i: usize| format!("v{i:04}");
+    let expr: Vec<String> = (0..n)
+        .map(|i| {
+            if i + 1 < n {
+                format!("({} - {})^2 + {}^4", name(i), name(i + 1), name(i))
+            } else {
+                format!("{}^4", name(i))
+            }
+        })
+        .collect();
+    let at: Vec<String> = (0..n)
+        .map(|i| format!("{}={}", name(i), (i % 7) as f64 * 0.25))
+        .collect();
+    let mut args: Vec<String> = vec!["hessian".into(), expr.join(" + "), "--at".into(), at.join(",")];
+    let (code, _, err) = run(&args);
+    assert_eq!(code, 2, "dense: over --max-vars");
+    assert!(err.contains("--max-vars"), "{err}");
+    args.extend(["--sparse".into(), "--json".into()]);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("one JSON object");
+    let h = &v["hessian_sparse"];
+    assert_eq!(h["nnz"], 3 * n - 2);
+    assert_eq!(h["colors"], 3, "a path needs three colours: no two-coloured path on four vertices");
+    let entries = h["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 3 * n - 2);
+    for e in entries {
+        let (r, c) = (e[0].as_str().unwrap(), e[1].as_str().unwrap());
+        let i: usize = r[1..].parse().unwrap();
+        let j: usize = c[1..].parse().unwrap();
+        let x = (i % 7) as f64 * 0.25;
+        let expected = if i == j {
+            let inner = if i > 0 && i + 1 < n { 4.0 } else { 2.0 };
+            12.0 * x * x + inner
+        } else {
+            assert_eq!(i.abs_diff(j), 1);
+            -2.0
+        };
+        assert_eq!(e[2].as_f64().unwrap(), expected, "{r}, {c}");
+    }
+}
+
 #[test]
 fn diff_cases() {
     run_file("diff.toml");

@@ -1,5 +1,7 @@
-//! `chainrule hessian EXPR --at POINT [--json]`: value, gradient and the full
-//! Hessian by reverse over reverse.
+//! `chainrule hessian EXPR --at POINT [--json] [--sparse]`: value, gradient
+//! and the full Hessian by reverse over reverse, or with `--sparse` its
+//! nonzeros by sparsity detection, a star colouring and one
+//! Hessian-vector product per colour.
 
 use crate::args::{require_expr, HessianArgs};
 use crate::cmd::{named_numbers, names_json, point_json, point_text};
@@ -17,6 +19,9 @@ pub fn run(args: &HessianArgs) -> CliResult<Outcome> {
     let parsed = engine::parse(src, "the expression")?;
     let point = Point::parse_all(&a.at)?;
     let vars = parsed.check_point(&point, None)?;
+    if args.sparse {
+        return sparse(args, src, &parsed, &point, &vars);
+    }
     crate::budget::check_hessian_vars(vars.len(), args.max_vars)?;
     crate::budget::check_work(
         "hessian",
@@ -63,6 +68,86 @@ pub fn run(args: &HessianArgs) -> CliResult<Outcome> {
         .header(std::iter::once(String::new()).chain(vars.iter().map(|v| format!("∂/∂{v}"))));
     for (v, row) in vars.iter().zip(&hess) {
         t.row(std::iter::once(format!("∂f/∂{v}")).chain(row.iter().map(|x| num_text(*x))));
+    }
+    s.push_str(&t.render());
+    Ok(Outcome::ok(s))
+}
+
+/// `hessian --sparse`: the value and gradient as without it, then the
+/// Hessian's nonzeros. JSON: the same fields, with `hessian_sparse` (the
+/// count of nonzeros, of colours, and every nonzero as `[row, column,
+/// value]` with variable names, in row order) instead of the dense `hessian`.
+fn sparse(
+    args: &HessianArgs,
+    src: &str,
+    parsed: &engine::Parsed,
+    point: &Point,
+    vars: &[String],
+) -> CliResult<Outcome> {
+    let mut plan = parsed.sparse_hessian(vars)?;
+    let nnz = plan.pattern().nnz();
+    let colors = plan.coloring().n_colors();
+    crate::budget::check_sparse_hessian(nnz, args.max_vars)?;
+    crate::budget::check_work("hessian --sparse", parsed.syntax.nodes.len(), colors, args.budget)?;
+    let (value, gradient) = parsed.reverse_gradient(vars, point)?;
+    let x: Vec<f64> = vars.iter().map(|v| point.get(v).unwrap_or(f64::NAN)).collect();
+    let h = plan.eval(&x)?;
+    if args.point.json {
+        let entries = h
+            .iter()
+            .map(|(i, j, v)| {
+                Json::Arr(vec![
+                    Json::from(vars[i].as_str()),
+                    Json::from(vars[j].as_str()),
+                    Json::from(v),
+                ])
+            })
+            .collect();
+        let out = Json::object()
+            .with("expr", src)
+            .with("variables", names_json(vars))
+            .with("point", point_json(point))
+            .with("value", value)
+            .with("gradient", named_numbers(vars, &gradient))
+            .with(
+                "hessian_sparse",
+                Json::object()
+                    .with("nnz", nnz)
+                    .with("colors", colors)
+                    .with("entries", Json::Arr(entries)),
+            );
+        return Ok(Outcome::ok(out.to_text() + "\n"));
+    }
+    let mut s = String::new();
+    s.push_str(&format!("f({}) = {src}\n", vars.join(", ")));
+    if !vars.is_empty() {
+        s.push_str(&format!("at {}\n", point_text(point)));
+    }
+    s.push_str(&format!("f = {}\n\n", num_text(value)));
+    if vars.is_empty() {
+        s.push_str("(no variables: the gradient and Hessian are empty)\n");
+        return Ok(Outcome::ok(s));
+    }
+    s.push_str("gradient (reverse mode)\n");
+    let mut t = Table::new(&[Align::Left, Align::Right]);
+    for (v, g) in vars.iter().zip(&gradient) {
+        t.row([format!("∂f/∂{v}"), num_text(*g)]);
+    }
+    s.push_str(&t.render());
+    let n = vars.len();
+    s.push_str(&format!(
+        "\nHessian (sparse): {nnz} of {n} × {n} entries may be nonzero, from {colors} \
+         Hessian-vector product{} (star colouring); those with row ≤ column (it is symmetric)\n",
+        if colors == 1 { "" } else { "s" }
+    ));
+    let mut t = Table::new(&[Align::Left, Align::Right]);
+    for (i, j, v) in h.iter().filter(|&(i, j, _)| i <= j) {
+        let label = if i == j {
+            format!("∂²f/∂{}²", vars[i])
+        } else {
+            format!("∂²f/∂{}∂{}", vars[i], vars[j])
+        };
+        t.row([label, num_text(v)]);
     }
     s.push_str(&t.render());
     Ok(Outcome::ok(s))
