@@ -29,7 +29,7 @@ fn main() {
             }
         }
         "sparse" => {
-            let mut plan = SparseHessian::new(n, |v| rosenbrock(v)).expect("traced");
+            let mut plan = SparseHessian::new(n, rosenbrock).expect("traced");
             eprintln!(
                 "nnz {}, colours {}, program instructions {}",
                 plan.pattern().nnz(),

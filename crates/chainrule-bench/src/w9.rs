@@ -102,8 +102,7 @@ fn sparse(n: usize) -> Entry {
         move || {
             let x = w9_x(n);
             let start = Instant::now();
-            let mut plan =
-                SparseHessian::new(n, |v| rosenbrock(v)).map_err(|e| e.to_string())?;
+            let mut plan = SparseHessian::new(n, rosenbrock).map_err(|e| e.to_string())?;
             let compile = start.elapsed().as_secs_f64();
             Ok(Prepared::new(move || {
                 let h = plan.eval(black_box(&x)).expect("x has n entries");
@@ -157,7 +156,7 @@ mod tests {
         let n = 30;
         let x = w9_x(n);
         let (main, off) = closed_form(&x);
-        let mut plan = SparseHessian::new(n, |v| rosenbrock(v)).unwrap();
+        let mut plan = SparseHessian::new(n, rosenbrock).unwrap();
         let h = plan.eval(&x).unwrap();
         let dense = hessian(rosenbrock_tensor)(&Tensor::from_vec(x.clone(), &[n]).unwrap());
         for i in 0..n {
@@ -177,6 +176,8 @@ mod tests {
     #[test]
     fn the_dense_line_is_skipped_at_n_100000() {
         let e = eager(100_000);
-        assert!(e.note.starts_with("skipped: memory: the dense Hessian is n^2 f64 = 80 GB"));
+        assert!(e
+            .note
+            .starts_with("skipped: memory: the dense Hessian is n^2 f64 = 80 GB"));
     }
 }

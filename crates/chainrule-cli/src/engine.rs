@@ -10,9 +10,9 @@
 //! - finite differences: the Syntax evaluated in f64.
 
 use chainrule::autograd::{self, GradOptions};
-use chainrule::symbolic::{parse_syntax, Expr, Syntax, SyntaxKind};
 use chainrule::compiled::Traced;
 use chainrule::sparse::SparseHessian;
+use chainrule::symbolic::{parse_syntax, Expr, Syntax, SyntaxKind};
 use chainrule::{Real, Taylor, Tensor};
 
 use crate::error::{quote, CliError, CliResult};

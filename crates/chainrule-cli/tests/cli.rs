@@ -372,7 +372,12 @@ fn sparse_hessian_of_many_variables() {
     let at: Vec<String> = (0..n)
         .map(|i| format!("{}={}", name(i), (i % 7) as f64 * 0.25))
         .collect();
-    let mut args: Vec<String> = vec!["hessian".into(), expr.join(" + "), "--at".into(), at.join(",")];
+    let mut args: Vec<String> = vec![
+        "hessian".into(),
+        expr.join(" + "),
+        "--at".into(),
+        at.join(","),
+    ];
     let (code, _, err) = run(&args);
     assert_eq!(code, 2, "dense: over --max-vars");
     assert!(err.contains("--max-vars"), "{err}");
@@ -382,7 +387,10 @@ fn sparse_hessian_of_many_variables() {
     let v: Value = serde_json::from_str(&out).expect("one JSON object");
     let h = &v["hessian_sparse"];
     assert_eq!(h["nnz"], 3 * n - 2);
-    assert_eq!(h["colors"], 3, "a path needs three colours: no two-coloured path on four vertices");
+    assert_eq!(
+        h["colors"], 3,
+        "a path needs three colours: no two-coloured path on four vertices"
+    );
     let entries = h["entries"].as_array().expect("entries");
     assert_eq!(entries.len(), 3 * n - 2);
     for e in entries {

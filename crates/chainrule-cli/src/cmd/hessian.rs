@@ -88,9 +88,17 @@ fn sparse(
     let nnz = plan.pattern().nnz();
     let colors = plan.coloring().n_colors();
     crate::budget::check_sparse_hessian(nnz, args.max_vars)?;
-    crate::budget::check_work("hessian --sparse", parsed.syntax.nodes.len(), colors, args.budget)?;
+    crate::budget::check_work(
+        "hessian --sparse",
+        parsed.syntax.nodes.len(),
+        colors,
+        args.budget,
+    )?;
     let (value, gradient) = parsed.reverse_gradient(vars, point)?;
-    let x: Vec<f64> = vars.iter().map(|v| point.get(v).unwrap_or(f64::NAN)).collect();
+    let x: Vec<f64> = vars
+        .iter()
+        .map(|v| point.get(v).unwrap_or(f64::NAN))
+        .collect();
     let h = plan.eval(&x)?;
     if args.point.json {
         let entries = h

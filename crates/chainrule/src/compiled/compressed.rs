@@ -37,9 +37,7 @@ fn tangents(end: usize, colors: &[u32], c: u32) -> Vec<Option<Traced>> {
         let v = match trace::node_at(i as u32) {
             Node::Input(j) => (colors[j as usize] == c).then(|| Traced::constant(1.0)),
             Node::Const(_) => None,
-            Node::Unary(op, a) => {
-                t[a as usize].map(|ta| ta * d_unary(op, &Traced::at(a), &out))
-            }
+            Node::Unary(op, a) => t[a as usize].map(|ta| ta * d_unary(op, &Traced::at(a), &out)),
             Node::Binary(op, a, b) => {
                 let (ta, tb) = (t[a as usize], t[b as usize]);
                 if ta.is_none() && tb.is_none() {

@@ -198,19 +198,24 @@ pub(crate) fn star_sources(p: &Pattern, coloring: &Coloring) -> Vec<(usize, u32)
             count[colors[w] as usize] = 0;
         }
     }
-    let mut sources = Vec::with_capacity(p.nnz());
-    for i in 0..n {
-        for (k, &j) in p.row(i).iter().enumerate() {
-            if alone[i][k] {
-                sources.push((i, colors[j]));
+    // Whether column b is alone in its colour among row a's entries.
+    let is_alone = |a: usize, b: usize| {
+        let k = p.row(a).binary_search(&b).expect("a symmetric pattern");
+        alone[a][k]
+    };
+    // Entry (i, j) and its mirror (j, i) read the same product entry (the
+    // one of the smaller index first), so each pair is computed once.
+    p.iter()
+        .map(|(i, j)| {
+            let (a, b) = (i.min(j), i.max(j));
+            if is_alone(a, b) {
+                (a, colors[b])
             } else {
-                let kk = p.row(j).binary_search(&i).expect("a symmetric pattern");
-                assert!(alone[j][kk], "star_sources: not a star colouring");
-                sources.push((j, colors[i]));
+                assert!(is_alone(b, a), "star_sources: not a star colouring");
+                (b, colors[a])
             }
-        }
-    }
-    sources
+        })
+        .collect()
 }
 
 /// Where each entry of a matrix with pattern `p` is read from in the

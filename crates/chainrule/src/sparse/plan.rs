@@ -30,12 +30,7 @@ fn slots(colors: Vec<u32>, sources: Vec<(usize, u32)>) -> (Seeds, Vec<u32>) {
 }
 
 /// Runs `program` at `x` and writes each entry's output (`slots`) to `values`.
-fn run(
-    program: &mut ScalarProgram,
-    slots: &[u32],
-    x: &[f64],
-    values: &mut [f64],
-) -> Result<()> {
+fn run(program: &mut ScalarProgram, slots: &[u32], x: &[f64], values: &mut [f64]) -> Result<()> {
     let n = program.n_inputs();
     let check = |what, expected, got| {
         if expected == got {
@@ -105,8 +100,10 @@ impl SparseHessian {
             compiled::hessian_products(n, f, |nodes, out| {
                 let pattern = hessian_pattern(nodes, n, out);
                 let coloring = star_coloring(&pattern);
-                let (seeds, slots) =
-                    slots(coloring.colors().to_vec(), star_sources(&pattern, &coloring));
+                let (seeds, slots) = slots(
+                    coloring.colors().to_vec(),
+                    star_sources(&pattern, &coloring),
+                );
                 (seeds, (pattern, coloring, slots))
             })?;
         Ok(SparseHessian {
@@ -196,8 +193,10 @@ impl SparseJacobian {
             compiled::jacobian_products(n, f, |nodes, outs| {
                 let pattern = jacobian_pattern(nodes, n, outs);
                 let coloring = column_coloring(&pattern);
-                let (seeds, slots) =
-                    slots(coloring.colors().to_vec(), column_sources(&pattern, &coloring));
+                let (seeds, slots) = slots(
+                    coloring.colors().to_vec(),
+                    column_sources(&pattern, &coloring),
+                );
                 (seeds, (pattern, coloring, slots))
             })?;
         Ok(SparseJacobian {
