@@ -102,6 +102,8 @@ fn smoke_runs_every_workload_with_agreeing_checks() {
         ("W6", "chainrule-symbolic"),
         ("W6", "chainrule-compiled"),
         ("W4", "chainrule-matrix"),
+        ("W9", "chainrule-sparse"),
+        ("W9", "chainrule-manual"),
     ] {
         assert!(
             lines
@@ -134,6 +136,6 @@ fn list_and_filters() {
         !ok && stderr.contains("no implementation torch"),
         "{stderr}"
     );
-    let (_, stderr, ok) = run(&["--workload", "W9"]);
-    assert!(!ok && stderr.contains("no workload W9"), "{stderr}");
+    let (_, stderr, ok) = run(&["--workload", "W10"]);
+    assert!(!ok && stderr.contains("no workload W10"), "{stderr}");
 }
