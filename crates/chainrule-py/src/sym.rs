@@ -2,8 +2,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
 use chainrule::symbolic::{self, Expr, Formula, Node, Program};
 use chainrule::Real;
@@ -611,7 +611,11 @@ fn taylor_derivatives(
             p
         }
     };
-    Ok(chainrule::forward::derivatives_at_f64(|t| plan.run(&t), x, k))
+    Ok(chainrule::forward::derivatives_at_f64(
+        |t| plan.run(&t),
+        x,
+        k,
+    ))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

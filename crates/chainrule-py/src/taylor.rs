@@ -148,4 +148,3 @@ impl Plan {
         v.swap_remove(self.output)
     }
 }
-
