@@ -106,11 +106,34 @@ pub fn text() -> String {
     for (written, meaning) in NOTATION {
         out.push_str(&format!("  {written:32}{meaning}\n"));
     }
+    out.push_str(MATRIX);
     out.push_str(
         "\nAn expression that begins with '-' goes after --: chainrule grad -- \"-x^2\" --at x=1\n",
     );
     out
 }
+
+/// The matrix notation of `chainrule matrix` (CLI.md, "Matrix calculus").
+const MATRIX: &str = "\nMatrix expressions (chainrule matrix EXPR --wrt NAME):\n\
+\x20 Kinds: a name declared in --let has the kind declared there (--let \"c: scalar, x: n,\n\
+\x20 A: n x n symmetric, B: 3 x 4\"); otherwise a name that begins with an upper-case letter\n\
+\x20 is a matrix and any other name a vector, so declare scalars: --let \"c: scalar\".\n\
+\x20 I is the identity matrix (its size taken from where it stands); numbers are scalars.\n\
+\x20 A'              transpose (x' is a row vector; A'' = A)\n\
+\x20 A*B             matrix product, or scaling when one side is a scalar; u'*v is a scalar\n\
+\x20 x .* y   x ./ y   x .^ y     elementwise product, quotient, power (same shapes, or a scalar)\n\
+\x20 x / c   c ^ k   division by a scalar, power of a scalar\n\
+\x20 tr(M)           trace of a square matrix\n\
+\x20 det(M)          determinant of a square matrix\n\
+\x20 logdet(M)       log|det M|\n\
+\x20 inv(M)          inverse of a square matrix\n\
+\x20 diag(v)         the diagonal matrix of a vector; diag(M) the vector of M's diagonal\n\
+\x20 sum(v)  sum(M)  the sum of the entries\n\
+\x20 norm2(v)        Euclidean norm sqrt(v'*v); norm1(v) the sum of |v_i|\n\
+\x20 ones(n)  zeros(n)  zeros(m, n)   vectors and matrices of ones and zeros\n\
+\x20 Every function of one argument above applies elementwise (tanh(W*x), 1 - tanh(z).^2).\n\
+\x20 Precedence, tightest first (as MATLAB): postfix '; then ^ and .^ (to the right); unary -;\n\
+\x20 * / .* ./; + -\n";
 
 #[cfg(test)]
 mod tests {
@@ -121,5 +144,24 @@ mod tests {
             assert!(t.contains(name), "{name}");
         }
         assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
+    }
+
+    #[test]
+    fn the_matrix_functions_are_listed() {
+        let t = super::text();
+        for f in [
+            "tr(M)",
+            "det(M)",
+            "logdet(M)",
+            "inv(M)",
+            "diag(v)",
+            "norm2(v)",
+            "norm1(v)",
+            "A'",
+            "c: scalar",
+            ".*",
+        ] {
+            assert!(t.contains(f), "{f} is missing");
+        }
     }
 }

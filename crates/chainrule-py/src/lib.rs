@@ -15,7 +15,9 @@ mod errors;
 mod graph;
 mod matrix;
 mod sym;
+mod taylor;
 mod tensor;
+mod transforms;
 
 thread_local! {
     /// The state of `torch.manual_seed` / `torch.rand`.
@@ -62,5 +64,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sym::register(m)?;
     matrix::register(m)?;
     graph::register(m)?;
+    transforms::register(m)?;
     Ok(())
 }

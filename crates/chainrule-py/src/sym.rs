@@ -1,7 +1,9 @@
 //! `chainrule._native.Expr`: symbolic formulas with SymPy's Python surface.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
 use chainrule::symbolic::{self, Expr, Formula, Node, Program};
 use chainrule::Real;
@@ -11,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyTuple};
 
 use crate::errors::err;
+use crate::taylor::Plan;
 
 /// A formula (`sympy.Expr`; a variable is a `Symbol`).
 #[pyclass(unsendable, name = "Expr", module = "chainrule._native")]
@@ -18,12 +21,19 @@ use crate::errors::err;
 pub(crate) struct PyExpr {
     /// Owned, so that the formula survives collections of the arena.
     f: Formula,
+    /// Its Taylor-mode plan in the variable named, traced by the first
+    /// `taylor_derivatives` call (a plan holds no formula, so collections
+    /// leave it valid).
+    plan: RefCell<Option<(String, Rc<Plan>)>>,
 }
 
 impl PyExpr {
     /// Wraps a formula (kept alive across collections).
     pub(crate) fn of(e: Expr) -> PyExpr {
-        PyExpr { f: Formula::new(e) }
+        PyExpr {
+            f: Formula::new(e),
+            plan: RefCell::new(None),
+        }
     }
 
     /// The formula, valid until the next collection.
@@ -576,7 +586,9 @@ fn compile(exprs: Vec<PyRef<'_, PyExpr>>, vars: Vec<PyRef<'_, PyExpr>>) -> PyRes
     })
 }
 
-/// The k-th derivative of a formula of one symbol at `x`, by Taylor mode.
+/// The derivatives 0..=k of a formula of one symbol at `x`, by Taylor
+/// mode: the formula is traced once into a plan (kept with it), and each
+/// call replays the plan on series, with no walk of the formula.
 #[pyfunction]
 fn taylor_derivatives(
     e: PyRef<'_, PyExpr>,
@@ -584,25 +596,26 @@ fn taylor_derivatives(
     x: f64,
     k: usize,
 ) -> PyResult<Vec<f64>> {
-    collect();
-    let name = var_name(var.e())?;
-    let f = e.e();
-    let failure = std::cell::RefCell::new(None);
-    let ds = chainrule::forward::derivatives_at(
-        |t| match f.eval_with(|n| (n == name).then(|| t.clone())) {
-            Ok(v) => v,
-            Err(e) => {
-                failure.borrow_mut().get_or_insert(e);
-                t
-            }
-        },
+    let Node::Sym(name) = var.e().node() else {
+        return Err(PyTypeError::new_err(format!("{} is not a symbol", var.e())));
+    };
+    let cached = match &*e.plan.borrow() {
+        Some((n, p)) if **n == *name => Some(p.clone()),
+        _ => None,
+    };
+    let plan = match cached {
+        Some(p) => p,
+        None => {
+            let p = Rc::new(Plan::of(e.e(), &name).map_err(err)?);
+            *e.plan.borrow_mut() = Some((String::from(&*name), p.clone()));
+            p
+        }
+    };
+    Ok(chainrule::forward::derivatives_at_f64(
+        |t| plan.run(&t),
         x,
         k,
-    );
-    match failure.into_inner() {
-        Some(e) => Err(err(e)),
-        None => Ok(ds),
-    }
+    ))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

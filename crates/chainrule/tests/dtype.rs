@@ -425,3 +425,22 @@ fn deferred_f32_products_know_their_dtype_unread() {
     assert_eq!(g.dtype(), DType::F32);
     assert_eq!(g.to_vec(), vec![2.0, 6.0, 4.0, 8.0]);
 }
+
+#[test]
+fn f32_sigmoid_backward_is_pytorchs() {
+    // Seed 000 Q3 in float32: a = σ(w·x + b) at w = 1, x = 2, b = 3. PyTorch's
+    // f32 backward is (1 − y)·y from the rounded y = σ(5), times x: the seed
+    // prints 0.013296065852046013 (the f64 value is 0.013296113341580066).
+    let w = Tensor::scalar(1.0).float().requires_grad();
+    let (x, b) = (Tensor::scalar(2.0).float(), Tensor::scalar(3.0).float());
+    let a = (&(&w * &x) + &b).sigmoid();
+    a.backward().unwrap();
+    let g = w.grad().unwrap();
+    assert_eq!(g.dtype(), DType::F32);
+    assert_eq!(g.to_vec(), vec![0.013296065852046013]);
+    // f64 keeps σ(x)σ(−x): exact in the tail, where 1 − y is 0 in f32.
+    let w = Tensor::scalar(1.0).requires_grad();
+    (w.clone() * 40.0).sigmoid().backward().unwrap();
+    let g = w.grad().unwrap().item();
+    assert!((g - 40.0 * (-40f64).exp() / (1.0 + (-40f64).exp()).powi(2)).abs() <= 1e-15 * g);
+}

@@ -163,6 +163,42 @@ fn rel_err(a: &[f64], b: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// A Hessian refused because of a name's kind, with a hint when a name
+/// taken as a vector by default (lower case, not declared) would make it
+/// possible if declared a scalar: the `--let` to write.
+fn with_scalar_hint(e: chainrule::Error, src: &str, decls: &str, wrt: &str) -> CliError {
+    if !matches!(e, chainrule::Error::MatrixHessian { .. }) {
+        return e.into();
+    }
+    let declared: Vec<String> = matrix::parse_decls(decls)
+        .map(|ds| ds.into_iter().map(|d| d.name).collect())
+        .unwrap_or_default();
+    let Ok(p) = matrix::parse(src, decls) else {
+        return e.into();
+    };
+    let with = |name: &str| {
+        if decls.trim().is_empty() {
+            format!("{name}: scalar")
+        } else {
+            format!("{decls}, {name}: scalar")
+        }
+    };
+    let fix = p.names.iter().map(|n| n.name.as_str()).find(|name| {
+        name.starts_with(|c: char| c.is_lowercase())
+            && !declared.iter().any(|d| d == name)
+            && p.name(name).is_some_and(|n| n.shape.axes().len() == 1)
+            && matrix::parse(src, &with(name)).is_ok_and(|q| q.hessian(wrt).is_ok())
+    });
+    match fix {
+        Some(name) => CliError::new(format!(
+            "{e} ('{name}' is taken as a vector: a lower-case name not declared is one; \
+             for a scalar write --let \"{}\")",
+            with(name)
+        )),
+        None => e.into(),
+    }
+}
+
 /// Runs `matrix`.
 pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
     let src = require_expr(&a.expr)?;
@@ -190,7 +226,10 @@ pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
     let d_shape = p.derivative_shape(&wrt)?;
     let d = p.derivative(&wrt)?;
     let h = if a.hessian {
-        Some(p.hessian(&wrt)?)
+        Some(
+            p.hessian(&wrt)
+                .map_err(|e| with_scalar_hint(e, src, decls, &wrt))?,
+        )
     } else {
         None
     };

@@ -254,6 +254,12 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
         target: &target,
         batch,
     };
+    if op == UnaryOp::Sigmoid && g.dtype() == DType::F32 {
+        // PyTorch's float32 backward, g·(1 − y)·y from the rounded output y
+        // (seed 000 Q3 prints its number); f64 keeps the rule's σ(x)σ(−x),
+        // which stays exact in the tail where 1 − y cancels.
+        return fused(g, operands, |_, _, o| (1.0 - o) * o);
+    }
     monomorphic_unary!(op, k => fused(g, operands, |a, _, o| d_unary::<f64>(k, &a, &o)))
 }
 

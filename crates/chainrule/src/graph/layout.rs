@@ -106,6 +106,10 @@ const GAP: f64 = 16.0;
 const LANE_GAP: f64 = 8.0;
 /// Vertical gap between bands (where edges bend).
 const BAND_GAP: f64 = 14.0;
+/// The most a band gap grows for edges that travel far sideways, and the
+/// gap per pixel of sideways travel.
+const MAX_BAND_GAP: f64 = 40.0;
+const SLOPE: f64 = 0.12;
 /// Beyond these sizes the costly refinements are skipped (a huge
 /// expression is still drawn, plainly).
 const MAX_LANES: usize = 6000;
@@ -129,13 +133,14 @@ pub(crate) fn layout(g: &Input) -> Layout {
     for (v, vx) in vl.verts.iter().enumerate() {
         band_h[vx.layer] = band_h[vx.layer].max(vl.verts[v].h);
     }
+    let gaps = band_gaps(&vl, &x, &ports, layers);
     let mut bands = Vec::with_capacity(layers);
     let mut y = 0.0;
-    for h in &band_h {
+    for (l, h) in band_h.iter().enumerate() {
         bands.push((y, y + h));
-        y += h + BAND_GAP;
+        y += h + gaps.get(l).copied().unwrap_or(0.0);
     }
-    let height = (y - BAND_GAP).max(0.0);
+    let height = (y - gaps.last().copied().unwrap_or(0.0)).max(0.0);
     for (v, vx) in vl.verts.iter_mut().enumerate() {
         let (top, bottom) = bands[vx.layer];
         vx.y = (top + bottom) / 2.0;
@@ -162,6 +167,31 @@ pub(crate) fn layout(g: &Input) -> Layout {
         width,
         height,
     }
+}
+
+/// The vertical gap below each layer: [`BAND_GAP`], or more where an edge
+/// segment crossing it travels far sideways (an edge going round a box to
+/// reach its lane), so that the bend is an easy slope rather than a
+/// near-horizontal S that reads as a loop (up to [`MAX_BAND_GAP`]).
+fn band_gaps(vl: &Vertices, x: &[f64], ports: &[(f64, f64)], layers: usize) -> Vec<f64> {
+    let mut travel = vec![0.0f64; layers];
+    for (e, chain) in vl.chains.iter().enumerate() {
+        for (k, pair) in chain.windows(2).enumerate() {
+            let tail = if k == 0 { ports[e].0 } else { 0.0 };
+            let head = if k + 2 == chain.len() {
+                ports[e].1
+            } else {
+                0.0
+            };
+            let dx = (x[pair[1]] + head - x[pair[0]] - tail).abs();
+            let l = vl.verts[pair[0]].layer;
+            travel[l] = travel[l].max(dx);
+        }
+    }
+    travel
+        .iter()
+        .map(|&t| (t * SLOPE).clamp(BAND_GAP, MAX_BAND_GAP))
+        .collect()
 }
 
 /// Layers of the nodes, 0 at the top: a node sits above all its heads; each
@@ -652,7 +682,73 @@ fn assign_x(g: &Input, vl: &Vertices, order: &[Vec<usize>], ports: &[(f64, f64)]
             break;
         }
     }
-    best.map_or(x, |(_, x)| x)
+    let mut x = best.map_or(x, |(_, x)| x);
+    straighten_lanes(vl, order, &mut x, &gap);
+    x
+}
+
+/// Long edges drawn straight: the lanes of each edge (longest edges
+/// first), in runs as long as one vertical line fits between their
+/// neighbours in every layer of the run, moved onto that line (the median
+/// of their places, pulled into the room there is). The optimisation above
+/// leaves a lane wherever the squared lengths balance, a few pixels from
+/// its neighbours' line, and each of those shifts was an S-bend.
+fn straighten_lanes(
+    vl: &Vertices,
+    order: &[Vec<usize>],
+    x: &mut [f64],
+    gap: &impl Fn(usize, usize) -> f64,
+) {
+    let mut pos = vec![0usize; vl.len()];
+    for layer in order {
+        for (k, &v) in layer.iter().enumerate() {
+            pos[v] = k;
+        }
+    }
+    // The room of lane v: between its left and right neighbours.
+    let room = |v: usize, x: &[f64]| -> (f64, f64) {
+        let layer = &order[vl.verts[v].layer];
+        let k = pos[v];
+        let lo = if k > 0 {
+            x[layer[k - 1]] + gap(layer[k - 1], v)
+        } else {
+            f64::NEG_INFINITY
+        };
+        let hi = if k + 1 < layer.len() {
+            x[layer[k + 1]] - gap(v, layer[k + 1])
+        } else {
+            f64::INFINITY
+        };
+        (lo, hi)
+    };
+    let mut chains: Vec<&Vec<usize>> = vl.chains.iter().collect();
+    chains.sort_by_key(|c| Reverse(c.len()));
+    for chain in chains {
+        let lanes: Vec<usize> = chain.iter().copied().filter(|&v| vl.is_lane(v)).collect();
+        let mut start = 0;
+        while start < lanes.len() {
+            let (mut lo, mut hi) = room(lanes[start], x);
+            let mut end = start + 1;
+            while end < lanes.len() {
+                let (l2, h2) = room(lanes[end], x);
+                if l2.max(lo) > h2.min(hi) {
+                    break;
+                }
+                lo = lo.max(l2);
+                hi = hi.min(h2);
+                end += 1;
+            }
+            if end - start >= 2 {
+                let mut xs: Vec<f64> = lanes[start..end].iter().map(|&v| x[v]).collect();
+                xs.sort_by(f64::total_cmp);
+                let line = xs[xs.len() / 2].clamp(lo, hi.max(lo));
+                for &v in &lanes[start..end] {
+                    x[v] = line;
+                }
+            }
+            start = end;
+        }
+    }
 }
 
 /// Weighted least-squares fit of a non-decreasing sequence to `y`
@@ -822,6 +918,35 @@ pub(crate) mod tests {
             }
         }
         assert_eq!(crossings(&vl, &order, &pos), 0);
+    }
+
+    #[test]
+    fn long_edges_run_straight_where_there_is_room() {
+        // A chain 0 -> 1 -> ... -> 5 and edges 0 -> 5, 1 -> 5, 0 -> 3: the
+        // lanes of each long edge share one vertical line.
+        let mut g = Input {
+            sizes: vec![(90.0, 50.0); 6],
+            budget: 850.0,
+            ..Input::default()
+        };
+        for i in 0..5 {
+            g.edges.push((i, i + 1, 60.0, 18.0));
+        }
+        g.edges
+            .extend([(0, 5, 60.0, 18.0), (1, 5, 60.0, 18.0), (0, 3, 60.0, 18.0)]);
+        let l = layout(&g);
+        for (e, chain) in l.chains.iter().enumerate() {
+            let xs: Vec<f64> = chain
+                .iter()
+                .filter(|&&v| matches!(l.vertices[v].role, Role::Lane(_)))
+                .map(|&v| l.vertices[v].x)
+                .collect();
+            assert!(
+                xs.windows(2).all(|p| (p[0] - p[1]).abs() < 1e-9),
+                "edge {e}: lanes at {xs:?}"
+            );
+        }
+        assert_eq!(overlapping(&boxes(&l)), None);
     }
 
     #[test]

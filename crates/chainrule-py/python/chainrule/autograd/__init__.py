@@ -18,6 +18,7 @@ import numpy as _np
 from .. import _native
 
 Tensor = _native.Tensor
+_TRACER = _native.symbol("_x_")
 
 __all__ = [
     "grad",
@@ -143,8 +144,30 @@ def jacobian(fun, argnum=0):
 
 
 def hessian(fun, argnum=0):
-    """The Hessian of a scalar function: the Jacobian of its gradient."""
-    return jacobian(grad(fun, argnum), argnum)
+    """The Hessian of a scalar function: the Jacobian of its gradient.
+
+    Outside other transforms the function is called once, on a tensor that
+    records it, and the Hessian is computed from that record in Rust (a
+    recorded gradient and one batched backward pass); inside a transform
+    (whose result must stay differentiable) it is ``jacobian(grad(fun))``.
+    """
+    nested_form = jacobian(grad(fun, argnum), argnum)
+
+    def h(*args, **kwargs):
+        like = args[argnum]
+        if isinstance(like, Tensor) and like.requires_grad:
+            return nested_form(*args, **kwargs)
+        x, _ = _lift(like)
+
+        def at(t):
+            a = list(args)
+            a[argnum] = t
+            return fun(*a, **kwargs)
+
+        return _lower(_native.hessian(at, x), like, False)
+
+    h.__name__ = f"hessian({getattr(fun, '__name__', 'f')})"
+    return h
 
 
 def _jacobian_tensor(func, inputs, create_graph=False):
@@ -155,9 +178,12 @@ def _jacobian_tensor(func, inputs, create_graph=False):
 
 
 def _hessian_tensor(func, inputs, create_graph=False):
-    """``torch.autograd.functional.hessian`` of a scalar function of one tensor."""
-    h = jacobian(grad(func))(inputs.detach().requires_grad_(True))
-    return h if create_graph else h.detach()
+    """``torch.autograd.functional.hessian`` of a scalar function of one
+    tensor: in Rust after one call of ``func`` (see ``hessian``), or with
+    ``create_graph`` as ``jacobian(grad(func))`` on the tape."""
+    if not create_graph:
+        return _native.hessian(func, inputs)
+    return jacobian(grad(func))(inputs.detach().requires_grad_(True))
 
 
 def jvp(fun, x, v):
@@ -190,12 +216,52 @@ def vjp(fun, x):
     return _lower(y, x if y.dim() == 0 else _np.zeros(1), nested), vjp_fn
 
 
+_UNTRACED = object()
+
+
+def _trace(fun):
+    """``fun`` called once on a symbol: its formula, or None when it is not
+    a formula of that symbol (the function compares or converts its value,
+    or uses an operation formulas lack)."""
+    t = _TRACER
+    try:
+        with _np.errstate(all="ignore"):
+            out = fun(t)
+    except Exception:  # noqa: BLE001 (any failure means: not traceable)
+        return None
+    return out if isinstance(out, _native.Expr) else None
+
+
 def nth_derivative(fun, n):
-    """The n-th derivative of a scalar function of one scalar (``n`` nested grads)."""
-    f = fun
+    """The n-th derivative of a scalar function of one scalar.
+
+    Traced as ``jax.jit`` traces: the first call runs ``fun`` once on a
+    symbol; if it returns a formula, every call evaluates the n-th
+    derivative by Taylor mode in Rust (one crossing, no Python per
+    operation, any order in one pass). A function that branches on its
+    argument (``if x > 0``: ordering a formula raises) or uses an operation
+    formulas lack is not traceable and runs as ``n`` nested ``grad``s. The
+    contract, as for ``jax.jit``: the function's operations must not depend
+    on the value of its argument other than through such a comparison (an
+    ``x == 0`` test compares formulas, so it takes the branch of a symbol).
+    Inside another transform (a tensor argument), nested ``grad``s too.
+    """
+    nested_form = fun
     for _ in range(n):
-        f = grad(f)
-    return f
+        nested_form = grad(nested_form)
+    traced = [_UNTRACED]
+
+    def d(x):
+        if not isinstance(x, Tensor) and _np.ndim(x) == 0 and not isinstance(x, _np.ndarray):
+            if traced[0] is _UNTRACED:
+                traced[0] = _trace(fun)
+            f = traced[0]
+            if f is not None:
+                return _native.taylor_derivatives(f, _TRACER, float(x), n)[n]
+        return nested_form(x)
+
+    d.__name__ = f"nth_derivative({getattr(fun, '__name__', 'f')}, {n})"
+    return d
 
 
 derivative = nth_derivative

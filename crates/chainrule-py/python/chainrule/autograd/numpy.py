@@ -1,6 +1,8 @@
 """A thin NumPy namespace for ``chainrule.autograd``: each function works on
-NumPy values as NumPy does, and on the tensors a transform passes in by
-recording the operation (so the function can be differentiated)."""
+NumPy values as NumPy does, on the tensors a transform passes in by
+recording the operation (so the function can be differentiated), and the
+elementwise functions also on formulas (``chainrule.sympy``), which is how
+``nth_derivative`` traces a function."""
 
 import numpy as _np
 from numpy import *  # noqa: F401,F403  (constants, dtypes, creation functions)
@@ -25,6 +27,9 @@ def _unary(name, method=None):
     def f(x, *args, **kwargs):
         if _t(x):
             return getattr(x, method)()
+        if isinstance(x, _native.Expr) and hasattr(x, "_" + method):
+            # A formula (nth_derivative traces functions on a symbol).
+            return getattr(x, "_" + method)()
         return npf(x, *args, **kwargs)
 
     f.__name__ = name

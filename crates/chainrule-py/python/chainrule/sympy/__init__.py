@@ -165,7 +165,8 @@ def derive_by_array(f, variables):
 
 def taylor_derivatives(f, x, at, k):
     """The derivatives 0..k of ``f`` in ``x`` at ``at``, by Taylor mode (one pass)."""
-    return _native.taylor_derivatives(sympify(f), x, float(at), k)
+    # The formula's traced plan is kept with it, so a call is one crossing.
+    return _native.taylor_derivatives(f if type(f) is _native.Expr else sympify(f), x, at, k)
 
 
 def lambdify(args, expr, modules=None):
