@@ -309,9 +309,24 @@ fn add(a: f64, b: f64) -> f64 {
 fn sub(a: f64, b: f64) -> f64 {
     a - b
 }
+/// `a·b` with strong zeros (as [`crate::real::strong_mul`]): an exact zero
+/// factor gives 0 whatever the other factor, so a structurally zero partial
+/// times ∞ or NaN contributes 0 (as the tape, dual and Taylor engines do).
+/// Only a NaN product can come from a zero factor meeting ∞ or NaN, so the
+/// usual path is one compare (a product of two nonzero numbers, or a ±0
+/// with its IEEE sign, is returned as is).
+#[inline(always)]
+pub(crate) fn smul(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if p.is_nan() && (a == 0.0 || b == 0.0) {
+        0.0
+    } else {
+        p
+    }
+}
 #[inline(always)]
 fn mul(a: f64, b: f64) -> f64 {
-    a * b
+    smul(a, b)
 }
 #[inline(always)]
 fn div(a: f64, b: f64) -> f64 {
@@ -319,27 +334,27 @@ fn div(a: f64, b: f64) -> f64 {
 }
 #[inline(always)]
 fn mul_add(a: f64, b: f64, c: f64) -> f64 {
-    a * b + c
+    smul(a, b) + c
 }
 #[inline(always)]
 fn mul_sub(a: f64, b: f64, c: f64) -> f64 {
-    a * b - c
+    smul(a, b) - c
 }
 #[inline(always)]
 fn sub_mul(a: f64, b: f64, c: f64) -> f64 {
-    c - a * b
+    c - smul(a, b)
 }
 #[inline(always)]
 fn mul_mul(a: f64, b: f64, c: f64) -> f64 {
-    a * b * c
+    smul(smul(a, b), c)
 }
 #[inline(always)]
 fn mul_mul_add(a: f64, b: f64, c: f64, e: f64) -> f64 {
-    a * b + c * e
+    smul(a, b) + smul(c, e)
 }
 #[inline(always)]
 fn mul_mul_sub(a: f64, b: f64, c: f64, e: f64) -> f64 {
-    a * b - c * e
+    smul(a, b) - smul(c, e)
 }
 #[inline(always)]
 fn neg(a: f64) -> f64 {
