@@ -461,20 +461,28 @@ mod tests {
     /// operands read from memory, one operation at a time.
     fn reference(code: &[Instr], regs: &[f64]) -> Vec<f64> {
         use Instr as I;
+        // Products with strong zeros: an exact zero times ∞ or NaN is 0.
+        let sm = |a: f64, b: f64| {
+            if (a == 0.0 && !b.is_finite()) || (b == 0.0 && !a.is_finite()) {
+                0.0
+            } else {
+                a * b
+            }
+        };
         let mut r = regs.to_vec();
         for ins in code {
             let g = |i: Reg| r[i as usize];
             let (d, v) = match *ins {
                 I::Add(d, a, b) => (d, g(a) + g(b)),
                 I::Sub(d, a, b) => (d, g(a) - g(b)),
-                I::Mul(d, a, b) => (d, g(a) * g(b)),
+                I::Mul(d, a, b) => (d, sm(g(a), g(b))),
                 I::Div(d, a, b) => (d, g(a) / g(b)),
-                I::MulAdd(d, a, b, c) => (d, g(a) * g(b) + g(c)),
-                I::MulSub(d, a, b, c) => (d, g(a) * g(b) - g(c)),
-                I::SubMul(d, a, b, c) => (d, g(c) - g(a) * g(b)),
-                I::MulMul(d, a, b, c) => (d, g(a) * g(b) * g(c)),
-                I::MulMulAdd(d, a, b, c, e) => (d, g(a) * g(b) + g(c) * g(e)),
-                I::MulMulSub(d, a, b, c, e) => (d, g(a) * g(b) - g(c) * g(e)),
+                I::MulAdd(d, a, b, c) => (d, sm(g(a), g(b)) + g(c)),
+                I::MulSub(d, a, b, c) => (d, sm(g(a), g(b)) - g(c)),
+                I::SubMul(d, a, b, c) => (d, g(c) - sm(g(a), g(b))),
+                I::MulMul(d, a, b, c) => (d, sm(sm(g(a), g(b)), g(c))),
+                I::MulMulAdd(d, a, b, c, e) => (d, sm(g(a), g(b)) + sm(g(c), g(e))),
+                I::MulMulSub(d, a, b, c, e) => (d, sm(g(a), g(b)) - sm(g(c), g(e))),
                 I::Neg(d, a) => (d, -g(a)),
                 I::Square(d, a) => (d, g(a) * g(a)),
                 I::Recip(d, a) => (d, 1.0 / g(a)),

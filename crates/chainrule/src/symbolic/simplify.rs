@@ -233,9 +233,10 @@ struct Collector<V> {
 }
 
 impl<V> Collector<V> {
-    fn new() -> Self {
+    /// Room for `n` keys before the list grows.
+    fn with_capacity(n: usize) -> Self {
         Collector {
-            items: Vec::new(),
+            items: Vec::with_capacity(n),
             index: None,
         }
     }
@@ -276,7 +277,7 @@ impl<V> Collector<V> {
 /// The canonical sum of `terms`.
 pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
     let mut constant = Num::ZERO;
-    let mut coeffs: Collector<Num> = Collector::new();
+    let mut coeffs: Collector<Num> = Collector::with_capacity(8);
     let mut push = |t: Expr, constant: &mut Num| {
         let (c, rest) = split_coeff(t);
         if rest.is_one() {
@@ -306,7 +307,7 @@ pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
     }
     trig_identities(&mut coeffs, &mut constant);
     // Every term's monomial in one buffer, a term's being a range of it.
-    let mut factors: Vec<(Expr, Expr)> = Vec::new();
+    let mut factors: Vec<(Expr, Expr)> = Vec::with_capacity(4 * coeffs.items.len());
     let mut keyed: Vec<(usize, usize, Expr)> = Vec::with_capacity(coeffs.items.len());
     for &(r, c) in &coeffs.items {
         if c.is_zero() {
@@ -385,7 +386,7 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
     // re-collected; each round removes a level, so this ends quickly.
     for _round in 0..8 {
         let mut coeff = Num::ONE;
-        let mut exps: Collector<Exponents> = Collector::new();
+        let mut exps: Collector<Exponents> = Collector::with_capacity(8);
         // exp(a)·exp(b) = exp(a + b), as SymPy combines them.
         let mut exp_args: Vec<Expr> = Vec::new();
         let mut stack = std::mem::take(&mut work);
@@ -429,7 +430,7 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if coeff.is_zero() {
             return zero_times(&exps);
         }
-        let mut done: Vec<Expr> = Vec::new();
+        let mut done: Vec<Expr> = Vec::with_capacity(exps.items.len() + 1);
         let mut again = false;
         for (b, es) in &exps.items {
             let b = *b;
@@ -456,10 +457,14 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if coeff.is_zero() {
             return zero();
         }
-        done.sort_by(|&a, &b| {
-            let ((ba, ea), (bb, eb)) = (split_pow(a), split_pow(b));
-            ba.cmp_base(bb).then_with(|| cmp_exponent(ea, eb))
+        // Each factor split once, not at every comparison.
+        let mut keyed: Vec<((Expr, Expr), Expr)> =
+            done.iter().map(|&p| (split_pow(p), p)).collect();
+        keyed.sort_by(|((ba, ea), _), ((bb, eb), _)| {
+            ba.cmp_base(*bb).then_with(|| cmp_exponent(*ea, *eb))
         });
+        done.clear();
+        done.extend(keyed.into_iter().map(|(_, p)| p));
         if done.is_empty() {
             return num(coeff);
         }
