@@ -76,7 +76,7 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
         // 0/0 at exactly 0, where the limit is 0: a number takes the limit
         // (a formula keeps the quotient, see the row in ops.rs).
         Sinc => match x.as_f64() {
-            Some(v) if v == 0.0 => T::from_f64(0.0),
+            Some(0.0) => T::from_f64(0.0),
             _ => (x.cos() - y.clone()) / x.clone(),
         },
     }
