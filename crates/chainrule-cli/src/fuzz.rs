@@ -263,10 +263,8 @@ fn matrix_line() -> impl Strategy<Value = Vec<String>> {
                     "x: n, y: m",
                     "X: 2 × 2",
                     "A: 0 x 0",
-                    // A huge declared size ("x: 100000000000") aborts today: the
-                    // random check allocates it (matrix::eval::Values::random);
-                    // left out until that is a budget error.
-                    "x: 7",
+                    // Aborted on the random check's allocation before it was refused.
+                    "x: 100000000000",
                     "A: n x",
                     "x: scalar, x: n",
                     ":",
