@@ -131,8 +131,197 @@ fn point() -> impl Strategy<Value = String> {
     ]
 }
 
-/// One command line: a command, its flags and an expression.
+/// Pieces of `chainrule matrix` expressions (CLI.md's matrix grammar) and
+/// some that are not.
+const MATRIX_TOKENS: &[&str] = &[
+    "x",
+    "y",
+    "v",
+    "A",
+    "B",
+    "X",
+    "I",
+    "c",
+    "n",
+    "2",
+    "0.5",
+    "0",
+    "-1",
+    "1e308",
+    "'",
+    "*",
+    ".*",
+    "./",
+    ".^",
+    "/",
+    "^",
+    "+",
+    "-",
+    "(",
+    ")",
+    ",",
+    " ",
+    "tr(",
+    "det(",
+    "logdet(",
+    "inv(",
+    "diag(",
+    "sum(",
+    "norm2(",
+    "norm1(",
+    "ones(",
+    "zeros(",
+    "sin(",
+    "exp(",
+    "tanh(",
+    "log(",
+    "sqrt(",
+    "abs(",
+    "pi",
+    "e",
+    "''",
+    "..",
+    "\u{1b}[31m",
+    "\r",
+    "é",
+    "×",
+    "²",
+    ";",
+    "3x",
+    "[",
+    "]",
+];
+
+fn matrix_expression() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // Token soup.
+        prop::collection::vec(prop::sample::select(MATRIX_TOKENS), 0..20).prop_map(|t| t.concat()),
+        // Well-formed-ish: a sum of products of (possibly transposed,
+        // possibly wrapped) operands.
+        (
+            prop::collection::vec(
+                prop::sample::select(&["x", "y", "A", "B", "X", "I", "c", "2", "x'", "A'"][..]),
+                1..6
+            ),
+            prop::collection::vec(
+                prop::sample::select(&["*", "+", "-", ".*", "./", ".^"][..]),
+                5
+            ),
+            prop::collection::vec(
+                prop::sample::select(
+                    &["tr", "sum", "norm2", "log", "tanh", "inv", "det", "diag", "logdet", ""][..]
+                ),
+                0..3
+            ),
+        )
+            .prop_map(|(atoms, ops, fns)| {
+                let mut s = atoms[0].to_string();
+                for (i, a) in atoms.iter().enumerate().skip(1) {
+                    s = format!("{s}{}{a}", ops[i % ops.len()]);
+                }
+                for f in fns {
+                    s = format!("{f}({s})");
+                }
+                s
+            }),
+        // The seed's exercises and their neighbours.
+        prop::sample::select(
+            &[
+                "x'*A*x",
+                "tr(A*X*B)",
+                "logdet(X)",
+                "norm2(A*x - y)^2",
+                "sum(tanh(A*x))",
+                "c*x'*x",
+                "tr(inv(X)*A)",
+                "0.5*x'*A*x",
+                "det(X)",
+                "x'*y",
+                "sum(exp(x))/sum(x)",
+            ][..]
+        )
+        .prop_map(str::to_string),
+        ".{0,30}",
+    ]
+}
+
+/// A `chainrule matrix` command line: an expression, `--wrt`, and some of
+/// `--let`, `--hessian`, `--at` (JSON), `--latex`, `--json`.
+fn matrix_line() -> impl Strategy<Value = Vec<String>> {
+    (
+        matrix_expression(),
+        prop::sample::select(&["x", "A", "X", "c", "y", "z", "", "x'"][..]),
+        prop_oneof![
+            Just(None),
+            prop::sample::select(
+                &[
+                    "x: n",
+                    "A: n x n",
+                    "A: n x n symmetric",
+                    "c: scalar",
+                    "x: 3, A: 3 x 3",
+                    "x: n, y: m",
+                    "X: 2 × 2",
+                    "A: 0 x 0",
+                    // Aborted on the random check's allocation before it was refused.
+                    "x: 100000000000",
+                    "A: n x",
+                    "x: scalar, x: n",
+                    ":",
+                ][..]
+            )
+            .prop_map(|d| Some(d.to_string())),
+            prop::collection::vec(prop::sample::select(MATRIX_TOKENS), 0..6)
+                .prop_map(|t| Some(t.concat())),
+        ],
+        prop_oneof![
+            Just(None),
+            prop::sample::select(
+                &[
+                    r#"{"x": [1, -1], "A": [[1, 2], [3, 4]]}"#,
+                    r#"{"x": [1, 2, 3], "A": [[1, 0], [0, 1]]}"#,
+                    r#"{"X": [[2, 1], [1, 3]], "A": [[1, 0], [0, 1]], "B": [[1, 2], [3, 4]]}"#,
+                    r#"{"c": 3, "x": [0.5], "y": [1e308]}"#,
+                    r#"{"X": [[0, 0], [0, 0]]}"#,
+                    r#"{"x": []}"#,
+                    r#"{"x": [1, "a"]}"#,
+                    r#"{"A": [[1, 2], [3]]}"#,
+                    "{",
+                    "[1, 2]",
+                ][..]
+            )
+            .prop_map(|j| Some(j.to_string())),
+            ".{0,20}".prop_map(Some),
+        ],
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(expr, wrt, decls, at, hessian, latex, json)| {
+            let mut a = vec!["matrix".to_string(), expr, "--wrt".into(), wrt.to_string()];
+            if let Some(d) = decls {
+                a.extend(["--let".into(), d]);
+            }
+            if let Some(j) = at {
+                a.extend(["--at".into(), j]);
+            }
+            for (on, flag) in [(hessian, "--hessian"), (latex, "--latex"), (json, "--json")] {
+                if on {
+                    a.push(flag.into());
+                }
+            }
+            a
+        })
+}
+
+/// One command line: a scalar command (its flags and an expression) or,
+/// one time in eight, `chainrule matrix`.
 fn command_line() -> impl Strategy<Value = Vec<String>> {
+    prop_oneof![7 => scalar_line(), 1 => matrix_line()]
+}
+
+/// A command of the scalar grammar with its flags and an expression.
+fn scalar_line() -> impl Strategy<Value = Vec<String>> {
     let cmd = prop::sample::select(
         &[
             "grad", "hessian", "diff", "taylor", "check", "explain", "graph",

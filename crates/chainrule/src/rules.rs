@@ -45,8 +45,17 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
         Sinh => x.cosh(),
         Cosh => x.sinh(),
         Tanh => x.cosh().powi(-2),
-        Asinh => (x.square() + 1.0).sqrt().recip(),
-        Acosh => (x.square() - 1.0).sqrt().recip(),
+        // Beyond 1e150, x² + 1 = x² and x² − 1 = x² in f64, so both are
+        // 1/|x| there; a number takes that path (x² overflows from 1.3e154,
+        // which made 1e308's derivative 0 instead of 1e-308).
+        Asinh => match x.as_f64() {
+            Some(v) if v.abs() > 1e150 => T::from_f64(1.0 / v.abs()),
+            _ => (x.square() + 1.0).sqrt().recip(),
+        },
+        Acosh => match x.as_f64() {
+            Some(v) if v.abs() > 1e150 => T::from_f64(1.0 / v.abs()),
+            _ => (x.square() - 1.0).sqrt().recip(),
+        },
         Atanh => (one() - x.square()).recip(),
         Sigmoid => x.sigmoid() * (-x.clone()).sigmoid(),
         Softplus => x.sigmoid(),
@@ -64,8 +73,12 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
         Log1p => (x.clone() + 1.0).recip(),
         Expm1 => x.exp(),
         Erfc => (-x.square()).exp() * (-2.0 / PI.sqrt()),
-        // 0/0 at exactly 0, where the limit is 0 (see the row in ops.rs).
-        Sinc => (x.cos() - y.clone()) / x.clone(),
+        // 0/0 at exactly 0, where the limit is 0: a number takes the limit
+        // (a formula keeps the quotient, see the row in ops.rs).
+        Sinc => match x.as_f64() {
+            Some(0.0) => T::from_f64(0.0),
+            _ => (x.cos() - y.clone()) / x.clone(),
+        },
     }
 }
 

@@ -134,3 +134,43 @@ fn ten_thousand_training_steps_stay_flat() {
         grown / 1024
     );
 }
+
+#[test]
+fn a_stale_handle_is_an_error_in_every_try_form() {
+    use chainrule::{BinaryOp, Error, UnaryOp};
+    // Not while another test measures RSS: a panic's report (a backtrace
+    // when RUST_BACKTRACE is set) loads symbols, tens of MB.
+    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let kept = Formula::new(parse("x^2*sin(y)").unwrap());
+    let stale = parse("x^3 + exp(y)").unwrap();
+    let live_before = parse("z").unwrap();
+    collect();
+    assert!(!stale.is_live() && !live_before.is_live());
+    let e = kept.expr();
+    assert!(matches!(stale.try_diff("x"), Err(Error::StaleFormula)));
+    assert!(matches!(
+        stale.try_diff_n("x", 2, 1000),
+        Err(Error::StaleFormula)
+    ));
+    assert!(matches!(
+        stale.try_unary(UnaryOp::Sin),
+        Err(Error::StaleFormula)
+    ));
+    assert!(matches!(
+        e.try_binary(BinaryOp::Add, &stale),
+        Err(Error::StaleFormula)
+    ));
+    assert!(matches!(
+        stale.try_binary(BinaryOp::Mul, &e),
+        Err(Error::StaleFormula)
+    ));
+    // Live handles: the same results as the convenience forms.
+    assert_eq!(e.try_diff("x").unwrap().to_string(), "2*x*sin(y)");
+    assert_eq!(e.try_binary(BinaryOp::Div, &e).unwrap(), Expr::integer(1));
+    // The convenience forms refuse loudly (a panic naming the cause), never
+    // by reading another formula.
+    let msg = std::panic::catch_unwind(|| stale.diff("x")).expect_err("a stale handle panics");
+    let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("arena that is gone"), "{msg}");
+    assert!(std::panic::catch_unwind(|| stale + e).is_err());
+}

@@ -226,3 +226,104 @@ fn strong_zeros_are_exact_zero_factors_only() {
     // The symbolic simplifier folds 0·x = 0 as evaluation does.
     assert_eq!(Expr::integer(0) * Expr::var("x").ln(), Expr::integer(0));
 }
+
+/// ∇f through the compiled back end: f traced into a register program
+/// (`compiled::grad_program`, as `jax.jit(value_and_grad(f))`).
+fn compiled_gradient(
+    f: impl FnOnce(&[chainrule::compiled::Traced]) -> chainrule::compiled::Traced,
+    x: &[f64],
+) -> Vec<f64> {
+    let mut p = chainrule::compiled::grad_program(x.len(), f).unwrap();
+    let mut g = vec![f64::NAN; x.len()];
+    p.eval(x, &mut g);
+    g
+}
+
+/// The gradient formulas of `src` compiled into one program
+/// (`symbolic::compile`) and evaluated at the point.
+fn compiled_formulas(src: &str, vars: &[&str], x: &[f64]) -> Vec<f64> {
+    let g = chainrule::symbolic::gradient_formula(&parse(src).unwrap(), vars);
+    let mut p = chainrule::symbolic::compile(&g, vars).unwrap();
+    let mut out = vec![f64::NAN; vars.len()];
+    p.eval(x, &mut out);
+    out
+}
+
+#[test]
+fn the_compiled_back_end_has_strong_zeros_too() {
+    use chainrule::compiled::Traced;
+    let c = |v: f64| Traced::from_f64(v);
+    // pow(x, y) at (0, 2): ∂/∂x = 2·0 = 0, ∂/∂y = 0²·ln 0 = 0·(−∞) → 0.
+    let g = compiled_gradient(|v| v[0].pow(&v[1]), &[0.0, 2.0]);
+    assert_eq!(g, vec![0.0, 0.0]);
+    assert_eq!(
+        compiled_formulas("pow(x,y)", &["x", "y"], &[0.0, 2.0]),
+        vec![0.0, 0.0]
+    );
+    // pow(x, 0) at 0: 0·0⁻¹ → 0.
+    assert_eq!(compiled_gradient(|v| v[0].powf(0.0), &[0.0]), vec![0.0]);
+    assert_eq!(compiled_formulas("pow(x,0)", &["x"], &[0.0]), vec![0.0]);
+    // acos(sign(x)) at 2: sign' = 0 wins over acos'(1) = −∞.
+    assert_eq!(compiled_gradient(|v| v[0].sign().acos(), &[2.0]), vec![0.0]);
+    assert_eq!(
+        compiled_formulas("acos(sign(x))", &["x"], &[2.0]),
+        vec![0.0]
+    );
+    // max(2x, 0^x) at 3: the branch not taken (0^x·ln 0) contributes 0.
+    let g = compiled_gradient(|v| Real::max(&(v[0] + v[0]), &c(0.0).pow(&v[0])), &[3.0]);
+    assert_eq!(g, vec![2.0]);
+    assert_eq!(
+        compiled_formulas("max(x+x,pow(0,x))", &["x"], &[3.0]),
+        vec![2.0]
+    );
+    // Strong zeros change nothing where no zero meets ∞ or NaN: 0·x keeps
+    // IEEE's signed zero, and ∞·2 stays ∞.
+    let g = compiled_gradient(|v| v[0] * v[1], &[-2.0, 0.0]);
+    assert_eq!(g[0].to_bits(), 0.0f64.to_bits());
+    assert_eq!(g[1], -2.0);
+    let g = compiled_gradient(|v| v[0] * v[1], &[f64::INFINITY, 2.0]);
+    assert_eq!(g, vec![2.0, f64::INFINITY]);
+}
+
+#[test]
+fn asinh_and_acosh_derivatives_of_huge_arguments_are_not_zero() {
+    // asinh'(x) = 1/√(x² + 1) and acosh'(x) = 1/√(x² − 1): at |x| = 1e308
+    // (x² overflows) the closed form is 1/|x| = 1e-308 to the last bit
+    // (x² ± 1 = x² from 1e8 on); at 1e151, just past the switch, also 1/x.
+    for x in [1e308, 1e200, 1e151, f64::MAX] {
+        let closed = 1.0 / x;
+        assert_eq!(derivative_at(|v| v.asinh(), x), closed, "asinh' at {x}");
+        assert_eq!(derivative_at(|v| v.acosh(), x), closed, "acosh' at {x}");
+        assert_eq!(derivative_at(|v| v.asinh(), -x), closed, "asinh' at -{x}");
+        assert_eq!(tape_gradient(|v| v[0].asinh(), &[x]), vec![closed]);
+        assert_eq!(tape_gradient(|v| v[0].acosh(), &[x]), vec![closed]);
+        let t = derivatives_at(|v| v.asinh(), x, 2);
+        assert_eq!(t[1], closed);
+        // asinh'' = −x/(x² + 1)^(3/2) = −1/x² here (0 below 1e154).
+        assert!(
+            (t[2] + closed * closed).abs() <= 4e-16 * closed * closed,
+            "{}",
+            t[2]
+        );
+        assert_eq!(derivatives_at(|v| v.acosh(), x, 1)[1], closed);
+    }
+    // Below the switch the formula is the closed form, within an ulp.
+    for x in [1e150, 1e10, 3.0] {
+        let (s, c) = ((x * x + 1.0).sqrt().recip(), (x * x - 1.0).sqrt().recip());
+        assert!((derivative_at(|v| v.asinh(), x) - s).abs() <= 2e-16 * s);
+        assert!((derivative_at(|v| v.acosh(), x) - c).abs() <= 2e-16 * c);
+    }
+}
+
+#[test]
+fn sinc_derivative_at_zero_is_the_limit() {
+    // sinc'(x) = (x cos x − sin x)/x² → 0 at 0 (sinc is even); near 0 it is
+    // −x/3 + x³/30.
+    assert_eq!(derivative_at(|v| v.sinc(), 0.0), 0.0);
+    assert_eq!(tape_gradient(|v| v[0].sinc(), &[0.0]), vec![0.0]);
+    for x in [1e-3, 0.5] {
+        let closed = (x * x.cos() - x.sin()) / (x * x);
+        assert!((derivative_at(|v| v.sinc(), x) - closed).abs() < 1e-12);
+    }
+    assert!((derivative_at(|v| v.sinc(), 1e-3) + 1e-3 / 3.0).abs() < 1e-9);
+}

@@ -129,6 +129,33 @@ fn read_at(text: &str) -> CliResult<Vec<(String, Tensor)>> {
 /// Sizes for the random check: 4, 3, 2, 5, ... by name (the first size
 /// largest, so that `X'*X` of a first-named `X: n x m` is regular), so that different
 /// sizes differ and a transposition shows.
+/// The most random values the check draws for one name (a declared size
+/// such as `x: 100000000000` aborted on the allocation, found by fuzzing).
+const MAX_RANDOM_VALUES: u128 = 10_000_000;
+
+/// Refuses declared sizes whose random check values would not fit.
+fn check_random_size(p: &Problem, sizes: &BTreeMap<String, usize>) -> CliResult<()> {
+    for n in &p.names {
+        let count = n.shape.axes().iter().fold(1u128, |acc, d| {
+            let k = match d {
+                Dim::Size(s) => s
+                    .parse::<u128>()
+                    .unwrap_or_else(|_| sizes.get(&**s).map_or(3, |&k| k as u128)),
+                _ => 1,
+            };
+            acc.saturating_mul(k)
+        });
+        if count > MAX_RANDOM_VALUES {
+            return Err(CliError::new(format!(
+                "matrix: the check's random value of {} would have {count} entries (at most \
+                 {MAX_RANDOM_VALUES}); declare smaller sizes or give values with --at",
+                n.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn random_sizes(p: &Problem) -> BTreeMap<String, usize> {
     let mut sizes = BTreeMap::new();
     let cycle = [4, 3, 2, 5];
@@ -244,6 +271,7 @@ pub fn run(a: &MatrixArgs) -> CliResult<Outcome> {
         Some(text) => Values::bind(&p.names, &read_at(text)?)?,
         None => {
             let sizes = random_sizes(&p);
+            check_random_size(&p, &sizes)?;
             Values::random(&p.names, |s| sizes.get(s).copied().unwrap_or(3), 2024)
         }
     };

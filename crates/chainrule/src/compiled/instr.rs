@@ -309,9 +309,24 @@ fn add(a: f64, b: f64) -> f64 {
 fn sub(a: f64, b: f64) -> f64 {
     a - b
 }
+/// `a·b` with strong zeros (as [`crate::real::strong_mul`]): an exact zero
+/// factor gives 0 whatever the other factor, so a structurally zero partial
+/// times ∞ or NaN contributes 0 (as the tape, dual and Taylor engines do).
+/// Only a NaN product can come from a zero factor meeting ∞ or NaN, so the
+/// usual path is one compare (a product of two nonzero numbers, or a ±0
+/// with its IEEE sign, is returned as is).
+#[inline(always)]
+pub(crate) fn smul(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if p.is_nan() && (a == 0.0 || b == 0.0) {
+        0.0
+    } else {
+        p
+    }
+}
 #[inline(always)]
 fn mul(a: f64, b: f64) -> f64 {
-    a * b
+    smul(a, b)
 }
 #[inline(always)]
 fn div(a: f64, b: f64) -> f64 {
@@ -319,27 +334,27 @@ fn div(a: f64, b: f64) -> f64 {
 }
 #[inline(always)]
 fn mul_add(a: f64, b: f64, c: f64) -> f64 {
-    a * b + c
+    smul(a, b) + c
 }
 #[inline(always)]
 fn mul_sub(a: f64, b: f64, c: f64) -> f64 {
-    a * b - c
+    smul(a, b) - c
 }
 #[inline(always)]
 fn sub_mul(a: f64, b: f64, c: f64) -> f64 {
-    c - a * b
+    c - smul(a, b)
 }
 #[inline(always)]
 fn mul_mul(a: f64, b: f64, c: f64) -> f64 {
-    a * b * c
+    smul(smul(a, b), c)
 }
 #[inline(always)]
 fn mul_mul_add(a: f64, b: f64, c: f64, e: f64) -> f64 {
-    a * b + c * e
+    smul(a, b) + smul(c, e)
 }
 #[inline(always)]
 fn mul_mul_sub(a: f64, b: f64, c: f64, e: f64) -> f64 {
-    a * b - c * e
+    smul(a, b) - smul(c, e)
 }
 #[inline(always)]
 fn neg(a: f64) -> f64 {
@@ -446,20 +461,28 @@ mod tests {
     /// operands read from memory, one operation at a time.
     fn reference(code: &[Instr], regs: &[f64]) -> Vec<f64> {
         use Instr as I;
+        // Products with strong zeros: an exact zero times ∞ or NaN is 0.
+        let sm = |a: f64, b: f64| {
+            if (a == 0.0 && !b.is_finite()) || (b == 0.0 && !a.is_finite()) {
+                0.0
+            } else {
+                a * b
+            }
+        };
         let mut r = regs.to_vec();
         for ins in code {
             let g = |i: Reg| r[i as usize];
             let (d, v) = match *ins {
                 I::Add(d, a, b) => (d, g(a) + g(b)),
                 I::Sub(d, a, b) => (d, g(a) - g(b)),
-                I::Mul(d, a, b) => (d, g(a) * g(b)),
+                I::Mul(d, a, b) => (d, sm(g(a), g(b))),
                 I::Div(d, a, b) => (d, g(a) / g(b)),
-                I::MulAdd(d, a, b, c) => (d, g(a) * g(b) + g(c)),
-                I::MulSub(d, a, b, c) => (d, g(a) * g(b) - g(c)),
-                I::SubMul(d, a, b, c) => (d, g(c) - g(a) * g(b)),
-                I::MulMul(d, a, b, c) => (d, g(a) * g(b) * g(c)),
-                I::MulMulAdd(d, a, b, c, e) => (d, g(a) * g(b) + g(c) * g(e)),
-                I::MulMulSub(d, a, b, c, e) => (d, g(a) * g(b) - g(c) * g(e)),
+                I::MulAdd(d, a, b, c) => (d, sm(g(a), g(b)) + g(c)),
+                I::MulSub(d, a, b, c) => (d, sm(g(a), g(b)) - g(c)),
+                I::SubMul(d, a, b, c) => (d, g(c) - sm(g(a), g(b))),
+                I::MulMul(d, a, b, c) => (d, sm(sm(g(a), g(b)), g(c))),
+                I::MulMulAdd(d, a, b, c, e) => (d, sm(g(a), g(b)) + sm(g(c), g(e))),
+                I::MulMulSub(d, a, b, c, e) => (d, sm(g(a), g(b)) - sm(g(c), g(e))),
                 I::Neg(d, a) => (d, -g(a)),
                 I::Square(d, a) => (d, g(a) * g(a)),
                 I::Recip(d, a) => (d, 1.0 / g(a)),

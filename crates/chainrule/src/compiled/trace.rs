@@ -222,7 +222,12 @@ fn binary(op: BinaryOp, a: Traced, b: Traced) -> Traced {
     };
     let (ca, cb) = (konst(na), konst(nb));
     if let (Some(x), Some(y)) = (ca, cb) {
-        return Traced::constant(op.eval(x, y));
+        // Folded as the program would compute it (a product with strong zeros).
+        let v = match op {
+            Mul => super::instr::smul(x, y),
+            _ => op.eval(x, y),
+        };
+        return Traced::constant(v);
     }
     match op {
         Add if cb == Some(0.0) => return a,

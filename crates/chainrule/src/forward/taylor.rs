@@ -293,6 +293,15 @@ fn div<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
 
 /// Integrates `y'·w = sign·u'`:
 /// yₖ = (sign·k·uₖ − Σ_{i=1..k−1} i·yᵢ·w_{k−i}) / (k·w₀).
+/// √(u² ± 1) to `m` coefficients when u₀ is a number beyond 1e150: there
+/// ±1 is below the last bit of u² in every coefficient, so the root is |u|
+/// (u times the sign of u₀), and u² itself would overflow (asinh' and
+/// acosh' at 1e308 came out 0 instead of 1e-308). `None` otherwise.
+fn huge_root<T: Real>(u: &[T], m: usize) -> Option<Vec<T>> {
+    let v = u[0].as_f64()?;
+    (v.abs() > 1e150).then(|| (0..m).map(|k| get(u, k) * v.signum()).collect())
+}
+
 fn integrate_quotient<T: Real>(u: &[T], w: &[T], y0: T, sign: f64, n: usize) -> Vec<T> {
     let mut y: Vec<T> = Vec::with_capacity(n);
     y.push(y0);
@@ -687,14 +696,18 @@ fn unary_series<T: Real>(u: &[T], n: usize, op: UnaryOp) -> Vec<T> {
             integrate_quotient(u, &w, u[0].unary(op), sign, n)
         }
         Acosh => {
-            let v = one_and_square(u, n - 1, OneSquare::MinusOne);
-            let w = sqrt_with(&v, v[0].sqrt(), n - 1);
+            let w = huge_root(u, n - 1).unwrap_or_else(|| {
+                let v = one_and_square(u, n - 1, OneSquare::MinusOne);
+                sqrt_with(&v, v[0].sqrt(), n - 1)
+            });
             integrate_quotient(u, &w, u[0].acosh(), 1.0, n)
         }
         // Faster (1.2–2.5×), as acosh.
         Asinh => {
-            let v = one_and_square(u, n - 1, OneSquare::Plus);
-            let w = sqrt_with(&v, v[0].sqrt(), n - 1);
+            let w = huge_root(u, n - 1).unwrap_or_else(|| {
+                let v = one_and_square(u, n - 1, OneSquare::Plus);
+                sqrt_with(&v, v[0].sqrt(), n - 1)
+            });
             integrate_quotient(u, &w, u[0].asinh(), 1.0, n)
         }
         // Faster (3–9×), and the result keeps u's length (known zeros are

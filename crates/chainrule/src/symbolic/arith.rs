@@ -49,6 +49,41 @@ impl Expr {
     pub fn product(factors: impl IntoIterator<Item = Expr>) -> Expr {
         simplify::mul(factors)
     }
+
+    /// `op(self)`, or [`Error::StaleFormula`](crate::Error::StaleFormula)
+    /// if this handle's arena is gone. The operators (`+ − · /`, `-x`) and
+    /// [`Real`]'s methods are the convenience form of this and of
+    /// [`Expr::try_binary`]: they panic on a stale handle (see
+    /// [`Expr::is_live`]), as PyTorch's operators raise on misuse.
+    ///
+    /// ```
+    /// use chainrule::symbolic::Expr;
+    /// use chainrule::UnaryOp;
+    /// let x = Expr::var("x");
+    /// assert_eq!(x.try_unary(UnaryOp::Sin).unwrap().to_string(), "sin(x)");
+    /// ```
+    pub fn try_unary(&self, op: UnaryOp) -> crate::Result<Expr> {
+        self.check_live()?;
+        Ok(simplify::unary(op, *self))
+    }
+
+    /// `op(self, rhs)` (`self + rhs` for [`BinaryOp::Add`] …), or
+    /// [`Error::StaleFormula`](crate::Error::StaleFormula) if either
+    /// handle's arena is gone (see [`Expr::try_unary`]).
+    ///
+    /// ```
+    /// use chainrule::symbolic::{collect, Expr};
+    /// use chainrule::{BinaryOp, Error};
+    /// let (x, y) = (Expr::var("x"), Expr::var("y"));
+    /// assert_eq!(x.try_binary(BinaryOp::Mul, &y).unwrap().to_string(), "x*y");
+    /// collect(); // no Formula keeps x or y: both handles are now stale
+    /// assert!(matches!(x.try_binary(BinaryOp::Add, &y), Err(Error::StaleFormula)));
+    /// ```
+    pub fn try_binary(&self, op: BinaryOp, rhs: &Expr) -> crate::Result<Expr> {
+        self.check_live()?;
+        rhs.check_live()?;
+        Ok(simplify::binary(op, *self, *rhs))
+    }
 }
 
 /// f64 constants that the rules table writes as numbers, recognised when

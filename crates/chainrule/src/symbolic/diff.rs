@@ -206,11 +206,43 @@ pub(crate) fn diff_many(roots: &[Expr], var: &str) -> Vec<Expr> {
 
 impl Expr {
     /// ∂self/∂var, simplified.
+    ///
+    /// # Panics
+    /// If the formula's arena is gone (a handle kept past
+    /// [`collect`](super::collect) or [`with_fresh_arena`](super::with_fresh_arena),
+    /// see [`Expr::is_live`]); [`Expr::try_diff`] returns
+    /// [`Error::StaleFormula`] instead. As PyTorch's operators raise on
+    /// misuse while their results are plain tensors, the convenience API
+    /// returns `Expr` and refuses a stale handle loudly, never by reading
+    /// another formula.
     pub fn diff(&self, var: &str) -> Expr {
         diff_many(&[*self], var)[0]
     }
 
+    /// [`Expr::diff`] that returns [`Error::StaleFormula`] for a stale
+    /// handle instead of panicking.
+    ///
+    /// ```
+    /// use chainrule::symbolic::{with_fresh_arena, Expr};
+    /// use chainrule::Error;
+    /// let x = Expr::var("x");
+    /// assert_eq!(x.try_diff("x").unwrap(), Expr::integer(1));
+    /// with_fresh_arena(|| {
+    ///     // (a handle cannot be carried in: make a stale one by collecting)
+    ///     let y = Expr::var("y");
+    ///     chainrule::symbolic::collect();
+    ///     assert!(matches!(y.try_diff("y"), Err(Error::StaleFormula)));
+    /// });
+    /// ```
+    pub fn try_diff(&self, var: &str) -> Result<Expr> {
+        self.check_live()?;
+        Ok(self.diff(var))
+    }
+
     /// The k-th derivative with respect to `var` (`k = 0` is `self`).
+    ///
+    /// # Panics
+    /// As [`Expr::diff`]; [`Expr::try_diff_n`] returns an error instead.
     pub fn diff_n(&self, var: &str, k: usize) -> Expr {
         let mut e = *self;
         for _ in 0..k {

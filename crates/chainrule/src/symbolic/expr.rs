@@ -103,12 +103,21 @@ impl Node {
 /// `<formula of a freed arena>`; the infallible algorithms panic with a
 /// message that says what happened. Keep a formula that must outlive a
 /// collection as a [`Formula`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Expr {
     pub(crate) id: u32,
     /// The generation of the arena the node lives in.
     generation: u32,
     _not_send: PhantomData<*const ()>,
+}
+
+/// Hashes the id only: handles of one arena (the only ones a map or a node
+/// holds together) differ by id, so hashing the generation too would only
+/// double the work of hashing every node's children.
+impl std::hash::Hash for Expr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u32(self.id);
+    }
 }
 
 /// Bytes of a node's sort signature that ordering looks at.

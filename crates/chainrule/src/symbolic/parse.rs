@@ -562,6 +562,7 @@ impl Builder {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum FnKind {
     Unary(UnaryOp),
     Binary(BinaryOp),
@@ -634,7 +635,27 @@ pub const ANGLES: [(&str, &str); 2] = [("deg2rad", "x*pi/180"), ("rad2deg", "x*1
 /// Functions people call that the grammar spells another way, with what to write.
 const REWRITES: [(&str, &str); 2] = [("heaviside", "step(x)"), ("sgn", "sign(x)")];
 
+/// What `name` calls, if it is a function: looked up in a table built once
+/// from [`function_names`] (the parser asks this for every name token,
+/// several times, and most names are variables: a scan of every table per
+/// question was 15% of parsing W6's formulas).
 fn function(name: &str) -> Option<FnKind> {
+    type Table = std::collections::HashMap<&'static str, FnKind>;
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            function_names()
+                .into_iter()
+                .chain(["log"])
+                .filter_map(|n| function_by_scan(n).map(|k| (n, k)))
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
+
+/// [`function`] by scanning the tables (what the lookup table is built from).
+fn function_by_scan(name: &str) -> Option<FnKind> {
     let name = ALIASES
         .iter()
         .find(|(a, _)| *a == name)
@@ -1147,4 +1168,21 @@ impl Expr {
 /// Parses `src` into its canonical formula.
 pub fn parse(src: &str) -> Result<Expr> {
     Ok(Expr::from_syntax(&parse_syntax(src)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_function_table_answers_as_the_scan() {
+        let mut names = function_names();
+        names.extend([
+            "log", "x", "x1", "pi", "e", "sinx", "", "powi", "neg", "arcsin", "ln",
+        ]);
+        for n in names {
+            assert_eq!(function(n), function_by_scan(n), "{n}");
+        }
+        assert!(function("sec").is_some() && function("deg2rad").is_some());
+    }
 }

@@ -117,6 +117,12 @@ fn monomial_into(t: Expr, out: &mut Vec<(Expr, Expr)>) {
 /// higher powers of the first base first, numbers last. A term is its
 /// monomial (see [`monomial_into`]) and itself.
 fn cmp_term(ma: &[(Expr, Expr)], ta: Expr, mb: &[(Expr, Expr)], tb: Expr) -> Ordering {
+    cmp_monomial(ma, mb).then_with(|| ta.cmp_base(tb))
+}
+
+/// The monomial part of [`cmp_term`]: distinct terms of a canonical sum
+/// have distinct monomials, so this alone orders them.
+fn cmp_monomial(ma: &[(Expr, Expr)], mb: &[(Expr, Expr)]) -> Ordering {
     for i in 0.. {
         match (ma.get(i), mb.get(i)) {
             (None, None) => break,
@@ -134,7 +140,89 @@ fn cmp_term(ma: &[(Expr, Expr)], ta: Expr, mb: &[(Expr, Expr)], tb: Expr) -> Ord
             }
         }
     }
-    ta.cmp_base(tb)
+    Ordering::Equal
+}
+
+/// Whether `r` is `sin(u)^2`, `cos(u)^2` or `tanh(u)^2`, the terms that
+/// [`trig_identities`] combines.
+fn is_trig_square(r: Expr) -> bool {
+    let (b, e) = split_pow(r);
+    e.as_num() == Some(Num::int(2))
+        && b.with(|n| {
+            matches!(
+                n,
+                Node::Unary(UnaryOp::Sin | UnaryOp::Cos | UnaryOp::Tanh, _)
+            )
+        })
+}
+
+/// `s + t` for a canonical sum `s` and a term `t` that is not a sum, a
+/// number, or a square that [`trig_identities`] reads: `s`'s terms are
+/// already collected and sorted, so `t` joins its like term or is inserted
+/// at its place, found by binary search, instead of every term being
+/// collected and sorted again. The result is the node [`add`] builds; a sum
+/// built term by term (`a + b + c + …`, a traced `reduce`) then costs
+/// O(log n) comparisons per term instead of O(n) work. `None` where [`add`]
+/// must decide.
+fn add_term(s: Expr, t: Expr) -> Option<Expr> {
+    let terms: Rc<[Expr]> = s.with(|n| match n {
+        Node::Add(xs) => Some(xs.clone()),
+        _ => None,
+    })?;
+    if t.is_zero() {
+        return Some(s);
+    }
+    if t.with(|n| matches!(n, Node::Add(_))) {
+        return None;
+    }
+    let (c, rest) = split_coeff(t);
+    if rest.is_one() || c.is_zero() || is_trig_square(rest) {
+        return None;
+    }
+    let t = with_coeff(c, rest);
+    let n = terms.len();
+    let (body, constant) = match terms[n - 1].as_num() {
+        Some(_) => (&terms[..n - 1], Some(terms[n - 1])),
+        None => (&terms[..], None),
+    };
+    let (mut mt, mut mx) = (Vec::new(), Vec::new());
+    monomial_into(t, &mut mt);
+    let (mut lo, mut hi, mut like) = (0, body.len(), false);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        mx.clear();
+        monomial_into(body[mid], &mut mx);
+        match cmp_monomial(&mx, &mt) {
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => {
+                (lo, like) = (mid, true);
+                break;
+            }
+        }
+    }
+    let mut out: Vec<Expr> = Vec::with_capacity(n + 1);
+    out.extend_from_slice(&body[..lo]);
+    if like {
+        let (c0, r0) = split_coeff(body[lo]);
+        if r0 != rest {
+            return None;
+        }
+        let sum = c0.plus(c);
+        if !sum.is_zero() {
+            out.push(with_coeff(sum, rest));
+        }
+        out.extend_from_slice(&body[lo + 1..]);
+    } else {
+        out.push(t);
+        out.extend_from_slice(&body[lo..]);
+    }
+    out.extend(constant);
+    Some(match out.len() {
+        0 => zero(),
+        1 => out[0],
+        _ => Expr::intern(Node::Add(out.into())),
+    })
 }
 
 /// Keys in first-seen order with a value each: a linear scan while small,
@@ -145,9 +233,10 @@ struct Collector<V> {
 }
 
 impl<V> Collector<V> {
-    fn new() -> Self {
+    /// Room for `n` keys before the list grows.
+    fn with_capacity(n: usize) -> Self {
         Collector {
-            items: Vec::new(),
+            items: Vec::with_capacity(n),
             index: None,
         }
     }
@@ -188,7 +277,7 @@ impl<V> Collector<V> {
 /// The canonical sum of `terms`.
 pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
     let mut constant = Num::ZERO;
-    let mut coeffs: Collector<Num> = Collector::new();
+    let mut coeffs: Collector<Num> = Collector::with_capacity(8);
     let mut push = |t: Expr, constant: &mut Num| {
         let (c, rest) = split_coeff(t);
         if rest.is_one() {
@@ -218,7 +307,7 @@ pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
     }
     trig_identities(&mut coeffs, &mut constant);
     // Every term's monomial in one buffer, a term's being a range of it.
-    let mut factors: Vec<(Expr, Expr)> = Vec::new();
+    let mut factors: Vec<(Expr, Expr)> = Vec::with_capacity(4 * coeffs.items.len());
     let mut keyed: Vec<(usize, usize, Expr)> = Vec::with_capacity(coeffs.items.len());
     for &(r, c) in &coeffs.items {
         if c.is_zero() {
@@ -297,7 +386,7 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
     // re-collected; each round removes a level, so this ends quickly.
     for _round in 0..8 {
         let mut coeff = Num::ONE;
-        let mut exps: Collector<Exponents> = Collector::new();
+        let mut exps: Collector<Exponents> = Collector::with_capacity(8);
         // exp(a)·exp(b) = exp(a + b), as SymPy combines them.
         let mut exp_args: Vec<Expr> = Vec::new();
         let mut stack = std::mem::take(&mut work);
@@ -341,7 +430,7 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if coeff.is_zero() {
             return zero_times(&exps);
         }
-        let mut done: Vec<Expr> = Vec::new();
+        let mut done: Vec<Expr> = Vec::with_capacity(exps.items.len() + 1);
         let mut again = false;
         for (b, es) in &exps.items {
             let b = *b;
@@ -368,10 +457,14 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if coeff.is_zero() {
             return zero();
         }
-        done.sort_by(|&a, &b| {
-            let ((ba, ea), (bb, eb)) = (split_pow(a), split_pow(b));
-            ba.cmp_base(bb).then_with(|| cmp_exponent(ea, eb))
+        // Each factor split once, not at every comparison.
+        let mut keyed: Vec<((Expr, Expr), Expr)> =
+            done.iter().map(|&p| (split_pow(p), p)).collect();
+        keyed.sort_by(|((ba, ea), _), ((bb, eb), _)| {
+            ba.cmp_base(*bb).then_with(|| cmp_exponent(*ea, *eb))
         });
+        done.clear();
+        done.extend(keyed.into_iter().map(|(_, p)| p));
         if done.is_empty() {
             return num(coeff);
         }
@@ -585,8 +678,15 @@ fn fold_unary(op: UnaryOp, n: Num) -> Option<Num> {
 pub(crate) fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
     use BinaryOp::*;
     match op {
-        Add => return add([a, b]),
-        Sub => return add([a, mul([Expr::minus_one(), b])]),
+        Add => {
+            return add_term(a, b)
+                .or_else(|| add_term(b, a))
+                .unwrap_or_else(|| add([a, b]))
+        }
+        Sub => {
+            let minus_b = mul([Expr::minus_one(), b]);
+            return add_term(a, minus_b).unwrap_or_else(|| add([a, minus_b]));
+        }
         Mul => return mul([a, b]),
         Div => return mul([a, pow(b, Expr::minus_one())]),
         Pow => return pow(a, b),
@@ -620,4 +720,58 @@ pub(crate) fn binary(op: BinaryOp, a: Expr, b: Expr) -> Expr {
         return a;
     }
     Expr::intern(Node::Binary(op, [a, b]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Real;
+
+    /// Terms that exercise the merge: like terms (which cancel or combine),
+    /// numbers, float and exact coefficients, products, powers, the squares
+    /// the trig identities read, and sums.
+    fn terms() -> Vec<Expr> {
+        let (x, y) = (Expr::var("x"), Expr::var("y"));
+        vec![
+            x,
+            y,
+            x * y,
+            Expr::integer(3) * x,
+            Expr::integer(-1) * x,
+            Expr::constant(0.5) * y,
+            Expr::integer(2),
+            x.sin().square(),
+            x.cos().square(),
+            Expr::integer(-1) * x.tanh().square(),
+            Expr::integer(1),
+            x.exp() * y.sin() / (y.square() + 1.0),
+            x.square(),
+            Expr::integer(-3) * x,
+            x + y,
+            y.powi(3),
+            Expr::var("x10"),
+            Expr::var("x2"),
+        ]
+    }
+
+    #[test]
+    fn a_term_merged_into_a_sum_is_the_sum_collected_again() {
+        // binary's fast path (add_term) against add's general path, on
+        // the same partial sums: every rotation of the terms, term by term.
+        let ts = terms();
+        for start in 0..ts.len() {
+            let order: Vec<Expr> = ts[start..].iter().chain(&ts[..start]).copied().collect();
+            let (mut s, mut d) = (Expr::zero(), order[0]);
+            for &t in &order {
+                let next = binary(BinaryOp::Add, s, t);
+                assert_eq!(next, add([s, t]), "{s} + {t}");
+                assert_eq!(binary(BinaryOp::Add, t, s), next, "{t} + {s}");
+                s = next;
+                let minus = mul([Expr::minus_one(), t]);
+                let next = binary(BinaryOp::Sub, d, t);
+                assert_eq!(next, add([d, minus]), "{d} - {t}");
+                d = next;
+            }
+        }
+    }
 }
