@@ -2,10 +2,10 @@
 //!
 //! Every [`Tensor`] operation made while gradients are enabled and an input
 //! requires them records a node. [`Tensor::backward`] walks the graph once in
-//! reverse topological order (an iterative depth-first search with an explicit
-//! stack; a per-pass epoch number in each node marks it visited, so there is
-//! no hash set and no recursion, and a chain of 10⁶ ops is fine) and
-//! accumulates vector–Jacobian products in one slot per node. Elementwise
+//! reverse creation order (every node is numbered when it is made, after its
+//! inputs; the pass takes the pending node with the largest number next, so
+//! there is no search, no hash set and no recursion, and a chain of 10⁶ ops
+//! is fine) and accumulates vector–Jacobian products in one slot per node. Elementwise
 //! products come from [`crate::rules`]; structural operations carry their own.
 //!
 //! - Leaves accumulate into [`Tensor::grad`] across calls; non-leaves only
