@@ -30,7 +30,11 @@ fn main() {
             (0..calls).fold(0.0, |_, _| w2::eager(black_box(&x), black_box(&y)))
         }
         "w3f64" | "w3f32" => {
-            let dtype = if which == "w3f64" { DType::F64 } else { DType::F32 };
+            let dtype = if which == "w3f64" {
+                DType::F64
+            } else {
+                DType::F32
+            };
             let mut mlp = w3::EagerMlp::with_dtype(&data::w3_data(), dtype);
             (0..calls).fold(0.0, |_, _| mlp.step())
         }

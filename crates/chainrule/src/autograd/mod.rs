@@ -318,6 +318,54 @@ mod tests {
     }
 
     #[test]
+    fn a_wide_frontier_is_walked_in_creation_order() {
+        // 100 products of x pending at once (more than the sorted list
+        // holds), reached newest first and oldest first; then a grad with
+        // respect to some of them. Integers: every sum is exact.
+        let x = Tensor::scalar(3.0).requires_grad();
+        let ys: Vec<Tensor> = (1..=100).map(|c| &x * c as f64).collect();
+        for order in [false, true] {
+            let mut s = Tensor::scalar(0.0);
+            let terms: Vec<&Tensor> = if order {
+                ys.iter().rev().collect()
+            } else {
+                ys.iter().collect()
+            };
+            for y in terms {
+                s = s + y * y;
+            }
+            // d/dx Σ (c x)² = 2x Σ c² = 6 · 338350.
+            let g = grad(
+                &[s],
+                &[x.clone(), ys[9].clone()],
+                None,
+                GradOptions::RETAIN_GRAPH,
+            )
+            .unwrap();
+            assert_eq!(g[0].item(), 6.0 * 338_350.0);
+            assert_eq!(g[1].item(), 2.0 * 30.0);
+        }
+    }
+
+    #[test]
+    fn an_error_mid_walk_leaves_nothing_pending() {
+        let x = Tensor::scalar(2.0).requires_grad();
+        let ys: Vec<Tensor> = (1..=40).map(|c| &x * c as f64).collect();
+        let freed = &ys[0] * 1.0;
+        freed.backward().unwrap();
+        let mut s = freed.clone();
+        for y in &ys[1..] {
+            s = s + y;
+        }
+        assert!(matches!(s.backward(), Err(Error::FreedGraph)));
+        // The nodes the failed pass reached are usable by the next one.
+        let t = ys[1..].iter().fold(Tensor::scalar(0.0), |a, y| a + y);
+        x.zero_grad();
+        t.backward().unwrap();
+        assert_eq!(x.grad().unwrap().item(), (2..=40).sum::<i32>() as f64);
+    }
+
+    #[test]
     fn no_grad_restores_mode() {
         assert!(is_grad_enabled());
         no_grad_scope(|| assert!(!is_grad_enabled()));

@@ -33,7 +33,9 @@ fn scalar_of(t: &Tensor) -> Option<f64> {
 pub(super) fn add_gradients(a: Tensor, b: Tensor) -> Tensor {
     if a.shape().len() == b.shape().len()
         && a.shape().iter().zip(b.shape()).all(|(x, y)| x == y)
-        && !a.is_requires_grad() && !b.is_requires_grad() {
+        && !a.is_requires_grad()
+        && !b.is_requires_grad()
+    {
         match (a.dtype(), b.dtype()) {
             (DType::F64, DType::F64) => {
                 if let Some(bs) = b.data().as_slice() {

@@ -74,7 +74,9 @@ fn zip_arrays<T: Elem>(
 ) -> Result<Data> {
     let f = |u: T, v: T| T::of_f64(f(u.to_f64(), v.to_f64()));
     Ok(
-        if let (true, Some(xs), Some(ys)) = (same_shape(x.shape(), y.shape()), x.as_slice(), y.as_slice()) {
+        if let (true, Some(xs), Some(ys)) =
+            (same_shape(x.shape(), y.shape()), x.as_slice(), y.as_slice())
+        {
             let mut v = T::buffer(xs.len());
             v.extend(xs.iter().zip(ys).map(|(&u, &v)| f(u, v)));
             T::wrap(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))

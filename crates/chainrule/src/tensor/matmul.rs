@@ -715,7 +715,10 @@ mod tests {
         }
         // k = 0: the product is zeros, whatever the buffer held.
         super::super::buffers::give(vec![f64::NAN; m * n]);
-        let empty_k = gemm_new(&Array2::<f64>::zeros((m, 0)).view(), &Array2::zeros((0, n)).view());
+        let empty_k = gemm_new(
+            &Array2::<f64>::zeros((m, 0)).view(),
+            &Array2::zeros((0, n)).view(),
+        );
         assert!(empty_k.iter().all(|&v| v == 0.0));
     }
 
