@@ -155,12 +155,20 @@ pub trait Real:
 }
 
 /// `a·b` with strong zeros (see [`Real::strong_mul`]): 0 when either is an
-/// exact zero. Written so that a loop over it compiles without branches.
+/// exact zero. The factors are tested only when the product is 0 or NaN
+/// (an exact zero factor makes it one of those), so the common case is a
+/// multiply and one compare; the result is bit for bit that of testing the
+/// factors first (a product that underflows to ±0 keeps its sign, as does
+/// a NaN from a NaN factor).
 #[inline(always)]
 pub fn strong_mul(a: f64, b: f64) -> f64 {
     let p = a * b;
-    if a == 0.0 || b == 0.0 {
-        0.0
+    if p == 0.0 || p.is_nan() {
+        if a == 0.0 || b == 0.0 {
+            0.0
+        } else {
+            p
+        }
     } else {
         p
     }
@@ -212,5 +220,40 @@ mod tests {
         assert!((generic(x) - expected).abs() < 1e-15);
         assert_eq!(Real::max(&2.0, &3.0), 3.0);
         assert_eq!(Real::recip(&4.0), 0.25);
+    }
+
+    /// The definition: 0 when a factor is an exact zero, else the product.
+    fn strong_mul_by_definition(a: f64, b: f64) -> f64 {
+        if a == 0.0 || b == 0.0 {
+            0.0
+        } else {
+            a * b
+        }
+    }
+
+    #[test]
+    fn strong_mul_is_the_definition_bit_for_bit() {
+        let (inf, nan, tiny) = (f64::INFINITY, f64::NAN, f64::MIN_POSITIVE);
+        let values = [
+            0.0, -0.0, 1.0, -2.5, 3e300, -3e300, tiny, -tiny, 5e-324, inf, -inf, nan, 1e-200,
+        ];
+        for &a in &values {
+            for &b in &values {
+                let (got, want) = (strong_mul(a, b), strong_mul_by_definition(a, b));
+                // Equal bits, or both NaN (a NaN's payload is the hardware's).
+                assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "{a:e} * {b:e}: {got:e} vs {want:e}"
+                );
+            }
+        }
+        // The cases the rare branch exists for.
+        assert_eq!(strong_mul(0.0, inf).to_bits(), 0.0f64.to_bits());
+        assert_eq!(strong_mul(nan, -0.0).to_bits(), 0.0f64.to_bits());
+        assert!(strong_mul(inf, nan).is_nan());
+        assert!(strong_mul(2.0, nan).is_nan());
+        // An underflow to -0 is a product, not a strong zero: its sign stays.
+        assert_eq!(strong_mul(-tiny, tiny).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(strong_mul(-3e300, 3e300), -inf);
     }
 }

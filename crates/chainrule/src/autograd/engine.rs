@@ -1,24 +1,34 @@
-//! The backward pass: order the graph, then walk it once in reverse,
-//! accumulating vector–Jacobian products in one slot per node.
+//! The backward pass: walk the graph once from the outputs, each node after
+//! every node that consumes it, accumulating vector–Jacobian products in one
+//! slot per node.
 //!
-//! What keeps it cheap (W1 of the benchmark, 10⁵ scalar nodes):
-//! - the order is a post-order from an iterative depth-first search; each
-//!   node's epoch marks it visited in this pass (no hash set) and its slot is
-//!   its index in the order, so the gradient slot of an input is found in O(1);
-//! - the order and the search stack are kept between passes (a thread-local
-//!   scratch), so a pass allocates nothing per node and touches no fresh pages;
+//! The order is the nodes' creation order, reversed: a node is made after
+//! its inputs, so a node's sequence number ([`crate::tensor`] numbers every
+//! node on its thread) is larger than its inputs', and taking the pending
+//! node with the largest number next (as PyTorch's ready queue orders by
+//! sequence number) visits every consumer of a node before the node itself. What this saves over ordering the graph first (a depth-first
+//! search, then a reverse walk of its order):
+//! - one pass over the graph instead of two, and no order of every node: the
+//!   pending list and the slots hold only the frontier between visited and unvisited
+//!   nodes (W1's chain of 10⁵ nodes keeps three), so they stay in cache and
+//!   a slot is reused as soon as its node is done;
+//! - a node's slot index lives in the node while it is pending (no hash map);
+//! - the pending list, slots and free list are kept between passes (a thread-local
+//!   scratch), so a pass allocates nothing per node;
 //! - a slot holds a plain f64 for 0-d gradients; the first gradient reaching
-//!   a slot is stored, not added to zeros;
-//! - inputs always come before their consumer in a post-order, so the slots a
-//!   node pushes to are in the part of the order already split off
-//!   (`split_at_mut`), and no slot is borrowed twice.
+//!   a slot is stored, not added to zeros.
+//!
+//! A freed node or a replaced parameter is found when the walk reaches it
+//! (as PyTorch finds them when it runs the node): the pass stops there with
+//! the error.
 
 use std::cell::Cell;
+use std::collections::BinaryHeap;
 
 use super::graph::{set_grad_enabled, Batch, Op};
-use super::vjp::vjp;
+use super::vjp::{scalar_vjp, vjp};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, NO_SLOT};
 
 /// A gradient slot: empty, a plain f64 (0-d fast path) or a tensor.
 #[derive(Default)]
@@ -56,38 +66,162 @@ impl Acc {
     }
 }
 
-/// One node of the order with its gradient slot.
-pub(super) struct Visit {
-    /// `None` once the loop has recycled it.
-    pub(super) node: Option<Tensor>,
-    pub(super) acc: Acc,
-    /// One of the `inputs` of [`crate::autograd::grad`].
-    input: bool,
+/// A node waiting for the rest of its gradient, ordered by its sequence
+/// number (the largest first).
+struct Pending {
+    seq: u64,
+    node: Tensor,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.seq.cmp(&other.seq)
+    }
+}
+
+/// The nodes reached but not yet visited, with their gradient slots.
+///
+/// The pending nodes are a short sorted list (the largest sequence number
+/// last) in front of a max-heap: a chain's frontier is two or three nodes,
+/// which the list serves with a compare or two per node (a `BinaryHeap`
+/// alone cost about a hundred instructions per node on W1); a wide
+/// frontier spills its smallest entries into the heap, so no push costs
+/// more than [`NEAR`] moves and a heap push.
+#[derive(Default)]
+pub(super) struct Frontier {
+    /// Sorted by sequence number, ascending; at most [`NEAR`] entries.
+    near: Vec<Pending>,
+    /// The rest, every one older than the whole of `near`.
+    far: BinaryHeap<Pending>,
+    slots: Vec<Acc>,
+    /// Slots whose node is done, for reuse.
+    free: Vec<u32>,
+    /// Refuse a replaced parameter (a pass accumulating into `.grad`).
+    check_replaced: bool,
+    /// The first error met; the pass stops at it.
+    error: Option<Error>,
+}
+
+/// The most pending nodes kept in the sorted list.
+const NEAR: usize = 16;
+
+impl Frontier {
+    /// The slot of `t`, entering `t` into the frontier when first reached;
+    /// `None` after an error.
+    #[inline]
+    fn slot_of(&mut self, t: &Tensor) -> Option<usize> {
+        match t.0.slot.get() {
+            NO_SLOT => self.enter(t),
+            s => Some(s as usize),
+        }
+    }
+
+    #[inline]
+    fn enter(&mut self, t: &Tensor) -> Option<usize> {
+        if self.error.is_some() || !self.admissible(t) {
+            return None;
+        }
+        let s = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(Acc::Empty);
+                // A frontier of 2³² nodes would need half a terabyte of nodes.
+                (self.slots.len() - 1) as u32
+            }
+        };
+        t.0.slot.set(s);
+        self.insert(Pending {
+            seq: t.0.seq,
+            node: t.clone(),
+        });
+        Some(s as usize)
+    }
+
+    /// Whether the walk may enter `t`; records the error if not.
+    #[inline]
+    fn admissible(&mut self, t: &Tensor) -> bool {
+        let freed = matches!(*t.0.op.borrow(), Op::Freed(_));
+        if freed || (self.check_replaced && t.0.replaced.get()) {
+            self.refuse(t, freed);
+            return false;
+        }
+        true
+    }
+
+    #[cold]
+    fn refuse(&mut self, t: &Tensor, freed: bool) {
+        self.error = Some(if freed {
+            Error::FreedGraph
+        } else {
+            Error::ModifiedParameter {
+                shape: t.shape().to_vec(),
+            }
+        });
+    }
+
+    #[inline]
+    fn insert(&mut self, p: Pending) {
+        let near = &mut self.near;
+        if near.len() == NEAR {
+            if near[0].seq > p.seq {
+                self.far.push(p);
+                return;
+            }
+            let oldest = near.remove(0);
+            self.far.push(oldest);
+        }
+        // Sorted by swaps from the end: the new node is usually the
+        // newest or second newest (no memmove call for a list of three).
+        near.push(p);
+        let mut at = near.len() - 1;
+        while at > 0 && near[at - 1].seq > near[at].seq {
+            near.swap(at - 1, at);
+            at -= 1;
+        }
+    }
+
+    /// The pending node with the largest sequence number.
+    #[inline]
+    fn pop(&mut self) -> Option<Pending> {
+        match (self.near.last(), self.far.peek()) {
+            (Some(n), Some(f)) if f.seq > n.seq => self.far.pop(),
+            (Some(_), _) => self.near.pop(),
+            (None, _) => self.far.pop(),
+        }
+    }
+
+    /// Empties the frontier after an error (every pending node leaves it).
+    fn abandon(&mut self) {
+        for p in self.near.drain(..).chain(self.far.drain()) {
+            p.node.0.slot.set(NO_SLOT);
+        }
+        self.slots.clear();
+        self.free.clear();
+    }
 }
 
 /// The buffers of a pass, kept for the next one.
 #[derive(Default)]
 struct Scratch {
-    order: Vec<Visit>,
-    stack: Vec<(Tensor, bool)>,
+    frontier: Frontier,
 }
 
-/// Above this many nodes the buffers are not kept (about 32 MB).
+/// Above this many pending nodes the buffers are not kept.
 const KEEP_AT_MOST: usize = 1 << 20;
 
 thread_local! {
     static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
-    /// The number of the last backward pass (a node's `epoch` says which
-    /// pass last visited it).
-    static EPOCH: Cell<u64> = const { Cell::new(0) };
-}
-
-fn next_epoch() -> u64 {
-    EPOCH.with(|e| {
-        let v = e.get() + 1;
-        e.set(v);
-        v
-    })
 }
 
 /// What a backward pass is asked to do.
@@ -102,54 +236,6 @@ pub(super) struct Pass<'a> {
     pub(super) batch: Batch,
 }
 
-/// Post-order of the nodes that require gradients below `roots`, each
-/// node's slot set to its index; an `Err` on a freed node.
-fn order_graph(
-    roots: &[Tensor],
-    epoch: u64,
-    accumulate: bool,
-    scratch: &mut Scratch,
-) -> Result<()> {
-    let Scratch { order, stack } = scratch;
-    stack.extend(roots.iter().rev().map(|r| (r.clone(), false)));
-    while let Some((t, done)) = stack.pop() {
-        if done {
-            // A graph of 2³² nodes would need half a terabyte of nodes.
-            t.0.slot.set(order.len() as u32);
-            order.push(Visit {
-                node: Some(t),
-                acc: Acc::Empty,
-                input: false,
-            });
-            continue;
-        }
-        if t.0.epoch.get() == epoch {
-            continue;
-        }
-        t.0.epoch.set(epoch);
-        let op = t.0.op.borrow();
-        if matches!(*op, Op::Freed(_)) {
-            drop(op);
-            stack.clear();
-            return Err(Error::FreedGraph);
-        }
-        if accumulate && t.0.replaced.get() {
-            drop(op);
-            stack.clear();
-            return Err(Error::ModifiedParameter {
-                shape: t.shape().to_vec(),
-            });
-        }
-        stack.push((t.clone(), true));
-        op.for_each_input(|i| {
-            if i.is_requires_grad() && i.0.epoch.get() != epoch {
-                stack.push((i.clone(), false));
-            }
-        });
-    }
-    Ok(())
-}
-
 /// The backward pass. Accumulates into `.grad` when `pass.inputs` is
 /// `None`, else returns the gradients reaching the inputs (`None` where none
 /// does).
@@ -159,39 +245,56 @@ pub(super) fn run(pass: Pass<'_>) -> Result<Vec<Option<Tensor>>> {
             return Err(Error::NoGradFn { index: i });
         }
     }
-    let epoch = next_epoch();
     let mut scratch = SCRATCH.with(Cell::take).unwrap_or_default();
-    order_graph(pass.roots, epoch, pass.inputs.is_none(), &mut scratch)?;
-    let order = &mut scratch.order;
-
-    for (r, g) in pass.roots.iter().zip(pass.grad_outputs) {
-        order[r.0.slot.get() as usize].acc.add(g);
-    }
-    let accumulate = pass.inputs.is_none();
     let inputs = pass.inputs.unwrap_or(&[]);
     for x in inputs {
-        if x.0.epoch.get() == epoch {
-            order[x.0.slot.get() as usize].input = true;
+        x.0.pass_input.set(true);
+    }
+    let result = walk(pass, &mut scratch.frontier);
+    for x in inputs {
+        x.0.pass_input.set(false);
+    }
+    let f = &scratch.frontier;
+    if f.slots.capacity() <= KEEP_AT_MOST && f.far.capacity() <= KEEP_AT_MOST {
+        SCRATCH.with(|s| s.set(Some(scratch)));
+    }
+    result
+}
+
+/// The walk of [`run`] on a frontier (empty on entry and on return).
+fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
+    let accumulate = pass.inputs.is_none();
+    let inputs = pass.inputs.unwrap_or(&[]);
+    f.check_replaced = accumulate;
+    for (r, g) in pass.roots.iter().zip(pass.grad_outputs) {
+        if let Some(s) = f.slot_of(r) {
+            f.slots[s].add(g);
         }
+    }
+    if let Some(e) = f.error.take() {
+        f.abandon();
+        return Err(e);
     }
     let mut results: Vec<Option<Tensor>> = vec![None; inputs.len()];
     let (create_graph, batch) = (pass.create_graph, pass.batch);
-
     let mode = set_grad_enabled(create_graph);
-    for i in (0..order.len()).rev() {
-        let (before, rest) = order.split_at_mut(i);
-        let visit = &mut rest[0];
-        let node = visit.node.as_ref().expect("not yet recycled");
-        let g = std::mem::take(&mut visit.acc);
+    // 0-d products in plain f64 (no tensor is made) unless the pass is
+    // recorded or batched.
+    let scalar_path = !create_graph && batch.0 == 0;
+    let free = !pass.retain_graph;
+    while let Some(Pending { node, .. }) = f.pop() {
+        let s = node.0.slot.replace(NO_SLOT);
+        let g = std::mem::take(&mut f.slots[s as usize]);
+        f.free.push(s);
         if !matches!(g, Acc::Empty) {
-            if visit.input {
+            if node.0.pass_input.get() {
                 let gt = match &g {
                     Acc::Scalar(s) => Tensor::scalar(*s),
                     Acc::T(t) => t.clone(),
                     Acc::Empty => unreachable!("checked non-empty"),
                 };
                 for (j, x) in inputs.iter().enumerate() {
-                    if x.same(node) {
+                    if x.same(&node) {
                         results[j] = Some(gt.clone());
                     }
                 }
@@ -199,44 +302,41 @@ pub(super) fn run(pass: Pass<'_>) -> Result<Vec<Option<Tensor>>> {
             let op = node.0.op.borrow();
             if matches!(*op, Op::Leaf) {
                 if accumulate && node.is_requires_grad() {
-                    store_grad(node, g, create_graph);
+                    store_grad(&node, g, create_graph);
                 }
+            } else if accumulate && node.0.retains_grad.get() {
+                let gt = g.into_tensor().expect("non-empty");
+                store_grad(&node, Acc::T(gt.clone()), create_graph);
+                vjp(&op, &node, Acc::T(gt), create_graph, batch, f);
             } else {
-                let g = if accumulate && node.0.retains_grad.get() {
-                    let gt = g.into_tensor().expect("non-empty");
-                    store_grad(node, Acc::T(gt.clone()), create_graph);
-                    Acc::T(gt)
-                } else {
-                    g
+                let done = match g {
+                    Acc::Scalar(gs) if scalar_path => scalar_vjp(&op, &node, gs, f).is_some(),
+                    _ => false,
                 };
-                vjp(&op, node, g, create_graph, batch, before);
-            }
-        }
-        if !pass.retain_graph && !node.0.leaf {
-            if std::rc::Rc::strong_count(&node.0) == 1 {
-                // No one else holds it: recycled now, while it is in cache
-                // (its saved inputs are still held by their own visits).
-                if let Some(n) = visit.node.take() {
-                    n.recycle();
+                if !done {
+                    vjp(&op, &node, g, create_graph, batch, f);
                 }
-            } else {
-                // Held: it keeps its name and refuses a second pass.
-                let mut op = node.0.op.borrow_mut();
-                let freed = Op::Freed(op.name().unwrap_or(""));
-                let old = std::mem::replace(&mut *op, freed);
-                drop(op);
-                drop(old);
             }
         }
+        if let Some(e) = f.error.take() {
+            f.abandon();
+            return Err(e);
+        }
+        if free && !node.0.leaf && std::rc::Rc::strong_count(&node.0) > 1 {
+            // Held elsewhere: it keeps its name and refuses a second pass.
+            let mut op = node.0.op.borrow_mut();
+            let freed = Op::Freed(op.name().unwrap_or(""));
+            let old = std::mem::replace(&mut *op, freed);
+            drop(op);
+            drop(old);
+        }
+        // The last handle (its consumers are done): recycled now, while it
+        // is in cache; its saved inputs are held by their pending entries.
+        node.recycle();
     }
     drop(mode);
-    order
-        .drain(..)
-        .flat_map(|v| v.node)
-        .for_each(Tensor::recycle);
-    if order.capacity() <= KEEP_AT_MOST && scratch.stack.capacity() <= KEEP_AT_MOST {
-        SCRATCH.with(|s| s.set(Some(scratch)));
-    }
+    f.free.clear();
+    f.slots.clear();
     Ok(results)
 }
 
@@ -258,21 +358,25 @@ fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
 
 /// Adds `g` to the slot of `t` if it needs a gradient, cast to `t`'s
 /// dtype (PyTorch's engine does the same: a gradient has its tensor's dtype).
-pub(super) fn push(acc: &mut [Visit], t: &Tensor, g: Tensor) {
+pub(super) fn push(f: &mut Frontier, t: &Tensor, g: Tensor) {
     if t.is_requires_grad() {
         let g = if g.dtype() == t.dtype() {
             g
         } else {
             g.to_dtype(t.dtype())
         };
-        acc[t.0.slot.get() as usize].acc.add(g);
+        if let Some(s) = f.slot_of(t) {
+            f.slots[s].add(g);
+        }
     }
 }
 
 /// Adds a 0-d gradient to the slot of `t` if it needs one.
 #[inline]
-pub(super) fn push_scalar(acc: &mut [Visit], t: &Tensor, g: f64) {
+pub(super) fn push_scalar(f: &mut Frontier, t: &Tensor, g: f64) {
     if t.is_requires_grad() {
-        acc[t.0.slot.get() as usize].acc.add_scalar(g);
+        if let Some(s) = f.slot_of(t) {
+            f.slots[s].add_scalar(g);
+        }
     }
 }

@@ -181,19 +181,6 @@ impl Op {
         })
     }
 
-    /// Calls `f` on each input.
-    pub(crate) fn for_each_input(&self, mut f: impl FnMut(&Tensor)) {
-        match self {
-            Op::Leaf | Op::Freed(_) => {}
-            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => f(a),
-            Op::Binary(_, a, b) => {
-                f(a);
-                f(b);
-            }
-            Op::Custom(c) => c.inputs.iter().for_each(f),
-        }
-    }
-
     /// Moves the input tensors out (used by a node's `Drop`).
     pub(crate) fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {

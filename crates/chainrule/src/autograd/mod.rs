@@ -2,10 +2,10 @@
 //!
 //! Every [`Tensor`] operation made while gradients are enabled and an input
 //! requires them records a node. [`Tensor::backward`] walks the graph once in
-//! reverse topological order (an iterative depth-first search with an explicit
-//! stack; a per-pass epoch number in each node marks it visited, so there is
-//! no hash set and no recursion, and a chain of 10⁶ ops is fine) and
-//! accumulates vector–Jacobian products in one slot per node. Elementwise
+//! reverse creation order (every node is numbered when it is made, after its
+//! inputs; the pass takes the pending node with the largest number next, so
+//! there is no search, no hash set and no recursion, and a chain of 10⁶ ops
+//! is fine) and accumulates vector–Jacobian products in one slot per node. Elementwise
 //! products come from [`crate::rules`]; structural operations carry their own.
 //!
 //! - Leaves accumulate into [`Tensor::grad`] across calls; non-leaves only
@@ -315,6 +315,54 @@ mod tests {
         assert_eq!(std::rc::Rc::strong_count(&x.0), 1);
         let e = 0.5f64.exp();
         assert!((x.grad().unwrap().item() - 2.0 * 2.0 * e.cos() * e).abs() < 1e-14);
+    }
+
+    #[test]
+    fn a_wide_frontier_is_walked_in_creation_order() {
+        // 100 products of x pending at once (more than the sorted list
+        // holds), reached newest first and oldest first; then a grad with
+        // respect to some of them. Integers: every sum is exact.
+        let x = Tensor::scalar(3.0).requires_grad();
+        let ys: Vec<Tensor> = (1..=100).map(|c| &x * c as f64).collect();
+        for order in [false, true] {
+            let mut s = Tensor::scalar(0.0);
+            let terms: Vec<&Tensor> = if order {
+                ys.iter().rev().collect()
+            } else {
+                ys.iter().collect()
+            };
+            for y in terms {
+                s = s + y * y;
+            }
+            // d/dx Σ (c x)² = 2x Σ c² = 6 · 338350.
+            let g = grad(
+                &[s],
+                &[x.clone(), ys[9].clone()],
+                None,
+                GradOptions::RETAIN_GRAPH,
+            )
+            .unwrap();
+            assert_eq!(g[0].item(), 6.0 * 338_350.0);
+            assert_eq!(g[1].item(), 2.0 * 30.0);
+        }
+    }
+
+    #[test]
+    fn an_error_mid_walk_leaves_nothing_pending() {
+        let x = Tensor::scalar(2.0).requires_grad();
+        let ys: Vec<Tensor> = (1..=40).map(|c| &x * c as f64).collect();
+        let freed = &ys[0] * 1.0;
+        freed.backward().unwrap();
+        let mut s = freed.clone();
+        for y in &ys[1..] {
+            s = s + y;
+        }
+        assert!(matches!(s.backward(), Err(Error::FreedGraph)));
+        // The nodes the failed pass reached are usable by the next one.
+        let t = ys[1..].iter().fold(Tensor::scalar(0.0), |a, y| a + y);
+        x.zero_grad();
+        t.backward().unwrap();
+        assert_eq!(x.grad().unwrap().item(), (2..=40).sum::<i32>() as f64);
     }
 
     #[test]

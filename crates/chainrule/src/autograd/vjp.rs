@@ -14,7 +14,7 @@
 
 use ndarray::{ArrayD, IxDyn, Zip};
 
-use super::engine::{push, push_scalar, Acc, Visit};
+use super::engine::{push, push_scalar, Acc, Frontier};
 use super::graph::{Batch, Custom, Op};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::{strong_mul, Real};
@@ -31,7 +31,11 @@ fn scalar_of(t: &Tensor) -> Option<f64> {
 
 /// `a + b` for two gradients of one slot, in `a`'s buffer when possible.
 pub(super) fn add_gradients(a: Tensor, b: Tensor) -> Tensor {
-    if a.shape() == b.shape() && !a.is_requires_grad() && !b.is_requires_grad() {
+    if a.shape().len() == b.shape().len()
+        && a.shape().iter().zip(b.shape()).all(|(x, y)| x == y)
+        && !a.is_requires_grad()
+        && !b.is_requires_grad()
+    {
         match (a.dtype(), b.dtype()) {
             (DType::F64, DType::F64) => {
                 if let Some(bs) = b.data().as_slice() {
@@ -123,6 +127,16 @@ fn fused_in<T: Elem>(
             }
             if target.iter().product::<usize>() == 1 {
                 let gs = T::slice_of(g.data()).expect("checked contiguous");
+                if batch.0 == 0 && target.is_empty() {
+                    // One sum to a 0-d gradient (the weight of `w * x`):
+                    // no buffer for it.
+                    let s: f64 = gs
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &u)| strong_mul(u.to_f64(), d(ox.at(j), oy.at(j), oo.at(j))))
+                        .sum();
+                    return Tensor::from_data(T::scalar(s));
+                }
                 let sums: Vec<T> = gs
                     .chunks(m)
                     .map(|chunk| {
@@ -267,7 +281,8 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
 /// not an elementwise operation of 0-d tensors. `out` is read only for an
 /// elementwise operation (a structural one's may be a deferred value that
 /// its product does not need).
-fn scalar_vjp(op: &Op, out: &Tensor, gs: f64, acc: &mut [Visit]) -> Option<()> {
+#[inline]
+pub(super) fn scalar_vjp(op: &Op, out: &Tensor, gs: f64, acc: &mut Frontier) -> Option<()> {
     match op {
         Op::Unary(u, x) => {
             let (xv, o) = (scalar_of(x)?, scalar_of(out)?);
@@ -300,7 +315,7 @@ pub(super) fn vjp(
     g: Acc,
     create_graph: bool,
     batch: Batch,
-    acc: &mut [Visit],
+    acc: &mut Frontier,
 ) {
     if !create_graph && batch.0 == 0 {
         let gs = match &g {
@@ -355,7 +370,7 @@ pub(super) fn vjp(
     }
 }
 
-fn custom_vjp(c: &Custom, out: &Tensor, g: &Tensor, batch: Batch, acc: &mut [Visit]) {
+fn custom_vjp(c: &Custom, out: &Tensor, g: &Tensor, batch: Batch, acc: &mut Frontier) {
     let grads = (c.vjp)(g, out, &c.inputs, batch);
     for (x, gx) in c.inputs.iter().zip(grads) {
         if let Some(gx) = gx {
@@ -365,7 +380,7 @@ fn custom_vjp(c: &Custom, out: &Tensor, g: &Tensor, batch: Batch, acc: &mut [Vis
 }
 
 /// With `create_graph`: the products as recorded tensor operations.
-fn recorded_vjp(op: &Op, out: &Tensor, g: Tensor, batch: Batch, acc: &mut [Visit]) {
+fn recorded_vjp(op: &Op, out: &Tensor, g: Tensor, batch: Batch, acc: &mut Frontier) {
     let times = |d: &Tensor, target: &Tensor| batch.sum_to(&g.strong_mul(d), target.shape());
     match op {
         Op::Leaf | Op::Freed(_) => {}

@@ -52,7 +52,7 @@ impl Tensor {
     /// of size 1 in `shape` are summed); an `Err` if `shape` does not
     /// broadcast to `self.shape()`.
     pub fn try_sum_to_shape(&self, shape: &[usize]) -> Result<Tensor> {
-        if self.shape() == shape {
+        if super::same_shape(self.shape(), shape) {
             return Ok(self.clone());
         }
         if broadcast_shapes(shape, self.shape()).as_deref() != Some(self.shape()) {
@@ -87,7 +87,7 @@ impl Tensor {
 
     /// Broadcasts to `shape` (NumPy rules); an `Err` if it cannot.
     pub fn try_expand(&self, shape: &[usize]) -> Result<Tensor> {
-        if self.shape() == shape {
+        if super::same_shape(self.shape(), shape) {
             return Ok(self.clone());
         }
         // A 0-d tensor broadcasts to every shape (no shape to compute: the

@@ -95,6 +95,9 @@ pub(crate) trait Elem: LinalgScalar + PartialOrd + std::fmt::Debug + Send + Sync
     fn slice_of(d: &Data) -> Option<&[Self]>;
     /// An empty vector with room for `len` values (reusing a large buffer).
     fn buffer(len: usize) -> Vec<Self>;
+    /// `len` values the caller overwrites without reading (see
+    /// `buffers::take_dirty`).
+    fn dirty_buffer(len: usize) -> Vec<Self>;
     /// A 0-d value.
     fn scalar(v: f64) -> Data;
     /// An array of f64 results as a value of this type (rounded for f32).
@@ -142,6 +145,9 @@ impl Elem for f64 {
     fn buffer(len: usize) -> Vec<f64> {
         buffers::take(len)
     }
+    fn dirty_buffer(len: usize) -> Vec<f64> {
+        buffers::take_dirty(len)
+    }
     fn scalar(v: f64) -> Data {
         Data::Scalar(v)
     }
@@ -187,6 +193,9 @@ impl Elem for f32 {
     }
     fn buffer(len: usize) -> Vec<f32> {
         buffers::take(len)
+    }
+    fn dirty_buffer(len: usize) -> Vec<f32> {
+        buffers::take_dirty(len)
     }
     fn scalar(v: f64) -> Data {
         f32::wrap(ArrayD::from_elem(IxDyn(&[]), v as f32))

@@ -9,7 +9,7 @@ use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
 use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
 use super::small;
-use super::{DType, Data, Tensor};
+use super::{same_shape, DType, Data, Tensor};
 use crate::autograd::graph::Op;
 use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
@@ -32,7 +32,7 @@ pub(crate) fn zip_data(
         (Data::Array(x), Data::Scalar(y)) => small_map(x, |v| f(v, *y)),
         (Data::Scalar(x), Data::Array(y)) => small_map(y, |v| f(*x, v)),
         (Data::Array(x), Data::Array(y)) => {
-            match (x.shape() == y.shape(), x.as_slice(), y.as_slice()) {
+            match (same_shape(x.shape(), y.shape()), x.as_slice(), y.as_slice()) {
                 (true, Some(xs), Some(ys)) => small::array_with(x.shape(), |o| {
                     for ((o, &u), &v) in o.iter_mut().zip(xs).zip(ys) {
                         *o = f(u, v);
@@ -74,7 +74,9 @@ fn zip_arrays<T: Elem>(
 ) -> Result<Data> {
     let f = |u: T, v: T| T::of_f64(f(u.to_f64(), v.to_f64()));
     Ok(
-        if let (true, Some(xs), Some(ys)) = (x.shape() == y.shape(), x.as_slice(), y.as_slice()) {
+        if let (true, Some(xs), Some(ys)) =
+            (same_shape(x.shape(), y.shape()), x.as_slice(), y.as_slice())
+        {
             let mut v = T::buffer(xs.len());
             v.extend(xs.iter().zip(ys).map(|(&u, &v)| f(u, v)));
             T::wrap(ArrayD::from_shape_vec(x.raw_dim(), v).expect("same size"))
@@ -195,7 +197,11 @@ fn op_label(op: BinaryOp) -> &'static str {
 impl Tensor {
     /// Applies an elementwise function of one argument (recorded).
     pub fn unary_op(&self, op: UnaryOp) -> Tensor {
-        let data = monomorphic_unary!(op, k => self.0.data().map(move |x| k.eval(x)));
+        // 0-d: one f64 operation, no kernel dispatch (W1's every node).
+        let data = match self.scalar_value() {
+            Some(x) => Data::Scalar(op.eval(x)),
+            None => monomorphic_unary!(op, k => self.0.data().map(move |x| k.eval(x))),
+        };
         if self.tracks() {
             Tensor::from_op(data, Op::Unary(op, self.clone()))
         } else {
@@ -206,10 +212,16 @@ impl Tensor {
     /// Applies an elementwise function of two arguments with broadcasting;
     /// an `Err` if the shapes do not broadcast.
     pub fn try_binary(&self, op: BinaryOp, rhs: &Tensor) -> Result<Tensor> {
-        let (a, b) = (self.0.data(), rhs.0.data());
-        let data = monomorphic_binary!(op, k => zip_data(op_label(op), a, b, move |x, y| {
-            k.eval(x, y)
-        }))?;
+        let data = match (self.scalar_value(), rhs.scalar_value()) {
+            // Two 0-d values: one f64 operation, no kernel dispatch.
+            (Some(x), Some(y)) => Data::Scalar(op.eval(x, y)),
+            _ => {
+                let (a, b) = (self.0.data(), rhs.0.data());
+                monomorphic_binary!(op, k => zip_data(op_label(op), a, b, move |x, y| {
+                    k.eval(x, y)
+                }))?
+            }
+        };
         Ok(
             if is_grad_enabled() && (self.is_requires_grad() || rhs.is_requires_grad()) {
                 Tensor::from_op(data, Op::Binary(op, self.clone(), rhs.clone()))
@@ -229,7 +241,10 @@ impl Tensor {
 
     /// `self op c` for a constant `c` (no node for the constant).
     pub fn binary_scalar(&self, op: BinaryOp, c: f64) -> Tensor {
-        let data = monomorphic_binary!(op, k => self.0.data().map(move |x| k.eval(x, c)));
+        let data = match self.scalar_value() {
+            Some(x) => Data::Scalar(op.eval(x, c)),
+            None => monomorphic_binary!(op, k => self.0.data().map(move |x| k.eval(x, c))),
+        };
         if self.tracks() {
             Tensor::from_op(data, Op::ScalarRhs(op, self.clone(), c))
         } else {
@@ -239,7 +254,10 @@ impl Tensor {
 
     /// `c op self` for a constant `c` (no node for the constant).
     pub fn scalar_binary(c: f64, op: BinaryOp, rhs: &Tensor) -> Tensor {
-        let data = monomorphic_binary!(op, k => rhs.0.data().map(move |y| k.eval(c, y)));
+        let data = match rhs.scalar_value() {
+            Some(y) => Data::Scalar(op.eval(c, y)),
+            None => monomorphic_binary!(op, k => rhs.0.data().map(move |y| k.eval(c, y))),
+        };
         if rhs.tracks() {
             Tensor::from_op(data, Op::ScalarLhs(op, c, rhs.clone()))
         } else {

@@ -135,7 +135,7 @@ impl<'a, T: Elem> Operand<'a, T> {
                 values: v,
                 stride: 0,
             })
-        } else if a.shape() == shape {
+        } else if super::same_shape(a.shape(), shape) {
             a.as_slice().map(|v| Operand {
                 values: v,
                 stride: 1,

@@ -227,13 +227,15 @@ fn gemm_into<T: Elem>(out: &mut [T], a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T
 const SMALL: usize = 4096;
 
 /// `a @ b` of two matrices, a new matrix. Values are written once, in row
-/// order, except for the gemm itself (which needs an initialised output).
+/// order, or by the gemm into a reused buffer whose old values it never
+/// reads.
 fn gemm_new<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> Array2<T> {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let mut v = T::buffer(m * n);
+    let mut v = Vec::new();
     // Scaling instead of a product is exact only if the other operand is
     // finite (0 · inf is NaN in the product).
     if let Some(d) = diagonal(a).filter(|_| all_finite(b)) {
+        v = T::buffer(m * n);
         match (b.as_slice(), b.t().as_slice()) {
             (None, Some(bt)) => transpose_scaled(&mut v, bt, m, n, |i, _| d[i]),
             _ => {
@@ -243,6 +245,7 @@ fn gemm_new<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> Array2<T> 
             }
         }
     } else if let Some(d) = diagonal(b).filter(|_| all_finite(a)) {
+        v = T::buffer(m * n);
         match (a.as_slice(), a.t().as_slice()) {
             (None, Some(at)) => transpose_scaled(&mut v, at, m, n, |_, j| d[j]),
             _ => {
@@ -253,11 +256,13 @@ fn gemm_new<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> Array2<T> 
         }
     } else if n == 1 {
         // Matrix times vector: memory-bound, one dot product per row.
+        v = T::buffer(m * n);
         let col = b.column(0);
         v.extend(a.rows().into_iter().map(|r| r.dot(&col)));
     } else if k > 0 && (m * k * n <= SMALL || m == 1 || k == 1) {
         // Small, a row times a matrix, or an outer product: a plain loop
         // beats packing and the thread pool.
+        v = T::buffer(m * n);
         for ar in a.rows() {
             let start = v.len();
             extend_scaled(&mut v, b.row(0), ar[0]);
@@ -265,8 +270,9 @@ fn gemm_new<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> Array2<T> 
                 add_scaled(&mut v[start..], br, x);
             }
         }
-    } else {
-        v.resize(m * n, T::zero());
+    } else if m * n > 0 {
+        // The gemm writes every value without reading any (no zeroing pass).
+        v = T::dirty_buffer(m * n);
         gemm_into(&mut v, a, b);
     }
     Array2::from_shape_vec((m, n), v).expect("m * n values")
@@ -690,6 +696,30 @@ mod tests {
         assert_eq!(gemm_new(&d.view(), &b.view()), naive(&d, &b));
         let a = filled(4, 3, 4);
         assert_eq!(gemm_new(&a.view(), &d.view()), naive(&a, &d));
+    }
+
+    #[test]
+    fn a_reused_buffer_of_nans_does_not_reach_the_product() {
+        // The gemm's output comes from the buffer cache with its old values
+        // (no zeroing pass); they must never be read.
+        let (m, k, n) = (256, 64, 200);
+        let (a, b) = (filled(m, k, 5), filled(k, n, 6));
+        let expected = naive(&a, &b);
+        for _ in 0..2 {
+            super::super::buffers::give(vec![f64::NAN; m * n]);
+            let got = gemm_new(&a.view(), &b.view());
+            for (x, y) in got.iter().zip(&expected) {
+                assert!((x - y).abs() < 1e-12, "{x} vs {y}");
+            }
+            drop(got);
+        }
+        // k = 0: the product is zeros, whatever the buffer held.
+        super::super::buffers::give(vec![f64::NAN; m * n]);
+        let empty_k = gemm_new(
+            &Array2::<f64>::zeros((m, 0)).view(),
+            &Array2::zeros((0, n)).view(),
+        );
+        assert!(empty_k.iter().all(|&v| v == 0.0));
     }
 
     #[test]

@@ -112,6 +112,13 @@ pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> 
     Ok(n)
 }
 
+/// Whether two shapes are equal, compared inline (`==` on slices calls
+/// `memcmp`, which costs more than the one or two axes of a small array).
+#[inline]
+pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
 pub(crate) enum Data {
@@ -289,10 +296,14 @@ pub(crate) struct Node {
     /// The accumulated gradient (a `Cell`: read by take, clone and put back).
     pub(crate) grad: Cell<Option<Tensor>>,
     pub(crate) op: RefCell<Op>,
-    /// The backward pass that last visited this node.
-    pub(crate) epoch: Cell<u64>,
-    /// This node's gradient slot in that backward pass.
+    /// When the node was made: larger than its inputs' (numbered per
+    /// thread), so a backward pass visits nodes in decreasing order.
+    pub(crate) seq: u64,
+    /// This node's gradient slot while a backward pass has it pending,
+    /// [`NO_SLOT`] otherwise.
     pub(crate) slot: Cell<u32>,
+    /// One of the inputs whose gradients the running pass returns.
+    pub(crate) pass_input: Cell<bool>,
     pub(crate) requires_grad: Cell<bool>,
     pub(crate) retains_grad: Cell<bool>,
     /// A parameter's value that [`Parameter`](crate::nn::Parameter) has
@@ -427,6 +438,24 @@ impl Tensor {
     }
 }
 
+/// The slot of a node that no backward pass has pending.
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+thread_local! {
+    /// The number of the last node made on this thread.
+    static SEQ: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The next node's sequence number.
+#[inline]
+fn next_seq() -> u64 {
+    SEQ.with(|c| {
+        let v = c.get() + 1;
+        c.set(v);
+        v
+    })
+}
+
 /// A fresh node: a leaf not requiring gradients for `Op::Leaf`, else a
 /// recorded operation.
 fn node_of(data: Data, op: Op) -> Node {
@@ -441,8 +470,9 @@ fn node_with(value: OnceCell<Data>, deferred: Option<Box<Deferred>>, op: Op) -> 
         deferred,
         grad: Cell::new(None),
         op: RefCell::new(op),
-        epoch: Cell::new(0),
-        slot: Cell::new(0),
+        seq: next_seq(),
+        slot: Cell::new(NO_SLOT),
+        pass_input: Cell::new(false),
         requires_grad: Cell::new(!leaf),
         retains_grad: Cell::new(false),
         replaced: Cell::new(false),

@@ -54,7 +54,9 @@ fn take(shape: &[usize]) -> Option<Array> {
     KEPT.try_with(|k| {
         let mut k = k.try_borrow_mut().ok()?;
         let from = k.len().saturating_sub(SEARCH);
-        let i = (from..k.len()).rev().find(|&i| k[i].shape() == shape)?;
+        let i = (from..k.len())
+            .rev()
+            .find(|&i| super::same_shape(k[i].shape(), shape))?;
         Some(k.swap_remove(i))
     })
     .ok()
