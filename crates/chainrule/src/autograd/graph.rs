@@ -100,11 +100,23 @@ pub(crate) enum Op {
 /// need no change, the others use [`Batch`]'s helpers.
 pub(crate) type VjpFn = dyn Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>>;
 
-/// A structural operation: its inputs, its vector–Jacobian product and its
-/// PyTorch name.
+/// The Jacobian–vector product of a structural operation, for forward mode
+/// ([`crate::forward::tangents`]): given the tangents of the inputs (`None`
+/// where an input's tangent is zero; at least one is `Some`), the output and
+/// the inputs, the output's tangent. A tangent is a batch of `k` tangents
+/// with the batch axis *last*: shape `input.shape ++ [k]`, and the result
+/// `output.shape ++ [k]`. With the batch last, an axis of the unbatched
+/// tensor is the same axis of the batched one and NumPy broadcasting of two
+/// tangents is that of their primals, so most rules are the operation itself
+/// applied to the tangent.
+pub(crate) type JvpFn = dyn Fn(&[Option<Tensor>], &Tensor, &[Tensor]) -> Tensor;
+
+/// A structural operation: its inputs, its vector–Jacobian product, its
+/// Jacobian–vector product and its PyTorch name.
 pub(crate) struct Custom {
     pub(crate) inputs: Vec<Tensor>,
     pub(crate) vjp: Box<VjpFn>,
+    pub(crate) jvp: Box<JvpFn>,
     pub(crate) name: &'static str,
 }
 

@@ -52,6 +52,7 @@
 
 mod dual;
 mod taylor;
+pub(crate) mod tangents;
 
 pub use dual::Dual;
 pub use taylor::Taylor;

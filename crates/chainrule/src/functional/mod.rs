@@ -90,6 +90,9 @@ mod reverse;
 mod scope;
 mod series;
 
-pub use jacobian::{hessian, jacfwd, jacobian, jacrev, jvp, try_hessian, try_jvp};
+pub use jacobian::{
+    hessian, hessian_fwdrev, jacfwd, jacobian, jacrev, jvp, try_hessian, try_hessian_fwdrev,
+    try_jvp,
+};
 pub use reverse::{grad, hvp, try_grad, try_hvp, try_value_and_grad, try_vjp, value_and_grad, vjp};
 pub use series::derivative;
