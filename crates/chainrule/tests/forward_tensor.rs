@@ -153,8 +153,10 @@ fn every_unary_row_forward_equals_reverse() {
 #[test]
 fn every_binary_row_forward_equals_reverse() {
     for op in BinaryOp::ALL {
-        let d = op.domain();
-        let x = Tensor::from_vec(points(d, 8, 4), &[2, 4]).unwrap();
+        let (dx, dy) = op.domain();
+        let mut p = points(dx, 4, 4);
+        p.extend(points(dy, 4, 5));
+        let x = Tensor::from_vec(p, &[2, 4]).unwrap();
         // Both operands tracked, and each broadcast against the other.
         forward_equals_reverse(
             |x: &Tensor| x.get(&[0]).binary(op, &x.get(&[1])),
@@ -170,7 +172,7 @@ fn every_binary_row_forward_equals_reverse() {
             |x: &Tensor| {
                 x.get(&[0, 1])
                     .binary(op, &x.get(&[1]))
-                    .binary(op, &Tensor::scalar(x.to_vec()[3]))
+                    .binary(op, &Tensor::scalar(x.to_vec()[7]))
             },
             &x,
             &format!("{} broadcast left, constant right", op.name()),
