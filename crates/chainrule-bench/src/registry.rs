@@ -111,6 +111,7 @@ enum Kind {
     Timed(Prepare),
     Compiled(Prepare),
     Count(Count),
+    Skipped,
 }
 
 /// One implementation of one workload at one size: one line (two for a compiled one).
@@ -212,6 +213,25 @@ impl Entry {
         }
     }
 
+    /// A line that is not measured (null seconds and check); `note` says
+    /// why, starting `skipped: memory` when a dense array would exceed 4 GB.
+    pub fn skipped(
+        workload: &'static str,
+        implementation: &'static str,
+        size: impl Into<String>,
+        unit: &'static str,
+        note: impl Into<String>,
+    ) -> Self {
+        Entry {
+            workload,
+            implementation,
+            size: size.into(),
+            unit,
+            note: note.into(),
+            kind: Kind::Skipped,
+        }
+    }
+
     /// Build the data, measure, and return the line(s). A failure or a panic
     /// of the implementation is reported in the line's note, with null values.
     pub fn run(self, mode: &Mode) -> Vec<Line> {
@@ -234,6 +254,7 @@ impl Entry {
         };
         let plan = mode.plan();
         let outcome = catch_unwind(AssertUnwindSafe(|| match kind {
+            Kind::Skipped => Ok(vec![line(unit, None, None, "")]),
             Kind::Count(count) => {
                 count().map(|(n, check, found)| vec![line(unit, Some(n), Some(check), &found)])
             }
@@ -319,6 +340,7 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
         crate::w5::entries(mode),
         crate::w6::entries(mode),
         crate::w7::entries(mode),
+        crate::w8::entries(mode),
     ]
     .into_iter()
     .flatten()
