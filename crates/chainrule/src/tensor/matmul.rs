@@ -464,6 +464,9 @@ fn bmm_tangent(a: &Tensor, b: &Tensor, ts: &[Option<Tensor>], out: &Tensor) -> T
         let mut cols = s[..n - 2].to_vec();
         cols.push(s[n - 2] * s[n - 1]);
         let p = a.bmm(&tb.reshape(&cols)).expect("shapes as the product's");
+        // Computed first, so that the reshape is a header over a buffer it
+        // alone holds once `p` is dropped (the next rule can write into it).
+        p.data();
         p.reshape(&target)
     });
     let from_a = ts[0].as_ref().map(|ta| {
