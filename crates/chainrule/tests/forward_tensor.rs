@@ -43,7 +43,9 @@ fn forward_equals_reverse(f: impl Fn(&Tensor) -> Tensor, x: &Tensor, what: &str)
     let v = uniform(x.shape(), 99, -1.0, 1.0);
     let (_, t) = jvp(&f, x, &v);
     let m: usize = t.shape().iter().product();
-    let jv = rev.reshape(&[m, x.numel()]).matmul(&v.reshape(&[x.numel()]));
+    let jv = rev
+        .reshape(&[m, x.numel()])
+        .matmul(&v.reshape(&[x.numel()]));
     assert_close(&t.reshape(&[m]), &jv, 1e-14, &format!("{what}: jvp"));
 }
 
@@ -191,41 +193,82 @@ fn every_structural_operation_forward_equals_reverse() {
         ("matmul", Box::new(|x: &Tensor| x.matmul(&w).sin())),
         ("matmul both sides", Box::new(|x: &Tensor| x.matmul(&x.t()))),
         ("matrix-vector", Box::new(|x: &Tensor| x.matmul(&v).exp())),
-        ("vector-matrix", Box::new(|x: &Tensor| x.get(&[1]).matmul(&x.t()))),
+        (
+            "vector-matrix",
+            Box::new(|x: &Tensor| x.get(&[1]).matmul(&x.t())),
+        ),
         ("dot", Box::new(|x: &Tensor| x.get(&[0]).dot(&x.get(&[2])))),
         (
             "batched matmul",
             Box::new(|x: &Tensor| x.reshape(&[3, 2, 2]).matmul(&x.reshape(&[3, 2, 2]))),
         ),
-        ("trace", Box::new(|x: &Tensor| x.matmul(&x.t()).trace().tanh())),
+        (
+            "trace",
+            Box::new(|x: &Tensor| x.matmul(&x.t()).trace().tanh()),
+        ),
         ("sum", Box::new(|x: &Tensor| x.sin().sum() * x)),
         ("mean", Box::new(|x: &Tensor| x.exp().mean() * x)),
-        ("sum_dim", Box::new(|x: &Tensor| x.square().sum_dim(&[1], false))),
-        ("sum_dim keepdim", Box::new(|x: &Tensor| x.sum_dim(&[0], true) * x)),
-        ("mean_dim", Box::new(|x: &Tensor| x.cos().mean_dim(&[0, 1], true))),
+        (
+            "sum_dim",
+            Box::new(|x: &Tensor| x.square().sum_dim(&[1], false)),
+        ),
+        (
+            "sum_dim keepdim",
+            Box::new(|x: &Tensor| x.sum_dim(&[0], true) * x),
+        ),
+        (
+            "mean_dim",
+            Box::new(|x: &Tensor| x.cos().mean_dim(&[0, 1], true)),
+        ),
         ("amax", Box::new(|x: &Tensor| x.amax(&[1], false))),
-        ("amin keepdim", Box::new(|x: &Tensor| x.amin(&[0], true) * x)),
+        (
+            "amin keepdim",
+            Box::new(|x: &Tensor| x.amin(&[0], true) * x),
+        ),
         ("max_all", Box::new(|x: &Tensor| x.max_all())),
         ("prod_dim", Box::new(|x: &Tensor| x.prod_dim(&[1], false))),
         ("prod", Box::new(|x: &Tensor| x.prod())),
         ("softmax", Box::new(|x: &Tensor| x.softmax(1))),
         ("log_softmax", Box::new(|x: &Tensor| x.log_softmax(0))),
         ("logsumexp", Box::new(|x: &Tensor| x.logsumexp(1, false))),
-        ("logsumexp keepdim", Box::new(|x: &Tensor| x.logsumexp(0, true))),
+        (
+            "logsumexp keepdim",
+            Box::new(|x: &Tensor| x.logsumexp(0, true)),
+        ),
         ("reshape", Box::new(|x: &Tensor| x.reshape(&[2, 6]).tanh())),
         ("permute", Box::new(|x: &Tensor| x.t().exp())),
         ("unsqueeze", Box::new(|x: &Tensor| x.unsqueeze(1).sin())),
-        ("expand", Box::new(|x: &Tensor| x.get(&[1]).expand(&[2, 4]).sin())),
-        ("sum_to_shape", Box::new(|x: &Tensor| x.sum_to_shape(&[1, 4]))),
-        ("broadcast", Box::new(|x: &Tensor| x * &x.get(&[0]) + x.sum_dim(&[1], true))),
+        (
+            "expand",
+            Box::new(|x: &Tensor| x.get(&[1]).expand(&[2, 4]).sin()),
+        ),
+        (
+            "sum_to_shape",
+            Box::new(|x: &Tensor| x.sum_to_shape(&[1, 4])),
+        ),
+        (
+            "broadcast",
+            Box::new(|x: &Tensor| x * &x.get(&[0]) + x.sum_dim(&[1], true)),
+        ),
         ("get", Box::new(|x: &Tensor| x.get(&[2, 1]) * x.get(&[0]))),
         ("narrow", Box::new(|x: &Tensor| x.narrow(1, 1, 2).exp())),
-        ("index_select", Box::new(|x: &Tensor| x.index_select(1, &[3, 0, 3]))),
-        ("cat", Box::new(|x: &Tensor| Tensor::cat(&[x.sin(), w.t(), x.clone()], 0))),
-        ("stack", Box::new(|x: &Tensor| Tensor::stack(&[x.get(&[0]), v.clone()], 1))),
+        (
+            "index_select",
+            Box::new(|x: &Tensor| x.index_select(1, &[3, 0, 3])),
+        ),
+        (
+            "cat",
+            Box::new(|x: &Tensor| Tensor::cat(&[x.sin(), w.t(), x.clone()], 0)),
+        ),
+        (
+            "stack",
+            Box::new(|x: &Tensor| Tensor::stack(&[x.get(&[0]), v.clone()], 1)),
+        ),
         (
             "where",
-            Box::new(|x: &Tensor| Tensor::where_(&x.gt(&Tensor::scalar(0.0)), &x.exp(), &x.get(&[0]))),
+            Box::new(|x: &Tensor| {
+                Tensor::where_(&x.gt(&Tensor::scalar(0.0)), &x.exp(), &x.get(&[0]))
+            }),
         ),
         ("relu", Box::new(|x: &Tensor| x.relu() * x.abs())),
     ];
@@ -335,7 +378,12 @@ fn forward_mode_nests_with_reverse_mode() {
     for (i, xi) in x.to_vec().into_iter().enumerate() {
         diag[i * 5] = xi;
     }
-    assert_close(&h, &Tensor::from_vec(diag, &[4, 4]).unwrap(), 1e-15, "fwd over fwd");
+    assert_close(
+        &h,
+        &Tensor::from_vec(diag, &[4, 4]).unwrap(),
+        1e-15,
+        "fwd over fwd",
+    );
     // No perturbation confusion: d/dx [x · d/dy (x + y)]|_{y=x} = 1.
     let f = |x: &Tensor| x * jvp(|y: &Tensor| x + y, x, &Tensor::scalar(1.0)).1;
     assert_eq!(jacfwd(f)(&Tensor::scalar(3.0)).item(), 1.0);

@@ -51,8 +51,8 @@
 //! ```
 
 mod dual;
-mod taylor;
 pub(crate) mod tangents;
+mod taylor;
 
 pub use dual::Dual;
 pub use taylor::Taylor;

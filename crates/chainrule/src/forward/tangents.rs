@@ -125,7 +125,10 @@ fn rows_scaled(mut t: Tensor, k: usize, c: impl Fn(usize) -> f64) -> Tensor {
         }
         return t;
     }
-    let src = t.data().as_slice().expect("the caller checked it is contiguous");
+    let src = t
+        .data()
+        .as_slice()
+        .expect("the caller checked it is contiguous");
     let mut v = buffers::take::<f64>(src.len());
     for (i, row) in src.chunks_exact(k).enumerate() {
         let c = c(i);
@@ -161,10 +164,7 @@ fn node_tangent(
                 return None;
             }
             let (dx, dy) = d_binary::<Tensor>(*b, x, y, node);
-            plus(
-                tx.map(|tx| times(&dx, tx)),
-                ty.map(|ty| times(&dy, ty)),
-            )
+            plus(tx.map(|tx| times(&dx, tx)), ty.map(|ty| times(&dy, ty)))
         }
         Op::ScalarRhs(b, x, c) => {
             let tx = tangent(x)?;

@@ -200,11 +200,11 @@ where
 /// [`hessian`] (tested equal).
 ///
 /// Not the default: the reverse-over-reverse pass of [`hessian`] walks
-/// the same graph once with the identity as its batch of cotangents, the
-/// same number of batched products, and here the identity is recognised
-/// by the matrix products in both directions; measured on W4 (logistic
-/// regression, callgrind instruction counts) the two are within a few
-/// percent (see docs/DESIGN-notes.md), so the default stays where it was.
+/// the same graph once with the identity as its batch of cotangents (the
+/// same number of batched products, the identity recognised by the matrix
+/// products in both directions), and W4's figures were measured with it;
+/// the two have not yet been measured against each other on W4, so the
+/// default stays where it was (see docs/DESIGN-notes.md).
 ///
 /// # Panics
 /// If `f` does not return a 0-d tensor (see [`try_hessian_fwdrev`]).
