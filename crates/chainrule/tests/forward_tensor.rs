@@ -184,12 +184,15 @@ fn every_binary_row_forward_equals_reverse() {
 
 // ----- structural operations ---------------------------------------------------
 
+/// A named function of one tensor.
+type Case<'a> = Box<dyn Fn(&Tensor) -> Tensor + 'a>;
+
 #[test]
 fn every_structural_operation_forward_equals_reverse() {
     let x = uniform(&[3, 4], 11, -1.0, 1.0);
     let w = uniform(&[4, 5], 12, -1.0, 1.0);
     let v = uniform(&[4], 13, -1.0, 1.0);
-    let cases: Vec<(&str, Box<dyn Fn(&Tensor) -> Tensor + '_>)> = vec![
+    let cases: Vec<(&str, Case<'_>)> = vec![
         ("matmul", Box::new(|x: &Tensor| x.matmul(&w).sin())),
         ("matmul both sides", Box::new(|x: &Tensor| x.matmul(&x.t()))),
         ("matrix-vector", Box::new(|x: &Tensor| x.matmul(&v).exp())),
