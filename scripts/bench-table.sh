@@ -5,7 +5,7 @@
 # peers.jsonl) and paired by ../shared/bench/compare.py into compare.txt.
 # Run it on an otherwise idle machine; it takes about a quarter of an hour.
 #
-#   scripts/bench-table.sh [W1 W2 ...]      (default: W1 to W7)
+#   scripts/bench-table.sh [W1 W2 ...]      (default: W1 to W9)
 #
 # Naming workloads re-measures just those: their old lines are replaced and
 # the others kept.
@@ -21,7 +21,7 @@ shared="${CHAINRULE_SHARED:-$root/../shared}"
 python="${CHAINRULE_PEERS:-$HOME/.cache/chainrule-peers}/bin/python"
 out="$root/docs/bench"
 workloads=("$@")
-[ ${#workloads[@]} -gt 0 ] || workloads=(W1 W2 W3 W4 W5 W6 W7)
+[ ${#workloads[@]} -gt 0 ] || workloads=(W1 W2 W3 W4 W5 W6 W7 W8 W9)
 
 cargo build --release -q -p chainrule-bench --manifest-path "$root/Cargo.toml"
 bench="$root/target/release/chainrule-bench"

@@ -3,7 +3,7 @@
 //! one JSON line, so that `compare.py` can pair chainrule's lines with theirs.
 //!
 //! - [`registry`]: what one implementation of one workload is ([`Entry`]).
-//! - [`w1`] … [`w7`]: the workloads, each a function `entries(&Mode)`.
+//! - [`w1`] … [`w8`]: the workloads, each a function `entries(&Mode)`.
 //! - [`timing`]: warm-up, repetitions, median, as `peers.py` does.
 //! - [`data`]: the deterministic inputs of bench/README.md.
 //! - [`mod@line`]: the JSON line.
@@ -23,6 +23,7 @@ pub mod w4;
 pub mod w5;
 pub mod w6;
 pub mod w7;
+pub mod w8;
 pub mod w9;
 
 pub use registry::{entries, Entry, Mode, Prepared};

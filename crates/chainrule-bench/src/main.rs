@@ -1,7 +1,7 @@
 //! `chainrule-bench`: time chainrule's implementations of the workloads of
 //! bench/WORKLOADS.md and print one JSON line per measurement, as peers.py does.
 //!
-//!     chainrule-bench [--workload W1|…|W7|all] [--quick] [--smoke] [--impl A,B]
+//!     chainrule-bench [--workload W1|…|W9|all] [--quick] [--smoke] [--impl A,B]
 //!                     [--threads N] [--list]
 
 use std::io::Write;
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use chainrule_bench::registry::Checks;
 use chainrule_bench::{entries, Mode};
 
-const USAGE: &str = "usage: chainrule-bench [--workload W1|W2|W3|W4|W5|W6|W7|W9|all] [--quick] \
+const USAGE: &str = "usage: chainrule-bench [--workload W1|W2|W3|W4|W5|W6|W7|W8|W9|all] [--quick] \
 [--smoke] [--impl A,B] [--threads N] [--list]
 
   --workload W   the workload to run (default: all)
@@ -62,7 +62,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    let known = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W9", "all"];
+    let known = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "all"];
     if !known.contains(&options.workload.as_str()) {
         return Err(format!("no workload {}", options.workload));
     }

@@ -340,6 +340,7 @@ pub fn entries(mode: &Mode) -> Vec<Entry> {
         crate::w5::entries(mode),
         crate::w6::entries(mode),
         crate::w7::entries(mode),
+        crate::w8::entries(mode),
         crate::w9::entries(mode),
     ]
     .into_iter()

@@ -100,11 +100,23 @@ pub(crate) enum Op {
 /// need no change, the others use [`Batch`]'s helpers.
 pub(crate) type VjpFn = dyn Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>>;
 
-/// A structural operation: its inputs, its vector–Jacobian product and its
-/// PyTorch name.
+/// The Jacobian–vector product of a structural operation, for forward mode
+/// ([`crate::forward::tangents`]): given the tangents of the inputs (`None`
+/// where an input's tangent is zero; at least one is `Some`), the output and
+/// the inputs, the output's tangent. A tangent is a batch of `k` tangents
+/// with the batch axis *last*: shape `input.shape ++ [k]`, and the result
+/// `output.shape ++ [k]`. With the batch last, an axis of the unbatched
+/// tensor is the same axis of the batched one and NumPy broadcasting of two
+/// tangents is that of their primals, so most rules are the operation itself
+/// applied to the tangent.
+pub(crate) type JvpFn = dyn Fn(&[Option<Tensor>], &Tensor, &[Tensor]) -> Tensor;
+
+/// A structural operation: its inputs, its vector–Jacobian product, its
+/// Jacobian–vector product and its PyTorch name.
 pub(crate) struct Custom {
     pub(crate) inputs: Vec<Tensor>,
     pub(crate) vjp: Box<VjpFn>,
+    pub(crate) jvp: Box<JvpFn>,
     pub(crate) name: &'static str,
 }
 
@@ -179,6 +191,19 @@ impl Op {
             Op::ScalarLhs(b, _, _) => b.backward_name(),
             Op::Custom(c) => c.name,
         })
+    }
+
+    /// Calls `f` on each input (forward mode walks the recorded graph with it).
+    pub(crate) fn for_each_input(&self, mut f: impl FnMut(&Tensor)) {
+        match self {
+            Op::Leaf | Op::Freed(_) => {}
+            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => f(a),
+            Op::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            Op::Custom(c) => c.inputs.iter().for_each(f),
+        }
     }
 
     /// Moves the input tensors out (used by a node's `Drop`).

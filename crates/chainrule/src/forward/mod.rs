@@ -51,6 +51,7 @@
 //! ```
 
 mod dual;
+pub(crate) mod tangents;
 mod taylor;
 
 pub use dual::Dual;

@@ -1,16 +1,19 @@
 //! Jacobians and forward mode on tensors: `jacrev`, `jacfwd`, `jacobian`,
-//! `hessian`, `jvp`.
+//! `hessian`, `hessian_fwdrev`, `jvp`.
 //!
-//! There is no forward-mode tensor engine, so products with tangents use
-//! the double-vjp trick: `u ↦ J_f(x)ᵀu` (a pullback) is linear in `u`,
-//! so its own vector–Jacobian product at any `u`, with cotangent `v`, is
-//! `(Jᵀ)ᵀv = J·v`. Two backward passes (the first recorded, with a fresh
-//! leaf `u` of the output's shape) replace one forward pass.
+//! Products with tangents are forward mode ([`crate::forward::tangents`]):
+//! `f` runs once on the tape and a batch of tangents (batch axis last) is
+//! pushed through its graph in the order it ran, each node's tangent from
+//! the rules table or the structural operation's own Jacobian–vector
+//! product. A whole Jacobian by columns is one such walk with the standard
+//! basis as the batch, and comes out in the Jacobian's own layout.
 
-use super::pullback::{basis, vjp_one, vjp_rows};
+use super::pullback::{basis, vjp_rows};
 use super::reverse::labelled_grad;
 use super::scope::Call;
+use crate::autograd;
 use crate::error::{Error, Result};
+use crate::forward::tangents::{self, with_batch};
 use crate::Tensor;
 
 /// `a ++ b`.
@@ -28,38 +31,41 @@ fn jacrev_at(f: &dyn Fn(&Tensor) -> Result<Tensor>, x: &Tensor) -> Result<Tensor
     Ok(call.output(rows.try_reshape(&concat(y.shape(), x.shape()))?))
 }
 
-/// The pullback `Jᵀu` recorded at a fresh leaf `u` of `output`'s shape,
-/// and `u`: the linear map whose vector–Jacobian products (with respect to
-/// `u`) are Jacobian–vector products of `output`. Its value at `u = 0` is
-/// irrelevant; only its (constant) derivative in `u` is used.
-fn transposed_pullback(output: &Tensor, input: &Tensor) -> Result<(Tensor, Tensor)> {
-    let u = Tensor::zeros(output.shape()).requires_grad();
-    let pullback = vjp_one(output, input, &u, true)?;
-    Ok((pullback, u))
-}
-
-/// `J·v` for each row `v` of `tangents` (shape `[n] ++ input.shape`), by
-/// the double-vjp trick; shape `[n] ++ output.shape`.
-fn jvp_rows(
+/// `J·v` for each `v = tangents[…, j]` (shape `input.shape ++ [k]`), by
+/// forward mode: shape `output.shape ++ [k]`. Recorded only when
+/// `create_graph` (someone may differentiate the result).
+fn jvp_columns(
     output: &Tensor,
     input: &Tensor,
     tangents: &Tensor,
     create_graph: bool,
 ) -> Result<Tensor> {
-    let (pullback, u) = transposed_pullback(output, input)?;
-    vjp_rows(&pullback, &u, tangents, create_graph)
+    let k = tangents.shape().last().copied().unwrap_or(1);
+    let pushed = if create_graph {
+        tangents::push(output, input, tangents)?
+    } else {
+        let _plain = autograd::no_grad();
+        tangents::push(output, input, tangents)?
+    };
+    Ok(pushed.unwrap_or_else(|| Tensor::zeros(&with_batch(output.shape(), k))))
 }
 
-/// The Jacobian of `f` at `x` column by column: one Jacobian–vector
-/// product per input element.
+/// The standard basis of the tensors of `shape` with the batch axis last:
+/// the identity of size `numel` reshaped to `shape ++ [numel]`.
+fn basis_last(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    Tensor::eye(n).reshape(&with_batch(shape, n))
+}
+
+/// The Jacobian of `f` at `x` column by column: one forward walk with the
+/// standard basis as its batch of tangents, whose result is the Jacobian
+/// `y.shape ++ x.shape` as it stands.
 fn jacfwd_at(f: &dyn Fn(&Tensor) -> Result<Tensor>, x: &Tensor) -> Result<Tensor> {
     let call = Call::enter(&[x]);
     let xi = call.input(x);
     let y = f(&xi)?;
-    let (n, m) = (x.numel(), y.numel());
-    let cols = jvp_rows(&y, &xi, &basis(x.shape()), call.create_graph())?;
-    let jac = cols.try_reshape(&[n, m])?.t();
-    Ok(call.output(jac.try_reshape(&concat(y.shape(), x.shape()))?))
+    let cols = jvp_columns(&y, &xi, &basis_last(x.shape()), call.create_graph())?;
+    Ok(call.output(cols.try_reshape(&concat(y.shape(), x.shape()))?))
 }
 
 /// The Jacobian by reverse mode: `jacrev(f)` is `x ↦ ∂f/∂x`, of shape
@@ -92,10 +98,13 @@ where
 /// The Jacobian by forward mode: `jacfwd(f)` is `x ↦ ∂f/∂x`, of shape
 /// `f(x).shape ++ x.shape`, from one Jacobian–vector product per input
 /// element; equal to [`jacrev`] to rounding. The better choice when
-/// inputs are fewer than outputs, and the outer half of [`hessian`].
+/// inputs are fewer than outputs, and the outer half of
+/// [`hessian_fwdrev`].
 ///
-/// The Jacobian–vector products use the double-vjp trick (see
-/// [`jvp`]), since the tensors have no forward-mode engine.
+/// `f` runs once; then the `n` tangents of the standard basis are pushed
+/// through its graph together (one forward walk with a batch of `n`, see
+/// [`crate::forward`]'s tensor engine), so a tall Jacobian costs about `n`
+/// times the function's elementwise work, never `m` backward passes.
 ///
 /// # Panics
 /// As [`jacrev`].
@@ -140,14 +149,12 @@ where
 /// The Hessian of a scalar function, `jax.hessian`: of shape
 /// `x.shape ++ x.shape`, symmetric to rounding.
 ///
-/// JAX computes it forward over reverse, `jacfwd(grad(f))`, because its
-/// forward mode is cheap. Here forward mode on tensors is the double-vjp
-/// trick (one more backward pass), so `hessian` is reverse over reverse,
-/// `jacrev(grad(f))`: the same matrix (a Hessian is symmetric, so the
-/// Jacobian of the gradient is the same by rows or by columns) in one
-/// recorded gradient plus one batched backward pass with the identity, 2×
-/// to 4× faster than `jacfwd(grad(f))` at n = 100 and 1000. Both are
-/// tested equal.
+/// Reverse over reverse, `jacrev(grad(f))`: one recorded gradient plus
+/// one batched backward pass with the identity. JAX's default is forward
+/// over reverse, `jacfwd(grad(f))`, which is [`hessian_fwdrev`] here; both
+/// give the same matrix (a Hessian is symmetric, so the Jacobian of the
+/// gradient is the same by rows or by columns) and are tested equal. See
+/// [`hessian_fwdrev`] for why reverse over reverse stays the default.
 ///
 /// # Panics
 /// If `f` does not return a 0-d tensor (see [`try_hessian`]).
@@ -186,13 +193,60 @@ where
     move |x| jacrev_at(&g, x)
 }
 
+/// The Hessian of a scalar function forward over reverse,
+/// `jacfwd(grad(f))` (JAX's `hessian`): the gradient is recorded once and
+/// the `n` tangents of the standard basis are pushed through the graph of
+/// `f` and of its backward pass in one forward walk. The same matrix as
+/// [`hessian`] (tested equal).
+///
+/// Not the default: the reverse-over-reverse pass of [`hessian`] walks
+/// the same graph once with the identity as its batch of cotangents (the
+/// same number of batched products, the identity recognised by the matrix
+/// products in both directions), and W4's figures were measured with it;
+/// the two have not yet been measured against each other on W4, so the
+/// default stays where it was (see docs/DESIGN-notes.md).
+///
+/// # Panics
+/// If `f` does not return a 0-d tensor (see [`try_hessian_fwdrev`]).
+///
+/// ```
+/// use chainrule::functional::{hessian, hessian_fwdrev};
+/// use chainrule::{tensor, Real, Tensor};
+/// let f = |x: &Tensor| x.get(&[0]).square() * x.get(&[1]) + x.get(&[1]).sin();
+/// let x = tensor![1.0, 0.5];
+/// assert_eq!(hessian_fwdrev(f)(&x).to_vec(), vec![1.0, 2.0, 2.0, -0.5f64.sin()]);
+/// assert_eq!(hessian_fwdrev(f)(&x).to_vec(), hessian(f)(&x).to_vec());
+/// ```
+pub fn hessian_fwdrev<F>(f: F) -> impl Fn(&Tensor) -> Tensor
+where
+    F: Fn(&Tensor) -> Tensor,
+{
+    let h = try_hessian_fwdrev(f);
+    move |x| h(x).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`hessian_fwdrev`] returning an `Err` when `f` does not return a scalar.
+///
+/// ```
+/// use chainrule::functional::try_hessian_fwdrev;
+/// use chainrule::Tensor;
+/// let h = try_hessian_fwdrev(|x: &Tensor| x * x);
+/// assert_eq!(h(&Tensor::scalar(3.0)).unwrap().item(), 2.0);
+/// assert!(h(&Tensor::ones(&[2])).is_err());
+/// ```
+pub fn try_hessian_fwdrev<F>(f: F) -> impl Fn(&Tensor) -> Result<Tensor>
+where
+    F: Fn(&Tensor) -> Tensor,
+{
+    let g = labelled_grad("hessian", f);
+    move |x| jacfwd_at(&g, x)
+}
+
 /// The Jacobian–vector product `(f(x), J_f(x)·v)`, as `jax.jvp`; `v` has
 /// `x`'s shape and the tangent the output's.
 ///
-/// With no forward-mode tensor engine, this is the double-vjp trick: the
-/// pullback `u ↦ Jᵀu` is recorded at a fresh `u` and differentiated again
-/// with cotangent `v` (two backward passes). Both results can be
-/// differentiated further.
+/// Forward mode: `f` runs once and the tangent `v` is pushed through its
+/// graph (a batch of one). Both results can be differentiated further.
 ///
 /// # Panics
 /// If `v`'s shape is not `x`'s (see [`try_jvp`]).
@@ -236,7 +290,8 @@ where
     let call = Call::enter(&[x, v]);
     let xi = call.input(x);
     let y = f(&xi);
-    let (pullback, u) = transposed_pullback(&y, &xi)?;
-    let t = vjp_one(&pullback, &u, v, call.create_graph())?;
+    let seed = v.try_reshape(&with_batch(x.shape(), 1))?;
+    let t = jvp_columns(&y, &xi, &seed, call.create_graph())?;
+    let t = t.try_reshape(y.shape())?;
     Ok((call.output(y), call.output(t)))
 }

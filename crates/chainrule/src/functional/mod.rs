@@ -2,7 +2,7 @@
 //!
 //! Each transform takes a function `Fn(&Tensor) -> Tensor` and returns a
 //! function: [`grad`], [`value_and_grad`], [`jacrev`], [`jacfwd`],
-//! [`jacobian`], [`hessian`], [`hvp`]; [`jvp`] and [`vjp`] evaluate at a
+//! [`jacobian`], [`hessian`], [`hessian_fwdrev`], [`hvp`]; [`jvp`] and [`vjp`] evaluate at a
 //! point, as in JAX; [`derivative`] is the k-th derivative of a function
 //! generic over [`Real`](crate::Real), by Taylor mode. Inputs may be
 //! scalars (0-d), vectors or matrices: a gradient has the shape of its
@@ -63,28 +63,31 @@
 //! JAX); under [`no_grad`](crate::autograd::no_grad) likewise. A tensor
 //! `f` closes over is then treated as a constant of the result.
 //!
-//! # Forward mode by the double-vjp trick
+//! # Forward mode
 //!
-//! The tensors have no forward-mode engine, so [`jvp`] and [`jacfwd`] use
-//! the standard trick: the pullback `u ↦ J(x)ᵀu` is linear in `u`, so its
-//! vector–Jacobian product with respect to `u`, at any `u`, with
-//! cotangent `v`, is `J(x)·v`. The pullback is recorded once at a fresh
-//! leaf `u`, and each tangent costs one more backward pass. That extra
-//! pass is why [`hessian`] is reverse over reverse, `jacrev(grad(f))`,
-//! where JAX uses `jacfwd(grad(f))`: the same symmetric matrix, faster here.
+//! [`jvp`] and [`jacfwd`] are forward mode on tensors: `f` runs once on
+//! the tape and a batch of `k` tangents (a tensor `x.shape ++ [k]`, batch
+//! axis last) is pushed through the recorded graph in the order it ran;
+//! each node's tangent comes from the rules table (elementwise operations)
+//! or from the Jacobian–vector product every structural operation carries
+//! beside its vector–Jacobian product. A whole Jacobian by columns is one
+//! walk with the standard basis as the batch, and comes out as
+//! `y.shape ++ x.shape` without a transpose. The walk is recorded when a
+//! caller can differentiate the result, so forward and reverse mode nest
+//! either way round: [`hessian_fwdrev`] is `jacfwd(grad(f))`, JAX's
+//! recipe; [`hessian`] stays reverse over reverse, `jacrev(grad(f))` (the
+//! same matrix, tested equal).
 //!
-//! Every many-row product (the rows of [`jacrev`], the columns of
-//! [`jacfwd`] and so of [`hessian`]) goes through one internal function,
-//! which loops over the rows; a batched backward pass (a cotangent with a
-//! leading batch axis) can replace the loop there alone.
+//! Every many-row reverse product (the rows of [`jacrev`] and so of
+//! [`hessian`]) is one batched backward pass.
 //!
 //! # Errors and panics
 //!
 //! Misuse that is a programming error panics with a message, documented
 //! under `# Panics` (the `grad` of a non-scalar function, as JAX raises);
 //! `try_` forms ([`try_grad`], [`try_value_and_grad`], [`try_hessian`],
-//! [`try_hvp`], [`try_jvp`], [`try_vjp`], [`try_sparse_hessian`],
-//! [`try_sparse_jacobian`]) return [`Error`](crate::Error)
+//! [`try_hvp`], [`try_jvp`], [`try_vjp`], [`try_hessian_fwdrev`],
+//! [`try_sparse_hessian`], [`try_sparse_jacobian`]) return [`Error`](crate::Error)
 //! where shapes are known only at run time.
 
 mod jacobian;
@@ -94,7 +97,10 @@ mod scope;
 mod series;
 mod sparse;
 
-pub use jacobian::{hessian, jacfwd, jacobian, jacrev, jvp, try_hessian, try_jvp};
+pub use jacobian::{
+    hessian, hessian_fwdrev, jacfwd, jacobian, jacrev, jvp, try_hessian, try_hessian_fwdrev,
+    try_jvp,
+};
 pub use reverse::{grad, hvp, try_grad, try_hvp, try_value_and_grad, try_vjp, value_and_grad, vjp};
 pub use series::derivative;
 pub use sparse::{sparse_hessian, sparse_jacobian, try_sparse_hessian, try_sparse_jacobian};

@@ -1,7 +1,7 @@
 //! Vector–Jacobian products on the tape: one, and a batch of them.
 //!
-//! [`vjp_rows`] is the one function through which every many-row product
-//! goes (`jacrev`, `jacfwd` and so `hessian`): one batched backward pass
+//! [`vjp_rows`] is the one function through which every many-row reverse
+//! product goes (`jacrev` and so `hessian`): one batched backward pass
 //! ([`autograd::grad_batched`], PyTorch's `is_grads_batched`), every
 //! vector–Jacobian product of the graph working on the whole batch of rows
 //! at once (matrix products where one row would be matrix–vector ones).

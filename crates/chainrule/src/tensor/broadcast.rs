@@ -9,6 +9,7 @@ use super::layout::reshaped_array;
 use super::reduce::reduce_data;
 use super::{Data, Tensor};
 use crate::error::Result;
+use crate::forward::tangents::{only, with_batch};
 use crate::macros::panicking;
 
 /// The NumPy broadcast of two shapes, `None` if they are incompatible.
@@ -74,6 +75,11 @@ impl Tensor {
             "SumBackward1",
             vec![self.clone()],
             |g, _, inp, b| vec![Some(b.expand(g, inp[0].shape()))],
+            |ts, out, _| {
+                let t = only(ts);
+                let k = t.shape().last().copied().unwrap_or(1);
+                t.sum_to_shape(&with_batch(out.shape(), k))
+            },
         ))
     }
 
@@ -121,6 +127,11 @@ impl Tensor {
             "ExpandBackward0",
             vec![self.clone()],
             |g, _, inp, b| vec![Some(b.sum_to(g, inp[0].shape()))],
+            |ts, out, _| {
+                let t = only(ts);
+                let k = t.shape().last().copied().unwrap_or(1);
+                t.expand(&with_batch(out.shape(), k))
+            },
         ))
     }
 

@@ -275,6 +275,7 @@ impl Tensor {
             "ToCopyBackward0",
             vec![self.clone()],
             move |g, _, _, _| vec![Some(g.to_dtype(from))],
+            move |ts, _, _| crate::forward::tangents::only(ts).to_dtype(dtype),
         )
     }
 

@@ -10,6 +10,7 @@ use super::axes::norm_axis;
 use super::broadcast::broadcast_shapes;
 use super::{Data, Tensor};
 use crate::error::{Error, Result};
+use crate::forward::tangents::{batch_len, only, or_zeros, with_batch};
 use crate::macros::panicking;
 
 impl Tensor {
@@ -36,6 +37,7 @@ impl Tensor {
                 v.select(Axis(axis), &indices)
             }
         });
+        let picked = indices.clone();
         Ok(Tensor::custom(
             Data::from_array(arr),
             name,
@@ -47,6 +49,12 @@ impl Tensor {
                     squeeze,
                     &b.shape(g, inp[0].shape()),
                 ))]
+            },
+            // The same entries of the tangent (its batch axis is last).
+            move |ts, _, _| {
+                only(ts)
+                    .gather(axis, picked.clone(), squeeze, name)
+                    .expect("indices in range")
             },
         ))
     }
@@ -65,6 +73,7 @@ impl Tensor {
                 }
             }
         });
+        let (picked, target) = (indices.clone(), shape.to_vec());
         Tensor::custom(
             Data::from_array(out),
             "IndexAddBackward0",
@@ -79,6 +88,12 @@ impl Tensor {
                     )
                     .expect("indices in range"),
                 )]
+            },
+            // The tangent scattered the same way (its batch axis is last).
+            move |ts, _, _| {
+                let t = only(ts);
+                let k = t.shape().last().copied().unwrap_or(1);
+                t.scatter(axis, picked.clone(), squeeze, &with_batch(&target, k))
             },
         )
     }
@@ -203,6 +218,13 @@ impl Tensor {
                     .is_requires_grad()
                     .then(|| b.sum_to(&Tensor::where_(&inp[0], &zero, g), inp[2].shape()));
                 vec![None, ga, gb]
+            },
+            |ts, _out, inp| {
+                // The tangent of the chosen side; the mask has none.
+                let k = batch_len(ts);
+                let ta = or_zeros(&ts[1], inp[1].shape(), k);
+                let tb = or_zeros(&ts[2], inp[2].shape(), k);
+                Tensor::where_(&inp[0].detach().unsqueeze(-1), &ta, &tb)
             },
         ))
     }

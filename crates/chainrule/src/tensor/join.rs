@@ -6,6 +6,7 @@ use ndarray::{ArrayD, Axis};
 use super::axes::{norm_axis, shape_err};
 use super::{Data, Tensor};
 use crate::error::{Error, Result};
+use crate::forward::tangents::{batch_len, or_zeros};
 use crate::macros::panicking;
 
 impl Tensor {
@@ -36,6 +37,16 @@ impl Tensor {
                 Error::ShapeOverflow { op: "cat", shape }
             })?;
         let lens: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
+        let jvp = move |ts: &[Option<Tensor>], _: &Tensor, inp: &[Tensor]| {
+            // The tangents joined the same way (zeros for a constant piece).
+            let k = batch_len(ts);
+            let parts: Vec<Tensor> = ts
+                .iter()
+                .zip(inp)
+                .map(|(t, x)| or_zeros(t, x.shape(), k))
+                .collect();
+            Tensor::cat(&parts, ax as isize)
+        };
         Ok(Tensor::custom(
             Data::from_array(out),
             "CatBackward0",
@@ -53,6 +64,7 @@ impl Tensor {
                     })
                     .collect()
             },
+            jvp,
         ))
     }
 

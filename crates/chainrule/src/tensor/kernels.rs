@@ -178,11 +178,26 @@ pub(crate) fn in_place<T: Elem>(mut t: Tensor, f: impl FnOnce(&mut [T])) -> Tens
     }
     let shape = t.shape().to_vec();
     let mut v: Vec<T> = match T::view_of(t.data()) {
+        // A contiguous buffer is copied whole (a memcpy, not an iterator).
+        Some(view) if view.is_standard_layout() => {
+            let mut v = T::buffer(view.len());
+            v.extend_from_slice(view.as_slice().expect("standard layout"));
+            v
+        }
         Some(view) => view.iter().copied().collect(),
         None => t.to_vec().into_iter().map(T::of_f64).collect(),
     };
     f(&mut v);
     from_vec(v, &shape)
+}
+
+/// `t`'s values to write in place, when `t` is the only handle to its node
+/// and the node the only holder of a row-major buffer of `T`s.
+pub(crate) fn unique_values<T: Elem>(t: &mut Tensor) -> Option<&mut [T]> {
+    t.data();
+    std::rc::Rc::get_mut(&mut t.0)
+        .and_then(|n| n.value.get_mut())
+        .and_then(T::unique_slice_mut)
 }
 
 /// A tensor of `shape` from row-major values.

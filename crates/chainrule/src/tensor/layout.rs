@@ -8,6 +8,7 @@ use super::axes::{norm_axis, shape_err};
 use super::dtype::Elem;
 use super::{Data, Tensor, Value};
 use crate::error::{Error, Result};
+use crate::forward::tangents::{only, with_batch};
 use crate::macros::panicking;
 
 /// `data` with a new shape of the same size, in row-major order (a new
@@ -50,6 +51,11 @@ impl Tensor {
             name,
             vec![self.clone()],
             |g, _, inp, b| vec![Some(b.reshape(g, inp[0].shape()))],
+            |ts, out, _| {
+                let t = only(ts);
+                let k = t.shape().last().copied().unwrap_or(1);
+                t.reshape(&with_batch(out.shape(), k))
+            },
         ))
     }
 
@@ -133,6 +139,8 @@ impl Tensor {
                 .as_standard_layout()
                 .into_owned()
         });
+        // The tangent's batch axis, last, stays last.
+        let forward: Vec<usize> = axes.iter().copied().chain([n]).collect();
         let mut inverse = vec![0; n];
         for (i, &a) in axes.iter().enumerate() {
             inverse[a] = i;
@@ -146,6 +154,7 @@ impl Tensor {
                     (0..b.0).chain(inverse.iter().map(|&a| b.axis(a))).collect();
                 vec![Some(g.permute(&batched))]
             },
+            move |ts, _, _| only(ts).permute(&forward),
         ))
     }
 

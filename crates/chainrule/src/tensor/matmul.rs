@@ -24,6 +24,7 @@ use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
 use super::{DType, Data, Tensor, Value};
 use crate::error::{Error, Result};
+use crate::forward::tangents::{batch_len, only, with_batch};
 use crate::macros::panicking;
 
 /// The last two axes of `a` as a matrix view, transposed if `t`.
@@ -454,6 +455,59 @@ pub(crate) fn bmm<T: Elem>(
     Some(out)
 }
 
+/// The tangent of `a @ b` (both at least 2-d, batch axes broadcast; the
+/// tangents `[ȧ, ḃ]` carry their batch of `k` last): `ȧ b + a ḃ`, each one
+/// product. `a ḃ` reads `ḃ` (`[…, p, q, k]`) as `[…, p, q·k]`, a reshape;
+/// `ȧ b` moves `ȧ`'s batch in front of its contracted axis (`[…, m·k, p]`,
+/// one copy) and back (a reshape when `q = 1`, as for a matrix times a
+/// vector).
+fn bmm_tangent(a: &Tensor, b: &Tensor, ts: &[Option<Tensor>], out: &Tensor) -> Tensor {
+    let k = batch_len(ts);
+    let target = with_batch(out.shape(), k);
+    let from_b = ts[1].as_ref().map(|tb| {
+        let s = tb.shape();
+        let n = s.len();
+        let mut cols = s[..n - 2].to_vec();
+        cols.push(s[n - 2] * s[n - 1]);
+        let p = a.bmm(&tb.reshape(&cols)).expect("shapes as the product's");
+        // Computed first, so that the reshape is a header over a buffer it
+        // alone holds once `p` is dropped (the next rule can write into it).
+        p.data();
+        p.reshape(&target)
+    });
+    let from_a = ts[0].as_ref().map(|ta| {
+        let s = ta.shape().to_vec();
+        let n = s.len();
+        // [..., m, p, k] -> [..., m, k, p] -> [..., m·k, p]
+        let mut swap: Vec<usize> = (0..n).collect();
+        swap.swap(n - 2, n - 1);
+        let mut rows = s[..n - 3].to_vec();
+        rows.extend([s[n - 3] * k, s[n - 2]]);
+        let p = ta
+            .permute(&swap)
+            .reshape(&rows)
+            .bmm(b)
+            .expect("shapes as the product's");
+        // [..., m·k, q] -> [..., m, k, q] -> [..., m, q, k]
+        let q = b.shape()[b.ndim() - 1];
+        let mut mkq = p.shape()[..p.ndim() - 2].to_vec();
+        mkq.extend([s[n - 3], k, q]);
+        if q == 1 {
+            p.reshape(&target)
+        } else {
+            let nn = mkq.len();
+            let mut back: Vec<usize> = (0..nn).collect();
+            back.swap(nn - 2, nn - 1);
+            p.reshape(&mkq).permute(&back)
+        }
+    });
+    match (from_a, from_b) {
+        (Some(x), Some(y)) => x + y,
+        (Some(x), None) | (None, Some(x)) => x,
+        (None, None) => Tensor::zeros(&target),
+    }
+}
+
 // ----- the front end: Tensor::matmul, dot and trace -----------------------
 
 impl Tensor {
@@ -500,6 +554,7 @@ impl Tensor {
                     .then(|| batch.sum_to(&product(a, true, g, false), b.shape()));
                 vec![ga, gb]
             },
+            |ts, out, inp| bmm_tangent(&inp[0], &inp[1], ts, out),
         ))
     }
 
@@ -616,6 +671,14 @@ impl Tensor {
                     ))
                 };
                 vec![Some(b.reshape(g, &[1, 1]) * mask)]
+            },
+            // The sum of the tangent's diagonal entries.
+            move |ts, _, _| {
+                let mask = Tensor::from_array(ndarray::ArrayD::from_shape_fn(
+                    ndarray::IxDyn(&[m, n, 1]),
+                    |i| if i[0] == i[1] { 1.0 } else { 0.0 },
+                ));
+                (only(ts) * mask).sum_dim(&[0, 1], false)
             },
         ))
     }

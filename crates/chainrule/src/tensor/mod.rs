@@ -568,14 +568,19 @@ impl Tensor {
     /// The result of a structural operation: records `vjp` when gradients
     /// are enabled and an input requires them, else a plain leaf. The value
     /// may be deferred ([`Value::Later`]).
+    ///
+    /// `jvp` is the operation's Jacobian–vector product for forward mode
+    /// (see [`JvpFn`](crate::autograd::graph::JvpFn): tangents carry their
+    /// batch axis last).
     pub(crate) fn custom(
         value: impl Into<Value>,
         name: &'static str,
         inputs: Vec<Tensor>,
         vjp: impl Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>> + 'static,
+        jvp: impl Fn(&[Option<Tensor>], &Tensor, &[Tensor]) -> Tensor + 'static,
     ) -> Tensor {
         let dtype = dtype::promote_all(&inputs);
-        Tensor::custom_in(value, dtype, name, inputs, vjp)
+        Tensor::custom_in(value, dtype, name, inputs, vjp, jvp)
     }
 
     /// [`Tensor::custom`] with a result of `dtype`: a value computed in
@@ -586,6 +591,7 @@ impl Tensor {
         name: &'static str,
         inputs: Vec<Tensor>,
         vjp: impl Fn(&Tensor, &Tensor, &[Tensor], Batch) -> Vec<Option<Tensor>> + 'static,
+        jvp: impl Fn(&[Option<Tensor>], &Tensor, &[Tensor]) -> Tensor + 'static,
     ) -> Tensor {
         let value = match value.into() {
             Value::Now(d) if d.dtype() != dtype => Value::Now(d.cast(dtype)),
@@ -601,6 +607,7 @@ impl Tensor {
                 Op::Custom(Box::new(Custom {
                     inputs,
                     vjp: Box::new(vjp),
+                    jvp: Box::new(jvp),
                     name,
                 })),
             )

@@ -8,6 +8,7 @@ use super::dtype::Elem;
 use super::{Data, Tensor, Value};
 use crate::autograd::graph::Batch;
 use crate::error::{Error, Result};
+use crate::forward::tangents::{only, sum_axes};
 use crate::macros::panicking;
 
 /// The shape after reducing `axes` with keepdim.
@@ -86,6 +87,44 @@ fn total_vjp<const MEAN: bool>(
     vec![Some(
         b.reshape(&g, &keep_shape(s, &all)).expand(&b.shape(&g, s)),
     )]
+}
+
+/// The forward-mode rule of [`Tensor::total`]: the tangent summed over
+/// every axis of the input (divided by the count for a mean). A function,
+/// like [`total_vjp`], so that recording allocates nothing for it.
+fn total_jvp<const MEAN: bool>(ts: &[Option<Tensor>], _out: &Tensor, inp: &[Tensor]) -> Tensor {
+    let s = inp[0].shape();
+    let all: Vec<usize> = (0..s.len()).collect();
+    let t = sum_axes(only(ts), &all, false);
+    if MEAN {
+        t * (1.0 / s.iter().product::<usize>() as f64)
+    } else {
+        t
+    }
+}
+
+/// ∂ max/∂x (or min) over `axes`: 1/c at each of the c entries equal to the
+/// extremum `out` (reduced over `axes`, kept or not), 0 elsewhere.
+fn tie_weights(x: &Tensor, out: &Tensor, axes: &[usize]) -> Tensor {
+    let mask = x.eq(&out.detach().reshape(&keep_shape(x.shape(), axes)));
+    let count = mask.sum_dim(&axes.iter().map(|&a| a as isize).collect::<Vec<_>>(), true);
+    mask / count
+}
+
+/// ∂ prod/∂x over `axes`: the product of the other entries, exact with
+/// zeros (prod/x off zeros; at a lone zero the product of the non-zeros; 0
+/// at zeros when there are several).
+fn product_of_others(x: &Tensor, axes: &[usize]) -> Tensor {
+    let s = x.shape();
+    let iax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
+    let zero = Tensor::scalar(0.0);
+    let is_zero = x.eq(&zero);
+    let x_nz = Tensor::where_(&is_zero, &Tensor::scalar(1.0), x);
+    let prod_nz = x_nz.prod_dim(&iax, true);
+    let zeros = is_zero.sum_dim(&iax, true);
+    let lone = Tensor::where_(&zeros.eq(&Tensor::scalar(1.0)), &prod_nz, &zero);
+    let off = Tensor::where_(&zeros.eq(&zero), &(prod_nz / &x_nz), &zero);
+    Tensor::where_(&is_zero, &lone.expand(s), &off.expand(s))
 }
 
 /// Folds `axes` of `a` with `f` from `init`, in `a`'s dtype.
@@ -187,6 +226,7 @@ impl Tensor {
         let n: usize = ax.iter().map(|&a| self.shape()[a]).product();
         let inv = 1.0 / n as f64;
         let axes_ = ax.clone();
+        let axes_t = ax.clone();
         let data = Value::after(
             || reduced_shape(self.shape(), &ax, keepdim),
             std::slice::from_ref(self),
@@ -221,6 +261,14 @@ impl Tensor {
                 let g = if MEAN { g * inv } else { g };
                 vec![Some(g.expand(&b.shape(&g, s)))]
             },
+            move |ts, _, _| {
+                let t = sum_axes(only(ts), &axes_t, keepdim);
+                if MEAN {
+                    t * inv
+                } else {
+                    t
+                }
+            },
         ))
     }
 
@@ -253,6 +301,7 @@ impl Tensor {
                 "MeanBackward0",
                 vec![self.clone()],
                 total_vjp::<true>,
+                total_jvp::<true>,
             )
         } else {
             Tensor::custom(
@@ -260,6 +309,7 @@ impl Tensor {
                 "SumBackward0",
                 vec![self.clone()],
                 total_vjp::<false>,
+                total_jvp::<false>,
             )
         }
     }
@@ -282,6 +332,7 @@ impl Tensor {
             (true, false) => "AmaxBackward0",
             (false, false) => "AminBackward0",
         };
+        let ax_t = ax.clone();
         Ok(Tensor::custom(
             data,
             bname,
@@ -290,11 +341,14 @@ impl Tensor {
                 // The gradient is shared evenly among tied extrema, as PyTorch's amax.
                 let s = inp[0].shape();
                 let ks = keep_shape(s, &ax);
-                let mask = inp[0].eq(&out.detach().reshape(&ks));
-                let count = mask.sum_dim(&ax.iter().map(|&a| a as isize).collect::<Vec<_>>(), true);
                 vec![Some(
-                    b.reshape(g, &ks).expand(&b.shape(g, s)) * (mask / count),
+                    b.reshape(g, &ks).expand(&b.shape(g, s)) * tie_weights(&inp[0], out, &ax),
                 )]
+            },
+            // The tangent is the same even share of the tied entries'.
+            move |ts, out, inp| {
+                let w = tie_weights(&inp[0], out, &ax_t).unsqueeze(-1);
+                sum_axes(&(w * only(ts)), &ax_t, keepdim)
             },
         ))
     }
@@ -349,26 +403,20 @@ impl Tensor {
         } else {
             "ProdBackward1"
         };
+        let ax_t = ax.clone();
         Ok(Tensor::custom(
             data,
             name,
             vec![self.clone()],
             move |g, _, inp, b| {
-                let x = &inp[0];
-                let s = x.shape();
+                let s = inp[0].shape();
                 let ks = keep_shape(s, &ax);
-                let iax: Vec<isize> = ax.iter().map(|&a| a as isize).collect();
-                let zero = Tensor::scalar(0.0);
-                let is_zero = x.eq(&zero);
-                // Product of the others: prod/x off zeros; at a lone zero the
-                // product of the non-zeros; 0 at zeros when there are several.
-                let x_nz = Tensor::where_(&is_zero, &Tensor::scalar(1.0), x);
-                let prod_nz = x_nz.prod_dim(&iax, true);
-                let zeros = is_zero.sum_dim(&iax, true);
-                let lone = Tensor::where_(&zeros.eq(&Tensor::scalar(1.0)), &prod_nz, &zero);
-                let off = Tensor::where_(&zeros.eq(&zero), &(prod_nz / &x_nz), &zero);
-                let others = Tensor::where_(&is_zero, &lone.expand(s), &off.expand(s));
+                let others = product_of_others(&inp[0], &ax);
                 vec![Some(b.reshape(g, &ks).expand(&b.shape(g, s)) * others)]
+            },
+            move |ts, _, inp| {
+                let others = product_of_others(&inp[0], &ax_t).unsqueeze(-1);
+                sum_axes(&(others * only(ts)), &ax_t, keepdim)
             },
         ))
     }

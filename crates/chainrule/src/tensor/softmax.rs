@@ -6,6 +6,7 @@ use super::axes::norm_axis;
 use super::reduce::{keep_shape, nan_max, reduce_data};
 use super::Tensor;
 use crate::error::Result;
+use crate::forward::tangents::only;
 use crate::macros::panicking;
 use crate::real::Real;
 
@@ -35,6 +36,13 @@ impl Tensor {
                 let s = gy.sum_dim(&[b.axis(ax) as isize], true);
                 vec![Some(gy - out * s)]
             },
+            move |ts, out, _| {
+                // y ⊙ (ẋ − Σ y ⊙ ẋ)
+                let y = out.unsqueeze(-1);
+                let yt = &y * only(ts);
+                let s = yt.sum_dim(&[ax as isize], true);
+                yt - y * s
+            },
         ))
     }
 
@@ -63,6 +71,11 @@ impl Tensor {
                 // g − softmax ⊙ Σ g
                 let s = g.sum_dim(&[b.axis(ax) as isize], true);
                 vec![Some(g - out.exp() * s)]
+            },
+            move |ts, out, _| {
+                // ẋ − Σ softmax ⊙ ẋ
+                let t = only(ts);
+                t - (out.exp().unsqueeze(-1) * t).sum_dim(&[ax as isize], true)
             },
         ))
     }
@@ -99,6 +112,11 @@ impl Tensor {
                 // logsumexp (0.5000000000000275 for [1000, 1000]); softmax
                 // shifts by the max first and gives 0.5.
                 vec![Some(b.reshape(g, &keep) * inp[0].softmax(ax as isize))]
+            },
+            move |ts, _out, inp| {
+                // Σ softmax ⊙ ẋ
+                let p = inp[0].softmax(ax as isize).unsqueeze(-1);
+                (p * only(ts)).sum_dim(&[ax as isize], keepdim)
             },
         ))
     }
