@@ -44,14 +44,20 @@ pub fn check_hessian_vars(vars: usize, limit: usize) -> CliResult<()> {
 /// An `Err` if a sparse Hessian has more nonzeros than `limit²` (the
 /// entries a dense Hessian of `--max-vars` variables would have).
 pub fn check_sparse_hessian(nnz: usize, limit: usize) -> CliResult<()> {
-    let most = limit.saturating_mul(limit);
-    if nnz > most {
-        return Err(CliError::new(format!(
-            "hessian --sparse: {nnz} nonzeros exceeds the limit of {most} (--max-vars {limit}, \
-             squared); raise it with --max-vars N"
-        )));
+    if nnz > limit.saturating_mul(limit) {
+        return Err(sparse_hessian_too_large(nnz, limit));
     }
     Ok(())
+}
+
+/// The line for a sparse Hessian with more than `--max-vars` squared
+/// nonzeros (`nnz` may be a lower bound: detection stops at the limit).
+pub fn sparse_hessian_too_large(nnz: usize, limit: usize) -> CliError {
+    let most = limit.saturating_mul(limit);
+    CliError::new(format!(
+        "hessian --sparse: {nnz} nonzeros exceeds the limit of {most} (--max-vars {limit}, \
+         squared); raise it with --max-vars N"
+    ))
 }
 
 /// The line for a derivative that outgrew the formula-size budget.

@@ -139,14 +139,22 @@ impl Parsed {
     /// expression): the expression traced once, its pattern detected and
     /// star-coloured, the Hessian-vector products compiled
     /// ([`chainrule::sparse::SparseHessian`]).
-    pub fn sparse_hessian(&self, vars: &[String]) -> CliResult<SparseHessian> {
+    pub fn sparse_hessian(&self, vars: &[String], max_vars: usize) -> CliResult<SparseHessian> {
         let index = var_index(vars);
-        Ok(SparseHessian::new(vars.len(), |x| {
-            self.syntax
-                .eval::<Traced>(|name| index.get(name).map(|&i| x[i]))
-                // The variables are checked against the point before.
-                .unwrap_or_else(|_| Traced::from_f64(f64::NAN))
-        })?)
+        let plan =
+            SparseHessian::with_max_nonzeros(vars.len(), max_vars.saturating_mul(max_vars), |x| {
+                self.syntax
+                    .eval::<Traced>(|name| index.get(name).map(|&i| x[i]))
+                    // The variables are checked against the point before.
+                    .unwrap_or_else(|_| Traced::from_f64(f64::NAN))
+            });
+        match plan {
+            // Detection stopped at the budget: the budget's line.
+            Err(chainrule::Error::TooManyElements { numel, .. }) => {
+                Err(crate::budget::sparse_hessian_too_large(numel, max_vars))
+            }
+            other => Ok(other?),
+        }
     }
 
     /// The expression on tensors: the variables `vars` are the `leaves`,

@@ -733,3 +733,28 @@ fn matrix_junk_never_panics() {
         }
     }
 }
+
+/// `hessian --sparse` of a Hessian that is in fact dense, (x1 + … + x3000)²
+/// (9·10⁶ nonzeros): refused with the `--max-vars` budget line while the
+/// pattern is still being detected, not after minutes of colouring (it ran
+/// past 60 s before the detection learnt the limit).
+#[test]
+fn sparse_hessian_of_a_dense_function_stops_at_the_budget() {
+    let n = 3000;
+    let sum: Vec<String> = (1..=n).map(|i| format!("x{i}")).collect();
+    let at: Vec<String> = (1..=n).map(|i| format!("x{i}=0.1")).collect();
+    let args: Vec<String> = vec![
+        "hessian".into(),
+        format!("({})^2", sum.join(" + ")),
+        "--at".into(),
+        at.join(","),
+        "--sparse".into(),
+    ];
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("exceeds the limit of 1000000 (--max-vars 1000, squared)"),
+        "{err}"
+    );
+}

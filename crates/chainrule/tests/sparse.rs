@@ -322,3 +322,29 @@ fn errors_are_typed() {
     assert_eq!(c.eval(&[1.0, 2.0, 3.0]).unwrap().nnz(), 0);
     let _ = un(UnaryOp::Neg, Tree::Var(0));
 }
+
+/// A Hessian that is in fact dense, (x₁ + … + x₃₀₀₀)² with 9·10⁶ nonzeros,
+/// is refused under a limit of 1,000 nonzeros while it is detected: the
+/// count in the error stays near the limit (detection stopped there) rather
+/// than the full 9·10⁶ that a check after detection would report; without
+/// the limit, a small dense case still comes out whole.
+#[test]
+fn a_dense_hessian_stops_detection_at_the_limit() {
+    let n = 3000;
+    let sum = |x: &[Traced]| {
+        let s = x.iter().skip(1).fold(x[0], |s, &xi| s + xi);
+        s * s
+    };
+    match SparseHessian::with_max_nonzeros(n, 1000, sum) {
+        Err(chainrule::Error::TooManyElements { op, numel, limit }) => {
+            assert_eq!((op, limit), ("sparse_hessian", 1000));
+            assert!(numel > 1000 && numel < 20_000, "stopped at {numel}");
+        }
+        other => panic!(
+            "expected the limit's error, got {:?}",
+            other.map(|h| h.pattern().nnz())
+        ),
+    }
+    let small = SparseHessian::with_max_nonzeros(30, 900, sum).expect("900 nonzeros fit");
+    assert_eq!(small.pattern().nnz(), 900);
+}

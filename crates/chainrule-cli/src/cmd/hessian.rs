@@ -84,7 +84,7 @@ fn sparse(
     point: &Point,
     vars: &[String],
 ) -> CliResult<Outcome> {
-    let mut plan = parsed.sparse_hessian(vars)?;
+    let mut plan = parsed.sparse_hessian(vars, args.max_vars)?;
     let nnz = plan.pattern().nnz();
     let colors = plan.coloring().n_colors();
     crate::budget::check_sparse_hessian(nnz, args.max_vars)?;

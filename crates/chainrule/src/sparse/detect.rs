@@ -245,21 +245,36 @@ pub(crate) fn jacobian_pattern(nodes: &[Node], n_inputs: usize, outputs: &[u32])
 
 /// The Hessian pattern of the tape's node `output` (a scalar function of
 /// the `n_inputs` inputs): symmetric, diagonal entries only where the
-/// second derivative may be nonzero.
-pub(crate) fn hessian_pattern(nodes: &[Node], n_inputs: usize, output: u32) -> Pattern {
+/// second derivative may be nonzero. `Err(count)` as soon as more than
+/// `max_pairs` pairs (entries of the upper triangle) are found: a Hessian
+/// that is in fact dense is refused before its quadratic detection and
+/// colouring run away.
+pub(crate) fn hessian_pattern(
+    nodes: &[Node],
+    n_inputs: usize,
+    output: u32,
+    max_pairs: usize,
+) -> std::result::Result<Pattern, usize> {
     let mut sets = Sets::new(nodes);
     // The nodes whose value reaches the output (through nonzero partials).
     let mut live = vec![false; nodes.len()];
     live[output as usize] = true;
     let mut pairs: FxHashSet<(u32, u32)> = FxHashSet::default();
-    let mut add = |a: &[u32], b: &[u32]| {
+    // Stops early once past the cap (the caller then returns the error).
+    fn add(pairs: &mut FxHashSet<(u32, u32)>, max_pairs: usize, a: &[u32], b: &[u32]) {
         for &i in a {
             for &j in b {
                 pairs.insert((i.min(j), i.max(j)));
             }
+            if pairs.len() > max_pairs {
+                return;
+            }
         }
-    };
+    }
     for i in (0..=output as usize).rev() {
+        if pairs.len() > max_pairs {
+            return Err(pairs.len());
+        }
         if !live[i] {
             continue;
         }
@@ -272,7 +287,7 @@ pub(crate) fn hessian_pattern(nodes: &[Node], n_inputs: usize, output: u32) -> P
                 let p = sets.rules.unary(op);
                 if !p.zero && p.reads_x {
                     let s = sets.of(a);
-                    add(&s, &s);
+                    add(&mut pairs, max_pairs, &s, &s);
                 }
             }
             Node::Binary(op, a, b) => {
@@ -283,17 +298,20 @@ pub(crate) fn hessian_pattern(nodes: &[Node], n_inputs: usize, output: u32) -> P
                 if aa || bb || ab {
                     let (sa, sb) = (sets.of(a), sets.of(b));
                     if aa {
-                        add(&sa, &sa);
+                        add(&mut pairs, max_pairs, &sa, &sa);
                     }
                     if bb {
-                        add(&sb, &sb);
+                        add(&mut pairs, max_pairs, &sb, &sb);
                     }
                     if ab {
-                        add(&sa, &sb);
+                        add(&mut pairs, max_pairs, &sa, &sb);
                     }
                 }
             }
         }
+    }
+    if pairs.len() > max_pairs {
+        return Err(pairs.len());
     }
     let mut rows = vec![Vec::new(); n_inputs];
     for (i, j) in pairs {
@@ -302,7 +320,7 @@ pub(crate) fn hessian_pattern(nodes: &[Node], n_inputs: usize, output: u32) -> P
             rows[j as usize].push(i as usize);
         }
     }
-    Pattern::from_rows(n_inputs, rows)
+    Ok(Pattern::from_rows(n_inputs, rows))
 }
 
 #[cfg(test)]

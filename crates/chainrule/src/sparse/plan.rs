@@ -96,16 +96,43 @@ impl SparseHessian {
     where
         F: FnOnce(&[Traced]) -> Traced,
     {
-        let (program, (pattern, coloring, slots)) =
-            compiled::hessian_products(n, f, |nodes, out| {
-                let pattern = hessian_pattern(nodes, n, out);
-                let coloring = star_coloring(&pattern);
-                let (seeds, slots) = slots(
-                    coloring.colors().to_vec(),
-                    star_sources(&pattern, &coloring),
-                );
-                (seeds, (pattern, coloring, slots))
-            })?;
+        SparseHessian::with_max_nonzeros(n, usize::MAX, f)
+    }
+
+    /// As [`SparseHessian::new`], refusing a Hessian with more than
+    /// `max_nonzeros` possibly nonzero entries (both triangles) before it
+    /// is coloured: detection stops as soon as the pattern outgrows it, so
+    /// a Hessian that is in fact dense costs no more than the limit.
+    ///
+    /// # Errors
+    /// As [`SparseHessian::new`], and [`Error::TooManyElements`] (op
+    /// `sparse_hessian`) past the limit.
+    pub fn with_max_nonzeros<F>(n: usize, max_nonzeros: usize, f: F) -> Result<SparseHessian>
+    where
+        F: FnOnce(&[Traced]) -> Traced,
+    {
+        // Pairs are the upper triangle: at most half the nonzeros plus the
+        // diagonal's.
+        let max_pairs = max_nonzeros.saturating_add(n) / 2;
+        let (program, found) = compiled::hessian_products(n, f, |nodes, out| {
+            match hessian_pattern(nodes, n, out, max_pairs) {
+                Ok(pattern) => {
+                    let coloring = star_coloring(&pattern);
+                    let (seeds, slots) = slots(
+                        coloring.colors().to_vec(),
+                        star_sources(&pattern, &coloring),
+                    );
+                    (seeds, Ok((pattern, coloring, slots)))
+                }
+                // No products to compile: the error is returned below.
+                Err(pairs) => (slots(vec![0; n], Vec::new()).0, Err(pairs)),
+            }
+        })?;
+        let (pattern, coloring, slots) = found.map_err(|pairs| Error::TooManyElements {
+            op: "sparse_hessian",
+            numel: pairs.saturating_mul(2),
+            limit: max_nonzeros,
+        })?;
         Ok(SparseHessian {
             pattern: Arc::new(pattern),
             coloring,
