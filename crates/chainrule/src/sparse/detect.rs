@@ -243,10 +243,16 @@ pub(crate) fn jacobian_pattern(nodes: &[Node], n_inputs: usize, outputs: &[u32])
     Pattern::from_rows(n_inputs, rows)
 }
 
+/// The entries of both triangles that the upper-triangle `pairs` stand for.
+fn nonzeros(pairs: &FxHashSet<(u32, u32)>) -> usize {
+    let diagonal = pairs.iter().filter(|(i, j)| i == j).count();
+    2 * pairs.len() - diagonal
+}
+
 /// The Hessian pattern of the tape's node `output` (a scalar function of
 /// the `n_inputs` inputs): symmetric, diagonal entries only where the
-/// second derivative may be nonzero. `Err(count)` as soon as more than
-/// `max_pairs` pairs (entries of the upper triangle) are found: a Hessian
+/// second derivative may be nonzero. `Err(nonzeros so far)` as soon as more
+/// than `max_pairs` pairs (entries of the upper triangle) are found: a Hessian
 /// that is in fact dense is refused before its quadratic detection and
 /// colouring run away.
 pub(crate) fn hessian_pattern(
@@ -273,7 +279,7 @@ pub(crate) fn hessian_pattern(
     }
     for i in (0..=output as usize).rev() {
         if pairs.len() > max_pairs {
-            return Err(pairs.len());
+            return Err(nonzeros(&pairs));
         }
         if !live[i] {
             continue;
@@ -311,7 +317,7 @@ pub(crate) fn hessian_pattern(
         }
     }
     if pairs.len() > max_pairs {
-        return Err(pairs.len());
+        return Err(nonzeros(&pairs));
     }
     let mut rows = vec![Vec::new(); n_inputs];
     for (i, j) in pairs {

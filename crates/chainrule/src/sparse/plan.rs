@@ -116,6 +116,9 @@ impl SparseHessian {
         let max_pairs = max_nonzeros.saturating_add(n) / 2;
         let (program, found) = compiled::hessian_products(n, f, |nodes, out| {
             match hessian_pattern(nodes, n, out, max_pairs) {
+                Ok(pattern) if pattern.nnz() > max_nonzeros => {
+                    (slots(vec![0; n], Vec::new()).0, Err(pattern.nnz()))
+                }
                 Ok(pattern) => {
                     let coloring = star_coloring(&pattern);
                     let (seeds, slots) = slots(
@@ -125,12 +128,12 @@ impl SparseHessian {
                     (seeds, Ok((pattern, coloring, slots)))
                 }
                 // No products to compile: the error is returned below.
-                Err(pairs) => (slots(vec![0; n], Vec::new()).0, Err(pairs)),
+                Err(nonzeros) => (slots(vec![0; n], Vec::new()).0, Err(nonzeros)),
             }
         })?;
-        let (pattern, coloring, slots) = found.map_err(|pairs| Error::TooManyElements {
+        let (pattern, coloring, slots) = found.map_err(|nonzeros| Error::TooManyElements {
             op: "sparse_hessian",
-            numel: pairs.saturating_mul(2),
+            numel: nonzeros,
             limit: max_nonzeros,
         })?;
         Ok(SparseHessian {
