@@ -43,22 +43,10 @@ pub fn run(args: &HessianArgs) -> CliResult<Outcome> {
             );
         return Ok(Outcome::ok(out.to_text() + "\n"));
     }
-    let mut s = String::new();
-    s.push_str(&format!("f({}) = {src}\n", vars.join(", ")));
-    if !vars.is_empty() {
-        s.push_str(&format!("at {}\n", point_text(&point)));
-    }
-    s.push_str(&format!("f = {}\n\n", num_text(value)));
+    let mut s = text_head(src, &vars, &point, value, &gradient);
     if vars.is_empty() {
-        s.push_str("(no variables: the gradient and Hessian are empty)\n");
         return Ok(Outcome::ok(s));
     }
-    s.push_str("gradient (reverse mode)\n");
-    let mut t = Table::new(&[Align::Left, Align::Right]);
-    for (v, g) in vars.iter().zip(&gradient) {
-        t.row([format!("∂f/∂{v}"), num_text(*g)]);
-    }
-    s.push_str(&t.render());
     s.push_str(
         "\nHessian (reverse over reverse), rows and columns in the order of the variables\n",
     );
@@ -126,22 +114,10 @@ fn sparse(
             );
         return Ok(Outcome::ok(out.to_text() + "\n"));
     }
-    let mut s = String::new();
-    s.push_str(&format!("f({}) = {src}\n", vars.join(", ")));
-    if !vars.is_empty() {
-        s.push_str(&format!("at {}\n", point_text(point)));
-    }
-    s.push_str(&format!("f = {}\n\n", num_text(value)));
+    let mut s = text_head(src, vars, point, value, &gradient);
     if vars.is_empty() {
-        s.push_str("(no variables: the gradient and Hessian are empty)\n");
         return Ok(Outcome::ok(s));
     }
-    s.push_str("gradient (reverse mode)\n");
-    let mut t = Table::new(&[Align::Left, Align::Right]);
-    for (v, g) in vars.iter().zip(&gradient) {
-        t.row([format!("∂f/∂{v}"), num_text(*g)]);
-    }
-    s.push_str(&t.render());
     let n = vars.len();
     s.push_str(&format!(
         "\nHessian (sparse): {nnz} of {n} × {n} entries may be nonzero, from {colors} \
@@ -159,4 +135,25 @@ fn sparse(
     }
     s.push_str(&t.render());
     Ok(Outcome::ok(s))
+}
+
+/// The text both forms begin with: the function, the point, the value and
+/// the gradient's table (or a line saying there are no variables).
+fn text_head(src: &str, vars: &[String], point: &Point, value: f64, gradient: &[f64]) -> String {
+    let mut s = String::new();
+    s.push_str(&format!("f({}) = {src}\n", vars.join(", ")));
+    if vars.is_empty() {
+        s.push_str(&format!("f = {}\n\n", num_text(value)));
+        s.push_str("(no variables: the gradient and Hessian are empty)\n");
+        return s;
+    }
+    s.push_str(&format!("at {}\n", point_text(point)));
+    s.push_str(&format!("f = {}\n\n", num_text(value)));
+    s.push_str("gradient (reverse mode)\n");
+    let mut t = Table::new(&[Align::Left, Align::Right]);
+    for (v, g) in vars.iter().zip(gradient) {
+        t.row([format!("∂f/∂{v}"), num_text(*g)]);
+    }
+    s.push_str(&t.render());
+    s
 }
