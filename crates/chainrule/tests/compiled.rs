@@ -6,70 +6,11 @@
 
 use chainrule::check::{numerical_derivative, FdOptions};
 use chainrule::compiled::{grad_program, per_sample, Traced};
-use chainrule::{BinaryOp, Real, Tensor, UnaryOp};
+use chainrule::{Real, Tensor};
 use proptest::prelude::*;
 
 mod common;
-use common::{
-    bin, close, one_plus_square, richardson, smooth_unary, smooth_unary_ops, tape_gradient, un,
-    Tree,
-};
-
-/// Smooth formulas with moderate values on [-2, 2]³ (no domain edges, no
-/// kinks), shared subexpressions included (a tree reused twice).
-fn smooth_tree() -> impl Strategy<Value = Tree> {
-    let leaf = prop_oneof![
-        (0..3usize).prop_map(Tree::Var),
-        prop_oneof![Just(0.5), Just(2.0), Just(-1.5), Just(1.0), Just(0.0)].prop_map(Tree::Const),
-    ];
-    let ops = smooth_unary_ops();
-    leaf.prop_recursive(4, 24, 2, move |inner| {
-        prop_oneof![
-            // Every smooth op of the table, its argument squashed into its
-            // domain.
-            (proptest::sample::select(ops.clone()), inner.clone())
-                .prop_map(|(op, a)| smooth_unary(op, a)),
-            inner
-                .clone()
-                .prop_map(|a| un(UnaryOp::Exp, un(UnaryOp::Sin, a))),
-            inner
-                .clone()
-                .prop_map(|a| un(UnaryOp::Ln, one_plus_square(a))),
-            inner
-                .clone()
-                .prop_map(|a| un(UnaryOp::Sqrt, one_plus_square(a))),
-            (
-                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]),
-                inner.clone(),
-                inner.clone()
-            )
-                .prop_map(|(op, a, b)| bin(op, a, b)),
-            // The same subtree twice: a shared subexpression once traced.
-            (
-                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Mul]),
-                inner.clone()
-            )
-                .prop_map(|(op, a)| bin(op, a.clone(), a)),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| bin(
-                BinaryOp::Div,
-                a,
-                one_plus_square(b)
-            )),
-            (inner.clone(), 2i32..4)
-                .prop_map(|(a, n)| Tree::Powi(Box::new(un(UnaryOp::Tanh, a)), n)),
-            // a^b with a ≥ 1.
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| bin(
-                BinaryOp::Pow,
-                one_plus_square(a),
-                un(UnaryOp::Tanh, b)
-            )),
-            (inner.clone(), inner).prop_map(|(a, b)| {
-                let x = bin(BinaryOp::Add, Tree::Const(3.0), un(UnaryOp::Tanh, b));
-                bin(BinaryOp::Atan2, a, x)
-            }),
-        ]
-    })
-}
+use common::{close, richardson, smooth_tree, tape_gradient, Tree};
 
 /// ∂t/∂x_i at p by Richardson-extrapolated central differences.
 fn finite_difference(t: &Tree, p: &[f64; 3], i: usize) -> f64 {

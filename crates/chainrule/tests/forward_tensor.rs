@@ -13,7 +13,7 @@ use chainrule::{BinaryOp, Error, Real, Tensor, UnaryOp};
 use proptest::prelude::*;
 
 mod common;
-use common::{bin, one_plus_square, smooth_unary, smooth_unary_ops, un, Tree};
+use common::smooth_tree;
 
 /// |a − b| ≤ tol · max(1, max |b|), entry by entry.
 fn assert_close(a: &Tensor, b: &Tensor, tol: f64, what: &str) {
@@ -50,53 +50,6 @@ fn forward_equals_reverse(f: impl Fn(&Tensor) -> Tensor, x: &Tensor, what: &str)
 }
 
 // ----- the property-test corpus ------------------------------------------------
-
-/// Smooth random formulas of three variables, as `tests/compiled.rs` draws
-/// them: every smooth op of the table (its argument squashed into its
-/// domain), arithmetic, shared subtrees, powers, pow and atan2.
-fn smooth_tree() -> impl Strategy<Value = Tree> {
-    let leaf = prop_oneof![
-        (0..3usize).prop_map(Tree::Var),
-        prop_oneof![Just(0.5), Just(2.0), Just(-1.5), Just(1.0), Just(0.0)].prop_map(Tree::Const),
-    ];
-    let ops = smooth_unary_ops();
-    leaf.prop_recursive(4, 24, 2, move |inner| {
-        prop_oneof![
-            (proptest::sample::select(ops.clone()), inner.clone())
-                .prop_map(|(op, a)| smooth_unary(op, a)),
-            inner
-                .clone()
-                .prop_map(|a| un(UnaryOp::Ln, one_plus_square(a))),
-            (
-                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]),
-                inner.clone(),
-                inner.clone()
-            )
-                .prop_map(|(op, a, b)| bin(op, a, b)),
-            (
-                proptest::sample::select(vec![BinaryOp::Add, BinaryOp::Mul]),
-                inner.clone()
-            )
-                .prop_map(|(op, a)| bin(op, a.clone(), a)),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| bin(
-                BinaryOp::Div,
-                a,
-                one_plus_square(b)
-            )),
-            (inner.clone(), 2i32..4)
-                .prop_map(|(a, n)| Tree::Powi(Box::new(un(UnaryOp::Tanh, a)), n)),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| bin(
-                BinaryOp::Pow,
-                one_plus_square(a),
-                un(UnaryOp::Tanh, b)
-            )),
-            (inner.clone(), inner).prop_map(|(a, b)| {
-                let x = bin(BinaryOp::Add, Tree::Const(3.0), un(UnaryOp::Tanh, b));
-                bin(BinaryOp::Atan2, a, x)
-            }),
-        ]
-    })
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
