@@ -5,7 +5,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use chainrule::{autograd, DType, Real, Tensor};
+use chainrule::nn::loss::cross_entropy;
+use chainrule::{DType, Real, Tensor};
 use ndarray::{Array1, Array2, Axis, LinalgScalar, Zip};
 use num_traits::Float;
 
@@ -156,8 +157,7 @@ fn entry<T: LinalgScalar + Float>(size: &'static str) -> Entry {
 /// The network on the tape, written as PyTorch's `torch_step` in peers.py.
 pub struct EagerMlp {
     x: Tensor,
-    /// The labels one-hot, scaled by −1/batch: the loss is Σ log_softmax ⊙ this.
-    picks: Tensor,
+    labels: Vec<usize>,
     init: [Tensor; 4],
     /// The current parameters W1, b1, W2, b2 (leaves requiring gradients).
     pub params: [Tensor; 4],
@@ -175,14 +175,9 @@ impl EagerMlp {
         let t2 = |a: &Array2<f64>| Tensor::from_ndarray(a.clone().into_dyn()).to_dtype(dtype);
         let t1 = |a: &Array1<f64>| Tensor::from_ndarray(a.clone().into_dyn()).to_dtype(dtype);
         let init = [t2(&data.w1), t1(&data.b1), t2(&data.w2), t1(&data.b2)];
-        let classes = data.w2.ncols();
-        let batch = data.labels.len() as f64;
-        let picks = (Tensor::one_hot(&data.labels, classes).expect("labels below classes")
-            * (-1.0 / batch))
-            .to_dtype(dtype);
         EagerMlp {
             x: t2(&data.x),
-            picks,
+            labels: data.labels.clone(),
             params: init.clone().map(Tensor::requires_grad),
             init,
         }
@@ -194,18 +189,20 @@ impl EagerMlp {
     }
 
     /// One step: forward, cross-entropy (mean over the batch), `backward()`,
-    /// SGD under `no_grad`; returns the loss before the update.
+    /// SGD as `p -= lr * p.grad; p.grad = None` (in place, not recorded);
+    /// returns the loss before the update.
     pub fn step(&mut self) -> f64 {
         let [w1, b1, w2, b2] = &self.params;
         let logits = (self.x.matmul(w1) + b1).relu().matmul(w2) + b2;
-        let loss = (logits.log_softmax(1) * &self.picks).sum();
+        let loss = cross_entropy(&logits, &self.labels).expect("labels below the classes");
         loss.backward()
             .expect("the loss is a scalar computed from the parameters");
-        let _no_grad = autograd::no_grad();
-        self.params = self.params.clone().map(|p| {
+        for p in &mut self.params {
             let g = p.grad().expect("every parameter reaches the loss");
-            (&p - LR * g).requires_grad()
-        });
+            p.zero_grad();
+            p.add_scaled_(&g, -LR)
+                .expect("a parameter is a leaf of its gradient's shape");
+        }
         loss.item()
     }
 }
@@ -217,8 +214,8 @@ fn eager_entry(size: &'static str, dtype: DType) -> Entry {
         size,
         "s/step",
         format!(
-            "the tape: relu(x@W1 + b1)@W2 + b2, log_softmax cross-entropy, backward(), SGD \
-             under no_grad; gemm with {} thread(s); check is the loss of the first step; each \
+            "the tape: relu(x@W1 + b1)@W2 + b2, cross_entropy, backward(), SGD in place \
+             (add_scaled_, as p -= lr * p.grad); gemm with {} thread(s); check is the loss of the first step; each \
              repetition restarts from the initial parameters and makes up to {STEPS_PER_REP} \
              steps",
             crate::gemm_threads()

@@ -262,6 +262,12 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
     if op == UnaryOp::Neg {
         return scaled(g, d_unary::<f64>(op, &0.0, &0.0));
     }
+    // relu: a select per value in g's own type (the widening loop below
+    // cost ~25 instructions a value at W3's 128 × 256).
+    let g = match crate::tensor::kernels::relu_backward_if(op == UnaryOp::Relu, g, x) {
+        Ok(gx) => return gx,
+        Err(g) => g,
+    };
     let target = x.shape().to_vec();
     let operands = Operands {
         data: [x, x, out],

@@ -116,6 +116,28 @@ impl Parameter {
         self.0.version.set(self.0.version.get() + 1);
     }
 
+    /// `value ← value + alpha · g` for an optimiser step, keeping the
+    /// gradient and bumping the version: written into the value's own
+    /// buffer when no graph or other handle holds the value (one pass,
+    /// nothing allocated); otherwise installed as a new leaf as
+    /// [`Parameter::replace`] does, so that a graph built on the old value
+    /// refuses a backward pass. An `Err` if `g` does not broadcast to the
+    /// parameter's shape.
+    pub(crate) fn add_scaled(&self, g: &Tensor, alpha: f64) -> Result<()> {
+        let mut slot = self.0.value.borrow_mut();
+        if Rc::strong_count(&slot.0) == 1 {
+            slot.add_scaled_(g, alpha)?;
+            drop(slot);
+            self.0.version.set(self.0.version.get() + 1);
+            return Ok(());
+        }
+        let mut fresh = slot.detach();
+        drop(slot);
+        fresh.add_scaled_(g, alpha)?;
+        self.replace(fresh);
+        Ok(())
+    }
+
     /// How many times the value was replaced (by [`Parameter::set`] or an
     /// optimiser step): PyTorch's `_version`.
     pub fn version(&self) -> u64 {

@@ -105,6 +105,9 @@ impl Optimizer for Sgd {
             if c.weight_decay != 0.0 {
                 g = &g + &w * c.weight_decay;
             }
+            // The parameter's own handle only, so that the step can write
+            // into its buffer (see `Parameter::add_scaled`).
+            drop(w);
             if c.momentum != 0.0 {
                 let b = match buf.take() {
                     None => g.clone(),
@@ -117,7 +120,8 @@ impl Optimizer for Sgd {
                 };
                 *buf = Some(b);
             }
-            p.replace(&w - &g * c.lr);
+            // w − lr·g in one pass, as PyTorch's `p.add_(g, alpha=-lr)`.
+            p.add_scaled(&g, -c.lr)?;
         }
         Ok(())
     }

@@ -12,7 +12,7 @@
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use super::dtype::Elem;
-use super::{Data, Tensor};
+use super::{DType, Data, Tensor};
 
 /// Evaluates `$body` with `$op` bound to `$u` as a constant of each arm.
 macro_rules! monomorphic_unary {
@@ -191,6 +191,58 @@ pub(crate) fn in_place<T: Elem>(mut t: Tensor, f: impl FnOnce(&mut [T])) -> Tens
     from_vec(v, &shape)
 }
 
+/// relu's vector–Jacobian product `g ⊙ step(x)` (the values of the rules
+/// table's `strong_mul(g, step(x))`: `g` where x > 0, NaN where x is NaN
+/// and g ≠ 0, else 0), in `g`'s buffer when it holds the only handle, one
+/// select per value in `g`'s element type (no widening to f64). `g` has
+/// `x`'s shape, with batch axes in front; `Err(g)` back if the element
+/// types differ or a value is not contiguous.
+pub(crate) fn relu_backward(g: Tensor, x: &Data) -> Result<Tensor, Tensor> {
+    match g.dtype() {
+        DType::F64 => relu_backward_in::<f64>(g, x),
+        DType::F32 => relu_backward_in::<f32>(g, x),
+    }
+}
+
+/// [`relu_backward`] when `relu` is true, else `Err(g)` at once.
+pub(crate) fn relu_backward_if(relu: bool, g: Tensor, x: &Data) -> Result<Tensor, Tensor> {
+    if relu {
+        relu_backward(g, x)
+    } else {
+        Err(g)
+    }
+}
+
+/// [`relu_backward`] for values of type `T`.
+fn relu_backward_in<T: Elem>(g: Tensor, x: &Data) -> Result<Tensor, Tensor> {
+    let Some(xs) = T::slice_of(x) else {
+        return Err(g);
+    };
+    let m = xs.len();
+    let fits = T::slice_of(g.data()).is_some_and(|v| m > 0 && v.len() % m == 0);
+    if !fits {
+        return Err(g);
+    }
+    let (zero, nan) = (T::zero(), T::of_f64(f64::NAN));
+    Ok(in_place(g, |v: &mut [T]| {
+        for chunk in v.chunks_mut(m) {
+            for (u, &x) in chunk.iter_mut().zip(xs) {
+                #[allow(clippy::eq_op)]
+                let is_nan = x != x;
+                *u = if *u == zero {
+                    zero
+                } else if x > zero {
+                    *u
+                } else if is_nan {
+                    nan
+                } else {
+                    zero
+                };
+            }
+        }
+    }))
+}
+
 /// `t`'s values to write in place, when `t` is the only handle to its node
 /// and the node the only holder of a row-major buffer of `T`s.
 pub(crate) fn unique_values<T: Elem>(t: &mut Tensor) -> Option<&mut [T]> {
@@ -239,6 +291,32 @@ mod tests {
         let b = in_place(b, |v: &mut [f64]| v[0] = 5.0);
         assert_eq!(b.data().as_slice().unwrap().as_ptr(), ptr);
         assert_eq!(b.to_vec(), vec![5.0, 2.0]);
+    }
+
+    #[test]
+    fn relu_backward_is_the_strong_product_with_the_step() {
+        // g ⊙ step(x) with 0 · anything = 0: g where x > 0, 0 where x ≤ 0
+        // (a NaN or infinite g included), NaN where x is NaN and g ≠ 0.
+        let nan = f64::NAN;
+        let x = [2.0, -1.0, 0.0, nan, nan, 3.0, -2.0];
+        let g = [5.0, 7.0, 9.0, 4.0, 0.0, -0.0, f64::INFINITY];
+        for f32s in [false, true] {
+            let xt = Tensor::from_vec(x.to_vec(), &[7]).unwrap();
+            // Two rows of g: a batch of two cotangents.
+            let gt = Tensor::from_vec([g, g].concat(), &[2, 7]).unwrap();
+            let (xt, gt) = if f32s { (xt.float(), gt.float()) } else { (xt, gt) };
+            let r = relu_backward(gt, xt.data()).ok().unwrap().to_vec();
+            for row in r.chunks(7) {
+                assert_eq!(row[..3], [5.0, 0.0, 0.0]);
+                assert!(row[3].is_nan());
+                assert_eq!(row[4].to_bits(), 0.0f64.to_bits());
+                assert_eq!(row[5].to_bits(), 0.0f64.to_bits());
+                assert_eq!(row[6], 0.0);
+            }
+        }
+        // Mixed element types are left to the general loop.
+        let x32 = Tensor::from_vec(vec![1.0], &[1]).unwrap().float();
+        assert!(relu_backward(Tensor::from_vec(vec![1.0], &[1]).unwrap(), x32.data()).is_err());
     }
 
     #[test]

@@ -66,6 +66,7 @@ mod matmul;
 mod reduce;
 mod small;
 mod softmax;
+mod update;
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;

@@ -3,8 +3,10 @@
 //! [`Tensor::logsumexp`].
 
 use super::axes::norm_axis;
+use super::dtype::Elem;
+use super::kernels;
 use super::reduce::{keep_shape, nan_max, reduce_data};
-use super::Tensor;
+use super::{DType, Data, Tensor};
 use crate::error::Result;
 use crate::forward::tangents::only;
 use crate::macros::panicking;
@@ -127,6 +129,138 @@ impl Tensor {
         /// # Panics
         /// If `axis` is out of range.
         pub fn logsumexp(&self, axis: isize, keepdim: bool) -> Tensor = try_logsumexp;
+    }
+}
+
+/// The shift (the row's maximum, 0 where it is not finite, as
+/// [`Tensor::softmax`] shifts) and Σ exp(x − shift) of each row of `c`
+/// values, and the sum over rows of `x[t] − shift − ln Σ` (the log-softmax
+/// of the target class), for [`Tensor::softmax_cross_entropy`].
+fn rows_lse<T: Elem>(x: &[T], c: usize, targets: &[usize]) -> (Vec<(f64, f64)>, f64) {
+    let mut rows = Vec::with_capacity(targets.len());
+    let mut picked = 0.0;
+    for (row, &t) in x.chunks_exact(c).zip(targets) {
+        let m = row
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &v| nan_max(m, v.to_f64()));
+        let m = if m.is_finite() { m } else { 0.0 };
+        let s: f64 = row.iter().map(|&v| (v.to_f64() - m).exp()).sum();
+        picked += (row[t].to_f64() - m) - s.ln();
+        rows.push((m, s));
+    }
+    (rows, picked)
+}
+
+/// `(softmax − one_hot) · g / n` for each value `g` of `gs`, one after the
+/// other, from the saved shifts and sums of [`rows_lse`]: one pass each.
+fn ce_gradient<T: Elem>(
+    x: &[T],
+    c: usize,
+    targets: &[usize],
+    rows: &[(f64, f64)],
+    gs: &[f64],
+) -> Vec<T> {
+    let n = targets.len() as f64;
+    let mut v = T::buffer(gs.len() * x.len());
+    for &g in gs {
+        let coef = g / n;
+        for ((row, &t), &(m, s)) in x.chunks_exact(c).zip(targets).zip(rows) {
+            let start = v.len();
+            v.extend(
+                row.iter()
+                    .map(|&u| T::of_f64(((u.to_f64() - m).exp() / s) * coef)),
+            );
+            let own = (row[t].to_f64() - m).exp() / s;
+            v[start + t] = T::of_f64((own - 1.0) * coef);
+        }
+    }
+    v
+}
+
+impl Tensor {
+    /// The mean over rows of `logsumexp(x_i) − x_i[t_i]` (softmax
+    /// cross-entropy of class indices, `torch.nn.functional.cross_entropy`)
+    /// for `self` of shape `[n, c]`, or `[c]` with one target; the caller
+    /// checks the shape and that every target is below `c`. One pass over
+    /// each row forward (the maximum, Σ exp, one log per row), and the
+    /// gradient `(softmax − one_hot) · g / n` in one pass from the saved
+    /// maxima and sums (recorded tensor operations when the backward pass
+    /// is itself recorded).
+    pub(crate) fn softmax_cross_entropy(&self, targets: &[usize]) -> Tensor {
+        let c = self.shape().last().copied().unwrap_or(1);
+        let n = targets.len();
+        let dtype = self.dtype();
+        let x = self.data();
+        let (rows, picked) = match dtype {
+            DType::F32 => match f32::slice_of(x) {
+                Some(s) => rows_lse(s, c, targets),
+                None => rows_lse(&self.to_vec_f32(), c, targets),
+            },
+            DType::F64 => match x.as_slice() {
+                Some(s) => rows_lse(s, c, targets),
+                None => rows_lse(&self.to_vec(), c, targets),
+            },
+        };
+        let loss = -(picked / n as f64);
+        let targets: std::rc::Rc<[usize]> = targets.into();
+        let jvp_targets = std::rc::Rc::clone(&targets);
+        // softmax − one_hot over / n as recorded tensor operations.
+        let recorded = move |x: &Tensor, targets: &[usize]| {
+            let one_hot = Tensor::one_hot(targets, c)
+                .expect("targets checked below the classes")
+                .reshape(x.shape())
+                .to_dtype(x.dtype());
+            (x.softmax(-1) - one_hot) * (1.0 / n as f64)
+        };
+        Tensor::custom(
+            Data::Scalar(loss),
+            "NllLossBackward0",
+            vec![self.clone()],
+            move |g, _, inp, b| {
+                let x = &inp[0];
+                if crate::autograd::is_grad_enabled()
+                    && (g.is_requires_grad() || x.is_requires_grad())
+                {
+                    let ones = vec![1; x.ndim()];
+                    return vec![Some(b.reshape(g, &ones) * recorded(x, &targets))];
+                }
+                let gs = g.to_vec();
+                let shape = b.shape(g, x.shape());
+                let xd = x.data();
+                let grad = match dtype {
+                    DType::F32 => {
+                        let own;
+                        let s = match f32::slice_of(xd) {
+                            Some(s) => s,
+                            None => {
+                                own = x.to_vec_f32();
+                                &own
+                            }
+                        };
+                        kernels::from_vec(ce_gradient(s, c, &targets, &rows, &gs), &shape)
+                    }
+                    DType::F64 => {
+                        let own;
+                        let s = match xd.as_slice() {
+                            Some(s) => s,
+                            None => {
+                                own = x.to_vec();
+                                &own
+                            }
+                        };
+                        kernels::from_vec(ce_gradient(s, c, &targets, &rows, &gs), &shape)
+                    }
+                };
+                vec![Some(grad)]
+            },
+            move |ts, _, inp| {
+                // Σ (softmax − one_hot)/n ⊙ ẋ over every axis but the batch.
+                let x = &inp[0];
+                let axes: Vec<isize> = (0..x.ndim() as isize).collect();
+                let d = recorded(x, &jvp_targets).unsqueeze(-1);
+                (d * only(ts)).sum_dim(&axes, false)
+            },
+        )
     }
 }
 

@@ -1,0 +1,75 @@
+//! W3's eager training step, counted: heap allocations and bytes allocated
+//! per step (a counting global allocator), and a fixed number of steps for
+//! instruction counts under callgrind (load-independent, unlike timings):
+//!
+//!     target/release/examples/w3_counts f64 10
+//!     CHAINRULE_NUM_THREADS=1 valgrind --tool=callgrind target/release/examples/w3_counts f32 10
+//!
+//! Two warm-up steps run first (the buffer cache fills); the counts cover
+//! the `steps` steps after them. Instructions per step: the difference of
+//! two callgrind runs with different `steps`, divided by the difference.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use chainrule::DType;
+use chainrule_bench::{data, w3};
+
+/// The system allocator, counting allocations and their bytes.
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        BYTES.fetch_add(layout.size(), Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        BYTES.fetch_add(layout.size(), Relaxed);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        BYTES.fetch_add(new_size, Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let dtype = match args.get(1).map_or("f64", String::as_str) {
+        "f64" => DType::F64,
+        "f32" => DType::F32,
+        other => {
+            eprintln!("w3_counts: unknown dtype {other:?} (f64 or f32)");
+            std::process::exit(2);
+        }
+    };
+    let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let mut mlp = w3::EagerMlp::with_dtype(&data::w3_data(), dtype);
+    let first = mlp.step();
+    mlp.step();
+    let (a0, b0) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
+    let mut last = first;
+    for _ in 0..steps {
+        last = mlp.step();
+    }
+    let (a1, b1) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
+    let per = steps.max(1) as f64;
+    println!(
+        "first loss {first}, last loss {last}; per step: {:.1} allocations, {:.0} bytes",
+        (a1 - a0) as f64 / per,
+        (b1 - b0) as f64 / per
+    );
+}

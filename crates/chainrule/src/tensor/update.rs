@@ -1,0 +1,142 @@
+//! The update of an optimiser step, `p ← p + α·g`, in one pass and in
+//! `p`'s own buffer when nothing else holds it ([`Tensor::add_scaled_`]).
+
+use super::broadcast::broadcast_shapes;
+use super::dtype::Elem;
+use super::kernels::{from_vec, unique_values};
+use super::{same_shape, DType, Tensor};
+use crate::error::{Error, Result};
+
+impl Tensor {
+    /// `self ← self + alpha · other`, as PyTorch's `p.add_(g, alpha=α)`
+    /// under `torch.no_grad()` (SGD's `p -= lr * g` is α = −lr): not
+    /// recorded; `self` stays a leaf with its `requires_grad` flag, its
+    /// gradient and its dtype, and `other` may broadcast to its shape.
+    /// The values are those of `self + other * alpha` (α·g rounded to the
+    /// element type, then added).
+    ///
+    /// A tensor's value never changes under another handle: when `self`
+    /// is the only handle to its value and the buffer is not shared, the new
+    /// values are written into that buffer (one pass, nothing allocated);
+    /// otherwise `self` becomes a new leaf holding them and the other handles
+    /// keep the old values.
+    ///
+    /// An `Err` if `self` is not a leaf ([`Error::NotALeaf`]) or `other`
+    /// does not broadcast to its shape.
+    ///
+    /// ```
+    /// use chainrule::tensor;
+    /// let mut p = tensor![1.0, 2.0].requires_grad();
+    /// let kept = p.clone();
+    /// p.add_scaled_(&tensor![10.0, 20.0], -0.1).unwrap();
+    /// assert_eq!(p.to_vec(), vec![0.0, 0.0]);
+    /// assert!(p.is_leaf() && p.is_requires_grad());
+    /// assert_eq!(kept.to_vec(), vec![1.0, 2.0]);
+    /// ```
+    pub fn add_scaled_(&mut self, other: &Tensor, alpha: f64) -> Result<()> {
+        if !self.is_leaf() {
+            return Err(Error::NotALeaf);
+        }
+        let fits = same_shape(self.shape(), other.shape())
+            || broadcast_shapes(self.shape(), other.shape()).as_deref() == Some(self.shape());
+        if !fits {
+            return Err(Error::ShapeMismatch {
+                op: "add_scaled_: tensor and update",
+                left: self.shape().to_vec(),
+                right: other.shape().to_vec(),
+            });
+        }
+        let done = same_shape(self.shape(), other.shape())
+            && match (self.dtype(), other.dtype()) {
+                (DType::F64, DType::F64) => update::<f64>(self, other, alpha),
+                (DType::F32, DType::F32) => update::<f32>(self, other, alpha),
+                _ => false,
+            };
+        if !done {
+            let fresh = crate::autograd::no_grad_scope(|| self.detach() + other * alpha)
+                .to_dtype(self.dtype());
+            install(self, fresh);
+        }
+        Ok(())
+    }
+}
+
+/// [`Tensor::add_scaled_`] of two contiguous tensors of one element type
+/// and shape; `false` (nothing done) if either is not contiguous.
+fn update<T: Elem>(p: &mut Tensor, g: &Tensor, alpha: f64) -> bool {
+    let Some(gs) = T::slice_of(g.data()) else {
+        return false;
+    };
+    // α·g rounded to T, then added in T: the values of `p + g * α`.
+    let step = |p: T, g: T| p + T::of_f64(alpha * g.to_f64());
+    if let Some(ps) = unique_values::<T>(p) {
+        ps.iter_mut().zip(gs).for_each(|(p, &g)| *p = step(*p, g));
+        return true;
+    }
+    let Some(ps) = T::slice_of(p.data()) else {
+        return false;
+    };
+    let mut v = T::buffer(ps.len());
+    v.extend(ps.iter().zip(gs).map(|(&p, &g)| step(p, g)));
+    let fresh = from_vec(v, p.shape());
+    install(p, fresh);
+    true
+}
+
+/// Makes `fresh` (a new leaf) the value of `p`, with `p`'s flag and gradient.
+fn install(p: &mut Tensor, fresh: Tensor) {
+    fresh.0.requires_grad.set(p.is_requires_grad());
+    fresh.set_grad(p.grad());
+    *p = fresh;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{tensor, DType, Tensor};
+
+    #[test]
+    fn the_only_handle_is_updated_in_its_own_buffer() {
+        let g = tensor![0.5, -1.0, 4.0];
+        let mut p = tensor![1.0, 2.0, 3.0].requires_grad();
+        p.set_grad(Some(g.clone()));
+        let ptr = p.data().as_slice().unwrap().as_ptr();
+        p.add_scaled_(&g, -0.25).unwrap();
+        // 1 − 0.125, 2 + 0.25, 3 − 1: exact in binary.
+        assert_eq!(p.to_vec(), vec![0.875, 2.25, 2.0]);
+        assert_eq!(p.data().as_slice().unwrap().as_ptr(), ptr);
+        assert!(p.is_leaf() && p.is_requires_grad());
+        assert_eq!(p.grad().unwrap().to_vec(), g.to_vec());
+    }
+
+    #[test]
+    fn shared_values_are_copied_not_written() {
+        let p0 = tensor![1.0, 2.0];
+        let mut p = p0.detach().requires_grad();
+        p.add_scaled_(&tensor![1.0, 1.0], 2.0).unwrap();
+        assert_eq!(p.to_vec(), vec![3.0, 4.0]);
+        assert_eq!(p0.to_vec(), vec![1.0, 2.0]);
+        assert!(p.is_requires_grad());
+        // A row broadcast over a matrix, and an f64 update of f32 values.
+        let mut m = Tensor::ones(&[2, 2]).float();
+        m.add_scaled_(&tensor![1.0, 2.0], 0.5).unwrap();
+        assert_eq!(m.dtype(), DType::F32);
+        assert_eq!(m.to_vec(), vec![1.5, 2.0, 1.5, 2.0]);
+        assert!(m.add_scaled_(&Tensor::ones(&[3]), 1.0).is_err());
+        let mut y = &tensor![1.0] * &tensor![2.0].requires_grad();
+        assert!(y.add_scaled_(&tensor![1.0], 1.0).is_err());
+    }
+
+    #[test]
+    fn f32_values_are_those_of_the_unfused_expression() {
+        // α·g rounds to f32 first, then the sum rounds: as `p + g * α`.
+        let pv: Vec<f32> = (0..100).map(|i| 1.0 + i as f32 / 7.0).collect();
+        let gv: Vec<f32> = (0..100).map(|i| (i as f32 - 50.0) / 3.0).collect();
+        let p = Tensor::from_vec_f32(pv, &[100]).unwrap();
+        let g = Tensor::from_vec_f32(gv, &[100]).unwrap();
+        let want = (&p + &g * -0.1).to_vec_f32();
+        let mut q = p.detach();
+        drop(p);
+        q.add_scaled_(&g, -0.1).unwrap();
+        assert_eq!(q.to_vec_f32(), want);
+    }
+}
