@@ -145,3 +145,40 @@ fn bad_shapes_and_targets_are_errors() {
     assert!(mse(&tensor![1.0, 2.0], &tensor![1.0]).is_err());
     assert!(binary_cross_entropy_with_logits(&tensor![1.0, 2.0], &tensor![[1.0, 2.0]]).is_err());
 }
+
+#[test]
+fn cross_entropy_gradient_is_softmax_minus_one_hot_over_the_batch() {
+    // Written out: softmax_ij = e^{x_ij} / Σ_j e^{x_ij}, and
+    // ∂ mean_i(lse_i − x_i,t_i) / ∂x_ij = (softmax_ij − [j = t_i]) / N.
+    let rows = [[0.5, -1.0, 2.0, 0.0], [3.0, 3.0, -2.0, 1.5], [-0.25, 0.75, 0.0, -4.0]];
+    let targets = [2, 0, 3];
+    let x = Tensor::from_vec(rows.concat(), &[3, 4]).unwrap().requires_grad();
+    let l = cross_entropy(&x, &targets).unwrap();
+    assert_eq!(l.grad_fn(), Some("NllLossBackward0"));
+    let mut loss = 0.0;
+    let mut want = Vec::new();
+    for (row, &t) in rows.iter().zip(&targets) {
+        let s: f64 = row.iter().map(|v| v.exp()).sum();
+        loss += s.ln() - row[t];
+        for (j, v) in row.iter().enumerate() {
+            want.push((v.exp() / s - if j == t { 1.0 } else { 0.0 }) / 3.0);
+        }
+    }
+    assert_close(l.item(), loss / 3.0, 1e-15);
+    // A gradient of 2 flowing in scales it.
+    (l * 2.0).backward().unwrap();
+    for (g, w) in x.grad().unwrap().to_vec().iter().zip(&want) {
+        assert_close(*g, 2.0 * w, 1e-16);
+    }
+    // f32 logits: an f32 loss and gradient, the f64 values rounded.
+    let x32 = Tensor::from_vec(rows.concat(), &[3, 4]).unwrap().float().requires_grad();
+    let l32 = cross_entropy(&x32, &targets).unwrap();
+    assert_eq!(l32.dtype(), chainrule::DType::F32);
+    assert_close(l32.item(), loss / 3.0, 1e-7);
+    l32.backward().unwrap();
+    let g32 = x32.grad().unwrap();
+    assert_eq!(g32.dtype(), chainrule::DType::F32);
+    for (g, w) in g32.to_vec().iter().zip(&want) {
+        assert_close(*g, *w, 1e-8);
+    }
+}

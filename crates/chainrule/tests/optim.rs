@@ -318,3 +318,33 @@ fn adam_keeps_f32_parameters_f32() {
     opt.step_with(|| Ok(w.value().square().sum())).unwrap();
     assert_eq!(w.value().dtype(), DType::F32);
 }
+
+#[test]
+fn sgd_writes_w_minus_lr_g_into_the_parameter_buffer_when_nothing_else_holds_it() {
+    // p − lr·g with values exact in binary: 1 − 0.25·2, −2 − 0.25·(−4), 3 − 0.25·0.5.
+    let p = Parameter::new(tensor![1.0, -2.0, 3.0]);
+    let mut opt = Sgd::new(
+        vec![p.clone()],
+        SgdConfig {
+            lr: 0.25,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    p.value().set_grad(Some(tensor![2.0, -4.0, 0.5]));
+    opt.step().unwrap();
+    assert_eq!(p.value().to_vec(), vec![0.5, -1.0, 2.875]);
+    assert_eq!(p.version(), 1);
+    assert_eq!(p.grad().unwrap().to_vec(), vec![2.0, -4.0, 0.5]);
+    let v = p.value();
+    assert!(v.is_leaf() && v.is_requires_grad());
+    drop(v);
+    // A second step with the same gradient; a handle held across the
+    // step keeps the old values (the step installs a new leaf then).
+    let held = p.value();
+    opt.step().unwrap();
+    assert_eq!(held.to_vec(), vec![0.5, -1.0, 2.875]);
+    assert_eq!(p.value().to_vec(), vec![0.0, 0.0, 2.75]);
+    assert_eq!(p.version(), 2);
+    assert!(!held.same(&p.value()));
+}

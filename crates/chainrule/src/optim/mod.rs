@@ -4,9 +4,13 @@
 //! An optimiser holds the [`Parameter`]s of a model (their shared slots).
 //! [`Optimizer::zero_grad`] clears their gradients, `loss.backward()` fills
 //! them, and [`Optimizer::step`] computes each new value under
-//! [`no_grad`](crate::autograd::no_grad) (nothing is recorded) and installs
-//! it as a fresh leaf, keeping the gradient, as `optimizer.step()` leaves
-//! `.grad` in place. A parameter without a gradient is skipped.
+//! [`no_grad`](crate::autograd::no_grad) (nothing is recorded), keeping the
+//! gradient, as `optimizer.step()` leaves `.grad` in place. SGD writes
+//! w − lr·g in one pass into the parameter's own buffer when no graph or
+//! other handle holds the value (PyTorch's in-place `p.add_(g, alpha=-lr)`);
+//! otherwise, and for Adam, the new value is installed as a fresh leaf (a
+//! graph built on the old value then refuses its backward pass). A
+//! parameter without a gradient is skipped.
 //!
 //! ```
 //! use chainrule::nn::Parameter;

@@ -38,6 +38,9 @@ pub(crate) struct Deferred {
     /// The dtype of the value (the computed value is cast to it).
     dtype: super::DType,
     recipe: RefCell<Option<Recipe>>,
+    /// A product of two matrices (inputs `[a, b]`, both 2-d), which an
+    /// addition of a bias row folds into (see `matmul.rs`).
+    product: bool,
 }
 
 impl Deferred {
@@ -55,7 +58,26 @@ impl Deferred {
                 inputs,
                 compute: Box::new(compute),
             })),
+            product: false,
         })
+    }
+
+    /// Marks the value as a product of two matrices, the recipe's inputs.
+    pub(crate) fn mark_product(&mut self) {
+        self.product = true;
+    }
+
+    /// The two matrices of a product not computed yet (see
+    /// [`Deferred::mark_product`]).
+    pub(crate) fn product_operands(&self) -> Option<[Tensor; 2]> {
+        if !self.product {
+            return None;
+        }
+        let recipe = self.recipe.borrow();
+        match recipe.as_ref()?.inputs.as_slice() {
+            [a, b] => Some([a.clone(), b.clone()]),
+            _ => None,
+        }
     }
 
     /// The shape of the value.

@@ -212,6 +212,12 @@ impl Tensor {
     /// Applies an elementwise function of two arguments with broadcasting;
     /// an `Err` if the shapes do not broadcast.
     pub fn try_binary(&self, op: BinaryOp, rhs: &Tensor) -> Result<Tensor> {
+        // `x @ W + b`: the bias folded into the product's gemm (matmul.rs).
+        if op == BinaryOp::Add && !self.is_computed() {
+            if let Some(t) = self.fused_bias_add(rhs) {
+                return Ok(t);
+            }
+        }
         let data = match (self.scalar_value(), rhs.scalar_value()) {
             // Two 0-d values: one f64 operation, no kernel dispatch.
             (Some(x), Some(y)) => Data::Scalar(op.eval(x, y)),

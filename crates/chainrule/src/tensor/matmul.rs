@@ -508,6 +508,90 @@ fn bmm_tangent(a: &Tensor, b: &Tensor, ts: &[Option<Tensor>], out: &Tensor) -> T
     }
 }
 
+/// `bias + a @ b` for a bias row of `n` values: the rows of the output
+/// preloaded with the bias and the gemm accumulating into them (PyTorch's
+/// `addmm` with β = 1), so the product is never written on its own; the
+/// unfused values (`product` then the sum) where a diagonal operand takes
+/// `product`'s scaling path or the bias is not contiguous.
+fn bias_product<T: Elem>(a: &Data, b: &Data, bias: &Data) -> Option<Data> {
+    let (x, y) = (T::view_of(a)?, T::view_of(b)?);
+    let (x, y) = (matrix(x, false), matrix(y, false));
+    let (m, n) = (x.nrows(), y.ncols());
+    let row = T::slice_of(bias).filter(|r| r.len() == n);
+    let (Some(row), None, None) = (row, diagonal(&x), diagonal(&y)) else {
+        let p = product(a, false, b, false)?;
+        return super::elementwise::zip_data("add", &p, bias, |u, v| u + v).ok();
+    };
+    let mut v = T::buffer(m * n);
+    for _ in 0..m {
+        v.extend_from_slice(row);
+    }
+    {
+        let mut c = ArrayViewMut2::from_shape((m, n), &mut v[..]).ok()?;
+        gemm(&x, &y, &mut c, true);
+    }
+    Some(T::wrap(ArrayD::from_shape_vec(IxDyn(&[m, n]), v).ok()?))
+}
+
+impl Tensor {
+    /// `self + bias` folded into the matrix product `self` when `self` is
+    /// a product of two matrices not computed yet (`x @ W`) and `bias` a
+    /// row (`[n]` or `[1, n]`) of the same dtype: one deferred value, the
+    /// gemm accumulating into rows preloaded with the bias
+    /// ([`bias_product`]), and the product's own value never computed
+    /// (its vector–Jacobian product reads only its inputs). Recorded as
+    /// `AddBackward0` with the addition's gradients. `None` (the caller
+    /// adds as usual) for anything else, and for products small enough
+    /// for the plain loops of [`gemm_new`].
+    pub(crate) fn fused_bias_add(&self, bias: &Tensor) -> Option<Tensor> {
+        if self.is_computed() {
+            return None;
+        }
+        let [a, b] = self.0.deferred.as_ref()?.product_operands()?;
+        let (m, k, n) = (a.shape()[0], a.shape()[1], b.shape()[1]);
+        let dtype = a.dtype();
+        let fits = (bias.shape() == [n] || bias.shape() == [1, n])
+            && b.dtype() == dtype
+            && bias.dtype() == dtype
+            && m > 1
+            && k > 1
+            && n > 1
+            && m * k * n > SMALL;
+        if !fits {
+            return None;
+        }
+        let value = Value::later(vec![m, n], &[a, b, bias.clone()], move |inp| {
+            let (a, b, bias) = (inp[0].data(), inp[1].data(), inp[2].data());
+            match dtype {
+                DType::F64 => bias_product::<f64>(a, b, bias),
+                DType::F32 => bias_product::<f32>(a, b, bias),
+            }
+            .expect("shapes checked")
+        });
+        let bias_shape = bias.shape().to_vec();
+        Some(Tensor::custom(
+            value,
+            "AddBackward0",
+            vec![self.clone(), bias.clone()],
+            move |g, _, inp, batch| {
+                let gb = inp[1]
+                    .is_requires_grad()
+                    .then(|| batch.sum_to(g, &bias_shape));
+                vec![inp[0].is_requires_grad().then(|| g.clone()), gb]
+            },
+            move |ts, _, _| match (&ts[0], &ts[1]) {
+                (Some(x), Some(y)) => x + y,
+                (Some(x), None) => x.clone(),
+                (None, Some(y)) => {
+                    let k = y.shape().last().copied().unwrap_or(1);
+                    y.expand(&[m, n, k])
+                }
+                (None, None) => Tensor::zeros(&[m, n, 1]),
+            },
+        ))
+    }
+}
+
 // ----- the front end: Tensor::matmul, dot and trace -----------------------
 
 impl Tensor {
@@ -518,9 +602,12 @@ impl Tensor {
         let shape = bmm_shape(self.shape(), false, rhs.shape(), false)
             .ok_or_else(|| shape_err("matmul", self.shape(), rhs.shape()))?;
         let inputs = [self.clone(), rhs.clone()];
-        let value = Value::later(shape, &inputs, |inp| {
+        let mut value = Value::later(shape, &inputs, |inp| {
             product(inp[0].data(), false, inp[1].data(), false).expect("shapes checked")
         });
+        if let (Value::Later(d), 2, 2) = (&mut value, self.ndim(), rhs.ndim()) {
+            d.mark_product();
+        }
         let name = if self.ndim() == 2 && rhs.ndim() == 2 {
             "MmBackward0"
         } else {
@@ -871,6 +958,70 @@ mod tests {
             }
         }
         assert!(bmm(a3.view(), false, a3.view(), false).is_none());
+    }
+
+    /// An m × n tensor of `filled` values.
+    fn tensor_of(rows: usize, cols: usize, seed: u64) -> Tensor {
+        Tensor::from_array(filled(rows, cols, seed).into_dyn())
+    }
+
+    #[test]
+    fn a_bias_row_folds_into_the_product_with_the_addition_s_gradients() {
+        // y = x W + b (5 × 30 × 40, above the plain loops' size), loss Σ y ⊙ C:
+        // ∂/∂x = C Wᵀ, ∂/∂W = xᵀ C, ∂/∂b = column sums of C.
+        let (m, k, n) = (5, 30, 40);
+        let (xa, wa, ca) = (filled(m, k, 11), filled(k, n, 12), filled(m, n, 13));
+        let ba = filled(1, n, 14);
+        let x = Tensor::from_array(xa.clone().into_dyn()).requires_grad();
+        let w = Tensor::from_array(wa.clone().into_dyn()).requires_grad();
+        let b = Tensor::from_array(ba.row(0).to_owned().into_dyn()).requires_grad();
+        let xw = x.matmul(&w);
+        let y = &xw + &b;
+        assert_eq!(y.grad_fn(), Some("AddBackward0"));
+        let want = naive(&xa, &wa) + &ba;
+        for (u, v) in y.to_vec().iter().zip(want.iter()) {
+            assert!((u - v).abs() < 1e-13, "{u} vs {v}");
+        }
+        (&y * &Tensor::from_array(ca.clone().into_dyn()))
+            .sum()
+            .backward()
+            .unwrap();
+        // The product's own value was never computed.
+        assert!(!xw.is_computed());
+        let checks = [
+            (x.grad().unwrap(), naive(&ca, &wa.t().to_owned())),
+            (w.grad().unwrap(), naive(&xa.t().to_owned(), &ca)),
+            (b.grad().unwrap(), ca.sum_axis(Axis(0)).insert_axis(Axis(0))),
+        ];
+        for (got, want) in checks {
+            for (u, v) in got.to_vec().iter().zip(want.iter()) {
+                assert!((u - v).abs() < 1e-13, "{u} vs {v}");
+            }
+        }
+        // f32 operands and a [1, n] bias: an f32 sum, equal to the f64 one
+        // to f32 rounding. Forward mode: the tangent is ẋ W (ẋ along x) and
+        // ḃ on every row (along b).
+        let (x32, w32) = (x.detach().float(), w.detach().float());
+        let y32 = &x32.matmul(&w32) + &b.detach().float().reshape(&[1, n]);
+        assert_eq!(y32.dtype(), DType::F32);
+        for (u, v) in y32.to_vec().iter().zip(want.iter()) {
+            assert!((u - v).abs() < 1e-5, "{u} vs {v}");
+        }
+        let (wd, bd) = (w.detach(), b.detach());
+        let f = move |x: &Tensor| &x.matmul(&wd) + &bd;
+        let dx = tensor_of(m, k, 15);
+        let (_, t) = crate::functional::jvp(f, &x.detach(), &dx);
+        let want_t = naive(&filled(m, k, 15), &wa);
+        for (u, v) in t.to_vec().iter().zip(want_t.iter()) {
+            assert!((u - v).abs() < 1e-13, "{u} vs {v}");
+        }
+        let (xd, wd) = (x.detach(), w.detach());
+        let g = move |b: &Tensor| &xd.matmul(&wd) + b;
+        let db = Tensor::arange(0.0, n as f64, 1.0).unwrap();
+        let (_, tb) = crate::functional::jvp(g, &b.detach(), &db);
+        assert_eq!(tb.shape(), &[m, n]);
+        let rows: Vec<f64> = (0..m).flat_map(|_| (0..n).map(|j| j as f64)).collect();
+        assert_eq!(tb.to_vec(), rows);
     }
 
     #[test]
