@@ -5,6 +5,7 @@
 //!     target/release/examples/w3_counts f64 10
 //!     CHAINRULE_NUM_THREADS=1 valgrind --tool=callgrind target/release/examples/w3_counts f32 10
 //!
+//! A third argument `sizes` lists the allocations of at least 16 KiB.
 //! Two warm-up steps run first (the buffer cache fills); the counts cover
 //! the `steps` steps after them. Instructions per step: the difference of
 //! two callgrind runs with different `steps`, divided by the difference.
@@ -20,25 +21,37 @@ struct Counting;
 
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 static BYTES: AtomicUsize = AtomicUsize::new(0);
+/// The sizes of allocations of at least 16 KiB (the first 256), for `sizes`.
+static LARGE: [AtomicUsize; 256] = [const { AtomicUsize::new(0) }; 256];
+static LARGE_N: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one allocation of `size` bytes.
+fn count(size: usize) {
+    ALLOCS.fetch_add(1, Relaxed);
+    BYTES.fetch_add(size, Relaxed);
+    if size >= 16 << 10 {
+        let i = LARGE_N.fetch_add(1, Relaxed);
+        if let Some(slot) = LARGE.get(i) {
+            slot.store(size, Relaxed);
+        }
+    }
+}
 
 // SAFETY: every call is forwarded to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        BYTES.fetch_add(layout.size(), Relaxed);
+        count(layout.size());
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout)
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        BYTES.fetch_add(layout.size(), Relaxed);
+        count(layout.size());
         System.alloc_zeroed(layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        BYTES.fetch_add(new_size, Relaxed);
+        count(new_size);
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -61,12 +74,18 @@ fn main() {
     let first = mlp.step();
     mlp.step();
     let (a0, b0) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
+    let l0 = LARGE_N.load(Relaxed);
     let mut last = first;
     for _ in 0..steps {
         last = mlp.step();
     }
     let (a1, b1) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
     let per = steps.max(1) as f64;
+    if args.get(3).map(String::as_str) == Some("sizes") {
+        let l1 = LARGE_N.load(Relaxed).min(LARGE.len());
+        let sizes: Vec<usize> = LARGE[l0.min(l1)..l1].iter().map(|s| s.load(Relaxed)).collect();
+        println!("allocations of at least 16 KiB in the counted steps: {sizes:?}");
+    }
     println!(
         "first loss {first}, last loss {last}; per step: {:.1} allocations, {:.0} bytes",
         (a1 - a0) as f64 / per,

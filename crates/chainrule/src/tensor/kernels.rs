@@ -224,20 +224,35 @@ fn relu_backward_in<T: Elem>(g: Tensor, x: &Data) -> Result<Tensor, Tensor> {
         return Err(g);
     }
     let (zero, nan) = (T::zero(), T::of_f64(f64::NAN));
+    // Blocks of x without a NaN (all of them, in training) take a loop of
+    // one compare-and-mask per value, which vectorises; a block with a NaN
+    // takes the loop that spells out every case.
+    const BLOCK: usize = 512;
+    #[allow(clippy::eq_op)]
+    let exact = |u: T, x: T| {
+        if u == zero {
+            zero
+        } else if x > zero {
+            u
+        } else if x != x {
+            nan
+        } else {
+            zero
+        }
+    };
     Ok(in_place(g, |v: &mut [T]| {
         for chunk in v.chunks_mut(m) {
-            for (u, &x) in chunk.iter_mut().zip(xs) {
+            for (ub, xb) in chunk.chunks_mut(BLOCK).zip(xs.chunks(BLOCK)) {
                 #[allow(clippy::eq_op)]
-                let is_nan = x != x;
-                *u = if *u == zero {
-                    zero
-                } else if x > zero {
-                    *u
-                } else if is_nan {
-                    nan
+                let any_nan = xb.iter().fold(false, |any, &x| any | (x != x));
+                if any_nan {
+                    ub.iter_mut().zip(xb).for_each(|(u, &x)| *u = exact(*u, x));
                 } else {
-                    zero
-                };
+                    // x > 0 and g ≠ 0: g; else +0 (a −0 gradient included).
+                    ub.iter_mut().zip(xb).for_each(|(u, &x)| {
+                        *u = if x > zero && *u != zero { *u } else { zero };
+                    });
+                }
             }
         }
     }))
@@ -314,6 +329,12 @@ mod tests {
                 assert_eq!(row[6], 0.0);
             }
         }
+        // Without a NaN in x (the masked loop): the same cases.
+        let x = Tensor::from_vec(vec![2.0, -1.0, 0.0, 3.0, -2.0], &[5]).unwrap();
+        let g = Tensor::from_vec(vec![5.0, 7.0, 9.0, -0.0, f64::INFINITY], &[5]).unwrap();
+        let r = relu_backward(g, x.data()).ok().unwrap().to_vec();
+        assert_eq!(r, vec![5.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(r[3].to_bits(), 0.0f64.to_bits());
         // Mixed element types are left to the general loop.
         let x32 = Tensor::from_vec(vec![1.0], &[1]).unwrap().float();
         assert!(relu_backward(Tensor::from_vec(vec![1.0], &[1]).unwrap(), x32.data()).is_err());
