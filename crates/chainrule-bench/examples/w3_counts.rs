@@ -83,7 +83,10 @@ fn main() {
     let per = steps.max(1) as f64;
     if args.get(3).map(String::as_str) == Some("sizes") {
         let l1 = LARGE_N.load(Relaxed).min(LARGE.len());
-        let sizes: Vec<usize> = LARGE[l0.min(l1)..l1].iter().map(|s| s.load(Relaxed)).collect();
+        let sizes: Vec<usize> = LARGE[l0.min(l1)..l1]
+            .iter()
+            .map(|s| s.load(Relaxed))
+            .collect();
         println!("allocations of at least 16 KiB in the counted steps: {sizes:?}");
     }
     println!(

@@ -150,9 +150,15 @@ fn bad_shapes_and_targets_are_errors() {
 fn cross_entropy_gradient_is_softmax_minus_one_hot_over_the_batch() {
     // Written out: softmax_ij = e^{x_ij} / Σ_j e^{x_ij}, and
     // ∂ mean_i(lse_i − x_i,t_i) / ∂x_ij = (softmax_ij − [j = t_i]) / N.
-    let rows = [[0.5, -1.0, 2.0, 0.0], [3.0, 3.0, -2.0, 1.5], [-0.25, 0.75, 0.0, -4.0]];
+    let rows = [
+        [0.5, -1.0, 2.0, 0.0],
+        [3.0, 3.0, -2.0, 1.5],
+        [-0.25, 0.75, 0.0, -4.0],
+    ];
     let targets = [2, 0, 3];
-    let x = Tensor::from_vec(rows.concat(), &[3, 4]).unwrap().requires_grad();
+    let x = Tensor::from_vec(rows.concat(), &[3, 4])
+        .unwrap()
+        .requires_grad();
     let l = cross_entropy(&x, &targets).unwrap();
     assert_eq!(l.grad_fn(), Some("NllLossBackward0"));
     let mut loss = 0.0;
@@ -171,7 +177,10 @@ fn cross_entropy_gradient_is_softmax_minus_one_hot_over_the_batch() {
         assert_close(*g, 2.0 * w, 1e-16);
     }
     // f32 logits: an f32 loss and gradient, the f64 values rounded.
-    let x32 = Tensor::from_vec(rows.concat(), &[3, 4]).unwrap().float().requires_grad();
+    let x32 = Tensor::from_vec(rows.concat(), &[3, 4])
+        .unwrap()
+        .float()
+        .requires_grad();
     let l32 = cross_entropy(&x32, &targets).unwrap();
     assert_eq!(l32.dtype(), chainrule::DType::F32);
     assert_close(l32.item(), loss / 3.0, 1e-7);

@@ -319,7 +319,11 @@ mod tests {
             let xt = Tensor::from_vec(x.to_vec(), &[7]).unwrap();
             // Two rows of g: a batch of two cotangents.
             let gt = Tensor::from_vec([g, g].concat(), &[2, 7]).unwrap();
-            let (xt, gt) = if f32s { (xt.float(), gt.float()) } else { (xt, gt) };
+            let (xt, gt) = if f32s {
+                (xt.float(), gt.float())
+            } else {
+                (xt, gt)
+            };
             let r = relu_backward(gt, xt.data()).ok().unwrap().to_vec();
             for row in r.chunks(7) {
                 assert_eq!(row[..3], [5.0, 0.0, 0.0]);

@@ -502,7 +502,10 @@ mod tests {
         assert_eq!(x.sum_dim(&[0], false).to_vec(), sums);
         assert_eq!(x.sum_dim(&[0], true).shape(), &[1, 2, 3]);
         assert_eq!(x.float().sum_dim(&[0], false).to_vec(), sums);
-        assert_eq!(x.amax(&[0], false).to_vec(), vec![6.0, 7.0, 8.0, 9.0, 10.0, 11.0]);
+        assert_eq!(
+            x.amax(&[0], false).to_vec(),
+            vec![6.0, 7.0, 8.0, 9.0, 10.0, 11.0]
+        );
         let n = tensor![[1.0, f64::NAN], [2.0, 0.5]];
         let m = n.amax(&[0], false).to_vec();
         assert_eq!(m[0], 2.0);
