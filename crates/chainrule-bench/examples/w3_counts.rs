@@ -5,6 +5,14 @@
 //!     target/release/examples/w3_counts f64 10
 //!     CHAINRULE_NUM_THREADS=1 valgrind --tool=callgrind target/release/examples/w3_counts f32 10
 //!
+//! Per step on branch kern (2026-12-06, CHAINRULE_NUM_THREADS=1), before →
+//! after the fused cross-entropy, bias-in-gemm, in-place SGD and relu
+//! backward: f64 35.73M → 34.02M instructions (the gemm crate's 32.56M
+//! unchanged; the rest 3.17M → 1.46M), 188 → 106 allocations; f32 18.80M →
+//! 17.56M (gemm 16.39M; the rest 2.41M → 1.17M), 219 → 116 allocations.
+//! Most bytes allocated per step are the gemm crate's own packing buffers
+//! (about 0.9 MB in f64, 0.5 MB in f32, allocated on each large product).
+//!
 //! A third argument `sizes` lists the allocations of at least 16 KiB.
 //! Two warm-up steps run first (the buffer cache fills); the counts cover
 //! the `steps` steps after them. Instructions per step: the difference of
