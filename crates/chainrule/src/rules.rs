@@ -73,12 +73,19 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
         Log1p => (x.clone() + 1.0).recip(),
         Expm1 => x.exp(),
         Erfc => (-x.square()).exp() * (-2.0 / PI.sqrt()),
-        // 0/0 at exactly 0, where the limit is 0: a number takes the limit
-        // (a formula keeps the quotient, see the row in ops.rs).
-        Sinc => match x.as_f64() {
-            Some(0.0) => T::from_f64(0.0),
-            _ => (x.cos() - y.clone()) / x.clone(),
-        },
+        // −j₁(x), not (cos x − sinc x)/x: the spherical Bessel functions are
+        // entire, so this rule and the rules of its derivatives are finite
+        // at 0 in every engine and in a printed formula (as JAX's sinc, whose
+        // custom_jvp takes its derivatives at 0 from the Maclaurin series).
+        Sinc => -x.spherical_jn(1),
+        // DLMF 10.51.2: (2n+1)·jₙ′ = n·jₙ₋₁ − (n+1)·jₙ₊₁, with j₀ = sinc.
+        SphJ(n) => {
+            let below = match n {
+                1 => x.sinc(),
+                _ => x.spherical_jn(n - 1),
+            };
+            (below * f64::from(n) - x.spherical_jn(n + 1) * f64::from(n + 1)) / f64::from(2 * n + 1)
+        }
     }
 }
 
