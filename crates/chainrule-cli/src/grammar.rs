@@ -22,6 +22,9 @@ fn meaning(name: &str) -> &'static str {
         "expm1" => "exp(x) - 1, exact for small x",
         "erfc" => "1 - erf(x), exact in the right tail",
         "sinc" => "sin(x)/x, 1 at 0 (unnormalised; NumPy's sinc is sin(pi*x)/(pi*x))",
+        "spherical_jn" => {
+            "spherical_jn(n, x), n = 0, 1, ...: spherical Bessel j_n; sinc' = -spherical_jn(1, x)"
+        }
         "hypot" => "sqrt(x^2 + y^2) without overflow",
         "logaddexp" => "log(exp(x) + exp(y)) without overflow",
         "copysign" => "|x| with the sign of y",
@@ -54,10 +57,12 @@ pub fn text() -> String {
          \x20 Values in --at are constant expressions: --at x=pi/2,y=sqrt(2),z=1/3.\n\n\
          Functions of one argument:\n",
     );
-    let names: Vec<&str> = UnaryOp::ALL
+    let mut names: Vec<&str> = UnaryOp::ALL
         .iter()
         .filter_map(|op| op.grammar_name())
         .collect();
+    // spherical_jn is listed once (its order is its first argument).
+    names.dedup();
     let width = names.iter().map(|n| n.len()).max().unwrap_or(8) + 2;
     for name in names {
         out.push_str(format!("  {:width$}{}", name, meaning(name)).trim_end());

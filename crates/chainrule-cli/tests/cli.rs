@@ -758,3 +758,91 @@ fn sparse_hessian_of_a_dense_function_stops_at_the_budget() {
         "{err}"
     );
 }
+
+/// sinc⁽ᵏ⁾(x), k = 0..4: the closed forms by hand from sin x/x, and below
+/// |x| = 1e-3, where they cancel, the Maclaurin series 1 − x²/6 + x⁴/120 −
+/// x⁶/5040 (limits at 0: 1, 0, −1/3, 0, 1/5).
+fn sinc_closed(x: f64) -> [f64; 5] {
+    if x.abs() < 1e-3 {
+        let x2 = x * x;
+        return [
+            1.0 - x2 / 6.0 + x2 * x2 / 120.0,
+            -x / 3.0 + x * x2 / 30.0,
+            -1.0 / 3.0 + x2 / 10.0,
+            x / 5.0 - x * x2 / 42.0,
+            0.2 - x2 / 14.0,
+        ];
+    }
+    let (s, c) = x.sin_cos();
+    let p = |k: i32| x.powi(k);
+    [
+        s / x,
+        (x * c - s) / p(2),
+        ((2.0 - p(2)) * s - 2.0 * x * c) / p(3),
+        (-p(3) * c + 3.0 * p(2) * s + 6.0 * x * c - 6.0 * s) / p(4),
+        (p(4) * s + 4.0 * p(3) * c - 12.0 * p(2) * s - 24.0 * x * c + 24.0 * s) / p(5),
+    ]
+}
+
+/// Issue 17: `diff` and `hessian` of sinc at 0 gave NaN (the formula
+/// (cos x − sinc x)/x is 0/0 there). Every command now gives the limits
+/// sinc′(0) = 0, sinc″(0) = −1/3, and the closed forms near 0 and at 1.3;
+/// the printed derivative uses only names the grammar reads back.
+#[test]
+fn sinc_at_zero_in_every_command() {
+    let json = |args: &[&str]| -> Value {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        serde_json::from_str(out.trim()).expect("one JSON object")
+    };
+    let num = |v: &Value, path: &str| lookup(v, path).and_then(Value::as_f64).unwrap();
+    for x in ["0", "1e-9", "1.3"] {
+        let at = format!("x={x}");
+        let want = sinc_closed(x.parse().unwrap());
+        let close = |got: f64, k: usize, what: &str| {
+            assert!(
+                (got - want[k]).abs() <= 1e-13 * want[k].abs().max(1e-3),
+                "{what} at {x}: {got}, closed form {}",
+                want[k]
+            );
+        };
+        for k in 1..=4 {
+            let order = k.to_string();
+            let d = json(&["diff", "sinc(x)", "--order", &order, "--at", &at, "--json"]);
+            close(num(&d, "value"), k, &format!("diff --order {k}"));
+            // The printed formula parses and evaluates to the same value.
+            let formula = lookup(&d, "derivative").and_then(Value::as_str).unwrap();
+            if k == 1 {
+                assert_eq!(formula, "-spherical_jn(1, x)");
+            }
+            let again = json(&["grad", &format!("0*x + {formula}"), "--at", &at, "--json"]);
+            close(num(&again, "value"), k, &format!("the formula {formula}"));
+        }
+        let h = json(&["hessian", "sinc(x)", "--at", &at, "--json"]);
+        close(num(&h, "gradient.x"), 1, "hessian's gradient");
+        close(num(&h, "hessian.0.0"), 2, "hessian");
+        let g = json(&["grad", "sinc(x)", "--at", &at, "--json"]);
+        close(num(&g, "gradient.x"), 1, "grad");
+        assert_eq!(lookup(&g, "check.ok"), Some(&Value::Bool(true)));
+        let t = json(&["taylor", "sinc(x)", "--at", &at, "--order", "4", "--json"]);
+        for k in 0..=4 {
+            close(num(&t, &format!("derivatives.{k}")), k, "taylor");
+        }
+    }
+    // The order of spherical_jn is a whole number, and it takes two arguments.
+    for (bad, says) in [
+        (
+            "spherical_jn(1.5, x)",
+            "not '1.5': write spherical_jn(2, x)",
+        ),
+        ("spherical_jn(x)", "'spherical_jn' takes 2 arguments, got 1"),
+    ] {
+        let (code, _, err) = run(&["diff".into(), bad.into()]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(
+            err.contains(says) && err.lines().count() == 1,
+            "{bad}: {err}"
+        );
+    }
+}

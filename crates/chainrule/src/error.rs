@@ -548,6 +548,12 @@ pub enum ParseErrorKind {
         /// How many it was given.
         got: usize,
     },
+    /// The order of `spherical_jn(n, x)` that is not a whole number from 0
+    /// to [`MAX_ORDER`](crate::symbolic::MAX_ORDER) written as a literal.
+    NotAnOrder {
+        /// The first argument as written, when it is a number or a name.
+        text: Option<Box<str>>,
+    },
     /// Parentheses, calls, unary minus and chains of `^` nested deeper than
     /// the limit.
     NestingTooDeep {
@@ -627,6 +633,18 @@ impl fmt::Display for ParseErrorKind {
                 } else {
                     write!(f, "'{name}' takes {min} or {max} {plural}, got {got}")
                 }
+            }
+            ParseErrorKind::NotAnOrder { text } => {
+                write!(
+                    f,
+                    "spherical_jn's first argument is its order, a whole number from 0 to {} \
+                     written as a number",
+                    crate::symbolic::MAX_ORDER
+                )?;
+                if let Some(text) = text {
+                    write!(f, ", not '{text}'")?;
+                }
+                f.write_str(": write spherical_jn(2, x)")
             }
             ParseErrorKind::NestingTooDeep { limit } => write!(f, "nesting deeper than {limit}"),
         }

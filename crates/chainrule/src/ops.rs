@@ -111,8 +111,16 @@ macro_rules! for_each_unary_op {
         /// tail (erfc(10) = 2.088e-45, where 1 − erf gives 0).
         fn   Erfc          { erfc,     "erfc",           "ErfcBackward0",      r"\operatorname{erfc}",     Neither,  [0 => 1],  smooth, Domain::WHOLE,             |x| libm::erfc(x) }
         /// sin(x)/x, 1 at 0 (unnormalised, as SymPy's; NumPy's is sin(πx)/(πx)).
-        /// Its derivative (cos x − sinc x)/x is 0/0 = NaN at exactly 0.
+        /// Its derivative is −j₁(x) (`spherical_jn(1, x)`), 0 at 0: the
+        /// quotient (cos x − sinc x)/x would be 0/0 there.
         fn   Sinc          { sinc,     "sinc",           "SincBackward0",      r"\operatorname{sinc}",     Even,     [0 => 1],  smooth, Domain::WHOLE.gap(0.3),    |x| sinc(x) }
+        /// The spherical Bessel function jₙ(x) of the first kind (SciPy's
+        /// `spherical_jn(n, x)`; j₀ = sinc): entire, so the derivatives of
+        /// sinc written with it (sinc′ = −j₁, jₙ′ = (n·jₙ₋₁ − (n+1)·jₙ₊₁)/(2n+1))
+        /// have their limits at 0. The grammar writes it `spherical_jn(n, x)`.
+        fn   SphJ(n: i32 = [1, 2, 3, 4])
+                           { spherical_jn, "spherical_jn", "SphericalJnBackward0", "j",
+                             if n % 2 == 0 { Even } else { Odd },     [0 => 0],  smooth, Domain::WHOLE,             |x| spherical_jn(n, x) }
         }
     };
 }
@@ -426,6 +434,34 @@ macro_rules! define_binary_op {
 }
 
 for_each_unary_op!(define_unary_op);
+
+impl UnaryOp {
+    /// The call of a named function on the argument text `a`, as the
+    /// grammar reads it back: `sin(a)`, and `spherical_jn(2, a)` for the one
+    /// function whose order is a parameter. (`Neg` and `Powi`, which are
+    /// printed as operators, come out as `neg(a)` and `powi(a)`.)
+    ///
+    /// ```
+    /// use chainrule::UnaryOp;
+    /// assert_eq!(UnaryOp::Sin.call("x"), "sin(x)");
+    /// assert_eq!(UnaryOp::SphJ(2).call("x"), "spherical_jn(2, x)");
+    /// ```
+    pub fn call(self, a: &str) -> String {
+        match self {
+            UnaryOp::SphJ(n) => format!("{}({n}, {a})", self.name()),
+            _ => format!("{}({a})", self.name()),
+        }
+    }
+
+    /// The function's name with its parameter for a LaTeX call (`\sin`,
+    /// `j_{2}` for `SphJ(2)`).
+    pub fn latex_call_name(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            UnaryOp::SphJ(n) => format!("j_{{{n}}}").into(),
+            _ => self.latex_name().into(),
+        }
+    }
+}
 for_each_binary_op!(define_binary_op);
 
 /// Whether f(−x) = −f(x), f(−x) = f(x), or neither (simplification pulls a
@@ -556,6 +592,49 @@ pub fn sinc(x: f64) -> f64 {
     }
 }
 
+/// The spherical Bessel function jₙ(x) = xⁿ Σₖ (−x²/2)ᵏ / (k! (2n+2k+1)!!)
+/// (DLMF 10.53.1), by that series where |x| < max(2, n) (no cancellation
+/// there, and exact near 0: jₙ(x) ≈ xⁿ/(2n+1)!!), else by the upward
+/// recurrence jₖ₊₁ = (2k+1)/x·jₖ − jₖ₋₁ from j₀ = sin x/x (stable for
+/// x > n). 0 at ±∞, NaN for n < 0 (j₀ is sinc).
+pub fn spherical_jn(n: i32, x: f64) -> f64 {
+    if n < 0 || x.is_nan() {
+        return f64::NAN;
+    }
+    if x.is_infinite() {
+        return 0.0;
+    }
+    if n == 0 {
+        return sinc(x);
+    }
+    if x.abs() < f64::from(n).max(2.0) {
+        // First term xⁿ/(2n+1)!! as a product, so that neither factor
+        // overflows first.
+        let mut term = 1.0;
+        for i in 1..=n {
+            term *= x / f64::from(2 * i + 1);
+        }
+        let (mut sum, h) = (term, -x * x / 2.0);
+        for k in 1..200 {
+            term *= h / (f64::from(k) * f64::from(2 * n + 2 * k + 1));
+            sum += term;
+            if term.abs() <= 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        sum
+    } else {
+        let (s, c) = x.sin_cos();
+        let (mut prev, mut cur) = (s / x, s / (x * x) - c / x);
+        for k in 1..n {
+            let next = f64::from(2 * k + 1) / x * cur - prev;
+            prev = cur;
+            cur = next;
+        }
+        cur
+    }
+}
+
 /// ln(eˣ + eʸ) as max(x, y) + ln(1 + e^−|x−y|): no overflow, exact when one
 /// argument dominates; x + ln 2 on a tie (±∞ included), NaN if either is.
 #[inline]
@@ -636,6 +715,10 @@ mod tests {
     fn names_round_trip() {
         for op in UnaryOp::ALL {
             match op.grammar_name() {
+                // spherical_jn's order is its first argument (the parser's).
+                Some(name) if matches!(op, UnaryOp::SphJ(_)) => {
+                    assert_eq!(UnaryOp::from_name(name), Some(UnaryOp::SphJ(1)))
+                }
                 Some(name) => assert_eq!(UnaryOp::from_name(name), Some(op)),
                 None => assert_eq!(UnaryOp::from_name(op.name()), None),
             }

@@ -14,6 +14,7 @@ use std::f64::consts::{LN_10, LN_2, PI};
 
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::Real;
+use crate::tensor::DType;
 
 /// dy/dx for `y = op(x)`; `y` is the already computed output.
 ///
@@ -73,12 +74,39 @@ pub fn d_unary<T: Real>(op: UnaryOp, x: &T, y: &T) -> T {
         Log1p => (x.clone() + 1.0).recip(),
         Expm1 => x.exp(),
         Erfc => (-x.square()).exp() * (-2.0 / PI.sqrt()),
-        // 0/0 at exactly 0, where the limit is 0: a number takes the limit
-        // (a formula keeps the quotient, see the row in ops.rs).
-        Sinc => match x.as_f64() {
-            Some(0.0) => T::from_f64(0.0),
-            _ => (x.cos() - y.clone()) / x.clone(),
-        },
+        // −j₁(x), not (cos x − sinc x)/x: the spherical Bessel functions are
+        // entire, so this rule and the rules of its derivatives are finite
+        // at 0 in every engine and in a printed formula (as JAX's sinc, whose
+        // custom_jvp takes its derivatives at 0 from the Maclaurin series).
+        Sinc => -x.spherical_jn(1),
+        // DLMF 10.51.2: (2n+1)·jₙ′ = n·jₙ₋₁ − (n+1)·jₙ₊₁, with j₀ = sinc.
+        SphJ(n) => {
+            let below = match n {
+                1 => x.sinc(),
+                _ => x.spherical_jn(n - 1),
+            };
+            (below * f64::from(n) - x.spherical_jn(n + 1) * f64::from(n + 1)) / f64::from(2 * n + 1)
+        }
+    }
+}
+
+/// [`d_unary`] on the f64 values of an engine whose values are `dtype`,
+/// as that engine computes it: the table's one dtype-aware form. In f32,
+/// sigmoid's partial is PyTorch's (1 − y)·y from the rounded output y (seed
+/// 000 Q3 prints that number); f64 keeps σ(x)σ(−x), which stays exact in
+/// the tail where 1 − y cancels.
+///
+/// ```
+/// use chainrule::{rules::d_unary_as, DType, UnaryOp};
+/// let y = 0.75_f64;
+/// assert_eq!(d_unary_as(UnaryOp::Sigmoid, DType::F32, 0.0, y), (1.0 - y) * y);
+/// assert_eq!(d_unary_as(UnaryOp::Sin, DType::F32, 0.5, 0.5f64.sin()), 0.5f64.cos());
+/// ```
+#[inline(always)]
+pub fn d_unary_as(op: UnaryOp, dtype: DType, x: f64, y: f64) -> f64 {
+    match (op, dtype) {
+        (UnaryOp::Sigmoid, DType::F32) => (1.0 - y) * y,
+        _ => d_unary(op, &x, &y),
     }
 }
 

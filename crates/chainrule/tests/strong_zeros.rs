@@ -315,6 +315,34 @@ fn asinh_and_acosh_derivatives_of_huge_arguments_are_not_zero() {
     }
 }
 
+/// sinc⁽ᵏ⁾(x), k = 0..4, from the closed forms (by hand from sin x/x):
+/// sinc′ = (x cos x − sin x)/x², sinc″ = ((2 − x²) sin x − 2x cos x)/x³,
+/// sinc‴ = (−x³ cos x + 3x² sin x + 6x cos x − 6 sin x)/x⁴,
+/// sinc⁗ = (x⁴ sin x + 4x³ cos x − 12x² sin x − 24x cos x + 24 sin x)/x⁵;
+/// below |x| = 1e-3, where they cancel, from the Maclaurin series
+/// 1 − x²/6 + x⁴/120 − x⁶/5040 (limits at 0: 1, 0, −1/3, 0, 1/5).
+fn sinc_closed(x: f64) -> [f64; 5] {
+    if x.abs() < 1e-3 {
+        let x2 = x * x;
+        return [
+            1.0 - x2 / 6.0 + x2 * x2 / 120.0,
+            -x / 3.0 + x * x2 / 30.0,
+            -1.0 / 3.0 + x2 / 10.0,
+            x / 5.0 - x * x2 / 42.0,
+            0.2 - x2 / 14.0,
+        ];
+    }
+    let (s, c) = x.sin_cos();
+    let p = |k: i32| x.powi(k);
+    [
+        s / x,
+        (x * c - s) / p(2),
+        ((2.0 - p(2)) * s - 2.0 * x * c) / p(3),
+        (-p(3) * c + 3.0 * p(2) * s + 6.0 * x * c - 6.0 * s) / p(4),
+        (p(4) * s + 4.0 * p(3) * c - 12.0 * p(2) * s - 24.0 * x * c + 24.0 * s) / p(5),
+    ]
+}
+
 #[test]
 fn sinc_derivative_at_zero_is_the_limit() {
     // sinc'(x) = (x cos x − sin x)/x² → 0 at 0 (sinc is even); near 0 it is
@@ -326,4 +354,119 @@ fn sinc_derivative_at_zero_is_the_limit() {
         assert!((derivative_at(|v| v.sinc(), x) - closed).abs() < 1e-12);
     }
     assert!((derivative_at(|v| v.sinc(), 1e-3) + 1e-3 / 3.0).abs() < 1e-9);
+}
+
+/// Issue 17: sinc's derivatives of orders 1 to 4 at 0, near 0 and at 1.3
+/// in every engine: nested dual numbers, Taylor mode, the tape (grad of
+/// grad …), the compiled program of the symbolic derivative and the
+/// symbolic formula itself, against the closed forms and their limits
+/// (sinc″(0) = −1/3 was NaN from the tape's grad of grad and from the
+/// formula (cos x − sinc x)/x).
+#[test]
+fn sinc_agrees_in_every_engine_to_order_4() {
+    use chainrule::functional::grad;
+    for x in [0.0, 1e-9, -1e-9, 1.3, -2.7] {
+        let want = sinc_closed(x);
+        let close = |got: f64, k: usize, engine: &str| {
+            let w = want[k];
+            assert!(
+                (got - w).abs() <= 1e-13 * w.abs().max(1e-3),
+                "{engine}: sinc^({k})({x}) = {got}, closed form {w}"
+            );
+        };
+        let taylor = derivatives_at_f64(|v| v.sinc(), x, 4);
+        let dual1 = derivative_at(|v| v.sinc(), x);
+        let dual2 = derivative_at(|v| derivative_at(|w| w.sinc(), v), x);
+        let dual3 = derivative_at(|v| derivative_at(|w| derivative_at(|u| u.sinc(), w), v), x);
+        let dual4 = derivative_at(
+            |v| derivative_at(|w| derivative_at(|u| derivative_at(|t| t.sinc(), u), w), v),
+            x,
+        );
+        let t = Tensor::scalar(x);
+        let g1 = grad(|v: &Tensor| v.sinc());
+        let g2 = grad(move |v: &Tensor| g1(v).sum());
+        let g3 = grad(move |v: &Tensor| g2(v).sum());
+        let g4 = grad(move |v: &Tensor| g3(v).sum());
+        let tape = [
+            grad(|v: &Tensor| v.sinc())(&t).item(),
+            hessian(|v: &Tensor| v.sinc())(&t).to_vec()[0],
+            grad(|v: &Tensor| grad(|w: &Tensor| grad(|u: &Tensor| u.sinc())(w).sum())(v).sum())(&t)
+                .item(),
+            g4(&t).item(),
+        ];
+        for k in 1..=4 {
+            close(taylor[k], k, "Taylor");
+            close([dual1, dual2, dual3, dual4][k - 1], k, "dual numbers");
+            close(tape[k - 1], k, "tape");
+            close(formula_value("sinc(x)", "x", k, &[("x", x)]), k, "formula");
+            let d = parse("sinc(x)").unwrap().diff_n("x", k);
+            let mut program = chainrule::symbolic::compile(&[d], &["x"]).unwrap();
+            let mut out = [0.0];
+            program.eval(&[x], &mut out);
+            close(out[0], k, "compiled formula");
+        }
+        // The compiled gradient program, through the rule (not a formula).
+        let mut p = chainrule::compiled::grad_program(1, |v| v[0].sinc()).unwrap();
+        let mut g = [0.0];
+        close(p.eval(&[x], &mut g), 0, "grad_program value");
+        close(g[0], 1, "grad_program");
+    }
+}
+
+/// j₁ … j₄: the leading terms of the series near 0, j₁ and j₂ against
+/// their closed forms (DLMF 10.49.3) on both sides of the kernel's switch
+/// from the series to the recurrence (|x| = 2), j₃ and j₄ against mpmath's
+/// √(π/2x)·J_{n+1/2}(x), and every first derivative against finite
+/// differences.
+#[test]
+fn spherical_bessel_values_and_derivatives() {
+    use chainrule::UnaryOp;
+    // j_n(x) = x^n/(2n+1)!! (1 − x²/(2(2n+3))) near 0.
+    for n in 1..=4 {
+        let x = 1e-5_f64;
+        let df: f64 = (1..=n).map(|i| f64::from(2 * i + 1)).product();
+        let lead = x.powi(n) / df * (1.0 - x * x / f64::from(2 * (2 * n + 3)));
+        let got = UnaryOp::SphJ(n).eval(x);
+        assert!(
+            (got - lead).abs() <= 1e-15 * lead.abs(),
+            "j{n}({x}) = {got}"
+        );
+        assert_eq!(UnaryOp::SphJ(n).eval(0.0), 0.0);
+        assert_eq!(UnaryOp::SphJ(n).eval(f64::INFINITY), 0.0);
+    }
+    // Closed forms: j1 = sin x/x² − cos x/x, j2 = (3/x² − 1) sin x/x − 3 cos x/x².
+    for x in [1.99, 2.0, 2.01, 5.0, -3.5, 40.0] {
+        let (s, c) = (x.sin(), x.cos());
+        let j1 = s / (x * x) - c / x;
+        let j2 = (3.0 / (x * x) - 1.0) * s / x - 3.0 * c / (x * x);
+        assert!((UnaryOp::SphJ(1).eval(x) - j1).abs() < 1e-15, "j1({x})");
+        assert!((UnaryOp::SphJ(2).eval(x) - j2).abs() < 1e-15, "j2({x})");
+        for n in 1..=4 {
+            let d = derivative_at(|v| v.spherical_jn(n), x);
+            let fd = chainrule::check::numerical_derivative(
+                |t| UnaryOp::SphJ(n).eval(t),
+                x,
+                Default::default(),
+            );
+            assert!((d - fd).abs() < 1e-9, "j{n}'({x}): {d} vs {fd}");
+        }
+    }
+    // mpmath, 30 digits: sqrt(pi/(2x))*besselj(n + 1/2, x) (the switch is
+    // at |x| = 3 for j₃ and 4 for j₄).
+    for (n, x, want) in [
+        (3, 1.5, 0.028_324_641_582_471_8),
+        (3, 3.9, 0.224_144_504_840_321_96),
+        (3, 7.3, -0.039_479_362_945_238_18),
+        (4, 1.5, 0.004_832_377_029_793_521),
+        (4, 3.9, 0.117_561_534_543_251_23),
+        (4, 4.1, 0.132_171_057_491_726_54),
+        (4, 7.3, 0.101_698_816_562_244_1),
+    ] {
+        let got = UnaryOp::SphJ(n).eval(x);
+        assert!(
+            (got - want).abs() <= 4e-15 * want.abs(),
+            "j{n}({x}) = {got}"
+        );
+    }
+    assert!(UnaryOp::SphJ(-1).eval(1.0).is_nan());
 }

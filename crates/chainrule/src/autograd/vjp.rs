@@ -18,7 +18,7 @@ use super::engine::{push, push_scalar, Acc, Frontier};
 use super::graph::{Batch, Custom, Op};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::{strong_mul, Real};
-use crate::rules::{d_binary, d_unary, partial_reads, Reads};
+use crate::rules::{d_binary, d_unary, d_unary_as, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
 use crate::tensor::{DType, Data, Tensor};
@@ -274,13 +274,8 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
         target: &target,
         batch,
     };
-    if op == UnaryOp::Sigmoid && g.dtype() == DType::F32 {
-        // PyTorch's float32 backward, g·(1 − y)·y from the rounded output y
-        // (seed 000 Q3 prints its number); f64 keeps the rule's σ(x)σ(−x),
-        // which stays exact in the tail where 1 − y cancels.
-        return fused(g, operands, |_, _, o| (1.0 - o) * o);
-    }
-    monomorphic_unary!(op, k => fused(g, operands, |a, _, o| d_unary::<f64>(k, &a, &o)))
+    let dtype = g.dtype();
+    monomorphic_unary!(op, k => fused(g, operands, |a, _, o| d_unary_as(k, dtype, a, o)))
 }
 
 /// 0-d nodes: plain f64 arithmetic, nothing allocated. `None` if `op` is

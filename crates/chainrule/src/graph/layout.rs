@@ -5,6 +5,10 @@
 //!    scheduling from the sinks up, each layer filled in order of longest
 //!    path from the sources until its boxes or its edge labels would pass
 //!    the width budget), so that a wide expression grows down, not across;
+//!    then a local search that moves a node, or trades two nodes of
+//!    different layers, where that shortens the edges within the budget
+//!    (the list schedule interleaves independent chains, whose edges then
+//!    run long);
 //! 2. every edge split into a chain of virtual vertices, one per layer it
 //!    crosses: a label box in the layer just above its head, lanes (zero
 //!    width) in the others, so that labels are boxes like nodes and long
@@ -275,7 +279,7 @@ fn assign_layers(g: &Input) -> Vec<usize> {
         .unwrap_or(0);
     let any_pinned = (0..n).any(pinned);
     let shift = usize::from(any_pinned);
-    (0..n)
+    let mut layer: Vec<usize> = (0..n)
         .map(|v| {
             if pinned(v) {
                 0
@@ -283,7 +287,153 @@ fn assign_layers(g: &Input) -> Vec<usize> {
                 highest - level[v] + shift
             }
         })
-        .collect()
+        .collect();
+    if n <= MAX_ORDERED {
+        let movable: Vec<bool> = (0..n).map(|v| !pinned(v)).collect();
+        shorten_edges(g, &heads, &tails, &movable, shift, &mut layer);
+    }
+    layer
+}
+
+/// Shortens long edges within the width budget, a local search in the
+/// spirit of network-simplex layering: the cost is the number of layers
+/// the edges cross (their lanes), an input's chip (a source with one head)
+/// excluded, since it is put right above its head at the end. A node moves
+/// to the layer nearest its tails or its heads, whichever it has more
+/// edges to, where that layer has room; two nodes of different layers
+/// trade places when that shortens the edges and both layers keep within
+/// the budget (the list schedule fills a layer with whatever is ready, so
+/// two independent chains interleave and their edges run long).
+fn shorten_edges(
+    g: &Input,
+    heads: &[Vec<usize>],
+    tails: &[Vec<usize>],
+    movable: &[bool],
+    floor: usize,
+    layer: &mut [usize],
+) {
+    let n = g.sizes.len();
+    let chip = |v: usize| tails[v].is_empty() && heads[v].len() == 1;
+    // Edges with multiplicity, chips' left out.
+    let mut ins: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut outs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut label_w = vec![0.0f64; n];
+    for &(a, u, lw, _) in &g.edges {
+        label_w[u] += lw + GAP;
+        if !chip(a) {
+            ins[u].push(a);
+            outs[a].push(u);
+        }
+    }
+    let layers = layer.iter().max().map_or(0, |&m| m + 1);
+    let (mut boxes, mut labels) = (vec![0.0f64; layers], vec![0.0f64; layers]);
+    for v in (0..n).filter(|&v| !chip(v)) {
+        boxes[layer[v]] += g.sizes[v].0 + GAP;
+        labels[layer[v]] += label_w[v];
+    }
+    // The layers a node may take, and its edges' cost at layer l.
+    let range = |layer: &[usize], v: usize| -> (usize, usize) {
+        // At or below `floor` (the pinned layer), a row lower with a chip.
+        let chips = usize::from(tails[v].iter().any(|&a| chip(a)));
+        let lo = ins[v]
+            .iter()
+            .map(|&a| layer[a] + 1)
+            .max()
+            .unwrap_or(0)
+            .max(floor + chips);
+        let hi = outs[v]
+            .iter()
+            .map(|&u| layer[u] - 1)
+            .min()
+            .unwrap_or(layer[v]);
+        (lo, hi)
+    };
+    let cost = |layer: &[usize], v: usize, l: usize| -> usize {
+        ins[v].iter().map(|&a| l - layer[a] - 1).sum::<usize>()
+            + outs[v].iter().map(|&u| layer[u] - l - 1).sum::<usize>()
+    };
+    let fits = |boxes: f64, labels: f64| boxes <= g.budget + 1e-9 && labels <= g.budget + 1e-9;
+    let candidates: Vec<usize> = (0..n).filter(|&v| movable[v] && !chip(v)).collect();
+    for _pass in 0..8 {
+        let mut better = false;
+        // Single moves.
+        for &v in &candidates {
+            let (lo, hi) = range(layer, v);
+            let (here, w) = (layer[v], g.sizes[v].0 + GAP);
+            let mut best = (cost(layer, v, here), here);
+            for l in lo..=hi.max(lo) {
+                if l == here || l > hi {
+                    continue;
+                }
+                let c = cost(layer, v, l);
+                if c < best.0 && fits(boxes[l] + w, labels[l] + label_w[v]) {
+                    best = (c, l);
+                }
+            }
+            if best.1 != here {
+                let l = best.1;
+                boxes[here] -= w;
+                labels[here] -= label_w[v];
+                boxes[l] += w;
+                labels[l] += label_w[v];
+                layer[v] = l;
+                better = true;
+            }
+        }
+        // Trades between two nodes of different layers.
+        for (i, &v) in candidates.iter().enumerate() {
+            for &u in &candidates[i + 1..] {
+                let (lv, lu) = (layer[v], layer[u]);
+                if lv == lu {
+                    continue;
+                }
+                let ((vlo, vhi), (ulo, uhi)) = (range(layer, v), range(layer, u));
+                if !(vlo..=vhi).contains(&lu) || !(ulo..=uhi).contains(&lv) {
+                    continue;
+                }
+                // An edge between the two would be reversed.
+                if outs[v].contains(&u) || outs[u].contains(&v) {
+                    continue;
+                }
+                let before = cost(layer, v, lv) + cost(layer, u, lu);
+                let after = cost(layer, v, lu) + cost(layer, u, lv);
+                let (wv, wu) = (g.sizes[v].0 + GAP, g.sizes[u].0 + GAP);
+                let (dv, du) = (label_w[v], label_w[u]);
+                if after < before
+                    && fits(boxes[lu] - wu + wv, labels[lu] - du + dv)
+                    && fits(boxes[lv] - wv + wu, labels[lv] - dv + du)
+                {
+                    boxes[lu] += wv - wu;
+                    labels[lu] += dv - du;
+                    boxes[lv] += wu - wv;
+                    labels[lv] += du - dv;
+                    layer[v] = lu;
+                    layer[u] = lv;
+                    better = true;
+                }
+            }
+        }
+        if !better {
+            break;
+        }
+    }
+    // Chips right above their head; then empty layers closed up.
+    for v in (0..n).filter(|&v| movable[v] && chip(v)) {
+        layer[v] = layer[heads[v][0]].saturating_sub(1);
+    }
+    let mut used = vec![false; layers];
+    for &l in layer.iter() {
+        used[l] = true;
+    }
+    let mut new_index = vec![0usize; layers];
+    let mut k = 0;
+    for l in 0..layers {
+        new_index[l] = k;
+        k += usize::from(used[l]);
+    }
+    for l in layer.iter_mut() {
+        *l = new_index[*l];
+    }
 }
 
 /// The longest path from a source to each node (nodes in topological
@@ -829,6 +979,69 @@ pub(crate) mod tests {
             .filter(|v| !matches!(v.role, Role::Lane(_)))
             .map(Vertex::rect)
             .collect()
+    }
+
+    /// The pieces of edge `e`'s path as svg.rs draws it, each as a
+    /// rectangle it stays inside: the vertical runs (zero width) through
+    /// the tail's band below its box, through lanes and the label, and
+    /// into the head's band above its box, and for each curve between two
+    /// bands the bounding box of its control points.
+    pub(crate) fn edge_pieces(l: &Layout, e: usize) -> Vec<(f64, f64, f64, f64)> {
+        let chain = &l.chains[e];
+        let (tail_off, head_off) = l.ports[e];
+        let t = &l.vertices[chain[0]];
+        let mut at = (t.x + tail_off, t.y + t.h / 2.0);
+        let mut pieces = Vec::new();
+        let band_bottom = l.bands[t.layer].1;
+        if band_bottom > at.1 {
+            pieces.push((at.0, at.1, at.0, band_bottom));
+            at.1 = band_bottom;
+        }
+        for (k, &v) in chain.iter().enumerate().skip(1) {
+            let vx = &l.vertices[v];
+            let (top, bottom) = l.bands[vx.layer];
+            let last = k + 1 == chain.len();
+            let x = vx.x + if last { head_off } else { 0.0 };
+            pieces.push((at.0.min(x), at.1, at.0.max(x), top));
+            let end = if last { vx.y - vx.h / 2.0 } else { bottom };
+            pieces.push((x, top, x, end));
+            at = (x, bottom);
+        }
+        pieces
+    }
+
+    /// Which box (node or label) an edge's path crosses, other than its
+    /// own tail, label and head: `Some((edge, vertex))`.
+    pub(crate) fn edge_through_box(l: &Layout) -> Option<(usize, usize)> {
+        for (e, chain) in l.chains.iter().enumerate() {
+            let own = [chain[0], chain[chain.len() - 2], chain[chain.len() - 1]];
+            for p in edge_pieces(l, e) {
+                for (v, vx) in l.vertices.iter().enumerate() {
+                    if matches!(vx.role, Role::Lane(_)) || own.contains(&v) {
+                        continue;
+                    }
+                    let (b, eps) = (vx.rect(), 1e-6);
+                    let across = if p.0 == p.2 {
+                        b.0 + eps < p.0 && p.0 < b.2 - eps
+                    } else {
+                        p.0 < b.2 - eps && b.0 + eps < p.2
+                    };
+                    if across && p.1 < b.3 - eps && b.1 + eps < p.3 {
+                        return Some((e, v));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn no_edge_crosses_a_box_it_does_not_end_at() {
+        for seed in 0..40 {
+            let g = random_dag(5 + (seed as usize * 7) % 70, seed);
+            let l = layout(&g);
+            assert_eq!(edge_through_box(&l), None, "seed {seed}");
+        }
     }
 
     #[test]

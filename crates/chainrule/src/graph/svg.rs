@@ -406,7 +406,7 @@ fn wrap(text: &str, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::layout::tests::overlapping;
+    use crate::graph::layout::tests::{edge_through_box, overlapping};
     use crate::graph::wengert::tests::sigmoid;
 
     /// Seed 003's softmax probability of class 0, written out (36 nodes).
@@ -477,7 +477,23 @@ mod tests {
         for (src, at) in graphs {
             let w = Wengert::parse(src, &at).unwrap();
             assert_eq!(overlapping(&rects(&w)), None, "{src}");
+            assert_eq!(edge_through_box(&w.picture().layout), None, "{src}");
         }
+    }
+
+    #[test]
+    fn the_big_graph_keeps_its_edges_short() {
+        // The layering pass (layout::shorten_edges) halved the lanes of the
+        // 41-node softmax: 32 lanes on 16 long edges before, 16 on 7 now.
+        let l = Wengert::parse(BIG, &XT).unwrap().picture().layout;
+        let lanes = |c: &Vec<usize>| {
+            c.iter()
+                .filter(|&&v| matches!(l.vertices[v].role, Role::Lane(_)))
+                .count()
+        };
+        let total: usize = l.chains.iter().map(lanes).sum();
+        let long = l.chains.iter().filter(|c| lanes(c) > 0).count();
+        assert!(total <= 16 && long <= 7, "{total} lanes on {long} edges");
     }
 
     #[test]
@@ -525,6 +541,7 @@ mod tests {
                 continue;
             }
             assert_eq!(overlapping(&rects(&w)), None, "{src}");
+            assert_eq!(edge_through_box(&w.picture().layout), None, "{src}");
             let svg = w.to_svg(&src, "x1 = 1, x2 = 2, x3 = 3");
             assert!(
                 svg_width(&svg) <= TARGET_WIDTH,

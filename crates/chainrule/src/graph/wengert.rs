@@ -350,6 +350,7 @@ fn arg_text(n: &Node) -> String {
 fn op_name_unary(op: UnaryOp) -> String {
     match op {
         UnaryOp::Powi(n) => format!("powi({n})"),
+        UnaryOp::SphJ(n) => format!("spherical_jn({n})"),
         _ => op.name().to_string(),
     }
 }
@@ -359,7 +360,7 @@ fn unary_formula(op: UnaryOp, a: &str) -> String {
         UnaryOp::Neg => format!("-{a}"),
         UnaryOp::Powi(n) if n < 0 => format!("{a}^({n})"),
         UnaryOp::Powi(n) => format!("{a}^{n}"),
-        _ => format!("{}({a})", op.name()),
+        _ => op.call(a),
     }
 }
 

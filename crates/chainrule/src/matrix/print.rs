@@ -111,7 +111,7 @@ pub fn text(e: &Expr) -> String {
                 format!("{}{sym}{n}", paren(a, 5))
             }
         }
-        Unary(op, a) => format!("{}({})", op.name(), text(a)),
+        Unary(op, a) => op.call(&text(a)),
         Tr(a) => format!("tr({})", text(a)),
         Det(a) => format!("det({})", text(a)),
         Logdet(a) => format!("logdet({})", text(a)),
@@ -183,6 +183,7 @@ pub fn latex(e: &Expr) -> String {
         Unary(UnaryOp::Exp, a) => format!("e^{{{}}}", latex(a)),
         Unary(UnaryOp::Sqrt, a) => format!("\\sqrt{{{}}}", latex(a)),
         Unary(UnaryOp::Sigmoid, a) => format!("\\sigma\\left({}\\right)", latex(a)),
+        Unary(UnaryOp::SphJ(n), a) => format!("j_{{{n}}}\\left({}\\right)", latex(a)),
         Unary(op, a) => {
             let name = match op {
                 UnaryOp::Ln => "\\log",

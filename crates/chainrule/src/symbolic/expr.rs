@@ -508,6 +508,9 @@ impl Arena {
             Node::Unary(op, a) => {
                 text(self, op.name());
                 text(self, "(");
+                if let UnaryOp::SphJ(n) = op {
+                    let _ = write!(self.sig_bytes, "{n},");
+                }
                 child(self, a);
                 text(self, ")");
             }

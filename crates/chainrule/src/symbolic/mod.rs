@@ -69,7 +69,7 @@ pub use expr::{collect, collect_if_grown, with_fresh_arena, Constant, Expr, Form
 pub use num::Num;
 pub use parse::{
     function_names, is_function, is_name, parse, parse_syntax, Span, Syntax, SyntaxKind,
-    SyntaxNode, ALIASES, ANGLES, MAX_NESTING, NOTATION, REWRITTEN,
+    SyntaxNode, ALIASES, ANGLES, MAX_NESTING, MAX_ORDER, NOTATION, REWRITTEN,
 };
 
 impl Expr {

@@ -32,6 +32,9 @@ use crate::real::Real;
 /// The deepest nesting the parser accepts.
 pub const MAX_NESTING: usize = 1000;
 
+/// The highest order `n` that `spherical_jn(n, x)` accepts.
+pub const MAX_ORDER: u16 = 1000;
+
 /// Columns of a node in the source: 1-based, `end` one past the last char.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
@@ -1024,7 +1027,7 @@ pub fn parse_syntax(src: &str) -> Result<Syntax> {
 fn arity_error(name: String, got: usize, start: usize, end: usize) -> Error {
     let (min, max) = match function(&name) {
         Some(FnKind::Log | FnKind::Unary(UnaryOp::Atan)) => (1, 2),
-        Some(FnKind::Binary(_)) => (2, 2),
+        Some(FnKind::Binary(_) | FnKind::Unary(UnaryOp::SphJ(_))) => (2, 2),
         Some(FnKind::Rewrite(_, n)) => (n as u8, n as u8),
         _ => (1, 1),
     };
@@ -1057,6 +1060,36 @@ fn finish_call(b: &mut Builder, name: String, col: usize, argc: usize, end: usiz
             let n = b.splice(formula, &args, span);
             b.operands.push(n);
         }
+        // spherical_jn(n, x): the order is a whole-number literal; j₀ is sinc.
+        (FnKind::Unary(UnaryOp::SphJ(_)), 2) => {
+            let x = b.operands.pop().expect("second argument");
+            let first = b.operands.pop().expect("first argument");
+            let node = &b.nodes[first];
+            let order = match &node.kind {
+                SyntaxKind::Number { value, .. }
+                    if value.fract() == 0.0 && (0.0..=f64::from(MAX_ORDER)).contains(value) =>
+                {
+                    *value as i32
+                }
+                _ => {
+                    let Span { start, end } = node.span;
+                    let text = match &node.kind {
+                        SyntaxKind::Number { text, .. } => Some(text.as_str().into()),
+                        SyntaxKind::Variable(v) => Some(v.as_str().into()),
+                        _ => None,
+                    };
+                    return Err(err(ParseErrorKind::NotAnOrder { text }, start, end));
+                }
+            };
+            let op = if order == 0 {
+                UnaryOp::Sinc
+            } else {
+                UnaryOp::SphJ(order)
+            };
+            let n = b.push(SyntaxKind::Unary(op, x), span);
+            b.operands.push(n);
+        }
+        (FnKind::Unary(UnaryOp::SphJ(_)), _) => return Err(arity_error(name, argc, col, end)),
         (kind @ (FnKind::Unary(_) | FnKind::Log), 1) => {
             let op = match kind {
                 FnKind::Unary(op) => op,

@@ -305,13 +305,16 @@ fn node_items(
                     items.push(Item::Str("\\right|"));
                     return;
                 }
-                items.push(Item::Str(op.latex_name()));
+                items.push(Item::Owned(op.latex_call_name().into_owned()));
                 items.push(Item::Str("\\left("));
                 items.push(Item::Node(a, SUM, false));
                 items.push(Item::Str("\\right)"));
             } else {
                 items.push(Item::Str(op.name()));
                 items.push(Item::Str("("));
+                if let UnaryOp::SphJ(n) = op {
+                    items.push(Item::Owned(format!("{n}, ")));
+                }
                 items.push(Item::Node(a, SUM, false));
                 items.push(Item::Str(")"));
             }

@@ -72,7 +72,7 @@ macro_rules! monomorphic_binary_match {
 /// One arm: `$op` a `const` (the loop compiled for this op alone), except
 /// for the ops listed first, which share one loop with a run-time op (they
 /// are rare in hot loops, and a copy each would only add code), and for
-/// `Powi` with an exponent other than those matched above.
+/// `Powi` with an exponent other than those matched above, and `SphJ`.
 macro_rules! monomorphic_arm {
     (Log2, $T:ident, $value:expr, $op:ident => $body:expr) => {{
         let $op = $value;
@@ -87,6 +87,10 @@ macro_rules! monomorphic_arm {
         $body
     }};
     (Powi, $T:ident, $value:expr, $op:ident => $body:expr) => {{
+        let $op = $value;
+        $body
+    }};
+    (SphJ, $T:ident, $value:expr, $op:ident => $body:expr) => {{
         let $op = $value;
         $body
     }};
