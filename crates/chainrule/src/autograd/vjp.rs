@@ -262,10 +262,9 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
     if op == UnaryOp::Neg {
         return scaled(g, d_unary::<f64>(op, &0.0, &0.0));
     }
-    let target = x.shape().to_vec();
     let operands = Operands {
         data: [x, x, out],
-        target: &target,
+        target: x.shape(),
         batch,
     };
     if op == UnaryOp::Sigmoid && g.dtype() == DType::F32 {
