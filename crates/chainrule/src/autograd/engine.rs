@@ -28,7 +28,7 @@ use std::collections::BinaryHeap;
 use super::graph::{set_grad_enabled, Batch, Op};
 use super::vjp::{scalar_vjp, vjp};
 use crate::error::{Error, Result};
-use crate::tensor::{Tensor, NO_SLOT};
+use crate::tensor::{pool_nodes, Tensor, IN_NODE, NO_SLOT, POOL_LIMIT};
 
 /// A gradient slot: empty, a plain f64 (0-d fast path) or a tensor.
 #[derive(Default)]
@@ -111,6 +111,8 @@ pub(super) struct Frontier {
     check_replaced: bool,
     /// The first error met; the pass stops at it.
     error: Option<Error>,
+    /// Nodes the pass is done with, cleared, for the node pool at its end.
+    done: Vec<Tensor>,
 }
 
 /// The most pending nodes kept in the sorted list.
@@ -123,7 +125,64 @@ impl Frontier {
     fn slot_of(&mut self, t: &Tensor) -> Option<usize> {
         match t.0.slot.get() {
             NO_SLOT => self.enter(t),
+            IN_NODE => Some(self.slot_from_node(t)),
             s => Some(s as usize),
+        }
+    }
+
+    /// Moves the f64 gradient kept in a pending node into a slot of its own
+    /// (a tensor gradient is reaching it).
+    #[cold]
+    fn slot_from_node(&mut self, t: &Tensor) -> usize {
+        let s = self.new_slot();
+        self.slots[s as usize] = Acc::Scalar(t.0.gacc.get());
+        t.0.slot.set(s);
+        s as usize
+    }
+
+    /// Adds a 0-d gradient to the pending gradient of `t`, entering `t`
+    /// with the gradient kept in the node itself when first reached.
+    #[inline(always)]
+    fn add_scalar(&mut self, t: &Tensor, g: f64) {
+        match t.0.slot.get() {
+            IN_NODE => t.0.gacc.set(t.0.gacc.get() + g),
+            NO_SLOT => {
+                if self.error.is_none() && self.admissible(t) {
+                    t.0.gacc.set(g);
+                    t.0.slot.set(IN_NODE);
+                    self.insert(Pending {
+                        seq: t.0.seq,
+                        node: t.clone(),
+                    });
+                }
+            }
+            s => self.slots[s as usize].add_scalar(g),
+        }
+    }
+
+    /// The gradient pending for `node`, which leaves the frontier.
+    #[inline]
+    fn take_gradient(&mut self, node: &Tensor) -> Acc {
+        match node.0.slot.replace(NO_SLOT) {
+            IN_NODE => Acc::Scalar(node.0.gacc.get()),
+            s => {
+                let g = std::mem::take(&mut self.slots[s as usize]);
+                self.free.push(s);
+                g
+            }
+        }
+    }
+
+    /// A free slot (empty).
+    #[inline]
+    fn new_slot(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(Acc::Empty);
+                // A frontier of 2³² nodes would need half a terabyte of nodes.
+                (self.slots.len() - 1) as u32
+            }
         }
     }
 
@@ -132,14 +191,7 @@ impl Frontier {
         if self.error.is_some() || !self.admissible(t) {
             return None;
         }
-        let s = match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.slots.push(Acc::Empty);
-                // A frontier of 2³² nodes would need half a terabyte of nodes.
-                (self.slots.len() - 1) as u32
-            }
-        };
+        let s = self.new_slot();
         t.0.slot.set(s);
         self.insert(Pending {
             seq: t.0.seq,
@@ -170,19 +222,33 @@ impl Frontier {
         });
     }
 
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, p: Pending) {
-        let near = &mut self.near;
-        if near.len() == NEAR {
-            if near[0].seq > p.seq {
-                self.far.push(p);
-                return;
-            }
-            let oldest = near.remove(0);
-            self.far.push(oldest);
+        if self.near.len() == NEAR {
+            return self.insert_spilling(p);
         }
+        let near = &mut self.near;
         // Sorted by swaps from the end: the new node is usually the
         // newest or second newest (no memmove call for a list of three).
+        near.push(p);
+        let mut at = near.len() - 1;
+        while at > 0 && near[at - 1].seq > near[at].seq {
+            near.swap(at - 1, at);
+            at -= 1;
+        }
+    }
+
+    /// [`Frontier::insert`] into a full sorted list: the older of the new
+    /// node and the list's oldest goes to the heap.
+    #[inline(never)]
+    fn insert_spilling(&mut self, p: Pending) {
+        let near = &mut self.near;
+        if near[0].seq > p.seq {
+            self.far.push(p);
+            return;
+        }
+        let oldest = near.remove(0);
+        self.far.push(oldest);
         near.push(p);
         let mut at = near.len() - 1;
         while at > 0 && near[at - 1].seq > near[at].seq {
@@ -208,6 +274,7 @@ impl Frontier {
         }
         self.slots.clear();
         self.free.clear();
+        pool_nodes(&mut self.done);
     }
 }
 
@@ -283,9 +350,7 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     let scalar_path = !create_graph && batch.0 == 0;
     let free = !pass.retain_graph;
     while let Some(Pending { node, .. }) = f.pop() {
-        let s = node.0.slot.replace(NO_SLOT);
-        let g = std::mem::take(&mut f.slots[s as usize]);
-        f.free.push(s);
+        let g = f.take_gradient(&node);
         if !matches!(g, Acc::Empty) {
             if node.0.pass_input.get() {
                 let gt = match &g {
@@ -330,10 +395,16 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
             drop(op);
             drop(old);
         }
-        // The last handle (its consumers are done): recycled now, while it
-        // is in cache; its saved inputs are held by their pending entries.
-        node.recycle();
+        // The last handle (its consumers are done): cleared now, while it
+        // is in cache (its saved inputs are held by their pending entries),
+        // and pooled at the end of the pass.
+        if let Some(n) = node.cleared() {
+            if f.done.len() < POOL_LIMIT {
+                f.done.push(n);
+            }
+        }
     }
+    pool_nodes(&mut f.done);
     drop(mode);
     f.free.clear();
     f.slots.clear();
@@ -371,12 +442,10 @@ pub(super) fn push(f: &mut Frontier, t: &Tensor, g: Tensor) {
     }
 }
 
-/// Adds a 0-d gradient to the slot of `t` if it needs one.
+/// Adds a 0-d gradient to the pending gradient of `t` if it needs one.
 #[inline]
 pub(super) fn push_scalar(f: &mut Frontier, t: &Tensor, g: f64) {
     if t.is_requires_grad() {
-        if let Some(s) = f.slot_of(t) {
-            f.slots[s].add_scalar(g);
-        }
+        f.add_scalar(t, g);
     }
 }

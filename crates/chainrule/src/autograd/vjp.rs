@@ -268,10 +268,9 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
         Ok(gx) => return gx,
         Err(g) => g,
     };
-    let target = x.shape().to_vec();
     let operands = Operands {
         data: [x, x, out],
-        target: &target,
+        target: x.shape(),
         batch,
     };
     let dtype = g.dtype();

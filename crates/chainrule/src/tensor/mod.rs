@@ -301,8 +301,11 @@ pub(crate) struct Node {
     /// thread), so a backward pass visits nodes in decreasing order.
     pub(crate) seq: u64,
     /// This node's gradient slot while a backward pass has it pending,
-    /// [`NO_SLOT`] otherwise.
+    /// [`NO_SLOT`] otherwise; [`IN_NODE`] while its gradient is a plain f64
+    /// kept in `gacc` (a 0-d chain needs no slot at all).
     pub(crate) slot: Cell<u32>,
+    /// The pending 0-d gradient while `slot` is [`IN_NODE`].
+    pub(crate) gacc: Cell<f64>,
     /// One of the inputs whose gradients the running pass returns.
     pub(crate) pass_input: Cell<bool>,
     pub(crate) requires_grad: Cell<bool>,
@@ -389,6 +392,7 @@ thread_local! {
 }
 
 /// A node in an `Rc`, reusing a pooled allocation when there is one.
+#[inline]
 fn new_node(node: Node) -> Rc<Node> {
     // try_with: a tensor made while the thread's locals are torn down
     // simply gets a fresh allocation.
@@ -402,8 +406,11 @@ fn new_node(node: Node) -> Rc<Node> {
             match Rc::get_mut(&mut rc) {
                 Some(slot) => {
                     // A pooled node owns nothing (cleared by `recycle`), so
-                    // forgetting it leaks nothing and skips its Drop.
-                    std::mem::forget(std::mem::replace(slot, node));
+                    // overwriting it leaks nothing and skips its Drop.
+                    // SAFETY: `slot` is a valid, exclusive `&mut Node`;
+                    // `ptr::write` only skips dropping the old value, which
+                    // owns no resource.
+                    unsafe { std::ptr::write(slot, node) };
                     rc
                 }
                 None => Rc::new(node),
@@ -415,32 +422,47 @@ fn new_node(node: Node) -> Rc<Node> {
 
 impl Tensor {
     /// Drops this handle; if it was the last, the node is cleared (its
-    /// value, gradient and history released) and kept for reuse.
-    pub(crate) fn recycle(self) {
+    /// value, gradient and history released) and handed back, to be kept
+    /// for reuse with [`pool_nodes`] (a backward pass collects the nodes it
+    /// is done with and pools them at its end: one access to the pool per
+    /// pass instead of one per node).
+    #[inline]
+    pub(crate) fn cleared(self) -> Option<Tensor> {
         let mut rc = self.0;
-        let Some(node) = Rc::get_mut(&mut rc) else {
-            return;
-        };
+        let node = Rc::get_mut(&mut rc)?;
         let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
         let deferred = node.deferred.take();
         release(&mut node.value);
-        *node.grad.get_mut() = None;
+        if node.grad.get_mut().is_some() {
+            *node.grad.get_mut() = None;
+        }
         // Dropping the history can release a long chain: each input's own
         // Drop unlinks its part iteratively, so this does not recurse.
         drop(op);
         drop(deferred);
-        let _ = POOL.try_with(|p| {
-            if let Ok(mut p) = p.try_borrow_mut() {
-                if p.len() < POOL_AT_MOST {
-                    p.push(rc);
-                }
-            }
-        });
+        Some(Tensor(rc))
     }
 }
 
+/// Keeps cleared nodes (from [`Tensor::cleared`]) for reuse by the next
+/// graph, as many as the pool takes; the rest are freed. Empties `nodes`.
+pub(crate) fn pool_nodes(nodes: &mut Vec<Tensor>) {
+    let _ = POOL.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            let room = POOL_AT_MOST.saturating_sub(p.len()).min(nodes.len());
+            p.extend(nodes.drain(..room).map(|t| t.0));
+        }
+    });
+    nodes.clear();
+}
+
+/// The most nodes a backward pass collects for the pool (see [`pool_nodes`]).
+pub(crate) const POOL_LIMIT: usize = POOL_AT_MOST;
+
 /// The slot of a node that no backward pass has pending.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
+/// The slot of a pending node whose gradient is a plain f64 in the node.
+pub(crate) const IN_NODE: u32 = u32::MAX - 1;
 
 thread_local! {
     /// The number of the last node made on this thread.
@@ -473,6 +495,7 @@ fn node_with(value: OnceCell<Data>, deferred: Option<Box<Deferred>>, op: Op) -> 
         op: RefCell::new(op),
         seq: next_seq(),
         slot: Cell::new(NO_SLOT),
+        gacc: Cell::new(0.0),
         pass_input: Cell::new(false),
         requires_grad: Cell::new(!leaf),
         retains_grad: Cell::new(false),
@@ -690,6 +713,8 @@ impl Tensor {
     pub fn full(shape: &[usize], value: f64) -> Tensor {
         if shape.is_empty() {
             Tensor::scalar(value)
+        } else if let Some(d) = small::array_with(shape, |o| o.fill(value)) {
+            Tensor::from_data(d)
         } else {
             let n = shape.iter().product();
             Tensor::from_array(

@@ -74,6 +74,19 @@ fn total_vjp<const MEAN: bool>(
     b: Batch,
 ) -> Vec<Option<Tensor>> {
     let s = inp[0].shape();
+    if b.0 == 0 && !g.is_requires_grad() {
+        if let Some(v) = g.scalar_value() {
+            // An unrecorded 0-d f64 gradient (every training step's loss):
+            // the scaled value written straight into an array of `s`, with
+            // no 0-d tensor for the scaled value (the same product).
+            let v = if MEAN {
+                v * (1.0 / s.iter().product::<usize>() as f64)
+            } else {
+                v
+            };
+            return vec![Some(Tensor::full(s, v))];
+        }
+    }
     // Scaled before it is expanded: n times less work.
     let g = if MEAN {
         g * (1.0 / s.iter().product::<usize>() as f64)

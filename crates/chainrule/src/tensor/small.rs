@@ -71,9 +71,16 @@ pub(crate) fn array_with(shape: &[usize], write: impl FnOnce(&mut [f64])) -> Opt
     if shape.is_empty() || shape.iter().product::<usize>() > MAX_LEN {
         return None;
     }
-    let mut a = take(shape)?;
-    // Unique and in standard layout when kept, so this is no copy.
-    write(a.as_slice_mut().expect("a kept array is contiguous"));
+    let a = take(shape)?;
+    let n = a.len();
+    // SAFETY: a kept array is the only handle to its buffer (`keep` checks
+    // `is_unique`, and nothing clones it while it is kept) and in standard
+    // layout, so its `n` values are contiguous from `as_ptr` and no other
+    // reference to them exists. (`as_slice_mut` would prove uniqueness
+    // again with an atomic operation and check the layout again: a
+    // quarter of a four-value operation.)
+    let values = unsafe { std::slice::from_raw_parts_mut(a.as_ptr().cast_mut(), n) };
+    write(values);
     Some(Data::Array(a))
 }
 
