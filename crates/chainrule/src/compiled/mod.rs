@@ -55,6 +55,7 @@ mod sweep;
 mod trace;
 
 pub(crate) use compressed::{hessian_products, jacobian_products, Seeds};
+pub(crate) use instr::sech2_given_tanh;
 pub(crate) use trace::Node;
 pub use trace::Traced;
 
