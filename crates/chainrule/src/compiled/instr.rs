@@ -505,7 +505,7 @@ mod tests {
     /// The encoded program on the scalar machine.
     fn on_scalars(code: &[Instr], regs: &[f64]) -> Vec<f64> {
         let mut r = regs.to_vec();
-        scalar::run(&encode(code, &vec![None; code.len()]).0, &mut r);
+        scalar::run_checked(&encode(code, &vec![None; code.len()]).0, &mut r);
         r
     }
 
@@ -564,7 +564,7 @@ mod tests {
         assert!(matches!(enc[1], Instr::UnaryX(UnaryOp::Sin, 3)));
         assert!(matches!(enc[2], Instr::SubMulXc(4, 0, 1)));
         let mut s = [0.5, 3.0, 0.0, 0.0, 0.0];
-        scalar::run(&enc, &mut s);
+        scalar::run_checked(&enc, &mut s);
         let expected = (0.5f64 * 3.0 + 0.5).sin() - 1.5;
         assert_eq!(s[4], expected);
         // Register 1 is read in place from a row of samples.

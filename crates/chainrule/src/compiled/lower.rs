@@ -7,6 +7,10 @@ use crate::ops::{BinaryOp, UnaryOp};
 
 /// A lowered program: inputs in registers `0..n_inputs`, constants preloaded
 /// in `consts`, outputs read from `outputs` after `code` has run.
+///
+/// Invariant (the scalar machine reads registers unchecked on it): every
+/// register that `code` and `outputs` name is below `n_regs`. Only
+/// [`allocate`] makes a `Code`, and it asserts this.
 #[derive(Clone, Debug)]
 pub(crate) struct Code {
     pub(crate) n_inputs: usize,
@@ -285,6 +289,16 @@ fn allocate(nodes: &[Node], n_inputs: usize, outputs: &[u32], code: Vec<Instr>) 
             }
         }
     }
+    // `Code`'s invariant, on the base forms (encoding keeps a subset of
+    // each instruction's registers).
+    let below = |r: Reg| r < next;
+    assert!(
+        out_code.iter().all(|ins| {
+            let (dsts, ops) = ins.regs();
+            dsts.into_iter().chain(ops).flatten().all(below)
+        }) && outputs.iter().all(|&o| below(reg[o as usize])),
+        "every register below n_regs"
+    );
     let (code, sink) = encode(&out_code, &sink);
     Code {
         n_inputs,
@@ -326,7 +340,7 @@ mod tests {
         for &(k, v) in &code.consts {
             r[k as usize] = v;
         }
-        super::super::scalar::run(&code.code, &mut r);
+        super::super::scalar::run(&code, &mut r);
         let m = 0.5f64 * 0.9;
         assert_eq!(r[code.outputs[0] as usize], m.tanh() + 0.5 * 0.1);
         let s = r[code.outputs[1] as usize];

@@ -55,6 +55,7 @@ mod sweep;
 mod trace;
 
 pub(crate) use compressed::{hessian_products, jacobian_products, Seeds};
+pub(crate) use instr::sech2_given_tanh;
 pub(crate) use trace::Node;
 pub use trace::Traced;
 
@@ -133,13 +134,32 @@ impl ScalarProgram {
     #[inline]
     pub(crate) fn run(&mut self, inputs: &[f64]) {
         self.regs[..inputs.len()].copy_from_slice(inputs);
-        scalar::run(&self.code.code, &mut self.regs);
+        scalar::run(&self.code, &mut self.regs);
     }
 
     /// Output `j` of the last run.
     #[inline]
     pub(crate) fn output(&self, j: usize) -> f64 {
         self.regs[self.code.outputs[j] as usize]
+    }
+
+    /// The register that holds output `j` after a run (for [`ScalarProgram::read`]).
+    pub(crate) fn output_register(&self, j: usize) -> u32 {
+        self.code.outputs[j]
+    }
+
+    /// The registers `regs` (from [`ScalarProgram::output_register`]) of
+    /// the last run, into `out`: one read per value.
+    #[inline]
+    pub(crate) fn read(&self, regs: &[u32], out: &mut [f64]) {
+        for (o, &r) in out.iter_mut().zip(regs) {
+            *o = self.regs[r as usize];
+        }
+    }
+
+    /// The registers `regs` of the last run, as a new vector.
+    pub(crate) fn values(&self, regs: &[u32]) -> Vec<f64> {
+        regs.iter().map(|&r| self.regs[r as usize]).collect()
     }
 
     /// Every output of the last run, from output `from` on, into `out`.
@@ -472,7 +492,7 @@ impl SampleProgram {
             for (j, col) in columns.iter().enumerate() {
                 self.scalar[np + j] = col[i];
             }
-            scalar::run(&self.code.code, &mut self.scalar);
+            scalar::run(&self.code, &mut self.scalar);
             for (t, &r) in totals.iter_mut().zip(&self.code.outputs) {
                 *t += self.scalar[r as usize];
             }

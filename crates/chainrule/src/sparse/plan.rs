@@ -29,7 +29,17 @@ fn slots(colors: Vec<u32>, sources: Vec<(usize, u32)>) -> (Seeds, Vec<u32>) {
     (Seeds { colors, needed }, slots)
 }
 
-/// Runs `program` at `x` and writes each entry's output (`slots`) to `values`.
+/// The register of each entry's output (`slots` index the program's
+/// outputs), read directly after each run.
+fn registers(program: &ScalarProgram, slots: &[u32]) -> Vec<u32> {
+    slots
+        .iter()
+        .map(|&s| program.output_register(s as usize))
+        .collect()
+}
+
+/// Runs `program` at `x` and writes each entry's register (`slots`, from
+/// [`registers`]) to `values`.
 fn run(program: &mut ScalarProgram, slots: &[u32], x: &[f64], values: &mut [f64]) -> Result<()> {
     let n = program.n_inputs();
     let check = |what, expected, got| {
@@ -47,10 +57,15 @@ fn run(program: &mut ScalarProgram, slots: &[u32], x: &[f64], values: &mut [f64]
     check("inputs", n, x.len())?;
     check("values", slots.len(), values.len())?;
     program.run(x);
-    for (v, &s) in values.iter_mut().zip(slots) {
-        *v = program.output(s as usize);
-    }
+    program.read(slots, values);
     Ok(())
+}
+
+/// Runs `program` at `x` and collects each entry's register (`slots`) into
+/// a new vector, written once (no zeroing pass first).
+fn run_collect(program: &mut ScalarProgram, slots: &[u32], x: &[f64]) -> Result<Vec<f64>> {
+    run(program, &[], x, &mut [])?;
+    Ok(program.values(slots))
 }
 
 /// The Hessian of a scalar function of `n` inputs as a sparse matrix:
@@ -81,6 +96,7 @@ pub struct SparseHessian {
     pattern: Arc<Pattern>,
     coloring: Coloring,
     program: ScalarProgram,
+    /// The program's register holding each entry, in the pattern's order.
     slots: Vec<u32>,
 }
 
@@ -139,8 +155,8 @@ impl SparseHessian {
         Ok(SparseHessian {
             pattern: Arc::new(pattern),
             coloring,
+            slots: registers(&program, &slots),
             program,
-            slots,
         })
     }
 
@@ -169,8 +185,7 @@ impl SparseHessian {
     /// # Errors
     /// [`Error::LengthMismatch`] unless `x` has [`SparseHessian::n_inputs`] entries.
     pub fn eval(&mut self, x: &[f64]) -> Result<CsrMatrix> {
-        let mut values = vec![0.0; self.slots.len()];
-        self.eval_into(x, &mut values)?;
+        let values = run_collect(&mut self.program, &self.slots, x)?;
         Ok(CsrMatrix::new(Arc::clone(&self.pattern), values).expect("one value per entry"))
     }
 
@@ -206,6 +221,7 @@ pub struct SparseJacobian {
     pattern: Arc<Pattern>,
     coloring: Coloring,
     program: ScalarProgram,
+    /// The program's register holding each entry, in the pattern's order.
     slots: Vec<u32>,
 }
 
@@ -232,8 +248,8 @@ impl SparseJacobian {
         Ok(SparseJacobian {
             pattern: Arc::new(pattern),
             coloring,
+            slots: registers(&program, &slots),
             program,
-            slots,
         })
     }
 
@@ -262,8 +278,7 @@ impl SparseJacobian {
     /// # Errors
     /// [`Error::LengthMismatch`] unless `x` has [`SparseJacobian::n_inputs`] entries.
     pub fn eval(&mut self, x: &[f64]) -> Result<CsrMatrix> {
-        let mut values = vec![0.0; self.slots.len()];
-        run(&mut self.program, &self.slots, x, &mut values)?;
+        let values = run_collect(&mut self.program, &self.slots, x)?;
         Ok(CsrMatrix::new(Arc::clone(&self.pattern), values).expect("one value per entry"))
     }
 }

@@ -302,6 +302,18 @@ fn is_identity<T: Elem>(a: &ArrayView2<'_, T>) -> bool {
     }
 }
 
+/// Whether `t` is a 2-d view of the whole kept identity (decided without
+/// reading a value, see [`super::identity::is_kept_identity`]).
+fn is_kept_identity_tensor(t: &Tensor) -> bool {
+    match t.data() {
+        Data::Array(a) if a.ndim() == 2 => a
+            .view()
+            .into_dimensionality::<Ix2>()
+            .is_ok_and(|v| super::identity::is_kept_identity(&v)),
+        _ => false,
+    }
+}
+
 /// `op(a)` as a new header over `a`'s buffer (no copy).
 fn shared<T: Elem>(a: &ArcArray<T, IxDyn>, t: bool) -> Data {
     let a = a.clone();
@@ -469,7 +481,14 @@ fn bmm_tangent(a: &Tensor, b: &Tensor, ts: &[Option<Tensor>], out: &Tensor) -> T
         let n = s.len();
         let mut cols = s[..n - 2].to_vec();
         cols.push(s[n - 2] * s[n - 1]);
-        let p = a.bmm(&tb.reshape(&cols)).expect("shapes as the product's");
+        let tb = tb.reshape(&cols);
+        if a.ndim() == 2 && is_kept_identity_tensor(&tb) {
+            // `a ḃ` with ḃ the standard basis (jacfwd's seed) is `a`, a
+            // header over its buffer, without the finiteness scan of
+            // `product`: tangents multiply with strong zeros (0·∞ = 0).
+            return a.reshape(&target);
+        }
+        let p = a.bmm(&tb).expect("shapes as the product's");
         // Computed first, so that the reshape is a header over a buffer it
         // alone holds once `p` is dropped (the next rule can write into it).
         p.data();
