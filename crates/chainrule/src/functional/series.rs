@@ -284,10 +284,8 @@ impl SeriesPlan {
         };
         // The constants and what is computed from them alone, once, as
         // order-0 series.
-        for i in 0..plan.ops.len() {
-            if !depends[i] {
-                plan.eval(i, 1, 0.0, 0.0);
-            }
+        for (i, _) in depends.iter().enumerate().filter(|(_, &d)| !d) {
+            plan.eval(i, 1, 0.0, 0.0);
         }
         plan
     }
