@@ -10,11 +10,17 @@ and against chainrule's own Rust calls. Prints one line per measurement.
    ns/op = time(forward + backward) / (4K), on chainrule.torch and, if it
    imports, torch (float64 both). The target: chainrule at most 2x torch.
 2. A Hessian (W4's quadratic, n = 100, torch.autograd.functional.hessian
-   through chainrule.torch) and nth derivatives (W5: d^k/dx^k tanh(x) at 0.5,
-   k = 4, 8, 16, by Taylor mode in one call) from Python, against the same
-   workloads run in Rust by target/release/chainrule-bench (W4
-   chainrule-eager, W5 chainrule-taylor). The target: within 10% of the Rust
-   call plus one crossing.
+   through chainrule.torch) from Python, against W4 chainrule-eager run in
+   Rust by target/release/chainrule-bench.
+3. nth derivatives (W5: d^k/dx^k tanh(x) at 0.5, k = 4, 8, 16) from Python
+   as a user writes them, d = chainrule.autograd.nth_derivative(np.tanh, k)
+   then d(0.5) (traced once, a float back), against the Rust call that W5's
+   chainrule-taylor line times (forward::nth_derivative_at of tanh), timed
+   in the same process right before (the package's bench-only
+   _native._bench_rust_tanh), and one crossing (a float in and out of the
+   extension, _native._bench_echo). The target: Python within 10% of the
+   Rust call plus one crossing. Each figure is a median over --reps
+   batches of calls, the three measured back to back per k.
 
 Run it on an idle machine: the figures are medians of --reps repetitions.
 """
@@ -38,6 +44,20 @@ except ImportError:  # PyTorch is optional: the chainrule figures stand alone.
     real_torch = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def per_call(fn, reps, calls=2000):
+    """Median over reps batches of the wall time per call of fn() in a
+    batch of `calls` calls (after one warm-up batch)."""
+    loop = range(calls)
+    times = []
+    for i in range(reps + 1):
+        t0 = time.perf_counter()
+        for _ in loop:
+            fn()
+        if i:
+            times.append((time.perf_counter() - t0) / calls)
+    return statistics.median(times)
 
 
 def median_time(fn, reps):
@@ -127,7 +147,6 @@ def main():
 
     # 2. A Hessian and nth derivatives, from Python and in Rust.
     rust_w4 = {} if a.no_rust else rust_bench(a.rust, "W4", "chainrule-eager", a.reps)
-    rust_w5 = {} if a.no_rust else rust_bench(a.rust, "W5", "chainrule-taylor", a.reps)
     f, x = quadratic(ctorch, a.n)
     t_h = median_time(lambda: ctorch.autograd.functional.hessian(f, x), a.reps)
     rust = rust_w4.get(f"quadratic,n={a.n}")
@@ -139,21 +158,37 @@ def main():
         f_pt, x_pt = quadratic(real_torch, a.n)
         t_hp = median_time(lambda: real_torch.autograd.functional.hessian(f_pt, x_pt), a.reps)
         line(f"W4 quadratic n={a.n} hessian, torch", t_hp, "s/hessian")
+    # 3. nth derivatives: Python, the Rust call, one crossing, back to back.
+    from chainrule import _native
+    from chainrule.autograd import nth_derivative
+    import chainrule.autograd.numpy as cnp
+
+    reps = max(a.reps, 3)
+    echo = _native._bench_echo  # bound once, as d is: the same lookups in both lambdas
+    t_echo = per_call(lambda: echo(0.5), reps)
+    line("one crossing (_native._bench_echo(0.5), a float in and out)", t_echo * 1e9, "ns")
+    for k in (4, 8, 16):
+        d = nth_derivative(cnp.tanh, k)
+        value = d(0.5)
+        t_py = per_call(lambda: d(0.5), reps)
+        t_rust = statistics.median(_native._bench_rust_tanh(k, 0.5, 20000) for _ in range(reps))
+        t_replay = statistics.median(_native._bench_replay(d, 0.5, 20000) for _ in range(reps))
+        t_cross = per_call(lambda: echo(0.5), reps)
+        budget = t_rust + t_cross
+        line(f"W5 d^{k} tanh at 0.5 = {value:.10g}, d(0.5) from Python", t_py * 1e9, "ns")
+        line(f"W5 k={k} Rust nth_derivative_at (the W5 line's call)", t_rust * 1e9, "ns")
+        line(f"W5 k={k} the traced plan's replay, in Rust", t_replay * 1e9, "ns")
+        line(f"W5 k={k} Python / (Rust + one crossing {t_cross * 1e9:.0f} ns)", t_py / budget, "",
+             t_py / budget, "(target <= 1.10)")
+    # The formula API (a list of k + 1 derivatives back).
     x = sp.symbols("x")
     f = sp.tanh(x)
-    for k in (4, 8, 16):
-        value = sp.taylor_derivatives(f, x, 0.5, k)[k]
-        t_n = median_time(lambda: sp.taylor_derivatives(f, x, 0.5, k), max(a.reps, 3) * 10)
-        rust = rust_w5.get(f"k={k}")
-        what = f"W5 d^{k} tanh at 0.5 = {value:.10g} from Python"
-        if rust:
-            line(what, t_n, "s/eval", t_n / rust, "of Rust")
-        else:
-            line(what, t_n, "s/eval")
-    # One crossing: the cost of calling into the extension at all.
-    t_cross = median_time(lambda: ctorch.is_grad_enabled(), max(a.reps, 3) * 100)
+    for k in (4, 16):
+        t_n = per_call(lambda: sp.taylor_derivatives(f, x, 0.5, k), reps)
+        line(f"W5 sympy taylor_derivatives(tanh, k={k}) (a list)", t_n * 1e9, "ns")
+    # One crossing as before: the cost of calling into the extension at all.
+    t_cross = per_call(lambda: ctorch.is_grad_enabled(), reps)
     line("one crossing (torch.is_grad_enabled())", t_cross * 1e9, "ns")
-
 
 if __name__ == "__main__":
     main()

@@ -65,5 +65,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     matrix::register(m)?;
     graph::register(m)?;
     transforms::register(m)?;
+    taylor::register(m)?;
     Ok(())
 }

@@ -10,10 +10,11 @@ use chainrule::Real;
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyInt, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyTuple};
 
 use crate::errors::err;
-use crate::taylor::Plan;
+use crate::taylor::{plan_of, symbol_name};
+use chainrule::functional::SeriesPlan;
 
 /// A formula (`sympy.Expr`; a variable is a `Symbol`).
 #[pyclass(unsendable, name = "Expr", module = "chainrule._native")]
@@ -24,7 +25,7 @@ pub(crate) struct PyExpr {
     /// Its Taylor-mode plan in the variable named, traced by the first
     /// `taylor_derivatives` call (a plan holds no formula, so collections
     /// leave it valid).
-    plan: RefCell<Option<(String, Rc<Plan>)>>,
+    plan: RefCell<Option<(String, Rc<RefCell<SeriesPlan>>)>>,
 }
 
 impl PyExpr {
@@ -588,34 +589,31 @@ fn compile(exprs: Vec<PyRef<'_, PyExpr>>, vars: Vec<PyRef<'_, PyExpr>>) -> PyRes
 
 /// The derivatives 0..=k of a formula of one symbol at `x`, by Taylor
 /// mode: the formula is traced once into a plan (kept with it), and each
-/// call replays the plan on series, with no walk of the formula.
+/// call replays the plan on series in its own buffers, with no walk of the
+/// formula.
 #[pyfunction]
-fn taylor_derivatives(
+fn taylor_derivatives<'py>(
+    py: Python<'py>,
     e: PyRef<'_, PyExpr>,
     var: PyRef<'_, PyExpr>,
     x: f64,
     k: usize,
-) -> PyResult<Vec<f64>> {
-    let Node::Sym(name) = var.e().node() else {
-        return Err(PyTypeError::new_err(format!("{} is not a symbol", var.e())));
-    };
+) -> PyResult<Bound<'py, PyList>> {
+    let name = symbol_name(&var)?;
     let cached = match &*e.plan.borrow() {
-        Some((n, p)) if **n == *name => Some(p.clone()),
+        Some((n, p)) if *n == name => Some(p.clone()),
         _ => None,
     };
     let plan = match cached {
         Some(p) => p,
         None => {
-            let p = Rc::new(Plan::of(e.e(), &name).map_err(err)?);
-            *e.plan.borrow_mut() = Some((String::from(&*name), p.clone()));
+            let p = Rc::new(RefCell::new(plan_of(e.e(), &name).map_err(err)?));
+            *e.plan.borrow_mut() = Some((name, p.clone()));
             p
         }
     };
-    Ok(chainrule::forward::derivatives_at_f64(
-        |t| plan.run(&t),
-        x,
-        k,
-    ))
+    let mut plan = plan.borrow_mut();
+    PyList::new(py, plan.derivatives(x, k))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

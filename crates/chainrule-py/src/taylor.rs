@@ -1,150 +1,200 @@
-//! Taylor-mode derivatives of a formula, traced once and replayed.
+//! Taylor-mode derivatives from Python, traced once and replayed.
 //!
-//! `Expr::eval_with` walks the formula's DAG (a topological sort and a map
-//! per call); from Python that walk cost 4–6× the Taylor arithmetic itself
-//! (W5: tanh to order 4, 1.5 µs against 0.27 µs in Rust). Here the formula
-//! is evaluated once on [`Rec`], a number that records each operation it
-//! takes part in, giving a flat [`Plan`]; each later call replays the plan
-//! on truncated Taylor series, calling the same `Real` methods in the same
-//! order as `eval_with` would (the same rules, the same strong zeros), so
-//! the derivatives are the same bit for bit.
+//! A formula (`chainrule.sympy`'s `taylor_derivatives`) or a Python
+//! function traced on a symbol (`chainrule.autograd.nth_derivative`) is
+//! recorded once into a [`SeriesPlan`]; every later call replays the plan on
+//! f64 series in buffers the plan keeps: no walk of the formula, no
+//! allocation and no Python per call, the same recurrences as
+//! `forward::nth_derivative_at` in Rust (and the same numbers, bit for bit,
+//! as `forward::derivatives_at_f64` of the formula).
+//!
+//! [`NthDerivative`] is the object `nth_derivative(fun, n)` returns, as
+//! `jax.jit` returns a compiled function: called with a Python float it is
+//! one crossing into Rust and a float back.
 
 use std::cell::RefCell;
-use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::hint::black_box;
+use std::time::Instant;
 
-use chainrule::symbolic::Expr;
-use chainrule::{BinaryOp, Real, Taylor, UnaryOp};
+use chainrule::functional::SeriesPlan;
+use chainrule::symbolic::{Expr, Node};
+use chainrule::Real;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyFloat;
 
-/// One recorded operation; operands are indices of earlier operations.
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    Input,
-    Const(f64),
-    Unary(UnaryOp, u32),
-    Binary(BinaryOp, u32, u32),
-    Add(u32, u32),
-    Sub(u32, u32),
-    Mul(u32, u32),
-    Div(u32, u32),
-    Neg(u32),
-    AddC(u32, f64),
-    SubC(u32, f64),
-    MulC(u32, f64),
-    DivC(u32, f64),
-    StrongMul(u32, u32),
-    StrongDiv(u32, u32),
+use crate::sym::PyExpr;
+
+/// The plan of the formula `f` as a function of its variable `name` (any
+/// other variable is an error, as in `eval_with`).
+pub(crate) fn plan_of(f: Expr, name: &str) -> chainrule::Result<SeriesPlan> {
+    SeriesPlan::try_trace(|x| f.eval_with(|n| (n == name).then(|| x.clone())))
 }
 
-thread_local! {
-    /// The operations recorded by the trace under way.
-    static TAPE: RefCell<Vec<Op>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A recording number: the index of the operation that made it.
-#[derive(Clone, Debug)]
-struct Rec(u32);
-
-fn push(op: Op) -> Rec {
-    TAPE.with(|t| {
-        let mut t = t.borrow_mut();
-        t.push(op);
-        Rec((t.len() - 1) as u32)
-    })
-}
-
-macro_rules! rec_operator {
-    ($trait:ident, $method:ident, $op:ident, $opc:ident) => {
-        impl $trait for Rec {
-            type Output = Rec;
-            fn $method(self, rhs: Rec) -> Rec {
-                push(Op::$op(self.0, rhs.0))
-            }
-        }
-        impl $trait<f64> for Rec {
-            type Output = Rec;
-            fn $method(self, rhs: f64) -> Rec {
-                push(Op::$opc(self.0, rhs))
-            }
-        }
-    };
-}
-
-rec_operator!(Add, add, Add, AddC);
-rec_operator!(Sub, sub, Sub, SubC);
-rec_operator!(Mul, mul, Mul, MulC);
-rec_operator!(Div, div, Div, DivC);
-
-impl Neg for Rec {
-    type Output = Rec;
-    fn neg(self) -> Rec {
-        push(Op::Neg(self.0))
+/// The name of a symbol, or a `TypeError`.
+pub(crate) fn symbol_name(var: &PyExpr) -> PyResult<String> {
+    match var.e().node() {
+        Node::Sym(name) => Ok(String::from(&*name)),
+        _ => Err(PyTypeError::new_err(format!("{} is not a symbol", var.e()))),
     }
 }
 
-impl Real for Rec {
-    fn from_f64(x: f64) -> Self {
-        push(Op::Const(x))
-    }
-    fn unary(&self, op: UnaryOp) -> Self {
-        push(Op::Unary(op, self.0))
-    }
-    fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
-        push(Op::Binary(op, self.0, rhs.0))
-    }
-    fn strong_mul(&self, rhs: &Self) -> Self {
-        push(Op::StrongMul(self.0, rhs.0))
-    }
-    fn strong_div(&self, d: &Self) -> Self {
-        push(Op::StrongDiv(self.0, d.0))
-    }
+/// Where an [`NthDerivative`] stands: not called with a number yet, traced
+/// into a plan, or running as nested `grad`s (not traceable).
+enum State {
+    Untraced,
+    Traced(SeriesPlan),
+    Nested,
 }
 
-/// A formula of one variable as a flat list of operations.
-#[derive(Debug)]
-pub(crate) struct Plan {
-    ops: Vec<Op>,
-    output: usize,
+/// `chainrule.autograd.nth_derivative(fun, n)`: x ↦ fun⁽ⁿ⁾(x).
+///
+/// The first call with a number runs `trace(fun)` (Python: `fun` on a
+/// symbol, its formula or `None`); a formula becomes a [`SeriesPlan`] and
+/// every call with a Python float is then one replay in Rust. Any other
+/// argument goes through `scalar(x)` (a float, or `None` for a tensor or
+/// an array), and what is not a number, or a function that is not
+/// traceable, through `nested(x)`: the n nested `grad`s.
+#[pyclass(unsendable, module = "chainrule._native", name = "NthDerivative")]
+pub(crate) struct NthDerivative {
+    fun: Py<PyAny>,
+    n: usize,
+    nested: Py<PyAny>,
+    trace: Py<PyAny>,
+    scalar: Py<PyAny>,
+    /// The name of the symbol `trace` calls `fun` on.
+    var: String,
+    name: String,
+    state: RefCell<State>,
 }
 
-impl Plan {
-    /// The plan of `f` as a function of its variable `name` (any other
-    /// variable is an error, as in `eval_with`): `f` evaluated once on
-    /// recording numbers.
-    pub(crate) fn of(f: Expr, name: &str) -> chainrule::Result<Plan> {
-        TAPE.with(|t| t.borrow_mut().clear());
-        let x = push(Op::Input);
-        let out = f.eval_with(|n| (n == name).then(|| x.clone()));
-        let ops = TAPE.with(|t| std::mem::take(&mut *t.borrow_mut()));
-        Ok(Plan {
-            ops,
-            output: out?.0 as usize,
+#[pymethods]
+impl NthDerivative {
+    #[new]
+    #[allow(clippy::too_many_arguments)] // the Python constructor's parameters
+    fn new(
+        fun: Py<PyAny>,
+        n: usize,
+        nested: Py<PyAny>,
+        trace: Py<PyAny>,
+        scalar: Py<PyAny>,
+        var: PyRef<'_, PyExpr>,
+        name: String,
+    ) -> PyResult<NthDerivative> {
+        Ok(NthDerivative {
+            fun,
+            n,
+            nested,
+            trace,
+            scalar,
+            var: symbol_name(&var)?,
+            name,
+            state: RefCell::new(State::Untraced),
         })
     }
 
-    /// The plan's value on the series `x`.
-    pub(crate) fn run(&self, x: &Taylor<f64>) -> Taylor<f64> {
-        let mut v: Vec<Taylor<f64>> = Vec::with_capacity(self.ops.len());
-        for op in &self.ops {
-            let g = |i: u32| &v[i as usize];
-            let r = match *op {
-                Op::Input => x.clone(),
-                Op::Const(c) => Taylor::from_f64(c),
-                Op::Unary(o, a) => g(a).unary(o),
-                Op::Binary(o, a, b) => g(a).binary(o, g(b)),
-                Op::Add(a, b) => g(a).clone() + g(b).clone(),
-                Op::Sub(a, b) => g(a).clone() - g(b).clone(),
-                Op::Mul(a, b) => g(a).clone() * g(b).clone(),
-                Op::Div(a, b) => g(a).clone() / g(b).clone(),
-                Op::Neg(a) => -g(a).clone(),
-                Op::AddC(a, c) => g(a).clone() + c,
-                Op::SubC(a, c) => g(a).clone() - c,
-                Op::MulC(a, c) => g(a).clone() * c,
-                Op::DivC(a, c) => g(a).clone() / c,
-                Op::StrongMul(a, b) => g(a).strong_mul(g(b)),
-                Op::StrongDiv(a, b) => g(a).strong_div(g(b)),
-            };
-            v.push(r);
+    fn __call__(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let value = match x.cast::<PyFloat>() {
+            Ok(f) => f.value(),
+            Err(_) => {
+                let v = self.scalar.call1(py, (x,))?;
+                if v.is_none(py) {
+                    return self.nested.call1(py, (x,));
+                }
+                v.extract::<f64>(py)?
+            }
+        };
+        if let State::Traced(plan) = &mut *self.state.borrow_mut() {
+            return Ok(PyFloat::new(py, plan.derivative(value, self.n))
+                .into_any()
+                .unbind());
         }
-        v.swap_remove(self.output)
+        if matches!(*self.state.borrow(), State::Untraced) {
+            // No borrow is held while Python runs `fun`.
+            let traced = self.trace.call1(py, (self.fun.bind(py),))?;
+            let plan = match traced.bind(py).cast::<PyExpr>() {
+                Ok(e) => plan_of(e.borrow().e(), &self.var).ok(),
+                Err(_) => None,
+            };
+            *self.state.borrow_mut() = match plan {
+                Some(p) => State::Traced(p),
+                None => State::Nested,
+            };
+            return self.__call__(py, x);
+        }
+        self.nested.call1(py, (x,))
     }
+
+    /// `nth_derivative(name, n)`, as a function's `__name__`.
+    #[getter(__name__)]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the function was traced into a plan (`None` before the first
+    /// call with a number): for tests and for the curious.
+    #[getter]
+    fn traced(&self) -> Option<bool> {
+        match *self.state.borrow() {
+            State::Untraced => None,
+            State::Traced(_) => Some(true),
+            State::Nested => Some(false),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<{}>", self.name)
+    }
+}
+
+/// Bench only (scripts/bench-python.py): the Rust call that W5's
+/// `chainrule-taylor` line times, `forward::nth_derivative_at` of tanh at
+/// `x` to order `k`, run `calls` times in Rust; seconds per call.
+#[pyfunction]
+fn _bench_rust_tanh(k: usize, x: f64, calls: usize) -> f64 {
+    let start = Instant::now();
+    for _ in 0..calls {
+        black_box(chainrule::forward::nth_derivative_at(
+            |t| t.tanh(),
+            black_box(x),
+            black_box(k),
+        ));
+    }
+    start.elapsed().as_secs_f64() / calls.max(1) as f64
+}
+
+/// Bench only: an [`NthDerivative`]'s replay (after tracing it with a first
+/// call), run `calls` times in Rust with no crossing; seconds per call.
+#[pyfunction]
+fn _bench_replay(
+    py: Python<'_>,
+    d: PyRef<'_, NthDerivative>,
+    x: f64,
+    calls: usize,
+) -> PyResult<f64> {
+    d.__call__(py, PyFloat::new(py, x).as_any())?;
+    let n = d.n;
+    let mut state = d.state.borrow_mut();
+    let State::Traced(plan) = &mut *state else {
+        return Err(PyValueError::new_err("the function was not traced"));
+    };
+    let start = Instant::now();
+    for _ in 0..calls {
+        black_box(plan.derivative(black_box(x), n));
+    }
+    Ok(start.elapsed().as_secs_f64() / calls.max(1) as f64)
+}
+
+/// Bench only: one crossing with a float in and a float out, nothing else.
+#[pyfunction]
+fn _bench_echo(x: f64) -> f64 {
+    x
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NthDerivative>()?;
+    m.add_function(wrap_pyfunction!(_bench_rust_tanh, m)?)?;
+    m.add_function(wrap_pyfunction!(_bench_replay, m)?)?;
+    m.add_function(wrap_pyfunction!(_bench_echo, m)?)?;
+    Ok(())
 }

@@ -52,7 +52,7 @@
 
 mod dual;
 pub(crate) mod tangents;
-mod taylor;
+pub(crate) mod taylor;
 
 pub use dual::Dual;
 pub use taylor::Taylor;
@@ -337,10 +337,14 @@ pub fn derivatives_at_f64<F: Fn(Taylor<f64>) -> Taylor<f64>>(f: F, x: f64, k: us
 /// `cᵢ · i!/hⁱ` for every i, the product `i!/hⁱ` kept as a mantissa and a
 /// binary exponent so that neither it nor its partial products overflow.
 fn scale_by_factorials(c: &[f64], h: f64) -> Vec<f64> {
+    scaled_by_factorials(c, h).collect()
+}
+
+/// [`scale_by_factorials`]'s entries one by one, with no vector.
+pub(crate) fn scaled_by_factorials(c: &[f64], h: f64) -> impl Iterator<Item = f64> + '_ {
     let mut mantissa = 1.0f64;
     let mut exponent = 0i32;
-    let mut out = Vec::with_capacity(c.len());
-    for (i, &ci) in c.iter().enumerate() {
+    c.iter().enumerate().map(move |(i, &ci)| {
         if i > 0 {
             mantissa *= i as f64 / h;
             // Renormalise into [2⁻⁵⁰⁰, 2⁵⁰⁰].
@@ -361,9 +365,8 @@ fn scale_by_factorials(c: &[f64], h: f64) -> Vec<f64> {
             v *= 2f64.powi(step);
             e -= step;
         }
-        out.push(v);
-    }
-    out
+        v
+    })
 }
 
 /// The k-th derivative `f⁽ᵏ⁾(x)` alone, the number, by one pass of truncated

@@ -261,25 +261,49 @@ fn inner_square<T: Real>(y: &[T], m: usize) -> T {
     s
 }
 
+// Each kernel that a series op uses often writes its result into a vector
+// it is given (`*_into`: cleared, then filled), so that a replay of a
+// recorded function ([`crate::functional::SeriesPlan`]) reuses its buffers
+// and allocates nothing per call; the `Vec`-returning form used by
+// [`Taylor`] calls it with a new vector, the same arithmetic in the same
+// order, so both give the same coefficients bit for bit.
+
 /// a·b to at most `n` coefficients (the exact product has la + lb − 1).
 fn mul<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
+    let mut c = Vec::new();
+    mul_into(a, b, n, &mut c);
+    c
+}
+
+/// [`mul`] into `c`.
+fn mul_into<T: Real>(a: &[T], b: &[T], n: usize, c: &mut Vec<T>) {
+    c.clear();
     if b.len() == 1 {
-        return a.iter().map(|x| x.clone() * b[0].clone()).collect();
+        c.extend(a.iter().map(|x| x.clone() * b[0].clone()));
+    } else if a.len() == 1 {
+        c.extend(b.iter().map(|x| a[0].clone() * x.clone()));
+    } else {
+        let m = (a.len() + b.len() - 1).min(n);
+        c.extend((0..m).map(|k| cauchy(a, b, k)));
     }
-    if a.len() == 1 {
-        return b.iter().map(|x| a[0].clone() * x.clone()).collect();
-    }
-    let m = (a.len() + b.len() - 1).min(n);
-    (0..m).map(|k| cauchy(a, b, k)).collect()
 }
 
 /// a/b: c·b = a, so cₖ = (aₖ − Σ_{j<k} cⱼ b_{k−j}) / b₀.
 fn div<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
+    let mut c = Vec::new();
+    div_into(a, b, n, &mut c);
+    c
+}
+
+/// [`div`] into `c`.
+fn div_into<T: Real>(a: &[T], b: &[T], n: usize, c: &mut Vec<T>) {
+    c.clear();
     let b0 = b[0].clone();
     if b.len() == 1 {
-        return a.iter().map(|x| x.clone() / b0.clone()).collect();
+        c.extend(a.iter().map(|x| x.clone() / b0.clone()));
+        return;
     }
-    let mut c: Vec<T> = Vec::with_capacity(n);
+    c.reserve_exact(n);
     c.push(a[0].clone() / b0.clone());
     for k in 1..n {
         let mut s = get(a, k);
@@ -288,11 +312,8 @@ fn div<T: Real>(a: &[T], b: &[T], n: usize) -> Vec<T> {
         }
         c.push(s / b0.clone());
     }
-    c
 }
 
-/// Integrates `y'·w = sign·u'`:
-/// yₖ = (sign·k·uₖ − Σ_{i=1..k−1} i·yᵢ·w_{k−i}) / (k·w₀).
 /// √(u² ± 1) to `m` coefficients when u₀ is a number beyond 1e150: there
 /// ±1 is below the last bit of u² in every coefficient, so the root is |u|
 /// (u times the sign of u₀), and u² itself would overflow (asinh' and
@@ -302,8 +323,18 @@ fn huge_root<T: Real>(u: &[T], m: usize) -> Option<Vec<T>> {
     (v.abs() > 1e150).then(|| (0..m).map(|k| get(u, k) * v.signum()).collect())
 }
 
+/// Integrates `y'·w = sign·u'`:
+/// yₖ = (sign·k·uₖ − Σ_{i=1..k−1} i·yᵢ·w_{k−i}) / (k·w₀).
 fn integrate_quotient<T: Real>(u: &[T], w: &[T], y0: T, sign: f64, n: usize) -> Vec<T> {
-    let mut y: Vec<T> = Vec::with_capacity(n);
+    let mut y = Vec::new();
+    integrate_quotient_into(u, w, y0, sign, n, &mut y);
+    y
+}
+
+/// [`integrate_quotient`] into `y`.
+fn integrate_quotient_into<T: Real>(u: &[T], w: &[T], y0: T, sign: f64, n: usize, y: &mut Vec<T>) {
+    y.clear();
+    y.reserve_exact(n);
     y.push(y0);
     for k in 1..n {
         let mut s = get(u, k) * (sign * k as f64);
@@ -312,13 +343,20 @@ fn integrate_quotient<T: Real>(u: &[T], w: &[T], y0: T, sign: f64, n: usize) -> 
         }
         y.push(s / (w[0].clone() * k as f64));
     }
-    y
 }
 
 /// exp(u) with a given value y₀ (the kernel's, or `pow`'s):
 /// yₖ = (1/k) Σ_{j=1..k} j·uⱼ·y_{k−j}.
 fn exp_with<T: Real>(u: &[T], y0: T, n: usize) -> Vec<T> {
-    let mut y: Vec<T> = Vec::with_capacity(n);
+    let mut y = Vec::new();
+    exp_with_into(u, y0, n, &mut y);
+    y
+}
+
+/// [`exp_with`] into `y`.
+fn exp_with_into<T: Real>(u: &[T], y0: T, n: usize, y: &mut Vec<T>) {
+    y.clear();
+    y.reserve_exact(n);
     y.push(y0);
     for k in 1..n {
         let mut s = zero::<T>();
@@ -327,7 +365,6 @@ fn exp_with<T: Real>(u: &[T], y0: T, n: usize) -> Vec<T> {
         }
         y.push(s / k as f64);
     }
-    y
 }
 
 /// ln(u): u·y' = u'.
@@ -337,14 +374,21 @@ fn ln<T: Real>(u: &[T], n: usize) -> Vec<T> {
 
 /// √u from y² = u: yₖ = (uₖ − Σ_{j=1..k−1} yⱼ y_{k−j}) / (2y₀).
 fn sqrt_with<T: Real>(u: &[T], y0: T, n: usize) -> Vec<T> {
-    let mut y: Vec<T> = Vec::with_capacity(n);
+    let mut y = Vec::new();
+    sqrt_with_into(u, y0, n, &mut y);
+    y
+}
+
+/// [`sqrt_with`] into `y`.
+fn sqrt_with_into<T: Real>(u: &[T], y0: T, n: usize, y: &mut Vec<T>) {
+    y.clear();
+    y.reserve_exact(n);
     y.push(y0);
     let two_y0 = y[0].clone() * 2.0;
     for k in 1..n {
-        let s = get(u, k) - inner_square(&y, k);
+        let s = get(u, k) - inner_square(y, k);
         y.push(s / two_y0.clone());
     }
-    y
 }
 
 /// u^r for a constant r with value y₀: u·y' = r·y·u', so
@@ -422,9 +466,27 @@ fn powi_positive<T: Real>(u: &[T], e: u32, n: usize) -> Vec<T> {
 }
 
 /// s' = c·u', c' = sign·s·u': (sin, cos) for sign −1, (sinh, cosh) for +1.
+#[cfg(test)]
 fn trig_pair<T: Real>(u: &[T], s0: T, c0: T, sign: f64, n: usize) -> (Vec<T>, Vec<T>) {
-    let mut s: Vec<T> = Vec::with_capacity(n);
-    let mut c: Vec<T> = Vec::with_capacity(n);
+    let (mut s, mut c) = (Vec::new(), Vec::new());
+    trig_pair_into(u, s0, c0, sign, n, &mut s, &mut c);
+    (s, c)
+}
+
+/// [`trig_pair`] into `s` and `c`.
+fn trig_pair_into<T: Real>(
+    u: &[T],
+    s0: T,
+    c0: T,
+    sign: f64,
+    n: usize,
+    s: &mut Vec<T>,
+    c: &mut Vec<T>,
+) {
+    s.clear();
+    c.clear();
+    s.reserve_exact(n);
+    c.reserve_exact(n);
     s.push(s0);
     c.push(c0);
     for k in 1..n {
@@ -438,25 +500,33 @@ fn trig_pair<T: Real>(u: &[T], s0: T, c0: T, sign: f64, n: usize) -> (Vec<T>, Ve
         s.push(ss / k as f64);
         c.push(cc * (sign / k as f64));
     }
-    (s, c)
 }
 
 /// y' = g·u' with g = g₀ + a·(y² − y₀²) + b·(y − y₀) and g₀ from the rules
 /// table: tan (a = 1), tanh (a = −1), sigmoid (a = −1, b = 1). For m ≥ 1,
 /// gₘ = (2a·y₀ + b)·yₘ + a·Σ_{i=1..m−1} yᵢ y_{m−i}: no constant 1 to
-/// cancel against.
-fn quadratic_ode<T: Real>(u: &[T], op: UnaryOp, a: f64, b: f64, n: usize) -> Vec<T> {
+/// cancel against. The result goes into `y`, `g` is scratch.
+fn quadratic_ode_into<T: Real>(
+    u: &[T],
+    op: UnaryOp,
+    (a, b): (f64, f64),
+    n: usize,
+    y: &mut Vec<T>,
+    g: &mut Vec<T>,
+) {
     let y0 = u[0].unary(op);
     let g0 = rules::d_unary(op, &u[0], &y0);
-    let mut y: Vec<T> = Vec::with_capacity(n);
-    let mut g: Vec<T> = Vec::with_capacity(n);
+    y.clear();
+    g.clear();
+    y.reserve_exact(n);
+    g.reserve_exact(n);
     y.push(y0);
     g.push(g0);
     let lin = y[0].clone() * (2.0 * a) + b;
     for k in 1..n {
         if k >= 2 {
             let m = k - 1;
-            g.push(lin.clone() * y[m].clone() + inner_square(&y, m) * a);
+            g.push(lin.clone() * y[m].clone() + inner_square(y, m) * a);
         }
         let mut s = zero::<T>();
         for j in 1..=k.min(u.len() - 1) {
@@ -464,7 +534,6 @@ fn quadratic_ode<T: Real>(u: &[T], op: UnaryOp, a: f64, b: f64, n: usize) -> Vec
         }
         y.push(s / k as f64);
     }
-    y
 }
 
 #[derive(Clone, Copy)]
@@ -498,17 +567,19 @@ fn one_and_square<T: Real>(u: &[T], n: usize, kind: OneSquare) -> Vec<T> {
 }
 
 /// The piecewise-linear ops and max/min: yₖ = slope·uₖ for k ≥ 1.
-fn scale_tail<T: Real>(u: &[T], y0: T, slope: T) -> Vec<T> {
+/// The result goes into `y`.
+fn scale_tail_into<T: Real>(u: &[T], y0: T, slope: T, y: &mut Vec<T>) {
+    y.clear();
     if slope.as_f64() == Some(0.0) {
         // A strong zero: the result is a constant (sign, step, a dead
         // relu), so an op applied to it sees no tangent at all (acos of
         // sign(x) is a constant, not 0/0 from acos'(1) = ∞ times 0).
-        return vec![y0];
+        y.push(y0);
+        return;
     }
-    let mut y = Vec::with_capacity(u.len());
+    y.reserve_exact(u.len());
     y.push(y0);
     y.extend(u[1..].iter().map(|x| slope.clone() * x.clone()));
-    y
 }
 
 /// `op(u)` to `n` coefficients from the rules table alone, as JAX's jet
@@ -637,48 +708,69 @@ impl Neg for DependsOnY {
 /// specialised by hand (the same coefficients, bit for bit, and within
 /// 1.1–1.4× of its time), so they use from_rule now.
 fn unary_series<T: Real>(u: &[T], n: usize, op: UnaryOp) -> Vec<T> {
+    let mut y = Vec::new();
+    unary_series_into(u, n, op, &mut y, &mut Vec::new());
+    y
+}
+
+/// [`unary_series`] into `y`, with `tmp` as scratch. The ops used most
+/// (`neg exp ln log2 log10 sqrt sin cos sinh cosh tan tanh sigmoid relu abs
+/// sign step powi(0) powi(2)`) write into `y` and `tmp` alone, so with
+/// buffers of capacity `n` they allocate nothing; the others build their
+/// result and move it into `y`.
+pub(crate) fn unary_series_into<T: Real>(
+    u: &[T],
+    n: usize,
+    op: UnaryOp,
+    y: &mut Vec<T>,
+    tmp: &mut Vec<T>,
+) {
     use UnaryOp::*;
     let u = &u[..u.len().min(n)];
     if n == 1 || u.len() == 1 {
-        return vec![u[0].unary(op)];
+        y.clear();
+        y.push(u[0].unary(op));
+        return;
     }
     match op {
         // Faster: no series arithmetic at all.
-        Neg => u.iter().map(|x| -x.clone()).collect(),
+        Neg => {
+            y.clear();
+            y.extend(u.iter().map(|x| -x.clone()));
+        }
         // Faster: exp' = y reads the output, so from_rule evaluates the
         // rule once per order (4–19×).
-        Exp => exp_with(u, u[0].exp(), n),
+        Exp => exp_with_into(u, u[0].exp(), n, y),
         // Faster: one pass instead of a reciprocal and an integration
         // (1.4–4.5×); pow's recurrence uses it too.
-        Ln => ln(u, n),
+        Ln => integrate_quotient_into(u, u, u[0].ln(), 1.0, n, y),
         // Faster, as ln (1.3–4.4×).
         Log2 | Log10 => {
             let scale = if op == Log2 { LN_2 } else { LN_10 };
-            let mut y = ln(u, n);
+            integrate_quotient_into(u, u, u[0].ln(), 1.0, n, y);
             y[0] = u[0].unary(op);
             for x in y.iter_mut().skip(1) {
                 *x = x.clone() / scale;
             }
-            y
         }
         // Faster: the rules read y (√' = 1/(2y), ∛' = 1/(3y²)), 19–125×.
-        Sqrt => sqrt_with(u, u[0].sqrt(), n),
-        Cbrt => power(u, &T::from_f64(1.0 / 3.0), u[0].cbrt(), n),
+        Sqrt => sqrt_with_into(u, u[0].sqrt(), n, y),
+        Cbrt => *y = power(u, &T::from_f64(1.0 / 3.0), u[0].cbrt(), n),
         // Faster: the pair shares one pass (1.3–2.1×).
-        Sin => trig_pair(u, u[0].sin(), u[0].cos(), -1.0, n).0,
-        Cos => trig_pair(u, u[0].sin(), u[0].cos(), -1.0, n).1,
-        Sinh => trig_pair(u, u[0].sinh(), u[0].cosh(), 1.0, n).0,
-        Cosh => trig_pair(u, u[0].sinh(), u[0].cosh(), 1.0, n).1,
+        Sin => trig_pair_into(u, u[0].sin(), u[0].cos(), -1.0, n, y, tmp),
+        Cos => trig_pair_into(u, u[0].sin(), u[0].cos(), -1.0, n, tmp, y),
+        Sinh => trig_pair_into(u, u[0].sinh(), u[0].cosh(), 1.0, n, y, tmp),
+        Cosh => trig_pair_into(u, u[0].sinh(), u[0].cosh(), 1.0, n, tmp, y),
         // Faster (2.2–4×); tanh's is also finite where cosh overflows (at
         // 800 its third coefficient is 0, from_rule's NaN), g being formed
         // from y.
-        Tan => quadratic_ode(u, Tan, 1.0, 0.0, n),
-        Tanh => quadratic_ode(u, Tanh, -1.0, 0.0, n),
-        Sigmoid => quadratic_ode(u, Sigmoid, -1.0, 1.0, n),
+        Tan => quadratic_ode_into(u, Tan, (1.0, 0.0), n, y, tmp),
+        Tanh => quadratic_ode_into(u, Tanh, (-1.0, 0.0), n, y, tmp),
+        Sigmoid => quadratic_ode_into(u, Sigmoid, (-1.0, 1.0), n, y, tmp),
         // Faster (1.3–4.7×): one product and one quotient pass.
         Atan => {
             let w = one_and_square(u, n - 1, OneSquare::Plus);
-            integrate_quotient(u, &w, u[0].atan(), 1.0, n)
+            *y = integrate_quotient(u, &w, u[0].atan(), 1.0, n);
         }
         // More accurate near ±1 and 1: 1 − u₀² is formed as (1 − u₀)(1 + u₀)
         // (1 ∓ 1e-8: from_rule's first coefficient, from the rule's
@@ -687,20 +779,20 @@ fn unary_series<T: Real>(u: &[T], n: usize, op: UnaryOp) -> Vec<T> {
         // (1.2–3.8×).
         Atanh => {
             let w = one_and_square(u, n - 1, OneSquare::OneMinus);
-            integrate_quotient(u, &w, u[0].atanh(), 1.0, n)
+            *y = integrate_quotient(u, &w, u[0].atanh(), 1.0, n);
         }
         Asin | Acos => {
             let v = one_and_square(u, n - 1, OneSquare::OneMinus);
             let w = sqrt_with(&v, v[0].sqrt(), n - 1);
             let sign = if op == Asin { 1.0 } else { -1.0 };
-            integrate_quotient(u, &w, u[0].unary(op), sign, n)
+            *y = integrate_quotient(u, &w, u[0].unary(op), sign, n);
         }
         Acosh => {
             let w = huge_root(u, n - 1).unwrap_or_else(|| {
                 let v = one_and_square(u, n - 1, OneSquare::MinusOne);
                 sqrt_with(&v, v[0].sqrt(), n - 1)
             });
-            integrate_quotient(u, &w, u[0].acosh(), 1.0, n)
+            *y = integrate_quotient(u, &w, u[0].acosh(), 1.0, n);
         }
         // Faster (1.2–2.5×), as acosh.
         Asinh => {
@@ -708,26 +800,33 @@ fn unary_series<T: Real>(u: &[T], n: usize, op: UnaryOp) -> Vec<T> {
                 let v = one_and_square(u, n - 1, OneSquare::Plus);
                 sqrt_with(&v, v[0].sqrt(), n - 1)
             });
-            integrate_quotient(u, &w, u[0].asinh(), 1.0, n)
+            *y = integrate_quotient(u, &w, u[0].asinh(), 1.0, n);
         }
         // Faster (3–9×), and the result keeps u's length (known zeros are
         // not stored): yₖ = slope·uₖ.
         Relu | Abs | Sign | Step => {
             let y0 = u[0].unary(op);
             let slope = rules::d_unary(op, &u[0], &y0);
-            scale_tail(u, y0, slope)
+            scale_tail_into(u, y0, slope, y);
         }
         // Faster (1.3–9.5×) and exact at u₀ = 0 (repeated squaring).
-        Powi(0) => vec![u[0].powi(0)],
+        Powi(0) => {
+            y.clear();
+            y.push(u[0].powi(0));
+        }
+        // The square (x², 1 − x² in rules) as powi_positive forms it.
+        Powi(2) => {
+            mul_into(u, u, n, y);
+            y[0] = u[0].powi(2);
+        }
         Powi(k) => {
-            let mut y = powi_positive(u, k.unsigned_abs(), n);
+            *y = powi_positive(u, k.unsigned_abs(), n);
             if k < 0 {
-                y = div(&[T::from_f64(1.0)], &y, n);
+                *y = div(&[T::from_f64(1.0)], y, n);
             }
             y[0] = u[0].powi(k);
-            y
         }
-        _ => from_rule(u, n, op),
+        _ => *y = from_rule(u, n, op),
     }
 }
 
@@ -736,18 +835,44 @@ fn unary_series<T: Real>(u: &[T], n: usize, op: UnaryOp) -> Vec<T> {
 /// `pow`, whose rules read the output: 14–100×, `atan2`: 1.7–7× to order
 /// 10); a new one goes through from_binary_rule until it has one.
 fn binary_series<T: Real>(a: &[T], b: &[T], n: usize, op: BinaryOp) -> Vec<T> {
+    let mut y = Vec::new();
+    binary_series_into(a, b, n, op, &mut y);
+    y
+}
+
+/// [`binary_series`] into `y`: `+ − · /` write into it alone (no
+/// allocation once it has capacity `n`), the others move their result in.
+pub(crate) fn binary_series_into<T: Real>(
+    a: &[T],
+    b: &[T],
+    n: usize,
+    op: BinaryOp,
+    y: &mut Vec<T>,
+) {
     use BinaryOp::*;
     let a = &a[..a.len().min(n)];
     let b = &b[..b.len().min(n)];
     let m = a.len().max(b.len());
+    y.clear();
     if n == 1 || m == 1 {
-        return vec![a[0].binary(op, &b[0])];
+        y.push(a[0].binary(op, &b[0]));
+        return;
     }
     match op {
-        Add => (0..m).map(|k| get(a, k) + get(b, k)).collect(),
-        Sub => (0..m).map(|k| get(a, k) - get(b, k)).collect(),
-        Mul => mul(a, b, n),
-        Div => div(a, b, n),
+        Add => y.extend((0..m).map(|k| get(a, k) + get(b, k))),
+        Sub => y.extend((0..m).map(|k| get(a, k) - get(b, k))),
+        Mul => mul_into(a, b, n, y),
+        Div => div_into(a, b, n, y),
+        _ => *y = binary_series_other(a, b, n, op),
+    }
+}
+
+/// [`binary_series`] of the ops other than `+ − · /`, on inputs already
+/// cut to `n` coefficients, of which one has two or more.
+fn binary_series_other<T: Real>(a: &[T], b: &[T], n: usize, op: BinaryOp) -> Vec<T> {
+    use BinaryOp::*;
+    let m = a.len().max(b.len());
+    match op {
         Pow => {
             let y0 = a[0].pow(&b[0]);
             if b.len() == 1 {

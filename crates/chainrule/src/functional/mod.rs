@@ -102,5 +102,5 @@ pub use jacobian::{
     try_jvp,
 };
 pub use reverse::{grad, hvp, try_grad, try_hvp, try_value_and_grad, try_vjp, value_and_grad, vjp};
-pub use series::derivative;
+pub use series::{derivative, PlanNumber, SeriesPlan};
 pub use sparse::{sparse_hessian, sparse_jacobian, try_sparse_hessian, try_sparse_jacobian};

@@ -145,12 +145,7 @@ fn derivative(e: Expr, dc: &dyn Fn(usize) -> Expr) -> Expr {
                 if df.is_zero() {
                     continue;
                 }
-                let rest = simplify::mul(
-                    fs.iter()
-                        .enumerate()
-                        .filter(|&(j, _)| j != i)
-                        .map(|(_, &g)| g),
-                );
+                let rest = simplify::product_without(&fs, i);
                 let (_, d_f) = d_binary(BinaryOp::Mul, &rest, f, &e);
                 terms.push(simplify::mul([d_f, df]));
             }

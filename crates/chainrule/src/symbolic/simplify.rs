@@ -276,6 +276,25 @@ impl<V> Collector<V> {
 
 /// The canonical sum of `terms`.
 pub(crate) fn add(terms: impl IntoIterator<Item = Expr>) -> Expr {
+    // Terms 0 are skipped (as below); a sum of at most one other term is
+    // that term, already canonical (see `mul`).
+    let mut terms = terms.into_iter().filter(|t| !t.is_zero());
+    let Some(a) = terms.next() else {
+        return zero();
+    };
+    let Some(b) = terms.next() else {
+        // (A product with coefficient 0, the 0/0 of zero_times, is dropped
+        // by collecting: it keeps that path.)
+        if !a.with(|n| matches!(n, Node::Mul(fs) if fs[0].is_zero())) {
+            return a;
+        }
+        return collect_sum([a]);
+    };
+    collect_sum([a, b].into_iter().chain(terms))
+}
+
+/// The canonical sum of `terms`, by collecting every term.
+fn collect_sum(terms: impl IntoIterator<Item = Expr>) -> Expr {
     let mut constant = Num::ZERO;
     let mut coeffs: Collector<Num> = Collector::with_capacity(8);
     let mut push = |t: Expr, constant: &mut Num| {
@@ -381,7 +400,25 @@ fn trig_identities(coeffs: &mut Collector<Num>, constant: &mut Num) {
 
 /// The canonical product of `factors`.
 pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
-    let mut work: Vec<Expr> = factors.into_iter().collect();
+    // Factors 1 are skipped (as below); a product of at most one other
+    // factor is that factor, already canonical (every node is built by
+    // these constructors, and a canonical node is their fixed point), with
+    // no vector and no pass.
+    let mut factors = factors.into_iter().filter(|f| !f.is_one());
+    let Some(a) = factors.next() else {
+        return one();
+    };
+    let Some(b) = factors.next() else {
+        return a;
+    };
+    let mut work: Vec<Expr> = Vec::with_capacity(4);
+    work.extend([a, b]);
+    work.extend(factors);
+    collect_product(work)
+}
+
+/// The canonical product of `work`, by collecting every factor.
+fn collect_product(mut work: Vec<Expr>) -> Expr {
     // A product whose collected powers expand into new products is
     // re-collected; each round removes a level, so this ends quickly.
     for _round in 0..8 {
@@ -430,60 +467,78 @@ pub(crate) fn mul(factors: impl IntoIterator<Item = Expr>) -> Expr {
         if coeff.is_zero() {
             return zero_times(&exps);
         }
-        let mut done: Vec<Expr> = Vec::with_capacity(exps.items.len() + 1);
+        // Each factor with its (base, exponent), read once, for the sort.
+        let mut keyed: Vec<((Expr, Expr), Expr)> = Vec::with_capacity(exps.items.len());
         let mut again = false;
         for (b, es) in &exps.items {
-            let b = *b;
-            let e = es.total();
-            let p = pow(b, e);
-            match p.with(|n| match n {
-                Node::Num(c) => Kind::Num(*c),
-                Node::Mul(xs) => Kind::Many(xs.clone()),
-                _ => Kind::Other,
-            }) {
-                Kind::Num(c) => coeff = coeff.times(c),
-                Kind::Many(_) => {
+            let p = pow(*b, es.total());
+            let split = p.with(|n| match n {
+                Node::Num(c) => Err(Some(*c)),
+                Node::Mul(_) => Err(None),
+                Node::Pow([b, e]) => Ok((*b, *e)),
+                _ => Ok((p, one())),
+            });
+            match split {
+                Err(Some(c)) => coeff = coeff.times(c),
+                Err(None) => {
                     again = true;
-                    done.push(p);
+                    keyed.push(((p, one()), p));
                 }
-                _ => done.push(p),
+                Ok(be) => keyed.push((be, p)),
             }
         }
         if again {
-            work = done;
+            work = keyed.into_iter().map(|(_, p)| p).collect();
             work.push(num(coeff));
             continue;
         }
         if coeff.is_zero() {
             return zero();
         }
-        // Each factor split once, not at every comparison.
-        let mut keyed: Vec<((Expr, Expr), Expr)> =
-            done.iter().map(|&p| (split_pow(p), p)).collect();
         keyed.sort_by(|((ba, ea), _), ((bb, eb), _)| {
             ba.cmp_base(*bb).then_with(|| cmp_exponent(*ea, *eb))
         });
-        done.clear();
-        done.extend(keyed.into_iter().map(|(_, p)| p));
-        if done.is_empty() {
+        if keyed.is_empty() {
             return num(coeff);
         }
-        if done.len() == 1 {
+        if keyed.len() == 1 {
+            let only = keyed[0].1;
             if coeff.is_one() {
-                return done[0];
+                return only;
             }
-            if let Node::Add(ts) = done[0].node() {
+            if let Node::Add(ts) = only.node() {
                 // Distribute a number over a sum, as SymPy does.
                 return add(ts.iter().map(|&t| mul([num(coeff), t])));
             }
         }
-        if !coeff.is_one() {
-            done.insert(0, num(coeff));
-        }
-        return Expr::intern(Node::Mul(done.into()));
+        // One allocation: the coefficient (if not 1) and the sorted factors.
+        let c = (!coeff.is_one()).then(|| num(coeff));
+        let factors: Rc<[Expr]> = c.into_iter().chain(keyed.iter().map(|k| k.1)).collect();
+        return Expr::intern(Node::Mul(factors));
     }
     // Not reached in practice: keep whatever is left as a plain product.
     Expr::intern(Node::Mul(work.into()))
+}
+
+/// The product of the factors of a canonical product `fs` but the i-th
+/// (the "rest" of the product rule): what [`mul`] of them gives. Leaving a
+/// factor out of a canonical product leaves them sorted, with distinct
+/// bases, at most one exp and at most one number (first), so the rest is
+/// canonical as it stands, except where a number and a lone sum remain
+/// (a number is distributed over a sum) or one factor does (itself); those
+/// go through [`mul`].
+pub(crate) fn product_without(fs: &[Expr], i: usize) -> Expr {
+    let others = || {
+        fs.iter()
+            .enumerate()
+            .filter(move |&(j, _)| j != i)
+            .map(|(_, &g)| g)
+    };
+    let numbered = fs[0].as_num().is_some() && i != 0;
+    if fs.len() <= 2 || (fs.len() == 3 && numbered) {
+        return mul(others());
+    }
+    Expr::intern(Node::Mul(others().collect()))
 }
 
 /// 0 times the collected factors: 0, unless a factor is a numeric `0^-k`
@@ -539,6 +594,14 @@ fn record(exps: &mut Collector<Exponents>, b: Expr, e: Expr) {
 
 /// The canonical power `b^e`.
 pub(crate) fn pow(b: Expr, e: Expr) -> Expr {
+    // x^1 and x^0 (the numbers 1 and 0 have one node each), before reading
+    // any node: most factors of a product come here with exponent 1.
+    if e.is_one() {
+        return b;
+    }
+    if e.is_zero() {
+        return one();
+    }
     let (bn, en) = (b.node(), e.node());
     if let Node::Num(n) = en {
         if n.is_zero() {
@@ -752,6 +815,82 @@ mod tests {
             Expr::var("x10"),
             Expr::var("x2"),
         ]
+    }
+
+    /// The fast paths of `mul` and `add` return a lone factor or term as
+    /// it is: that is what collecting it gives, for every kind of node
+    /// (canonical nodes are the constructors' fixed points).
+    #[test]
+    fn a_lone_factor_or_term_is_its_own_product_and_sum() {
+        let (x, y) = (Expr::var("x"), Expr::var("y"));
+        let mut corpus = terms();
+        corpus.extend([
+            Expr::zero(),
+            Expr::one(),
+            Expr::minus_one(),
+            Expr::rational(1, 2),
+            Expr::constant(0.25),
+            x.exp(),
+            (x * y).sin() * x.exp() / (y.square() + 1.0),
+            (x + y).exp() * x.cos(),
+            x.powf(0.5) * y.powi(-2),
+            Expr::integer(0).pow_expr(&Expr::integer(-1)),
+            Expr::integer(0) * Expr::integer(0).pow_expr(&Expr::integer(-1)),
+            Expr::integer(2) * (x + 1.0),
+            x.ln().exp() + y.tanh().square() * -1.0 + 1.0,
+            x.atan2(&y).max(&x),
+        ]);
+        for &t in &corpus {
+            assert_eq!(mul([t]), collect_product(vec![t]), "product of {t}");
+            assert_eq!(add([t]), collect_sum([t]), "sum of {t}");
+            assert_eq!(mul([t, Expr::one()]), mul([t]));
+            assert_eq!(add([Expr::zero(), t]), add([t]));
+            // Every one but 0/0 (a product with coefficient 0, which a sum
+            // drops) is its own product and sum.
+            if t.to_string() != "0/0" {
+                assert_eq!(add([t]), t, "sum of {t}");
+                assert_eq!(mul([t]), t, "product of {t}");
+            }
+        }
+        assert_eq!(mul([]), Expr::one());
+        assert_eq!(add([]), Expr::zero());
+    }
+
+    /// The product rule's "rest" of a canonical product (a factor left
+    /// out) is what collecting the other factors gives.
+    #[test]
+    fn a_product_without_a_factor_is_the_product_of_the_others() {
+        let (x, y, z) = (Expr::var("x"), Expr::var("y"), Expr::var("z"));
+        let products = [
+            x * y,
+            Expr::integer(3) * x * y,
+            Expr::integer(3) * x * (y + 1.0),
+            Expr::integer(-2) * (x + y) * z.exp(),
+            (x * y).sin() * x.exp() / (y.square() + 1.0),
+            Expr::constant(0.5) * x.powf(0.5) * y.powi(-2) * z.cos() * (x + z),
+            x.pow_expr(&Expr::rational(1, 2))
+                .pow_expr(&Expr::rational(1, 3))
+                * x.sqrt()
+                * y,
+            Expr::integer(2) * x.tanh().square() * (y + z).exp(),
+        ];
+        for p in products {
+            let Node::Mul(fs) = p.node() else {
+                panic!("{p} is not a product");
+            };
+            for i in 0..fs.len() {
+                let others = fs
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, &g)| g);
+                assert_eq!(
+                    product_without(&fs, i),
+                    mul(others),
+                    "{p} without factor {i}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -216,9 +216,6 @@ def vjp(fun, x):
     return _lower(y, x if y.dim() == 0 else _np.zeros(1), nested), vjp_fn
 
 
-_UNTRACED = object()
-
-
 def _trace(fun):
     """``fun`` called once on a symbol: its formula, or None when it is not
     a formula of that symbol (the function compares or converts its value,
@@ -232,36 +229,34 @@ def _trace(fun):
     return out if isinstance(out, _native.Expr) else None
 
 
+def _scalar(x):
+    """A plain number as a float, or None for a tensor or an array (which
+    go through the nested grads)."""
+    if not isinstance(x, Tensor) and _np.ndim(x) == 0 and not isinstance(x, _np.ndarray):
+        return float(x)
+    return None
+
+
 def nth_derivative(fun, n):
     """The n-th derivative of a scalar function of one scalar.
 
-    Traced as ``jax.jit`` traces: the first call runs ``fun`` once on a
-    symbol; if it returns a formula, every call evaluates the n-th
-    derivative by Taylor mode in Rust (one crossing, no Python per
-    operation, any order in one pass). A function that branches on its
-    argument (``if x > 0``: ordering a formula raises) or uses an operation
-    formulas lack is not traceable and runs as ``n`` nested ``grad``s. The
-    contract, as for ``jax.jit``: the function's operations must not depend
-    on the value of its argument other than through such a comparison (an
-    ``x == 0`` test compares formulas, so it takes the branch of a symbol).
-    Inside another transform (a tensor argument), nested ``grad``s too.
+    Traced as ``jax.jit`` traces: the first call with a number runs ``fun``
+    once on a symbol; if it returns a formula, that is recorded into a plan
+    and every call with a number replays the plan by Taylor mode in Rust
+    (one crossing, a float back, no Python per operation, any order in one
+    pass). A function that branches on its argument (``if x > 0``: ordering
+    a formula raises) or uses an operation formulas lack is not traceable
+    and runs as ``n`` nested ``grad``s. The contract, as for ``jax.jit``:
+    the function's operations must not depend on the value of its argument
+    other than through such a comparison (an ``x == 0`` test compares
+    formulas, so it takes the branch of a symbol). Inside another transform
+    (a tensor argument), nested ``grad``s too.
     """
     nested_form = fun
     for _ in range(n):
         nested_form = grad(nested_form)
-    traced = [_UNTRACED]
-
-    def d(x):
-        if not isinstance(x, Tensor) and _np.ndim(x) == 0 and not isinstance(x, _np.ndarray):
-            if traced[0] is _UNTRACED:
-                traced[0] = _trace(fun)
-            f = traced[0]
-            if f is not None:
-                return _native.taylor_derivatives(f, _TRACER, float(x), n)[n]
-        return nested_form(x)
-
-    d.__name__ = f"nth_derivative({getattr(fun, '__name__', 'f')}, {n})"
-    return d
+    name = f"nth_derivative({getattr(fun, '__name__', 'f')}, {n})"
+    return _native.NthDerivative(fun, n, nested_form, _trace, _scalar, _TRACER, name)
 
 
 derivative = nth_derivative
