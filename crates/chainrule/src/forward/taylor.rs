@@ -618,13 +618,13 @@ fn spherical_series<T: Real>(u: &[T], order: u32, n: usize) -> Vec<T> {
             let at = |m: u32, i: usize| ys[(m - lo) as usize][i].clone();
             let weight = 1.0 / f64::from(2 * m + 1);
             let mut sum = zero::<T>();
-            for j in 1..=k.min(u.len() - 1) {
+            for (j, uj) in u.iter().enumerate().take(k + 1).skip(1) {
                 let i = k - j;
                 let mut g = at(m + 1, i) * (-f64::from(m + 1) * weight);
                 if m > 0 {
                     g = g + at(m - 1, i) * (f64::from(m) * weight);
                 }
-                sum = sum + u[j].clone() * (j as f64) * g;
+                sum = sum + uj.clone() * (j as f64) * g;
             }
             let yk = sum / (k as f64);
             ys[(m - lo) as usize].push(yk);
