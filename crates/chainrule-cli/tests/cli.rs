@@ -759,30 +759,9 @@ fn sparse_hessian_of_a_dense_function_stops_at_the_budget() {
     );
 }
 
-/// sinc⁽ᵏ⁾(x), k = 0..4: the closed forms by hand from sin x/x, and below
-/// |x| = 1e-3, where they cancel, the Maclaurin series 1 − x²/6 + x⁴/120 −
-/// x⁶/5040 (limits at 0: 1, 0, −1/3, 0, 1/5).
-fn sinc_closed(x: f64) -> [f64; 5] {
-    if x.abs() < 1e-3 {
-        let x2 = x * x;
-        return [
-            1.0 - x2 / 6.0 + x2 * x2 / 120.0,
-            -x / 3.0 + x * x2 / 30.0,
-            -1.0 / 3.0 + x2 / 10.0,
-            x / 5.0 - x * x2 / 42.0,
-            0.2 - x2 / 14.0,
-        ];
-    }
-    let (s, c) = x.sin_cos();
-    let p = |k: i32| x.powi(k);
-    [
-        s / x,
-        (x * c - s) / p(2),
-        ((2.0 - p(2)) * s - 2.0 * x * c) / p(3),
-        (-p(3) * c + 3.0 * p(2) * s + 6.0 * x * c - 6.0 * s) / p(4),
-        (p(4) * s + 4.0 * p(3) * c - 12.0 * p(2) * s - 24.0 * x * c + 24.0 * s) / p(5),
-    ]
-}
+#[path = "../../chainrule/tests/common/sinc.rs"]
+mod sinc;
+use sinc::sinc_closed;
 
 /// Issue 17: `diff` and `hessian` of sinc at 0 gave NaN (the formula
 /// (cos x − sinc x)/x is 0/0 there). Every command now gives the limits
