@@ -1,7 +1,8 @@
 //! W9 for instruction counts (callgrind), not timing: `w9_count IMPL N REPS`
 //! builds what IMPL (`manual` or `sparse`) needs for n = N, then computes the
 //! Hessian REPS times. The difference of two counts (REPS = 11 and 1)
-//! divided by 10 is the count of one Hessian.
+//! divided by 10 is the count of one Hessian. With `W9_SHOW` set, the
+//! prepared plan (pattern, colouring, program) is printed to stderr first.
 
 use std::hint::black_box;
 
@@ -36,6 +37,9 @@ fn main() {
                 plan.coloring().n_colors(),
                 plan.program_len()
             );
+            if std::env::var_os("W9_SHOW").is_some() {
+                eprintln!("{plan:#?}");
+            }
             for _ in 0..reps {
                 let h = plan.eval(black_box(&x)).expect("n inputs");
                 check = h.values().iter().sum();

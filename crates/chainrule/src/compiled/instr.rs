@@ -298,6 +298,58 @@ pub(crate) trait Machine {
     /// tanh(a) into `t` and cosh(a)⁻² into `s` ([`Instr::TanhSech2`]);
     /// `x` becomes tanh(a).
     fn tanh_sech2(&mut self, t: Reg, s: Reg, a: Src);
+
+    /// A form with products of strong zeros: `strong` is its meaning,
+    /// `plain` the same operations with IEEE products. The two agree
+    /// wherever `plain` is not NaN (see [`Plain`]), which lets a machine run
+    /// `plain` and redo only NaN results with `strong`. The default runs
+    /// `strong`.
+    #[inline(always)]
+    fn zop2(
+        &mut self,
+        k: usize,
+        d: Reg,
+        a: Src,
+        b: Src,
+        z: Plain<impl Fn(f64, f64) -> f64, impl Fn(f64, f64) -> f64>,
+    ) {
+        self.op2(k, d, a, b, z.strong);
+    }
+    /// [`Machine::zop2`] with three operands.
+    #[inline(always)]
+    fn zop3(
+        &mut self,
+        k: usize,
+        d: Reg,
+        ops: [Src; 3],
+        z: Plain<impl Fn(f64, f64, f64) -> f64, impl Fn(f64, f64, f64) -> f64>,
+    ) {
+        self.op3(k, d, ops, z.strong);
+    }
+    /// [`Machine::zop2`] with four operands.
+    #[inline(always)]
+    fn zop4(
+        &mut self,
+        k: usize,
+        d: Reg,
+        ops: [Src; 4],
+        z: Plain<impl Fn(f64, f64, f64, f64) -> f64, impl Fn(f64, f64, f64, f64) -> f64>,
+    ) {
+        self.op4(k, d, ops, z.strong);
+    }
+}
+
+/// A form whose products have strong zeros ([`smul`]), as two functions:
+/// `plain`, with IEEE products, and `strong`. Where `plain` gives a number
+/// that is not NaN, no product in it was NaN (IEEE `+`, `−` and `·` carry a
+/// NaN operand into their result), so each `smul` returned its plain
+/// product and `strong` gives the same number, bit for bit. Only NaN
+/// results need `strong`: the lane machine runs `plain` over all lanes (a
+/// loop that vectorises; `smul`'s test per lane does not) and redoes the
+/// NaN lanes, if any.
+pub(crate) struct Plain<P, S> {
+    pub(crate) plain: P,
+    pub(crate) strong: S,
 }
 
 // The arithmetic of each form, written once for its base and encoded forms.
@@ -327,6 +379,41 @@ pub(crate) fn smul(a: f64, b: f64) -> f64 {
 #[inline(always)]
 fn mul(a: f64, b: f64) -> f64 {
     smul(a, b)
+}
+
+// The plain twins of the strong-zero forms ([`Plain`]).
+#[inline(always)]
+fn pmul(a: f64, b: f64) -> f64 {
+    a * b
+}
+#[inline(always)]
+fn pmul_add(a: f64, b: f64, c: f64) -> f64 {
+    a * b + c
+}
+#[inline(always)]
+fn pmul_sub(a: f64, b: f64, c: f64) -> f64 {
+    a * b - c
+}
+#[inline(always)]
+fn psub_mul(a: f64, b: f64, c: f64) -> f64 {
+    c - a * b
+}
+#[inline(always)]
+fn pmul_mul(a: f64, b: f64, c: f64) -> f64 {
+    (a * b) * c
+}
+#[inline(always)]
+fn pmul_mul_add(a: f64, b: f64, c: f64, e: f64) -> f64 {
+    a * b + c * e
+}
+#[inline(always)]
+fn pmul_mul_sub(a: f64, b: f64, c: f64, e: f64) -> f64 {
+    a * b - c * e
+}
+/// A strong-zero form and its plain twin.
+#[inline(always)]
+fn z<P, S>(plain: P, strong: S) -> Plain<P, S> {
+    Plain { plain, strong }
 }
 #[inline(always)]
 fn div(a: f64, b: f64) -> f64 {
@@ -401,28 +488,38 @@ pub(crate) fn run<M: Machine>(m: &mut M, code: &[Instr]) {
             I::Sub(d, a, b) => m.op2(k, d, r(a), r(b), sub),
             I::SubX(d, b) => m.op2(k, d, X, r(b), sub),
             I::RSubX(d, a) => m.op2(k, d, r(a), X, sub),
-            I::Mul(d, a, b) => m.op2(k, d, r(a), r(b), mul),
-            I::MulX(d, b) => m.op2(k, d, X, r(b), mul),
+            I::Mul(d, a, b) => m.zop2(k, d, r(a), r(b), z(pmul, mul)),
+            I::MulX(d, b) => m.zop2(k, d, X, r(b), z(pmul, mul)),
             I::Div(d, a, b) => m.op2(k, d, r(a), r(b), div),
             I::DivX(d, b) => m.op2(k, d, X, r(b), div),
             I::RDivX(d, a) => m.op2(k, d, r(a), X, div),
-            I::MulAdd(d, a, b, c) => m.op3(k, d, [r(a), r(b), r(c)], mul_add),
-            I::MulAddX(d, b, c) => m.op3(k, d, [X, r(b), r(c)], mul_add),
-            I::MulAddXc(d, a, b) => m.op3(k, d, [r(a), r(b), X], mul_add),
-            I::MulSub(d, a, b, c) => m.op3(k, d, [r(a), r(b), r(c)], mul_sub),
-            I::MulSubX(d, b, c) => m.op3(k, d, [X, r(b), r(c)], mul_sub),
-            I::MulSubXc(d, a, b) => m.op3(k, d, [r(a), r(b), X], mul_sub),
-            I::SubMul(d, a, b, c) => m.op3(k, d, [r(a), r(b), r(c)], sub_mul),
-            I::SubMulX(d, b, c) => m.op3(k, d, [X, r(b), r(c)], sub_mul),
-            I::SubMulXc(d, a, b) => m.op3(k, d, [r(a), r(b), X], sub_mul),
-            I::MulMul(d, a, b, c) => m.op3(k, d, [r(a), r(b), r(c)], mul_mul),
-            I::MulMulX(d, b, c) => m.op3(k, d, [X, r(b), r(c)], mul_mul),
-            I::MulMulXc(d, a, b) => m.op3(k, d, [r(a), r(b), X], mul_mul),
-            I::MulMulAdd(d, a, b, c, e) => m.op4(k, d, [r(a), r(b), r(c), r(e)], mul_mul_add),
-            I::MulMulAddX(d, b, c, e) => m.op4(k, d, [X, r(b), r(c), r(e)], mul_mul_add),
-            I::MulMulSub(d, a, b, c, e) => m.op4(k, d, [r(a), r(b), r(c), r(e)], mul_mul_sub),
-            I::MulMulSubX(d, b, c, e) => m.op4(k, d, [X, r(b), r(c), r(e)], mul_mul_sub),
-            I::MulMulSubXc(d, a, b, e) => m.op4(k, d, [r(a), r(b), X, r(e)], mul_mul_sub),
+            I::MulAdd(d, a, b, c) => m.zop3(k, d, [r(a), r(b), r(c)], z(pmul_add, mul_add)),
+            I::MulAddX(d, b, c) => m.zop3(k, d, [X, r(b), r(c)], z(pmul_add, mul_add)),
+            I::MulAddXc(d, a, b) => m.zop3(k, d, [r(a), r(b), X], z(pmul_add, mul_add)),
+            I::MulSub(d, a, b, c) => m.zop3(k, d, [r(a), r(b), r(c)], z(pmul_sub, mul_sub)),
+            I::MulSubX(d, b, c) => m.zop3(k, d, [X, r(b), r(c)], z(pmul_sub, mul_sub)),
+            I::MulSubXc(d, a, b) => m.zop3(k, d, [r(a), r(b), X], z(pmul_sub, mul_sub)),
+            I::SubMul(d, a, b, c) => m.zop3(k, d, [r(a), r(b), r(c)], z(psub_mul, sub_mul)),
+            I::SubMulX(d, b, c) => m.zop3(k, d, [X, r(b), r(c)], z(psub_mul, sub_mul)),
+            I::SubMulXc(d, a, b) => m.zop3(k, d, [r(a), r(b), X], z(psub_mul, sub_mul)),
+            I::MulMul(d, a, b, c) => m.zop3(k, d, [r(a), r(b), r(c)], z(pmul_mul, mul_mul)),
+            I::MulMulX(d, b, c) => m.zop3(k, d, [X, r(b), r(c)], z(pmul_mul, mul_mul)),
+            I::MulMulXc(d, a, b) => m.zop3(k, d, [r(a), r(b), X], z(pmul_mul, mul_mul)),
+            I::MulMulAdd(d, a, b, c, e) => {
+                m.zop4(k, d, [r(a), r(b), r(c), r(e)], z(pmul_mul_add, mul_mul_add))
+            }
+            I::MulMulAddX(d, b, c, e) => {
+                m.zop4(k, d, [X, r(b), r(c), r(e)], z(pmul_mul_add, mul_mul_add))
+            }
+            I::MulMulSub(d, a, b, c, e) => {
+                m.zop4(k, d, [r(a), r(b), r(c), r(e)], z(pmul_mul_sub, mul_mul_sub))
+            }
+            I::MulMulSubX(d, b, c, e) => {
+                m.zop4(k, d, [X, r(b), r(c), r(e)], z(pmul_mul_sub, mul_mul_sub))
+            }
+            I::MulMulSubXc(d, a, b, e) => {
+                m.zop4(k, d, [r(a), r(b), X, r(e)], z(pmul_mul_sub, mul_mul_sub))
+            }
             I::Neg(d, a) => m.op1(k, d, r(a), neg),
             I::NegX(d) => m.op1(k, d, X, neg),
             I::Square(d, a) => m.op1(k, d, r(a), square),
@@ -441,11 +538,11 @@ pub(crate) fn run<M: Machine>(m: &mut M, code: &[Instr]) {
             I::BinaryX(op, d, b) => m.op2(k, d, X, r(b), |u, v| op.eval(u, v)),
             I::RBinaryX(op, d, a) => m.op2(k, d, r(a), X, |u, v| op.eval(u, v)),
             I::MulTanhSech2(p, t, s, a, b) => {
-                m.op2(k, p, r(a), r(b), mul);
+                m.zop2(k, p, r(a), r(b), z(pmul, mul));
                 m.tanh_sech2(t, s, X);
             }
             I::MulTanhSech2X(p, t, s, b) => {
-                m.op2(k, p, X, r(b), mul);
+                m.zop2(k, p, X, r(b), z(pmul, mul));
                 m.tanh_sech2(t, s, X);
             }
         }
@@ -699,6 +796,77 @@ mod tests {
                 last = d;
             }
             assert!(check(&code, &regs), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn lanes_with_zeros_infinities_and_nans_match_the_instructions() {
+        // The lane machine runs strong-zero forms plainly and redoes NaN
+        // lanes; every lane must still equal the reference bit for bit, for
+        // results written to registers and results added into a sum.
+        const L: usize = 8;
+        let specials = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            1.5,
+            -2.0,
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |m: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % u64::from(m)) as u32
+        };
+        let forms = forms();
+        let n_regs = 10u32;
+        for _ in 0..300 {
+            let (arity, form) = &forms[next(forms.len() as u32) as usize];
+            let mut ops = [0; 4];
+            for o in ops.iter_mut().take(*arity) {
+                *o = next(n_regs - 2);
+            }
+            let code = [form(n_regs - 2, ops)];
+            // Lane l's registers: mostly ordinary, some special values.
+            let lane_regs: Vec<Vec<f64>> = (0..L)
+                .map(|_| {
+                    (0..n_regs)
+                        .map(|i| match next(3) {
+                            0 => specials[next(specials.len() as u32) as usize],
+                            _ => 0.3 + 0.17 * f64::from(i),
+                        })
+                        .collect()
+                })
+                .collect();
+            let want: Vec<Vec<f64>> = lane_regs.iter().map(|r| reference(&code, r)).collect();
+            let mut lanes: Vec<[f64; L]> = (0..n_regs as usize)
+                .map(|i| std::array::from_fn(|l| lane_regs[l][i]))
+                .collect();
+            let d = (n_regs - 2) as usize;
+            // Two results are never summed (see `lower`).
+            let sinks: &[Option<u32>] = match code[0] {
+                Instr::TanhSech2(..) => &[None],
+                _ => &[None, Some(0)],
+            };
+            for &sink in sinks {
+                let (enc, enc_sink) = encode(&code, &[sink]);
+                let mut sums = [[0.25; L]];
+                Lanes::new(&mut lanes, n_regs as usize, &[], &mut sums, &enc_sink).run(&enc);
+                for l in 0..L {
+                    let (got, expected) = match sink {
+                        None => (lanes[d][l], want[l][d]),
+                        Some(_) => (sums[0][l], 0.25 + want[l][d]),
+                    };
+                    assert!(
+                        same(&[got], &[expected]),
+                        "{:?} lane {l} ({sink:?}): {got} vs {expected}",
+                        code[0]
+                    );
+                }
+            }
         }
     }
 

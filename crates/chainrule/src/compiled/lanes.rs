@@ -2,7 +2,7 @@
 //! instruction run over all lanes at once, so the dispatch is paid once per
 //! block of samples and the lane loops vectorise.
 
-use super::instr::{self, Instr, Machine, Reg, Src};
+use super::instr::{self, Instr, Machine, Plain, Reg, Src};
 
 /// Registers of `L` lanes: the program's own (`regs`), and the rows of
 /// samples it reads in place (`inputs`, registers `first_input..`), so that
@@ -37,6 +37,55 @@ impl<const L: usize> Dst<'_, L> {
             Dst::Add(d) => {
                 for (l, o) in d.iter_mut().enumerate() {
                     *o += f(l);
+                }
+            }
+        }
+    }
+}
+
+impl<const L: usize> Dst<'_, L> {
+    /// As [`Dst::fill`] for a form with strong-zero products: `plain` over
+    /// all lanes (a loop without a branch, which vectorises) while noting
+    /// whether any lane is NaN, then `strong` again for the NaN lanes only
+    /// ([`Plain`]: elsewhere the two are equal bit for bit). A sum is only
+    /// added to once its lanes are known: one pass notes NaNs without
+    /// storing, a second adds (`plain` again where there was none).
+    #[inline(always)]
+    fn fill_strong(self, plain: impl Fn(usize) -> f64, strong: impl Fn(usize) -> f64) {
+        let fixed = |l: usize| {
+            let v = plain(l);
+            if v.is_nan() {
+                strong(l)
+            } else {
+                v
+            }
+        };
+        match self {
+            Dst::Write(d) => {
+                let mut nan = false;
+                for (l, o) in d.iter_mut().enumerate() {
+                    let v = plain(l);
+                    nan |= v.is_nan();
+                    *o = v;
+                }
+                if nan {
+                    for (l, o) in d.iter_mut().enumerate() {
+                        if o.is_nan() {
+                            *o = strong(l);
+                        }
+                    }
+                }
+            }
+            Dst::Add(d) => {
+                let nan = (0..L).fold(false, |nan, l| nan | plain(l).is_nan());
+                if nan {
+                    for (l, o) in d.iter_mut().enumerate() {
+                        *o += fixed(l);
+                    }
+                } else {
+                    for (l, o) in d.iter_mut().enumerate() {
+                        *o += plain(l);
+                    }
                 }
             }
         }
@@ -141,6 +190,49 @@ impl<const L: usize> Machine for Lanes<'_, '_, L> {
     fn op4(&mut self, k: usize, d: Reg, ops: [Src; 4], f: impl Fn(f64, f64, f64, f64) -> f64) {
         let (dst, [a, b, c, e]) = self.split(k, d, ops);
         dst.fill(|l| f(a[l], b[l], c[l], e[l]));
+    }
+
+    #[inline(always)]
+    fn zop2(
+        &mut self,
+        k: usize,
+        d: Reg,
+        a: Src,
+        b: Src,
+        z: Plain<impl Fn(f64, f64) -> f64, impl Fn(f64, f64) -> f64>,
+    ) {
+        let (dst, [a, b]) = self.split(k, d, [a, b]);
+        dst.fill_strong(|l| (z.plain)(a[l], b[l]), |l| (z.strong)(a[l], b[l]));
+    }
+
+    #[inline(always)]
+    fn zop3(
+        &mut self,
+        k: usize,
+        d: Reg,
+        ops: [Src; 3],
+        z: Plain<impl Fn(f64, f64, f64) -> f64, impl Fn(f64, f64, f64) -> f64>,
+    ) {
+        let (dst, [a, b, c]) = self.split(k, d, ops);
+        dst.fill_strong(
+            |l| (z.plain)(a[l], b[l], c[l]),
+            |l| (z.strong)(a[l], b[l], c[l]),
+        );
+    }
+
+    #[inline(always)]
+    fn zop4(
+        &mut self,
+        k: usize,
+        d: Reg,
+        ops: [Src; 4],
+        z: Plain<impl Fn(f64, f64, f64, f64) -> f64, impl Fn(f64, f64, f64, f64) -> f64>,
+    ) {
+        let (dst, [a, b, c, e]) = self.split(k, d, ops);
+        dst.fill_strong(
+            |l| (z.plain)(a[l], b[l], c[l], e[l]),
+            |l| (z.strong)(a[l], b[l], c[l], e[l]),
+        );
     }
 
     #[inline(always)]
