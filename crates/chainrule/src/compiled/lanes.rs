@@ -113,7 +113,10 @@ impl<'r, 'd, const L: usize> Lanes<'r, 'd, L> {
         }
     }
 
-    /// Runs an encoded program, each instruction over all lanes.
+    /// Runs an encoded program, each instruction over all lanes (inlined,
+    /// so that a caller compiled for wider vectors runs the lane loops
+    /// with them).
+    #[inline(always)]
     pub(crate) fn run(&mut self, code: &[Instr]) {
         instr::run(self, code);
     }
