@@ -186,16 +186,16 @@ def main():
         # Warm-up: one untimed batch of each callable.
         batch(d, 0.5, calls)
         batch(echo, 0.5, calls)
-        _native._bench_rust_tanh(k, 0.5, 10 * calls)
-        _native._bench_replay(d.__self__, 0.5, 10 * calls)
+        _native._bench_rust_tanh(k, 0.5, calls)
+        _native._bench_replay(d.__self__, 0.5, calls)
         rounds = []
         for _ in range(reps):
             t_py = batch(d, 0.5, calls)
             t_cross = batch(echo, 0.5, calls)
-            t_rust = _native._bench_rust_tanh(k, 0.5, 10 * calls)
+            t_rust = _native._bench_rust_tanh(k, 0.5, calls)
             rounds.append((t_py, t_cross, t_rust, t_py / (t_rust + t_cross)))
         t_py, t_cross, t_rust, ratio = (statistics.median(r[i] for r in rounds) for i in range(4))
-        t_replay = statistics.median(_native._bench_replay(d.__self__, 0.5, 10 * calls) for _ in range(reps))
+        t_replay = statistics.median(_native._bench_replay(d.__self__, 0.5, calls) for _ in range(reps))
         line(f"W5 d^{k} tanh at 0.5 = {value:.10g}, d(0.5) from Python", t_py * 1e9, "ns")
         line(f"W5 k={k} Rust nth_derivative_at (the W5 line's call)", t_rust * 1e9, "ns")
         line(f"W5 k={k} one crossing (_bench_echo(0.5) from the same loop)", t_cross * 1e9, "ns")
