@@ -137,3 +137,38 @@ def test_nth_derivative_falls_back_when_the_function_branches():
     # An operation formulas lack (numpy's log1p on a formula) falls back too.
     g = nth_derivative(lambda x: np.log1p(x) * 1.0, 1)
     assert g(0.5) == pytest.approx(1 / 1.5, rel=1e-14)
+
+
+def test_nth_derivative_is_a_builtin_bound_to_its_native_object():
+    from chainrule import _native
+    from chainrule.autograd import nth_derivative
+
+    d4 = nth_derivative(np.tanh, 4)
+    # A builtin function (called by vectorcall), named for what it computes.
+    assert type(d4).__name__ == "builtin_function_or_method"
+    assert d4.__name__ == "nth_derivative(tanh, 4)"
+    assert repr(d4).startswith("<built-in method nth_derivative(tanh, 4) of chainrule._native.NthDerivative object")
+    assert "4-th derivative of tanh" in d4.__doc__
+    native = d4.__self__
+    assert isinstance(native, _native.NthDerivative)
+    assert repr(native) == "<nth_derivative(tanh, 4)>"
+    assert native.n == 4 and native.traced is None
+    # The seed's value (HIPS autograd, four nested grads): 3.9522195637245825.
+    assert d4(0.5) == pytest.approx(3.9522195637245825, rel=1e-14)
+    assert native.traced is True
+    # The native object answers the same, through its __call__.
+    assert native(0.5) == d4(0.5)
+    # Ints and numpy floats are numbers too (tanh is odd: even derivatives are 0 at 0).
+    assert d4(0) == 0.0
+    assert d4(onp.float64(0.5)) == d4(0.5)
+    assert nth_derivative(np.tanh, 1)(1) == pytest.approx(1 / math.cosh(1) ** 2, rel=1e-15)
+    # One positional argument, no keywords: TypeErrors, as for any builtin.
+    with pytest.raises(TypeError):
+        d4()
+    with pytest.raises(TypeError):
+        d4(0.5, 0.5)
+    with pytest.raises(TypeError):
+        d4(x=0.5)
+    # Not a number: float('a')'s ValueError, not a crash.
+    with pytest.raises(ValueError):
+        d4("a")

@@ -12,6 +12,7 @@ use std::cell::Cell;
 use pyo3::prelude::*;
 
 mod errors;
+mod fastcall;
 mod graph;
 mod matrix;
 mod sym;
