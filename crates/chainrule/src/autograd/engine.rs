@@ -387,7 +387,7 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
             f.abandon();
             return Err(e);
         }
-        if free && !node.0.leaf && std::rc::Rc::strong_count(&node.0) > 1 {
+        if free && !node.0.leaf && crate::tensor::strong_count(&node) > 1 {
             // Held elsewhere: it keeps its name and refuses a second pass.
             let mut op = node.0.op.borrow_mut();
             let freed = Op::Freed(op.name().unwrap_or(""));

@@ -27,7 +27,6 @@
 //! forward); the callers run it under `no_grad` when no one will.
 
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 use crate::autograd::graph::Op;
 use crate::compiled::sech2_given_tanh;
@@ -41,7 +40,7 @@ use crate::tensor::{DType, Tensor};
 
 /// A node's identity: the address of its shared record.
 fn key(t: &Tensor) -> usize {
-    Rc::as_ptr(&t.0) as usize
+    t.0.as_ptr() as usize
 }
 
 /// `shape ++ [k]`.
