@@ -140,7 +140,7 @@ impl<'a, T: Elem> Operand<'a, T> {
                 stride: 0,
             })
         } else if super::same_shape(a.shape(), shape) {
-            a.as_slice().map(|v| Operand {
+            super::contiguous(a).map(|v| Operand {
                 values: v,
                 stride: 1,
             })

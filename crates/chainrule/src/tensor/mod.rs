@@ -122,6 +122,24 @@ pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
+/// The values of `a` in row-major order if they are contiguous, as
+/// `as_slice`, with a 1-d array answered by one stride test: ndarray's
+/// layout test on a dynamic rank loops over the axes through the shape's
+/// inline-or-heap storage, a sizeable part of an operation on four values.
+#[inline]
+pub(crate) fn contiguous<T>(a: &ArcArray<T, IxDyn>) -> Option<&[T]> {
+    if let ([n], [s]) = (a.shape(), a.strides()) {
+        if *s == 1 || *n <= 1 {
+            // SAFETY: a 1-d array of stride 1 (or of at most one value)
+            // holds its `n` values contiguously from `as_ptr`; the slice
+            // borrows `a`, as `as_slice`'s does.
+            return Some(unsafe { std::slice::from_raw_parts(a.as_ptr(), *n) });
+        }
+        return None;
+    }
+    a.as_slice()
+}
+
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
 #[derive(Clone, Debug)]
 pub(crate) enum Data {
@@ -178,7 +196,7 @@ impl Data {
     pub(crate) fn as_slice(&self) -> Option<&[f64]> {
         match self {
             Data::Scalar(x) => Some(std::slice::from_ref(x)),
-            Data::Array(a) => a.as_slice(),
+            Data::Array(a) => contiguous(a),
             Data::F32(_) => None,
         }
     }
@@ -222,7 +240,7 @@ impl Data {
     pub(crate) fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
-            Data::Array(a) => match a.as_slice() {
+            Data::Array(a) => match contiguous(a) {
                 Some(s) => small::array_with(a.shape(), |o| {
                     o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x));
                 })
