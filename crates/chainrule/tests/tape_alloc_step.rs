@@ -1,9 +1,10 @@
 //! The allocations of W2's eager training step at n = 4 (issue 18), counted
 //! by a global allocator of this test binary: the nodes user code drops
 //! (the loss, the gradient, the updated weight) go back to the node pool on
-//! their last drop, so a warm step allocates only what its graph records
-//! beyond nodes. One test in this binary, so no other thread allocates
-//! while it counts.
+//! their last drop, the mean is a node of its own kind (no boxed record)
+//! and `backward` passes its one output gradient without a list, so a warm
+//! step allocates nothing. One test in this binary, so no other thread
+//! allocates while it counts.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,7 +60,7 @@ fn step_by_hand(w: f64, x: &[f64], y: &[f64]) -> f64 {
 }
 
 #[test]
-fn a_warm_training_step_at_n_4_allocates_at_most_four_times() {
+fn a_warm_training_step_at_n_4_allocates_nothing() {
     const STEPS: usize = 200;
     let xs = vec![1.0, 2.0, 3.0, 4.0];
     let ys: Vec<f64> = xs.iter().map(|v| 2.0 * v).collect();
@@ -77,7 +78,7 @@ fn a_warm_training_step_at_n_4_allocates_at_most_four_times() {
     for _ in 0..STEPS {
         w = step(w, &x, &y);
     }
-    let per_step = (allocations() - before) as f64 / STEPS as f64;
+    let allocated = allocations() - before;
     for _ in 0..STEPS {
         by_hand = step_by_hand(by_hand, &xs, &ys);
     }
@@ -90,8 +91,12 @@ fn a_warm_training_step_at_n_4_allocates_at_most_four_times() {
         w.item()
     );
     assert!((w.item() - 2.0).abs() < 1e-3, "{}", w.item());
-    // Was 10 with `Rc` nodes (six of them nodes). Left: the reduction's
-    // record (its box and its input list), its product's list of
-    // gradients and the backward pass's list of output gradients.
-    assert!(per_step <= 4.0, "{per_step} allocations a step");
+    // Was 10 a step with `Rc` nodes: six nodes, the mean's record (its box
+    // and its input list), its product's list of gradients and the backward
+    // pass's list of output gradients. Now none a step: at most one in 20
+    // steps (a kept list growing now and then).
+    assert!(
+        allocated <= STEPS / 20,
+        "{allocated} allocations in {STEPS} steps"
+    );
 }

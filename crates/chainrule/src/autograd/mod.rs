@@ -37,7 +37,7 @@ mod engine;
 pub(crate) mod graph;
 mod vjp;
 
-use engine::{run, Pass};
+use engine::{run, GradOutputs, Pass};
 use graph::Batch;
 
 pub use graph::{
@@ -94,7 +94,7 @@ impl Tensor {
         let g = output_grad(self, grad)?;
         run(Pass {
             roots: std::slice::from_ref(self),
-            grad_outputs: vec![g],
+            grad_outputs: GradOutputs::One(g),
             inputs: None,
             retain_graph: opts.retain_graph || opts.create_graph,
             create_graph: opts.create_graph,
@@ -251,7 +251,7 @@ fn gradients(
 ) -> Result<Vec<Tensor>> {
     let res = run(Pass {
         roots: outputs,
-        grad_outputs,
+        grad_outputs: GradOutputs::Many(grad_outputs),
         inputs: Some(inputs),
         retain_graph: opts.retain_graph || opts.create_graph,
         create_graph: opts.create_graph,

@@ -236,6 +236,7 @@ fn node_tangent(
             let (_, dy) = d_binary::<Tensor>(*b, &Tensor::scalar(*c), y, node);
             Some(times(&dy, ty))
         }
+        Op::Total(mean, x) => Some(crate::tensor::total_tangent(*mean, &tangent(x)?, x)),
         Op::Custom(c) => {
             let ts: Vec<Option<Tensor>> = c.inputs.iter().map(&mut tangent).collect();
             if ts.iter().all(Option::is_none) {
