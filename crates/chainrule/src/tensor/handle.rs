@@ -36,7 +36,9 @@ thread_local! {
     /// Cleared nodes (owning nothing: no value, gradient or history), reused
     /// by the next node made on the thread: a training loop rebuilds the same
     /// graph every step, and taking a node from here costs a fraction of an
-    /// allocation and its free.
+    /// allocation and its free. Boxes, not values: a node's address is its
+    /// handle's, so the pool keeps the allocations themselves.
+    #[allow(clippy::vec_box)]
     static POOL: RefCell<Vec<Box<Shared>>> = const { RefCell::new(Vec::new()) };
 }
 
