@@ -291,11 +291,18 @@ thread_local! {
     static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
 }
 
+/// The output gradients of a pass, one per root; `backward`'s one is kept
+/// as it is (no list allocated for it every training step).
+pub(super) enum GradOutputs {
+    One(Tensor),
+    Many(Vec<Tensor>),
+}
+
 /// What a backward pass is asked to do.
 pub(super) struct Pass<'a> {
     pub(super) roots: &'a [Tensor],
     /// One per root, of the root's shape with `batch` leading axes in front.
-    pub(super) grad_outputs: Vec<Tensor>,
+    pub(super) grad_outputs: GradOutputs,
     /// `None`: accumulate into `.grad`; else return the gradients of these.
     pub(super) inputs: Option<&'a [Tensor]>,
     pub(super) retain_graph: bool,
@@ -333,7 +340,11 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     let accumulate = pass.inputs.is_none();
     let inputs = pass.inputs.unwrap_or(&[]);
     f.check_replaced = accumulate;
-    for (r, g) in pass.roots.iter().zip(pass.grad_outputs) {
+    let (one, many) = match pass.grad_outputs {
+        GradOutputs::One(g) => (Some(g), Vec::new()),
+        GradOutputs::Many(v) => (None, v),
+    };
+    for (r, g) in pass.roots.iter().zip(one.into_iter().chain(many)) {
         if let Some(s) = f.slot_of(r) {
             f.slots[s].add(g);
         }
@@ -387,7 +398,7 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
             f.abandon();
             return Err(e);
         }
-        if free && !node.0.leaf && std::rc::Rc::strong_count(&node.0) > 1 {
+        if free && !node.0.leaf && crate::tensor::strong_count(&node) > 1 {
             // Held elsewhere: it keeps its name and refuses a second pass.
             let mut op = node.0.op.borrow_mut();
             let freed = Op::Freed(op.name().unwrap_or(""));

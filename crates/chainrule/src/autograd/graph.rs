@@ -86,6 +86,9 @@ pub(crate) enum Op {
     ScalarRhs(BinaryOp, Tensor, f64),
     /// `constant op tensor`.
     ScalarLhs(BinaryOp, f64, Tensor),
+    /// `sum()` of every element, or `mean()` when `true` (kept apart from
+    /// `Custom`: a training step's loss records no box and no input list).
+    Total(bool, Tensor),
     /// A structural operation with its own vector–Jacobian product.
     Custom(Box<Custom>),
 }
@@ -189,6 +192,8 @@ impl Op {
             Op::ScalarRhs(b, _, _) => b.backward_name(),
             Op::ScalarLhs(BinaryOp::Sub, _, _) => "RsubBackward1",
             Op::ScalarLhs(b, _, _) => b.backward_name(),
+            Op::Total(true, _) => "MeanBackward0",
+            Op::Total(false, _) => "SumBackward0",
             Op::Custom(c) => c.name,
         })
     }
@@ -197,7 +202,9 @@ impl Op {
     pub(crate) fn for_each_input(&self, mut f: impl FnMut(&Tensor)) {
         match self {
             Op::Leaf | Op::Freed(_) => {}
-            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => f(a),
+            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) | Op::Total(_, a) => {
+                f(a)
+            }
             Op::Binary(_, a, b) => {
                 f(a);
                 f(b);
@@ -210,7 +217,9 @@ impl Op {
     pub(crate) fn take_inputs(self, out: &mut Vec<Tensor>) {
         match self {
             Op::Leaf | Op::Freed(_) => {}
-            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) => out.push(a),
+            Op::Unary(_, a) | Op::ScalarRhs(_, a, _) | Op::ScalarLhs(_, _, a) | Op::Total(_, a) => {
+                out.push(a)
+            }
             Op::Binary(_, a, b) => {
                 out.push(a);
                 out.push(b);

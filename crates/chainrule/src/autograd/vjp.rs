@@ -21,7 +21,7 @@ use crate::real::{strong_mul, Real};
 use crate::rules::{d_binary, d_unary, d_unary_as, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
-use crate::tensor::{DType, Data, Tensor};
+use crate::tensor::{total_grad, DType, Data, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
 #[inline]
@@ -366,6 +366,7 @@ pub(super) fn vjp(
             let gy = binary_partial(*b, false, g, out.data(), &c, y.data(), y.shape(), batch);
             push(acc, y, gy);
         }
+        Op::Total(mean, x) => push(acc, x, total_grad(*mean, &g, x, batch)),
         Op::Custom(c) => custom_vjp(c, out, &g, batch, acc),
     }
 }
@@ -405,6 +406,7 @@ fn recorded_vjp(op: &Op, out: &Tensor, g: Tensor, batch: Batch, acc: &mut Fronti
             let (_, dy) = d_binary::<Tensor>(*b, &Tensor::scalar(*c), y, out);
             push(acc, y, times(&dy, y));
         }
+        Op::Total(mean, x) => push(acc, x, total_grad(*mean, &g, x, batch)),
         Op::Custom(c) => custom_vjp(c, out, &g, batch, acc),
     }
 }

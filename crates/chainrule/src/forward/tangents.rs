@@ -27,7 +27,6 @@
 //! forward); the callers run it under `no_grad` when no one will.
 
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 use crate::autograd::graph::Op;
 use crate::compiled::sech2_given_tanh;
@@ -41,7 +40,7 @@ use crate::tensor::{DType, Tensor};
 
 /// A node's identity: the address of its shared record.
 fn key(t: &Tensor) -> usize {
-    Rc::as_ptr(&t.0) as usize
+    t.0.as_ptr() as usize
 }
 
 /// `shape ++ [k]`.
@@ -321,6 +320,7 @@ fn node_tangent(
             let (_, dy) = d_binary::<Tensor>(*b, &Tensor::scalar(*c), y, node);
             Some(times(&dy, ty))
         }
+        Op::Total(mean, x) => Some(crate::tensor::total_tangent(*mean, &tangent(x)?, x)),
         Op::Custom(c) => {
             let ts: Vec<Option<Tensor>> = c.inputs.iter().map(&mut tangent).collect();
             if ts.iter().all(Option::is_none) {

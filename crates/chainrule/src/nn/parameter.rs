@@ -125,7 +125,7 @@ impl Parameter {
     /// parameter's shape.
     pub(crate) fn add_scaled(&self, g: &Tensor, alpha: f64) -> Result<()> {
         let mut slot = self.0.value.borrow_mut();
-        if Rc::strong_count(&slot.0) == 1 {
+        if crate::tensor::strong_count(&slot) == 1 {
             slot.add_scaled_(g, alpha)?;
             drop(slot);
             self.0.version.set(self.0.version.get() + 1);

@@ -338,7 +338,7 @@ mod tests {
         assert_eq!(y.to_vec(), vec![2.0, 1.0, 4.0, 3.0]);
         assert_eq!(s.item(), 10.0);
         drop((y, s));
-        assert_eq!(std::rc::Rc::strong_count(&x.0), 1);
+        assert_eq!(crate::tensor::strong_count(&x), 1);
     }
 
     #[test]

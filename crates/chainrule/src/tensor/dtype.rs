@@ -138,7 +138,7 @@ impl Elem for f64 {
     fn slice_of(d: &Data) -> Option<&[f64]> {
         match d {
             Data::Scalar(x) => Some(std::slice::from_ref(x)),
-            Data::Array(a) => a.as_slice(),
+            Data::Array(a) => super::contiguous(a),
             Data::F32(_) => None,
         }
     }
@@ -157,7 +157,14 @@ impl Elem for f64 {
     fn unique_slice_mut(d: &mut Data) -> Option<&mut [f64]> {
         match d {
             Data::Scalar(x) => Some(std::slice::from_mut(x)),
-            Data::Array(a) if a.is_standard_layout() && a.is_unique() => a.as_slice_mut(),
+            Data::Array(a) if a.is_unique() => {
+                let n = super::contiguous(a)?.len();
+                // SAFETY: the only handle to a contiguous buffer (as
+                // `small::array_with`; `as_slice_mut` would prove both again,
+                // uniqueness with an atomic operation), borrowed mutably
+                // through `d` for the slice's lifetime.
+                Some(unsafe { std::slice::from_raw_parts_mut(a.as_ptr().cast_mut(), n) })
+            }
             _ => None,
         }
     }
@@ -189,7 +196,7 @@ impl Elem for f32 {
         Self::array_of(d).map(|a| a.view())
     }
     fn slice_of(d: &Data) -> Option<&[f32]> {
-        Self::array_of(d).and_then(|a| a.as_slice())
+        Self::array_of(d).and_then(|a| super::contiguous(a))
     }
     fn buffer(len: usize) -> Vec<f32> {
         buffers::take(len)

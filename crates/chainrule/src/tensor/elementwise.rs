@@ -9,7 +9,7 @@ use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
 use super::kernels::{map_slice, monomorphic_binary, monomorphic_unary};
 use super::small;
-use super::{same_shape, DType, Data, Tensor};
+use super::{contiguous, same_shape, DType, Data, Tensor};
 use crate::autograd::graph::Op;
 use crate::autograd::is_grad_enabled;
 use crate::error::{Error, Result};
@@ -31,17 +31,19 @@ pub(crate) fn zip_data(
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
         (Data::Array(x), Data::Scalar(y)) => small_map(x, |v| f(v, *y)),
         (Data::Scalar(x), Data::Array(y)) => small_map(y, |v| f(*x, v)),
-        (Data::Array(x), Data::Array(y)) => {
-            match (same_shape(x.shape(), y.shape()), x.as_slice(), y.as_slice()) {
-                (true, Some(xs), Some(ys)) => small::array_with(x.shape(), |o| {
-                    for ((o, &u), &v) in o.iter_mut().zip(xs).zip(ys) {
-                        *o = f(u, v);
-                    }
-                }),
-                _ => None,
-            }
-            .map_or_else(|| zip_arrays(op, x, y, &f), Ok)?
+        (Data::Array(x), Data::Array(y)) => match (
+            same_shape(x.shape(), y.shape()),
+            contiguous(x),
+            contiguous(y),
+        ) {
+            (true, Some(xs), Some(ys)) => small::array_with(x.shape(), |o| {
+                for ((o, &u), &v) in o.iter_mut().zip(xs).zip(ys) {
+                    *o = f(u, v);
+                }
+            }),
+            _ => None,
         }
+        .map_or_else(|| zip_arrays(op, x, y, &f), Ok)?,
         (Data::F32(x), Data::F32(y)) => zip_arrays(op, x, y, &f)?,
         (Data::F32(x), Data::Scalar(y)) if x.ndim() > 0 => {
             f32::wrap(map_slice(x.view(), |v: f32| f(f64::from(v), *y) as f32))
@@ -56,7 +58,7 @@ pub(crate) fn zip_data(
 /// `f` of every value of an f64 array, in a kept small array when there is
 /// one of its shape (see `small.rs`).
 fn small_map(x: &ArcArray<f64, IxDyn>, f: impl Fn(f64) -> f64) -> Data {
-    match x.as_slice() {
+    match contiguous(x) {
         Some(s) => small::array_with(x.shape(), |o| {
             o.iter_mut().zip(s).for_each(|(o, &v)| *o = f(v));
         })

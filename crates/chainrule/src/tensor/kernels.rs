@@ -140,7 +140,7 @@ impl<'a, T: Elem> Operand<'a, T> {
                 stride: 0,
             })
         } else if super::same_shape(a.shape(), shape) {
-            a.as_slice().map(|v| Operand {
+            super::contiguous(a).map(|v| Operand {
                 values: v,
                 stride: 1,
             })
@@ -174,7 +174,7 @@ impl<'a, T: Elem> Operand<'a, T> {
 /// a copy (converted to `T` if it is of the other type).
 pub(crate) fn in_place<T: Elem>(mut t: Tensor, f: impl FnOnce(&mut [T])) -> Tensor {
     t.data();
-    if let Some(data) = std::rc::Rc::get_mut(&mut t.0).and_then(|n| n.value.get_mut()) {
+    if let Some(data) = super::NodeRc::get_mut(&mut t.0).and_then(|n| n.value.get_mut()) {
         if let Some(s) = T::unique_slice_mut(data) {
             f(s);
             return t;
@@ -266,7 +266,7 @@ fn relu_backward_in<T: Elem>(g: Tensor, x: &Data) -> Result<Tensor, Tensor> {
 /// and the node the only holder of a row-major buffer of `T`s.
 pub(crate) fn unique_values<T: Elem>(t: &mut Tensor) -> Option<&mut [T]> {
     t.data();
-    std::rc::Rc::get_mut(&mut t.0)
+    super::NodeRc::get_mut(&mut t.0)
         .and_then(|n| n.value.get_mut())
         .and_then(T::unique_slice_mut)
 }

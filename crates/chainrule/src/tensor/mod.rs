@@ -2,7 +2,7 @@
 //! broadcasting that record their history for reverse-mode differentiation
 //! (see [`crate::autograd`]).
 //!
-//! A `Tensor` is a cheap-to-clone handle (`Rc`) to an immutable value plus,
+//! A `Tensor` is a cheap-to-clone counted handle (`handle.rs`) to an immutable value plus,
 //! when it was computed from tensors that require gradients while gradients
 //! are enabled, the operation that made it and its inputs. It is therefore not
 //! `Send`: a graph lives on one thread.
@@ -55,6 +55,7 @@ mod deferred;
 mod display;
 pub(crate) mod dtype;
 mod elementwise;
+mod handle;
 mod identity;
 mod index;
 #[cfg(feature = "internals")]
@@ -69,7 +70,6 @@ mod softmax;
 mod update;
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::rc::Rc;
 
 use ndarray::{ArcArray, ArrayD, IxDyn};
 
@@ -80,11 +80,14 @@ use crate::random::SplitMix64;
 
 pub(crate) use deferred::Deferred;
 pub use dtype::DType;
+pub(crate) use handle::pool_nodes;
+use handle::NodeRc;
 #[cfg(feature = "internals")]
 pub use matmul::gemm;
 /// The gemm on views, for the compiled matrix formulas (`crate::matrix`).
 pub(crate) use matmul::gemm as gemm_into;
 pub use matmul::threads as matmul_threads;
+pub(crate) use reduce::{total_grad, total_tangent};
 
 /// The most elements a tensor made by a `Result` API may have (2⁴⁰, 8 TiB
 /// of f64): above it `arange`, `from_vec`, `reshape`, `expand` and
@@ -118,6 +121,24 @@ pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> 
 #[inline]
 pub(crate) fn same_shape(a: &[usize], b: &[usize]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The values of `a` in row-major order if they are contiguous, as
+/// `as_slice`, with a 1-d array answered by one stride test: ndarray's
+/// layout test on a dynamic rank loops over the axes through the shape's
+/// inline-or-heap storage, a sizeable part of an operation on four values.
+#[inline]
+pub(crate) fn contiguous<T>(a: &ArcArray<T, IxDyn>) -> Option<&[T]> {
+    if let ([n], [s]) = (a.shape(), a.strides()) {
+        if *s == 1 || *n <= 1 {
+            // SAFETY: a 1-d array of stride 1 (or of at most one value)
+            // holds its `n` values contiguously from `as_ptr`; the slice
+            // borrows `a`, as `as_slice`'s does.
+            return Some(unsafe { std::slice::from_raw_parts(a.as_ptr(), *n) });
+        }
+        return None;
+    }
+    a.as_slice()
 }
 
 /// The value of a tensor: a 0-d fast path or an n-d array (ndim ≥ 1).
@@ -176,7 +197,7 @@ impl Data {
     pub(crate) fn as_slice(&self) -> Option<&[f64]> {
         match self {
             Data::Scalar(x) => Some(std::slice::from_ref(x)),
-            Data::Array(a) => a.as_slice(),
+            Data::Array(a) => contiguous(a),
             Data::F32(_) => None,
         }
     }
@@ -220,7 +241,7 @@ impl Data {
     pub(crate) fn map(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
-            Data::Array(a) => match a.as_slice() {
+            Data::Array(a) => match contiguous(a) {
                 Some(s) => small::array_with(a.shape(), |o| {
                     o.iter_mut().zip(s).for_each(|(o, &x)| *o = f(x));
                 })
@@ -348,116 +369,22 @@ impl Node {
             (None, None) => unreachable!("a node has a value or a recipe"),
         }
     }
-
-    /// Whether the node records inputs (an operation or a deferred value).
-    fn has_history(&mut self) -> bool {
-        !matches!(self.op.get_mut(), Op::Leaf | Op::Freed(_)) || self.deferred.is_some()
-    }
-
-    /// Moves the inputs of the operation and of the recipe out.
-    fn take_history(&mut self, out: &mut Vec<Tensor>) {
-        std::mem::replace(self.op.get_mut(), Op::Leaf).take_inputs(out);
-        if let Some(d) = self.deferred.as_mut() {
-            d.take_inputs(out);
-        }
-    }
 }
 
-impl Drop for Node {
-    /// Drops a long chain iteratively: inputs that only this node holds are
-    /// unlinked on an explicit stack instead of by nested drops.
-    fn drop(&mut self) {
-        release(&mut self.value);
-        if !self.has_history() {
-            return;
-        }
-        let mut stack = Vec::new();
-        self.take_history(&mut stack);
-        while let Some(t) = stack.pop() {
-            if let Ok(mut node) = Rc::try_unwrap(t.0) {
-                node.take_history(&mut stack);
-            }
-        }
-    }
-}
-
-/// Nodes kept for reuse (at most this many per thread, about 12 MB).
-const POOL_AT_MOST: usize = 1 << 17;
-
-thread_local! {
-    /// Nodes released by a backward pass, reused by the next graph: a
-    /// training loop rebuilds the same graph every step, and taking a node
-    /// from here costs a fraction of an allocation and its free (W1).
-    static POOL: RefCell<Vec<Rc<Node>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A node in an `Rc`, reusing a pooled allocation when there is one.
+/// The number of handles to `t`'s node.
 #[inline]
-fn new_node(node: Node) -> Rc<Node> {
-    // try_with: a tensor made while the thread's locals are torn down
-    // simply gets a fresh allocation.
-    let pooled = POOL
-        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
-        .ok()
-        .flatten();
-    match pooled {
-        Some(mut rc) => {
-            // Pooled nodes have no other handle (checked when pooled).
-            match Rc::get_mut(&mut rc) {
-                Some(slot) => {
-                    // A pooled node owns nothing (cleared by `recycle`), so
-                    // overwriting it leaks nothing and skips its Drop.
-                    // SAFETY: `slot` is a valid, exclusive `&mut Node`;
-                    // `ptr::write` only skips dropping the old value, which
-                    // owns no resource.
-                    unsafe { std::ptr::write(slot, node) };
-                    rc
-                }
-                None => Rc::new(node),
-            }
-        }
-        None => Rc::new(node),
-    }
+pub(crate) fn strong_count(t: &Tensor) -> usize {
+    NodeRc::strong_count(&t.0)
 }
 
-impl Tensor {
-    /// Drops this handle; if it was the last, the node is cleared (its
-    /// value, gradient and history released) and handed back, to be kept
-    /// for reuse with [`pool_nodes`] (a backward pass collects the nodes it
-    /// is done with and pools them at its end: one access to the pool per
-    /// pass instead of one per node).
-    #[inline]
-    pub(crate) fn cleared(self) -> Option<Tensor> {
-        let mut rc = self.0;
-        let node = Rc::get_mut(&mut rc)?;
-        let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
-        let deferred = node.deferred.take();
-        release(&mut node.value);
-        if node.grad.get_mut().is_some() {
-            *node.grad.get_mut() = None;
-        }
-        // Dropping the history can release a long chain: each input's own
-        // Drop unlinks its part iteratively, so this does not recurse.
-        drop(op);
-        drop(deferred);
-        Some(Tensor(rc))
-    }
-}
-
-/// Keeps cleared nodes (from [`Tensor::cleared`]) for reuse by the next
-/// graph, as many as the pool takes; the rest are freed. Empties `nodes`.
-pub(crate) fn pool_nodes(nodes: &mut Vec<Tensor>) {
-    let _ = POOL.try_with(|p| {
-        if let Ok(mut p) = p.try_borrow_mut() {
-            let room = POOL_AT_MOST.saturating_sub(p.len()).min(nodes.len());
-            p.extend(nodes.drain(..room).map(|t| t.0));
-        }
-    });
-    nodes.clear();
+/// A node in a counted handle, reusing a pooled allocation when there is one.
+#[inline]
+fn new_node(node: Node) -> NodeRc {
+    NodeRc::new(node)
 }
 
 /// The most nodes a backward pass collects for the pool (see [`pool_nodes`]).
-pub(crate) const POOL_LIMIT: usize = POOL_AT_MOST;
+pub(crate) const POOL_LIMIT: usize = handle::POOL_AT_MOST;
 
 /// The slot of a node that no backward pass has pending.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -509,7 +436,7 @@ fn node_with(value: OnceCell<Data>, deferred: Option<Box<Deferred>>, op: Op) -> 
 ///
 /// Cloning is cheap and shares the value and the graph node. Not `Send`.
 #[derive(Clone)]
-pub struct Tensor(pub(crate) Rc<Node>);
+pub struct Tensor(pub(crate) NodeRc);
 
 /// A nested array literal accepted by [`tensor!`](crate::tensor!) and
 /// [`Tensor::from_nested`]: `f64`, or an array of literals.
@@ -647,7 +574,7 @@ impl Tensor {
     /// The value, without copying when this handle is the only one.
     pub(crate) fn into_data(mut self) -> Data {
         self.0.data();
-        match Rc::get_mut(&mut self.0) {
+        match NodeRc::get_mut(&mut self.0) {
             Some(node) => node.value.take().expect("computed above"),
             None => self.0.data().clone(),
         }
@@ -889,7 +816,7 @@ impl Tensor {
 
     /// Whether `self` and `other` are the same tensor (same node).
     pub fn same(&self, other: &Tensor) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        NodeRc::ptr_eq(&self.0, &other.0)
     }
 
     // ----- autograd flags ------------------------------------------------
@@ -1030,7 +957,7 @@ mod tests {
     fn a_node_fits_a_fast_bin() {
         // glibc serves chunks of up to 128 bytes (120 requested) from its
         // fast bins; W1's per-op cost depends on it.
-        assert!(std::mem::size_of::<Node>() + 16 <= 120);
+        assert!(std::mem::size_of::<handle::Shared>() <= 120);
     }
 
     #[test]
@@ -1041,6 +968,6 @@ mod tests {
             h = &h * 1.0;
         }
         drop(h);
-        assert_eq!(Rc::strong_count(&x.0), 1);
+        assert_eq!(NodeRc::strong_count(&x.0), 1);
     }
 }

@@ -6,7 +6,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use super::axes::{norm_axes, norm_axis};
 use super::dtype::Elem;
 use super::{Data, Tensor, Value};
-use crate::autograd::graph::Batch;
+use crate::autograd::graph::{Batch, Op};
 use crate::error::{Error, Result};
 use crate::forward::tangents::{only, sum_axes};
 use crate::macros::panicking;
@@ -64,52 +64,62 @@ fn sum_all<T: Elem>(d: &Data) -> f64 {
     }
 }
 
-/// The backward of [`Tensor::total`]: `g` (divided by the count for a
-/// mean) spread over the input's shape. A function, not a closure, so that
-/// its boxed form is zero-sized and recording allocates nothing for it.
+/// The backward of [`Tensor::total`] recorded as a structural operation
+/// (a deferred input): [`total_grad`]. A function, not a closure, so that
+/// its boxed form is zero-sized.
 fn total_vjp<const MEAN: bool>(
     g: &Tensor,
     _out: &Tensor,
     inp: &[Tensor],
     b: Batch,
 ) -> Vec<Option<Tensor>> {
-    let s = inp[0].shape();
+    vec![Some(total_grad(MEAN, g, &inp[0], b))]
+}
+
+/// The backward of `x.sum()` (`x.mean()` when `mean`): `g` (divided by the
+/// count for a mean) spread over `x`'s shape, keeping `g`'s batch axes.
+pub(crate) fn total_grad(mean: bool, g: &Tensor, x: &Tensor, b: Batch) -> Tensor {
+    let s = x.shape();
     if b.0 == 0 && !g.is_requires_grad() {
         if let Some(v) = g.scalar_value() {
             // An unrecorded 0-d f64 gradient (every training step's loss):
             // the scaled value written straight into an array of `s`, with
             // no 0-d tensor for the scaled value (the same product).
-            let v = if MEAN {
+            let v = if mean {
                 v * (1.0 / s.iter().product::<usize>() as f64)
             } else {
                 v
             };
-            return vec![Some(Tensor::full(s, v))];
+            return Tensor::full(s, v);
         }
     }
     // Scaled before it is expanded: n times less work.
-    let g = if MEAN {
+    let g = if mean {
         g * (1.0 / s.iter().product::<usize>() as f64)
     } else {
         g.clone()
     };
     if b.0 == 0 {
-        return vec![Some(g.expand(s))];
+        return g.expand(s);
     }
     let all: Vec<usize> = (0..s.len()).collect();
-    vec![Some(
-        b.reshape(&g, &keep_shape(s, &all)).expand(&b.shape(&g, s)),
-    )]
+    b.reshape(&g, &keep_shape(s, &all)).expand(&b.shape(&g, s))
 }
 
-/// The forward-mode rule of [`Tensor::total`]: the tangent summed over
-/// every axis of the input (divided by the count for a mean). A function,
-/// like [`total_vjp`], so that recording allocates nothing for it.
+/// The forward-mode rule of [`Tensor::total`] recorded as a structural
+/// operation: [`total_tangent`].
 fn total_jvp<const MEAN: bool>(ts: &[Option<Tensor>], _out: &Tensor, inp: &[Tensor]) -> Tensor {
-    let s = inp[0].shape();
+    total_tangent(MEAN, only(ts), &inp[0])
+}
+
+/// The forward-mode rule of `x.sum()` (`x.mean()` when `mean`): the
+/// tangent `t` (batch axis last) summed over every axis of `x`, divided by
+/// the count for a mean.
+pub(crate) fn total_tangent(mean: bool, t: &Tensor, x: &Tensor) -> Tensor {
+    let s = x.shape();
     let all: Vec<usize> = (0..s.len()).collect();
-    let t = sum_axes(only(ts), &all, false);
-    if MEAN {
+    let t = sum_axes(t, &all, false);
+    if mean {
         t * (1.0 / s.iter().product::<usize>() as f64)
     } else {
         t
@@ -325,7 +335,16 @@ impl Tensor {
                 _ => f64::scalar(scaled(sum_all::<f64>(d))),
             }
         });
-        if mean {
+        if let Value::Now(d) = value {
+            // Recorded as its own kind of node: no box, no input list and no
+            // list of gradients (a training step's loss).
+            let op = if self.tracks() {
+                Op::Total(mean, self.clone())
+            } else {
+                Op::Leaf
+            };
+            Tensor::from_value(Value::Now(d), op)
+        } else if mean {
             Tensor::custom(
                 value,
                 "MeanBackward0",

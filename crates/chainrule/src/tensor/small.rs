@@ -35,8 +35,9 @@ thread_local! {
 /// Keeps `a` for reuse if it is small, unshared and in standard layout;
 /// otherwise hands it back.
 pub(crate) fn keep(a: Array) -> Option<Array> {
-    if a.len() > MAX_LEN || !a.is_standard_layout() || !a.is_unique() {
-        return Some(a);
+    match super::contiguous(&a) {
+        Some(v) if v.len() <= MAX_LEN && a.is_unique() => {}
+        _ => return Some(a),
     }
     let mut slot = Some(a);
     let _ = KEPT.try_with(|k| {
