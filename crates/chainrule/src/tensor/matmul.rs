@@ -19,6 +19,8 @@ use ndarray::{
     ArcArray, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn,
 };
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::axes::shape_err;
 use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
@@ -156,17 +158,26 @@ pub fn threads() -> usize {
 /// Products of at least this many multiply-adds (256³) run on [`threads`].
 const PARALLEL_WORK: usize = 1 << 24;
 
+/// A band of a split product is at least this long, and the other side of
+/// the output too: the gemm crate then blocks every band's depth as it
+/// blocks the whole product's (its path for outputs of at most 64×64 cuts
+/// the depth at other places), so the split changes no rounding.
+const MIN_BAND: usize = 64;
+
 /// `c = a @ b`, or `c += a @ b` if `accumulate`, for f32 or f64 matrix
 /// views of any strides: the gemm behind [`Tensor::matmul`](super::Tensor::matmul)
-/// (the `gemm` crate, on [`threads`] threads when the product has at least
-/// 256³ multiply-adds), for code that multiplies its own arrays the same way.
+/// (the `gemm` crate), for code that multiplies its own arrays the same way.
+/// A product of at least 256³ multiply-adds runs on [`threads`] threads:
+/// the output is cut into that many bands along its longer side, and each
+/// band is one single-threaded gemm, the calling thread's own band among
+/// them (see [`gemm_bands`]).
 /// Public as `chainrule::tensor::gemm` only with the `internals` feature
 /// (the storage type is not part of the API).
 ///
 /// # Panics
 /// If the shapes do not fit (`a` m×k, `b` k×n, `c` m×n) or the element type
 /// is neither f32 nor f64.
-pub fn gemm<T: ndarray::LinalgScalar>(
+pub fn gemm<T: ndarray::LinalgScalar + Send + Sync>(
     a: &ArrayView2<'_, T>,
     b: &ArrayView2<'_, T>,
     c: &mut ArrayViewMut2<'_, T>,
@@ -182,17 +193,105 @@ pub fn gemm<T: ndarray::LinalgScalar>(
         is(std::any::TypeId::of::<f64>()) || is(std::any::TypeId::of::<f32>()),
         "gemm: f32 or f64 only"
     );
+    // Threads pay off only for large products: at 100×100×100 two rayon
+    // threads took 4x as long as one here.
+    match threads() {
+        t if t > 1 && m * n * k >= PARALLEL_WORK => {
+            if !gemm_bands(a, b, c, accumulate, t) {
+                gemm_on(a, b, c, accumulate, ::gemm::Parallelism::Rayon(t));
+            }
+        }
+        _ => gemm_on(a, b, c, accumulate, ::gemm::Parallelism::None),
+    }
+}
+
+/// [`gemm`] as `parts` single-threaded gemms, one per band of the output's
+/// longer side (rows of `c` and `a`, or columns of `c` and `b`); `false`
+/// (and nothing done) if the bands would be shorter than [`MIN_BAND`].
+///
+/// The calling thread multiplies the first band while rayon's pool takes
+/// the others (`in_place_scope`), so a product costs one wake-up of a pool
+/// thread, which overlaps the caller's own work. The gemm crate's own
+/// threading instead hands the whole product to the pool, the caller
+/// waiting, and starts its threads again for each packing step and each
+/// block of the depth (four times per W3 step), and every thread packs the
+/// blocks of the left operand it reads, often the same ones. Every output value is computed as in a
+/// single-threaded call, so the result does not depend on the threads.
+fn gemm_bands<T: ndarray::LinalgScalar + Send + Sync>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    parts: usize,
+) -> bool {
+    let (m, n) = c.dim();
+    let by_rows = m > n;
+    let (long, short) = if by_rows { (m, n) } else { (n, m) };
+    // Band ends on multiples of 8 values (whole vector registers).
+    let end = |i: usize| ((long * i / parts).div_ceil(8) * 8).min(long);
+    if short <= MIN_BAND || (1..=parts).any(|i| end(i) - end(i - 1) <= MIN_BAND) {
+        return false;
+    }
+    let mut bands = Vec::with_capacity(parts);
+    let (mut a, mut b, mut c) = (a.view(), b.view(), c.view_mut());
+    for i in 1..parts {
+        let at = end(i) - end(i - 1);
+        if by_rows {
+            let (a0, a1) = a.split_at(Axis(0), at);
+            let (c0, c1) = c.split_at(Axis(0), at);
+            bands.push((a0, b, c0));
+            (a, c) = (a1, c1);
+        } else {
+            let (b0, b1) = b.split_at(Axis(1), at);
+            let (c0, c1) = c.split_at(Axis(1), at);
+            bands.push((a, b0, c0));
+            (b, c) = (b1, c1);
+        }
+    }
+    bands.push((a, b, c));
+    let mut bands = bands.into_iter();
+    let (a0, b0, mut c0) = bands.next().expect("parts > 1");
+    let done = AtomicUsize::new(0);
+    rayon::in_place_scope(|s| {
+        for (a, b, mut c) in bands {
+            let done = &done;
+            s.spawn(move |_| {
+                gemm_on(&a, &b, &mut c, accumulate, ::gemm::Parallelism::None);
+                done.fetch_add(1, Ordering::Release);
+            });
+        }
+        gemm_on(&a0, &b0, &mut c0, accumulate, ::gemm::Parallelism::None);
+        // The other bands started later (a pool thread's wake-up): wait for
+        // them spinning, a while, rather than in the scope's blocking wait,
+        // which puts this thread to sleep and costs a second wake-up.
+        let start = std::time::Instant::now();
+        while done.load(Ordering::Acquire) < parts - 1 && start.elapsed() < BAND_SPIN {
+            std::hint::spin_loop();
+        }
+    });
+    true
+}
+
+/// How long the caller of a split product spins for the other bands
+/// before it sleeps (a band of W3's products takes about 350 µs).
+const BAND_SPIN: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// One call of the gemm crate on the views' own pointers and strides
+/// (shapes and element type checked by [`gemm`]).
+fn gemm_on<T: ndarray::LinalgScalar + Send + Sync>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    parallelism: ::gemm::Parallelism,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     let (sa, sb) = (a.strides(), b.strides());
     let (cr, cc) = (c.strides()[0], c.strides()[1]);
-    // Threads pay off only for large products: at 100×100×100 two rayon
-    // threads took 4x as long as one here; at W3's 128×784×256, 20% less.
-    let parallelism = match threads() {
-        t if t > 1 && m * n * k >= PARALLEL_WORK => ::gemm::Parallelism::Rayon(t),
-        _ => ::gemm::Parallelism::None,
-    };
-    // SAFETY: the pointers and element strides are the views' own, `c` is
-    // borrowed mutably (and read only when accumulating), and the element
-    // type is one the gemm crate implements (checked above).
+    // SAFETY: the pointers and element strides are the views' own, the
+    // shapes fit and the element type is one the gemm crate implements
+    // (both checked by `gemm`), `c` is borrowed mutably (and read only
+    // when accumulating).
     unsafe {
         ::gemm::gemm(
             m,
