@@ -19,8 +19,6 @@ use ndarray::{
     ArcArray, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn,
 };
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use super::axes::shape_err;
 use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
@@ -210,8 +208,8 @@ pub fn gemm<T: ndarray::LinalgScalar + Send + Sync>(
 /// (and nothing done) if the bands would be shorter than [`MIN_BAND`].
 ///
 /// The calling thread multiplies the first band while rayon's pool takes
-/// the others (`in_place_scope`), so a product costs one wake-up of a pool
-/// thread, which overlaps the caller's own work. The gemm crate's own
+/// the others ([`super::bands::run`]), so a product costs one wake-up of a
+/// pool thread, which overlaps the caller's own work. The gemm crate's own
 /// threading instead hands the whole product to the pool, the caller
 /// waiting, and starts its threads again for each packing step and each
 /// block of the depth (four times per W3 step), and every thread packs the
@@ -249,32 +247,11 @@ fn gemm_bands<T: ndarray::LinalgScalar + Send + Sync>(
         }
     }
     bands.push((a, b, c));
-    let mut bands = bands.into_iter();
-    let (a0, b0, mut c0) = bands.next().expect("parts > 1");
-    let done = AtomicUsize::new(0);
-    rayon::in_place_scope(|s| {
-        for (a, b, mut c) in bands {
-            let done = &done;
-            s.spawn(move |_| {
-                gemm_on(&a, &b, &mut c, accumulate, ::gemm::Parallelism::None);
-                done.fetch_add(1, Ordering::Release);
-            });
-        }
-        gemm_on(&a0, &b0, &mut c0, accumulate, ::gemm::Parallelism::None);
-        // The other bands started later (a pool thread's wake-up): wait for
-        // them spinning, a while, rather than in the scope's blocking wait,
-        // which puts this thread to sleep and costs a second wake-up.
-        let start = std::time::Instant::now();
-        while done.load(Ordering::Acquire) < parts - 1 && start.elapsed() < BAND_SPIN {
-            std::hint::spin_loop();
-        }
+    super::bands::run(bands, |(a, b, mut c)| {
+        gemm_on(&a, &b, &mut c, accumulate, ::gemm::Parallelism::None)
     });
     true
 }
-
-/// How long the caller of a split product spins for the other bands
-/// before it sleeps (a band of W3's products takes about 350 µs).
-const BAND_SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// One call of the gemm crate on the views' own pointers and strides
 /// (shapes and element type checked by [`gemm`]).
@@ -936,6 +913,97 @@ mod tests {
         let want = naive(&at.t().to_owned(), &bt.t().to_owned());
         let worst = (&c - &want).iter().fold(0.0f64, |w, d| w.max(d.abs()));
         assert!(worst < 1e-12, "largest difference {worst}");
+    }
+
+    /// Small integers: every product and partial sum is exact in f32 and
+    /// f64, so any order of summation gives the definition's value.
+    fn integers(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            ((i * 7 + j * 3 + seed) % 9) as f64 - 4.0
+        })
+    }
+
+    #[test]
+    fn bands_on_threads_give_the_definition_and_the_one_thread_values() {
+        // Columns cut (x@W1's layout, accumulating into a preloaded bias)
+        // and rows cut (dW1's: a transposed left operand), 2 and 3 bands.
+        let cases = [(128, 784, 256, false, true), (784, 128, 256, true, false)];
+        for (m, k, n, transposed, accumulate) in cases {
+            for parts in [2, 3] {
+                let a = if transposed {
+                    integers(k, m, 1).reversed_axes()
+                } else {
+                    integers(m, k, 1)
+                };
+                let b = integers(k, n, 2);
+                let bias = integers(m, n, 3);
+                let mut c = bias.clone();
+                assert!(gemm_bands(
+                    &a.view(),
+                    &b.view(),
+                    &mut c.view_mut(),
+                    accumulate,
+                    parts
+                ));
+                let want = if accumulate {
+                    naive(&a, &b) + &bias
+                } else {
+                    naive(&a, &b)
+                };
+                assert_eq!(c, want, "{m}x{k}x{n} in {parts} bands");
+                // f32, the same exact values.
+                let (a32, b32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+                let mut c32 = bias.mapv(|v| v as f32);
+                assert!(gemm_bands(
+                    &a32.view(),
+                    &b32.view(),
+                    &mut c32.view_mut(),
+                    accumulate,
+                    parts
+                ));
+                assert_eq!(c32, want.mapv(|v| v as f32));
+                // Rounded values: bit-for-bit one single-threaded call's.
+                let (a, b) = (a.mapv(|v| v / 3.0), b.mapv(|v| v / 7.0));
+                let mut one = bias.clone();
+                gemm_on(
+                    &a.view(),
+                    &b.view(),
+                    &mut one.view_mut(),
+                    accumulate,
+                    ::gemm::Parallelism::None,
+                );
+                let mut banded = bias.clone();
+                assert!(gemm_bands(
+                    &a.view(),
+                    &b.view(),
+                    &mut banded.view_mut(),
+                    accumulate,
+                    parts
+                ));
+                assert!(one
+                    .iter()
+                    .zip(&banded)
+                    .all(|(x, y)| x.to_bits() == y.to_bits()));
+            }
+        }
+    }
+
+    #[test]
+    fn short_bands_are_left_to_the_gemm_crate() {
+        // 128 rows in 2 bands of 64 (the longer side), a shorter side of
+        // 64, or 300 rows in 5 bands (one of 64): not cut, nothing written.
+        for (m, n, parts) in [(128, 100, 2), (64, 1000, 2), (300, 200, 5)] {
+            let (a, b) = (integers(m, 5, 1), integers(5, n, 2));
+            let mut c = Array2::from_elem((m, n), 1.5);
+            assert!(!gemm_bands(
+                &a.view(),
+                &b.view(),
+                &mut c.view_mut(),
+                false,
+                parts
+            ));
+            assert!(c.iter().all(|&v| v == 1.5));
+        }
     }
 
     #[test]
