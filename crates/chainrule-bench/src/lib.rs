@@ -40,7 +40,7 @@ pub fn gemm_threads() -> usize {
 pub use chainrule::tensor::gemm;
 
 /// `a @ b`, a new matrix, by [`gemm`].
-pub fn matmul<T: ndarray::LinalgScalar>(
+pub fn matmul<T: ndarray::LinalgScalar + Send + Sync>(
     a: &ndarray::ArrayView2<'_, T>,
     b: &ndarray::ArrayView2<'_, T>,
 ) -> ndarray::Array2<T> {

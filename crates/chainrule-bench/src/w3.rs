@@ -47,7 +47,7 @@ pub struct Mlp<T> {
     dz1: Array2<T>,
 }
 
-impl<T: LinalgScalar + Float> Mlp<T> {
+impl<T: LinalgScalar + Float + Send + Sync> Mlp<T> {
     /// The network on W3's data, converted to `T` (f64 → f32 rounds to nearest, as NumPy's astype).
     pub fn new(data: &W3Data) -> Self {
         let cast2 = |a: &Array2<f64>| a.mapv(|v| T::from(v).unwrap_or_else(T::nan));
@@ -131,7 +131,7 @@ impl<T: LinalgScalar + Float> Mlp<T> {
     }
 }
 
-fn entry<T: LinalgScalar + Float>(size: &'static str) -> Entry {
+fn entry<T: LinalgScalar + Float + Send + Sync>(size: &'static str) -> Entry {
     Entry::timed(
         "W3",
         "chainrule-manual",

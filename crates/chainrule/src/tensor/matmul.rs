@@ -156,17 +156,26 @@ pub fn threads() -> usize {
 /// Products of at least this many multiply-adds (256³) run on [`threads`].
 const PARALLEL_WORK: usize = 1 << 24;
 
+/// A band of a split product is at least this long, and the other side of
+/// the output too: the gemm crate then blocks every band's depth as it
+/// blocks the whole product's (its path for outputs of at most 64×64 cuts
+/// the depth at other places), so the split changes no rounding.
+const MIN_BAND: usize = 64;
+
 /// `c = a @ b`, or `c += a @ b` if `accumulate`, for f32 or f64 matrix
 /// views of any strides: the gemm behind [`Tensor::matmul`](super::Tensor::matmul)
-/// (the `gemm` crate, on [`threads`] threads when the product has at least
-/// 256³ multiply-adds), for code that multiplies its own arrays the same way.
+/// (the `gemm` crate), for code that multiplies its own arrays the same way.
+/// A product of at least 256³ multiply-adds runs on [`threads`] threads:
+/// the output is cut into that many bands along its longer side, and each
+/// band is one single-threaded gemm, the calling thread's own band among
+/// them (see [`gemm_bands`]).
 /// Public as `chainrule::tensor::gemm` only with the `internals` feature
 /// (the storage type is not part of the API).
 ///
 /// # Panics
 /// If the shapes do not fit (`a` m×k, `b` k×n, `c` m×n) or the element type
 /// is neither f32 nor f64.
-pub fn gemm<T: ndarray::LinalgScalar>(
+pub fn gemm<T: ndarray::LinalgScalar + Send + Sync>(
     a: &ArrayView2<'_, T>,
     b: &ArrayView2<'_, T>,
     c: &mut ArrayViewMut2<'_, T>,
@@ -182,17 +191,84 @@ pub fn gemm<T: ndarray::LinalgScalar>(
         is(std::any::TypeId::of::<f64>()) || is(std::any::TypeId::of::<f32>()),
         "gemm: f32 or f64 only"
     );
+    // Threads pay off only for large products: at 100×100×100 two rayon
+    // threads took 4x as long as one here.
+    match threads() {
+        t if t > 1 && m * n * k >= PARALLEL_WORK => {
+            if !gemm_bands(a, b, c, accumulate, t) {
+                gemm_on(a, b, c, accumulate, ::gemm::Parallelism::Rayon(t));
+            }
+        }
+        _ => gemm_on(a, b, c, accumulate, ::gemm::Parallelism::None),
+    }
+}
+
+/// [`gemm`] as `parts` single-threaded gemms, one per band of the output's
+/// longer side (rows of `c` and `a`, or columns of `c` and `b`); `false`
+/// (and nothing done) if the bands would be shorter than [`MIN_BAND`].
+///
+/// The calling thread multiplies the first band while rayon's pool takes
+/// the others ([`super::bands::run`]), so a product costs one wake-up of a
+/// pool thread, which overlaps the caller's own work. The gemm crate's own
+/// threading instead hands the whole product to the pool, the caller
+/// waiting, and starts its threads again for each packing step and each
+/// block of the depth (four times per W3 step), and every thread packs the
+/// blocks of the left operand it reads, often the same ones. Every output value is computed as in a
+/// single-threaded call, so the result does not depend on the threads.
+fn gemm_bands<T: ndarray::LinalgScalar + Send + Sync>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    parts: usize,
+) -> bool {
+    let (m, n) = c.dim();
+    let by_rows = m > n;
+    let (long, short) = if by_rows { (m, n) } else { (n, m) };
+    // Band ends on multiples of 8 values (whole vector registers).
+    let end = |i: usize| ((long * i / parts).div_ceil(8) * 8).min(long);
+    if short <= MIN_BAND || (1..=parts).any(|i| end(i) - end(i - 1) <= MIN_BAND) {
+        return false;
+    }
+    let mut bands = Vec::with_capacity(parts);
+    let (mut a, mut b, mut c) = (a.view(), b.view(), c.view_mut());
+    for i in 1..parts {
+        let at = end(i) - end(i - 1);
+        if by_rows {
+            let (a0, a1) = a.split_at(Axis(0), at);
+            let (c0, c1) = c.split_at(Axis(0), at);
+            bands.push((a0, b, c0));
+            (a, c) = (a1, c1);
+        } else {
+            let (b0, b1) = b.split_at(Axis(1), at);
+            let (c0, c1) = c.split_at(Axis(1), at);
+            bands.push((a, b0, c0));
+            (b, c) = (b1, c1);
+        }
+    }
+    bands.push((a, b, c));
+    super::bands::run(bands, |(a, b, mut c)| {
+        gemm_on(&a, &b, &mut c, accumulate, ::gemm::Parallelism::None)
+    });
+    true
+}
+
+/// One call of the gemm crate on the views' own pointers and strides
+/// (shapes and element type checked by [`gemm`]).
+fn gemm_on<T: ndarray::LinalgScalar + Send + Sync>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    parallelism: ::gemm::Parallelism,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     let (sa, sb) = (a.strides(), b.strides());
     let (cr, cc) = (c.strides()[0], c.strides()[1]);
-    // Threads pay off only for large products: at 100×100×100 two rayon
-    // threads took 4x as long as one here; at W3's 128×784×256, 20% less.
-    let parallelism = match threads() {
-        t if t > 1 && m * n * k >= PARALLEL_WORK => ::gemm::Parallelism::Rayon(t),
-        _ => ::gemm::Parallelism::None,
-    };
-    // SAFETY: the pointers and element strides are the views' own, `c` is
-    // borrowed mutably (and read only when accumulating), and the element
-    // type is one the gemm crate implements (checked above).
+    // SAFETY: the pointers and element strides are the views' own, the
+    // shapes fit and the element type is one the gemm crate implements
+    // (both checked by `gemm`), `c` is borrowed mutably (and read only
+    // when accumulating).
     unsafe {
         ::gemm::gemm(
             m,
@@ -837,6 +913,97 @@ mod tests {
         let want = naive(&at.t().to_owned(), &bt.t().to_owned());
         let worst = (&c - &want).iter().fold(0.0f64, |w, d| w.max(d.abs()));
         assert!(worst < 1e-12, "largest difference {worst}");
+    }
+
+    /// Small integers: every product and partial sum is exact in f32 and
+    /// f64, so any order of summation gives the definition's value.
+    fn integers(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            ((i * 7 + j * 3 + seed) % 9) as f64 - 4.0
+        })
+    }
+
+    #[test]
+    fn bands_on_threads_give_the_definition_and_the_one_thread_values() {
+        // Columns cut (x@W1's layout, accumulating into a preloaded bias)
+        // and rows cut (dW1's: a transposed left operand), 2 and 3 bands.
+        let cases = [(128, 784, 256, false, true), (784, 128, 256, true, false)];
+        for (m, k, n, transposed, accumulate) in cases {
+            for parts in [2, 3] {
+                let a = if transposed {
+                    integers(k, m, 1).reversed_axes()
+                } else {
+                    integers(m, k, 1)
+                };
+                let b = integers(k, n, 2);
+                let bias = integers(m, n, 3);
+                let mut c = bias.clone();
+                assert!(gemm_bands(
+                    &a.view(),
+                    &b.view(),
+                    &mut c.view_mut(),
+                    accumulate,
+                    parts
+                ));
+                let want = if accumulate {
+                    naive(&a, &b) + &bias
+                } else {
+                    naive(&a, &b)
+                };
+                assert_eq!(c, want, "{m}x{k}x{n} in {parts} bands");
+                // f32, the same exact values.
+                let (a32, b32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+                let mut c32 = bias.mapv(|v| v as f32);
+                assert!(gemm_bands(
+                    &a32.view(),
+                    &b32.view(),
+                    &mut c32.view_mut(),
+                    accumulate,
+                    parts
+                ));
+                assert_eq!(c32, want.mapv(|v| v as f32));
+                // Rounded values: bit-for-bit one single-threaded call's.
+                let (a, b) = (a.mapv(|v| v / 3.0), b.mapv(|v| v / 7.0));
+                let mut one = bias.clone();
+                gemm_on(
+                    &a.view(),
+                    &b.view(),
+                    &mut one.view_mut(),
+                    accumulate,
+                    ::gemm::Parallelism::None,
+                );
+                let mut banded = bias.clone();
+                assert!(gemm_bands(
+                    &a.view(),
+                    &b.view(),
+                    &mut banded.view_mut(),
+                    accumulate,
+                    parts
+                ));
+                assert!(one
+                    .iter()
+                    .zip(&banded)
+                    .all(|(x, y)| x.to_bits() == y.to_bits()));
+            }
+        }
+    }
+
+    #[test]
+    fn short_bands_are_left_to_the_gemm_crate() {
+        // 128 rows in 2 bands of 64 (the longer side), a shorter side of
+        // 64, or 300 rows in 5 bands (one of 64): not cut, nothing written.
+        for (m, n, parts) in [(128, 100, 2), (64, 1000, 2), (300, 200, 5)] {
+            let (a, b) = (integers(m, 5, 1), integers(5, n, 2));
+            let mut c = Array2::from_elem((m, n), 1.5);
+            assert!(!gemm_bands(
+                &a.view(),
+                &b.view(),
+                &mut c.view_mut(),
+                false,
+                parts
+            ));
+            assert!(c.iter().all(|&v| v == 1.5));
+        }
     }
 
     #[test]

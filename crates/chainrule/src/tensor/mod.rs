@@ -49,6 +49,7 @@
 //! ```
 
 mod axes;
+mod bands;
 mod broadcast;
 pub(crate) mod buffers;
 mod deferred;

@@ -61,6 +61,12 @@ impl Tensor {
     }
 }
 
+/// Updates in place of at least this many values run in one band per
+/// thread ([`super::bands::run`]); W3's 784 × 256 weight has 200,704, and
+/// its gradient's bands of rows were just written by the same threads'
+/// bands of the gemm, so each thread reads them from its own cache.
+const PARALLEL_UPDATE: usize = 1 << 17;
+
 /// [`Tensor::add_scaled_`] of two contiguous tensors of one element type
 /// and shape; `false` (nothing done) if either is not contiguous.
 fn update<T: Elem>(p: &mut Tensor, g: &Tensor, alpha: f64) -> bool {
@@ -70,7 +76,16 @@ fn update<T: Elem>(p: &mut Tensor, g: &Tensor, alpha: f64) -> bool {
     // α·g rounded to T, then added in T: the values of `p + g * α`.
     let step = |p: T, g: T| p + T::of_f64(alpha * g.to_f64());
     if let Some(ps) = unique_values::<T>(p) {
-        ps.iter_mut().zip(gs).for_each(|(p, &g)| *p = step(*p, g));
+        let update = |(ps, gs): (&mut [T], &[T])| {
+            ps.iter_mut().zip(gs).for_each(|(p, &g)| *p = step(*p, g));
+        };
+        let parts = super::matmul::threads();
+        if parts > 1 && ps.len() >= PARALLEL_UPDATE {
+            let len = ps.len().div_ceil(parts);
+            super::bands::run(ps.chunks_mut(len).zip(gs.chunks(len)).collect(), update);
+        } else {
+            update((ps, gs));
+        }
         return true;
     }
     let Some(ps) = T::slice_of(p.data()) else {
@@ -138,5 +153,27 @@ mod tests {
         drop(p);
         q.add_scaled_(&g, -0.1).unwrap();
         assert_eq!(q.to_vec_f32(), want);
+    }
+
+    #[test]
+    fn a_large_update_in_bands_is_the_unfused_expression() {
+        // More than PARALLEL_UPDATE values, an odd count (uneven bands),
+        // in the parameter's own buffer.
+        let n = super::PARALLEL_UPDATE + 12_345;
+        let pv: Vec<f64> = (0..n).map(|i| (i % 97) as f64 / 7.0).collect();
+        let gv: Vec<f64> = (0..n).map(|i| (i % 89) as f64 / 3.0 - 14.0).collect();
+        let p = Tensor::from_vec(pv, &[n]).unwrap();
+        let g = Tensor::from_vec(gv, &[n]).unwrap();
+        let want = (&p + &g * -0.1).to_vec();
+        let mut q = p.detach().requires_grad();
+        drop(p);
+        let ptr = q.data().as_slice().unwrap().as_ptr();
+        q.add_scaled_(&g, -0.1).unwrap();
+        assert_eq!(q.data().as_slice().unwrap().as_ptr(), ptr);
+        assert!(q
+            .to_vec()
+            .iter()
+            .zip(&want)
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 }
