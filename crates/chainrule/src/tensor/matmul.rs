@@ -168,7 +168,7 @@ const MIN_BAND: usize = 64;
 /// A product of at least 256³ multiply-adds runs on [`threads`] threads:
 /// the output is cut into that many bands along its longer side, and each
 /// band is one single-threaded gemm, the calling thread's own band among
-/// them (see [`gemm_bands`]).
+/// them (see `gemm_bands`).
 /// Public as `chainrule::tensor::gemm` only with the `internals` feature
 /// (the storage type is not part of the API).
 ///
