@@ -679,6 +679,16 @@ mod tests {
     type Form = Box<dyn Fn(Reg, [Reg; 4]) -> Instr>;
 
     /// Every base form, with its number of operands.
+    /// A xorshift64 generator from `seed`: each call draws a number below `m`.
+    fn xorshift(mut seed: u64) -> impl FnMut(u32) -> u32 {
+        move |m| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % u64::from(m)) as u32
+        }
+    }
+
     fn forms() -> Vec<(usize, Form)> {
         let mut f: Vec<(usize, Form)> = vec![
             (2, Box::new(|d, o| Instr::Add(d, o[0], o[1]))),
@@ -766,13 +776,7 @@ mod tests {
         // Programs of every form with operands drawn mostly from the last
         // result (so that `x` carries chains of all kinds), registers
         // reused, checked against the reference bit for bit.
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % u64::from(m)) as u32
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let forms = forms();
         for _ in 0..200 {
             let n_regs = 12;
@@ -814,13 +818,7 @@ mod tests {
             1.5,
             -2.0,
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % u64::from(m)) as u32
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let forms = forms();
         let n_regs = 10u32;
         for _ in 0..300 {
