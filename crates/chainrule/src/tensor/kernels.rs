@@ -15,6 +15,7 @@ use super::dtype::Elem;
 use super::{DType, Data, Tensor};
 
 /// Evaluates `$body` with `$op` bound to `$u` as a constant of each arm.
+#[cfg(feature = "op-loops")]
 macro_rules! monomorphic_unary {
     ($u:expr, $op:ident => $body:expr) => {
         $crate::ops::for_each_unary_op!(
@@ -26,7 +27,31 @@ macro_rules! monomorphic_unary {
     };
 }
 
+/// Without the `op-loops` feature: the arithmetic ops get a loop each (their
+/// body is a few instructions, which a match per element would outweigh and
+/// keep from vectorising); every other op shares one loop that matches on
+/// the op per element, next to a call of a few dozen instructions. The same
+/// values bit for bit, and a third of this crate's machine code.
+#[cfg(not(feature = "op-loops"))]
+macro_rules! monomorphic_unary {
+    ($u:expr, $op:ident => $body:expr) => {{
+        use $crate::ops::UnaryOp as U;
+        use $crate::tensor::kernels::monomorphic_const;
+        match $u {
+            U::Neg => monomorphic_const!(UnaryOp, U::Neg, $op => $body),
+            U::Relu => monomorphic_const!(UnaryOp, U::Relu, $op => $body),
+            U::Abs => monomorphic_const!(UnaryOp, U::Abs, $op => $body),
+            U::Powi(2) => monomorphic_const!(UnaryOp, U::Powi(2), $op => $body),
+            other => {
+                let $op: U = other;
+                $body
+            }
+        }
+    }};
+}
+
 /// The `match` of [`monomorphic_unary`], one arm per row of the op table.
+#[cfg(feature = "op-loops")]
 macro_rules! monomorphic_unary_match {
     ([$u:expr, $op:ident, $body:expr] $(
         $(#[$doc:meta])*
@@ -45,6 +70,7 @@ macro_rules! monomorphic_unary_match {
 }
 
 /// Evaluates `$body` with `$op` bound to `$b` as a constant of each arm.
+#[cfg(feature = "op-loops")]
 macro_rules! monomorphic_binary {
     ($b:expr, $op:ident => $body:expr) => {
         $crate::ops::for_each_binary_op!(
@@ -56,7 +82,28 @@ macro_rules! monomorphic_binary {
     };
 }
 
+/// Without the `op-loops` feature: `+ - * /` get a loop each, the other
+/// binary ops share one (see the unary version above).
+#[cfg(not(feature = "op-loops"))]
+macro_rules! monomorphic_binary {
+    ($b:expr, $op:ident => $body:expr) => {{
+        use $crate::ops::BinaryOp as B;
+        use $crate::tensor::kernels::monomorphic_const;
+        match $b {
+            B::Add => monomorphic_const!(BinaryOp, B::Add, $op => $body),
+            B::Sub => monomorphic_const!(BinaryOp, B::Sub, $op => $body),
+            B::Mul => monomorphic_const!(BinaryOp, B::Mul, $op => $body),
+            B::Div => monomorphic_const!(BinaryOp, B::Div, $op => $body),
+            other => {
+                let $op: B = other;
+                $body
+            }
+        }
+    }};
+}
+
 /// The `match` of [`monomorphic_binary`], one arm per row of the op table.
+#[cfg(feature = "op-loops")]
 macro_rules! monomorphic_binary_match {
     ([$b:expr, $op:ident, $body:expr] $(
         $(#[$doc:meta])*
@@ -73,6 +120,7 @@ macro_rules! monomorphic_binary_match {
 /// for the ops listed first, which share one loop with a run-time op (they
 /// are rare in hot loops, and a copy each would only add code), and for
 /// `Powi` with an exponent other than those matched above, and `SphJ`.
+#[cfg(feature = "op-loops")]
 macro_rules! monomorphic_arm {
     (Log2, $T:ident, $value:expr, $op:ident => $body:expr) => {{
         let $op = $value;
@@ -108,10 +156,9 @@ macro_rules! monomorphic_const {
     }};
 }
 
-pub(crate) use {
-    monomorphic_arm, monomorphic_binary, monomorphic_binary_match, monomorphic_const,
-    monomorphic_unary, monomorphic_unary_match,
-};
+#[cfg(feature = "op-loops")]
+pub(crate) use {monomorphic_arm, monomorphic_binary_match, monomorphic_unary_match};
+pub(crate) use {monomorphic_binary, monomorphic_const, monomorphic_unary};
 
 /// An operand of an elementwise loop over a tensor of `m` elements: one
 /// value for all (stride 0) or a contiguous slice of `m` (stride 1), of
