@@ -31,7 +31,7 @@ macro_rules! monomorphic_unary {
 /// body is a few instructions, which a match per element would outweigh and
 /// keep from vectorising); every other op shares one loop that matches on
 /// the op per element, next to a call of a few dozen instructions. The same
-/// values bit for bit, and a third of this crate's machine code.
+/// values bit for bit, for about 40% less of this crate's compile time.
 #[cfg(not(feature = "op-loops"))]
 macro_rules! monomorphic_unary {
     ($u:expr, $op:ident => $body:expr) => {{
