@@ -28,8 +28,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::sech2::sech2_lanes;
 use crate::autograd::graph::Op;
-use crate::compiled::sech2_given_tanh;
 use crate::error::{Error, Result};
 use crate::ops::UnaryOp;
 use crate::real::{strong_mul, Real};
@@ -102,24 +102,34 @@ pub(crate) fn times(d: &Tensor, t: Tensor) -> Tensor {
             if c == 1.0 {
                 return t;
             }
-            return rows_scaled(t, 1, |_| c);
+            return rows_scaled(t, 1, |_, out: &mut [f64]| out.fill(c));
         }
         let k = t.shape().last().copied().unwrap_or(1);
         if d.shape() == &t.shape()[..t.ndim() - 1] && k > 0 && t.data().as_slice().is_some() {
             if let Some(ds) = d.data().as_slice() {
-                return rows_scaled(t, k, |i| ds[i]);
+                return rows_scaled(t, k, |i, out: &mut [f64]| {
+                    out.copy_from_slice(&ds[i..i + out.len()]);
+                });
             }
         }
     }
     d.unsqueeze(-1).strong_mul(&t)
 }
 
-/// Row `i` (of `k` values) of the contiguous f64 tensor `t` times `c(i)`,
-/// with strong zeros: in `t`'s buffer when no one else holds it, else read
-/// from `t` and written into a new buffer in the same pass (a copy first,
-/// then the product in place, measured 2× the instructions). Large
-/// tangents are split by rows over the machine's cores ([`scale_rows`]).
-fn rows_scaled(mut t: Tensor, k: usize, c: impl Fn(usize) -> f64 + Sync) -> Tensor {
+/// Row factors for a block of rows: `fill(first, out)` writes the factors
+/// of rows `first .. first + out.len()` into `out` (every one). Filling a
+/// block at once lets a partial be computed in lanes ([`sech2_lanes`])
+/// instead of by a call per row.
+pub(crate) trait RowFactors: Fn(usize, &mut [f64]) + Sync {}
+impl<F: Fn(usize, &mut [f64]) + Sync> RowFactors for F {}
+
+/// Row `i` (of `k` values) of the contiguous f64 tensor `t` times its
+/// factor from `c` ([`RowFactors`]), with strong zeros: in `t`'s buffer
+/// when no one else holds it, else read from `t` and written into a new
+/// buffer in the same pass (a copy first, then the product in place,
+/// measured 2× the instructions). Large tangents are split by rows over
+/// the machine's cores ([`scale_rows`]).
+fn rows_scaled(mut t: Tensor, k: usize, c: impl RowFactors) -> Tensor {
     if let Some(v) = unique_values::<f64>(&mut t) {
         scale_rows(v, None, k, &c);
         return t;
@@ -139,12 +149,16 @@ fn rows_scaled(mut t: Tensor, k: usize, c: impl Fn(usize) -> f64 + Sync) -> Tens
 /// 2¹⁸ values takes.
 const MIN_PER_THREAD: usize = 1 << 18;
 
-/// `out`'s row `i` (of `k` values) = `c(i)` times row `i` of `src` (or of
-/// `out` itself, for `None`), with strong zeros. Rows are split into
-/// contiguous shares over up to the machine's cores when there are at
-/// least 2¹⁸ values per share; each value is computed alike in any share,
-/// so the result does not depend on the split.
-fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: &(impl Fn(usize) -> f64 + Sync)) {
+/// Rows whose factors are filled at once ([`RowFactors`]): 512 bytes on
+/// the stack.
+const BLOCK_ROWS: usize = 64;
+
+/// `out`'s row `i` (of `k` values) = its factor from `c` times row `i` of
+/// `src` (or of `out` itself, for `None`), with strong zeros. Rows are
+/// split into contiguous shares over up to the machine's cores when there
+/// are at least 2¹⁸ values per share; each value is computed alike in any
+/// share, so the result does not depend on the split.
+fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: &impl RowFactors) {
     let rows = out.len() / k;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(out.len() / MIN_PER_THREAD).max(1);
@@ -164,14 +178,15 @@ fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: &(impl Fn(usize
 }
 
 /// [`scale_rows`] on this thread, rows numbered from `first`: with AVX2's
-/// four-wide vectors where the processor has them (the same IEEE products
-/// and masks, so the same bits), else with the baseline's two-wide ones.
+/// four-wide vectors where the processor has them (the same IEEE
+/// operations without fused multiply-adds, so the same bits), else with the
+/// baseline's two-wide ones.
 fn scale_rows_here(
     out: &mut [f64],
     src: Option<&[f64]>,
     k: usize,
     first: usize,
-    c: &impl Fn(usize) -> f64,
+    c: &impl RowFactors,
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -189,13 +204,14 @@ fn scale_rows_avx2(
     src: Option<&[f64]>,
     k: usize,
     first: usize,
-    c: &impl Fn(usize) -> f64,
+    c: &impl RowFactors,
 ) {
     scale_rows_body(out, src, k, first, c);
 }
 
-/// The loops of [`scale_rows`]: a finite nonzero row factor takes the
-/// masked product ([`finite_times`], which vectorises), any other the
+/// The loops of [`scale_rows`], a block of [`BLOCK_ROWS`] rows at a time
+/// (their factors filled first): a finite nonzero row factor takes the
+/// masked product ([`finite_times`], four values at a time), any other the
 /// general [`strong_mul`].
 #[inline(always)]
 fn scale_rows_body(
@@ -203,36 +219,66 @@ fn scale_rows_body(
     src: Option<&[f64]>,
     k: usize,
     first: usize,
-    c: &impl Fn(usize) -> f64,
+    c: &impl RowFactors,
 ) {
-    let row = |c: f64, o: &mut [f64], r: &[f64]| {
-        if c != 0.0 && c.is_finite() {
-            o.iter_mut()
-                .zip(r)
-                .for_each(|(o, &u)| *o = finite_times(c, u));
-        } else {
-            o.iter_mut()
-                .zip(r)
-                .for_each(|(o, &u)| *o = strong_mul(c, u));
-        }
-    };
-    match src {
-        Some(src) => {
-            for (i, (o, r)) in out.chunks_exact_mut(k).zip(src.chunks_exact(k)).enumerate() {
-                row(c(first + i), o, r);
+    let mut factors = [0.0; BLOCK_ROWS];
+    for (b, block) in out.chunks_mut(BLOCK_ROWS * k).enumerate() {
+        let (len, rows) = (block.len(), block.len() / k);
+        let start = b * BLOCK_ROWS;
+        c(first + start, &mut factors[..rows]);
+        let rows = block.chunks_exact_mut(k).zip(&factors[..rows]);
+        match src {
+            Some(src) => {
+                let src = src[start * k..][..len].chunks_exact(k);
+                for ((o, &c), r) in rows.zip(src) {
+                    scale_row(c, o, r);
+                }
             }
-        }
-        None => {
-            for (i, o) in out.chunks_exact_mut(k).enumerate() {
-                let c = c(first + i);
-                if c != 0.0 && c.is_finite() {
-                    o.iter_mut().for_each(|u| *u = finite_times(c, *u));
-                } else {
-                    o.iter_mut().for_each(|u| *u = strong_mul(c, *u));
+            None => {
+                for (o, &c) in rows {
+                    scale_row_in_place(c, o);
                 }
             }
         }
     }
+}
+
+/// `o = c · r` with strong zeros, four values at a time where `c` is
+/// finite and nonzero (fixed-width groups: no alias checks, no unrolling
+/// prologue for a short row).
+#[inline(always)]
+fn scale_row(c: f64, o: &mut [f64], r: &[f64]) {
+    if !(c != 0.0 && c.is_finite()) {
+        o.iter_mut()
+            .zip(r)
+            .for_each(|(o, &u)| *o = strong_mul(c, u));
+        return;
+    }
+    let mut os = o.chunks_exact_mut(4);
+    let mut rs = r.chunks_exact(4);
+    for (o4, r4) in (&mut os).zip(&mut rs) {
+        for (o, &u) in o4.iter_mut().zip(r4) {
+            *o = finite_times(c, u);
+        }
+    }
+    let tail = os.into_remainder().iter_mut().zip(rs.remainder());
+    tail.for_each(|(o, &u)| *o = finite_times(c, u));
+}
+
+/// [`scale_row`] in place.
+#[inline(always)]
+fn scale_row_in_place(c: f64, o: &mut [f64]) {
+    if !(c != 0.0 && c.is_finite()) {
+        o.iter_mut().for_each(|u| *u = strong_mul(c, *u));
+        return;
+    }
+    let mut os = o.chunks_exact_mut(4);
+    for o4 in &mut os {
+        o4.iter_mut().for_each(|u| *u = finite_times(c, *u));
+    }
+    os.into_remainder()
+        .iter_mut()
+        .for_each(|u| *u = finite_times(c, *u));
 }
 
 /// [`strong_mul`]`(c, u)` for a finite nonzero `c`, bit for bit: the
@@ -252,9 +298,10 @@ fn finite_times(c: f64, u: f64) -> f64 {
 ///
 /// The partial is the rules table's ([`d_unary`] on f64), except tanh's,
 /// which is `cosh(x)⁻²` as the compiled programs compute it
-/// ([`sech2_given_tanh`]): `(1 − t)(1 + t)` from the output where that does
-/// not cancel (|t| ≤ ½), else from one `exp`, a few ulp from the table's
-/// `cosh(x).powi(-2)` at about a third of its cost.
+/// (`sech2_given_tanh`): `(1 − t)(1 + t)` from the output where that does
+/// not cancel (|t| ≤ ½), else from one exponential, a few ulp from the
+/// table's `cosh(x).powi(-2)` at about a third of its cost; a block of rows
+/// at a time in lanes ([`sech2_lanes`]), with no libm call.
 fn unary_times(
     op: UnaryOp,
     x: &Tensor,
@@ -273,9 +320,18 @@ fn unary_times(
         return Err(t);
     }
     if op == UnaryOp::Tanh {
-        return Ok(rows_scaled(t, k, |i| sech2_given_tanh(xs[i], ys[i])));
+        return Ok(rows_scaled(t, k, |i, out: &mut [f64]| {
+            let n = out.len();
+            sech2_lanes(&xs[i..i + n], &ys[i..i + n], out);
+        }));
     }
-    Ok(monomorphic_unary!(op, c => rows_scaled(t, k, |i| d_unary::<f64>(c, &xs[i], &ys[i]))))
+    Ok(
+        monomorphic_unary!(op, c => rows_scaled(t, k, |i, out: &mut [f64]| {
+            for ((o, x), y) in out.iter_mut().zip(&xs[i..]).zip(&ys[i..]) {
+                *o = d_unary::<f64>(c, x, y);
+            }
+        })),
+    )
 }
 
 /// The sum of two optional tangents.
@@ -475,14 +531,19 @@ mod tests {
                 .zip(&want)
                 .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
         };
+        let factors = |first: usize, out: &mut [f64]| {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = factor(first + j);
+            }
+        };
         let mut copied = vec![f64::NAN; rows * k];
-        scale_rows(&mut copied, Some(&src), k, &factor);
+        scale_rows(&mut copied, Some(&src), k, &factors);
         assert!(same(&copied));
         let mut in_place = src.clone();
-        scale_rows(&mut in_place, None, k, &factor);
+        scale_rows(&mut in_place, None, k, &factors);
         assert!(same(&in_place));
         let mut one_thread = src.clone();
-        scale_rows_body(&mut one_thread, None, k, 0, &factor);
+        scale_rows_body(&mut one_thread, None, k, 0, &factors);
         assert!(same(&one_thread));
     }
 
