@@ -22,11 +22,12 @@ pub(crate) const LANE_LIMIT: f64 = 350.0;
 const SHIFT: f64 = 6_755_399_441_055_744.0;
 /// log₂ e.
 const LOG2E: f64 = std::f64::consts::LOG2_E;
-/// ln 2 in two parts (fdlibm's): the high part has 32 significant bits, so
-/// `n · LN2_HI` is exact for |n| < 2²¹.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+/// ln 2 in two parts (fdlibm's ln2HI = 6.93147180369123816490e-1 and ln2LO =
+/// 1.90821492927058770002e-10, by their bits): the high part has 32
+/// significant bits, so `n · LN2_HI` is exact for |n| < 2²¹.
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 /// ln 2 − [`LN2_HI`].
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// `e^v` for `v` in [−2·[`LANE_LIMIT`], 0] (no NaN, no infinity), without a
 /// branch: `v = n ln 2 + r` with |r| ≤ ln 2 / 2, `e^r` by its Taylor
@@ -100,7 +101,7 @@ fn sech2_lanes_body(u: &[f64], t: &[f64], out: &mut [f64]) {
         *o = if t.abs() <= 0.5 { inside } else { outside };
     }
     for ((o, &u), &t) in out.iter_mut().zip(u).zip(t) {
-        if !(u.abs() <= LANE_LIMIT) {
+        if u.is_nan() || u.abs() > LANE_LIMIT {
             *o = sech2_given_tanh(u, t);
         }
     }
@@ -177,7 +178,7 @@ mod tests {
             .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())));
         for ((&u, &t), &g) in u.iter().zip(&t).zip(&got) {
             let want = sech2_given_tanh(u, t);
-            if t.abs() <= 0.5 || !(u.abs() <= LANE_LIMIT) {
+            if t.abs() <= 0.5 || u.is_nan() || u.abs() > LANE_LIMIT {
                 // The same formula: the same bits (NaN stays NaN).
                 assert!(
                     g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()),
