@@ -51,6 +51,7 @@
 //! ```
 
 mod dual;
+mod sech2;
 pub(crate) mod tangents;
 pub(crate) mod taylor;
 

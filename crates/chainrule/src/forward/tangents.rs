@@ -28,8 +28,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::sech2::sech2_lanes;
 use crate::autograd::graph::Op;
-use crate::compiled::sech2_given_tanh;
 use crate::error::{Error, Result};
 use crate::ops::UnaryOp;
 use crate::real::{strong_mul, Real};
@@ -102,24 +102,38 @@ pub(crate) fn times(d: &Tensor, t: Tensor) -> Tensor {
             if c == 1.0 {
                 return t;
             }
-            return rows_scaled(t, 1, |_| c);
+            return rows_scaled(t, 1, |_, out: &mut [f64]| out.fill(c));
         }
         let k = t.shape().last().copied().unwrap_or(1);
         if d.shape() == &t.shape()[..t.ndim() - 1] && k > 0 && t.data().as_slice().is_some() {
             if let Some(ds) = d.data().as_slice() {
-                return rows_scaled(t, k, |i| ds[i]);
+                return rows_scaled(t, k, |i, out: &mut [f64]| {
+                    out.copy_from_slice(&ds[i..i + out.len()]);
+                });
             }
         }
     }
     d.unsqueeze(-1).strong_mul(&t)
 }
 
-/// Row `i` (of `k` values) of the contiguous f64 tensor `t` times `c(i)`,
-/// with strong zeros: in `t`'s buffer when no one else holds it, else read
-/// from `t` and written into a new buffer in the same pass (a copy first,
-/// then the product in place, measured 2× the instructions). Large
-/// tangents are split by rows over the machine's cores ([`scale_rows`]).
-fn rows_scaled(mut t: Tensor, k: usize, c: impl Fn(usize) -> f64 + Sync) -> Tensor {
+/// Row factors for a block of rows: `fill(first, out)` writes the factors
+/// of rows `first .. first + out.len()` into `out` (every one). Filling a
+/// block at once lets a partial be computed in lanes ([`sech2_lanes`])
+/// instead of by a call per row.
+pub(crate) trait RowFactors: Fn(usize, &mut [f64]) + Sync {}
+impl<F: Fn(usize, &mut [f64]) + Sync> RowFactors for F {}
+
+/// A [`RowFactors`] behind a reference: the scaling loops are compiled once,
+/// not once per operation (the filler is called once per block of rows).
+type Factors<'a> = &'a (dyn Fn(usize, &mut [f64]) + Sync);
+
+/// Row `i` (of `k` values) of the contiguous f64 tensor `t` times its
+/// factor from `c` ([`RowFactors`]), with strong zeros: in `t`'s buffer
+/// when no one else holds it, else read from `t` and written into a new
+/// buffer in the same pass (a copy first, then the product in place,
+/// measured 2× the instructions). Large tangents are split by rows over
+/// the machine's cores ([`scale_rows`]).
+fn rows_scaled(mut t: Tensor, k: usize, c: impl RowFactors) -> Tensor {
     if let Some(v) = unique_values::<f64>(&mut t) {
         scale_rows(v, None, k, &c);
         return t;
@@ -139,12 +153,16 @@ fn rows_scaled(mut t: Tensor, k: usize, c: impl Fn(usize) -> f64 + Sync) -> Tens
 /// 2¹⁸ values takes.
 const MIN_PER_THREAD: usize = 1 << 18;
 
-/// `out`'s row `i` (of `k` values) = `c(i)` times row `i` of `src` (or of
-/// `out` itself, for `None`), with strong zeros. Rows are split into
-/// contiguous shares over up to the machine's cores when there are at
-/// least 2¹⁸ values per share; each value is computed alike in any share,
-/// so the result does not depend on the split.
-fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: &(impl Fn(usize) -> f64 + Sync)) {
+/// Rows whose factors are filled at once ([`RowFactors`]): 512 bytes on
+/// the stack.
+const BLOCK_ROWS: usize = 64;
+
+/// `out`'s row `i` (of `k` values) = its factor from `c` times row `i` of
+/// `src` (or of `out` itself, for `None`), with strong zeros. Rows are
+/// split into contiguous shares over up to the machine's cores when there
+/// are at least 2¹⁸ values per share; each value is computed alike in any
+/// share, so the result does not depend on the split.
+fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: Factors<'_>) {
     let rows = out.len() / k;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(out.len() / MIN_PER_THREAD).max(1);
@@ -164,15 +182,10 @@ fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: &(impl Fn(usize
 }
 
 /// [`scale_rows`] on this thread, rows numbered from `first`: with AVX2's
-/// four-wide vectors where the processor has them (the same IEEE products
-/// and masks, so the same bits), else with the baseline's two-wide ones.
-fn scale_rows_here(
-    out: &mut [f64],
-    src: Option<&[f64]>,
-    k: usize,
-    first: usize,
-    c: &impl Fn(usize) -> f64,
-) {
+/// four-wide vectors where the processor has them (the same IEEE
+/// operations without fused multiply-adds, so the same bits), else with the
+/// baseline's two-wide ones.
+fn scale_rows_here(out: &mut [f64], src: Option<&[f64]>, k: usize, first: usize, c: Factors<'_>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2 (checked on the line above).
@@ -184,53 +197,96 @@ fn scale_rows_here(
 /// [`scale_rows_body`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn scale_rows_avx2(
-    out: &mut [f64],
-    src: Option<&[f64]>,
-    k: usize,
-    first: usize,
-    c: &impl Fn(usize) -> f64,
-) {
+fn scale_rows_avx2(out: &mut [f64], src: Option<&[f64]>, k: usize, first: usize, c: Factors<'_>) {
     scale_rows_body(out, src, k, first, c);
 }
 
-/// The loops of [`scale_rows`]: a finite nonzero row factor takes the
+/// The loops of [`scale_rows`], a block of [`BLOCK_ROWS`] rows at a time
+/// (their factors filled first): a finite nonzero row factor takes the
 /// masked product ([`finite_times`], which vectorises), any other the
-/// general [`strong_mul`].
+/// general [`strong_mul`]. Rows of 1, 2, 4, 8 or 16 values (a `jvp`, a
+/// Jacobian of up to 16 inputs) take a copy with the row's length known,
+/// whose loops unroll: a row of 16 in W8 measured 60 instructions with
+/// the length read at run time, most of them the loop's set-up.
 #[inline(always)]
-fn scale_rows_body(
+fn scale_rows_body(out: &mut [f64], src: Option<&[f64]>, k: usize, first: usize, c: Factors<'_>) {
+    match k {
+        1 => scale_blocks::<1>(out, src, first, c),
+        2 => scale_blocks::<2>(out, src, first, c),
+        4 => scale_blocks::<4>(out, src, first, c),
+        8 => scale_blocks::<8>(out, src, first, c),
+        16 => scale_blocks::<16>(out, src, first, c),
+        _ => scale_blocks_any(out, src, k, first, c),
+    }
+}
+
+/// [`scale_rows_body`] for rows of `K` values.
+#[inline(always)]
+fn scale_blocks<const K: usize>(
     out: &mut [f64],
     src: Option<&[f64]>,
-    k: usize,
     first: usize,
-    c: &impl Fn(usize) -> f64,
+    c: Factors<'_>,
 ) {
-    let row = |c: f64, o: &mut [f64], r: &[f64]| {
-        if c != 0.0 && c.is_finite() {
-            o.iter_mut()
-                .zip(r)
-                .for_each(|(o, &u)| *o = finite_times(c, u));
-        } else {
-            o.iter_mut()
-                .zip(r)
-                .for_each(|(o, &u)| *o = strong_mul(c, u));
-        }
-    };
-    match src {
-        Some(src) => {
-            for (i, (o, r)) in out.chunks_exact_mut(k).zip(src.chunks_exact(k)).enumerate() {
-                row(c(first + i), o, r);
-            }
-        }
-        None => {
-            for (i, o) in out.chunks_exact_mut(k).enumerate() {
-                let c = c(first + i);
-                if c != 0.0 && c.is_finite() {
-                    o.iter_mut().for_each(|u| *u = finite_times(c, *u));
-                } else {
-                    o.iter_mut().for_each(|u| *u = strong_mul(c, *u));
+    let mut factors = [0.0; BLOCK_ROWS];
+    for (b, block) in out.chunks_mut(BLOCK_ROWS * K).enumerate() {
+        let (len, rows) = (block.len(), block.len() / K);
+        let start = b * BLOCK_ROWS;
+        c(first + start, &mut factors[..rows]);
+        let rows = block.chunks_exact_mut(K).zip(&factors[..rows]);
+        match src {
+            Some(src) => {
+                let src = src[start * K..][..len].chunks_exact(K);
+                for ((o, &c), r) in rows.zip(src) {
+                    let o: &mut [f64; K] = o.try_into().expect("rows of K");
+                    let r: &[f64; K] = r.try_into().expect("rows of K");
+                    if c != 0.0 && c.is_finite() {
+                        *o = r.map(|u| finite_times(c, u));
+                    } else {
+                        *o = r.map(|u| strong_mul(c, u));
+                    }
                 }
             }
+            None => {
+                for (o, &c) in rows {
+                    let o: &mut [f64; K] = o.try_into().expect("rows of K");
+                    if c != 0.0 && c.is_finite() {
+                        *o = o.map(|u| finite_times(c, u));
+                    } else {
+                        *o = o.map(|u| strong_mul(c, u));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`scale_rows_body`] for rows of any length `k`.
+#[inline(always)]
+fn scale_blocks_any(out: &mut [f64], src: Option<&[f64]>, k: usize, first: usize, c: Factors<'_>) {
+    let row = |c: f64, o: &mut [f64], r: Option<&[f64]>| {
+        let finite = c != 0.0 && c.is_finite();
+        match (r, finite) {
+            (Some(r), true) => o
+                .iter_mut()
+                .zip(r)
+                .for_each(|(o, &u)| *o = finite_times(c, u)),
+            (Some(r), false) => o
+                .iter_mut()
+                .zip(r)
+                .for_each(|(o, &u)| *o = strong_mul(c, u)),
+            (None, true) => o.iter_mut().for_each(|u| *u = finite_times(c, *u)),
+            (None, false) => o.iter_mut().for_each(|u| *u = strong_mul(c, *u)),
+        }
+    };
+    let mut factors = [0.0; BLOCK_ROWS];
+    for (b, block) in out.chunks_mut(BLOCK_ROWS * k).enumerate() {
+        let rows = block.len() / k;
+        let start = b * BLOCK_ROWS;
+        c(first + start, &mut factors[..rows]);
+        let src = src.map(|s| &s[start * k..][..block.len()]);
+        for (i, o) in block.chunks_exact_mut(k).enumerate() {
+            row(factors[i], o, src.map(|s| &s[i * k..][..k]));
         }
     }
 }
@@ -252,9 +308,10 @@ fn finite_times(c: f64, u: f64) -> f64 {
 ///
 /// The partial is the rules table's ([`d_unary`] on f64), except tanh's,
 /// which is `cosh(x)⁻²` as the compiled programs compute it
-/// ([`sech2_given_tanh`]): `(1 − t)(1 + t)` from the output where that does
-/// not cancel (|t| ≤ ½), else from one `exp`, a few ulp from the table's
-/// `cosh(x).powi(-2)` at about a third of its cost.
+/// (`sech2_given_tanh`): `(1 − t)(1 + t)` from the output where that does
+/// not cancel (|t| ≤ ½), else from one exponential, a few ulp from the
+/// table's `cosh(x).powi(-2)` at about a third of its cost; a block of rows
+/// at a time in lanes ([`sech2_lanes`]), with no libm call.
 fn unary_times(
     op: UnaryOp,
     x: &Tensor,
@@ -273,9 +330,18 @@ fn unary_times(
         return Err(t);
     }
     if op == UnaryOp::Tanh {
-        return Ok(rows_scaled(t, k, |i| sech2_given_tanh(xs[i], ys[i])));
+        return Ok(rows_scaled(t, k, |i, out: &mut [f64]| {
+            let n = out.len();
+            sech2_lanes(&xs[i..i + n], &ys[i..i + n], out);
+        }));
     }
-    Ok(monomorphic_unary!(op, c => rows_scaled(t, k, |i| d_unary::<f64>(c, &xs[i], &ys[i]))))
+    Ok(
+        monomorphic_unary!(op, c => rows_scaled(t, k, |i, out: &mut [f64]| {
+            for ((o, x), y) in out.iter_mut().zip(&xs[i..]).zip(&ys[i..]) {
+                *o = d_unary::<f64>(c, x, y);
+            }
+        })),
+    )
 }
 
 /// The sum of two optional tangents.
@@ -449,41 +515,61 @@ mod tests {
 
     #[test]
     fn scaled_rows_are_strong_products_on_any_number_of_threads() {
-        // 2¹⁹ + 3 rows of 2: large enough to be split over threads; row
-        // factors include 0, ±∞ and NaN, tangents 0, −0, ∞ and NaN.
-        let (rows, k) = ((1 << 19) + 3, 2);
-        let factor = |i: usize| match i % 7 {
-            0 => 0.0,
-            1 => f64::INFINITY,
-            2 => f64::NAN,
-            3 => -1e-300,
-            _ => 0.5 + i as f64,
-        };
-        let tangent = |j: usize| match j % 5 {
-            0 => 0.0,
-            1 => -0.0,
-            2 => f64::INFINITY,
-            3 => f64::NAN,
-            _ => 1.25 - j as f64,
-        };
-        let src: Vec<f64> = (0..rows * k).map(tangent).collect();
-        let want: Vec<f64> = (0..rows * k)
-            .map(|j| strong_mul(factor(j / k), src[j]))
-            .collect();
-        let same = |a: &[f64]| {
-            a.iter()
-                .zip(&want)
-                .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
-        };
-        let mut copied = vec![f64::NAN; rows * k];
-        scale_rows(&mut copied, Some(&src), k, &factor);
-        assert!(same(&copied));
-        let mut in_place = src.clone();
-        scale_rows(&mut in_place, None, k, &factor);
-        assert!(same(&in_place));
-        let mut one_thread = src.clone();
-        scale_rows_body(&mut one_thread, None, k, 0, &factor);
-        assert!(same(&one_thread));
+        // Every row length with its own copy and some without; the first
+        // and the last large enough to be split over threads. Row factors
+        // include 0, ±∞ and NaN, tangents 0, −0, ∞ and NaN.
+        let cases = [
+            ((1 << 19) + 3, 2),
+            (200, 1),
+            (130, 3),
+            (129, 4),
+            (65, 5),
+            (70, 8),
+            (67, 17),
+            ((1 << 15) + 5, 16),
+        ];
+        for (rows, k) in cases {
+            let factor = |i: usize| match i % 7 {
+                0 => 0.0,
+                1 => f64::INFINITY,
+                2 => f64::NAN,
+                3 => -1e-300,
+                _ => 0.5 + i as f64,
+            };
+            let tangent = |j: usize| match j % 5 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f64::INFINITY,
+                3 => f64::NAN,
+                _ => 1.25 - j as f64,
+            };
+            let src: Vec<f64> = (0..rows * k).map(tangent).collect();
+            let want: Vec<f64> = (0..rows * k)
+                .map(|j| strong_mul(factor(j / k), src[j]))
+                .collect();
+            let same = |a: &[f64]| {
+                a.iter()
+                    .zip(&want)
+                    .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+            };
+            let factors = |first: usize, out: &mut [f64]| {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = factor(first + j);
+                }
+            };
+            let mut copied = vec![f64::NAN; rows * k];
+            scale_rows(&mut copied, Some(&src), k, &factors);
+            assert!(same(&copied), "rows of {k}, copied");
+            let mut in_place = src.clone();
+            scale_rows(&mut in_place, None, k, &factors);
+            assert!(same(&in_place), "rows of {k}, in place");
+            let mut one_thread = src.clone();
+            scale_rows_body(&mut one_thread, None, k, 0, &factors);
+            assert!(same(&one_thread), "rows of {k}, baseline");
+            let mut any_length = vec![f64::NAN; rows * k];
+            scale_blocks_any(&mut any_length, Some(&src), k, 0, &factors);
+            assert!(same(&any_length), "rows of {k}, any length");
+        }
     }
 
     #[test]
