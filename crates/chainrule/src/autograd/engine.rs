@@ -22,7 +22,7 @@
 //! (as PyTorch finds them when it runs the node): the pass stops there with
 //! the error.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::BinaryHeap;
 
 use super::graph::{set_grad_enabled, Batch, Op};
@@ -278,23 +278,24 @@ impl Frontier {
     }
 }
 
-/// The buffers of a pass, kept for the next one.
-#[derive(Default)]
-struct Scratch {
-    frontier: Frontier,
-}
-
 /// Above this many pending nodes the buffers are not kept.
 const KEEP_AT_MOST: usize = 1 << 20;
 
 thread_local! {
-    static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
+    /// The buffers of a pass, kept for the next one. Borrowed in place (a
+    /// `Cell<Option<_>>` taken and put back moved the whole frontier twice
+    /// a pass); a pass run while another is borrowing them (from inside a
+    /// vector–Jacobian product) gets buffers of its own.
+    static SCRATCH: RefCell<Frontier> = RefCell::new(Frontier::default());
 }
 
 /// The output gradients of a pass, one per root; `backward`'s one is kept
 /// as it is (no list allocated for it every training step).
 pub(super) enum GradOutputs {
     One(Tensor),
+    /// The implicit gradient 1 of a 0-d f64 root (`loss.backward()`), kept
+    /// as a plain f64: no tensor is made for it.
+    Unit,
     Many(Vec<Tensor>),
 }
 
@@ -319,18 +320,32 @@ pub(super) fn run(pass: Pass<'_>) -> Result<Vec<Option<Tensor>>> {
             return Err(Error::NoGradFn { index: i });
         }
     }
-    let mut scratch = SCRATCH.with(Cell::take).unwrap_or_default();
     let inputs = pass.inputs.unwrap_or(&[]);
     for x in inputs {
         x.0.pass_input.set(true);
     }
-    let result = walk(pass, &mut scratch.frontier);
+    let mut pass = Some(pass);
+    let kept = SCRATCH.try_with(|s| {
+        let mut f = s.try_borrow_mut().ok()?;
+        if !(f.near.is_empty() && f.far.is_empty() && f.slots.is_empty() && f.done.is_empty()) {
+            // A pass that panicked part-way (in an operation's product) left
+            // its frontier behind: its pending nodes leave it first.
+            f.abandon();
+            f.error = None;
+        }
+        let r = walk(pass.take()?, &mut f);
+        if f.slots.capacity() > KEEP_AT_MOST || f.far.capacity() > KEEP_AT_MOST {
+            *f = Frontier::default();
+        }
+        Some(r)
+    });
+    let result = match (kept, pass) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(pass)) => walk(pass, &mut Frontier::default()),
+        (_, None) => unreachable!("a pass that did not run is still here"),
+    };
     for x in inputs {
         x.0.pass_input.set(false);
-    }
-    let f = &scratch.frontier;
-    if f.slots.capacity() <= KEEP_AT_MOST && f.far.capacity() <= KEEP_AT_MOST {
-        SCRATCH.with(|s| s.set(Some(scratch)));
     }
     result
 }
@@ -342,6 +357,12 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     f.check_replaced = accumulate;
     let (one, many) = match pass.grad_outputs {
         GradOutputs::One(g) => (Some(g), Vec::new()),
+        GradOutputs::Unit => {
+            if let Some(r) = pass.roots.first() {
+                f.add_scalar(r, 1.0);
+            }
+            (None, Vec::new())
+        }
         GradOutputs::Many(v) => (None, v),
     };
     for (r, g) in pass.roots.iter().zip(one.into_iter().chain(many)) {
@@ -458,5 +479,37 @@ pub(super) fn push(f: &mut Frontier, t: &Tensor, g: Tensor) {
 pub(super) fn push_scalar(f: &mut Frontier, t: &Tensor, g: f64) {
     if t.is_requires_grad() {
         f.add_scalar(t, g);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tensor::Tensor;
+
+    #[test]
+    fn a_pass_after_one_that_panicked_starts_clean() {
+        let x = Tensor::scalar(2.0).requires_grad();
+        let y = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3])
+            .unwrap()
+            .requires_grad();
+        // A product that panics part-way through a pass, after other nodes
+        // have been entered into the frontier.
+        let bad = Tensor::custom(
+            crate::tensor::Data::Scalar(1.0),
+            "PanicBackward",
+            vec![x.clone()],
+            |_, _, _, _| panic!("a product that fails"),
+            |_, out, _| out.clone(),
+        );
+        let loss = &(&y * &x).sum() * &bad;
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loss.backward()));
+        assert!(r.is_err());
+        x.zero_grad();
+        y.zero_grad();
+        // d/dx sum(x y) = sum(y) = 6; d/dy = x = 2.
+        let fresh = Tensor::scalar(2.0).requires_grad();
+        (&y * &fresh).sum().backward().unwrap();
+        assert_eq!(fresh.grad().unwrap().item(), 6.0);
+        assert_eq!(y.grad().unwrap().to_vec(), vec![2.0; 3]);
     }
 }

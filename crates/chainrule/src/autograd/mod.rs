@@ -45,7 +45,7 @@ pub use graph::{
 };
 
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{DType, Tensor};
 
 /// The flags of [`grad`], [`grad_batched`] and [`Tensor::backward_opts`]:
 /// PyTorch's keyword arguments of the same names, named here too, so that
@@ -91,10 +91,16 @@ impl Tensor {
 
     /// Backpropagates with explicit options.
     pub fn backward_opts(&self, grad: Option<&Tensor>, opts: GradOptions) -> Result<()> {
-        let g = output_grad(self, grad)?;
+        // The implicit 1 of a 0-d f64 output (every training step's loss) is
+        // seeded as a plain f64; anything else as a tensor.
+        let grad_outputs = if grad.is_none() && self.dtype() == DType::F64 && self.ndim() == 0 {
+            GradOutputs::Unit
+        } else {
+            GradOutputs::One(output_grad(self, grad)?)
+        };
         run(Pass {
             roots: std::slice::from_ref(self),
-            grad_outputs: GradOutputs::One(g),
+            grad_outputs,
             inputs: None,
             retain_graph: opts.retain_graph || opts.create_graph,
             create_graph: opts.create_graph,

@@ -21,7 +21,7 @@ use crate::real::{strong_mul, Real};
 use crate::rules::{d_binary, d_unary, d_unary_as, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
-use crate::tensor::{total_grad, DType, Data, Tensor};
+use crate::tensor::{total_grad, total_grad_of, DType, Data, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
 #[inline]
@@ -73,10 +73,35 @@ fn scaled(g: Tensor, c: f64) -> Tensor {
     }
 }
 
+/// An input's gradient from one partial: a tensor, or a plain f64 for an
+/// f64 gradient summed to a 0-d input (the weight of `w * x`: no tensor is
+/// made for it).
+enum Partial {
+    T(Tensor),
+    S(f64),
+}
+
+impl Partial {
+    fn into_tensor(self) -> Tensor {
+        match self {
+            Partial::T(t) => t,
+            Partial::S(s) => Tensor::scalar(s),
+        }
+    }
+}
+
+/// Adds a partial's gradient to the slot of `t` (see [`push`]).
+fn push_partial(acc: &mut Frontier, t: &Tensor, p: Partial) {
+    match p {
+        Partial::S(s) if t.dtype() == DType::F64 => push_scalar(acc, t, s),
+        p => push(acc, t, p.into_tensor()),
+    }
+}
+
 /// `g ⊙ d(x, y, out)` summed down to `target` (the input's shape; the batch
 /// axes of `g` are kept), in one loop where the operands allow; in `g`'s
 /// dtype.
-fn fused(g: Tensor, operands: Operands<'_>, d: impl Fn(f64, f64, f64) -> f64) -> Tensor {
+fn fused(g: Tensor, operands: Operands<'_>, d: impl Fn(f64, f64, f64) -> f64) -> Partial {
     match g.dtype() {
         DType::F64 => fused_in::<f64>(g, operands, d),
         DType::F32 => fused_in::<f32>(g, operands, d),
@@ -84,10 +109,13 @@ fn fused(g: Tensor, operands: Operands<'_>, d: impl Fn(f64, f64, f64) -> f64) ->
 }
 
 /// What [`fused`] multiplies a gradient with: the partial's operands
-/// `[x, y, out]`, the input's shape and the batch axes.
+/// `[x, y, out]` (an operand the partial does not read may be a 0-d zero
+/// standing in for it), the output's shape, the input's shape and the
+/// batch axes.
 #[derive(Clone, Copy)]
 struct Operands<'a> {
     data: [&'a Data; 3],
+    shape: &'a [usize],
     target: &'a [usize],
     batch: Batch,
 }
@@ -98,32 +126,37 @@ fn fused_in<T: Elem>(
     g: Tensor,
     operands: Operands<'_>,
     d: impl Fn(f64, f64, f64) -> f64,
-) -> Tensor {
+) -> Partial {
     let Operands {
         data: [x, y, out],
+        shape: oshape,
         target,
         batch,
     } = operands;
-    let oshape = out.shape();
     let m: usize = oshape.iter().product();
-    let simple = (
-        Operand::<T>::of(x, oshape),
-        Operand::<T>::of(y, oshape),
-        Operand::<T>::of(out, oshape),
-    );
+    let ox = Operand::<T>::of(x, oshape);
+    // A unary partial's x is its y too: one look at it.
+    let oy = if std::ptr::eq(x, y) {
+        ox
+    } else {
+        Operand::<T>::of(y, oshape)
+    };
+    let simple = (ox, oy, Operand::<T>::of(out, oshape));
     if let (Some(ox), Some(oy), Some(oo)) = simple {
         if T::slice_of(g.data()).is_some() && m > 0 {
             if target == oshape && T::DTYPE == DType::F32 {
-                return in_place(g, |v: &mut [T]| widened_blocks(v, m, ox, oy, oo, &d));
+                return Partial::T(in_place(g, |v: &mut [T]| {
+                    widened_blocks(v, m, ox, oy, oo, &d)
+                }));
             }
             if target == oshape {
-                return in_place(g, |v: &mut [T]| {
+                return Partial::T(in_place(g, |v: &mut [T]| {
                     for chunk in v.chunks_mut(m) {
                         for (j, u) in chunk.iter_mut().enumerate() {
                             *u = T::of_f64(strong_mul(u.to_f64(), d(ox.at(j), oy.at(j), oo.at(j))));
                         }
                     }
-                });
+                }));
             }
             if target.iter().product::<usize>() == 1 {
                 let gs = T::slice_of(g.data()).expect("checked contiguous");
@@ -135,7 +168,10 @@ fn fused_in<T: Elem>(
                         .enumerate()
                         .map(|(j, &u)| strong_mul(u.to_f64(), d(ox.at(j), oy.at(j), oo.at(j))))
                         .sum();
-                    return Tensor::from_data(T::scalar(s));
+                    return match T::DTYPE {
+                        DType::F64 => Partial::S(s),
+                        DType::F32 => Partial::T(Tensor::from_data(T::scalar(s))),
+                    };
                 }
                 let sums: Vec<T> = gs
                     .chunks(m)
@@ -148,7 +184,7 @@ fn fused_in<T: Elem>(
                         T::of_f64(s)
                     })
                     .collect();
-                return from_vec(sums, &batch.shape(&g, target));
+                return Partial::T(from_vec(sums, &batch.shape(&g, target)));
             }
         }
     }
@@ -163,7 +199,7 @@ fn fused_in<T: Elem>(
         .and(&yv.broadcast(shape.clone()).expect(bc))
         .and(&ov.broadcast(shape).expect(bc))
         .map_collect(|&g, &x, &y, &o| T::of_f64(strong_mul(g.to_f64(), d(x, y, o))));
-    batch.sum_to(&Tensor::from_data(T::wrap(r)), target)
+    Partial::T(batch.sum_to(&Tensor::from_data(T::wrap(r)), target))
 }
 
 /// `g ⊙ d(x, y, out)` over f32 values, `m` per batch entry, in blocks
@@ -227,14 +263,30 @@ fn binary_partial(
     y: &Data,
     target: &[usize],
     batch: Batch,
-) -> Tensor {
+) -> Partial {
     let (rx, ry) = partial_reads(op);
     let reads = if first { rx } else { ry };
     if let Some((xv, yv, ov)) = constant_partial(reads, x, y, out) {
         let (dx, dy) = d_binary::<f64>(op, &xv, &yv, &ov);
         let c = if first { dx } else { dy };
-        return batch.sum_to(&scaled(g, c), target);
+        let g = scaled(g, c);
+        // An input of the output's shape (`r = w·x − y`'s first input): g as
+        // it is, no call to sum it to its own shape.
+        if batch.0 == 0 && crate::tensor::same_shape(g.shape(), target) {
+            return Partial::T(g);
+        }
+        return Partial::T(batch.sum_to(&g, target));
     }
+    // An operand the partial does not read is a 0-d zero for the loop (no
+    // look at its layout; the partial's value is the same).
+    let zero = Data::Scalar(0.0);
+    let shape = out.shape();
+    let unread = |read: bool, d| if read { d } else { &zero };
+    let (x, y, out) = (
+        unread(reads.x, x),
+        unread(reads.y, y),
+        unread(reads.out, out),
+    );
     // An f64 constant beside f32 values is read as f32, as PyTorch does,
     // so that the loop reads every operand in place.
     let as_f32 = |d: &Data| match d {
@@ -247,6 +299,7 @@ fn binary_partial(
     let (x, y) = (cx.as_ref().unwrap_or(x), cy.as_ref().unwrap_or(y));
     let operands = Operands {
         data: [x, y, out],
+        shape,
         target,
         batch,
     };
@@ -270,11 +323,13 @@ fn unary_partial(op: UnaryOp, g: Tensor, out: &Data, x: &Data, batch: Batch) -> 
     };
     let operands = Operands {
         data: [x, x, out],
+        shape: out.shape(),
         target: x.shape(),
         batch,
     };
     let dtype = g.dtype();
     monomorphic_unary!(op, k => fused(g, operands, |a, _, o| d_unary_as(k, dtype, a, o)))
+        .into_tensor()
 }
 
 /// 0-d nodes: plain f64 arithmetic, nothing allocated. `None` if `op` is
@@ -324,6 +379,12 @@ pub(super) fn vjp(
             Acc::Empty => None,
         };
         if let Some(gs) = gs {
+            if let Op::Total(mean, x) = op {
+                // A training step's loss: the scaled value written straight
+                // into an array of x's shape, no 0-d tensor made for g.
+                push(acc, x, total_grad_of(*mean, gs, x.shape()));
+                return;
+            }
             if scalar_vjp(op, out, gs, acc).is_some() {
                 return;
             }
@@ -349,22 +410,22 @@ pub(super) fn vjp(
             if ny {
                 let gy = if nx { g.clone() } else { g.take() }.expect("present");
                 let gy = binary_partial(*b, false, gy, od, xd, yd, y.shape(), batch);
-                push(acc, y, gy);
+                push_partial(acc, y, gy);
             }
             if let (true, Some(g)) = (nx, g) {
                 let gx = binary_partial(*b, true, g, od, xd, yd, x.shape(), batch);
-                push(acc, x, gx);
+                push_partial(acc, x, gx);
             }
         }
         Op::ScalarRhs(b, x, c) => {
             let c = Data::Scalar(*c);
             let gx = binary_partial(*b, true, g, out.data(), x.data(), &c, x.shape(), batch);
-            push(acc, x, gx);
+            push_partial(acc, x, gx);
         }
         Op::ScalarLhs(b, c, y) => {
             let c = Data::Scalar(*c);
             let gy = binary_partial(*b, false, g, out.data(), &c, y.data(), y.shape(), batch);
-            push(acc, y, gy);
+            push_partial(acc, y, gy);
         }
         Op::Total(mean, x) => push(acc, x, total_grad(*mean, &g, x, batch)),
         Op::Custom(c) => custom_vjp(c, out, &g, batch, acc),

@@ -194,7 +194,9 @@ fn pool(b: Box<Shared>) {
     let _ = POOL.try_with(|pool| {
         if let Ok(mut pool) = pool.try_borrow_mut() {
             if pool.len() < POOL_AT_MOST {
-                pool.extend(slot.take());
+                if let Some(b) = slot.take() {
+                    pool.push(b);
+                }
             }
         }
     });

@@ -181,6 +181,37 @@ impl<'a, T: Elem> Operand<'a, T> {
             });
         }
         let a = T::array_of(d)?;
+        // 1-d: shape and stride read once (the general test, `of_any`, asks
+        // the dynamic-rank shape three times).
+        if let ([n], [s]) = (a.shape(), a.strides()) {
+            // SAFETY: a 1-d array of `n` values holds them from `as_ptr`
+            // when its stride is 1 or it has at most one value (checked
+            // before the slice is used); the slice borrows `a`.
+            let values = || unsafe { std::slice::from_raw_parts(a.as_ptr(), *n) };
+            return match shape {
+                _ if *n == 1 => Some(Operand {
+                    values: values(),
+                    stride: 0,
+                }),
+                [m] if m == n && (*s == 1 || *n == 0) => Some(Operand {
+                    values: values(),
+                    stride: 1,
+                }),
+                _ => None,
+            };
+        }
+        Operand::of_any(d, shape)
+    }
+
+    /// [`Operand::of`] for any rank, without the 1-d shortcut.
+    fn of_any(d: &'a Data, shape: &[usize]) -> Option<Operand<'a, T>> {
+        if let Data::Scalar(_) = d {
+            return T::slice_of(d).map(|v| Operand {
+                values: v,
+                stride: 0,
+            });
+        }
+        let a = T::array_of(d)?;
         if a.len() == 1 {
             a.as_slice_memory_order().map(|v| Operand {
                 values: v,
@@ -410,5 +441,50 @@ mod tests {
             Some(3.0)
         );
         assert!(Operand::<f64>::of(full.data(), &[2, 3]).is_none());
+    }
+
+    /// Every 1-d layout `Operand::of` shortcuts (contiguous, strided,
+    /// reversed, one value, empty) against the general test, for loops over
+    /// shapes of the same length, another length, another rank and 0-d:
+    /// the same answer, the same values and stride.
+    #[test]
+    fn the_one_d_operand_shortcut_agrees_with_the_general_test() {
+        use ndarray::{s, ArcArray, Array1};
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let parts = |o: Option<Operand<'_, f64>>| o.map(|o| (o.values.to_vec(), o.stride));
+        let mut cases = 0;
+        for _ in 0..200 {
+            let len = (next() % 7) as usize;
+            let base: Vec<f64> = (0..2 * len + 1)
+                .map(|_| (next() % 1000) as f64 - 500.0)
+                .collect();
+            let full: ArcArray<f64, ndarray::Ix1> = Array1::from(base).into_shared();
+            let arrays = [
+                full.clone().slice_move(s![..len]),
+                full.clone().slice_move(s![..2 * len;2]),
+                full.clone().slice_move(s![..len;-1]),
+                full.clone().slice_move(s![2 * len..]),
+            ];
+            for a in arrays {
+                let d = Data::Array(Box::new(a.into_dyn()));
+                let n = d.shape()[0];
+                for shape in [vec![n], vec![n + 1], vec![n.max(1) - 1], vec![1, n], vec![]] {
+                    assert_eq!(
+                        parts(Operand::<f64>::of(&d, &shape)),
+                        parts(Operand::<f64>::of_any(&d, &shape)),
+                        "{:?} over {shape:?}",
+                        d.shape()
+                    );
+                    cases += 1;
+                }
+            }
+        }
+        assert_eq!(cases, 200 * 4 * 5);
     }
 }

@@ -88,7 +88,7 @@ pub use matmul::gemm;
 /// The gemm on views, for the compiled matrix formulas (`crate::matrix`).
 pub(crate) use matmul::gemm as gemm_into;
 pub use matmul::threads as matmul_threads;
-pub(crate) use reduce::{total_grad, total_tangent};
+pub(crate) use reduce::{total_grad, total_grad_of, total_tangent};
 
 /// The most elements a tensor made by a `Result` API may have (2⁴⁰, 8 TiB
 /// of f64): above it `arange`, `from_vec`, `reshape`, `expand` and

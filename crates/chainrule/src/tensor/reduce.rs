@@ -82,15 +82,7 @@ pub(crate) fn total_grad(mean: bool, g: &Tensor, x: &Tensor, b: Batch) -> Tensor
     let s = x.shape();
     if b.0 == 0 && !g.is_requires_grad() {
         if let Some(v) = g.scalar_value() {
-            // An unrecorded 0-d f64 gradient (every training step's loss):
-            // the scaled value written straight into an array of `s`, with
-            // no 0-d tensor for the scaled value (the same product).
-            let v = if mean {
-                v * (1.0 / s.iter().product::<usize>() as f64)
-            } else {
-                v
-            };
-            return Tensor::full(s, v);
+            return total_grad_of(mean, v, s);
         }
     }
     // Scaled before it is expanded: n times less work.
@@ -104,6 +96,19 @@ pub(crate) fn total_grad(mean: bool, g: &Tensor, x: &Tensor, b: Batch) -> Tensor
     }
     let all: Vec<usize> = (0..s.len()).collect();
     b.reshape(&g, &keep_shape(s, &all)).expand(&b.shape(&g, s))
+}
+
+/// [`total_grad`] of an unrecorded 0-d f64 gradient `v` (every training
+/// step's loss) for an input of shape `s`: the scaled value written
+/// straight into an array of `s`, with no 0-d tensor for the scaled value
+/// (the same product).
+pub(crate) fn total_grad_of(mean: bool, v: f64, s: &[usize]) -> Tensor {
+    let v = if mean {
+        v * (1.0 / s.iter().product::<usize>() as f64)
+    } else {
+        v
+    };
+    Tensor::full(s, v)
 }
 
 /// The forward-mode rule of [`Tensor::total`] recorded as a structural

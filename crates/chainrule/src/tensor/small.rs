@@ -43,7 +43,10 @@ pub(crate) fn keep(a: Array) -> Option<Array> {
     let _ = KEPT.try_with(|k| {
         if let Ok(mut k) = k.try_borrow_mut() {
             if k.len() < KEEP {
-                k.extend(slot.take());
+                // `push`, not `extend` from the option: that was a call.
+                if let Some(a) = slot.take() {
+                    k.push(a);
+                }
             }
         }
     });
