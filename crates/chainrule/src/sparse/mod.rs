@@ -30,8 +30,10 @@
 mod color;
 mod csr;
 mod detect;
+mod elements;
 mod pattern;
 mod plan;
+mod terms;
 
 pub use color::{column_coloring, star_coloring, Coloring};
 pub use csr::CsrMatrix;

@@ -1,0 +1,314 @@
+//! A sparse Hessian evaluated term by term: each repeated template's own
+//! Hessian (see [`super::terms`]) run over all its instances in lanes, and
+//! each entry added straight into the CSR values at a position found once,
+//! when the plan is made.
+//!
+//! For a template of `m` local inputs, the element Hessian (an `m × m`
+//! sparse matrix, detected and compiled as any sparse Hessian) is one small
+//! program. Its instances run [`LANES`] at a time on the lane machine
+//! ([`LaneProgram`]), each instruction over the whole block; an input that
+//! advances by one from instance to instance (a sliding window, `x_k`,
+//! `x_{k+1}`) is read in place from `x`, any other is gathered. The last
+//! `count mod LANES` instances run on the scalar machine. Either way, the
+//! additions into the values come instance after instance, entry after
+//! entry, so evaluating with or without lanes gives the same numbers, bit
+//! for bit. Terms left out of the templates (see [`super::terms::Split`])
+//! are one more compressed program, over all the inputs, whose entries are
+//! added last.
+
+use super::terms::{Group, Split};
+use super::Pattern;
+use crate::compiled::{LaneProgram, ScalarProgram, Traced, LANES};
+use crate::error::Result;
+use crate::Real;
+
+/// The values of the template (or whole-function) Hessian of `f` on `n`
+/// inputs: its pattern, program, and the register of each entry.
+pub(crate) type Compiled = (Pattern, ScalarProgram, Vec<u32>);
+
+/// One template: its Hessian's program over lanes and on scalars, and
+/// where each instance's entries go.
+#[derive(Clone, Debug)]
+struct Block {
+    scalar: ScalarProgram,
+    lanes: LaneProgram,
+    n_inputs: usize,
+    /// The function's input for each local input, instance after instance.
+    inputs: Vec<u32>,
+    /// For each local input whose instances read consecutive inputs, the first.
+    window: Vec<Option<usize>>,
+    /// The register of each entry of the template's Hessian.
+    regs: Vec<u32>,
+    /// The position in the CSR values of each entry, instance after instance.
+    positions: Vec<u32>,
+    count: usize,
+    /// Gathered rows of the local inputs that are not windows.
+    gathered: Vec<[f64; LANES]>,
+    /// One instance's inputs and entries (the scalar tail).
+    scratch: (Vec<f64>, Vec<f64>),
+}
+
+/// The terms left whole: one compressed program and its entries' positions.
+#[derive(Clone, Debug)]
+struct Rest {
+    program: ScalarProgram,
+    regs: Vec<u32>,
+    positions: Vec<u32>,
+    scratch: Vec<f64>,
+}
+
+/// A Hessian as a sum of element Hessians (and the rest).
+#[derive(Clone, Debug)]
+pub(crate) struct Elements {
+    blocks: Vec<Block>,
+    rest: Option<Rest>,
+    lanes: bool,
+}
+
+/// Evaluates the tape nodes `nodes[..]` needed by `roots` on `x` (the
+/// traced inputs): `Σ ±roots`, in order, each node recorded once.
+fn replay(nodes: &[crate::compiled::Node], roots: &[(u32, bool)], x: &[Traced]) -> Traced {
+    use crate::compiled::Node;
+    let mut value: Vec<Option<Traced>> = vec![None; nodes.len()];
+    let mut stack = Vec::new();
+    let mut sum: Option<Traced> = None;
+    for &(root, neg) in roots {
+        stack.push(root);
+        while let Some(&i) = stack.last() {
+            if value[i as usize].is_some() {
+                stack.pop();
+                continue;
+            }
+            let get = |o: u32| value[o as usize];
+            let v = match nodes[i as usize] {
+                Node::Input(j) => Some(x[j as usize]),
+                Node::Const(c) => Some(Traced::from_f64(f64::from_bits(c))),
+                Node::Unary(op, a) => match get(a) {
+                    Some(a) => Some(a.unary(op)),
+                    None => {
+                        stack.push(a);
+                        None
+                    }
+                },
+                Node::Binary(op, a, b) => match (get(a), get(b)) {
+                    (Some(a), Some(b)) => Some(a.binary(op, &b)),
+                    (a_done, _) => {
+                        if a_done.is_none() {
+                            stack.push(a);
+                        }
+                        if get(b).is_none() {
+                            stack.push(b);
+                        }
+                        None
+                    }
+                },
+            };
+            if let Some(v) = v {
+                value[i as usize] = Some(v);
+                stack.pop();
+            }
+        }
+        let t = value[root as usize].expect("replayed above");
+        sum = Some(match (sum, neg) {
+            (None, false) => t,
+            (None, true) => -t,
+            (Some(s), false) => s + t,
+            (Some(s), true) => s - t,
+        });
+    }
+    sum.unwrap_or_else(|| Traced::from_f64(0.0))
+}
+
+/// The positions in `full` of the entries of `local` (a template's
+/// Hessian) at the function's inputs `inputs` (one per local input);
+/// `None` if one is missing (never for patterns detected from one trace).
+fn place(full: &Pattern, local: &Pattern, inputs: &[u32], out: &mut Vec<u32>) -> Option<()> {
+    for (r, c) in local.iter() {
+        let p = full.position(inputs[r] as usize, inputs[c] as usize)?;
+        out.push(u32::try_from(p).ok()?);
+    }
+    Some(())
+}
+
+impl Elements {
+    /// The plan for the Hessian with pattern `full` of the function traced
+    /// as `nodes`, split as `split`: each template's Hessian and the rest's
+    /// compiled by `compile` (a sparse Hessian of a function of so many
+    /// inputs). `None` if an entry has no place in `full`.
+    pub(crate) fn new(
+        full: &Pattern,
+        nodes: &[crate::compiled::Node],
+        split: Split,
+        mut compile: impl FnMut(usize, &dyn Fn(&[Traced]) -> Traced) -> Result<Compiled>,
+    ) -> Result<Option<Elements>> {
+        let mut blocks = Vec::new();
+        for Group {
+            nodes: template,
+            negative,
+            n_inputs,
+            inputs,
+        } in split.groups
+        {
+            let root = template.len() as u32 - 1;
+            let (local, scalar, regs) =
+                compile(n_inputs, &|x| replay(&template, &[(root, negative)], x))?;
+            if local.nnz() == 0 {
+                continue;
+            }
+            let count = inputs.len() / n_inputs;
+            let mut positions = Vec::with_capacity(count * local.nnz());
+            for instance in inputs.chunks_exact(n_inputs) {
+                if place(full, &local, instance, &mut positions).is_none() {
+                    return Ok(None);
+                }
+            }
+            let window = (0..n_inputs)
+                .map(|j| {
+                    let first = inputs[j] as usize;
+                    let consecutive = inputs
+                        .iter()
+                        .skip(j)
+                        .step_by(n_inputs)
+                        .enumerate()
+                        .all(|(k, &i)| i as usize == first + k);
+                    consecutive.then_some(first)
+                })
+                .collect();
+            blocks.push(Block {
+                lanes: LaneProgram::new(&scalar),
+                scalar,
+                n_inputs,
+                inputs,
+                window,
+                positions,
+                count,
+                gathered: vec![[0.0; LANES]; n_inputs],
+                scratch: (vec![0.0; n_inputs], vec![0.0; regs.len()]),
+                regs,
+            });
+        }
+        let rest = if split.rest.is_empty() {
+            None
+        } else {
+            let n = full.n_cols();
+            let (local, program, regs) = compile(n, &|x| replay(nodes, &split.rest, x))?;
+            let all: Vec<u32> = (0..n as u32).collect();
+            let mut positions = Vec::with_capacity(local.nnz());
+            if place(full, &local, &all, &mut positions).is_none() {
+                return Ok(None);
+            }
+            Some(Rest {
+                scratch: vec![0.0; regs.len()],
+                program,
+                regs,
+                positions,
+            })
+        };
+        Ok(Some(Elements {
+            blocks,
+            rest,
+            lanes: true,
+        }))
+    }
+
+    /// Whether templates run over lanes (else instance by instance).
+    pub(crate) fn set_lanes(&mut self, on: bool) {
+        self.lanes = on;
+    }
+
+    /// How many terms run as instances of a template.
+    pub(crate) fn instances(&self) -> usize {
+        self.blocks.iter().map(|b| b.count).sum()
+    }
+
+    /// Instructions run per evaluation: each template's per instance, and the rest's.
+    pub(crate) fn len(&self) -> usize {
+        let blocks: usize = self.blocks.iter().map(|b| b.count * b.scalar.len()).sum();
+        blocks + self.rest.as_ref().map_or(0, |r| r.program.len())
+    }
+
+    /// Adds the Hessian at `x` (`n_inputs` values, checked by the caller)
+    /// into `values` (the pattern's, usually zeros).
+    pub(crate) fn add_into(&mut self, x: &[f64], values: &mut [f64]) {
+        for b in &mut self.blocks {
+            b.add_into(x, values, self.lanes);
+        }
+        if let Some(r) = &mut self.rest {
+            r.program.run(x);
+            r.program.read(&r.regs, &mut r.scratch);
+            for (&p, &v) in r.positions.iter().zip(&r.scratch) {
+                values[p as usize] += v;
+            }
+        }
+    }
+}
+
+/// A block of zeros, to fill the unused slots of fixed arrays of rows.
+static ZEROS: [f64; LANES] = [0.0; LANES];
+
+/// Entries of a template's Hessian up to which a block's rows of results
+/// are listed in a fixed array (more go to a vector).
+const FEW: usize = 16;
+
+impl Block {
+    fn add_into(&mut self, x: &[f64], values: &mut [f64], lanes: bool) {
+        let (m, e) = (self.n_inputs, self.regs.len());
+        let full = if lanes { self.count / LANES } else { 0 };
+        for b in 0..full {
+            let k0 = b * LANES;
+            for (j, g) in self.gathered.iter_mut().enumerate() {
+                if self.window[j].is_none() {
+                    for (l, v) in g.iter_mut().enumerate() {
+                        *v = x[self.inputs[(k0 + l) * m + j] as usize];
+                    }
+                }
+            }
+            let mut rows = [&ZEROS; super::terms::MAX_INPUTS];
+            for ((row, w), g) in rows.iter_mut().zip(&self.window).zip(&self.gathered) {
+                *row = match *w {
+                    Some(first) => <&[f64; LANES]>::try_from(&x[first + k0..first + k0 + LANES])
+                        .expect("a block of LANES inputs"),
+                    None => g,
+                };
+            }
+            let rows = &rows[..m];
+            self.lanes.run(rows);
+            let positions = &self.positions[k0 * e..(k0 + LANES) * e];
+            let lanes = &self.lanes;
+            if e <= FEW {
+                let mut outs = [&ZEROS; FEW];
+                for (o, &r) in outs.iter_mut().zip(&self.regs) {
+                    *o = lanes.lanes(rows, r);
+                }
+                scatter(&outs[..e], positions, values);
+            } else {
+                let outs: Vec<&[f64; LANES]> =
+                    self.regs.iter().map(|&r| lanes.lanes(rows, r)).collect();
+                scatter(&outs, positions, values);
+            }
+        }
+        let (xs, vs) = &mut self.scratch;
+        for k in full * LANES..self.count {
+            for (v, &i) in xs.iter_mut().zip(&self.inputs[k * m..(k + 1) * m]) {
+                *v = x[i as usize];
+            }
+            self.scalar.run(xs);
+            self.scalar.read(&self.regs, vs);
+            for (&p, &v) in self.positions[k * e..(k + 1) * e].iter().zip(vs.iter()) {
+                values[p as usize] += v;
+            }
+        }
+    }
+}
+
+/// Adds a block's results into `values`: lane `l` of `outs[j]` at
+/// `positions[l·E + j]` (E = `outs.len()`), lane after lane (instance after
+/// instance, as the scalar tail adds them).
+#[inline]
+fn scatter(outs: &[&[f64; LANES]], positions: &[u32], values: &mut [f64]) {
+    for (l, at) in positions.chunks_exact(outs.len()).enumerate() {
+        for (o, &p) in outs.iter().zip(at) {
+            values[p as usize] += o[l];
+        }
+    }
+}
