@@ -39,13 +39,62 @@ struct Block {
     window: Vec<Option<usize>>,
     /// The register of each entry of the template's Hessian.
     regs: Vec<u32>,
-    /// The position in the CSR values of each entry, instance after instance.
-    positions: Vec<u32>,
+    /// Where each instance's entries go in the CSR values.
+    places: Places,
     count: usize,
     /// Gathered rows of the local inputs that are not windows.
     gathered: Vec<[f64; LANES]>,
     /// One instance's inputs and entries (the scalar tail).
     scratch: (Vec<f64>, Vec<f64>),
+}
+
+/// Where a template's entries go in the CSR values.
+#[derive(Clone, Debug)]
+enum Places {
+    /// Entry `e` of instance `k` at `first[e] + k·step[e]`: a structure
+    /// that advances evenly from term to term (a band, an arrow).
+    Even { first: Vec<usize>, step: Vec<usize> },
+    /// Entry `e` of instance `k` at `list[k·E + e]` (E entries per instance).
+    List(Vec<u32>),
+}
+
+impl Places {
+    /// `list` (E entries per instance) as evenly advancing places where it is.
+    fn new(list: Vec<u32>, e: usize) -> Places {
+        let count = list.len() / e.max(1);
+        if e == 0 || count < 2 {
+            return Places::List(list);
+        }
+        let first: Vec<usize> = list[..e].iter().map(|&p| p as usize).collect();
+        let next = &list[e..2 * e];
+        if next.iter().zip(&first).any(|(&b, &a)| (b as usize) < a) {
+            return Places::List(list);
+        }
+        let step: Vec<usize> = next
+            .iter()
+            .zip(&first)
+            .map(|(&b, &a)| b as usize - a)
+            .collect();
+        let even = list.chunks_exact(e).enumerate().all(|(k, at)| {
+            at.iter()
+                .zip(first.iter().zip(&step))
+                .all(|(&p, (&a, &d))| p as usize == a + k * d)
+        });
+        if even {
+            Places::Even { first, step }
+        } else {
+            Places::List(list)
+        }
+    }
+
+    /// The place of entry `e` of instance `k` (of `n_entries` per instance).
+    #[inline]
+    fn at(&self, k: usize, e: usize, n_entries: usize) -> usize {
+        match self {
+            Places::Even { first, step } => first[e] + k * step[e],
+            Places::List(list) => list[k * n_entries + e] as usize,
+        }
+    }
 }
 
 /// The terms left whole: one compressed program and its entries' positions.
@@ -180,10 +229,10 @@ impl Elements {
                 n_inputs,
                 inputs,
                 window,
-                positions,
                 count,
                 gathered: vec![[0.0; LANES]; n_inputs],
                 scratch: (vec![0.0; n_inputs], vec![0.0; regs.len()]),
+                places: Places::new(positions, regs.len()),
                 regs,
             });
         }
@@ -273,18 +322,17 @@ impl Block {
             }
             let rows = &rows[..m];
             self.lanes.run(rows);
-            let positions = &self.positions[k0 * e..(k0 + LANES) * e];
             let lanes = &self.lanes;
             if e <= FEW {
                 let mut outs = [&ZEROS; FEW];
                 for (o, &r) in outs.iter_mut().zip(&self.regs) {
                     *o = lanes.lanes(rows, r);
                 }
-                scatter(&outs[..e], positions, values);
+                scatter(&outs[..e], &self.places, k0, values);
             } else {
                 let outs: Vec<&[f64; LANES]> =
                     self.regs.iter().map(|&r| lanes.lanes(rows, r)).collect();
-                scatter(&outs, positions, values);
+                scatter(&outs, &self.places, k0, values);
             }
         }
         let (xs, vs) = &mut self.scratch;
@@ -294,21 +342,127 @@ impl Block {
             }
             self.scalar.run(xs);
             self.scalar.read(&self.regs, vs);
-            for (&p, &v) in self.positions[k * e..(k + 1) * e].iter().zip(vs.iter()) {
-                values[p as usize] += v;
+            for (j, &v) in vs.iter().enumerate() {
+                values[self.places.at(k, j, e)] += v;
             }
         }
     }
 }
 
-/// Adds a block's results into `values`: lane `l` of `outs[j]` at
-/// `positions[l·E + j]` (E = `outs.len()`), lane after lane (instance after
-/// instance, as the scalar tail adds them).
+/// Adds a block's results into `values`: lane `l` of `outs[e]` at the
+/// place of entry `e` of instance `k0 + l`, lane after lane (instance after
+/// instance, as the scalar tail adds them). A template of a few entries
+/// runs an unrolled copy.
+///
+/// # Panics
+/// Unless `values` has the pattern's number of entries.
 #[inline]
-fn scatter(outs: &[&[f64; LANES]], positions: &[u32], values: &mut [f64]) {
-    for (l, at) in positions.chunks_exact(outs.len()).enumerate() {
-        for (o, &p) in outs.iter().zip(at) {
-            values[p as usize] += o[l];
+fn scatter(outs: &[&[f64; LANES]], places: &Places, k0: usize, values: &mut [f64]) {
+    macro_rules! few {
+        ($($n:literal)*) => {
+            match outs.len() {
+                $($n => scatter_n::<$n>(outs.try_into().expect("n rows"), places, k0, values),)*
+                _ => {
+                    for l in 0..LANES {
+                        for (e, o) in outs.iter().enumerate() {
+                            values[places.at(k0 + l, e, outs.len())] += o[l];
+                        }
+                    }
+                }
+            }
+        };
+    }
+    few!(1 2 3 4 5 6 7 8 9 10);
+}
+
+/// [`scatter`] for `N` entries per instance, unrolled, the places' bound
+/// checked once per block.
+#[inline(always)]
+fn scatter_n<const N: usize>(
+    outs: &[&[f64; LANES]; N],
+    places: &Places,
+    k0: usize,
+    values: &mut [f64],
+) {
+    match places {
+        Places::Even { first, step } => {
+            let step: [usize; N] = std::array::from_fn(|e| step[e]);
+            let mut at: [usize; N] = std::array::from_fn(|e| first[e] + k0 * step[e]);
+            let last: [usize; N] = std::array::from_fn(|e| at[e] + (LANES - 1) * step[e]);
+            assert!(last.iter().all(|&p| p < values.len()), "places in range");
+            for l in 0..LANES {
+                for e in 0..N {
+                    // SAFETY: `at[e]` runs from its first to `last[e]` in
+                    // steps of `step[e]`, all below `values.len()` (checked above).
+                    unsafe { *values.get_unchecked_mut(at[e]) += outs[e][l] };
+                    at[e] += step[e];
+                }
+            }
+        }
+        Places::List(list) => {
+            for (l, at) in list[k0 * N..(k0 + LANES) * N].chunks_exact(N).enumerate() {
+                for e in 0..N {
+                    values[at[e] as usize] += outs[e][l];
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_that_advance_evenly_are_two_numbers_per_entry() {
+        // A band: entries 3k and 3k + 1; an arrow's corner: always 0.
+        let even = Places::new(vec![0, 1, 3, 4, 6, 7], 2);
+        let Places::Even { first, step } = &even else {
+            panic!("{even:?}")
+        };
+        assert_eq!(
+            (first.as_slice(), step.as_slice()),
+            (&[0, 1][..], &[3, 3][..])
+        );
+        assert!(matches!(
+            Places::new(vec![0, 5, 0, 7, 0, 9], 2),
+            Places::Even { .. }
+        ));
+        for list in [vec![0, 1, 3, 4, 6, 8], vec![3, 1, 0, 4], vec![0, 1]] {
+            let places = Places::new(list.clone(), 2);
+            assert!(matches!(places, Places::List(_)), "{list:?}");
+            for (k, pair) in list.chunks(2).enumerate() {
+                assert_eq!(
+                    [places.at(k, 0, 2), places.at(k, 1, 2)],
+                    [pair[0] as usize, pair[1] as usize]
+                );
+            }
+        }
+        assert_eq!(even.at(2, 1, 2), 7);
+    }
+
+    #[test]
+    fn a_block_adds_instance_after_instance_with_few_or_many_entries() {
+        // Lane l of entry e is 1000·e + l; places: instance k's entry e at
+        // (k + e) mod 7, so instances and entries collide.
+        for n_entries in [1, 3, 10, 12] {
+            let rows: Vec<[f64; LANES]> = (0..n_entries)
+                .map(|e| std::array::from_fn(|l| 1000.0 * e as f64 + l as f64 + 0.1))
+                .collect();
+            let outs: Vec<&[f64; LANES]> = rows.iter().collect();
+            let list: Vec<u32> = (0..2 * LANES)
+                .flat_map(|k| (0..n_entries).map(move |e| ((k + e) % 7) as u32))
+                .collect();
+            let places = Places::List(list.clone());
+            let mut got = vec![0.5; 7];
+            scatter(&outs, &places, LANES, &mut got);
+            let mut want = vec![0.5; 7];
+            for l in 0..LANES {
+                for e in 0..n_entries {
+                    want[list[(LANES + l) * n_entries + e] as usize] += rows[e][l];
+                }
+            }
+            assert_eq!(got, want, "{n_entries} entries");
         }
     }
 }
