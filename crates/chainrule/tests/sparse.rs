@@ -473,9 +473,9 @@ fn rosenbrock_off_diagonal_is_exact_with_lanes() {
     let mut h = SparseHessian::new(n, rosenbrock).unwrap();
     assert_eq!(h.repeated_terms(), 2 * (n - 1));
     let m = h.eval(x).unwrap();
-    for i in 0..n - 1 {
-        assert_eq!(m.get(i, i + 1), -400.0 * x[i]);
-        assert_eq!(m.get(i + 1, i), -400.0 * x[i]);
+    for (i, &xi) in x.iter().enumerate().take(n - 1) {
+        assert_eq!(m.get(i, i + 1), -400.0 * xi);
+        assert_eq!(m.get(i + 1, i), -400.0 * xi);
     }
 }
 

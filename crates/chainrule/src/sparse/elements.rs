@@ -390,6 +390,8 @@ fn scatter_n<const N: usize>(
             let mut at: [usize; N] = std::array::from_fn(|e| first[e] + k0 * step[e]);
             let last: [usize; N] = std::array::from_fn(|e| at[e] + (LANES - 1) * step[e]);
             assert!(last.iter().all(|&p| p < values.len()), "places in range");
+            // Lane `l` of every row in turn: an index, not one row's iterator.
+            #[allow(clippy::needless_range_loop)]
             for l in 0..LANES {
                 for e in 0..N {
                     // SAFETY: `at[e]` runs from its first to `last[e]` in

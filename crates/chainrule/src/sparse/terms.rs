@@ -299,7 +299,7 @@ mod tests {
     #[test]
     fn rosenbrock_is_two_templates_over_consecutive_inputs() {
         let n = 6;
-        let (nodes, out) = trace(n, |x| rosenbrock(x));
+        let (nodes, out) = trace(n, rosenbrock);
         let s = split(&nodes, out).unwrap();
         assert!(s.rest.is_empty());
         assert_eq!(s.groups.len(), 2);
