@@ -95,10 +95,10 @@ fn sparse(n: usize) -> Entry {
         "chainrule-sparse",
         format!("n={n}"),
         "s/hessian",
-        "sparse::SparseHessian: traced once, pattern detected (index sets), star colouring \
-         (3 colours), the 3 Hessian-vector products (forward over reverse) compiled into one \
-         program; s/compile is that preparation, s/hessian one run of the program unpacked \
-         into CSR",
+        "sparse::SparseHessian: traced once, pattern detected (index sets), the sum split into \
+         its 2 repeated term shapes; each shape's Hessian (forward over reverse) compiled once \
+         and run over 128 terms per instruction, its entries added into CSR at places found \
+         once; s/compile is that preparation, s/hessian one evaluation",
         move || {
             let x = w9_x(n);
             let start = Instant::now();

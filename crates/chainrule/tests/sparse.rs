@@ -348,3 +348,178 @@ fn a_dense_hessian_stops_detection_at_the_limit() {
     let small = SparseHessian::with_max_nonzeros(30, 900, sum).expect("900 nonzeros fit");
     assert_eq!(small.pattern().nnz(), 900);
 }
+
+/// Bit for bit, NaN matching any NaN.
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+}
+
+/// Many repeated terms of several shapes: a product wrapping around (its
+/// last instance reads x_{n−1} and x_0, so its inputs are gathered, not a
+/// sliding window), an arrow `x_0·x_i²` (whose i = 0 term is another shape,
+/// left to the whole-function program), a quotient read with a minus sign
+/// and an exponential of a window of three.
+fn repeated<T: Real>(x: &[T]) -> T {
+    let n = x.len();
+    let mut s = T::from_f64(0.0);
+    for i in 0..n {
+        let (j, k) = ((i + 1) % n, (i + 2) % n);
+        s = s + (x[i].clone() * x[j].clone()).sin() + x[0].clone() * x[i].square();
+        s = s - x[i].clone() / (T::from_f64(1.0) + x[k].square());
+        if i + 2 < n {
+            s = s + (x[i].clone() - x[i + 1].clone() * x[i + 2].clone() * 0.5).exp();
+        }
+    }
+    s
+}
+
+/// Points with every kind of f64: finite, zeros, infinities, NaNs.
+fn points(n: usize) -> Vec<Vec<f64>> {
+    let finite: Vec<f64> = (0..n)
+        .map(|i| ((i * 37 % 101) as f64 / 101.0) * 3.0 - 1.5)
+        .collect();
+    let mut zeros = finite.clone();
+    let mut odd = finite.clone();
+    for i in (0..n).step_by(3) {
+        zeros[i] = if i % 2 == 0 { 0.0 } else { -0.0 };
+    }
+    let special = [f64::INFINITY, f64::NAN, f64::NEG_INFINITY, 0.0];
+    for (c, i) in (0..n).step_by(5).enumerate() {
+        odd[i] = special[c % special.len()];
+    }
+    vec![finite, zeros, odd, vec![0.0; n], vec![f64::NAN; n]]
+}
+
+/// A sum of repeated terms runs each shape's Hessian over lanes, 128 terms
+/// per instruction, and the last `count mod 128` terms on scalars; with
+/// lanes off, every term on scalars. The two give the same values bit for
+/// bit (NaN for NaN), including at zeros, infinities and NaNs, for lengths
+/// below, at and above multiples of the lane width.
+#[test]
+fn repeated_terms_over_lanes_equal_term_by_term_bit_for_bit() {
+    for n in [1, 2, 3, 4, 5, 127, 128, 129, 130, 257, 300, 1000] {
+        for (name, f) in [
+            (
+                "rosenbrock",
+                rosenbrock::<Traced> as fn(&[Traced]) -> Traced,
+            ),
+            ("repeated", repeated::<Traced>),
+        ] {
+            let mut h = SparseHessian::new(n, f).unwrap();
+            if n >= 3 {
+                assert!(
+                    h.repeated_terms() >= n - 1,
+                    "{name} n = {n}: split into terms"
+                );
+            }
+            for x in points(n) {
+                h.set_lanes(true);
+                let lanes = h.eval(&x).unwrap();
+                h.set_lanes(false);
+                let scalar = h.eval(&x).unwrap();
+                assert!(
+                    same_bits(lanes.values(), scalar.values()),
+                    "{name} n = {n} at {:?}",
+                    &x[..n.min(6)]
+                );
+                let mut into = vec![1.0; h.pattern().nnz()];
+                h.set_lanes(true);
+                h.eval_into(&x, &mut into).unwrap();
+                assert!(
+                    same_bits(&into, lanes.values()),
+                    "eval_into, {name} n = {n}"
+                );
+            }
+        }
+    }
+}
+
+/// The split evaluation against the whole function's compressed products
+/// (one program, [`SparseHessian::whole`]): the same pattern, and values
+/// that differ only in the order in which the terms' contributions to an
+/// entry are added (within 1e-14 of the matrix's largest entry).
+#[test]
+fn repeated_terms_agree_with_the_whole_program() {
+    for n in [3, 4, 129, 1000] {
+        for f in [
+            rosenbrock::<Traced> as fn(&[Traced]) -> Traced,
+            repeated::<Traced>,
+        ] {
+            let mut split = SparseHessian::new(n, f).unwrap();
+            let mut whole = SparseHessian::whole(n, f).unwrap();
+            assert_eq!(whole.repeated_terms(), 0);
+            assert_eq!(split.pattern(), whole.pattern());
+            let x = &points(n)[0];
+            let (a, b) = (split.eval(x).unwrap(), whole.eval(x).unwrap());
+            let scale = b.values().iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for ((i, j, u), v) in a.iter().zip(b.values()) {
+                assert!(
+                    (u - v).abs() <= 1e-14 * scale,
+                    "n = {n}, H[{i}][{j}]: split {u}, whole {v}"
+                );
+            }
+        }
+    }
+}
+
+/// W9's off-diagonal, −400 x_i, comes from one term: exact on both paths.
+#[test]
+fn rosenbrock_off_diagonal_is_exact_with_lanes() {
+    let n = 1000;
+    let x = &points(n)[0];
+    let mut h = SparseHessian::new(n, rosenbrock).unwrap();
+    assert_eq!(h.repeated_terms(), 2 * (n - 1));
+    let m = h.eval(x).unwrap();
+    for (i, &xi) in x.iter().enumerate().take(n - 1) {
+        assert_eq!(m.get(i, i + 1), -400.0 * xi);
+        assert_eq!(m.get(i + 1, i), -400.0 * xi);
+    }
+}
+
+/// One random formula of three variables repeated over a banded, arrow,
+/// block-diagonal or random structure, long enough for full blocks of
+/// lanes: the split evaluation (lanes on and off, bit for bit) against the
+/// whole function's one program. Terms whose variables coincide (at the
+/// ends of a band, an arrow's first term, random repeats) are other shapes
+/// or are left to the whole-function program.
+fn repeated_problem() -> impl Strategy<Value = (Shape, usize, Tree, Vec<f64>)> {
+    (shape(), 130usize..300, term()).prop_flat_map(|(shape, n, t)| {
+        (
+            Just(shape),
+            Just(n),
+            Just(t),
+            proptest::collection::vec(-1.0f64..1.0, n),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn repeated_random_terms_over_lanes_match_the_whole_program(
+        (shape, n, t, x) in repeated_problem()
+    ) {
+        let sum = Sum { terms: sets(shape, n).into_iter().map(|s| (s, t.clone())).collect() };
+        let mut split = SparseHessian::new(n, |v| sum.eval(v)).unwrap();
+        let mut whole = SparseHessian::whole(n, |v| sum.eval(v)).unwrap();
+        prop_assert_eq!(split.pattern(), whole.pattern());
+        let lanes = split.eval(&x).unwrap();
+        split.set_lanes(false);
+        let scalar = split.eval(&x).unwrap();
+        prop_assert!(same_bits(lanes.values(), scalar.values()), "{:?} {:?}", shape, t);
+        let w = whole.eval(&x).unwrap();
+        if w.values().iter().all(|v| v.is_finite()) {
+            let scale = w.values().iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for ((i, j, u), v) in lanes.iter().zip(w.values()) {
+                prop_assert!(
+                    (u - v).abs() <= 1e-12 * scale,
+                    "{:?} n = {}, H[{}][{}]: split {}, whole {}", shape, n, i, j, u, v
+                );
+            }
+        }
+    }
+}

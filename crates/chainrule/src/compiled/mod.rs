@@ -46,6 +46,7 @@
 //! trace is active only while [`grad_program`] or [`per_sample`] runs the
 //! closure; a `Traced` used outside it panics, and traces do not nest.
 
+mod blocks;
 mod compressed;
 mod instr;
 mod lanes;
@@ -54,6 +55,7 @@ mod scalar;
 mod sweep;
 mod trace;
 
+pub(crate) use blocks::LaneProgram;
 pub(crate) use compressed::{hessian_products, jacobian_products, Seeds};
 pub(crate) use instr::sech2_given_tanh;
 pub(crate) use trace::Node;
@@ -277,7 +279,7 @@ impl GradProgram {
 /// Samples per block of the fused data pass: each instruction runs over
 /// this many lanes at once (registers of 128 f64s stay in the L1 cache for
 /// programs of a few dozen registers).
-const LANES: usize = 128;
+pub(crate) const LANES: usize = 128;
 
 /// The fewest samples worth a thread of their own (starting one costs tens
 /// of microseconds, about as long as the program takes on 2¹⁵ samples).

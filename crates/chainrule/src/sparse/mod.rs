@@ -15,6 +15,12 @@
 //!    over reverse) for each colour's 0/1 seed `v_c`, compiled into one
 //!    straight-line program (see [`crate::compiled`]) whose outputs are the
 //!    entries, unpacked into a [`CsrMatrix`].
+//! 4. **Repeated terms** (Hessians): a function traced as a sum whose terms
+//!    are few formulas on different inputs (a partially separable function,
+//!    such as extended Rosenbrock) is split into those formulas instead;
+//!    each one's Hessian is compiled once, as a function of its few inputs,
+//!    run over many terms at once in lanes, and added into the values at
+//!    places found once ([`SparseHessian::whole`] keeps the one program).
 //!
 //! [`SparseHessian`] and [`SparseJacobian`] keep the compiled products to
 //! evaluate at many points; [`functional::sparse_hessian`](crate::functional::sparse_hessian)
@@ -30,8 +36,10 @@
 mod color;
 mod csr;
 mod detect;
+mod elements;
 mod pattern;
 mod plan;
+mod terms;
 
 pub use color::{column_coloring, star_coloring, Coloring};
 pub use csr::CsrMatrix;

@@ -8,8 +8,10 @@ use rustc_hash::FxHashMap;
 
 use super::color::{column_coloring, column_sources, star_coloring, star_sources, Coloring};
 use super::detect::{hessian_pattern, jacobian_pattern};
+use super::elements::{Compiled, Elements};
+use super::terms::{split, Split};
 use super::{CsrMatrix, Pattern};
-use crate::compiled::{self, ScalarProgram, Seeds, Traced};
+use crate::compiled::{self, Node, ScalarProgram, Seeds, Traced};
 use crate::error::{Error, Result};
 
 /// The distinct `(row, colour)` entries of `sources`, in first-use order,
@@ -38,24 +40,34 @@ fn registers(program: &ScalarProgram, slots: &[u32]) -> Vec<u32> {
         .collect()
 }
 
+fn length(what: &'static str, expected: usize, got: usize) -> Result<()> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            op: "sparse",
+            what,
+            expected,
+            got,
+        })
+    }
+}
+
+/// `Ok` if `got` inputs are the `expected` ones.
+fn check_inputs(expected: usize, got: usize) -> Result<()> {
+    length("inputs", expected, got)
+}
+
+/// `Ok` if `got` values are the `expected` ones.
+fn check_values(expected: usize, got: usize) -> Result<()> {
+    length("values", expected, got)
+}
+
 /// Runs `program` at `x` and writes each entry's register (`slots`, from
 /// [`registers`]) to `values`.
 fn run(program: &mut ScalarProgram, slots: &[u32], x: &[f64], values: &mut [f64]) -> Result<()> {
-    let n = program.n_inputs();
-    let check = |what, expected, got| {
-        if expected == got {
-            Ok(())
-        } else {
-            Err(Error::LengthMismatch {
-                op: "sparse",
-                what,
-                expected,
-                got,
-            })
-        }
-    };
-    check("inputs", n, x.len())?;
-    check("values", slots.len(), values.len())?;
+    check_inputs(program.n_inputs(), x.len())?;
+    check_values(slots.len(), values.len())?;
     program.run(x);
     program.read(slots, values);
     Ok(())
@@ -95,14 +107,100 @@ fn run_collect(program: &mut ScalarProgram, slots: &[u32], x: &[f64]) -> Result<
 pub struct SparseHessian {
     pattern: Arc<Pattern>,
     coloring: Coloring,
-    program: ScalarProgram,
-    /// The program's register holding each entry, in the pattern's order.
-    slots: Vec<u32>,
+    eval: Evaluation,
+}
+
+/// How a [`SparseHessian`] computes its values.
+#[derive(Clone, Debug)]
+enum Evaluation {
+    /// The compressed products of the whole function, one program; the
+    /// program's register holding each entry, in the pattern's order.
+    Whole(ScalarProgram, Vec<u32>),
+    /// A sum of repeated terms: each template's Hessian over lanes, added
+    /// into the values ([`Elements`]).
+    Elements(Elements),
+}
+
+/// What the planner found on the trace.
+enum Found {
+    /// The whole function's products: each entry's output.
+    Whole(Vec<u32>),
+    /// A sum of repeated terms, and the primal tape (and its output) to
+    /// replay them from.
+    Terms(Split, Vec<Node>, u32),
+}
+
+/// No products to compile.
+fn no_products(n: usize) -> Seeds {
+    slots(vec![0; n], Vec::new()).0
+}
+
+/// The whole-function plan: pattern, colouring, compressed products, with
+/// the function split into repeated terms when `split_terms` and it is a
+/// sum of them.
+fn plan_hessian<F>(
+    n: usize,
+    max_nonzeros: usize,
+    split_terms: bool,
+    f: F,
+) -> Result<(Pattern, Coloring, ScalarProgram, Found)>
+where
+    F: FnOnce(&[Traced]) -> Traced,
+{
+    // Pairs are the upper triangle: at most half the nonzeros plus the
+    // diagonal's.
+    let max_pairs = max_nonzeros.saturating_add(n) / 2;
+    let (program, found) = compiled::hessian_products(n, f, |nodes, out| {
+        match hessian_pattern(nodes, n, out, max_pairs) {
+            Ok(pattern) if pattern.nnz() > max_nonzeros => (no_products(n), Err(pattern.nnz())),
+            Ok(pattern) => {
+                let coloring = star_coloring(&pattern);
+                match split_terms.then(|| split(nodes, out)).flatten() {
+                    // The terms are compiled on their own: nothing here.
+                    Some(terms) => (
+                        no_products(n),
+                        Ok((pattern, coloring, Found::Terms(terms, nodes.to_vec(), out))),
+                    ),
+                    None => {
+                        let (seeds, slots) = slots(
+                            coloring.colors().to_vec(),
+                            star_sources(&pattern, &coloring),
+                        );
+                        (seeds, Ok((pattern, coloring, Found::Whole(slots))))
+                    }
+                }
+            }
+            // No products to compile: the error is returned below.
+            Err(nonzeros) => (no_products(n), Err(nonzeros)),
+        }
+    })?;
+    let (pattern, coloring, found) = found.map_err(|nonzeros| Error::TooManyElements {
+        op: "sparse_hessian",
+        numel: nonzeros,
+        limit: max_nonzeros,
+    })?;
+    Ok((pattern, coloring, program, found))
+}
+
+/// The sparse Hessian of `f` on `n` inputs as one program (no split into
+/// terms): its pattern, the program, each entry's register.
+fn compile_whole(n: usize, f: &dyn Fn(&[Traced]) -> Traced) -> Result<Compiled> {
+    let (pattern, _, program, found) = plan_hessian(n, usize::MAX, false, f)?;
+    let Found::Whole(slots) = found else {
+        unreachable!("terms are split only when asked")
+    };
+    let regs = registers(&program, &slots);
+    Ok((pattern, program, regs))
 }
 
 impl SparseHessian {
     /// Traces `f` (a scalar function of `n` inputs) and prepares its sparse
-    /// Hessian.
+    /// Hessian. When `f` is a sum of terms of which many are one formula on
+    /// different inputs (a partially separable function, such as extended
+    /// Rosenbrock's `Σ 100 (x_{k+1} − x_k²)² + (1 − x_k)²`), each such
+    /// formula's own Hessian is compiled once and evaluated for all its
+    /// terms together, over lanes, and added into the values; otherwise the
+    /// compressed products of the whole function are one program.
     ///
     /// # Errors
     /// [`Error::NestedTrace`] inside another trace (of `compiled` or of
@@ -127,36 +225,54 @@ impl SparseHessian {
     where
         F: FnOnce(&[Traced]) -> Traced,
     {
-        // Pairs are the upper triangle: at most half the nonzeros plus the
-        // diagonal's.
-        let max_pairs = max_nonzeros.saturating_add(n) / 2;
-        let (program, found) = compiled::hessian_products(n, f, |nodes, out| {
-            match hessian_pattern(nodes, n, out, max_pairs) {
-                Ok(pattern) if pattern.nnz() > max_nonzeros => {
-                    (slots(vec![0; n], Vec::new()).0, Err(pattern.nnz()))
-                }
-                Ok(pattern) => {
-                    let coloring = star_coloring(&pattern);
-                    let (seeds, slots) = slots(
-                        coloring.colors().to_vec(),
-                        star_sources(&pattern, &coloring),
-                    );
-                    (seeds, Ok((pattern, coloring, slots)))
-                }
-                // No products to compile: the error is returned below.
-                Err(nonzeros) => (slots(vec![0; n], Vec::new()).0, Err(nonzeros)),
+        SparseHessian::build(n, max_nonzeros, true, f)
+    }
+
+    /// As [`SparseHessian::new`], but always as one program of the whole
+    /// function's compressed products, never split into repeated terms (to
+    /// compare the two ways, or where the terms' evaluation does not pay).
+    ///
+    /// # Errors
+    /// As [`SparseHessian::new`].
+    pub fn whole<F>(n: usize, f: F) -> Result<SparseHessian>
+    where
+        F: FnOnce(&[Traced]) -> Traced,
+    {
+        SparseHessian::build(n, usize::MAX, false, f)
+    }
+
+    fn build<F>(n: usize, max_nonzeros: usize, split_terms: bool, f: F) -> Result<SparseHessian>
+    where
+        F: FnOnce(&[Traced]) -> Traced,
+    {
+        let (pattern, coloring, program, found) = plan_hessian(n, max_nonzeros, split_terms, f)?;
+        let eval = match found {
+            Found::Whole(slots) => {
+                let regs = registers(&program, &slots);
+                Evaluation::Whole(program, regs)
             }
-        })?;
-        let (pattern, coloring, slots) = found.map_err(|nonzeros| Error::TooManyElements {
-            op: "sparse_hessian",
-            numel: nonzeros,
-            limit: max_nonzeros,
-        })?;
+            Found::Terms(terms, nodes, out) => {
+                match Elements::new(&pattern, &nodes, terms, compile_whole)? {
+                    Some(elements) => Evaluation::Elements(elements),
+                    // An entry without a place in the pattern (detection
+                    // reads each term as it reads the sum, so never): the
+                    // whole function, replayed from its tape.
+                    None => {
+                        let all = Split {
+                            groups: Vec::new(),
+                            rest: vec![(out, false)],
+                        };
+                        let elements = Elements::new(&pattern, &nodes, all, compile_whole)?
+                            .expect("the whole function's entries are the pattern's");
+                        Evaluation::Elements(elements)
+                    }
+                }
+            }
+        };
         Ok(SparseHessian {
             pattern: Arc::new(pattern),
             coloring,
-            slots: registers(&program, &slots),
-            program,
+            eval,
         })
     }
 
@@ -170,14 +286,38 @@ impl SparseHessian {
         &self.pattern
     }
 
-    /// The star colouring: one Hessian–vector product per colour.
+    /// The star colouring of the whole function's Hessian (one
+    /// Hessian–vector product per colour when it is one program).
     pub fn coloring(&self) -> &Coloring {
         &self.coloring
     }
 
-    /// How many instructions the compiled products run per evaluation.
+    /// How many instructions the compiled products run per evaluation
+    /// (for repeated terms, each term's program counted once per term).
     pub fn program_len(&self) -> usize {
-        self.program.len()
+        match &self.eval {
+            Evaluation::Whole(program, _) => program.len(),
+            Evaluation::Elements(e) => e.len(),
+        }
+    }
+
+    /// How many terms of the function are evaluated as instances of a
+    /// repeated formula (0 when the whole function is one program).
+    pub fn repeated_terms(&self) -> usize {
+        match &self.eval {
+            Evaluation::Whole(..) => 0,
+            Evaluation::Elements(e) => e.instances(),
+        }
+    }
+
+    /// Whether repeated terms run over lanes, many terms per instruction
+    /// (`true`, the default), or term by term on the scalar machine. The
+    /// values are the same bit for bit either way; this is for tests and
+    /// measurements.
+    pub fn set_lanes(&mut self, on: bool) {
+        if let Evaluation::Elements(e) = &mut self.eval {
+            e.set_lanes(on);
+        }
     }
 
     /// The Hessian at `x`.
@@ -185,7 +325,15 @@ impl SparseHessian {
     /// # Errors
     /// [`Error::LengthMismatch`] unless `x` has [`SparseHessian::n_inputs`] entries.
     pub fn eval(&mut self, x: &[f64]) -> Result<CsrMatrix> {
-        let values = run_collect(&mut self.program, &self.slots, x)?;
+        let values = match &mut self.eval {
+            Evaluation::Whole(program, slots) => run_collect(program, slots, x)?,
+            Evaluation::Elements(e) => {
+                check_inputs(self.pattern.n_cols(), x.len())?;
+                let mut values = vec![0.0; self.pattern.nnz()];
+                e.add_into(x, &mut values);
+                values
+            }
+        };
         Ok(CsrMatrix::new(Arc::clone(&self.pattern), values).expect("one value per entry"))
     }
 
@@ -194,7 +342,16 @@ impl SparseHessian {
     /// # Errors
     /// [`Error::LengthMismatch`] for an `x` or `values` of the wrong length.
     pub fn eval_into(&mut self, x: &[f64], values: &mut [f64]) -> Result<()> {
-        run(&mut self.program, &self.slots, x, values)
+        match &mut self.eval {
+            Evaluation::Whole(program, slots) => run(program, slots, x, values),
+            Evaluation::Elements(e) => {
+                check_inputs(self.pattern.n_cols(), x.len())?;
+                check_values(self.pattern.nnz(), values.len())?;
+                values.fill(0.0);
+                e.add_into(x, values);
+                Ok(())
+            }
+        }
     }
 }
 
