@@ -164,7 +164,7 @@ const BLOCK_ROWS: usize = 64;
 /// share, so the result does not depend on the split.
 fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: Factors<'_>) {
     let rows = out.len() / k;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::tensor::matmul_threads();
     let threads = cores.min(out.len() / MIN_PER_THREAD).max(1);
     if threads == 1 {
         return scale_rows_here(out, src, k, 0, c);

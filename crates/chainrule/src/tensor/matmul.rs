@@ -372,20 +372,20 @@ fn gemm_new<T: Elem>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> Array2<T> 
 /// cores above 2¹⁸ values; a row's sum does not depend on the split.
 fn matvec<T: Elem>(rows: &[T], x: &[T], out: &mut [T]) {
     let k = x.len();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = cores.min(rows.len() / (1 << 18)).max(1);
+    // The size test comes first, and the core count is the cached
+    // `threads()`: `available_parallelism` asked on every product (it reads
+    // the cgroup's quota) made W4's small Hessians 2-3x slower.
+    let fits = rows.len() / (1 << 18);
+    if fits < 2 {
+        return matvec_here(rows, x, out);
+    }
+    let threads = threads().min(fits).max(1);
     if threads == 1 {
         return matvec_here(rows, x, out);
     }
     let share = out.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let mut parts = out.chunks_mut(share).zip(rows.chunks(share * k));
-        let (mine, my_rows) = parts.next().expect("at least one share");
-        for (part, r) in parts {
-            s.spawn(move || matvec_here(r, x, part));
-        }
-        matvec_here(my_rows, x, mine);
-    });
+    let parts: Vec<_> = out.chunks_mut(share).zip(rows.chunks(share * k)).collect();
+    super::bands::run(parts, |(part, r)| matvec_here(r, x, part));
 }
 
 /// [`matvec`] on this thread: compiled for AVX2 where the processor has it.
