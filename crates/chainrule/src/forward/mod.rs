@@ -53,9 +53,11 @@
 mod dual;
 mod sech2;
 pub(crate) mod tangents;
+mod tanh;
 pub(crate) mod taylor;
 
 pub use dual::Dual;
+pub(crate) use tanh::{lane_primal, tanh_lanes, LanePrimal};
 pub use taylor::Taylor;
 
 use crate::error::{Error, Result};

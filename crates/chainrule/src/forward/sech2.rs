@@ -19,15 +19,15 @@ pub(crate) const LANE_LIMIT: f64 = 350.0;
 
 /// 1.5·2⁵²: adding it rounds a value below 2⁵¹ in magnitude to an integer,
 /// held in the low bits of the sum.
-const SHIFT: f64 = 6_755_399_441_055_744.0;
+pub(super) const SHIFT: f64 = 6_755_399_441_055_744.0;
 /// log₂ e.
-const LOG2E: f64 = std::f64::consts::LOG2_E;
+pub(super) const LOG2E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 in two parts (fdlibm's ln2HI = 6.93147180369123816490e-1 and ln2LO =
 /// 1.90821492927058770002e-10, by their bits): the high part has 32
 /// significant bits, so `n · LN2_HI` is exact for |n| < 2²¹.
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(super) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 /// ln 2 − [`LN2_HI`].
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+pub(super) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 
 /// `e^v` for `v` in [−2·[`LANE_LIMIT`], 0] (no NaN, no infinity), without a
 /// branch: `v = n ln 2 + r` with |r| ≤ ln 2 / 2, `e^r` by its Taylor

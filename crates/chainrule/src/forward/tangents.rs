@@ -148,10 +148,11 @@ fn rows_scaled(mut t: Tensor, k: usize, c: impl RowFactors) -> Tensor {
     from_vec(v, t.shape())
 }
 
-/// The fewest values worth a thread of their own in [`scale_rows`]:
-/// starting one costs tens of microseconds, about what a row scaling of
-/// 2¹⁸ values takes.
-const MIN_PER_THREAD: usize = 1 << 18;
+/// The fewest values worth a thread of their own in [`scale_rows`]: the
+/// shares run on rayon's pool (a wake-up of a few microseconds, where
+/// starting a thread cost tens), and 2¹⁵ values with tanh's partial take
+/// about 40 µs (W8 at m = 4096 has two such shares).
+const MIN_PER_THREAD: usize = 1 << 15;
 
 /// Rows whose factors are filled at once ([`RowFactors`]): 512 bytes on
 /// the stack.
@@ -170,12 +171,14 @@ fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: Factors<'_>) {
         return scale_rows_here(out, src, k, 0, c);
     }
     let share = rows.div_ceil(threads);
-    std::thread::scope(|s| {
+    // The first share on this thread, the others on rayon's pool (as
+    // tensor/bands.rs `run`).
+    rayon::in_place_scope(|s| {
         let mut parts = out.chunks_mut(share * k).enumerate();
         let (_, mine) = parts.next().expect("at least one share");
         for (j, part) in parts {
             let src = src.map(|v| &v[j * share * k..][..part.len()]);
-            s.spawn(move || scale_rows_here(part, src, k, j * share, c));
+            s.spawn(move |_| scale_rows_here(part, src, k, j * share, c));
         }
         scale_rows_here(mine, src.map(|v| &v[..mine.len()]), k, 0, c);
     });

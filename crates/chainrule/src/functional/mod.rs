@@ -94,6 +94,7 @@ mod jacobian;
 mod pullback;
 mod reverse;
 mod scope;
+pub(crate) use scope::depth;
 mod series;
 mod sparse;
 

@@ -28,6 +28,11 @@ thread_local! {
     static DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
+/// How many transform calls are running on this thread (0 outside any).
+pub(crate) fn depth() -> usize {
+    DEPTH.with(Cell::get)
+}
+
 /// A running transform call; restores the depth and the gradient mode
 /// when dropped (also on a panic inside `f`).
 pub(crate) struct Call {

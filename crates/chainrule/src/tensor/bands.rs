@@ -1,6 +1,12 @@
 //! Work cut into bands, one per thread: the calling thread takes the first
 //! band and rayon's pool the others (a large matrix product's bands of the
-//! output, an optimiser update's bands of a large parameter).
+//! output, an optimiser update's bands of a large parameter, a large
+//! elementwise map's shares of its values: [`unary`]).
+
+use ndarray::ArrayD;
+
+use super::{buffers, contiguous, Data};
+use crate::ops::UnaryOp;
 
 /// Runs `work` on every band, the first on the calling thread and the
 /// others on rayon's pool (`in_place_scope`), and returns when all are done.
@@ -24,9 +30,149 @@ pub(crate) fn run<B: Send>(bands: Vec<B>, work: impl Fn(B) + Sync) {
     });
 }
 
+/// The fewest values of a libm-type elementwise map (tanh, exp, sin, …:
+/// tens of nanoseconds a value) worth a thread of their own: 2¹¹ of them
+/// take about what waking a pool thread costs several times over.
+const MIN_COSTLY_SHARE: usize = 1 << 11;
+
+/// The fewest values of the forward engine's lane tanh
+/// ([`crate::forward::tanh_lanes`], a few nanoseconds a value) worth a
+/// thread of their own.
+const MIN_LANES_SHARE: usize = 1 << 14;
+
+/// Whether one value of `op` costs a libm-type call (not a few
+/// instructions, as the ops left out here do, whose large maps stay on one
+/// thread: they are bound by memory, not arithmetic).
+fn costly(op: UnaryOp) -> bool {
+    use UnaryOp as U;
+    !matches!(
+        op,
+        U::Neg | U::Sqrt | U::Relu | U::Abs | U::Sign | U::Step | U::Powi(_)
+    )
+}
+
+/// A unary op's values of a contiguous f64 array when they are worth
+/// computing apart from the one-thread loop: a libm-type op of at least
+/// 2·2¹¹ values, split into contiguous shares over up to
+/// [`super::matmul_threads`] cores (each value is `op.eval(x)` in any share:
+/// the same bits as one thread), or a tanh inside a `jacfwd` call whose
+/// primal no one sees ([`crate::forward::lane_primal`]), computed in lanes
+/// (split above 2·2¹⁴ values). `None`: the caller's loop.
+pub(crate) fn unary(op: UnaryOp, d: &Data) -> Option<Data> {
+    let Data::Array(a) = d else {
+        return None;
+    };
+    let lanes = op == UnaryOp::Tanh && crate::forward::lane_primal();
+    let min_share = if lanes {
+        MIN_LANES_SHARE
+    } else if costly(op) {
+        MIN_COSTLY_SHARE
+    } else {
+        return None;
+    };
+    let x = contiguous(a)?;
+    let threads = super::matmul_threads().min(x.len() / min_share).max(1);
+    if threads == 1 && !lanes {
+        return None;
+    }
+    // Every value is written below, none read first.
+    let mut v = buffers::take_dirty::<f64>(x.len());
+    map_on(threads, op, lanes, x, &mut v);
+    let a = ArrayD::from_shape_vec(a.raw_dim(), v).expect("the input's size");
+    Some(Data::from_array(a))
+}
+
+/// `out = op(x)` value by value (`op.eval`, or [`crate::forward::tanh_lanes`]
+/// when `lanes`), `x` cut into `threads` contiguous shares run by [`run`].
+fn map_on(threads: usize, op: UnaryOp, lanes: bool, x: &[f64], out: &mut [f64]) {
+    let share = x.len().div_ceil(threads.max(1)).max(1);
+    let shares: Vec<_> = out.chunks_mut(share).zip(x.chunks(share)).collect();
+    run(shares, |(o, x)| {
+        if lanes {
+            crate::forward::tanh_lanes(x, o);
+        } else {
+            o.iter_mut().zip(x).for_each(|(o, &x)| *o = op.eval(x));
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_split_map_has_the_bits_of_one_thread() {
+        // Every op, values with 0, −0, ±∞, NaN and the edges of the ops'
+        // branches, on 1, 2, 3 and 7 shares (uneven ones included).
+        let specials = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            1e-300,
+            710.0,
+        ];
+        let x: Vec<f64> = (0..10_007)
+            .map(|i| match i % 11 {
+                j @ 0..=6 => specials[j],
+                _ => (i as f64 - 5_000.0) * 7.3e-3,
+            })
+            .collect();
+        let same = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+        };
+        for op in UnaryOp::ALL.iter().copied() {
+            let want: Vec<f64> = x.iter().map(|&v| op.eval(v)).collect();
+            let modes: &[bool] = if op == UnaryOp::Tanh {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &lanes in modes {
+                let mut one = vec![f64::NAN; x.len()];
+                map_on(1, op, lanes, &x, &mut one);
+                if !lanes {
+                    assert!(same(&one, &want), "{op:?}: one thread vs eval");
+                }
+                for threads in [2, 3, 7] {
+                    let mut split = vec![f64::NAN; x.len()];
+                    map_on(threads, op, lanes, &x, &mut split);
+                    assert!(
+                        same(&split, &one),
+                        "{op:?}, {threads} shares, lanes {lanes}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_tensor_map_is_the_elementwise_definition() {
+        // Through the public operation: large enough to be split here (2
+        // cores), its values are libm's, bit for bit, as a small one's.
+        let _plain = crate::autograd::no_grad();
+        let n = 3 * MIN_COSTLY_SHARE + 5;
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 - 3000.0) * 1e-2).collect();
+        let t = crate::Tensor::from_vec(x.clone(), &[n]).unwrap();
+        for (op, f) in [
+            (UnaryOp::Tanh, f64::tanh as fn(f64) -> f64),
+            (UnaryOp::Exp, f64::exp),
+            (UnaryOp::Sin, f64::sin),
+        ] {
+            let got = t.unary_op(op).to_vec();
+            assert!(got
+                .iter()
+                .zip(&x)
+                .all(|(g, &v)| g.to_bits() == f(v).to_bits()));
+        }
+        // A cheap op is not split (and still right); a small array neither.
+        assert_eq!(unary(UnaryOp::Neg, t.data()).map(|_| ()), None);
+        let small = crate::Tensor::from_vec(vec![0.5; 10], &[10]).unwrap();
+        assert_eq!(unary(UnaryOp::Tanh, small.data()).map(|_| ()), None);
+    }
 
     #[test]
     fn every_band_is_worked_once() {

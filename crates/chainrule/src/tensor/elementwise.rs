@@ -202,7 +202,10 @@ impl Tensor {
         // 0-d: one f64 operation, no kernel dispatch (W1's every node).
         let data = match self.scalar_value() {
             Some(x) => Data::Scalar(op.eval(x)),
-            None => monomorphic_unary!(op, k => self.0.data().map(move |x| k.eval(x))),
+            // A large libm-type map over the cores (bands.rs), else one loop.
+            None => super::bands::unary(op, self.0.data()).unwrap_or_else(
+                || monomorphic_unary!(op, k => self.0.data().map(move |x| k.eval(x))),
+            ),
         };
         if self.tracks() {
             Tensor::from_op(data, Op::Unary(op, self.clone()))
