@@ -2,7 +2,7 @@
 //! function computes a large tanh with [`tanh_lanes`] (straight-line f64
 //! arithmetic, AVX2 where present) instead of a libm call per value.
 //!
-//! `tanh |u| = −m/(2 + m)` with `m = expm1(−2|u|)` ([`expm1_nonpositive`];
+//! `tanh |u| = −m/(2 + m)` with `m = expm1(−2|u|)` ([`expm1_parts`];
 //! `m` and `2 + m` each rounded once from its exact parts),
 //! the sign copied from `u`: no cancellation at tiny |u| (m ≈ −2|u| is
 //! computed as an expm1, not as `e − 1`), exactly 1 from |u| ≈ 19 on (m
@@ -52,20 +52,13 @@ pub(crate) fn lane_primal() -> bool {
     d != 0 && d == crate::functional::depth()
 }
 
-/// `eᵛ − 1` for `v` in [−2·[`LANE_LIMIT`], 0], without a branch: `v = n ln 2
-/// + r` with |r| ≤ ln 2 / 2 (as `exp_nonpositive`), `eʳ − 1 = r + r²·q(r)`
-/// with `q` the Taylor polynomial of `(eʳ − 1 − r)/r²` to degree 13 (the
-/// remainder is below 3·10⁻¹⁹ of the result), then `2ⁿ(eʳ − 1) + (2ⁿ − 1)`:
-/// both terms exact, one rounding in the sum. At n = 0 (|v| < ln 2 / 2) the
-/// result is `r + r²q`, accurate at tiny `v` where `eᵛ − 1` would cancel.
-#[inline(always)]
-pub(crate) fn expm1_nonpositive(v: f64) -> f64 {
-    let (scale, em) = expm1_parts(v);
-    scale * em + (scale - 1.0)
-}
-
-/// [`expm1_nonpositive`]'s `(2ⁿ, eʳ − 1)`, so that a caller forms both
-/// `eᵛ − 1` and `eᵛ + 1` with one rounding each.
+/// `eᵛ − 1 = 2ⁿ(eʳ − 1) + (2ⁿ − 1)` for `v` in [−2·[`LANE_LIMIT`], 0] as the
+/// pair `(2ⁿ, eʳ − 1)`, without a branch: `v = n ln 2 + r` with |r| ≤ ln 2 / 2
+/// (as `exp_nonpositive`), `eʳ − 1 = r + r²·q(r)` with `q` the Taylor
+/// polynomial of `(eʳ − 1 − r)/r²` to degree 13 (the remainder is below
+/// 3·10⁻¹⁹ of the result). Both terms of the sum are exact, so `eᵛ − 1` and
+/// `eᵛ + 1` each take one rounding; at n = 0 (|v| < ln 2 / 2) `eᵛ − 1` is
+/// `r + r²q`, accurate at tiny `v` where `eᵛ − 1` would cancel.
 #[inline(always)]
 fn expm1_parts(v: f64) -> (f64, f64) {
     let k = v * LOG2E + SHIFT;
@@ -137,6 +130,12 @@ fn tanh_lanes_body(u: &[f64], out: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `eᵛ − 1` from [`expm1_parts`].
+    fn expm1_nonpositive(v: f64) -> f64 {
+        let (scale, em) = expm1_parts(v);
+        scale * em + (scale - 1.0)
+    }
 
     /// The largest distance, in ulp, of [`tanh_lanes`] from libm's tanh
     /// that the tests allow.
