@@ -28,6 +28,8 @@ use std::collections::BinaryHeap;
 use super::graph::{set_grad_enabled, Batch, Op};
 use super::vjp::{scalar_vjp, vjp};
 use crate::error::{Error, Result};
+use crate::real::strong_mul;
+use crate::rules::{d_binary, d_unary};
 use crate::tensor::{pool_nodes, Tensor, IN_NODE, NO_SLOT, POOL_LIMIT};
 
 /// A gradient slot: empty, a plain f64 (0-d fast path) or a tensor.
@@ -381,7 +383,27 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     // recorded or batched.
     let scalar_path = !create_graph && batch.0 == 0;
     let free = !pass.retain_graph;
+    // The 0-d lane (`scalar_lane`) takes a node's operation out instead of
+    // reading it, so only where the graph is freed as it goes.
+    let lane = scalar_path && free;
     while let Some(Pending { node, .. }) = f.pop() {
+        let node = if lane {
+            match scalar_lane(node, f) {
+                Ok(done) => {
+                    if f.done.len() < POOL_LIMIT {
+                        f.done.push(done);
+                    }
+                    if let Some(e) = f.error.take() {
+                        f.abandon();
+                        return Err(e);
+                    }
+                    continue;
+                }
+                Err(node) => node,
+            }
+        } else {
+            node
+        };
         let g = f.take_gradient(&node);
         if !matches!(g, Acc::Empty) {
             if node.0.pass_input.get() {
@@ -441,6 +463,89 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     f.free.clear();
     f.slots.clear();
     Ok(results)
+}
+
+/// The 0-d lane of the backward pass (W1's scalar chain): a node whose
+/// gradient is a plain f64 kept in the node, that no one else holds, that
+/// records an elementwise operation of 0-d f64 values and whose gradient
+/// is not asked for (not a pass input, no `retain_grad`). Its operation is
+/// taken out of the node (its input handles move into the frontier or are
+/// dropped: no count is raised and lowered again, no `RefCell` borrow, no
+/// `Acc`), the products are those of [`scalar_vjp`] in the same order, and
+/// the node comes back cleared for the pool. Any other node is handed back
+/// untouched (`Err`) for the general step. Runs only in a pass that frees
+/// the graph without recording (no `retain_graph`, no `create_graph`, no
+/// batch).
+#[inline(always)]
+fn scalar_lane(mut node: Tensor, f: &mut Frontier) -> std::result::Result<Tensor, Tensor> {
+    let n = &node.0;
+    if n.slot.get() != IN_NODE || n.pass_input.get() || n.retains_grad.get() {
+        return Err(node);
+    }
+    let gs = n.gacc.get();
+    let Some(o) = node.scalar_value() else {
+        return Err(node);
+    };
+    let Some(nm) = node.unique_node() else {
+        return Err(node);
+    };
+    // The partials, read before anything moves (an input may be both
+    // operands); the operation is taken out only once they are known.
+    let (dx, dy) = match nm.op.get_mut() {
+        Op::Unary(u, x) => match x.scalar_value() {
+            Some(xv) => (d_unary::<f64>(*u, &xv, &o), 0.0),
+            None => return Err(node),
+        },
+        Op::Binary(b, x, y) => match (x.scalar_value(), y.scalar_value()) {
+            (Some(xv), Some(yv)) => d_binary::<f64>(*b, &xv, &yv, &o),
+            _ => return Err(node),
+        },
+        Op::ScalarRhs(b, x, c) => match x.scalar_value() {
+            Some(xv) => (d_binary::<f64>(*b, &xv, c, &o).0, 0.0),
+            None => return Err(node),
+        },
+        Op::ScalarLhs(b, c, y) => match y.scalar_value() {
+            Some(yv) => (0.0, d_binary::<f64>(*b, c, &yv, &o).1),
+            None => return Err(node),
+        },
+        _ => return Err(node),
+    };
+    let op = std::mem::replace(nm.op.get_mut(), Op::Leaf);
+    nm.slot.set(NO_SLOT);
+    match op {
+        Op::Unary(_, x) | Op::ScalarRhs(_, x, _) => push_scalar_owned(f, x, strong_mul(gs, dx)),
+        Op::Binary(_, x, y) => {
+            push_scalar_owned(f, x, strong_mul(gs, dx));
+            push_scalar_owned(f, y, strong_mul(gs, dy));
+        }
+        Op::ScalarLhs(_, _, y) => push_scalar_owned(f, y, strong_mul(gs, dy)),
+        _ => unreachable!("matched above"),
+    }
+    nm.clear_taken();
+    Ok(node)
+}
+
+/// [`push_scalar`] with the handle moved in: entering `t` into the
+/// frontier keeps this handle (no count raised), else it is dropped.
+#[inline(always)]
+fn push_scalar_owned(f: &mut Frontier, t: Tensor, g: f64) {
+    if !t.is_requires_grad() {
+        return;
+    }
+    match t.0.slot.get() {
+        IN_NODE => t.0.gacc.set(t.0.gacc.get() + g),
+        NO_SLOT => {
+            if f.error.is_none() && f.admissible(&t) {
+                t.0.gacc.set(g);
+                t.0.slot.set(IN_NODE);
+                f.insert(Pending {
+                    seq: t.0.seq,
+                    node: t,
+                });
+            }
+        }
+        s => f.slots[s as usize].add_scalar(g),
+    }
 }
 
 /// Adds `g` to `node.grad`.
