@@ -203,7 +203,7 @@ impl Frontier {
     }
 
     /// Whether the walk may enter `t`; records the error if not.
-    #[inline]
+    #[inline(always)]
     fn admissible(&mut self, t: &Tensor) -> bool {
         let freed = matches!(*t.0.op.borrow(), Op::Freed(_));
         if freed || (self.check_replaced && t.0.replaced.get()) {
@@ -226,17 +226,29 @@ impl Frontier {
 
     #[inline(always)]
     fn insert(&mut self, p: Pending) {
-        if self.near.len() == NEAR {
+        let len = self.near.len();
+        if len == NEAR {
             return self.insert_spilling(p);
         }
-        let near = &mut self.near;
-        // Sorted by swaps from the end: the new node is usually the
-        // newest or second newest (no memmove call for a list of three).
-        near.push(p);
-        let mut at = near.len() - 1;
-        while at > 0 && near[at - 1].seq > near[at].seq {
-            near.swap(at - 1, at);
-            at -= 1;
+        if self.near.capacity() == len {
+            self.near.reserve(NEAR);
+        }
+        // Sorted by moving the newer entries up one from the end: the new
+        // node is usually the newest or second newest (no memmove call for
+        // a list of three, and no `Vec::push`, which is not inlined).
+        // SAFETY: `len < capacity` (reserved above), so `base[..=len]` is
+        // allocated; entries `at..len` are moved up one (each read before
+        // it is overwritten, going down), then `p` fills the hole at `at`,
+        // so `base[..=len]` is initialised when the length is set.
+        unsafe {
+            let base = self.near.as_mut_ptr();
+            let mut at = len;
+            while at > 0 && (*base.add(at - 1)).seq > p.seq {
+                std::ptr::copy_nonoverlapping(base.add(at - 1), base.add(at), 1);
+                at -= 1;
+            }
+            std::ptr::write(base.add(at), p);
+            self.near.set_len(len + 1);
         }
     }
 
@@ -393,9 +405,10 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
                     if f.done.len() < POOL_LIMIT {
                         f.done.push(done);
                     }
-                    if let Some(e) = f.error.take() {
+                    if f.error.is_some() {
+                        let e = f.error.take();
                         f.abandon();
-                        return Err(e);
+                        return Err(e.expect("checked"));
                     }
                     continue;
                 }
