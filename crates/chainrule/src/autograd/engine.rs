@@ -502,38 +502,51 @@ fn scalar_lane(mut node: Tensor, f: &mut Frontier) -> std::result::Result<Tensor
     let Some(nm) = node.unique_node() else {
         return Err(node);
     };
-    // The partials, read before anything moves (an input may be both
-    // operands); the operation is taken out only once they are known.
-    let (dx, dy) = match nm.op.get_mut() {
-        Op::Unary(u, x) => match x.scalar_value() {
-            Some(xv) => (d_unary::<f64>(*u, &xv, &o), 0.0),
-            None => return Err(node),
-        },
-        Op::Binary(b, x, y) => match (x.scalar_value(), y.scalar_value()) {
-            (Some(xv), Some(yv)) => d_binary::<f64>(*b, &xv, &yv, &o),
-            _ => return Err(node),
-        },
-        Op::ScalarRhs(b, x, c) => match x.scalar_value() {
-            Some(xv) => (d_binary::<f64>(*b, &xv, c, &o).0, 0.0),
-            None => return Err(node),
-        },
-        Op::ScalarLhs(b, c, y) => match y.scalar_value() {
-            Some(yv) => (0.0, d_binary::<f64>(*b, c, &yv, &o).1),
-            None => return Err(node),
-        },
-        _ => return Err(node),
-    };
+    // The operation is taken out first and dispatched on once; a node
+    // whose inputs are not 0-d f64 values gets it back untouched. Each
+    // partial is read before any handle moves (an input may be both
+    // operands).
     let op = std::mem::replace(nm.op.get_mut(), Op::Leaf);
-    nm.slot.set(NO_SLOT);
     match op {
-        Op::Unary(_, x) | Op::ScalarRhs(_, x, _) => push_scalar_owned(f, x, strong_mul(gs, dx)),
-        Op::Binary(_, x, y) => {
+        Op::Unary(u, x) => {
+            let Some(xv) = x.scalar_value() else {
+                *nm.op.get_mut() = Op::Unary(u, x);
+                return Err(node);
+            };
+            let dx = d_unary::<f64>(u, &xv, &o);
+            push_scalar_owned(f, x, strong_mul(gs, dx));
+        }
+        Op::Binary(b, x, y) => {
+            let (Some(xv), Some(yv)) = (x.scalar_value(), y.scalar_value()) else {
+                *nm.op.get_mut() = Op::Binary(b, x, y);
+                return Err(node);
+            };
+            let (dx, dy) = d_binary::<f64>(b, &xv, &yv, &o);
             push_scalar_owned(f, x, strong_mul(gs, dx));
             push_scalar_owned(f, y, strong_mul(gs, dy));
         }
-        Op::ScalarLhs(_, _, y) => push_scalar_owned(f, y, strong_mul(gs, dy)),
-        _ => unreachable!("matched above"),
+        Op::ScalarRhs(b, x, c) => {
+            let Some(xv) = x.scalar_value() else {
+                *nm.op.get_mut() = Op::ScalarRhs(b, x, c);
+                return Err(node);
+            };
+            let dx = d_binary::<f64>(b, &xv, &c, &o).0;
+            push_scalar_owned(f, x, strong_mul(gs, dx));
+        }
+        Op::ScalarLhs(b, c, y) => {
+            let Some(yv) = y.scalar_value() else {
+                *nm.op.get_mut() = Op::ScalarLhs(b, c, y);
+                return Err(node);
+            };
+            let dy = d_binary::<f64>(b, &c, &yv, &o).1;
+            push_scalar_owned(f, y, strong_mul(gs, dy));
+        }
+        other => {
+            *nm.op.get_mut() = other;
+            return Err(node);
+        }
     }
+    nm.slot.set(NO_SLOT);
     nm.clear_taken();
     Ok(node)
 }
