@@ -44,10 +44,7 @@ thread_local! {
 
 impl NodeRc {
     /// A handle to `node`, in a pooled allocation when there is one.
-    /// Inlined into every maker of nodes (the pool's pop is a few
-    /// instructions; W1 makes a node per operation), the allocation kept
-    /// out of line.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn new(node: Node) -> NodeRc {
         // try_with: a tensor made while the thread's locals are torn down
         // simply gets a fresh allocation.
@@ -55,25 +52,20 @@ impl NodeRc {
             .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
             .ok()
             .flatten();
-        match pooled {
+        let shared = match pooled {
             Some(mut b) => {
                 // SAFETY: a pooled node owns nothing (cleared by `recycle`),
                 // so overwriting it leaks nothing; `write` skips dropping it.
                 unsafe { std::ptr::write(&mut b.node, node) };
                 b.refs.set(1);
-                NodeRc(NonNull::from(Box::leak(b)))
+                b
             }
-            None => NodeRc::allocated(node),
-        }
-    }
-
-    /// [`NodeRc::new`] with an empty pool: a fresh allocation.
-    #[inline(never)]
-    fn allocated(node: Node) -> NodeRc {
-        NodeRc(NonNull::from(Box::leak(Box::new(Shared {
-            refs: Cell::new(1),
-            node,
-        }))))
+            None => Box::new(Shared {
+                refs: Cell::new(1),
+                node,
+            }),
+        };
+        NodeRc(NonNull::from(Box::leak(shared)))
     }
 
     #[inline]
