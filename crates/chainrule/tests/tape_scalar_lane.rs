@@ -173,7 +173,11 @@ fn grad_of_grad_runs_the_lane_over_the_recorded_first_pass() {
     // The second pass is an ordinary one: its 0-d nodes take the lane.
     g[0].backward().unwrap();
     let expected = -2.0 * wv * wv * sech2 * (xv * wv).tanh();
-    assert!(close(x.grad().unwrap().item(), expected, 1e-14), "{}", x.grad().unwrap().item());
+    assert!(
+        close(x.grad().unwrap().item(), expected, 1e-14),
+        "{}",
+        x.grad().unwrap().item()
+    );
 
     // Through W1's chain, against finite differences of the first derivative.
     let d1 = |xv: f64| {
@@ -190,7 +194,11 @@ fn grad_of_grad_runs_the_lane_over_the_recorded_first_pass() {
     g[0].backward().unwrap();
     let step = 1e-5;
     let fd = (d1(0.5 + step) - d1(0.5 - step)) / (2.0 * step);
-    assert!(close(x.grad().unwrap().item(), fd, 1e-7), "{} vs {fd}", x.grad().unwrap().item());
+    assert!(
+        close(x.grad().unwrap().item(), fd, 1e-7),
+        "{} vs {fd}",
+        x.grad().unwrap().item()
+    );
 }
 
 #[test]
@@ -285,7 +293,11 @@ fn dtypes_no_grad_and_constants_around_the_lane() {
     assert!(y.is_requires_grad());
     y.backward().unwrap();
     // dy/dx = 3 cos(3x) + frozen (frozen is a constant 3).
-    assert!(close(x.grad().unwrap().item(), 3.0 * 4.5f64.cos() + 3.0, 1e-15));
+    assert!(close(
+        x.grad().unwrap().item(),
+        3.0 * 4.5f64.cos() + 3.0,
+        1e-15
+    ));
     assert!(c.grad().is_none() && frozen.grad().is_none());
     // Operators on values that need no gradient record nothing.
     let z = (&c * &c).tanh() + Tensor::scalar(1.0) * c.clone();
