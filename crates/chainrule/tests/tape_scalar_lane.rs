@@ -167,7 +167,13 @@ fn grad_of_grad_runs_the_lane_over_the_recorded_first_pass() {
     let x = Tensor::scalar(xv).requires_grad();
     let w = Tensor::scalar(wv).requires_grad();
     let f = (&x * &w).tanh();
-    let g = autograd::grad(&[f], &[x.clone()], None, GradOptions::CREATE_GRAPH).unwrap();
+    let g = autograd::grad(
+        &[f],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions::CREATE_GRAPH,
+    )
+    .unwrap();
     let sech2 = 1.0 / (xv * wv).cosh().powi(2);
     assert!(close(g[0].item(), wv * sech2, 1e-15));
     // The second pass is an ordinary one: its 0-d nodes take the lane.
@@ -189,7 +195,13 @@ fn grad_of_grad_runs_the_lane_over_the_recorded_first_pass() {
     let x = Tensor::scalar(0.5).requires_grad();
     let w = Tensor::scalar(0.9).requires_grad();
     let h = chain(&x, &w, 5);
-    let g = autograd::grad(&[h], &[x.clone()], None, GradOptions::CREATE_GRAPH).unwrap();
+    let g = autograd::grad(
+        &[h],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions::CREATE_GRAPH,
+    )
+    .unwrap();
     assert!(close(g[0].item(), d1(0.5), 1e-15));
     g[0].backward().unwrap();
     let step = 1e-5;
