@@ -28,6 +28,8 @@ use std::collections::BinaryHeap;
 use super::graph::{set_grad_enabled, Batch, Op};
 use super::vjp::{scalar_vjp, vjp};
 use crate::error::{Error, Result};
+use crate::real::strong_mul;
+use crate::rules::{d_binary, d_unary};
 use crate::tensor::{pool_nodes, Tensor, IN_NODE, NO_SLOT, POOL_LIMIT};
 
 /// A gradient slot: empty, a plain f64 (0-d fast path) or a tensor.
@@ -201,7 +203,7 @@ impl Frontier {
     }
 
     /// Whether the walk may enter `t`; records the error if not.
-    #[inline]
+    #[inline(always)]
     fn admissible(&mut self, t: &Tensor) -> bool {
         let freed = matches!(*t.0.op.borrow(), Op::Freed(_));
         if freed || (self.check_replaced && t.0.replaced.get()) {
@@ -224,17 +226,29 @@ impl Frontier {
 
     #[inline(always)]
     fn insert(&mut self, p: Pending) {
-        if self.near.len() == NEAR {
+        let len = self.near.len();
+        if len == NEAR {
             return self.insert_spilling(p);
         }
-        let near = &mut self.near;
-        // Sorted by swaps from the end: the new node is usually the
-        // newest or second newest (no memmove call for a list of three).
-        near.push(p);
-        let mut at = near.len() - 1;
-        while at > 0 && near[at - 1].seq > near[at].seq {
-            near.swap(at - 1, at);
-            at -= 1;
+        if self.near.capacity() == len {
+            self.near.reserve(NEAR);
+        }
+        // Sorted by moving the newer entries up one from the end: the new
+        // node is usually the newest or second newest (no memmove call for
+        // a list of three, and no `Vec::push`, which is not inlined).
+        // SAFETY: `len < capacity` (reserved above), so `base[..=len]` is
+        // allocated; entries `at..len` are moved up one (each read before
+        // it is overwritten, going down), then `p` fills the hole at `at`,
+        // so `base[..=len]` is initialised when the length is set.
+        unsafe {
+            let base = self.near.as_mut_ptr();
+            let mut at = len;
+            while at > 0 && (*base.add(at - 1)).seq > p.seq {
+                std::ptr::copy_nonoverlapping(base.add(at - 1), base.add(at), 1);
+                at -= 1;
+            }
+            std::ptr::write(base.add(at), p);
+            self.near.set_len(len + 1);
         }
     }
 
@@ -381,7 +395,28 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     // recorded or batched.
     let scalar_path = !create_graph && batch.0 == 0;
     let free = !pass.retain_graph;
+    // The 0-d lane (`scalar_lane`) takes a node's operation out instead of
+    // reading it, so only where the graph is freed as it goes.
+    let lane = scalar_path && free;
     while let Some(Pending { node, .. }) = f.pop() {
+        let node = if lane {
+            match scalar_lane(node, f) {
+                Ok(done) => {
+                    if f.done.len() < POOL_LIMIT {
+                        f.done.push(done);
+                    }
+                    if f.error.is_some() {
+                        let e = f.error.take();
+                        f.abandon();
+                        return Err(e.expect("checked"));
+                    }
+                    continue;
+                }
+                Err(node) => node,
+            }
+        } else {
+            node
+        };
         let g = f.take_gradient(&node);
         if !matches!(g, Acc::Empty) {
             if node.0.pass_input.get() {
@@ -441,6 +476,102 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     f.free.clear();
     f.slots.clear();
     Ok(results)
+}
+
+/// The 0-d lane of the backward pass (W1's scalar chain): a node whose
+/// gradient is a plain f64 kept in the node, that no one else holds, that
+/// records an elementwise operation of 0-d f64 values and whose gradient
+/// is not asked for (not a pass input, no `retain_grad`). Its operation is
+/// taken out of the node (its input handles move into the frontier or are
+/// dropped: no count is raised and lowered again, no `RefCell` borrow, no
+/// `Acc`), the products are those of [`scalar_vjp`] in the same order, and
+/// the node comes back cleared for the pool. Any other node is handed back
+/// untouched (`Err`) for the general step. Runs only in a pass that frees
+/// the graph without recording (no `retain_graph`, no `create_graph`, no
+/// batch).
+#[inline(always)]
+fn scalar_lane(mut node: Tensor, f: &mut Frontier) -> std::result::Result<Tensor, Tensor> {
+    let n = &node.0;
+    if n.slot.get() != IN_NODE || n.pass_input.get() || n.retains_grad.get() {
+        return Err(node);
+    }
+    let gs = n.gacc.get();
+    let Some(o) = node.scalar_value() else {
+        return Err(node);
+    };
+    let Some(nm) = node.unique_node() else {
+        return Err(node);
+    };
+    // The operation is taken out first and dispatched on once; a node
+    // whose inputs are not 0-d f64 values gets it back untouched. Each
+    // partial is read before any handle moves (an input may be both
+    // operands).
+    let op = std::mem::replace(nm.op.get_mut(), Op::Leaf);
+    match op {
+        Op::Unary(u, x) => {
+            let Some(xv) = x.scalar_value() else {
+                *nm.op.get_mut() = Op::Unary(u, x);
+                return Err(node);
+            };
+            let dx = d_unary::<f64>(u, &xv, &o);
+            push_scalar_owned(f, x, strong_mul(gs, dx));
+        }
+        Op::Binary(b, x, y) => {
+            let (Some(xv), Some(yv)) = (x.scalar_value(), y.scalar_value()) else {
+                *nm.op.get_mut() = Op::Binary(b, x, y);
+                return Err(node);
+            };
+            let (dx, dy) = d_binary::<f64>(b, &xv, &yv, &o);
+            push_scalar_owned(f, x, strong_mul(gs, dx));
+            push_scalar_owned(f, y, strong_mul(gs, dy));
+        }
+        Op::ScalarRhs(b, x, c) => {
+            let Some(xv) = x.scalar_value() else {
+                *nm.op.get_mut() = Op::ScalarRhs(b, x, c);
+                return Err(node);
+            };
+            let dx = d_binary::<f64>(b, &xv, &c, &o).0;
+            push_scalar_owned(f, x, strong_mul(gs, dx));
+        }
+        Op::ScalarLhs(b, c, y) => {
+            let Some(yv) = y.scalar_value() else {
+                *nm.op.get_mut() = Op::ScalarLhs(b, c, y);
+                return Err(node);
+            };
+            let dy = d_binary::<f64>(b, &c, &yv, &o).1;
+            push_scalar_owned(f, y, strong_mul(gs, dy));
+        }
+        other => {
+            *nm.op.get_mut() = other;
+            return Err(node);
+        }
+    }
+    nm.slot.set(NO_SLOT);
+    nm.clear_taken();
+    Ok(node)
+}
+
+/// [`push_scalar`] with the handle moved in: entering `t` into the
+/// frontier keeps this handle (no count raised), else it is dropped.
+#[inline(always)]
+fn push_scalar_owned(f: &mut Frontier, t: Tensor, g: f64) {
+    if !t.is_requires_grad() {
+        return;
+    }
+    match t.0.slot.get() {
+        IN_NODE => t.0.gacc.set(t.0.gacc.get() + g),
+        NO_SLOT => {
+            if f.error.is_none() && f.admissible(&t) {
+                t.0.gacc.set(g);
+                t.0.slot.set(IN_NODE);
+                f.insert(Pending {
+                    seq: t.0.seq,
+                    node: t,
+                });
+            }
+        }
+        s => f.slots[s as usize].add_scalar(g),
+    }
 }
 
 /// Adds `g` to `node.grad`.

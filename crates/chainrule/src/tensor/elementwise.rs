@@ -196,6 +196,80 @@ fn op_label(op: BinaryOp) -> &'static str {
     op.function_name()
 }
 
+/// The value of a 0-d f64 tensor whose value is computed (a deferred value
+/// is not forced: `x @ W + b` still folds its bias into the product).
+#[inline(always)]
+fn computed_scalar(t: &Tensor) -> Option<f64> {
+    match t.0.value.get() {
+        Some(Data::Scalar(x)) => Some(*x),
+        _ => None,
+    }
+}
+
+/// `a op b` for two computed 0-d f64 values, recorded as
+/// [`Tensor::try_binary`] records it; `None` for any other operands.
+/// Inlined into each operator, where `op` is a constant (no dispatch on
+/// it), as W1's chain of 0-d operations wants.
+#[inline(always)]
+fn binary_0d(a: &Tensor, b: &Tensor, op: BinaryOp) -> Option<Tensor> {
+    let (x, y) = (computed_scalar(a)?, computed_scalar(b)?);
+    let data = Data::Scalar(op.eval(x, y));
+    Some(
+        if (a.is_requires_grad() || b.is_requires_grad()) && is_grad_enabled() {
+            Tensor::from_op(data, Op::Binary(op, a.clone(), b.clone()))
+        } else {
+            Tensor::from_data(data)
+        },
+    )
+}
+
+/// [`binary_0d`] of two owned operands: recorded, they move into the
+/// node (no count raised here and lowered when the caller drops them);
+/// handed back for any other operands.
+#[inline(always)]
+fn binary_0d_owned(
+    a: Tensor,
+    b: Tensor,
+    op: BinaryOp,
+) -> std::result::Result<Tensor, (Tensor, Tensor)> {
+    let (Some(x), Some(y)) = (computed_scalar(&a), computed_scalar(&b)) else {
+        return Err((a, b));
+    };
+    let data = Data::Scalar(op.eval(x, y));
+    Ok(
+        if (a.is_requires_grad() || b.is_requires_grad()) && is_grad_enabled() {
+            Tensor::from_op(data, Op::Binary(op, a, b))
+        } else {
+            Tensor::from_data(data)
+        },
+    )
+}
+
+/// `a op c` for a computed 0-d f64 `a` and a constant, recorded as
+/// [`Tensor::binary_scalar`] records it; `None` for any other `a`.
+#[inline(always)]
+fn scalar_rhs_0d(a: &Tensor, c: f64, op: BinaryOp) -> Option<Tensor> {
+    let x = computed_scalar(a)?;
+    let data = Data::Scalar(op.eval(x, c));
+    Some(if a.tracks() {
+        Tensor::from_op(data, Op::ScalarRhs(op, a.clone(), c))
+    } else {
+        Tensor::from_data(data)
+    })
+}
+
+/// `op(a)` for a computed 0-d f64 `a` of value `x`, recorded as
+/// [`Tensor::unary_op`] records it.
+#[inline(always)]
+fn unary_0d(a: &Tensor, x: f64, op: UnaryOp) -> Tensor {
+    let data = Data::Scalar(op.eval(x));
+    if a.tracks() {
+        Tensor::from_op(data, Op::Unary(op, a.clone()))
+    } else {
+        Tensor::from_data(data)
+    }
+}
+
 impl Tensor {
     /// Applies an elementwise function of one argument (recorded).
     pub fn unary_op(&self, op: UnaryOp) -> Tensor {
@@ -357,8 +431,15 @@ impl Real for Tensor {
     fn from_f64(x: f64) -> Self {
         Tensor::scalar(x)
     }
+    /// A computed 0-d f64 value takes [`unary_0d`] (inlined into each
+    /// method, `sin`, `tanh`…, where `op` is a constant), anything else
+    /// [`Tensor::unary_op`].
+    #[inline]
     fn unary(&self, op: UnaryOp) -> Self {
-        self.unary_op(op)
+        match computed_scalar(self) {
+            Some(x) => unary_0d(self, x, op),
+            None => self.unary_op(op),
+        }
     }
     fn binary(&self, op: BinaryOp, rhs: &Self) -> Self {
         self.binary_op(op, rhs)
@@ -385,37 +466,37 @@ macro_rules! impl_binary_operator {
         impl $trait<&Tensor> for &Tensor {
             type Output = Tensor;
             fn $method(self, rhs: &Tensor) -> Tensor {
-                self.binary_op($op, rhs)
+                binary_0d(self, rhs, $op).unwrap_or_else(|| self.binary_op($op, rhs))
             }
         }
         impl $trait<Tensor> for Tensor {
             type Output = Tensor;
             fn $method(self, rhs: Tensor) -> Tensor {
-                self.binary_op($op, &rhs)
+                binary_0d_owned(self, rhs, $op).unwrap_or_else(|(a, b)| a.binary_op($op, &b))
             }
         }
         impl $trait<&Tensor> for Tensor {
             type Output = Tensor;
             fn $method(self, rhs: &Tensor) -> Tensor {
-                self.binary_op($op, rhs)
+                binary_0d(&self, rhs, $op).unwrap_or_else(|| self.binary_op($op, rhs))
             }
         }
         impl $trait<Tensor> for &Tensor {
             type Output = Tensor;
             fn $method(self, rhs: Tensor) -> Tensor {
-                self.binary_op($op, &rhs)
+                binary_0d(self, &rhs, $op).unwrap_or_else(|| self.binary_op($op, &rhs))
             }
         }
         impl $trait<f64> for Tensor {
             type Output = Tensor;
             fn $method(self, rhs: f64) -> Tensor {
-                self.binary_scalar($op, rhs)
+                scalar_rhs_0d(&self, rhs, $op).unwrap_or_else(|| self.binary_scalar($op, rhs))
             }
         }
         impl $trait<f64> for &Tensor {
             type Output = Tensor;
             fn $method(self, rhs: f64) -> Tensor {
-                self.binary_scalar($op, rhs)
+                scalar_rhs_0d(self, rhs, $op).unwrap_or_else(|| self.binary_scalar($op, rhs))
             }
         }
         impl $trait<Tensor> for f64 {

@@ -227,6 +227,32 @@ impl Tensor {
     }
 }
 
+impl Tensor {
+    /// The node, if this is its only handle (the backward pass's 0-d lane
+    /// takes the operation out of a node no one else can see).
+    #[inline(always)]
+    pub(crate) fn unique_node(&mut self) -> Option<&mut Node> {
+        NodeRc::get_mut(&mut self.0)
+    }
+}
+
+impl Node {
+    /// Releases the value, deferred recipe and gradient of a node whose
+    /// operation was already taken out (it is `Op::Leaf`): what
+    /// [`Tensor::cleared`] does after taking the operation.
+    #[inline(always)]
+    pub(crate) fn clear_taken(&mut self) {
+        debug_assert!(matches!(self.op.get_mut(), Op::Leaf));
+        if self.deferred.is_some() {
+            drop(self.deferred.take());
+        }
+        release(&mut self.value);
+        if self.grad.get_mut().is_some() {
+            *self.grad.get_mut() = None;
+        }
+    }
+}
+
 /// Keeps cleared nodes (from [`Tensor::cleared`]) for reuse by the next
 /// graph, as many as the pool takes; the rest are freed. Empties `nodes`.
 pub(crate) fn pool_nodes(nodes: &mut Vec<Tensor>) {
