@@ -355,9 +355,9 @@ mod balance {
         static SHARES: RefCell<Vec<(Key, f64)>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// A band end rounded up to whole vector registers (8 values).
-    fn round(x: f64, long: usize) -> usize {
-        ((x.max(0.0) as usize).div_ceil(8) * 8).min(long)
+    /// A band end rounded up to a multiple of `unit` values.
+    fn round(x: f64, long: usize, unit: usize) -> usize {
+        ((x.max(0.0) as usize).div_ceil(unit) * unit).min(long)
     }
 
     /// Whether every band is longer than [`MIN_BAND`].
@@ -380,12 +380,16 @@ mod balance {
     }
 
     /// Two bands with the caller's first band about `share` of `long`,
-    /// moved as little as it takes for both to be longer than
-    /// [`MIN_BAND`]; `None` if `long` is too short for that.
-    pub(super) fn two_ends(long: usize, share: f64) -> Option<Vec<usize>> {
-        let lo = (MIN_BAND + 1).div_ceil(8) * 8;
-        let hi = long.checked_sub(MIN_BAND + 1)? / 8 * 8;
-        let ends = vec![round(share * long as f64, long).clamp(lo, hi.max(lo)), long];
+    /// ending on a multiple of `unit` values (a whole 64-byte vector
+    /// register: a band of columns that is not makes the gemm crate pack
+    /// its left operand once more, into a new buffer), moved as little as
+    /// it takes for both bands to be longer than [`MIN_BAND`]; `None` if
+    /// `long` is too short for that.
+    pub(super) fn two_ends(long: usize, share: f64, unit: usize) -> Option<Vec<usize>> {
+        let lo = (MIN_BAND + 1).div_ceil(unit) * unit;
+        let hi = long.checked_sub(MIN_BAND + 1)? / unit * unit;
+        let first = round(share * long as f64, long, unit).clamp(lo, hi.max(lo));
+        let ends = vec![first, long];
         valid(&ends).then_some(ends)
     }
 
@@ -401,7 +405,7 @@ mod balance {
                 .find(|(k, _)| *k == key)
                 .map(|&(_, share)| share)
         })?;
-        two_ends(long, share)
+        two_ends(long, share, 64 / key.size.clamp(1, 64))
     }
 
     /// The caller's share that would have made it finish 1% of a band
@@ -1340,7 +1344,7 @@ mod tests {
                     ::gemm::Parallelism::None,
                 );
                 for share in [0.25, 0.75] {
-                    let ends = balance::two_ends(long, share).unwrap();
+                    let ends = balance::two_ends(long, share, 8).unwrap();
                     assert_ne!(ends[0], long / 2);
                     let mut c = Array2::from_elem((m, n), f64::NAN);
                     let clocks =
