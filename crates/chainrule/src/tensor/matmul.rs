@@ -331,8 +331,8 @@ fn gemm_bands_at<T: ndarray::LinalgScalar + Send + Sync>(
 /// process on one of them). With even bands the caller then waits, asleep,
 /// for the pool's band and has to be woken in turn. So the caller's share
 /// follows the measured wake-up delay and both bands' speeds, aimed at
-/// the caller finishing just after the pool thread (1% of a band later):
-/// the caller never sleeps. Band boundaries do not change a value (see
+/// the caller finishing just after the pool thread (later by 1% of the
+/// product's one-thread time): the caller never sleeps. Band boundaries do not change a value (see
 /// [`MIN_BAND`]), so the split is free to move.
 mod balance {
     use super::MIN_BAND;
@@ -408,8 +408,8 @@ mod balance {
         two_ends(long, share, 64 / key.size.clamp(1, 64))
     }
 
-    /// The caller's share that would have made it finish 1% of a band
-    /// after the pool thread, from one call's clocks (`[start, end]` in ns
+    /// The caller's share that would have made it finish after the pool
+    /// thread by 1% of the product's one-thread time, from one call's clocks (`[start, end]` in ns
     /// of the caller's band and the pool's) and band ends.
     pub(super) fn target(long: usize, ends: &[usize], clocks: &[[u64; 2]]) -> Option<f64> {
         let ([s0, e0], [s1, e1]) = (*clocks.first()?, *clocks.get(1)?);
