@@ -19,6 +19,9 @@ use ndarray::{
     ArcArray, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis, Ix2, IxDyn,
 };
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
 use super::axes::shape_err;
 use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
@@ -181,11 +184,38 @@ pub fn gemm<T: ndarray::LinalgScalar + Send + Sync>(
     c: &mut ArrayViewMut2<'_, T>,
     accumulate: bool,
 ) {
+    let start = if accumulate { Start::Keep } else { Start::Over };
+    gemm_from(a, b, c, start);
+}
+
+/// What a gemm adds its product to.
+#[derive(Clone, Copy)]
+enum Start<'r, T> {
+    /// Nothing: the output is written without being read.
+    Over,
+    /// The output's own values.
+    Keep,
+    /// A row of `n` values (a bias) in every row of the output, written by
+    /// the thread that multiplies that part of the output, just before
+    /// its gemm (`torch.addmm` with β = 1 on an expanded bias).
+    Rows(&'r [T]),
+}
+
+/// [`gemm`] starting from `start`.
+fn gemm_from<T: ndarray::LinalgScalar + Send + Sync>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+    start: Start<'_, T>,
+) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     assert!(
         b.nrows() == k && c.dim() == (m, n),
         "gemm: shapes do not fit"
     );
+    if let Start::Rows(r) = start {
+        assert!(r.len() == n, "gemm: the bias row does not fit");
+    }
     let is = |t: std::any::TypeId| t == std::any::TypeId::of::<T>();
     assert!(
         is(std::any::TypeId::of::<f64>()) || is(std::any::TypeId::of::<f32>()),
@@ -195,11 +225,11 @@ pub fn gemm<T: ndarray::LinalgScalar + Send + Sync>(
     // threads took 4x as long as one here.
     match threads() {
         t if t > 1 && m * n * k >= PARALLEL_WORK => {
-            if !gemm_bands(a, b, c, accumulate, t) {
-                gemm_on(a, b, c, accumulate, ::gemm::Parallelism::Rayon(t));
+            if !gemm_bands(a, b, c, start, t) {
+                gemm_on(a, b, c, start, ::gemm::Parallelism::Rayon(t));
             }
         }
-        _ => gemm_on(a, b, c, accumulate, ::gemm::Parallelism::None),
+        _ => gemm_on(a, b, c, start, ::gemm::Parallelism::None),
     }
 }
 
@@ -219,38 +249,206 @@ fn gemm_bands<T: ndarray::LinalgScalar + Send + Sync>(
     a: &ArrayView2<'_, T>,
     b: &ArrayView2<'_, T>,
     c: &mut ArrayViewMut2<'_, T>,
-    accumulate: bool,
+    start: Start<'_, T>,
     parts: usize,
 ) -> bool {
     let (m, n) = c.dim();
     let by_rows = m > n;
     let (long, short) = if by_rows { (m, n) } else { (n, m) };
-    // Band ends on multiples of 8 values (whole vector registers).
-    let end = |i: usize| ((long * i / parts).div_ceil(8) * 8).min(long);
-    if short <= MIN_BAND || (1..=parts).any(|i| end(i) - end(i - 1) <= MIN_BAND) {
+    if short <= MIN_BAND {
         return false;
     }
-    let mut bands = Vec::with_capacity(parts);
-    let (mut a, mut b, mut c) = (a.view(), b.view(), c.view_mut());
-    for i in 1..parts {
-        let at = end(i) - end(i - 1);
+    let even = balance::even_ends(long, parts);
+    let key = balance::Key {
+        m,
+        n,
+        k: a.ncols(),
+        size: std::mem::size_of::<T>(),
+    };
+    let Some(ends) = balance::ends(key, long, parts).or(even) else {
+        return false;
+    };
+    let clocks = gemm_bands_at(a, b, c, start, by_rows, &ends);
+    balance::learn(key, long, &ends, &clocks);
+    true
+}
+
+/// [`gemm_bands`] on the bands ending at `ends` (the last is the longer
+/// side's length); returns when each band started and ended (ns after the
+/// first band was handed out).
+fn gemm_bands_at<T: ndarray::LinalgScalar + Send + Sync>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &mut ArrayViewMut2<'_, T>,
+    start: Start<'_, T>,
+    by_rows: bool,
+    ends: &[usize],
+) -> Vec<[u64; 2]> {
+    let mut bands = Vec::with_capacity(ends.len());
+    let (mut a, mut b, mut c, mut start) = (a.view(), b.view(), c.view_mut(), start);
+    let mut from = 0;
+    for (i, &to) in ends[..ends.len() - 1].iter().enumerate() {
+        let at = to - from;
+        from = to;
         if by_rows {
             let (a0, a1) = a.split_at(Axis(0), at);
             let (c0, c1) = c.split_at(Axis(0), at);
-            bands.push((a0, b, c0));
+            bands.push((i, a0, b, c0, start));
             (a, c) = (a1, c1);
         } else {
             let (b0, b1) = b.split_at(Axis(1), at);
             let (c0, c1) = c.split_at(Axis(1), at);
-            bands.push((a, b0, c0));
-            (b, c) = (b1, c1);
+            // A band of columns starts from its part of the bias row.
+            let (s0, s1) = match start {
+                Start::Rows(r) => (Start::Rows(&r[..at]), Start::Rows(&r[at..])),
+                other => (other, other),
+            };
+            bands.push((i, a, b0, c0, s0));
+            (b, c, start) = (b1, c1, s1);
         }
     }
-    bands.push((a, b, c));
-    super::bands::run(bands, |(a, b, mut c)| {
-        gemm_on(&a, &b, &mut c, accumulate, ::gemm::Parallelism::None)
+    bands.push((ends.len() - 1, a, b, c, start));
+    let clocks: Vec<[AtomicU64; 2]> = ends.iter().map(|_| Default::default()).collect();
+    let t0 = Instant::now();
+    let ns = || u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    super::bands::run(bands, |(i, a, b, mut c, start)| {
+        clocks[i][0].store(ns(), Relaxed);
+        gemm_on(&a, &b, &mut c, start, ::gemm::Parallelism::None);
+        clocks[i][1].store(ns(), Relaxed);
     });
-    true
+    clocks
+        .iter()
+        .map(|[s, e]| [s.load(Relaxed), e.load(Relaxed)])
+        .collect()
+}
+
+/// How long the caller's band of a product split in two is: learnt per
+/// product shape from the last calls' clocks.
+///
+/// The caller multiplies its band at once; the pool thread first has to
+/// wake (tens of µs when its CPU was idle, through the host in a virtual
+/// machine), and the two CPUs need not run at the same speed (another
+/// process on one of them). With even bands the caller then waits, asleep,
+/// for the pool's band and has to be woken in turn. So the caller's share
+/// follows the measured wake-up delay and both bands' speeds, aimed at
+/// the caller finishing just after the pool thread (later by 1% of the
+/// product's one-thread time): the caller never sleeps. Band boundaries do not change a value (see
+/// [`MIN_BAND`]), so the split is free to move.
+mod balance {
+    use super::MIN_BAND;
+    use std::cell::RefCell;
+
+    /// A product's shape and element size.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub(super) struct Key {
+        pub(super) m: usize,
+        pub(super) n: usize,
+        pub(super) k: usize,
+        pub(super) size: usize,
+    }
+
+    /// Shapes remembered per thread (the oldest is forgotten first).
+    const KEPT: usize = 16;
+
+    thread_local! {
+        /// The caller's share of the longer side, per shape.
+        static SHARES: RefCell<Vec<(Key, f64)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A band end rounded up to a multiple of `unit` values.
+    fn round(x: f64, long: usize, unit: usize) -> usize {
+        ((x.max(0.0) as usize).div_ceil(unit) * unit).min(long)
+    }
+
+    /// Whether every band is longer than [`MIN_BAND`].
+    fn valid(ends: &[usize]) -> bool {
+        let mut from = 0;
+        ends.iter().all(|&to| {
+            let ok = to > from && to - from > MIN_BAND;
+            from = to;
+            ok
+        })
+    }
+
+    /// `parts` bands of (nearly) equal length, or `None` if one would be
+    /// [`MIN_BAND`] or shorter.
+    pub(super) fn even_ends(long: usize, parts: usize) -> Option<Vec<usize>> {
+        let ends: Vec<usize> = (1..=parts)
+            .map(|i| ((long * i / parts).div_ceil(8) * 8).min(long))
+            .collect();
+        valid(&ends).then_some(ends)
+    }
+
+    /// Two bands with the caller's first band about `share` of `long`,
+    /// ending on a multiple of `unit` values (a whole 64-byte vector
+    /// register: a band of columns that is not makes the gemm crate pack
+    /// its left operand once more, into a new buffer), moved as little as
+    /// it takes for both bands to be longer than [`MIN_BAND`]; `None` if
+    /// `long` is too short for that.
+    pub(super) fn two_ends(long: usize, share: f64, unit: usize) -> Option<Vec<usize>> {
+        let lo = (MIN_BAND + 1).div_ceil(unit) * unit;
+        let hi = long.checked_sub(MIN_BAND + 1)? / unit * unit;
+        let first = round(share * long as f64, long, unit).clamp(lo, hi.max(lo));
+        let ends = vec![first, long];
+        valid(&ends).then_some(ends)
+    }
+
+    /// The learnt bands for a product in two; `None` for more parts or a
+    /// shape not seen yet (even bands then).
+    pub(super) fn ends(key: Key, long: usize, parts: usize) -> Option<Vec<usize>> {
+        if parts != 2 {
+            return None;
+        }
+        let share = SHARES.with(|s| {
+            s.borrow()
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|&(_, share)| share)
+        })?;
+        two_ends(long, share, 64 / key.size.clamp(1, 64))
+    }
+
+    /// The caller's share that would have made it finish after the pool
+    /// thread by 1% of the product's one-thread time, from one call's clocks (`[start, end]` in ns
+    /// of the caller's band and the pool's) and band ends.
+    pub(super) fn target(long: usize, ends: &[usize], clocks: &[[u64; 2]]) -> Option<f64> {
+        let ([s0, e0], [s1, e1]) = (*clocks.first()?, *clocks.get(1)?);
+        let (n0, n1) = (ends[0] as f64, (long - ends[0]) as f64);
+        // Time per value of each thread, and the pool thread's delay.
+        let p0 = e0.checked_sub(s0)? as f64 / n0;
+        let p1 = e1.checked_sub(s1)? as f64 / n1;
+        if !(p0 > 0.0 && p1 > 0.0) {
+            return None;
+        }
+        let delay = s1 as f64 - s0 as f64;
+        let margin = 0.01 * long as f64 * (p0 + p1) / 2.0;
+        // n·p0 = delay + (long − n)·p1 + margin.
+        let n = (delay + long as f64 * p1 + margin) / (p0 + p1);
+        Some((n / long as f64).clamp(0.25, 0.75))
+    }
+
+    /// Moves the shape's share a quarter of the way to this call's
+    /// [`target`] (one slow call, preempted, moves it only so far).
+    pub(super) fn learn(key: Key, long: usize, ends: &[usize], clocks: &[[u64; 2]]) {
+        if ends.len() != 2 {
+            return;
+        }
+        let Some(t) = target(long, ends, clocks) else {
+            return;
+        };
+        let _ = SHARES.try_with(|s| {
+            let mut s = s.borrow_mut();
+            match s.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, share)) => *share += 0.25 * (t - *share),
+                None => {
+                    if s.len() == KEPT {
+                        s.remove(0);
+                    }
+                    s.push((key, 0.5 + 0.25 * (t - 0.5)));
+                }
+            }
+        });
+    }
 }
 
 /// One call of the gemm crate on the views' own pointers and strides
@@ -259,9 +457,22 @@ fn gemm_on<T: ndarray::LinalgScalar + Send + Sync>(
     a: &ArrayView2<'_, T>,
     b: &ArrayView2<'_, T>,
     c: &mut ArrayViewMut2<'_, T>,
-    accumulate: bool,
+    start: Start<'_, T>,
     parallelism: ::gemm::Parallelism,
 ) {
+    let accumulate = match start {
+        Start::Over => false,
+        Start::Keep => true,
+        Start::Rows(r) => {
+            for mut row in c.rows_mut() {
+                match row.as_slice_mut() {
+                    Some(s) => s.copy_from_slice(r),
+                    None => row.assign(&ArrayView1::from(r)),
+                }
+            }
+            true
+        }
+    };
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     let (sa, sb) = (a.strides(), b.strides());
     let (cr, cc) = (c.strides()[0], c.strides()[1]);
@@ -692,13 +903,22 @@ fn bias_product<T: Elem>(a: &Data, b: &Data, bias: &Data) -> Option<Data> {
         let p = product(a, false, b, false)?;
         return super::elementwise::zip_data("add", &p, bias, |u, v| u + v).ok();
     };
-    let mut v = T::buffer(m * n);
-    for _ in 0..m {
-        v.extend_from_slice(row);
-    }
+    // A large output is a reused buffer whose rows each band (or the one
+    // gemm) sets to the bias just before it adds its product; a small one
+    // (a new allocation, which `dirty_buffer` would zero first) is filled
+    // with the bias rows here.
+    let (mut v, start) = if m * n >= super::buffers::MIN_LEN {
+        (T::dirty_buffer(m * n), Start::Rows(row))
+    } else {
+        let mut v = T::buffer(m * n);
+        for _ in 0..m {
+            v.extend_from_slice(row);
+        }
+        (v, Start::Keep)
+    };
     {
         let mut c = ArrayViewMut2::from_shape((m, n), &mut v[..]).ok()?;
-        gemm(&x, &y, &mut c, true);
+        gemm_from(&x, &y, &mut c, start);
     }
     Some(T::wrap(ArrayD::from_shape_vec(IxDyn(&[m, n]), v).ok()?))
 }
@@ -1047,6 +1267,131 @@ mod tests {
         assert!(worst < 1e-12, "largest difference {worst}");
     }
 
+    /// [`Start`] for `accumulate`, as [`gemm`] maps it.
+    fn start<T>(accumulate: bool) -> Start<'static, T> {
+        if accumulate {
+            Start::Keep
+        } else {
+            Start::Over
+        }
+    }
+
+    #[test]
+    fn a_bias_row_written_by_each_band_is_the_preloaded_accumulation() {
+        // x@W1 + b1's layout (columns cut, each band writing its part of
+        // the bias row) and a rows cut (every band the whole row), 2 and 3
+        // bands, and one thread: bit for bit the rows preloaded by hand
+        // and accumulated into by one single-threaded call.
+        for (m, k, n) in [(128, 784, 256), (784, 128, 256)] {
+            let (a, b) = (filled(m, k, 5), filled(k, n, 6));
+            let bias: Vec<f64> = (0..n).map(|j| (j as f64 - 100.0) / 7.0).collect();
+            let mut want = Array2::from_shape_fn((m, n), |(_, j)| bias[j]);
+            gemm_on(
+                &a.view(),
+                &b.view(),
+                &mut want.view_mut(),
+                Start::Keep,
+                ::gemm::Parallelism::None,
+            );
+            for parts in [2, 3] {
+                let mut c = Array2::from_elem((m, n), f64::NAN);
+                assert!(gemm_bands(
+                    &a.view(),
+                    &b.view(),
+                    &mut c.view_mut(),
+                    Start::Rows(&bias),
+                    parts
+                ));
+                assert!(c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()));
+            }
+            let mut one = Array2::from_elem((m, n), f64::NAN);
+            gemm_on(
+                &a.view(),
+                &b.view(),
+                &mut one.view_mut(),
+                Start::Rows(&bias),
+                ::gemm::Parallelism::None,
+            );
+            assert!(one
+                .iter()
+                .zip(&want)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
+    }
+
+    #[test]
+    fn uneven_bands_give_the_one_thread_values() {
+        // The caller's band a quarter or three quarters of the longer
+        // side (the learnt split's limits), columns cut with a bias row
+        // and rows cut from a transposed operand: bit for bit one call.
+        let cases = [(128, 784, 256, false), (784, 128, 256, true)];
+        for (m, k, n, transposed) in cases {
+            let a = if transposed {
+                filled(k, m, 7).reversed_axes()
+            } else {
+                filled(m, k, 7)
+            };
+            let b = filled(k, n, 8);
+            let bias: Vec<f64> = (0..n).map(|j| j as f64 / 3.0).collect();
+            let long = m.max(n);
+            for start in [Start::Over, Start::Rows(&bias)] {
+                let mut one = Array2::zeros((m, n));
+                gemm_on(
+                    &a.view(),
+                    &b.view(),
+                    &mut one.view_mut(),
+                    start,
+                    ::gemm::Parallelism::None,
+                );
+                for share in [0.25, 0.75] {
+                    let ends = balance::two_ends(long, share, 8).unwrap();
+                    assert_ne!(ends[0], long / 2);
+                    let mut c = Array2::from_elem((m, n), f64::NAN);
+                    let clocks =
+                        gemm_bands_at(&a.view(), &b.view(), &mut c.view_mut(), start, m > n, &ends);
+                    assert!(clocks.iter().all(|[s, e]| s <= e));
+                    assert!(c.iter().zip(&one).all(|(x, y)| x.to_bits() == y.to_bits()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_callers_share_follows_the_wake_up_delay_and_the_speeds() {
+        // 1 ns a value on both threads, the pool thread 100 ns late: the
+        // caller takes (100 + 1000 + 10)/2 = 555 of 1000 values.
+        let t = balance::target(1000, &[500, 1000], &[[0, 500], [100, 600]]).unwrap();
+        assert!((t - 0.555).abs() < 1e-12, "{t}");
+        // The caller twice as slow, no delay: (1000 + 15)/3 of 1000.
+        let t = balance::target(1000, &[500, 1000], &[[0, 1000], [0, 500]]).unwrap();
+        assert!((t - 1015.0 / 3000.0).abs() < 1e-12, "{t}");
+        // A pool thread that never came in time: at most three quarters.
+        let t = balance::target(1000, &[500, 1000], &[[0, 500], [90_000, 90_500]]).unwrap();
+        assert_eq!(t, 0.75);
+        // A band of zero length in time: nothing learnt.
+        assert!(balance::target(1000, &[500, 1000], &[[5, 5], [0, 500]]).is_none());
+        // Learning moves the share a quarter of the way each call; the
+        // bands stay whole vector registers and longer than MIN_BAND.
+        let key = balance::Key {
+            m: 1000,
+            n: 3,
+            k: 1,
+            size: 8,
+        };
+        assert_eq!(balance::ends(key, 1000, 2), None);
+        for _ in 0..40 {
+            let ends = balance::ends(key, 1000, 2).unwrap_or(vec![504, 1000]);
+            let n0 = ends[0] as u64;
+            balance::learn(key, 1000, &ends, &[[0, n0], [100, 100 + 1000 - n0]]);
+        }
+        let ends = balance::ends(key, 1000, 2).unwrap();
+        assert_eq!(ends[0] % 8, 0);
+        assert!((ends[0] as f64 - 555.0).abs() <= 8.0, "{ends:?}");
+        assert_eq!(balance::ends(key, 1000, 3), None);
+        assert_eq!(balance::even_ends(1000, 2), Some(vec![504, 1000]));
+        assert_eq!(balance::even_ends(128, 2), None);
+    }
+
     /// Small integers: every product and partial sum is exact in f32 and
     /// f64, so any order of summation gives the definition's value.
     fn integers(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
@@ -1074,7 +1419,7 @@ mod tests {
                     &a.view(),
                     &b.view(),
                     &mut c.view_mut(),
-                    accumulate,
+                    start(accumulate),
                     parts
                 ));
                 let want = if accumulate {
@@ -1090,7 +1435,7 @@ mod tests {
                     &a32.view(),
                     &b32.view(),
                     &mut c32.view_mut(),
-                    accumulate,
+                    start(accumulate),
                     parts
                 ));
                 assert_eq!(c32, want.mapv(|v| v as f32));
@@ -1101,7 +1446,7 @@ mod tests {
                     &a.view(),
                     &b.view(),
                     &mut one.view_mut(),
-                    accumulate,
+                    start(accumulate),
                     ::gemm::Parallelism::None,
                 );
                 let mut banded = bias.clone();
@@ -1109,7 +1454,7 @@ mod tests {
                     &a.view(),
                     &b.view(),
                     &mut banded.view_mut(),
-                    accumulate,
+                    start(accumulate),
                     parts
                 ));
                 assert!(one
@@ -1131,7 +1476,7 @@ mod tests {
                 &a.view(),
                 &b.view(),
                 &mut c.view_mut(),
-                false,
+                Start::Over,
                 parts
             ));
             assert!(c.iter().all(|&v| v == 1.5));

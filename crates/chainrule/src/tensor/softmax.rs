@@ -134,44 +134,47 @@ impl Tensor {
 
 /// The shift (the row's maximum, 0 where it is not finite, as
 /// [`Tensor::softmax`] shifts) and Σ exp(x − shift) of each row of `c`
-/// values, and the sum over rows of `x[t] − shift − ln Σ` (the log-softmax
-/// of the target class), for [`Tensor::softmax_cross_entropy`].
-fn rows_lse<T: Elem>(x: &[T], c: usize, targets: &[usize]) -> (Vec<(f64, f64)>, f64) {
+/// values, the sum over rows of `x[t] − shift − ln Σ` (the log-softmax
+/// of the target class), and every exp(x − shift) in row order, kept for
+/// the gradient (which would otherwise compute each exponential again),
+/// for [`Tensor::softmax_cross_entropy`].
+fn rows_lse<T: Elem>(x: &[T], c: usize, targets: &[usize]) -> (Vec<(f64, f64)>, f64, Vec<f64>) {
     let mut rows = Vec::with_capacity(targets.len());
+    let mut exps = Vec::with_capacity(targets.len() * c);
     let mut picked = 0.0;
     for (row, &t) in x.chunks_exact(c).zip(targets) {
         let m = row
             .iter()
             .fold(f64::NEG_INFINITY, |m, &v| nan_max(m, v.to_f64()));
         let m = if m.is_finite() { m } else { 0.0 };
-        let s: f64 = row.iter().map(|&v| (v.to_f64() - m).exp()).sum();
+        let start = exps.len();
+        exps.extend(row.iter().map(|&v| (v.to_f64() - m).exp()));
+        let s: f64 = exps[start..].iter().sum();
         picked += (row[t].to_f64() - m) - s.ln();
         rows.push((m, s));
     }
-    (rows, picked)
+    (rows, picked, exps)
 }
 
 /// `(softmax − one_hot) · g / n` for each value `g` of `gs`, one after the
-/// other, from the saved shifts and sums of [`rows_lse`]: one pass each.
+/// other, from the saved sums and exponentials of [`rows_lse`]: one pass
+/// each, no exponential computed again (the values are those of
+/// `exp(x − shift) / Σ · g/n` computed afresh, bit for bit).
 fn ce_gradient<T: Elem>(
-    x: &[T],
     c: usize,
     targets: &[usize],
     rows: &[(f64, f64)],
+    exps: &[f64],
     gs: &[f64],
 ) -> Vec<T> {
     let n = targets.len() as f64;
-    let mut v = T::buffer(gs.len() * x.len());
+    let mut v = T::buffer(gs.len() * exps.len());
     for &g in gs {
         let coef = g / n;
-        for ((row, &t), &(m, s)) in x.chunks_exact(c).zip(targets).zip(rows) {
+        for ((row, &t), &(_, s)) in exps.chunks_exact(c).zip(targets).zip(rows) {
             let start = v.len();
-            v.extend(
-                row.iter()
-                    .map(|&u| T::of_f64(((u.to_f64() - m).exp() / s) * coef)),
-            );
-            let own = (row[t].to_f64() - m).exp() / s;
-            v[start + t] = T::of_f64((own - 1.0) * coef);
+            v.extend(row.iter().map(|&e| T::of_f64((e / s) * coef)));
+            v[start + t] = T::of_f64((row[t] / s - 1.0) * coef);
         }
     }
     v
@@ -191,7 +194,7 @@ impl Tensor {
         let n = targets.len();
         let dtype = self.dtype();
         let x = self.data();
-        let (rows, picked) = match dtype {
+        let (rows, picked, exps) = match dtype {
             DType::F32 => match f32::slice_of(x) {
                 Some(s) => rows_lse(s, c, targets),
                 None => rows_lse(&self.to_vec_f32(), c, targets),
@@ -226,30 +229,15 @@ impl Tensor {
                 }
                 let gs = g.to_vec();
                 let shape = b.shape(g, x.shape());
-                let xd = x.data();
                 let grad = match dtype {
-                    DType::F32 => {
-                        let own;
-                        let s = match f32::slice_of(xd) {
-                            Some(s) => s,
-                            None => {
-                                own = x.to_vec_f32();
-                                &own
-                            }
-                        };
-                        kernels::from_vec(ce_gradient(s, c, &targets, &rows, &gs), &shape)
-                    }
-                    DType::F64 => {
-                        let own;
-                        let s = match xd.as_slice() {
-                            Some(s) => s,
-                            None => {
-                                own = x.to_vec();
-                                &own
-                            }
-                        };
-                        kernels::from_vec(ce_gradient(s, c, &targets, &rows, &gs), &shape)
-                    }
+                    DType::F32 => kernels::from_vec(
+                        ce_gradient::<f32>(c, &targets, &rows, &exps, &gs),
+                        &shape,
+                    ),
+                    DType::F64 => kernels::from_vec(
+                        ce_gradient::<f64>(c, &targets, &rows, &exps, &gs),
+                        &shape,
+                    ),
                 };
                 vec![Some(grad)]
             },
@@ -266,7 +254,53 @@ impl Tensor {
 
 #[cfg(test)]
 mod tests {
-    use crate::tensor;
+    use crate::{tensor, Tensor};
+
+    /// The loss and `(softmax − one_hot)/n` of rows of 3 logits, from
+    /// the definition in f64 (shift by the row's maximum, Σ exp).
+    fn by_definition(xs: &[f64], targets: &[usize]) -> (f64, Vec<f64>) {
+        let n = targets.len() as f64;
+        let (mut loss, mut grad) = (0.0, Vec::new());
+        for (row, &t) in xs.chunks_exact(3).zip(targets) {
+            let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+            let s: f64 = row.iter().map(|&v| (v - m).exp()).sum();
+            loss += (row[t] - m) - s.ln();
+            for (j, &v) in row.iter().enumerate() {
+                let p = (v - m).exp() / s;
+                grad.push(if j == t { (p - 1.0) / n } else { p / n });
+            }
+        }
+        (-(loss / n), grad)
+    }
+
+    #[test]
+    fn cross_entropy_from_kept_exponentials_is_the_definition_bit_for_bit() {
+        // The backward reuses the forward's exponentials: the same bits as
+        // computing them again, in f64 and in f32 (rounded once at the end).
+        let xs = [
+            0.3, -1.2, 2.5, 1000.0, 999.0, -3.0, 0.0, 0.0, 0.0, -7.5, 1e-3, 40.0,
+        ];
+        let targets = [2, 0, 1, 1];
+        let (loss, grad) = by_definition(&xs, &targets);
+        let x = Tensor::from_vec(xs.to_vec(), &[4, 3])
+            .unwrap()
+            .requires_grad();
+        let l = x.softmax_cross_entropy(&targets);
+        assert_eq!(l.item().to_bits(), loss.to_bits());
+        l.backward().unwrap();
+        let got = x.grad().unwrap().to_vec();
+        assert!(got
+            .iter()
+            .zip(&grad)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        let x32: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
+        let wide: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
+        let (_, grad) = by_definition(&wide, &targets);
+        let x = Tensor::from_vec_f32(x32, &[4, 3]).unwrap().requires_grad();
+        x.softmax_cross_entropy(&targets).backward().unwrap();
+        let got = x.grad().unwrap().to_vec_f32();
+        assert!(got.iter().zip(&grad).all(|(&a, &b)| a == b as f32));
+    }
 
     #[test]
     fn softmax_is_stable() {
