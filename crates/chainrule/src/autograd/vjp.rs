@@ -21,7 +21,7 @@ use crate::real::{strong_mul, Real};
 use crate::rules::{d_binary, d_unary, d_unary_as, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
-use crate::tensor::{total_grad, total_grad_of, DType, Data, Tensor};
+use crate::tensor::{lane, total_grad, total_grad_of, DType, Data, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
 #[inline]
@@ -103,7 +103,10 @@ fn push_partial(acc: &mut Frontier, t: &Tensor, p: Partial) {
 /// dtype.
 fn fused(g: Tensor, operands: Operands<'_>, d: impl Fn(f64, f64, f64) -> f64) -> Partial {
     match g.dtype() {
-        DType::F64 => fused_in::<f64>(g, operands, d),
+        DType::F64 => match fused_lane(g, operands, &d) {
+            Ok(p) => p,
+            Err(g) => fused_in::<f64>(g, operands, d),
+        },
         DType::F32 => fused_in::<f32>(g, operands, d),
     }
 }
@@ -200,6 +203,62 @@ fn fused_in<T: Elem>(
         .and(&ov.broadcast(shape).expect(bc))
         .map_collect(|&g, &x, &y, &o| T::of_f64(strong_mul(g.to_f64(), d(x, y, o))));
     Partial::T(batch.sum_to(&Tensor::from_data(T::wrap(r)), target))
+}
+
+/// [`fused_in`] for f64 values in the 1-d lane (`tensor::small`): no batch
+/// axes, an output of one axis of at most `LANE_MAX` values, every operand
+/// 0-d or a contiguous 1-d f64 array; the same loops and values, with each
+/// operand's layout read once. `Err(g)` back otherwise.
+fn fused_lane(
+    g: Tensor,
+    operands: Operands<'_>,
+    d: &impl Fn(f64, f64, f64) -> f64,
+) -> Result<Partial, Tensor> {
+    let Operands {
+        data: [x, y, out],
+        shape,
+        target,
+        batch,
+    } = operands;
+    let (0, &[m]) = (batch.0, shape) else {
+        return Err(g);
+    };
+    // An operand as values and a stride: one value for all, or m values.
+    fn operand(v: &Data, m: usize) -> Option<(&[f64], usize)> {
+        match lane(v)? {
+            (v, None) | (v, Some(1)) => Some((v, 0)),
+            (v, Some(k)) if k == m => Some((v, 1)),
+            _ => None,
+        }
+    }
+    let (Some(ox), Some(oy), Some(oo)) = (operand(x, m), operand(y, m), operand(out, m)) else {
+        return Err(g);
+    };
+    if m == 0 || crate::tensor::small_len(g.data()) != Some(m) {
+        return Err(g);
+    }
+    let at = |(v, s): (&[f64], usize), j: usize| v[j * s];
+    let dj = |j: usize| d(at(ox, j), at(oy, j), at(oo, j));
+    if target == shape {
+        return Ok(Partial::T(in_place(g, |v: &mut [f64]| {
+            for (j, u) in v.iter_mut().enumerate() {
+                *u = strong_mul(*u, dj(j));
+            }
+        })));
+    }
+    if target.is_empty() {
+        // One sum to a 0-d gradient (the weight of `w * x`), as `fused_in`.
+        let Some((gs, _)) = operand(g.data(), m) else {
+            return Err(g);
+        };
+        let s: f64 = gs
+            .iter()
+            .enumerate()
+            .map(|(j, &u)| strong_mul(u, dj(j)))
+            .sum();
+        return Ok(Partial::S(s));
+    }
+    Err(g)
 }
 
 /// `g ⊙ d(x, y, out)` over f32 values, `m` per batch entry, in blocks

@@ -27,6 +27,10 @@ pub(crate) fn zip_data(
     b: &Data,
     f: impl Fn(f64, f64) -> f64,
 ) -> Result<Data> {
+    // Small 1-d f64 values (W2's four): one loop into a kept array.
+    if let Some(d) = small::zip_1d(a, b, &f) {
+        return Ok(d);
+    }
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
         (Data::Array(x), Data::Scalar(y)) => small_map(x, |v| f(v, *y)),
