@@ -224,6 +224,7 @@ fn fused_lane(
         return Err(g);
     };
     // An operand as values and a stride: one value for all, or m values.
+    #[inline(always)]
     fn operand(v: &Data, m: usize) -> Option<(&[f64], usize)> {
         match lane(v)? {
             (v, None) | (v, Some(1)) => Some((v, 0)),
@@ -297,12 +298,16 @@ fn widened_blocks<T: Elem>(
 
 /// A partial that reads only 0-d values (or nothing) as one number.
 fn constant_partial(reads: Reads, x: &Data, y: &Data, out: &Data) -> Option<(f64, f64, f64)> {
-    let value = |read: bool, d: &Data| match (read, d) {
-        (false, _) => Some(0.0),
-        (true, Data::Scalar(v)) => Some(*v),
-        (true, Data::F32(a)) if a.ndim() == 0 => a.iter().next().map(|&v| f64::from(v)),
-        (true, _) => None,
-    };
+    // Inlined (a closure here was a call per operand, three a partial).
+    #[inline(always)]
+    fn value(read: bool, d: &Data) -> Option<f64> {
+        match (read, d) {
+            (false, _) => Some(0.0),
+            (true, Data::Scalar(v)) => Some(*v),
+            (true, Data::F32(a)) if a.ndim() == 0 => a.iter().next().map(|&v| f64::from(v)),
+            (true, _) => None,
+        }
+    }
     Some((
         value(reads.x, x)?,
         value(reads.y, y)?,

@@ -253,6 +253,13 @@ impl Data {
         if let Some(d) = small::map_1d(self, &f) {
             return d;
         }
+        self.map_general(f)
+    }
+
+    /// [`Data::map`] outside the 1-d lane (its own function, so that the
+    /// lane does not pay for this path's stack frame).
+    #[inline(never)]
+    fn map_general(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
             Data::Array(a) => match contiguous(a) {

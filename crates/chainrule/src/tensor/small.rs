@@ -50,7 +50,8 @@ thread_local! {
 }
 
 /// Keeps `a` for reuse if it is small, unshared and in standard layout;
-/// otherwise hands it back.
+/// otherwise hands it back. Inlined into its one caller (`release_data`).
+#[inline]
 pub(crate) fn keep(a: Array) -> Option<Array> {
     // 1-d: shape and stride read once.
     let bin = match (a.shape(), a.strides()) {
