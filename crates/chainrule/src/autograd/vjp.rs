@@ -232,15 +232,28 @@ fn fused_lane(
             _ => None,
         }
     }
-    let (Some(ox), Some(oy), Some(oo)) = (operand(x, m), operand(y, m), operand(out, m)) else {
+    // A unary partial's x is its y too: one look at it.
+    let oy = |ox| if std::ptr::eq(x, y) { ox } else { operand(y, m) };
+    let (Some(ox), Some(oo)) = (operand(x, m), operand(out, m)) else {
         return Err(g);
     };
-    if m == 0 || crate::tensor::small_len(g.data()) != Some(m) {
+    let Some(oy) = oy(Some(ox)) else {
         return Err(g);
+    };
+    // g has the output's shape (no batch axes): m values, read once.
+    #[inline(always)]
+    fn fits(gl: Option<(&[f64], Option<usize>)>, m: usize) -> Option<&[f64]> {
+        match gl {
+            Some((gs, Some(k))) if k == m && m > 0 => Some(gs),
+            _ => None,
+        }
     }
     let at = |(v, s): (&[f64], usize), j: usize| v[j * s];
     let dj = |j: usize| d(at(ox, j), at(oy, j), at(oo, j));
     if target == shape {
+        if fits(lane(g.data()), m).is_none() {
+            return Err(g);
+        }
         return Ok(Partial::T(in_place(g, |v: &mut [f64]| {
             for (j, u) in v.iter_mut().enumerate() {
                 *u = strong_mul(*u, dj(j));
@@ -249,15 +262,13 @@ fn fused_lane(
     }
     if target.is_empty() {
         // One sum to a 0-d gradient (the weight of `w * x`), as `fused_in`.
-        let Some((gs, _)) = operand(g.data(), m) else {
-            return Err(g);
-        };
-        let s: f64 = gs
-            .iter()
-            .enumerate()
-            .map(|(j, &u)| strong_mul(u, dj(j)))
-            .sum();
-        return Ok(Partial::S(s));
+        let sum = fits(lane(g.data()), m).map(|gs| {
+            gs.iter()
+                .enumerate()
+                .map(|(j, &u)| strong_mul(u, dj(j)))
+                .sum::<f64>()
+        });
+        return sum.map(Partial::S).ok_or(g);
     }
     Err(g)
 }

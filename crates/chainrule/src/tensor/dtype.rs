@@ -156,6 +156,7 @@ impl Elem for f64 {
     fn from_f64_array(a: ArrayD<f64>) -> Data {
         Data::from_array(a)
     }
+    #[inline]
     fn unique_slice_mut(d: &mut Data) -> Option<&mut [f64]> {
         match d {
             Data::Scalar(x) => Some(std::slice::from_mut(x)),

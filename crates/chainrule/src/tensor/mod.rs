@@ -93,13 +93,6 @@ pub use matmul::threads as matmul_threads;
 pub(crate) use reduce::{total_grad, total_grad_of, total_tangent};
 pub(crate) use small::lane;
 
-/// The length of a value in the 1-d lane (a contiguous 1-d f64 array of at
-/// most `small::LANE_MAX` values); `None` for any other value.
-#[inline]
-pub(crate) fn small_len(d: &Data) -> Option<usize> {
-    small::lane(d).and_then(|(_, n)| n)
-}
-
 /// The most elements a tensor made by a `Result` API may have (2⁴⁰, 8 TiB
 /// of f64): above it `arange`, `from_vec`, `reshape`, `expand` and
 /// `one_hot` return [`Error::TooManyElements`] instead of trying to allocate;
