@@ -233,7 +233,13 @@ fn fused_lane(
         }
     }
     // A unary partial's x is its y too: one look at it.
-    let oy = |ox| if std::ptr::eq(x, y) { ox } else { operand(y, m) };
+    let oy = |ox| {
+        if std::ptr::eq(x, y) {
+            ox
+        } else {
+            operand(y, m)
+        }
+    };
     let (Some(ox), Some(oo)) = (operand(x, m), operand(out, m)) else {
         return Err(g);
     };

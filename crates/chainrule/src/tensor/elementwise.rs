@@ -37,12 +37,7 @@ pub(crate) fn zip_data(
 /// [`zip_data`] outside the 1-d lane (its own function, so that the lane
 /// does not pay for this path's stack frame and saved registers).
 #[inline(never)]
-fn zip_general(
-    op: &'static str,
-    a: &Data,
-    b: &Data,
-    f: impl Fn(f64, f64) -> f64,
-) -> Result<Data> {
+fn zip_general(op: &'static str, a: &Data, b: &Data, f: impl Fn(f64, f64) -> f64) -> Result<Data> {
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
         (Data::Array(x), Data::Scalar(y)) => small_map(x, |v| f(v, *y)),

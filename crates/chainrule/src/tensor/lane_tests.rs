@@ -4,7 +4,7 @@
 //! the lane turned off on the thread, and every value, gradient and second
 //! derivative must have the same bits (NaN = NaN), in f64 and f32.
 
-use super::small::{without_lane, LANE_MAX};
+use super::small::{lane_taken, without_lane, LANE_MAX};
 use super::Tensor;
 use crate::autograd::{self, GradOptions};
 use crate::ops::{BinaryOp, UnaryOp};
@@ -42,22 +42,24 @@ fn tame(n: usize, salt: u64) -> Vec<f64> {
         .collect()
 }
 
-/// Every result's dtype, shape and bits, in order.
-fn bits(ts: &[Tensor]) -> Vec<(crate::DType, Vec<usize>, Vec<u64>)> {
-    ts.iter()
-        .map(|t| {
-            let v = t
-                .to_vec()
-                .iter()
-                .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
-                .collect();
-            (t.dtype(), t.shape().to_vec(), v)
-        })
-        .collect()
+/// A result's dtype, shape and bits (NaN = NaN).
+type Bits = (crate::DType, Vec<usize>, Vec<u64>);
+
+/// `t`'s dtype, shape and bits. The corpora take each result's bits at
+/// once and drop it, so that its array is kept and the next operation of
+/// its length runs in the lane (a corpus holding every result would leave
+/// the lane nothing to take).
+fn bits(t: Tensor) -> Bits {
+    let v = t
+        .to_vec()
+        .iter()
+        .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
+        .collect();
+    (t.dtype(), t.shape().to_vec(), v)
 }
 
 /// The forward corpus on arrays of `n` values (f32 when `f32`).
-fn forward_corpus(n: usize, f32: bool) -> Vec<Tensor> {
+fn forward_corpus(n: usize, f32: bool) -> Vec<Bits> {
     let cast = |t: Tensor| if f32 { t.float() } else { t };
     let x = cast(Tensor::from_vec(values(n, 1), &[n]).unwrap());
     let y = cast(Tensor::from_vec(values(n, 5), &[n]).unwrap());
@@ -65,24 +67,24 @@ fn forward_corpus(n: usize, f32: bool) -> Vec<Tensor> {
     let s = Tensor::scalar(0.625);
     let mut out = Vec::new();
     for op in UnaryOp::ALL {
-        out.push(x.unary_op(op));
+        out.push(bits(x.unary_op(op)));
     }
     for op in BinaryOp::ALL {
-        out.push(x.binary_op(op, &y));
-        out.push(x.binary_op(op, &s));
-        out.push(s.binary_op(op, &x));
-        out.push(x.binary_op(op, &one));
-        out.push(one.binary_op(op, &y));
-        out.push(x.binary_scalar(op, -1.5));
-        out.push(Tensor::scalar_binary(2.5, op, &y));
+        out.push(bits(x.binary_op(op, &y)));
+        out.push(bits(x.binary_op(op, &s)));
+        out.push(bits(s.binary_op(op, &x)));
+        out.push(bits(x.binary_op(op, &one)));
+        out.push(bits(one.binary_op(op, &y)));
+        out.push(bits(x.binary_scalar(op, -1.5)));
+        out.push(bits(Tensor::scalar_binary(2.5, op, &y)));
     }
     // A chain that reuses kept arrays as it goes.
     let mut h = x.clone();
     for k in 0..6 {
         h = (&h * 0.5 + &y).tanh() - k as f64;
     }
-    out.push(h);
-    out.extend([
+    out.push(bits(h));
+    for t in [
         x.gt(&y),
         x.le(&s),
         Tensor::where_(&x.ge(&y), &x, &s),
@@ -104,12 +106,14 @@ fn forward_corpus(n: usize, f32: bool) -> Vec<Tensor> {
         x.reshape(&[n, 1]).matmul(&y.reshape(&[1, n])),
         Tensor::full(&[n], 0.1),
         Tensor::zeros(&[n]) + &x,
-    ]);
+    ] {
+        out.push(bits(t));
+    }
     out
 }
 
 /// Gradients and second derivatives on arrays of `n` values.
-fn grad_corpus(n: usize, f32: bool) -> Vec<Tensor> {
+fn grad_corpus(n: usize, f32: bool) -> Vec<Bits> {
     let cast = |t: Tensor| if f32 { t.float() } else { t };
     let x = cast(Tensor::from_vec(tame(n, 2), &[n]).unwrap()).requires_grad();
     let y = cast(Tensor::from_vec(tame(n, 3), &[n]).unwrap());
@@ -118,9 +122,9 @@ fn grad_corpus(n: usize, f32: bool) -> Vec<Tensor> {
     // W2's step: the loss, w's gradient, the update.
     let loss = (&w * &x - &y).powi(2).mean();
     loss.backward().unwrap();
-    out.push(loss);
-    out.push(w.grad().unwrap());
-    out.push(x.grad().unwrap());
+    out.push(bits(loss));
+    out.push(bits(w.grad().unwrap()));
+    out.push(bits(x.grad().unwrap()));
     // Every elementwise op's gradient through a sum.
     for op in UnaryOp::ALL {
         let g = autograd::grad(
@@ -130,20 +134,25 @@ fn grad_corpus(n: usize, f32: bool) -> Vec<Tensor> {
             GradOptions::default(),
         )
         .unwrap();
-        out.extend(g);
+        out.extend(g.into_iter().map(bits));
     }
     for op in BinaryOp::ALL {
         let z = x.binary_op(op, &y) + x.binary_op(op, &w) + w.binary_op(op, &x);
-        let g = autograd::grad(&[z.mean()], &[x.clone(), w.clone()], None, GradOptions::default())
-            .unwrap();
-        out.extend(g);
+        let g = autograd::grad(
+            &[z.mean()],
+            &[x.clone(), w.clone()],
+            None,
+            GradOptions::default(),
+        )
+        .unwrap();
+        out.extend(g.into_iter().map(bits));
     }
     // Grad of grad: f = Σ sin(x)·x + x³/(1 + x), ∂f/∂x then Σ ∂f/∂x again.
     let f = (x.sin() * &x + x.powi(3) / (&x + 1.0)).sum();
     let g = autograd::grad(&[f], &[x.clone()], None, GradOptions::CREATE_GRAPH).unwrap();
     let gg = autograd::grad(&[g[0].sum()], &[x.clone()], None, GradOptions::default()).unwrap();
-    out.extend(g);
-    out.extend(gg);
+    out.extend(g.into_iter().map(bits));
+    out.extend(gg.into_iter().map(bits));
     // A few descent steps, reusing the kept arrays step after step.
     let mut v = w.detach().requires_grad();
     for _ in 0..5 {
@@ -151,7 +160,7 @@ fn grad_corpus(n: usize, f32: bool) -> Vec<Tensor> {
         loss.backward().unwrap();
         let g = v.grad().unwrap();
         v = autograd::no_grad_scope(|| &v - 0.01 * g).requires_grad();
-        out.push(v.clone());
+        out.push(bits(v.clone()));
     }
     out
 }
@@ -160,14 +169,21 @@ fn grad_corpus(n: usize, f32: bool) -> Vec<Tensor> {
 fn the_one_d_lane_gives_the_general_paths_bits() {
     for f32 in [false, true] {
         for n in (1..=6).chain([LANE_MAX, LANE_MAX + 1]) {
-            let lane = bits(&forward_corpus(n, f32));
-            let general = without_lane(|| bits(&forward_corpus(n, f32)));
+            let taken = lane_taken();
+            let lane = forward_corpus(n, f32);
+            // The lane ran (f64 values of at most LANE_MAX), and the
+            // general path took nothing from it.
+            let ran = lane_taken() - taken;
+            assert!(f32 || n > LANE_MAX || ran > 100, "n = {n}: {ran}");
+            let taken = lane_taken();
+            let general = without_lane(|| forward_corpus(n, f32));
+            assert_eq!(lane_taken(), taken);
             assert_eq!(lane.len(), general.len());
             for (i, (a, b)) in lane.iter().zip(&general).enumerate() {
                 assert_eq!(a, b, "forward item {i}, n = {n}, f32 = {f32}");
             }
-            let lane = bits(&grad_corpus(n, f32));
-            let general = without_lane(|| bits(&grad_corpus(n, f32)));
+            let lane = grad_corpus(n, f32);
+            let general = without_lane(|| grad_corpus(n, f32));
             assert_eq!(lane.len(), general.len());
             for (i, (a, b)) in lane.iter().zip(&general).enumerate() {
                 assert_eq!(a, b, "gradient item {i}, n = {n}, f32 = {f32}");

@@ -88,6 +88,14 @@ pub(crate) fn keep(a: Array) -> Option<Array> {
 thread_local! {
     /// Tests turn the 1-d lane off to compare it with the general path.
     static LANE_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Kept 1-d arrays taken on this thread (tests check the lane ran).
+    static LANE_TAKEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The number of kept 1-d arrays taken on this thread so far (tests only).
+#[cfg(test)]
+pub(crate) fn lane_taken() -> usize {
+    LANE_TAKEN.with(|c| c.get())
 }
 
 /// Runs `f` with the 1-d lane off on this thread (no bins taken from, no
@@ -119,9 +127,15 @@ fn take_1d(n: usize) -> Option<Array> {
     if !lane_on() {
         return None;
     }
-    KEPT.try_with(|k| k.try_borrow_mut().ok()?.bins.get_mut(n)?.pop())
+    let a = KEPT
+        .try_with(|k| k.try_borrow_mut().ok()?.bins.get_mut(n)?.pop())
         .ok()
-        .flatten()
+        .flatten();
+    #[cfg(test)]
+    if a.is_some() {
+        LANE_TAKEN.with(|c| c.set(c.get() + 1));
+    }
+    a
 }
 
 /// A kept array of exactly `shape`, if there is one.
