@@ -129,7 +129,7 @@ fn grad_corpus(n: usize, f32: bool) -> Vec<Bits> {
     for op in UnaryOp::ALL {
         let g = autograd::grad(
             &[x.unary_op(op).sum()],
-            &[x.clone()],
+            std::slice::from_ref(&x),
             None,
             GradOptions::default(),
         )
@@ -149,8 +149,20 @@ fn grad_corpus(n: usize, f32: bool) -> Vec<Bits> {
     }
     // Grad of grad: f = Σ sin(x)·x + x³/(1 + x), ∂f/∂x then Σ ∂f/∂x again.
     let f = (x.sin() * &x + x.powi(3) / (&x + 1.0)).sum();
-    let g = autograd::grad(&[f], &[x.clone()], None, GradOptions::CREATE_GRAPH).unwrap();
-    let gg = autograd::grad(&[g[0].sum()], &[x.clone()], None, GradOptions::default()).unwrap();
+    let g = autograd::grad(
+        &[f],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions::CREATE_GRAPH,
+    )
+    .unwrap();
+    let gg = autograd::grad(
+        &[g[0].sum()],
+        std::slice::from_ref(&x),
+        None,
+        GradOptions::default(),
+    )
+    .unwrap();
     out.extend(g.into_iter().map(bits));
     out.extend(gg.into_iter().map(bits));
     // A few descent steps, reusing the kept arrays step after step.
