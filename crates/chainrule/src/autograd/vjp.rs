@@ -21,7 +21,7 @@ use crate::real::{strong_mul, Real};
 use crate::rules::{d_binary, d_unary, d_unary_as, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
-use crate::tensor::{total_grad, total_grad_of, DType, Data, Tensor};
+use crate::tensor::{lane, total_grad, total_grad_of, DType, Data, Tensor};
 
 /// The scalar value of a 0-d tensor's data, if it is one.
 #[inline]
@@ -103,7 +103,10 @@ fn push_partial(acc: &mut Frontier, t: &Tensor, p: Partial) {
 /// dtype.
 fn fused(g: Tensor, operands: Operands<'_>, d: impl Fn(f64, f64, f64) -> f64) -> Partial {
     match g.dtype() {
-        DType::F64 => fused_in::<f64>(g, operands, d),
+        DType::F64 => match fused_lane(g, operands, &d) {
+            Ok(p) => p,
+            Err(g) => fused_in::<f64>(g, operands, d),
+        },
         DType::F32 => fused_in::<f32>(g, operands, d),
     }
 }
@@ -202,6 +205,80 @@ fn fused_in<T: Elem>(
     Partial::T(batch.sum_to(&Tensor::from_data(T::wrap(r)), target))
 }
 
+/// [`fused_in`] for f64 values in the 1-d lane (`tensor::small`): no batch
+/// axes, an output of one axis of at most `LANE_MAX` values, every operand
+/// 0-d or a contiguous 1-d f64 array; the same loops and values, with each
+/// operand's layout read once. `Err(g)` back otherwise.
+fn fused_lane(
+    g: Tensor,
+    operands: Operands<'_>,
+    d: &impl Fn(f64, f64, f64) -> f64,
+) -> Result<Partial, Tensor> {
+    let Operands {
+        data: [x, y, out],
+        shape,
+        target,
+        batch,
+    } = operands;
+    let (0, &[m]) = (batch.0, shape) else {
+        return Err(g);
+    };
+    // An operand as values and a stride: one value for all, or m values.
+    #[inline(always)]
+    fn operand(v: &Data, m: usize) -> Option<(&[f64], usize)> {
+        match lane(v)? {
+            (v, None) | (v, Some(1)) => Some((v, 0)),
+            (v, Some(k)) if k == m => Some((v, 1)),
+            _ => None,
+        }
+    }
+    // A unary partial's x is its y too: one look at it.
+    let oy = |ox| {
+        if std::ptr::eq(x, y) {
+            ox
+        } else {
+            operand(y, m)
+        }
+    };
+    let (Some(ox), Some(oo)) = (operand(x, m), operand(out, m)) else {
+        return Err(g);
+    };
+    let Some(oy) = oy(Some(ox)) else {
+        return Err(g);
+    };
+    // g has the output's shape (no batch axes): m values, read once.
+    #[inline(always)]
+    fn fits(gl: Option<(&[f64], Option<usize>)>, m: usize) -> Option<&[f64]> {
+        match gl {
+            Some((gs, Some(k))) if k == m && m > 0 => Some(gs),
+            _ => None,
+        }
+    }
+    let at = |(v, s): (&[f64], usize), j: usize| v[j * s];
+    let dj = |j: usize| d(at(ox, j), at(oy, j), at(oo, j));
+    if target == shape {
+        if fits(lane(g.data()), m).is_none() {
+            return Err(g);
+        }
+        return Ok(Partial::T(in_place(g, |v: &mut [f64]| {
+            for (j, u) in v.iter_mut().enumerate() {
+                *u = strong_mul(*u, dj(j));
+            }
+        })));
+    }
+    if target.is_empty() {
+        // One sum to a 0-d gradient (the weight of `w * x`), as `fused_in`.
+        let sum = fits(lane(g.data()), m).map(|gs| {
+            gs.iter()
+                .enumerate()
+                .map(|(j, &u)| strong_mul(u, dj(j)))
+                .sum::<f64>()
+        });
+        return sum.map(Partial::S).ok_or(g);
+    }
+    Err(g)
+}
+
 /// `g ⊙ d(x, y, out)` over f32 values, `m` per batch entry, in blocks
 /// widened into f64 buffers: the loop over the buffers is the one f64 values
 /// get (compiled without branches; a loop converting each value as it reads
@@ -238,12 +315,16 @@ fn widened_blocks<T: Elem>(
 
 /// A partial that reads only 0-d values (or nothing) as one number.
 fn constant_partial(reads: Reads, x: &Data, y: &Data, out: &Data) -> Option<(f64, f64, f64)> {
-    let value = |read: bool, d: &Data| match (read, d) {
-        (false, _) => Some(0.0),
-        (true, Data::Scalar(v)) => Some(*v),
-        (true, Data::F32(a)) if a.ndim() == 0 => a.iter().next().map(|&v| f64::from(v)),
-        (true, _) => None,
-    };
+    // Inlined (a closure here was a call per operand, three a partial).
+    #[inline(always)]
+    fn value(read: bool, d: &Data) -> Option<f64> {
+        match (read, d) {
+            (false, _) => Some(0.0),
+            (true, Data::Scalar(v)) => Some(*v),
+            (true, Data::F32(a)) if a.ndim() == 0 => a.iter().next().map(|&v| f64::from(v)),
+            (true, _) => None,
+        }
+    }
     Some((
         value(reads.x, x)?,
         value(reads.y, y)?,

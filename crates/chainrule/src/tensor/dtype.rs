@@ -123,6 +123,7 @@ impl Elem for f64 {
     fn wrap_shared(a: ArcArray<f64, IxDyn>) -> Data {
         Data::from_shared(a)
     }
+    #[inline]
     fn array_of(d: &Data) -> Option<&ArcArray<f64, IxDyn>> {
         match d {
             Data::Array(a) => Some(a),
@@ -135,6 +136,7 @@ impl Elem for f64 {
             _ => Some(d.view_f64()),
         }
     }
+    #[inline]
     fn slice_of(d: &Data) -> Option<&[f64]> {
         match d {
             Data::Scalar(x) => Some(std::slice::from_ref(x)),
@@ -154,6 +156,7 @@ impl Elem for f64 {
     fn from_f64_array(a: ArrayD<f64>) -> Data {
         Data::from_array(a)
     }
+    #[inline]
     fn unique_slice_mut(d: &mut Data) -> Option<&mut [f64]> {
         match d {
             Data::Scalar(x) => Some(std::slice::from_mut(x)),

@@ -27,6 +27,17 @@ pub(crate) fn zip_data(
     b: &Data,
     f: impl Fn(f64, f64) -> f64,
 ) -> Result<Data> {
+    // Small 1-d f64 values (W2's four): one loop into a kept array.
+    if let Some(d) = small::zip_1d(a, b, &f) {
+        return Ok(d);
+    }
+    zip_general(op, a, b, f)
+}
+
+/// [`zip_data`] outside the 1-d lane (its own function, so that the lane
+/// does not pay for this path's stack frame and saved registers).
+#[inline(never)]
+fn zip_general(op: &'static str, a: &Data, b: &Data, f: impl Fn(f64, f64) -> f64) -> Result<Data> {
     Ok(match (a, b) {
         (Data::Scalar(x), Data::Scalar(y)) => Data::Scalar(f(*x, *y)),
         (Data::Array(x), Data::Scalar(y)) => small_map(x, |v| f(v, *y)),

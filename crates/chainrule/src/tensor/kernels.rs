@@ -286,7 +286,9 @@ pub(crate) fn relu_backward(g: Tensor, x: &Data) -> Result<Tensor, Tensor> {
     }
 }
 
-/// [`relu_backward`] when `relu` is true, else `Err(g)` at once.
+/// [`relu_backward`] when `relu` is true, else `Err(g)` at once (inlined:
+/// every other unary partial passes through it).
+#[inline]
 pub(crate) fn relu_backward_if(relu: bool, g: Tensor, x: &Data) -> Result<Tensor, Tensor> {
     if relu {
         relu_backward(g, x)

@@ -63,6 +63,8 @@ mod index;
 mod internals;
 mod join;
 pub(crate) mod kernels;
+#[cfg(test)]
+mod lane_tests;
 mod layout;
 mod matmul;
 mod reduce;
@@ -89,6 +91,7 @@ pub use matmul::gemm;
 pub(crate) use matmul::gemm as gemm_into;
 pub use matmul::threads as matmul_threads;
 pub(crate) use reduce::{total_grad, total_grad_of, total_tangent};
+pub(crate) use small::lane;
 
 /// The most elements a tensor made by a `Result` API may have (2⁴⁰, 8 TiB
 /// of f64): above it `arange`, `from_vec`, `reshape`, `expand` and
@@ -240,6 +243,16 @@ impl Data {
     /// `f` of every value, in the value's dtype (f32 values are widened
     /// for `f` and its result rounded, one value at a time).
     pub(crate) fn map(&self, f: impl Fn(f64) -> f64) -> Data {
+        if let Some(d) = small::map_1d(self, &f) {
+            return d;
+        }
+        self.map_general(f)
+    }
+
+    /// [`Data::map`] outside the 1-d lane (its own function, so that the
+    /// lane does not pay for this path's stack frame).
+    #[inline(never)]
+    fn map_general(&self, f: impl Fn(f64) -> f64) -> Data {
         match self {
             Data::Scalar(x) => Data::Scalar(f(*x)),
             Data::Array(a) => match contiguous(a) {
@@ -641,6 +654,11 @@ impl Tensor {
     pub fn full(shape: &[usize], value: f64) -> Tensor {
         if shape.is_empty() {
             Tensor::scalar(value)
+        } else if let Some(d) = match shape {
+            [n] => small::full_1d(*n, value),
+            _ => None,
+        } {
+            Tensor::from_data(d)
         } else if let Some(d) = small::array_with(shape, |o| o.fill(value)) {
             Tensor::from_data(d)
         } else {

@@ -330,6 +330,18 @@ impl Tensor {
     /// captures nothing (the count comes from the input's shape), so
     /// recording it allocates only the node's record.
     fn total(&self, mean: bool) -> Tensor {
+        // The 1-d lane (W2's loss): the same sum, without the general
+        // path's deferred-value check and dtype dispatch.
+        if let Some((xs, Some(n))) = self.0.value.get().and_then(super::lane) {
+            let s = fold_lanes(xs, 0.0, |a, b| a + b);
+            let v = if mean { s / n as f64 } else { s };
+            let op = if self.tracks() {
+                Op::Total(mean, self.clone())
+            } else {
+                Op::Leaf
+            };
+            return Tensor::from_value(Value::Now(Data::Scalar(v)), op);
+        }
         let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {
             let d = inp[0].data();
             let n = d.shape().iter().product::<usize>() as f64;
