@@ -442,7 +442,7 @@ impl Real for Tensor {
     fn from_f64(x: f64) -> Self {
         Tensor::scalar(x)
     }
-    /// A computed 0-d f64 value takes [`unary_0d`] (inlined into each
+    /// A computed 0-d f64 value takes `unary_0d` (inlined into each
     /// method, `sin`, `tanh`…, where `op` is a constant), anything else
     /// [`Tensor::unary_op`].
     #[inline]
