@@ -36,9 +36,7 @@ pub(super) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// is normal on this range).
 #[inline(always)]
 pub(crate) fn exp_nonpositive(v: f64) -> f64 {
-    let k = v * LOG2E + SHIFT;
-    let n = k - SHIFT;
-    let r = (v - n * LN2_HI) - n * LN2_LO;
+    let (r, scale) = reduce_ln2(v);
     // 1/j! for j = 13 down to 0.
     const C: [f64; 14] = [
         1.0 / 6_227_020_800.0,
@@ -60,9 +58,20 @@ pub(crate) fn exp_nonpositive(v: f64) -> f64 {
     for &c in &C[1..] {
         p = p * r + c;
     }
+    p * scale
+}
+
+/// The argument reduction both lane exponentials share (this one and
+/// `tanh.rs`'s expm1): `v = n ln 2 + r` with |r| ≤ ln 2 / 2, returned as
+/// `(r, 2ⁿ)`, `2ⁿ` built from its bits (exact for the `v` they take).
+#[inline(always)]
+pub(super) fn reduce_ln2(v: f64) -> (f64, f64) {
+    let k = v * LOG2E + SHIFT;
+    let n = k - SHIFT;
+    let r = (v - n * LN2_HI) - n * LN2_LO;
     // The low bits of k hold n; 2ⁿ's exponent field is n + 1023.
     let scale = f64::from_bits(k.to_bits().wrapping_sub(SHIFT.to_bits()).wrapping_add(1023) << 52);
-    p * scale
+    (r, scale)
 }
 
 /// `out[i] = cosh(u[i])⁻²` given `t[i] = tanh(u[i])`, as

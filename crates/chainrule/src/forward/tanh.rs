@@ -18,7 +18,7 @@
 
 use std::cell::Cell;
 
-use super::sech2::{LANE_LIMIT, LN2_HI, LN2_LO, LOG2E, SHIFT};
+use super::sech2::{reduce_ln2, LANE_LIMIT};
 
 thread_local! {
     /// The transform depth whose tanh runs in lanes (0: none).
@@ -61,9 +61,7 @@ pub(crate) fn lane_primal() -> bool {
 /// `r + r²q`, accurate at tiny `v` where `eᵛ − 1` would cancel.
 #[inline(always)]
 fn expm1_parts(v: f64) -> (f64, f64) {
-    let k = v * LOG2E + SHIFT;
-    let n = k - SHIFT;
-    let r = (v - n * LN2_HI) - n * LN2_LO;
+    let (r, scale) = reduce_ln2(v);
     // 1/j! for j = 15 down to 2.
     const C: [f64; 14] = [
         1.0 / 1_307_674_368_000.0,
@@ -86,8 +84,6 @@ fn expm1_parts(v: f64) -> (f64, f64) {
         q = q * r + c;
     }
     let em = r + (r * r) * q;
-    // The low bits of k hold n; 2ⁿ's exponent field is n + 1023.
-    let scale = f64::from_bits(k.to_bits().wrapping_sub(SHIFT.to_bits()).wrapping_add(1023) << 52);
     (scale, em)
 }
 
