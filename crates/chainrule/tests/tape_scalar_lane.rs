@@ -339,3 +339,118 @@ fn a_chain_of_a_million_nodes_on_a_small_stack() {
     assert!(close(gx, mx, 1e-8), "{gx} vs {mx}");
     assert!(close(gw, mw, 1e-8), "{gw} vs {mw}");
 }
+
+/// The distance in ulp of two values of one sign (0 for equal bits).
+fn ulps(a: f64, b: f64) -> u64 {
+    a.to_bits().abs_diff(b.to_bits())
+}
+
+/// tanh's partial in a pass that records nothing (wave 8): `(1 − t)(1 + t)`
+/// from the output where |t| ≤ ½, else `4e/(1 + e)²` with one exponential
+/// `e = exp(−2|u|)`, instead of the rules table's `cosh(u)⁻²`.
+fn tanh_partial(u: f64) -> f64 {
+    let x = Tensor::scalar(u).requires_grad();
+    x.tanh().backward().unwrap();
+    x.grad().unwrap().item()
+}
+
+#[test]
+fn tanh_partial_is_within_two_ulp_of_sech_squared() {
+    // sech²(u) = 1/cosh²(u), by mpmath at 300 bits, rounded to f64 (0 where
+    // it is below half the least subnormal; the 370 value is subnormal).
+    let table: [(f64, f64); 23] = [
+        (0.0, 1.0),
+        (1e-300, 1.0),
+        (1e-08, 0.9999999999999999),
+        (0.1, 0.9900662908474398),
+        (0.3, 0.9151369618266292),
+        (0.5, 0.7864477329659274),
+        (0.5493061443340549, 0.75), // atanh(½): where the two formulas meet
+        (0.55, 0.7494795181900823),
+        (0.75, 0.5965858082813315),
+        (1.0, 0.4199743416140261),
+        (2.0, 0.07065082485316447),
+        (5.0, 0.0001815832309438067),
+        (10.0, 8.244614455767397e-09),
+        (20.0, 1.6993417021166355e-17),
+        (40.0, 7.219405551381661e-35),
+        (100.0, 5.53558610694695e-87),
+        (300.0, 1.0601586212017243e-260),
+        (350.0, 3.943870617503908e-304),
+        (354.0, 1.3230212014553631e-307),
+        (360.0, 8.12892320967e-313),
+        (370.0, 1.675e-321),
+        (400.0, 0.0),
+        (800.0, 0.0),
+    ];
+    for (u, want) in table {
+        for u in [u, -u] {
+            let got = tanh_partial(u);
+            assert!(
+                got >= 0.0 && ulps(got, want) <= 2,
+                "u = {u:e}: {got:e} vs {want:e} ({} ulp)",
+                ulps(got, want)
+            );
+        }
+    }
+    // Exactly 1 at ±0, exactly 0 at ±∞, NaN at NaN.
+    assert_eq!(tanh_partial(0.0), 1.0);
+    assert_eq!(tanh_partial(-0.0), 1.0);
+    assert_eq!(tanh_partial(f64::INFINITY).to_bits(), 0f64.to_bits());
+    assert_eq!(tanh_partial(f64::NEG_INFINITY).to_bits(), 0f64.to_bits());
+    assert!(tanh_partial(f64::NAN).is_nan());
+}
+
+#[test]
+fn tanh_partial_agrees_with_the_recorded_rule() {
+    // A recorded pass (create_graph) keeps the rules table's cosh(u)⁻²; the
+    // plain pass's partial is within a few ulp of it on this sweep of
+    // [−30, 30]: both are a few ulp from sech² (against mpmath at 120 bits
+    // on the same points, offline: the plain partial at most 4 ulp, at
+    // u ≈ 1.728; cosh⁻² at most 5, at u ≈ −10.409; the two at most 7
+    // apart, at u ≈ −7.626). Beyond, the plain partial is below 1e-300
+    // where cosh² overflows and the rule gives 0.
+    let mut worst = 0;
+    for i in -30_000..=30_000 {
+        let u = i as f64 * 1e-3 + 1.234e-7;
+        let plain = tanh_partial(u);
+        let x = Tensor::scalar(u).requires_grad();
+        let g = autograd::grad(&[x.tanh()], &[x.clone()], None, GradOptions::CREATE_GRAPH).unwrap();
+        let recorded = g[0].item();
+        assert!(g[0].is_requires_grad());
+        worst = worst.max(ulps(plain, recorded));
+    }
+    assert!(worst <= 8, "{worst} ulp");
+    for u in [356.0, 400.0, 710.0, 1e5] {
+        assert!(tanh_partial(u) < 1e-300 && tanh_partial(-u) < 1e-300);
+    }
+}
+
+#[test]
+fn w1_on_the_tape_matches_the_hand_written_sweep_and_the_compiled_program() {
+    // W1 itself: K = 25,000 steps from x = 0.5, w = 0.9.
+    let k = 25_000;
+    let x = Tensor::scalar(0.5).requires_grad();
+    let w = Tensor::scalar(0.9).requires_grad();
+    chain(&x, &w, k).backward().unwrap();
+    let (gx, gw) = grads(&x, &w);
+    let (mx, mw) = manual(k, 0.5, 0.9);
+    assert!(close(gx, mx, 1e-12), "{gx} vs {mx}");
+    assert!(close(gw, mw, 1e-12), "{gw} vs {mw}");
+    // dh/dw printed by the benchmark's check before wave 8 (cosh⁻² partials).
+    assert!(close(gw, 113.41528859401018, 1e-12), "{gw}");
+    // The compiled program takes tanh's partial the same way and sums in
+    // the same order: the same bits.
+    let mut program = chainrule::compiled::grad_program(2, |v| {
+        let (mut h, w) = (v[0], v[1]);
+        for _ in 0..k {
+            h = (h * w).tanh() + h * 0.1;
+        }
+        h
+    })
+    .unwrap();
+    let mut g = [0.0; 2];
+    program.eval(&[0.5, 0.9], &mut g);
+    assert_eq!(gx.to_bits(), g[0].to_bits(), "{gx} vs {}", g[0]);
+    assert_eq!(gw.to_bits(), g[1].to_bits(), "{gw} vs {}", g[1]);
+}

@@ -14,7 +14,7 @@
 
 use ndarray::{ArrayD, IxDyn, Zip};
 
-use super::engine::{push, push_scalar, Acc, Frontier};
+use super::engine::{d_unary_plain, push, push_scalar, Acc, Frontier};
 use super::graph::{Batch, Custom, Op};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::{strong_mul, Real};
@@ -422,7 +422,7 @@ pub(super) fn scalar_vjp(op: &Op, out: &Tensor, gs: f64, acc: &mut Frontier) -> 
     match op {
         Op::Unary(u, x) => {
             let (xv, o) = (scalar_of(x)?, scalar_of(out)?);
-            push_scalar(acc, x, strong_mul(gs, d_unary::<f64>(*u, &xv, &o)));
+            push_scalar(acc, x, strong_mul(gs, d_unary_plain(*u, xv, o)));
         }
         Op::Binary(b, x, y) => {
             let (xv, yv, o) = (scalar_of(x)?, scalar_of(y)?, scalar_of(out)?);

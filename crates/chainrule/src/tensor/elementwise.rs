@@ -224,12 +224,12 @@ fn computed_scalar(t: &Tensor) -> Option<f64> {
 #[inline(always)]
 fn binary_0d(a: &Tensor, b: &Tensor, op: BinaryOp) -> Option<Tensor> {
     let (x, y) = (computed_scalar(a)?, computed_scalar(b)?);
-    let data = Data::Scalar(op.eval(x, y));
+    let v = op.eval(x, y);
     Some(
         if (a.is_requires_grad() || b.is_requires_grad()) && is_grad_enabled() {
-            Tensor::from_op(data, Op::Binary(op, a.clone(), b.clone()))
+            Tensor::from_scalar_op(v, || Op::Binary(op, a.clone(), b.clone()))
         } else {
-            Tensor::from_data(data)
+            Tensor::from_data(Data::Scalar(v))
         },
     )
 }
@@ -246,12 +246,12 @@ fn binary_0d_owned(
     let (Some(x), Some(y)) = (computed_scalar(&a), computed_scalar(&b)) else {
         return Err((a, b));
     };
-    let data = Data::Scalar(op.eval(x, y));
+    let v = op.eval(x, y);
     Ok(
         if (a.is_requires_grad() || b.is_requires_grad()) && is_grad_enabled() {
-            Tensor::from_op(data, Op::Binary(op, a, b))
+            Tensor::from_scalar_op(v, move || Op::Binary(op, a, b))
         } else {
-            Tensor::from_data(data)
+            Tensor::from_data(Data::Scalar(v))
         },
     )
 }
@@ -261,11 +261,11 @@ fn binary_0d_owned(
 #[inline(always)]
 fn scalar_rhs_0d(a: &Tensor, c: f64, op: BinaryOp) -> Option<Tensor> {
     let x = computed_scalar(a)?;
-    let data = Data::Scalar(op.eval(x, c));
+    let v = op.eval(x, c);
     Some(if a.tracks() {
-        Tensor::from_op(data, Op::ScalarRhs(op, a.clone(), c))
+        Tensor::from_scalar_op(v, || Op::ScalarRhs(op, a.clone(), c))
     } else {
-        Tensor::from_data(data)
+        Tensor::from_data(Data::Scalar(v))
     })
 }
 
@@ -273,11 +273,11 @@ fn scalar_rhs_0d(a: &Tensor, c: f64, op: BinaryOp) -> Option<Tensor> {
 /// [`Tensor::unary_op`] records it.
 #[inline(always)]
 fn unary_0d(a: &Tensor, x: f64, op: UnaryOp) -> Tensor {
-    let data = Data::Scalar(op.eval(x));
+    let v = op.eval(x);
     if a.tracks() {
-        Tensor::from_op(data, Op::Unary(op, a.clone()))
+        Tensor::from_scalar_op(v, || Op::Unary(op, a.clone()))
     } else {
-        Tensor::from_data(data)
+        Tensor::from_data(Data::Scalar(v))
     }
 }
 

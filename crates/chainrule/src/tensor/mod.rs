@@ -83,8 +83,8 @@ use crate::random::SplitMix64;
 
 pub(crate) use deferred::Deferred;
 pub use dtype::DType;
-pub(crate) use handle::pool_nodes;
 use handle::NodeRc;
+pub(crate) use handle::{pool_nodes, prefetch_node};
 #[cfg(feature = "internals")]
 pub use matmul::gemm;
 /// The gemm on views, for the compiled matrix formulas (`crate::matrix`).
@@ -422,11 +422,13 @@ fn next_seq() -> u64 {
 
 /// A fresh node: a leaf not requiring gradients for `Op::Leaf`, else a
 /// recorded operation.
+#[inline(always)]
 fn node_of(data: Data, op: Op) -> Node {
     node_with(OnceCell::from(data), None, op)
 }
 
 /// A fresh node with a value or a deferred value (see [`node_of`]).
+#[inline(always)]
 fn node_with(value: OnceCell<Data>, deferred: Option<Box<Deferred>>, op: Op) -> Node {
     let leaf = matches!(op, Op::Leaf);
     Node {
@@ -517,8 +519,21 @@ impl Tensor {
     }
 
     /// A non-leaf recording `op` (callers check that recording is wanted).
+    /// The 0-d operators take [`Tensor::from_scalar_op`] instead.
+    #[inline]
     pub(crate) fn from_op(data: Data, op: Op) -> Tensor {
-        Tensor(new_node(node_of(data, op)))
+        Tensor(NodeRc::new_with(|| node_of(data, op)))
+    }
+
+    /// A non-leaf of the 0-d value `x` recording the operation `op` returns
+    /// (W1's every node): the value and the operation are made after the
+    /// pooled allocation is taken, so that they are stored straight into
+    /// it. Made first, on the stack, the copy read them back with 16-byte
+    /// loads that the 8-byte stores which made them could not forward, and
+    /// each such load waited for every earlier store to reach the cache.
+    #[inline(always)]
+    pub(crate) fn from_scalar_op(x: f64, op: impl FnOnce() -> Op) -> Tensor {
+        Tensor(NodeRc::new_with(|| node_of(Data::Scalar(x), op())))
     }
 
     /// A node holding `value` and recording `op`.
