@@ -446,7 +446,10 @@ pub(super) fn scalar_vjp(op: &Op, out: &Tensor, gs: f64, acc: &mut Frontier) -> 
 }
 
 /// Vector–Jacobian product of one node, added into its inputs' slots
-/// (`acc` holds the slots of the nodes before it in the order).
+/// (`acc` holds the slots of the nodes before it in the order). Not
+/// inlined into the walk (as before the 1-d lane took its own path here:
+/// W1's walk stays the same code).
+#[inline(never)]
 pub(super) fn vjp(
     op: &Op,
     out: &Tensor,

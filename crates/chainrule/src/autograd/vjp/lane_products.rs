@@ -245,6 +245,45 @@ fn times<const FIRST: bool>(
     }
 }
 
+/// [`binary`] when only `t` (x when `FIRST`, else y; of value `td`)
+/// wants a gradient, its partial reading `r` of `data` (`[x, y, out]`):
+/// the same products, pushed to `t`.
+#[inline(always)]
+fn one_input<const FIRST: bool>(
+    r: Reads,
+    d: &impl Fn(f64, f64, f64) -> (f64, f64),
+    t: &Tensor,
+    td: &Data,
+    data: [&Data; 3],
+    mut g: Tensor,
+    acc: &mut Frontier,
+) -> Result<(), Tensor> {
+    let gs = match lane_values_mut(&mut g) {
+        Some(v) if !v.is_empty() => v,
+        _ => return Err(g),
+    };
+    let m = gs.len();
+    let constant = constant(r, data);
+    let Some(w) = wants(Some(t), td, m) else {
+        return Err(g);
+    };
+    // The general path sums a constant partial to a 0-d input otherwise.
+    if w == Wants::Sum && constant {
+        return Err(g);
+    }
+    let Some(p) = pick(true, r, data, m) else {
+        return Err(g);
+    };
+    if w == Wants::Sum {
+        let s = sum::<FIRST>(gs, d, p);
+        push_scalar(acc, t, s);
+    } else {
+        times::<FIRST>(gs, d, p, constant);
+        push(acc, t, g);
+    }
+    Ok(())
+}
+
 /// A binary node's products: `g ⊙ ∂` for each input that wants one, an
 /// input of the output's shape in `g`'s buffer, a 0-d input as one sum;
 /// y's pushed first, as the general path does. `inputs` are x and y, each
@@ -260,6 +299,14 @@ fn binary(
     acc: &mut Frontier,
 ) -> Result<(), Tensor> {
     let [(xd, xt), (yd, yt)] = inputs;
+    let data = [xd, yd, out];
+    // One input wanting a gradient (the other a constant or not wanted):
+    // W2's `w·x − y` and `w·x`, with fewer values to keep track of.
+    match (xt, yt) {
+        (Some(x), None) => return one_input::<true>(partial_reads(op).0, &d, x, xd, data, g, acc),
+        (None, Some(y)) => return one_input::<false>(partial_reads(op).1, &d, y, yd, data, g, acc),
+        _ => {}
+    }
     let gs = match lane_values_mut(&mut g) {
         Some(v) if !v.is_empty() => v,
         _ => return Err(g),
@@ -272,7 +319,6 @@ fn binary(
         return Err(g);
     }
     let (rx, ry) = partial_reads(op);
-    let data = [xd, yd, out];
     let (cx, cy) = (
         wx != Wants::Nothing && constant(rx, data),
         wy != Wants::Nothing && constant(ry, data),
