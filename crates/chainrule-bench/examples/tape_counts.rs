@@ -4,7 +4,8 @@
 //!     valgrind --tool=callgrind target/release/examples/tape_counts w1 [calls]
 //!
 //! `w1`: W1's eager chain (K = 25,000 steps per call); `w2`: W2's eager
-//! descent at n = 4 (20 iterations per call; a third argument sets n);
+//! descent at n = 4 (20 iterations per call; a third argument sets n;
+//! `w2leaf`: the update as a new leaf, as up to wave 7);
 //! `w3f64`, `w3f32`: W3's eager training step (one per call). Prints the
 //! check of the last call.
 
@@ -21,13 +22,18 @@ fn main() {
         "w1" => (0..calls).fold(0.0, |_, _| {
             w1::eager(black_box(w1::K), black_box(0.5), black_box(0.9)).1
         }),
-        "w2" => {
+        "w2" | "w2leaf" => {
             let n: usize = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(4);
             let xs = data::linspace(1.0, 4.0, n);
             let ys: Vec<f64> = xs.iter().map(|v| 2.0 * v).collect();
             let x = Tensor::from_vec(xs, &[n]).expect("n values");
             let y = Tensor::from_vec(ys, &[n]).expect("n values");
-            (0..calls).fold(0.0, |_, _| w2::eager(black_box(&x), black_box(&y)))
+            let descent = if which == "w2" {
+                w2::eager
+            } else {
+                w2::eager_new_leaf
+            };
+            (0..calls).fold(0.0, |_, _| descent(black_box(&x), black_box(&y)))
         }
         "w3f64" | "w3f32" => {
             let dtype = if which == "w3f64" {
@@ -39,7 +45,7 @@ fn main() {
             (0..calls).fold(0.0, |_, _| mlp.step())
         }
         other => {
-            eprintln!("tape_counts: unknown workload {other:?} (w1, w2, w3f64, w3f32)");
+            eprintln!("tape_counts: unknown workload {other:?} (w1, w2, w2leaf, w3f64, w3f32)");
             std::process::exit(2);
         }
     };

@@ -59,9 +59,27 @@ pub fn compiled_descent(program: &mut SampleProgram, x: &[f64], y: &[f64]) -> f6
 }
 
 /// The 20 iterations on the tape, as PyTorch's `torch_gd` in peers.py:
-/// `loss = ((w*x - y)**2).mean(); loss.backward()`, then the update without
-/// recording (a new leaf, as `w -= lr * w.grad` under `no_grad`); returns w.
+/// `loss = ((w*x - y)**2).mean(); loss.backward()`, then the update in
+/// place without recording (`w -= lr * w.grad` under `no_grad` is
+/// [`Tensor::add_scaled_`] with α = −lr: the same values as `w - lr * g`)
+/// and `w.grad = None`; returns w.
 pub fn eager(x: &Tensor, y: &Tensor) -> f64 {
+    let mut w = Tensor::scalar(0.0).requires_grad();
+    for _ in 0..ITERS {
+        let loss = (&w * x - y).powi(2).mean();
+        loss.backward()
+            .expect("the loss is a scalar computed from w");
+        let g = w.grad().expect("w is a leaf the loss depends on");
+        w.add_scaled_(&g, -LR).expect("w is a leaf of g's shape");
+        w.zero_grad();
+    }
+    w.item()
+}
+
+/// [`eager`] with the update as a new leaf each iteration (`w - lr * g`
+/// under `no_grad`), as the bench measured it up to wave 7; returns w (the
+/// same bits: a test checks it).
+pub fn eager_new_leaf(x: &Tensor, y: &Tensor) -> f64 {
     let mut w = Tensor::scalar(0.0).requires_grad();
     for _ in 0..ITERS {
         let loss = (&w * x - y).powi(2).mean();
@@ -191,6 +209,12 @@ mod tests {
             let x = Tensor::from_vec(xs, &[n]).unwrap();
             let y = Tensor::from_vec(ys, &[n]).unwrap();
             assert!((eager(&x, &y) - expected).abs() < 1e-12, "n = {n}");
+            // The in-place update and a new leaf: the same bits.
+            assert_eq!(eager(&x, &y).to_bits(), eager_new_leaf(&x, &y).to_bits());
         }
+        // n = 4: the check value of every run since wave 5.
+        let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[4]).unwrap();
+        let y = Tensor::from_vec(vec![2.0, 4.0, 6.0, 8.0], &[4]).unwrap();
+        assert_eq!(eager(&x, &y), 1.9224809378309713);
     }
 }

@@ -23,6 +23,8 @@ use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};
 use crate::tensor::{lane, total_grad, total_grad_of, DType, Data, Tensor};
 
+mod lane_products;
+
 /// The scalar value of a 0-d tensor's data, if it is one.
 #[inline]
 fn scalar_of(t: &Tensor) -> Option<f64> {
@@ -444,7 +446,10 @@ pub(super) fn scalar_vjp(op: &Op, out: &Tensor, gs: f64, acc: &mut Frontier) -> 
 }
 
 /// Vector–Jacobian product of one node, added into its inputs' slots
-/// (`acc` holds the slots of the nodes before it in the order).
+/// (`acc` holds the slots of the nodes before it in the order). Not
+/// inlined into the walk (as before the 1-d lane took its own path here:
+/// W1's walk stays the same code).
+#[inline(never)]
 pub(super) fn vjp(
     op: &Op,
     out: &Tensor,
@@ -470,7 +475,26 @@ pub(super) fn vjp(
                 return;
             }
         }
+        // Small 1-d f64 arrays (W2's four values): one loop, no layers.
+        if let Err(g) = lane_products::lane_vjp(op, out, g, acc) {
+            vjp_general(op, out, g, create_graph, batch, acc);
+        }
+        return;
     }
+    vjp_general(op, out, g, create_graph, batch, acc);
+}
+
+/// [`vjp`] outside the 0-d values and the 1-d lane (its own function, so
+/// that those do not pay for this path's stack frame).
+#[inline(never)]
+fn vjp_general(
+    op: &Op,
+    out: &Tensor,
+    g: Acc,
+    create_graph: bool,
+    batch: Batch,
+    acc: &mut Frontier,
+) {
     let Some(g) = g.into_tensor() else { return };
     if create_graph {
         return recorded_vjp(op, out, g, batch, acc);

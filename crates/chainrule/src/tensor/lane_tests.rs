@@ -226,3 +226,25 @@ fn kept_arrays_by_length_are_reused_and_never_shared() {
     assert_eq!(f.to_vec(), vec![3.0, 6.0, 9.0, 12.0]);
     assert_eq!(x.to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
 }
+
+#[test]
+fn short_lane_sums_have_the_eight_lane_folds_bits() {
+    // Under eight values the lane sums in one loop from +0: the same bits
+    // as `fold_lanes` (its zero lanes first), −0 and NaN included.
+    for n in 1..=LANE_MAX {
+        for v in [vec![-0.0; n], values(n, 3), values(n, 8), tame(n, 1)] {
+            let x = Tensor::from_vec(v, &[n]).unwrap();
+            let (s, m) = (bits(x.sum()), bits(x.mean()));
+            let (gs, gm) = without_lane(|| (bits(x.sum()), bits(x.mean())));
+            assert_eq!((s, m), (gs, gm), "n = {n}");
+        }
+    }
+    assert_eq!(
+        Tensor::from_vec(vec![-0.0; 3], &[3])
+            .unwrap()
+            .sum()
+            .item()
+            .to_bits(),
+        0
+    );
+}

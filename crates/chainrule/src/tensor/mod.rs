@@ -91,7 +91,9 @@ pub use matmul::gemm;
 pub(crate) use matmul::gemm as gemm_into;
 pub use matmul::threads as matmul_threads;
 pub(crate) use reduce::{total_grad, total_grad_of, total_tangent};
-pub(crate) use small::lane;
+#[cfg(test)]
+pub(crate) use small::without_lane;
+pub(crate) use small::{lane, lane_values_mut};
 
 /// The most elements a tensor made by a `Result` API may have (2⁴⁰, 8 TiB
 /// of f64): above it `arange`, `from_vec`, `reshape`, `expand` and
@@ -294,7 +296,9 @@ fn release_data(d: Data) {
     }
 }
 
-/// Hands a large buffer no one else holds to the buffer cache.
+/// Hands a large buffer no one else holds to the buffer cache (a call: a
+/// kept small array's path through `release_data` needs no large frame).
+#[inline(never)]
 fn release_array<T: buffers::Pooled>(a: ArcArray<T, IxDyn>) {
     if a.len() >= buffers::MIN_LEN {
         if let Ok(owned) = a.try_into_owned_nocopy() {

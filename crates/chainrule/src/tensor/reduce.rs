@@ -333,7 +333,14 @@ impl Tensor {
         // The 1-d lane (W2's loss): the same sum, without the general
         // path's deferred-value check and dtype dispatch.
         if let Some((xs, Some(n))) = self.0.value.get().and_then(super::lane) {
-            let s = fold_lanes(xs, 0.0, |a, b| a + b);
+            // Under eight values `fold_lanes` adds its eight zero lanes
+            // first (+0 exactly: an accumulator from +0 is never −0), then
+            // each value in order: the same sum as one loop from +0.
+            let s = if n < 8 {
+                xs.iter().fold(0.0, |a, &b| a + b)
+            } else {
+                fold_lanes(xs, 0.0, |a, b| a + b)
+            };
             let v = if mean { s / n as f64 } else { s };
             let op = if self.tracks() {
                 Op::Total(mean, self.clone())

@@ -17,7 +17,7 @@ use std::cell::RefCell;
 
 use ndarray::{ArcArray, IxDyn};
 
-use super::Data;
+use super::{Data, Tensor};
 
 /// Larger arrays are left to the large-buffer cache (`buffers.rs`).
 const MAX_LEN: usize = 512;
@@ -50,33 +50,48 @@ thread_local! {
 }
 
 /// Keeps `a` for reuse if it is small, unshared and in standard layout;
-/// otherwise hands it back. Inlined into its one caller (`release_data`).
+/// otherwise hands it back. Inlined into its one caller (`release_data`);
+/// arrays of other shapes take [`keep_other`] (a call, so that the 1-d
+/// bins' path needs no large frame).
 #[inline]
 pub(crate) fn keep(a: Array) -> Option<Array> {
     // 1-d: shape and stride read once.
-    let bin = match (a.shape(), a.strides()) {
-        ([n], [s]) if *n <= LANE_MAX && (*s == 1 || *n <= 1) => Some(*n),
-        _ => None,
+    let n = match (a.shape(), a.strides()) {
+        ([n], [s]) if *n <= LANE_MAX && (*s == 1 || *n <= 1) => *n,
+        _ => return keep_other(a),
     };
-    match bin {
-        Some(_) if a.is_unique() => {}
-        Some(_) => return Some(a),
-        None => match super::contiguous(&a) {
-            Some(v) if v.len() <= MAX_LEN && a.is_unique() => {}
-            _ => return Some(a),
-        },
+    if !a.is_unique() {
+        return Some(a);
     }
     let mut slot = Some(a);
     let _ = KEPT.try_with(|k| {
         if let Ok(mut k) = k.try_borrow_mut() {
-            let (list, limit) = match bin {
-                Some(n) => (&mut k.bins[n], BIN_KEEP),
-                None => (&mut k.rest, KEEP),
-            };
-            if list.len() < limit {
+            let bin = &mut k.bins[n];
+            if bin.len() < BIN_KEEP {
                 // `push`, not `extend` from the option: that was a call.
                 if let Some(a) = slot.take() {
-                    list.push(a);
+                    bin.push(a);
+                }
+            }
+        }
+    });
+    slot
+}
+
+/// [`keep`] for an array that is not 1-d in the lane: kept in the list of
+/// other shapes if it is contiguous, unshared and small.
+#[inline(never)]
+fn keep_other(a: Array) -> Option<Array> {
+    match super::contiguous(&a) {
+        Some(v) if v.len() <= MAX_LEN && a.is_unique() => {}
+        _ => return Some(a),
+    }
+    let mut slot = Some(a);
+    let _ = KEPT.try_with(|k| {
+        if let Ok(mut k) = k.try_borrow_mut() {
+            if k.rest.len() < KEEP {
+                if let Some(a) = slot.take() {
+                    k.rest.push(a);
                 }
             }
         }
@@ -207,6 +222,32 @@ pub(crate) fn lane(d: &Data) -> Option<(&[f64], Option<usize>)> {
             _ => None,
         },
         Data::F32(_) => None,
+    }
+}
+
+/// The values of `t` to write in place, in the 1-d lane: `t` is the only
+/// handle to its node, whose value is a contiguous 1-d f64 array of at
+/// most [`LANE_MAX`] values in a buffer no other array shares (a gradient
+/// the backward pass multiplies in place). `None` otherwise.
+#[inline(always)]
+pub(crate) fn lane_values_mut(t: &mut Tensor) -> Option<&mut [f64]> {
+    if !lane_on() {
+        return None;
+    }
+    let node = super::NodeRc::get_mut(&mut t.0)?;
+    match node.value.get_mut()? {
+        Data::Array(a) => match (a.shape(), a.strides()) {
+            ([n], [s]) if *n <= LANE_MAX && (*s == 1 || *n <= 1) && a.is_unique() => {
+                // SAFETY: the only handle to the node (borrowed mutably
+                // through `t`) and the only array of its buffer, whose `n`
+                // values are contiguous from `as_ptr` (stride 1, or at most
+                // one value): no other reference to them exists while the
+                // slice lives.
+                Some(unsafe { std::slice::from_raw_parts_mut(a.as_ptr().cast_mut(), *n) })
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

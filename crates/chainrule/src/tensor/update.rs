@@ -4,7 +4,7 @@
 use super::broadcast::broadcast_shapes;
 use super::dtype::Elem;
 use super::kernels::{from_vec, unique_values};
-use super::{same_shape, DType, Tensor};
+use super::{same_shape, DType, Data, Tensor};
 use crate::error::{Error, Result};
 
 impl Tensor {
@@ -37,6 +37,14 @@ impl Tensor {
         if !self.is_leaf() {
             return Err(Error::NotALeaf);
         }
+        // A 0-d f64 weight and update (W2's w): one write into the only
+        // handle's node, the value of `update`'s step.
+        if let (Some(g), Some(node)) = (scalar_of(other), super::NodeRc::get_mut(&mut self.0)) {
+            if let Some(Data::Scalar(p)) = node.value.get_mut() {
+                *p += alpha * g;
+                return Ok(());
+            }
+        }
         let fits = same_shape(self.shape(), other.shape())
             || broadcast_shapes(self.shape(), other.shape()).as_deref() == Some(self.shape());
         if !fits {
@@ -58,6 +66,15 @@ impl Tensor {
             install(self, fresh);
         }
         Ok(())
+    }
+}
+
+/// The value of a computed 0-d f64 tensor.
+#[inline(always)]
+fn scalar_of(t: &Tensor) -> Option<f64> {
+    match t.0.value.get() {
+        Some(Data::Scalar(g)) => Some(*g),
+        _ => None,
     }
 }
 
@@ -121,6 +138,35 @@ mod tests {
         assert_eq!(p.data().as_slice().unwrap().as_ptr(), ptr);
         assert!(p.is_leaf() && p.is_requires_grad());
         assert_eq!(p.grad().unwrap().to_vec(), g.to_vec());
+    }
+
+    #[test]
+    fn a_0d_weight_is_written_in_its_node_with_the_unfused_bits() {
+        let specials = [0.0, -0.0, 1.0 / 3.0, -2.5e-300, f64::INFINITY, f64::NAN];
+        for p0 in specials {
+            for g0 in specials {
+                for alpha in [-0.01, 1.0, -0.0] {
+                    let want = (&Tensor::scalar(p0) + &(&Tensor::scalar(g0) * alpha)).item();
+                    let mut p = Tensor::scalar(p0).requires_grad();
+                    p.set_grad(Some(Tensor::scalar(7.0)));
+                    let node = p.0.as_ptr();
+                    p.add_scaled_(&Tensor::scalar(g0), alpha).unwrap();
+                    let got = p.item();
+                    assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()));
+                    // The same node, still a leaf wanting its gradient.
+                    assert_eq!(p.0.as_ptr(), node);
+                    assert!(p.is_leaf() && p.is_requires_grad());
+                    assert_eq!(p.grad().unwrap().item(), 7.0);
+                }
+            }
+        }
+        // Another handle keeps the old value; a non-leaf is refused.
+        let mut p = Tensor::scalar(1.0).requires_grad();
+        let kept = p.clone();
+        p.add_scaled_(&Tensor::scalar(2.0), -0.5).unwrap();
+        assert_eq!((p.item(), kept.item()), (0.0, 1.0));
+        let mut y = &Tensor::scalar(2.0).requires_grad() * 3.0;
+        assert!(y.add_scaled_(&Tensor::scalar(1.0), 1.0).is_err());
     }
 
     #[test]
