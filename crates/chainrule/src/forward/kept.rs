@@ -168,8 +168,8 @@ mod tests {
     fn close(got: &[f64], s: f64, w: &[f64], what: &str) {
         for (&g, &w) in got.iter().zip(w) {
             let want = if s == 0.0 || w == 0.0 { 0.0 } else { s * w };
-            let ok = (g.is_nan() && want.is_nan())
-                || (g - want).abs() <= 1e-14 * want.abs() + 1e-300;
+            let ok =
+                (g.is_nan() && want.is_nan()) || (g - want).abs() <= 1e-14 * want.abs() + 1e-300;
             assert!(ok, "{what}: {g:e} vs {want:e}");
         }
     }
@@ -210,7 +210,12 @@ mod tests {
         let j = j.to_vec();
         for (i, &z) in z.iter().enumerate() {
             let s = z.cosh().powi(-2);
-            close(&j[2 * i..][..2], s, &rows[2 * i..][..2], &format!("z = {z:e}"));
+            close(
+                &j[2 * i..][..2],
+                s,
+                &rows[2 * i..][..2],
+                &format!("z = {z:e}"),
+            );
         }
         // The same Jacobian by reverse mode (the tape's own tanh) on the
         // finite rows alone (reverse mode's product with Aᵀ has 0 · ∞ = NaN
@@ -219,7 +224,10 @@ mod tests {
         let rows: Vec<f64> = finite.iter().flat_map(|&z| [z, 0.25]).collect();
         let a = Tensor::from_vec(rows, &[finite.len(), 2]).unwrap();
         let f = |x: &Tensor| a.matmul(x).tanh();
-        let (fwd, rev) = (jacfwd(f)(&x).to_vec(), crate::functional::jacrev(f)(&x).to_vec());
+        let (fwd, rev) = (
+            jacfwd(f)(&x).to_vec(),
+            crate::functional::jacrev(f)(&x).to_vec(),
+        );
         for (g, w) in fwd.iter().zip(&rev) {
             assert!((g - w).abs() <= 1e-14 * w.abs() + 1e-300, "{g} vs {w}");
         }

@@ -240,9 +240,12 @@ fn scale_blocks<const K: usize>(
         // The common block, every factor finite and nonzero: one masked
         // product a value, with no per-row choice (which the compiler had
         // turned into both products and a blend).
-        if factors.iter().fold(true, |ok, &c| ok & (c != 0.0) & c.is_finite()) {
+        if factors
+            .iter()
+            .fold(true, |ok, &c| ok & (c != 0.0) & c.is_finite())
+        {
             #[cfg(target_arch = "x86_64")]
-            if K % 4 == 0 && std::arch::is_x86_feature_detected!("avx2") {
+            if K.is_multiple_of(4) && std::arch::is_x86_feature_detected!("avx2") {
                 let src = src.map(|s| &s[start * K..][..len]);
                 // SAFETY: the processor has AVX2 (checked on the line above).
                 unsafe { finite_rows_avx2::<K>(block, src, factors) };
@@ -718,7 +721,9 @@ mod tests {
         let y = Tensor::from_vec(y, &[n]).unwrap();
         let t: Vec<f64> = (0..3 * n).map(|j| 1.0 - (j % 11) as f64 * 0.3).collect();
         let t = Tensor::from_vec(t, &[n, 3]).unwrap();
-        let unfused = unary_times(UnaryOp::Tanh, &x, &y, t.clone()).unwrap().to_vec();
+        let unfused = unary_times(UnaryOp::Tanh, &x, &y, t.clone())
+            .unwrap()
+            .to_vec();
         let xs = x.data().as_slice().unwrap();
         super::super::kept::keep(1, xs, y.data(), s);
         let before = super::super::kept::taken();
@@ -726,7 +731,10 @@ mod tests {
         assert_eq!(super::super::kept::taken(), before + 1);
         for (a, b) in fused.iter().zip(&unfused) {
             let same = a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
-            assert!(same || a.to_bits().abs_diff(b.to_bits()) <= 8, "{a:e} vs {b:e}");
+            assert!(
+                same || a.to_bits().abs_diff(b.to_bits()) <= 8,
+                "{a:e} vs {b:e}"
+            );
         }
     }
 

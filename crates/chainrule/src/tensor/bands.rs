@@ -78,7 +78,9 @@ pub(crate) fn unary(op: UnaryOp, d: &Data) -> Option<Data> {
     // Every value is written below, none read first.
     let mut v = buffers::take_dirty::<f64>(x.len());
     // The lanes' partials, kept for the tangent pass (`forward::kept`).
-    let mut sech2 = lanes.then(|| crate::forward::kept::buffer(x.len())).flatten();
+    let mut sech2 = lanes
+        .then(|| crate::forward::kept::buffer(x.len()))
+        .flatten();
     match &mut sech2 {
         Some(s) => tanh_sech2_on(threads, x, &mut v, s),
         None => map_on(threads, op, lanes, x, &mut v),
@@ -117,7 +119,9 @@ fn tanh_sech2_on(threads: usize, x: &[f64], out: &mut [f64], sech2: &mut [f64]) 
         .zip(sech2.chunks_mut(share))
         .zip(x.chunks(share))
         .collect();
-    run(shares, |((o, s), x)| crate::forward::tanh_sech2_lanes(x, o, s));
+    run(shares, |((o, s), x)| {
+        crate::forward::tanh_sech2_lanes(x, o, s)
+    });
 }
 
 #[cfg(test)]

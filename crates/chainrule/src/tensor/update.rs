@@ -96,7 +96,6 @@ fn update<T: Elem>(p: &mut Tensor, g: &Tensor, alpha: f64) -> bool {
         return false;
     };
     let mut v = T::buffer(ps.len());
-    let step = step;
     v.extend(ps.iter().zip(gs).map(|(&p, &g)| step(p, g)));
     let fresh = from_vec(v, p.shape());
     install(p, fresh);
