@@ -18,6 +18,8 @@
 
 use std::cell::RefCell;
 
+use ndarray::{ArcArray, IxDyn};
+
 use crate::tensor::Data;
 
 /// The most partials kept at once.
@@ -29,8 +31,9 @@ struct Entry {
     depth: usize,
     /// The input's and the output's first value's addresses, and their length.
     key: (usize, usize, usize),
-    /// The output, held so that its address is not reused.
-    _output: Data,
+    /// The output's buffer, held (a reference count, no copy) so that its
+    /// address is not reused.
+    _output: ArcArray<f64, IxDyn>,
     /// `cosh(u)⁻²` for each input value `u`.
     sech2: Vec<f64>,
 }
@@ -72,7 +75,7 @@ pub(crate) fn buffer(len: usize) -> Option<Vec<f64>> {
 /// result is `output` (contiguous f64, `sech2.len()` values), for the
 /// transform call at `depth`.
 pub(crate) fn keep(depth: usize, input: &[f64], output: &Data, sech2: Vec<f64>) {
-    let Some(out) = output.as_slice() else {
+    let (Data::Array(held), Some(out)) = (output, output.as_slice()) else {
         return;
     };
     let key = (input.as_ptr() as usize, out.as_ptr() as usize, sech2.len());
@@ -81,7 +84,7 @@ pub(crate) fn keep(depth: usize, input: &[f64], output: &Data, sech2: Vec<f64>) 
             k.entries.push(Entry {
                 depth,
                 key,
-                _output: output.clone(),
+                _output: ArcArray::clone(held),
                 sech2,
             });
         }
