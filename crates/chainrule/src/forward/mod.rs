@@ -51,13 +51,14 @@
 //! ```
 
 mod dual;
+pub(crate) mod kept;
 mod sech2;
 pub(crate) mod tangents;
 mod tanh;
 pub(crate) mod taylor;
 
 pub use dual::Dual;
-pub(crate) use tanh::{lane_primal, tanh_lanes, LanePrimal};
+pub(crate) use tanh::{lane_primal, tanh_lanes, tanh_sech2_lanes, LanePrimal};
 pub use taylor::Taylor;
 
 use crate::error::{Error, Result};

@@ -25,10 +25,14 @@ thread_local! {
     static LANE_DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
-/// While alive, a tensor tanh run at transform depth `depth` is computed by
-/// [`tanh_lanes`]; the previous setting comes back when it is dropped.
+/// While alive (until [`LanePrimal::primal_done`]), a tensor tanh run at
+/// transform depth `depth` is computed by [`tanh_sech2_lanes`], its
+/// partials kept for the tangent pass ([`super::kept`]); the previous
+/// setting comes back, and those partials are dropped, when it is dropped.
 pub(crate) struct LanePrimal {
     previous: usize,
+    depth: usize,
+    on: bool,
 }
 
 impl LanePrimal {
@@ -36,13 +40,24 @@ impl LanePrimal {
     pub(crate) fn at(depth: usize) -> LanePrimal {
         LanePrimal {
             previous: LANE_DEPTH.with(|d| d.replace(depth)),
+            depth,
+            on: true,
+        }
+    }
+
+    /// The primal is done: tanh is libm's again, the kept partials stay
+    /// until `self` is dropped (after the tangent pass).
+    pub(crate) fn primal_done(&mut self) {
+        if std::mem::replace(&mut self.on, false) {
+            LANE_DEPTH.with(|d| d.set(self.previous));
         }
     }
 }
 
 impl Drop for LanePrimal {
     fn drop(&mut self) {
-        LANE_DEPTH.with(|d| d.set(self.previous));
+        self.primal_done();
+        super::kept::forget(self.depth);
     }
 }
 
@@ -108,18 +123,74 @@ fn tanh_lanes_avx2(u: &[f64], out: &mut [f64]) {
 }
 
 /// The loop of [`tanh_lanes`]: no call and no branch, so it vectorises.
-/// |u| above [`LANE_LIMIT`] (∞ included) is taken as the limit, where the
-/// result is already 1; NaN is passed through.
 #[inline(always)]
 fn tanh_lanes_body(u: &[f64], out: &mut [f64]) {
     for (o, &u) in out.iter_mut().zip(u) {
-        // min of NaN and the limit is the limit: finite arithmetic, the NaN
-        // put back below.
-        let (scale, em) = expm1_parts(-2.0 * u.abs().min(LANE_LIMIT));
-        // m = e^{−2|u|} − 1 and 2 + m, each rounded once from exact parts.
-        let se = scale * em;
-        let t = (-(se + (scale - 1.0)) / (se + (scale + 1.0))).copysign(u);
-        *o = if u.is_nan() { u } else { t };
+        *o = tanh_parts(u).0;
+    }
+}
+
+/// `tanh u` (as [`tanh_lanes`]) with the parts its partial is made of:
+/// `(t, 1 + m, 2 + m)`, `m = expm1(−2|u|)`. |u| above [`LANE_LIMIT`] (∞
+/// included) is taken as the limit, where `t` is already ±1; a NaN `u` is
+/// passed through as `t` (its parts are those of the limit).
+#[inline(always)]
+fn tanh_parts(u: f64) -> (f64, f64, f64) {
+    // min of NaN and the limit is the limit: finite arithmetic, the NaN
+    // put back below.
+    let (scale, em) = expm1_parts(-2.0 * u.abs().min(LANE_LIMIT));
+    // m = e^{−2|u|} − 1, 1 + m and 2 + m, each rounded once from exact parts.
+    let se = scale * em;
+    let two_m = se + (scale + 1.0);
+    let t = (-(se + (scale - 1.0)) / two_m).copysign(u);
+    (if u.is_nan() { u } else { t }, se + scale, two_m)
+}
+
+/// `out[i] = tanh(u[i])`, the bits of [`tanh_lanes`], and `sech2[i] =
+/// cosh(u[i])⁻²` from the same exponential (the three slices have one
+/// length): `1 − t² = 4(1 + m)/(2 + m)²` with `m = expm1(−2|u|)`, so
+/// `1 + m = e^{−2|u|}` (rounded once from exact parts, no cancellation at
+/// any |u|) and `2 + m` the quotient's own denominator: four more
+/// operations a value where the tangent pass took a second exponential.
+/// Within a few ulp of the compiled programs' `sech2_given_tanh` (tested);
+/// |u| above [`LANE_LIMIT`] and NaN, where `e^{−2|u|}` leaves the normal
+/// range or is undefined, take that reference (0 for ±∞, NaN for NaN).
+pub(crate) fn tanh_sech2_lanes(u: &[f64], out: &mut [f64], sech2: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked on the line above).
+        return unsafe { tanh_sech2_lanes_avx2(u, out, sech2) };
+    }
+    tanh_sech2_lanes_body(u, out, sech2);
+}
+
+/// [`tanh_sech2_lanes_body`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn tanh_sech2_lanes_avx2(u: &[f64], out: &mut [f64], sech2: &mut [f64]) {
+    tanh_sech2_lanes_body(u, out, sech2);
+}
+
+/// The loops of [`tanh_sech2_lanes`]: the first has no call and no branch
+/// (it vectorises) and notes whether any value was out of the lanes'
+/// range; only then does a second pass redo those by the reference.
+#[inline(always)]
+fn tanh_sech2_lanes_body(u: &[f64], out: &mut [f64], sech2: &mut [f64]) {
+    let n = u.len();
+    let (out, sech2) = (&mut out[..n], &mut sech2[..n]);
+    let mut outside = false;
+    for ((o, s), &u) in out.iter_mut().zip(sech2.iter_mut()).zip(u) {
+        let (t, one_m, two_m) = tanh_parts(u);
+        *o = t;
+        *s = 4.0 * one_m / (two_m * two_m);
+        outside |= u.is_nan() | (u.abs() > LANE_LIMIT);
+    }
+    if outside {
+        for ((s, &t), &u) in sech2.iter_mut().zip(out.iter()).zip(u) {
+            if u.is_nan() || u.abs() > LANE_LIMIT {
+                *s = crate::compiled::sech2_given_tanh(u, t);
+            }
+        }
     }
 }
 
@@ -210,6 +281,92 @@ mod tests {
             assert_eq!(t[0], u);
         }
         assert!(worst.0 <= TANH_ULPS, "worst {worst:?}");
+    }
+
+    /// The largest distance, in ulp, of [`tanh_sech2_lanes`]' partial from
+    /// the compiled programs' `sech2_given_tanh` (with libm's tanh) that the
+    /// tests allow.
+    const SECH2_ULPS: u64 = 8;
+
+    #[test]
+    fn the_fused_partial_is_within_a_few_ulp_of_the_reference() {
+        let u = sample();
+        let (mut t, mut s) = (vec![f64::NAN; u.len()], vec![f64::NAN; u.len()]);
+        tanh_sech2_lanes(&u, &mut t, &mut s);
+        // The value is the lane tanh's, bit for bit.
+        let mut plain = vec![f64::NAN; u.len()];
+        tanh_lanes(&u, &mut plain);
+        let same = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()))
+        };
+        assert!(same(&t, &plain));
+        // The dispatched copy (AVX2 here) and the baseline's agree bit for bit.
+        let (mut t0, mut s0) = (vec![f64::NAN; u.len()], vec![f64::NAN; u.len()]);
+        tanh_sech2_lanes_body(&u, &mut t0, &mut s0);
+        assert!(same(&t, &t0) && same(&s, &s0));
+        let mut worst = (0, 0.0);
+        for (&u, &g) in u.iter().zip(&s) {
+            let want = crate::compiled::sech2_given_tanh(u, u.tanh());
+            if u.is_nan() || u.abs() > LANE_LIMIT {
+                // Out of the lanes' range: the reference itself.
+                assert!(same(&[g], &[want]), "u = {u:e}: {g:e} vs {want:e}");
+                continue;
+            }
+            let d = g.to_bits().abs_diff(want.to_bits());
+            assert!(d <= SECH2_ULPS, "u = {u:e}: {g:e} vs {want:e}");
+            if d > worst.0 {
+                worst = (d, u);
+            }
+            // And the rules table's cosh(u)⁻² where that is a normal number.
+            let table = u.cosh().powi(-2);
+            if table >= f64::MIN_POSITIVE {
+                assert!(
+                    (g - table).abs() <= 1e-14 * table,
+                    "u = {u:e}: {g:e} vs {table:e}"
+                );
+            }
+        }
+        assert!(worst.0 <= SECH2_ULPS, "worst {worst:?}");
+    }
+
+    #[test]
+    fn the_fused_partial_keeps_the_special_values() {
+        // ±0 give 1; large |u| underflow to subnormals and then 0, as the
+        // reference does; ±∞ give 0, NaN stays NaN (the value too).
+        let u = [
+            0.0,
+            -0.0,
+            1e-300,
+            LANE_LIMIT,
+            -360.0,
+            372.0,
+            400.0,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let (mut t, mut s) = ([9.0; 11], [9.0; 11]);
+        tanh_sech2_lanes(&u, &mut t, &mut s);
+        assert_eq!(s[..3], [1.0, 1.0, 1.0]);
+        assert!(s[3] >= f64::MIN_POSITIVE, "{:e}", s[3]);
+        assert!(s[4] > 0.0 && s[4] < f64::MIN_POSITIVE, "{:e}", s[4]);
+        assert_eq!(s[6..10], [0.0; 4]);
+        assert!(s[10].is_nan() && t[10].is_nan());
+        for (&u, &g) in u.iter().zip(&s).take(10).skip(3) {
+            let want = crate::compiled::sech2_given_tanh(u, u.tanh());
+            assert!(g.to_bits().abs_diff(want.to_bits()) <= SECH2_ULPS, "{u}");
+        }
+        // NaN in the middle of a run leaves its neighbours alone.
+        let u = [0.5, f64::NAN, -0.5, 2.0];
+        let (mut t, mut s) = ([0.0; 4], [0.0; 4]);
+        tanh_sech2_lanes(&u, &mut t, &mut s);
+        assert!(s[1].is_nan());
+        for i in [0, 2, 3] {
+            assert!((s[i] - u[i].cosh().powi(-2)).abs() <= 1e-15);
+        }
     }
 
     #[test]

@@ -65,10 +65,13 @@ fn jacfwd_at(f: &dyn Fn(&Tensor) -> Result<Tensor>, x: &Tensor) -> Result<Tensor
     let call = Call::enter(&[x]);
     let xi = call.input(x);
     // No one sees this call's primal when its result carries no graph: its
-    // large tanh runs in lanes (`forward::tanh`), a few ulp from libm's.
-    let lanes = (!call.create_graph()).then(|| LanePrimal::at(super::depth()));
+    // large tanh runs in lanes (`forward::tanh`), a few ulp from libm's,
+    // with its partial kept for the tangent pass (until `lanes` is dropped).
+    let mut lanes = (!call.create_graph()).then(|| LanePrimal::at(super::depth()));
     let y = f(&xi)?;
-    drop(lanes);
+    if let Some(lanes) = lanes.as_mut() {
+        lanes.primal_done();
+    }
     let cols = jvp_columns(&y, &xi, &basis_last(x.shape()), call.create_graph())?;
     Ok(call.output(cols.try_reshape(&concat(y.shape(), x.shape()))?))
 }

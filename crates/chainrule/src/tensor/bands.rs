@@ -77,9 +77,20 @@ pub(crate) fn unary(op: UnaryOp, d: &Data) -> Option<Data> {
     }
     // Every value is written below, none read first.
     let mut v = buffers::take_dirty::<f64>(x.len());
-    map_on(threads, op, lanes, x, &mut v);
+    // The lanes' partials, kept for the tangent pass (`forward::kept`).
+    let mut sech2 = lanes
+        .then(|| crate::forward::kept::buffer(x.len()))
+        .flatten();
+    match &mut sech2 {
+        Some(s) => tanh_sech2_on(threads, x, &mut v, s),
+        None => map_on(threads, op, lanes, x, &mut v),
+    }
     let a = ArrayD::from_shape_vec(a.raw_dim(), v).expect("the input's size");
-    Some(Data::from_array(a))
+    let out = Data::from_array(a);
+    if let Some(s) = sech2 {
+        crate::forward::kept::keep(crate::functional::depth(), x, &out, s);
+    }
+    Some(out)
 }
 
 /// `out = op(x)` value by value (`op.eval`, or [`crate::forward::tanh_lanes`]
@@ -93,6 +104,23 @@ fn map_on(threads: usize, op: UnaryOp, lanes: bool, x: &[f64], out: &mut [f64]) 
         } else {
             o.iter_mut().zip(x).for_each(|(o, &x)| *o = op.eval(x));
         }
+    });
+}
+
+/// `out = tanh(x)` and `sech2 = cosh(x)⁻²` by
+/// [`crate::forward::tanh_sech2_lanes`], cut as [`map_on`] cuts.
+fn tanh_sech2_on(threads: usize, x: &[f64], out: &mut [f64], sech2: &mut [f64]) {
+    let share = x.len().div_ceil(threads.max(1)).max(1);
+    if threads <= 1 {
+        return crate::forward::tanh_sech2_lanes(x, out, sech2);
+    }
+    let shares: Vec<_> = out
+        .chunks_mut(share)
+        .zip(sech2.chunks_mut(share))
+        .zip(x.chunks(share))
+        .collect();
+    run(shares, |((o, s), x)| {
+        crate::forward::tanh_sech2_lanes(x, o, s)
     });
 }
 

@@ -67,6 +67,7 @@ pub(crate) mod kernels;
 mod lane_tests;
 mod layout;
 mod matmul;
+mod matvec;
 mod reduce;
 mod small;
 mod softmax;
