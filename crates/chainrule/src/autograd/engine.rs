@@ -27,11 +27,9 @@ use std::collections::BinaryHeap;
 
 use super::graph::{set_grad_enabled, Batch, Op};
 use super::vjp::{scalar_vjp, vjp};
-use crate::compiled::sech2_given_tanh;
 use crate::error::{Error, Result};
-use crate::ops::UnaryOp;
 use crate::real::strong_mul;
-use crate::rules::{d_binary, d_unary};
+use crate::rules::{d_binary, d_unary_plain};
 use crate::tensor::{pool_nodes, Tensor, IN_NODE, NO_SLOT, POOL_LIMIT};
 
 /// A gradient slot: empty, a plain f64 (0-d fast path) or a tensor.
@@ -557,27 +555,6 @@ fn scalar_lane(mut node: Tensor, f: &mut Frontier) -> std::result::Result<Tensor
 /// records nothing (the 0-d products of [`scalar_lane`] and
 /// [`scalar_vjp`]): the rules table's partial, except tanh's.
 ///
-/// tanh's rule `cosh(x)⁻²` (kept for recorded passes: its own derivative
-/// is the rule's) costs libm's `cosh` (an exponential and more), then a
-/// square and a division, on every tanh node of a backward pass. Here it is
-/// the compiled programs' [`sech2_given_tanh`]: `(1 − y)(1 + y)` from the
-/// output where that does not cancel (|y| ≤ ½: no call at all), else
-/// `4e/(1 + e)²` with the one exponential `e = exp(−2|x|)`: within 4 ulp
-/// of sech²x on a dense sweep of [−30, 30] (against mpmath; the rule's
-/// `cosh(x)⁻²` is within 5 there) and within 2 at the points
-/// tests/tape_scalar_lane.rs checks, exactly 1 at ±0, 0 at ±∞, NaN at NaN,
-/// and not 0 where `cosh²` overflows but sech² is still a subnormal. An
-/// eager pass and a compiled program so take the same partial (W1's
-/// gradients are the compiled program's bit for bit).
-#[inline(always)]
-pub(super) fn d_unary_plain(u: UnaryOp, x: f64, y: f64) -> f64 {
-    if u == UnaryOp::Tanh {
-        sech2_given_tanh(x, y)
-    } else {
-        d_unary::<f64>(u, &x, &y)
-    }
-}
-
 /// [`push_scalar`] with the handle moved in: entering `t` into the
 /// frontier keeps this handle (no count raised), else it is dropped.
 #[inline(always)]

@@ -14,10 +14,11 @@
 
 use ndarray::{ArrayD, IxDyn, Zip};
 
-use super::engine::{d_unary_plain, push, push_scalar, Acc, Frontier};
+use super::engine::{push, push_scalar, Acc, Frontier};
 use super::graph::{Batch, Custom, Op};
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::real::{strong_mul, Real};
+use crate::rules::d_unary_plain;
 use crate::rules::{d_binary, d_unary, d_unary_as, partial_reads, Reads};
 use crate::tensor::dtype::Elem;
 use crate::tensor::kernels::{from_vec, in_place, monomorphic_binary, monomorphic_unary, Operand};

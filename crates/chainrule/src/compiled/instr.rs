@@ -456,24 +456,7 @@ fn recip(a: f64) -> f64 {
     1.0 / a
 }
 
-/// `cosh(u)^-2` from one exponential: 4e/(1 + e)² with e = e^(−2|u|).
-#[inline]
-pub(crate) fn sech2(u: f64) -> f64 {
-    let e = (-2.0 * u.abs()).exp();
-    let s = 1.0 + e;
-    4.0 * e / (s * s)
-}
-
-/// `cosh(u)^-2` given t = tanh(u): (1 − t)(1 + t) where that is accurate
-/// (|t| ≤ 1/2: relative error a few ulp), else [`sech2`].
-#[inline]
-pub(crate) fn sech2_given_tanh(u: f64, t: f64) -> f64 {
-    if t.abs() <= 0.5 {
-        (1.0 - t) * (1.0 + t)
-    } else {
-        sech2(u)
-    }
-}
+pub(crate) use crate::rules::{sech2, sech2_given_tanh};
 
 /// Runs `code` on machine `m`: the one interpreter of every program.
 #[inline(always)]
