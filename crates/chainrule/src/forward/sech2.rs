@@ -37,28 +37,43 @@ pub(super) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 #[inline(always)]
 pub(crate) fn exp_nonpositive(v: f64) -> f64 {
     let (r, scale) = reduce_ln2(v);
-    // 1/j! for j = 13 down to 0.
-    const C: [f64; 14] = [
-        1.0 / 6_227_020_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ];
-    let mut p = C[0];
-    for &c in &C[1..] {
-        p = p * r + c;
-    }
+    // e^r = Σ r^j/j! for j = 13 down to 0: the table's last 14 entries.
+    let p = horner(&INV_FACTORIALS[2..], r);
     p * scale
+}
+
+/// 1/j! for j = 15 down to 0: the Taylor coefficients both lane
+/// exponentials take their polynomials from (`exp_nonpositive` the last 14,
+/// `tanh.rs`'s expm1 the first 14).
+pub(super) const INV_FACTORIALS: [f64; 16] = [
+    1.0 / 1_307_674_368_000.0,
+    1.0 / 87_178_291_200.0,
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
+/// The polynomial with coefficients `c` (highest degree first) at `r`, by
+/// Horner's rule: straight-line multiplies and adds, no fused multiply-add,
+/// so the lanes and the scalar path give the same bits.
+#[inline(always)]
+pub(super) fn horner(c: &[f64], r: f64) -> f64 {
+    let mut p = c[0];
+    for &k in &c[1..] {
+        p = p * r + k;
+    }
+    p
 }
 
 /// The argument reduction both lane exponentials share (this one and

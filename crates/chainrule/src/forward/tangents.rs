@@ -601,6 +601,28 @@ mod tests {
         assert_eq!(finite_times(-1e-200, 1e-200).to_bits(), (-0.0f64).to_bits());
     }
 
+    /// The tangents of `rows` rows of `k` (`tangent(j)` for entry j) and a
+    /// check that a result is, bit for bit (NaN as NaN), every entry times
+    /// its row's factor by `strong_mul`.
+    fn scaling_case(
+        rows: usize,
+        k: usize,
+        factor: &dyn Fn(usize) -> f64,
+        tangent: &dyn Fn(usize) -> f64,
+    ) -> (Vec<f64>, impl Fn(&[f64]) -> bool) {
+        let src: Vec<f64> = (0..rows * k).map(tangent).collect();
+        let want: Vec<f64> = (0..rows * k)
+            .map(|j| strong_mul(factor(j / k), src[j]))
+            .collect();
+        let same = move |a: &[f64]| {
+            a.len() == want.len()
+                && a.iter()
+                    .zip(&want)
+                    .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+        };
+        (src, same)
+    }
+
     #[test]
     fn scaled_rows_are_strong_products_on_any_number_of_threads() {
         // Every row length with its own copy and some without; the first
@@ -631,15 +653,7 @@ mod tests {
                 3 => f64::NAN,
                 _ => 1.25 - j as f64,
             };
-            let src: Vec<f64> = (0..rows * k).map(tangent).collect();
-            let want: Vec<f64> = (0..rows * k)
-                .map(|j| strong_mul(factor(j / k), src[j]))
-                .collect();
-            let same = |a: &[f64]| {
-                a.iter()
-                    .zip(&want)
-                    .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
-            };
+            let (src, same) = scaling_case(rows, k, &factor, &tangent);
             let factors = |first: usize, out: &mut [f64]| {
                 for (j, o) in out.iter_mut().enumerate() {
                     *o = factor(first + j);
@@ -680,15 +694,7 @@ mod tests {
                 4 => 1e-300,
                 _ => 1.25 - j as f64,
             };
-            let src: Vec<f64> = (0..rows * k).map(tangent).collect();
-            let want: Vec<f64> = (0..rows * k)
-                .map(|j| strong_mul(factor(j / k), src[j]))
-                .collect();
-            let same = |a: &[f64]| {
-                a.iter()
-                    .zip(&want)
-                    .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
-            };
+            let (src, same) = scaling_case(rows, k, &factor, &tangent);
             let factors = |first: usize, out: &mut [f64]| {
                 for (j, o) in out.iter_mut().enumerate() {
                     *o = factor(first + j);

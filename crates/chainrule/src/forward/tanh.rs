@@ -18,7 +18,7 @@
 
 use std::cell::Cell;
 
-use super::sech2::{reduce_ln2, LANE_LIMIT};
+use super::sech2::{horner, reduce_ln2, INV_FACTORIALS, LANE_LIMIT};
 
 thread_local! {
     /// The transform depth whose tanh runs in lanes (0: none).
@@ -77,27 +77,8 @@ pub(crate) fn lane_primal() -> bool {
 #[inline(always)]
 fn expm1_parts(v: f64) -> (f64, f64) {
     let (r, scale) = reduce_ln2(v);
-    // 1/j! for j = 15 down to 2.
-    const C: [f64; 14] = [
-        1.0 / 1_307_674_368_000.0,
-        1.0 / 87_178_291_200.0,
-        1.0 / 6_227_020_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-    ];
-    let mut q = C[0];
-    for &c in &C[1..] {
-        q = q * r + c;
-    }
+    // (eʳ − 1 − r)/r² = Σ r^(j−2)/j! for j = 15 down to 2: the table's first 14.
+    let q = horner(&INV_FACTORIALS[..14], r);
     let em = r + (r * r) * q;
     (scale, em)
 }
