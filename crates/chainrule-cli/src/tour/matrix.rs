@@ -334,45 +334,22 @@ fn least_squares() -> Section {
     text.push_str(&format!(
         "   chainrule matrix \"{src}\" --wrt x --hessian:\n"
     ));
-    text.push_str(&formula_lines("gradient", &dg));
-    text.push_str(&formula_lines("Hessian", &dh));
-    text.push_str(&format!(
-        "   gradient, derived: {}\n   gradient, autograd: {}\n",
-        row_text(&dg.value),
-        row_text(&grad)
-    ));
-    text.push_str("   Hessian, derived AᵀA (the formula compiled, then evaluated):\n");
-    text.push_str(&fmt_matrix(&analytic_h, 5));
-    text.push_str("   Hessian, autograd (reverse over reverse):\n");
-    text.push_str(&fmt_matrix(&hess, 5));
-    let checks = vec![
-        mat_check(
-            "gradient: autograd vs derived Aᵀ(Ax − b)",
-            &vec![grad.clone()],
-            &vec![dg.value.clone()],
-            RTOL,
-        ),
-        mat_check("Hessian: autograd vs derived AᵀA", &hess, &analytic_h, RTOL),
-        mat_check(
-            "gradient: autograd vs finite differences",
-            &vec![grad.clone()],
-            &vec![fd_g],
-            FD_RTOL,
-        ),
-    ];
+    let r = VectorResults {
+        dg,
+        dh,
+        grad,
+        hess,
+        analytic_h,
+        fd_g,
+    };
+    r.push_report(&mut text, "", "AᵀA (the formula compiled, then evaluated)");
     Section {
         seed: "004",
         id: "Exercise 6".into(),
         title: "gradient and Hessian of ½‖Ax − b‖², derived: Aᵀ(Ax − b) and AᵀA".into(),
         text,
-        checks,
-        json: Json::object()
-            .with("gradient_formula", dg.text.as_str())
-            .with("hessian_formula", dh.text.as_str())
-            .with("gradient_analytic", dg.value.clone())
-            .with("gradient_autograd", grad)
-            .with("hessian_analytic", matrix_json(&analytic_h))
-            .with("hessian_autograd", matrix_json(&hess)),
+        checks: r.checks("Aᵀ(Ax − b)", "AᵀA", RTOL),
+        json: r.json(),
     }
 }
 
@@ -399,51 +376,93 @@ fn logistic() -> Section {
     text.push_str(&format!(
         "   chainrule matrix \"{src}\" --wrt x --hessian:\n"
     ));
-    text.push_str(&formula_lines("gradient", &dg));
-    text.push_str(&formula_lines("Hessian", &dh));
-    text.push_str("   (σ(−t) = 1 − σ(t): the Hessian is σ(1 − σ)aaᵀ)\n");
-    text.push_str(&format!(
-        "   gradient, derived: {}\n   gradient, autograd: {}\n",
-        row_text(&dg.value),
-        row_text(&grad)
-    ));
-    text.push_str("   Hessian, derived σ(1 − σ)aaᵀ:\n");
-    text.push_str(&fmt_matrix(&analytic_h, 5));
-    text.push_str("   Hessian, autograd (reverse over reverse):\n");
-    text.push_str(&fmt_matrix(&hess, 5));
-    let checks = vec![
-        mat_check(
-            "gradient: autograd vs derived σ·a",
-            &vec![grad.clone()],
-            &vec![dg.value.clone()],
-            RTOL,
-        ),
-        mat_check(
-            "Hessian: autograd vs derived σ(1 − σ)aaᵀ",
-            &hess,
-            &analytic_h,
-            1e-11,
-        ),
-        mat_check(
-            "gradient: autograd vs finite differences",
-            &vec![grad.clone()],
-            &vec![fd_g],
-            FD_RTOL,
-        ),
-    ];
+    let r = VectorResults {
+        dg,
+        dh,
+        grad,
+        hess,
+        analytic_h,
+        fd_g,
+    };
+    r.push_report(
+        &mut text,
+        "   (σ(−t) = 1 − σ(t): the Hessian is σ(1 − σ)aaᵀ)\n",
+        "σ(1 − σ)aaᵀ",
+    );
     Section {
         seed: "004",
         id: "Exercise 7".into(),
         title: "gradient and Hessian of ln(1 + exp⟨a, x⟩), derived: σ·a and σ(1 − σ)aaᵀ".into(),
         text,
-        checks,
-        json: Json::object()
-            .with("gradient_formula", dg.text.as_str())
-            .with("hessian_formula", dh.text.as_str())
-            .with("gradient_analytic", dg.value.clone())
-            .with("gradient_autograd", grad)
-            .with("hessian_analytic", matrix_json(&analytic_h))
-            .with("hessian_autograd", matrix_json(&hess)),
+        checks: r.checks("σ·a", "σ(1 − σ)aaᵀ", 1e-11),
+        json: r.json(),
+    }
+}
+
+/// The gradient and Hessian of a function of a vector, derived and by
+/// autograd, with the gradient by finite differences: what exercises 6 and
+/// 7 report alike.
+struct VectorResults {
+    dg: Formula,
+    dh: Formula,
+    grad: Vec<f64>,
+    hess: Mat,
+    analytic_h: Mat,
+    fd_g: Vec<f64>,
+}
+
+impl VectorResults {
+    /// The formulas' lines, `note` (a line or ""), the two gradients, then
+    /// the derived Hessian (titled `derived_h`) over autograd's.
+    fn push_report(&self, text: &mut String, note: &str, derived_h: &str) {
+        text.push_str(&formula_lines("gradient", &self.dg));
+        text.push_str(&formula_lines("Hessian", &self.dh));
+        text.push_str(note);
+        text.push_str(&format!(
+            "   gradient, derived: {}\n   gradient, autograd: {}\n",
+            row_text(&self.dg.value),
+            row_text(&self.grad)
+        ));
+        text.push_str(&format!("   Hessian, derived {derived_h}:\n"));
+        text.push_str(&fmt_matrix(&self.analytic_h, 5));
+        text.push_str("   Hessian, autograd (reverse over reverse):\n");
+        text.push_str(&fmt_matrix(&self.hess, 5));
+    }
+
+    /// Autograd against the derived gradient (`grad_name`) and Hessian
+    /// (`hess_name`, to `hess_rtol`), and against finite differences.
+    fn checks(&self, grad_name: &str, hess_name: &str, hess_rtol: f64) -> Vec<Check> {
+        vec![
+            mat_check(
+                &format!("gradient: autograd vs derived {grad_name}"),
+                &vec![self.grad.clone()],
+                &vec![self.dg.value.clone()],
+                RTOL,
+            ),
+            mat_check(
+                &format!("Hessian: autograd vs derived {hess_name}"),
+                &self.hess,
+                &self.analytic_h,
+                hess_rtol,
+            ),
+            mat_check(
+                "gradient: autograd vs finite differences",
+                &vec![self.grad.clone()],
+                &vec![self.fd_g.clone()],
+                FD_RTOL,
+            ),
+        ]
+    }
+
+    /// The section's JSON: the formulas, both gradients and both Hessians.
+    fn json(&self) -> Json {
+        Json::object()
+            .with("gradient_formula", self.dg.text.as_str())
+            .with("hessian_formula", self.dh.text.as_str())
+            .with("gradient_analytic", self.dg.value.clone())
+            .with("gradient_autograd", self.grad.clone())
+            .with("hessian_analytic", matrix_json(&self.analytic_h))
+            .with("hessian_autograd", matrix_json(&self.hess))
     }
 }
 
