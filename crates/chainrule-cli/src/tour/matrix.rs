@@ -172,7 +172,6 @@ fn quadratic() -> Section {
     let (at, bt) = (tensor_of(&a), vector(&b));
     let (at2, bt2) = (at.clone(), bt.clone());
     let f = move |x: &Tensor| x.dot(&at2.matmul(x)) * 0.5 + bt2.dot(x) + c;
-    let (_, grad, hess) = reverse_hessian(&f, &x);
     let src = "1/2*x'*A*x + b'*x + c";
     let vals = [
         ("A", at),
@@ -181,13 +180,19 @@ fn quadratic() -> Section {
         ("x", vector(&x)),
     ];
     let d = Derived::new(src, "c: scalar", &vals);
-    let (dg, dh) = (d.formula("x", false), d.formula("x", true));
-    let analytic_h = reshape(&dh.value, n);
+    let r = VectorResults::compute(&f, &x, &d);
+    let VectorResults {
+        dg,
+        dh,
+        grad,
+        hess,
+        analytic_h,
+        fd_g,
+    } = r;
     // With A declared symmetric the module uses A' = A.
     let sym = matrix::parse(src, "A: n x n symmetric, c: scalar")
         .and_then(|p| p.hessian("x"))
         .map_or_else(|e| e.to_string(), |h| h.to_string());
-    let fd_g = fd_gradient(&f, &x, &[n]);
     let mut text = String::new();
     text.push_str(
         "   f(x) = ½xᵀAx + bᵀx + c, A 4×4, b, x in R⁴, c scalar (uniform in [-1, 1), seed 4)\n",
@@ -321,12 +326,9 @@ fn least_squares() -> Section {
         let r = at2.matmul(x) - &bt2;
         r.dot(&r) * 0.5
     };
-    let (_, grad, hess) = reverse_hessian(&f, &x);
     let src = "1/2*norm2(A*x - b)^2";
     let d = Derived::new(src, "", &[("A", at), ("x", vector(&x)), ("b", bt)]);
-    let (dg, dh) = (d.formula("x", false), d.formula("x", true));
-    let analytic_h = reshape(&dh.value, n);
-    let fd_g = fd_gradient(&f, &x, &[n]);
+    let r = VectorResults::compute(&f, &x, &d);
     let mut text = String::new();
     text.push_str(
         "   f(x) = ½‖Ax − b‖², A 5×3, b in R⁵, x in R³ (uniform in [-1, 1), SplitMix64 seed 6)\n",
@@ -334,14 +336,6 @@ fn least_squares() -> Section {
     text.push_str(&format!(
         "   chainrule matrix \"{src}\" --wrt x --hessian:\n"
     ));
-    let r = VectorResults {
-        dg,
-        dh,
-        grad,
-        hess,
-        analytic_h,
-        fd_g,
-    };
     r.push_report(&mut text, "", "AᵀA (the formula compiled, then evaluated)");
     Section {
         seed: "004",
@@ -363,12 +357,9 @@ fn logistic() -> Section {
     let at2 = at.clone();
     // Written as the seed writes it, not as the stable softplus.
     let f = move |x: &Tensor| (at2.dot(x).exp() + 1.0).ln();
-    let (_, grad, hess) = reverse_hessian(&f, &x);
     let src = "log(1 + exp(a'*x))";
     let d = Derived::new(src, "", &[("a", at), ("x", vector(&x))]);
-    let (dg, dh) = (d.formula("x", false), d.formula("x", true));
-    let analytic_h = reshape(&dh.value, n);
-    let fd_g = fd_gradient(&f, &x, &[n]);
+    let r = VectorResults::compute(&f, &x, &d);
     let mut text = String::new();
     text.push_str(
         "   f(x) = ln(1 + exp⟨a, x⟩), a, x in R⁴ (uniform in [-1, 1), SplitMix64 seed 7)\n",
@@ -376,14 +367,6 @@ fn logistic() -> Section {
     text.push_str(&format!(
         "   chainrule matrix \"{src}\" --wrt x --hessian:\n"
     ));
-    let r = VectorResults {
-        dg,
-        dh,
-        grad,
-        hess,
-        analytic_h,
-        fd_g,
-    };
     r.push_report(
         &mut text,
         "   (σ(−t) = 1 − σ(t): the Hessian is σ(1 − σ)aaᵀ)\n",
@@ -412,6 +395,24 @@ struct VectorResults {
 }
 
 impl VectorResults {
+    /// Derives the gradient and Hessian by `x` from `d`, evaluates them, and
+    /// computes both of `f` at `x` by autograd and the gradient by finite
+    /// differences.
+    fn compute(f: &dyn Fn(&Tensor) -> Tensor, x: &[f64], d: &Derived) -> VectorResults {
+        let (_, grad, hess) = reverse_hessian(f, x);
+        let (dg, dh) = (d.formula("x", false), d.formula("x", true));
+        let analytic_h = reshape(&dh.value, x.len());
+        let fd_g = fd_gradient(f, x, &[x.len()]);
+        VectorResults {
+            dg,
+            dh,
+            grad,
+            hess,
+            analytic_h,
+            fd_g,
+        }
+    }
+
     /// The formulas' lines, `note` (a line or ""), the two gradients, then
     /// the derived Hessian (titled `derived_h`) over autograd's.
     fn push_report(&self, text: &mut String, note: &str, derived_h: &str) {
