@@ -181,14 +181,6 @@ fn quadratic() -> Section {
     ];
     let d = Derived::new(src, "c: scalar", &vals);
     let r = VectorResults::compute(&f, &x, &d);
-    let VectorResults {
-        dg,
-        dh,
-        grad,
-        hess,
-        analytic_h,
-        fd_g,
-    } = r;
     // With A declared symmetric the module uses A' = A.
     let sym = matrix::parse(src, "A: n x n symmetric, c: scalar")
         .and_then(|p| p.hessian("x"))
@@ -200,32 +192,32 @@ fn quadratic() -> Section {
     text.push_str(&format!(
         "   chainrule matrix \"{src}\" --wrt x --let \"c: scalar\" --hessian:\n"
     ));
-    text.push_str(&formula_lines("gradient", &dg));
-    text.push_str(&formula_lines("Hessian", &dh));
+    text.push_str(&formula_lines("gradient", &r.dg));
+    text.push_str(&formula_lines("Hessian", &r.dh));
     text.push_str(&format!(
         "   (with --let \"A: n x n symmetric\" the Hessian is {sym})\n"
     ));
     text.push_str("   Hessian, derived (the formula compiled, then evaluated):\n");
-    text.push_str(&fmt_matrix(&analytic_h, 5));
+    text.push_str(&fmt_matrix(&r.analytic_h, 5));
     text.push_str("   Hessian, autograd (reverse over reverse):\n");
-    text.push_str(&fmt_matrix(&hess, 5));
+    text.push_str(&fmt_matrix(&r.hess, 5));
     let checks = vec![
         mat_check(
             "Hessian: autograd vs derived ½(A + Aᵀ)",
-            &hess,
-            &analytic_h,
+            &r.hess,
+            &r.analytic_h,
             RTOL,
         ),
         mat_check(
             "gradient: autograd vs derived ½(A + Aᵀ)x + b",
-            &vec![grad.clone()],
-            &vec![dg.value.clone()],
+            &vec![r.grad.clone()],
+            &vec![r.dg.value.clone()],
             RTOL,
         ),
         mat_check(
             "gradient: autograd vs finite differences",
-            &vec![grad.clone()],
-            &vec![fd_g.clone()],
+            &vec![r.grad.clone()],
+            &vec![r.fd_g.clone()],
             FD_RTOL,
         ),
         Check {
@@ -242,13 +234,13 @@ fn quadratic() -> Section {
         text,
         checks,
         json: Json::object()
-            .with("gradient_formula", dg.text.as_str())
-            .with("hessian_formula", dh.text.as_str())
-            .with("hessian_latex", dh.latex.as_str())
-            .with("hessian_analytic", matrix_json(&analytic_h))
-            .with("hessian_autograd", matrix_json(&hess))
-            .with("gradient_autograd", grad)
-            .with("gradient_finite_difference", fd_g),
+            .with("gradient_formula", r.dg.text.as_str())
+            .with("hessian_formula", r.dh.text.as_str())
+            .with("hessian_latex", r.dh.latex.as_str())
+            .with("hessian_analytic", matrix_json(&r.analytic_h))
+            .with("hessian_autograd", matrix_json(&r.hess))
+            .with("gradient_autograd", r.grad.clone())
+            .with("gradient_finite_difference", r.fd_g.clone()),
     }
 }
 
