@@ -371,6 +371,8 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     f.check_replaced = accumulate;
     let (one, many) = match pass.grad_outputs {
         GradOutputs::One(g) => (Some(g), Vec::new()),
+        // `loss.backward()`: no list of gradients to walk and drop (two
+        // calls a pass for none).
         GradOutputs::Unit => {
             if let Some(r) = pass.roots.first() {
                 f.add_scalar(r, 1.0);
@@ -379,16 +381,23 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
         }
         GradOutputs::Many(v) => (None, v),
     };
-    for (r, g) in pass.roots.iter().zip(one.into_iter().chain(many)) {
-        if let Some(s) = f.slot_of(r) {
-            f.slots[s].add(g);
+    if one.is_some() || !many.is_empty() {
+        for (r, g) in pass.roots.iter().zip(one.into_iter().chain(many)) {
+            if let Some(s) = f.slot_of(r) {
+                f.slots[s].add(g);
+            }
         }
     }
     if let Some(e) = f.error.take() {
         f.abandon();
         return Err(e);
     }
-    let mut results: Vec<Option<Tensor>> = vec![None; inputs.len()];
+    // No call to fill an empty list (`backward`'s pass has no inputs).
+    let mut results: Vec<Option<Tensor>> = if inputs.is_empty() {
+        Vec::new()
+    } else {
+        vec![None; inputs.len()]
+    };
     let (create_graph, batch) = (pass.create_graph, pass.batch);
     let mode = set_grad_enabled(create_graph);
     // 0-d products in plain f64 (no tensor is made) unless the pass is
@@ -584,7 +593,14 @@ fn push_scalar_owned(f: &mut Frontier, t: Tensor, g: f64) {
 
 /// Adds `g` to `node.grad`.
 fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
-    let Some(g) = g.into_tensor() else { return };
+    let g = match g {
+        // A 0-d f64 gradient (a scalar weight's): its node built in place.
+        Acc::Scalar(s) => Tensor::from_op(crate::tensor::Data::Scalar(s), Op::Leaf),
+        g => match g.into_tensor() {
+            Some(g) => g,
+            None => return,
+        },
+    };
     let g = if create_graph || !g.is_requires_grad() {
         g
     } else {
@@ -607,7 +623,13 @@ pub(super) fn push(f: &mut Frontier, t: &Tensor, g: Tensor) {
         } else {
             g.to_dtype(t.dtype())
         };
-        if let Some(s) = f.slot_of(t) {
+        if t.0.slot.get() == NO_SLOT {
+            // First reached: its new slot is empty, so the gradient is
+            // stored as it is (no take, match and drop of the empty one).
+            if let Some(s) = f.enter(t) {
+                f.slots[s] = Acc::T(g);
+            }
+        } else if let Some(s) = f.slot_of(t) {
             f.slots[s].add(g);
         }
     }
