@@ -281,6 +281,18 @@ impl Frontier {
         }
     }
 
+    /// Drops `t`, a product's spent gradient: its node, if this was its
+    /// last handle, is cleared now and pooled with the pass's own nodes at
+    /// its end (one access to the pool a pass, not one a node).
+    #[inline]
+    pub(super) fn retire(&mut self, t: Tensor) {
+        if let Some(n) = t.cleared() {
+            if self.done.len() < POOL_LIMIT {
+                self.done.push(n);
+            }
+        }
+    }
+
     /// Empties the frontier after an error (every pending node leaves it).
     fn abandon(&mut self) {
         for p in self.near.drain(..).chain(self.far.drain()) {
