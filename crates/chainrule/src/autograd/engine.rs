@@ -188,7 +188,9 @@ impl Frontier {
         }
     }
 
-    #[inline]
+    /// Enters `t` into the frontier with a new (empty) slot; `None` after
+    /// an error. Inlined: out of line, its frame was a third of a push.
+    #[inline(always)]
     fn enter(&mut self, t: &Tensor) -> Option<usize> {
         if self.error.is_some() || !self.admissible(t) {
             return None;
