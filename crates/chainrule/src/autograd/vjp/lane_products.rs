@@ -544,7 +544,10 @@ mod tests {
             let (w, x, y, loss) = w2_loss(n, 0.5);
             loss.backward().unwrap();
             let once = w.grad().unwrap().item();
-            assert!((once - w2_dw(n, 0.5)).abs() < 1e-9 * (1.0 + once.abs()), "n = {n}");
+            assert!(
+                (once - w2_dw(n, 0.5)).abs() < 1e-9 * (1.0 + once.abs()),
+                "n = {n}"
+            );
             let again = (&w * &x - &y).powi(2).mean();
             again.backward().unwrap();
             assert_eq!(w.grad().unwrap().item(), once + once, "n = {n}");
@@ -587,7 +590,7 @@ mod tests {
             assert!((w.grad().unwrap().item() - w2_dw(4, w0)).abs() < 1e-12);
             let (w2, _, _, loss2) = w2_loss(4, w0);
             let create = autograd::GradOptions::CREATE_GRAPH;
-            let g = autograd::grad(&[loss2], &[w2.clone()], None, create).unwrap();
+            let g = autograd::grad(&[loss2], std::slice::from_ref(&w2), None, create).unwrap();
             assert!((g[0].item() - w2_dw(4, w0)).abs() < 1e-12);
             let h = autograd::grad(&g, &[w2], None, autograd::GradOptions::default()).unwrap();
             assert!((h[0].item() - 15.0).abs() < 1e-12);
