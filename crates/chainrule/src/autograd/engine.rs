@@ -385,8 +385,6 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
     f.check_replaced = accumulate;
     let (one, many) = match pass.grad_outputs {
         GradOutputs::One(g) => (Some(g), Vec::new()),
-        // `loss.backward()`: no list of gradients to walk and drop (two
-        // calls a pass for none).
         GradOutputs::Unit => {
             if let Some(r) = pass.roots.first() {
                 f.add_scalar(r, 1.0);
@@ -395,23 +393,16 @@ fn walk(pass: Pass<'_>, f: &mut Frontier) -> Result<Vec<Option<Tensor>>> {
         }
         GradOutputs::Many(v) => (None, v),
     };
-    if one.is_some() || !many.is_empty() {
-        for (r, g) in pass.roots.iter().zip(one.into_iter().chain(many)) {
-            if let Some(s) = f.slot_of(r) {
-                f.slots[s].add(g);
-            }
+    for (r, g) in pass.roots.iter().zip(one.into_iter().chain(many)) {
+        if let Some(s) = f.slot_of(r) {
+            f.slots[s].add(g);
         }
     }
     if let Some(e) = f.error.take() {
         f.abandon();
         return Err(e);
     }
-    // No call to fill an empty list (`backward`'s pass has no inputs).
-    let mut results: Vec<Option<Tensor>> = if inputs.is_empty() {
-        Vec::new()
-    } else {
-        vec![None; inputs.len()]
-    };
+    let mut results: Vec<Option<Tensor>> = vec![None; inputs.len()];
     let (create_graph, batch) = (pass.create_graph, pass.batch);
     let mode = set_grad_enabled(create_graph);
     // 0-d products in plain f64 (no tensor is made) unless the pass is
