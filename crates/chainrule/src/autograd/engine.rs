@@ -188,7 +188,9 @@ impl Frontier {
         }
     }
 
-    #[inline]
+    /// Enters `t` into the frontier with a new (empty) slot; `None` after
+    /// an error. Inlined: out of line, its frame was a third of a push.
+    #[inline(always)]
     fn enter(&mut self, t: &Tensor) -> Option<usize> {
         if self.error.is_some() || !self.admissible(t) {
             return None;
@@ -278,6 +280,18 @@ impl Frontier {
             (Some(n), Some(f)) if f.seq > n.seq => self.far.pop(),
             (Some(_), _) => self.near.pop(),
             (None, _) => self.far.pop(),
+        }
+    }
+
+    /// Drops `t`, a product's spent gradient: its node, if this was its
+    /// last handle, is cleared now and pooled with the pass's own nodes at
+    /// its end (one access to the pool a pass, not one a node).
+    #[inline]
+    pub(super) fn retire(&mut self, t: Tensor) {
+        if let Some(n) = t.cleared() {
+            if self.done.len() < POOL_LIMIT {
+                self.done.push(n);
+            }
         }
     }
 
@@ -584,7 +598,14 @@ fn push_scalar_owned(f: &mut Frontier, t: Tensor, g: f64) {
 
 /// Adds `g` to `node.grad`.
 fn store_grad(node: &Tensor, g: Acc, create_graph: bool) {
-    let Some(g) = g.into_tensor() else { return };
+    let g = match g {
+        // A 0-d f64 gradient (a scalar weight's): its node built in place.
+        Acc::Scalar(s) => Tensor::from_op(crate::tensor::Data::Scalar(s), Op::Leaf),
+        g => match g.into_tensor() {
+            Some(g) => g,
+            None => return,
+        },
+    };
     let g = if create_graph || !g.is_requires_grad() {
         g
     } else {
@@ -607,7 +628,13 @@ pub(super) fn push(f: &mut Frontier, t: &Tensor, g: Tensor) {
         } else {
             g.to_dtype(t.dtype())
         };
-        if let Some(s) = f.slot_of(t) {
+        if t.0.slot.get() == NO_SLOT {
+            // First reached: its new slot is empty, so the gradient is
+            // stored as it is (no take, match and drop of the empty one).
+            if let Some(s) = f.enter(t) {
+                f.slots[s] = Acc::T(g);
+            }
+        } else if let Some(s) = f.slot_of(t) {
             f.slots[s].add(g);
         }
     }

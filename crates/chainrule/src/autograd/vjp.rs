@@ -460,6 +460,27 @@ pub(super) fn vjp(
     acc: &mut Frontier,
 ) {
     if !create_graph && batch.0 == 0 {
+        // Small 1-d f64 arrays (W2's four values) first: one loop, no
+        // layers. A gradient the lane takes is a 1-d array, which the 0-d
+        // paths of `vjp_plain` never take; any other comes back untouched.
+        let g = match g {
+            g @ Acc::T(_) => match lane_products::lane_vjp(op, out, g, acc) {
+                Ok(()) => return,
+                Err(g) => g,
+            },
+            g => g,
+        };
+        return vjp_plain(op, out, g, batch, acc);
+    }
+    vjp_general(op, out, g, create_graph, batch, acc);
+}
+
+/// [`vjp`] without recording or batch axes, outside the 1-d lane: the 0-d
+/// products in plain f64, else the general path (its own function, so
+/// that the lane's nodes do not pay for this path's stack frame).
+#[inline(never)]
+fn vjp_plain(op: &Op, out: &Tensor, g: Acc, batch: Batch, acc: &mut Frontier) {
+    {
         let gs = match &g {
             Acc::Scalar(s) => Some(*s),
             Acc::T(t) => scalar_of(t),
@@ -476,13 +497,8 @@ pub(super) fn vjp(
                 return;
             }
         }
-        // Small 1-d f64 arrays (W2's four values): one loop, no layers.
-        if let Err(g) = lane_products::lane_vjp(op, out, g, acc) {
-            vjp_general(op, out, g, create_graph, batch, acc);
-        }
-        return;
     }
-    vjp_general(op, out, g, create_graph, batch, acc);
+    vjp_general(op, out, g, false, batch, acc);
 }
 
 /// [`vjp`] outside the 0-d values and the 1-d lane (its own function, so

@@ -313,7 +313,12 @@ impl Tensor {
         let mut rc = self.0;
         let node = NodeRc::get_mut(&mut rc)?;
         let op = std::mem::replace(node.op.get_mut(), Op::Leaf);
-        let deferred = node.deferred.take();
+        // Tested first: dropping an empty recipe was a call a node.
+        let deferred = if node.deferred.is_some() {
+            node.deferred.take()
+        } else {
+            None
+        };
         release(&mut node.value);
         if node.grad.get_mut().is_some() {
             *node.grad.get_mut() = None;
@@ -321,7 +326,9 @@ impl Tensor {
         // Dropping the history can release a long chain: each input's last
         // drop unlinks its part iteratively, so this does not recurse.
         drop(op);
-        drop(deferred);
+        if let Some(d) = deferred {
+            drop(d);
+        }
         Some(Tensor(rc))
     }
 }

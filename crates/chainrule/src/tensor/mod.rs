@@ -680,7 +680,8 @@ impl Tensor {
             [n] => small::full_1d(*n, value),
             _ => None,
         } {
-            Tensor::from_data(d)
+            // Built in place (a backward pass's gradient of a mean).
+            Tensor::from_op(d, Op::Leaf)
         } else if let Some(d) = small::array_with(shape, |o| o.fill(value)) {
             Tensor::from_data(d)
         } else {

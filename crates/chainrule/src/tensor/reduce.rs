@@ -342,12 +342,14 @@ impl Tensor {
                 fold_lanes(xs, 0.0, |a, b| a + b)
             };
             let v = if mean { s / n as f64 } else { s };
-            let op = if self.tracks() {
-                Op::Total(mean, self.clone())
-            } else {
-                Op::Leaf
-            };
-            return Tensor::from_value(Value::Now(Data::Scalar(v)), op);
+            // The value and operation stored straight into the node.
+            return Tensor::from_scalar_op(v, || {
+                if self.tracks() {
+                    Op::Total(mean, self.clone())
+                } else {
+                    Op::Leaf
+                }
+            });
         }
         let value = Value::after(Vec::new, std::slice::from_ref(self), move |inp| {
             let d = inp[0].data();
