@@ -25,6 +25,9 @@
 //! minimum of 5 runs of 200 steps, twice): f64 1.81 / 1.76 → 1.17 / 1.41 ms
 //! a step, f32 1.16 / 1.15 → 0.99 / 1.13 ms.
 //!
+//! `f64-manual` and `f32-manual` count the hand-written step (`w3::Mlp`)
+//! instead, for the tape's overhead over it.
+//!
 //! A third argument `sizes` lists the allocations of at least 16 KiB.
 //! Two warm-up steps run first (the buffer cache fills); the counts cover
 //! the `steps` steps after them. Instructions per step: the difference of
@@ -81,23 +84,38 @@ static GLOBAL: Counting = Counting;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dtype = match args.get(1).map_or("f64", String::as_str) {
+    let name = args.get(1).map_or("f64", String::as_str);
+    let dtype = match name.trim_end_matches("-manual") {
         "f64" => DType::F64,
         "f32" => DType::F32,
         other => {
-            eprintln!("w3_counts: unknown dtype {other:?} (f64 or f32)");
+            eprintln!("w3_counts: unknown dtype {other:?} (f64 or f32, optionally -manual)");
             std::process::exit(2);
         }
     };
     let steps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let mut mlp = w3::EagerMlp::with_dtype(&data::w3_data(), dtype);
-    let first = mlp.step();
-    mlp.step();
+    let d = data::w3_data();
+    let mut mlp: Box<dyn FnMut() -> f64> = match (name.ends_with("-manual"), dtype) {
+        (false, _) => {
+            let mut m = w3::EagerMlp::with_dtype(&d, dtype);
+            Box::new(move || m.step())
+        }
+        (true, DType::F64) => {
+            let mut m = w3::Mlp::<f64>::new(&d);
+            Box::new(move || m.step())
+        }
+        (true, _) => {
+            let mut m = w3::Mlp::<f32>::new(&d);
+            Box::new(move || m.step())
+        }
+    };
+    let first = mlp();
+    mlp();
     let (a0, b0) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
     let l0 = LARGE_N.load(Relaxed);
     let mut last = first;
     for _ in 0..steps {
-        last = mlp.step();
+        last = mlp();
     }
     let (a1, b1) = (ALLOCS.load(Relaxed), BYTES.load(Relaxed));
     let per = steps.max(1) as f64;

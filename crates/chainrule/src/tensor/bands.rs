@@ -9,7 +9,8 @@ use super::{buffers, contiguous, Data};
 use crate::ops::UnaryOp;
 
 /// Runs `work` on every band, the first on the calling thread and the
-/// others on rayon's pool (`in_place_scope`), and returns when all are done.
+/// others on the band pool ([`pool`], `in_place_scope`), and returns when
+/// all are done.
 ///
 /// A pool thread that was asleep wakes while the caller works on its own
 /// band. The caller then waits in the scope's blocking wait: spinning
@@ -22,12 +23,42 @@ pub(crate) fn run<B: Send>(bands: Vec<B>, work: impl Fn(B) + Sync) {
         return;
     };
     let work = &work;
-    rayon::in_place_scope(|s| {
-        for band in bands {
-            s.spawn(move |_| work(band));
-        }
-        work(first);
-    });
+    match pool() {
+        Some(pool) => pool.in_place_scope(|s| {
+            for band in bands {
+                s.spawn(move |_| work(band));
+            }
+            work(first);
+        }),
+        None => rayon::in_place_scope(|s| {
+            for band in bands {
+                s.spawn(move |_| work(band));
+            }
+            work(first);
+        }),
+    }
+}
+
+/// The threads that take the bands after the caller's own: one fewer
+/// than [`super::matmul_threads`] (the caller multiplies a band itself),
+/// made on first use; `None` (rayon's global pool then) if they cannot be
+/// started.
+///
+/// Rayon's global pool has a thread per core besides the caller, so on 2
+/// cores a product in two bands woke one pool thread and left the other
+/// spinning in `sched_yield` for work that never came, on the CPUs the
+/// two bands were using (W3 on 2 cores: 3 threads for 2 CPUs, ~2.5% of
+/// the step's samples in task switches).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(super::matmul_threads().saturating_sub(1).max(1))
+            .thread_name(|i| format!("chainrule-band-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
 /// The fewest values of a libm-type elementwise map (tanh, exp, sin, …:
@@ -127,6 +158,24 @@ fn tanh_sech2_on(threads: usize, x: &[f64], out: &mut [f64], sech2: &mut [f64]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_band_runs_once_on_the_band_pool() {
+        // The pool has a thread fewer than the products' count (the
+        // caller takes a band itself), at least one; more bands than
+        // threads, one band and none still run each band exactly once.
+        let pool = pool().expect("the band pool starts");
+        let threads = super::super::matmul_threads();
+        assert_eq!(pool.current_num_threads(), threads.saturating_sub(1).max(1));
+        for count in [0, 1, 2, 3, 8] {
+            let mut hits = vec![0u32; count];
+            run(hits.iter_mut().enumerate().collect(), |(i, h)| {
+                *h += i as u32 + 1
+            });
+            let want: Vec<u32> = (1..=count as u32).collect();
+            assert_eq!(hits, want, "{count} bands");
+        }
+    }
 
     #[test]
     fn a_split_map_has_the_bits_of_one_thread() {
