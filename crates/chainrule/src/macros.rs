@@ -54,6 +54,42 @@ macro_rules! panicking {
 
 pub(crate) use panicking;
 
+/// Defines `fn name(args)` running `body(args)` (an `#[inline(always)]`
+/// function of the same arguments) compiled for AVX2 where the processor
+/// has it, else as the baseline build compiles it: the same IEEE operations
+/// in either (Rust contracts no multiply-add into an FMA), so the same bits,
+/// four values a vector instead of two.
+///
+/// ```ignore
+/// avx2_twin! {
+///     /// The docs of `tanh_lanes`.
+///     pub(crate) fn tanh_lanes(u: &[f64], out: &mut [f64]) = tanh_lanes_body;
+/// }
+/// ```
+macro_rules! avx2_twin {
+    (
+        $(#[$doc:meta])*
+        $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) = $body:ident;
+    ) => {
+        $(#[$doc])*
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the processor has AVX2 (checked on the line above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use avx2_twin;
+
 #[cfg(test)]
 mod tests {
     use crate::Tensor;

@@ -12,6 +12,7 @@
 //! sweep), which keeps the partial within a few ulp of the reference's.
 
 use crate::compiled::sech2_given_tanh;
+use crate::macros::avx2_twin;
 
 /// The largest |u| the lanes take: `exp(−2|u|)` is then at least e⁻⁷⁰⁰, a
 /// normal number, so the scaling by 2ⁿ below is exact.
@@ -89,25 +90,13 @@ pub(super) fn reduce_ln2(v: f64) -> (f64, f64) {
     (r, scale)
 }
 
-/// `out[i] = cosh(u[i])⁻²` given `t[i] = tanh(u[i])`, as
-/// [`sech2_given_tanh`] computes it, for one block of rows (the three
-/// slices have one length): with AVX2's four-wide vectors where the
-/// processor has them (no fused multiply-adds, so the same bits), else
-/// with the baseline's two-wide ones.
-pub(crate) fn sech2_lanes(u: &[f64], t: &[f64], out: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked on the line above).
-        return unsafe { sech2_lanes_avx2(u, t, out) };
-    }
-    sech2_lanes_body(u, t, out);
-}
-
-/// [`sech2_lanes_body`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn sech2_lanes_avx2(u: &[f64], t: &[f64], out: &mut [f64]) {
-    sech2_lanes_body(u, t, out);
+avx2_twin! {
+    /// `out[i] = cosh(u[i])⁻²` given `t[i] = tanh(u[i])`, as
+    /// [`sech2_given_tanh`] computes it, for one block of rows (the three
+    /// slices have one length): with AVX2's four-wide vectors where the
+    /// processor has them (no fused multiply-adds, so the same bits), else
+    /// with the baseline's two-wide ones.
+    pub(crate) fn sech2_lanes(u: &[f64], t: &[f64], out: &mut [f64]) = sech2_lanes_body;
 }
 
 /// The loops of [`sech2_lanes`]. The first has no call and no branch (both

@@ -26,6 +26,7 @@
 //! tangent can be differentiated again (forward over reverse, reverse over
 //! forward); the callers run it under `no_grad` when no one will.
 
+use crate::macros::avx2_twin;
 use std::collections::{HashMap, HashSet};
 
 use super::sech2::sech2_lanes;
@@ -171,8 +172,9 @@ fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: Factors<'_>) {
         return scale_rows_here(out, src, k, 0, c);
     }
     let share = rows.div_ceil(threads);
-    // The first share on this thread, the others on rayon's pool (as
-    // tensor/bands.rs `run`).
+    // The first share on this thread, the others on rayon's global pool,
+    // not the band pool of tensor/bands.rs: its one worker woke too late
+    // for W8's shares of ~20 µs (m = 4096: 79 -> 96 µs a Jacobian).
     rayon::in_place_scope(|s| {
         let mut parts = out.chunks_mut(share * k).enumerate();
         let (_, mine) = parts.next().expect("at least one share");
@@ -184,24 +186,12 @@ fn scale_rows(out: &mut [f64], src: Option<&[f64]>, k: usize, c: Factors<'_>) {
     });
 }
 
-/// [`scale_rows`] on this thread, rows numbered from `first`: with AVX2's
-/// four-wide vectors where the processor has them (the same IEEE
-/// operations without fused multiply-adds, so the same bits), else with the
-/// baseline's two-wide ones.
-fn scale_rows_here(out: &mut [f64], src: Option<&[f64]>, k: usize, first: usize, c: Factors<'_>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked on the line above).
-        return unsafe { scale_rows_avx2(out, src, k, first, c) };
-    }
-    scale_rows_body(out, src, k, first, c);
-}
-
-/// [`scale_rows_body`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn scale_rows_avx2(out: &mut [f64], src: Option<&[f64]>, k: usize, first: usize, c: Factors<'_>) {
-    scale_rows_body(out, src, k, first, c);
+avx2_twin! {
+    /// [`scale_rows`] on this thread, rows numbered from `first`: with AVX2's
+    /// four-wide vectors where the processor has them (the same IEEE
+    /// operations without fused multiply-adds, so the same bits), else with the
+    /// baseline's two-wide ones.
+    fn scale_rows_here(out: &mut [f64], src: Option<&[f64]>, k: usize, first: usize, c: Factors<'_>) = scale_rows_body;
 }
 
 /// The loops of [`scale_rows`], a block of [`BLOCK_ROWS`] rows at a time
@@ -237,6 +227,7 @@ fn scale_blocks<const K: usize>(
         let start = b * BLOCK_ROWS;
         c(first + start, &mut factors[..rows]);
         let factors = &factors[..rows];
+        let src = src.map(|s| &s[start * K..][..len]);
         // The common block, every factor finite and nonzero: one masked
         // product a value, with no per-row choice (which the compiler had
         // turned into both products and a blend).
@@ -246,57 +237,45 @@ fn scale_blocks<const K: usize>(
         {
             #[cfg(target_arch = "x86_64")]
             if K.is_multiple_of(4) && std::arch::is_x86_feature_detected!("avx2") {
-                let src = src.map(|s| &s[start * K..][..len]);
                 // SAFETY: the processor has AVX2 (checked on the line above).
                 unsafe { finite_rows_avx2::<K>(block, src, factors) };
                 continue;
             }
-            let rows = block.chunks_exact_mut(K).zip(factors);
-            match src {
-                Some(src) => {
-                    let src = src[start * K..][..len].chunks_exact(K);
-                    for ((o, &c), r) in rows.zip(src) {
-                        let o: &mut [f64; K] = o.try_into().expect("rows of K");
-                        let r: &[f64; K] = r.try_into().expect("rows of K");
-                        for (o, &u) in o.iter_mut().zip(r) {
-                            *o = finite_times(c, u);
-                        }
-                    }
-                }
-                None => {
-                    for (o, &c) in rows {
-                        let o: &mut [f64; K] = o.try_into().expect("rows of K");
-                        for u in o.iter_mut() {
-                            *u = finite_times(c, *u);
-                        }
-                    }
-                }
-            }
+            map_rows::<K>(block, src, factors, |c, r| r.map(|u| finite_times(c, u)));
             continue;
         }
-        let rows = block.chunks_exact_mut(K).zip(factors);
-        match src {
-            Some(src) => {
-                let src = src[start * K..][..len].chunks_exact(K);
-                for ((o, &c), r) in rows.zip(src) {
-                    let o: &mut [f64; K] = o.try_into().expect("rows of K");
-                    let r: &[f64; K] = r.try_into().expect("rows of K");
-                    if c != 0.0 && c.is_finite() {
-                        *o = r.map(|u| finite_times(c, u));
-                    } else {
-                        *o = r.map(|u| strong_mul(c, u));
-                    }
-                }
+        map_rows::<K>(block, src, factors, |c, r| {
+            if c != 0.0 && c.is_finite() {
+                r.map(|u| finite_times(c, u))
+            } else {
+                r.map(|u| strong_mul(c, u))
             }
-            None => {
-                for (o, &c) in rows {
-                    let o: &mut [f64; K] = o.try_into().expect("rows of K");
-                    if c != 0.0 && c.is_finite() {
-                        *o = o.map(|u| finite_times(c, u));
-                    } else {
-                        *o = o.map(|u| strong_mul(c, u));
-                    }
-                }
+        });
+    }
+}
+
+/// Row `i` of `block` (rows of `K` values) = `row(factors[i], r)`, with `r`
+/// row `i` of `src` (of `block` itself for `None`): the row's length known,
+/// so `row`'s loops unroll.
+#[inline(always)]
+fn map_rows<const K: usize>(
+    block: &mut [f64],
+    src: Option<&[f64]>,
+    factors: &[f64],
+    row: impl Fn(f64, &[f64; K]) -> [f64; K],
+) {
+    let rows = block.chunks_exact_mut(K).zip(factors);
+    match src {
+        Some(src) => {
+            for ((o, &c), r) in rows.zip(src.chunks_exact(K)) {
+                let o: &mut [f64; K] = o.try_into().expect("rows of K");
+                *o = row(c, r.try_into().expect("rows of K"));
+            }
+        }
+        None => {
+            for (o, &c) in rows {
+                let o: &mut [f64; K] = o.try_into().expect("rows of K");
+                *o = row(c, o);
             }
         }
     }

@@ -16,6 +16,7 @@
 //! transform nested inside it records with libm's tanh); its primal output
 //! is dropped, and its Jacobian equals reverse mode's to 1e-14.
 
+use crate::macros::avx2_twin;
 use std::cell::Cell;
 
 use super::sech2::{horner, reduce_ln2, INV_FACTORIALS, LANE_LIMIT};
@@ -83,24 +84,12 @@ fn expm1_parts(v: f64) -> (f64, f64) {
     (scale, em)
 }
 
-/// `out[i] = tanh(u[i])` within a few ulp of libm's (the two slices have
-/// one length): with AVX2's four-wide vectors where the processor has them
-/// (no fused multiply-adds, so the same bits), else with the baseline's
-/// two-wide ones.
-pub(crate) fn tanh_lanes(u: &[f64], out: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked on the line above).
-        return unsafe { tanh_lanes_avx2(u, out) };
-    }
-    tanh_lanes_body(u, out);
-}
-
-/// [`tanh_lanes_body`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tanh_lanes_avx2(u: &[f64], out: &mut [f64]) {
-    tanh_lanes_body(u, out);
+avx2_twin! {
+    /// `out[i] = tanh(u[i])` within a few ulp of libm's (the two slices have
+    /// one length): with AVX2's four-wide vectors where the processor has them
+    /// (no fused multiply-adds, so the same bits), else with the baseline's
+    /// two-wide ones.
+    pub(crate) fn tanh_lanes(u: &[f64], out: &mut [f64]) = tanh_lanes_body;
 }
 
 /// The loop of [`tanh_lanes`]: no call and no branch, so it vectorises.
@@ -127,29 +116,17 @@ fn tanh_parts(u: f64) -> (f64, f64, f64) {
     (if u.is_nan() { u } else { t }, se + scale, two_m)
 }
 
-/// `out[i] = tanh(u[i])`, the bits of [`tanh_lanes`], and `sech2[i] =
-/// cosh(u[i])⁻²` from the same exponential (the three slices have one
-/// length): `1 − t² = 4(1 + m)/(2 + m)²` with `m = expm1(−2|u|)`, so
-/// `1 + m = e^{−2|u|}` (rounded once from exact parts, no cancellation at
-/// any |u|) and `2 + m` the quotient's own denominator: four more
-/// operations a value where the tangent pass took a second exponential.
-/// Within a few ulp of the compiled programs' `sech2_given_tanh` (tested);
-/// |u| above [`LANE_LIMIT`] and NaN, where `e^{−2|u|}` leaves the normal
-/// range or is undefined, take that reference (0 for ±∞, NaN for NaN).
-pub(crate) fn tanh_sech2_lanes(u: &[f64], out: &mut [f64], sech2: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked on the line above).
-        return unsafe { tanh_sech2_lanes_avx2(u, out, sech2) };
-    }
-    tanh_sech2_lanes_body(u, out, sech2);
-}
-
-/// [`tanh_sech2_lanes_body`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tanh_sech2_lanes_avx2(u: &[f64], out: &mut [f64], sech2: &mut [f64]) {
-    tanh_sech2_lanes_body(u, out, sech2);
+avx2_twin! {
+    /// `out[i] = tanh(u[i])`, the bits of [`tanh_lanes`], and `sech2[i] =
+    /// cosh(u[i])⁻²` from the same exponential (the three slices have one
+    /// length): `1 − t² = 4(1 + m)/(2 + m)²` with `m = expm1(−2|u|)`, so
+    /// `1 + m = e^{−2|u|}` (rounded once from exact parts, no cancellation at
+    /// any |u|) and `2 + m` the quotient's own denominator: four more
+    /// operations a value where the tangent pass took a second exponential.
+    /// Within a few ulp of the compiled programs' `sech2_given_tanh` (tested);
+    /// |u| above [`LANE_LIMIT`] and NaN, where `e^{−2|u|}` leaves the normal
+    /// range or is undefined, take that reference (0 for ±∞, NaN for NaN).
+    pub(crate) fn tanh_sech2_lanes(u: &[f64], out: &mut [f64], sech2: &mut [f64]) = tanh_sech2_lanes_body;
 }
 
 /// The loops of [`tanh_sech2_lanes`]: the first has no call and no branch

@@ -1,5 +1,5 @@
 //! Work cut into bands, one per thread: the calling thread takes the first
-//! band and rayon's pool the others (a large matrix product's bands of the
+//! band and the band pool the others (a large matrix product's bands of the
 //! output, an optimiser update's bands of a large parameter, a large
 //! elementwise map's shares of its values: [`unary`]).
 
@@ -24,19 +24,23 @@ pub(crate) fn run<B: Send>(bands: Vec<B>, work: impl Fn(B) + Sync) {
     };
     let work = &work;
     match pool() {
-        Some(pool) => pool.in_place_scope(|s| {
-            for band in bands {
-                s.spawn(move |_| work(band));
-            }
-            work(first);
-        }),
-        None => rayon::in_place_scope(|s| {
-            for band in bands {
-                s.spawn(move |_| work(band));
-            }
-            work(first);
-        }),
+        Some(pool) => pool.in_place_scope(|s| spawn_then_work(s, bands, first, work)),
+        None => rayon::in_place_scope(|s| spawn_then_work(s, bands, first, work)),
     }
+}
+
+/// [`run`]'s scope, whichever pool it is on: every band but `first`
+/// spawned, then `first` worked on the calling thread.
+fn spawn_then_work<'s, B: Send + 's, W: Fn(B) + Sync>(
+    s: &rayon::Scope<'s>,
+    bands: impl Iterator<Item = B>,
+    first: B,
+    work: &'s W,
+) {
+    for band in bands {
+        s.spawn(move |_| work(band));
+    }
+    work(first);
 }
 
 /// The threads that take the bands after the caller's own: one fewer

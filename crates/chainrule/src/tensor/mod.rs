@@ -523,10 +523,13 @@ impl Tensor {
         Tensor(new_node(node_of(data, Op::Leaf)))
     }
 
-    /// A non-leaf recording `op` (callers check that recording is wanted).
-    /// The 0-d operators take [`Tensor::from_scalar_op`] instead. Inlined
-    /// into its few callers: out of line, the value and operation were
-    /// copied in once more (W2 n = 4: 27 instructions a step).
+    /// A node holding `data` and recording `op`, built in place: a non-leaf
+    /// (callers check that recording is wanted), or with [`Op::Leaf`] a
+    /// leaf on a hot path (a backward pass's gradients), where the
+    /// out-of-line [`Tensor::from_data`] would copy it in once more. The 0-d
+    /// operators take [`Tensor::from_scalar_op`] instead. Inlined into its
+    /// few callers: out of line, the value and operation were copied in
+    /// once more (W2 n = 4: 27 instructions a step).
     #[inline(always)]
     pub(crate) fn from_op(data: Data, op: Op) -> Tensor {
         Tensor(NodeRc::new_with(|| node_of(data, op)))
